@@ -1,0 +1,1 @@
+"""Pure domain: master data, sensor events and the formulas of the trade. No I/O here."""

@@ -1,0 +1,49 @@
+"""The `seamline` command line.
+
+Core commands live here; each feature adds its own commands from a module
+``seamline.entrypoints.cli_<feature>`` exposing ``register(app)``, so features do not edit one
+shared file.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+
+import typer
+
+app = typer.Typer(
+    name="seamline",
+    help="seamline: manufacturing execution for garment sewing lines.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+FEATURE_CLIS = (
+    "seamline.entrypoints.cli_core",
+    "seamline.entrypoints.cli_sim",
+    "seamline.entrypoints.cli_planning",
+    "seamline.entrypoints.cli_quality",
+    "seamline.entrypoints.cli_compliance",
+    "seamline.entrypoints.cli_learning",
+    "seamline.entrypoints.cli_materials",
+    "seamline.entrypoints.cli_roi",
+)
+
+
+def _register_features() -> None:
+    for name in FEATURE_CLIS:
+        if importlib.util.find_spec(name) is None:
+            continue
+        importlib.import_module(name).register(app)
+
+
+_register_features()
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
