@@ -1,0 +1,210 @@
+"""SQLAlchemy Core tables: the event store, quarantine and master data.
+
+Feature modules define their own tables on the same ``metadata`` in ``tables_<feature>.py``;
+``all_tables()`` imports them so migrations and ``create_all`` see everything.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# --- event store -----------------------------------------------------------------------------
+# Append-only. `pos` is the global order events were accepted in; replaying by `pos` rebuilds the
+# live state exactly. `event_id` is the sensor's unique id: the unique index is what makes
+# ingest idempotent across restarts and processes.
+events = Table(
+    "events",
+    metadata,
+    Column("pos", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("event_id", String(128), nullable=False),
+    Column("factory_id", String(64), nullable=False),
+    Column("station_id", String(64), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("type", String(16), nullable=False),
+    Column("ts", DateTime(timezone=True), nullable=False),
+    Column("worker", String(64)),
+    Column("bundle", String(64)),
+    Column("op", String(64)),
+    Column("qty", Integer),
+    Column("payload", Text, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("event_id", name="uq_events_event_id"),
+    Index("ix_events_station_ts", "factory_id", "station_id", "ts"),
+    Index("ix_events_worker_ts", "worker", "ts"),
+    Index("ix_events_bundle", "bundle"),
+)
+
+quarantine = Table(
+    "quarantine",
+    metadata,
+    Column("qid", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("source", String(16), nullable=False),  # mqtt | http | replay
+    Column("topic", String(256)),
+    Column("factory_id", String(64)),
+    Column("station_id", String(64)),
+    Column("event_id", String(128)),
+    Column("raw", LargeBinary, nullable=False),
+    Column("reason", Text, nullable=False),
+    Index("ix_quarantine_received", "received_at"),
+)
+
+seq_gaps = Table(
+    "seq_gaps",
+    metadata,
+    Column("gid", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("factory_id", String(64), nullable=False),
+    Column("station_id", String(64), nullable=False),
+    Column("expected_seq", BigInteger, nullable=False),
+    Column("got_seq", BigInteger, nullable=False),
+    Column("event_id", String(128), nullable=False),
+    Column("detected_at", DateTime(timezone=True), nullable=False),
+)
+
+# --- master data -----------------------------------------------------------------------------
+factories = Table(
+    "factories",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("timezone", String(64), nullable=False),
+)
+
+calendars = Table(
+    "calendars",
+    metadata,
+    Column("factory_id", String(64), ForeignKey("factories.id"), primary_key=True),
+    Column("id", String(64), primary_key=True),
+    Column("timezone", String(64), nullable=False),
+    Column("shift_start", String(5), nullable=False),
+    Column("shift_end", String(5), nullable=False),
+    Column("breaks", JSON, nullable=False),  # [["12:00", "13:00", "lunch"], ...]
+    Column("workdays", JSON, nullable=False),
+)
+
+lines = Table(
+    "lines",
+    metadata,
+    Column("factory_id", String(64), ForeignKey("factories.id"), primary_key=True),
+    Column("id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("calendar_id", String(64), nullable=False),
+    Column("target_efficiency_pct", Float, nullable=False),
+)
+
+stations = Table(
+    "stations",
+    metadata,
+    Column("factory_id", String(64), ForeignKey("factories.id"), primary_key=True),
+    Column("id", String(64), primary_key=True),
+    Column("line_id", String(64), nullable=False),
+    Column("sensor_id", String(64), nullable=False),
+    Column("machine_type", String(16), nullable=False),
+    Column("position", Integer, nullable=False),
+)
+
+workers = Table(
+    "workers",
+    metadata,
+    Column("factory_id", String(64), ForeignKey("factories.id"), primary_key=True),
+    Column("badge", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("line_id", String(64)),
+    Column("skill_group", String(64), nullable=False),
+    Column("skills", JSON, nullable=False),
+)
+
+styles = Table(
+    "styles",
+    metadata,
+    Column("factory_id", String(64), ForeignKey("factories.id"), primary_key=True),
+    Column("code", String(64), primary_key=True),
+    Column("name_zh", String(200), nullable=False),
+    Column("name_en", String(200), nullable=False),
+    Column("bundle_size", Integer, nullable=False),
+)
+
+operations = Table(
+    "operations",
+    metadata,
+    Column("factory_id", String(64), primary_key=True),
+    Column("style_code", String(64), primary_key=True),
+    Column("code", String(64), primary_key=True),
+    Column("seq_no", Integer, nullable=False),
+    Column("name_zh", String(200), nullable=False),
+    Column("name_en", String(200), nullable=False),
+    Column("sam_min", Float, nullable=False),
+    Column("machine_type", String(16), nullable=False),
+    Column("skill_grade", Integer, nullable=False),
+    Column("predecessors", JSON, nullable=False),
+    Column("instruction", Text, nullable=False),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("factory_id", String(64), ForeignKey("factories.id"), primary_key=True),
+    Column("id", String(64), primary_key=True),
+    Column("customer", String(200), nullable=False),
+    Column("style_code", String(64), nullable=False),
+    Column("quantities", JSON, nullable=False),  # [[size, colour, qty], ...]
+    Column("due", String(10), nullable=False),  # ISO date
+    Column("priority", Integer, nullable=False),
+)
+
+bundles = Table(
+    "bundles",
+    metadata,
+    Column("factory_id", String(64), ForeignKey("factories.id"), primary_key=True),
+    Column("id", String(64), primary_key=True),
+    Column("order_id", String(64), nullable=False),
+    Column("size", String(32), nullable=False),
+    Column("colour", String(64), nullable=False),
+    Column("qty", Integer, nullable=False),
+)
+
+FEATURE_TABLE_MODULES = (
+    "seamline.adapters.tables_compliance",
+    "seamline.adapters.tables_quality",
+    "seamline.adapters.tables_learning",
+    "seamline.adapters.tables_materials",
+    "seamline.adapters.tables_planning",
+    "seamline.adapters.tables_roi",
+    "seamline.adapters.tables_auth",
+)
+
+
+def all_tables() -> MetaData:
+    """Import every feature's tables onto ``metadata`` and return it."""
+    for name in FEATURE_TABLE_MODULES:
+        if importlib.util.find_spec(name) is not None:
+            importlib.import_module(name)
+    return metadata
