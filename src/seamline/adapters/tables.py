@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+from datetime import UTC, datetime
 
 from sqlalchemy import (
     JSON,
@@ -23,8 +24,32 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An aware datetime stored as UTC; SQLite keeps no offset, so it is normalised on the way in
+    and UTC is attached on the way out. Naive datetimes are refused: every time here is aware."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: seamline stores aware times only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
 
 metadata = MetaData(
     naming_convention={
@@ -49,13 +74,13 @@ events = Table(
     Column("station_id", String(64), nullable=False),
     Column("seq", BigInteger, nullable=False),
     Column("type", String(16), nullable=False),
-    Column("ts", DateTime(timezone=True), nullable=False),
+    Column("ts", UtcDateTime(), nullable=False),
     Column("worker", String(64)),
     Column("bundle", String(64)),
     Column("op", String(64)),
     Column("qty", Integer),
     Column("payload", Text, nullable=False),
-    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("received_at", UtcDateTime(), nullable=False),
     UniqueConstraint("event_id", name="uq_events_event_id"),
     Index("ix_events_station_ts", "factory_id", "station_id", "ts"),
     Index("ix_events_worker_ts", "worker", "ts"),
@@ -66,7 +91,7 @@ quarantine = Table(
     "quarantine",
     metadata,
     Column("qid", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
-    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("received_at", UtcDateTime(), nullable=False),
     Column("source", String(16), nullable=False),  # mqtt | http | replay
     Column("topic", String(256)),
     Column("factory_id", String(64)),
@@ -86,7 +111,7 @@ seq_gaps = Table(
     Column("expected_seq", BigInteger, nullable=False),
     Column("got_seq", BigInteger, nullable=False),
     Column("event_id", String(128), nullable=False),
-    Column("detected_at", DateTime(timezone=True), nullable=False),
+    Column("detected_at", UtcDateTime(), nullable=False),
 )
 
 # --- master data -----------------------------------------------------------------------------

@@ -113,8 +113,12 @@ def topic_for(factory: str, station: str) -> str:
 def parse_topic(topic: str) -> tuple[str, str]:
     """`seamline/v1/{factory}/stations/{station}/events` -> (factory, station)."""
     parts = topic.split("/")
-    if len(parts) != 6 or parts[0] != "seamline" or parts[1] != "v1" or parts[3] != "stations" or (
-        parts[5] != "events"
+    if (
+        len(parts) != 6
+        or parts[0] != "seamline"
+        or parts[1] != "v1"
+        or parts[3] != "stations"
+        or (parts[5] != "events")
     ):
         raise ProtocolError(f"topic {topic!r} is not seamline/v1/{{factory}}/stations/{{station}}/events")
     if not parts[2] or not parts[4]:

@@ -1,0 +1,254 @@
+"""Master data in the database: save a FactoryLayout, load it back.
+
+The ingest pipeline validates every event against the layout held in memory; this repository is
+where that layout lives between runs.
+"""
+
+from __future__ import annotations
+
+from datetime import date, time
+
+from sqlalchemy import Connection, Engine, delete, insert, select
+
+from ..domain.model import (
+    Break,
+    Bundle,
+    Factory,
+    FactoryLayout,
+    Line,
+    Operation,
+    Order,
+    ShiftCalendar,
+    Station,
+    Style,
+    Worker,
+)
+from . import tables as t
+
+_PER_FACTORY = (t.bundles, t.orders, t.operations, t.styles, t.workers, t.stations, t.lines, t.calendars)
+
+
+def _hhmm(x: time) -> str:
+    return x.strftime("%H:%M")
+
+
+def save_layout(engine: Engine, layout: FactoryLayout) -> None:
+    """Replace the factory's master data with ``layout`` in one transaction."""
+    fid = layout.factory.id
+    with engine.begin() as conn:
+        for tbl in _PER_FACTORY:
+            conn.execute(delete(tbl).where(tbl.c.factory_id == fid))
+        conn.execute(delete(t.factories).where(t.factories.c.id == fid))
+        f = layout.factory
+        conn.execute(insert(t.factories).values(id=f.id, name=f.name, timezone=f.timezone))
+        _insert_many(
+            conn,
+            t.calendars,
+            [
+                {
+                    "factory_id": fid,
+                    "id": c.id,
+                    "timezone": c.timezone,
+                    "shift_start": _hhmm(c.shift_start),
+                    "shift_end": _hhmm(c.shift_end),
+                    "breaks": [[_hhmm(b.start), _hhmm(b.end), b.name] for b in c.breaks],
+                    "workdays": list(c.workdays),
+                }
+                for c in layout.calendars.values()
+            ],
+        )
+        _insert_many(
+            conn,
+            t.lines,
+            [
+                {
+                    "factory_id": fid,
+                    "id": ln.id,
+                    "name": ln.name,
+                    "calendar_id": ln.calendar_id,
+                    "target_efficiency_pct": ln.target_efficiency_pct,
+                }
+                for ln in layout.lines.values()
+            ],
+        )
+        _insert_many(
+            conn,
+            t.stations,
+            [
+                {
+                    "factory_id": fid,
+                    "id": s.id,
+                    "line_id": s.line_id,
+                    "sensor_id": s.sensor_id,
+                    "machine_type": s.machine_type,
+                    "position": s.position,
+                }
+                for s in layout.stations.values()
+            ],
+        )
+        _insert_many(
+            conn,
+            t.workers,
+            [
+                {
+                    "factory_id": fid,
+                    "badge": w.badge,
+                    "name": w.name,
+                    "line_id": w.line_id,
+                    "skill_group": w.skill_group,
+                    "skills": dict(w.skills),
+                }
+                for w in layout.workers.values()
+            ],
+        )
+        _insert_many(
+            conn,
+            t.styles,
+            [
+                {
+                    "factory_id": fid,
+                    "code": s.code,
+                    "name_zh": s.name_zh,
+                    "name_en": s.name_en,
+                    "bundle_size": s.bundle_size,
+                }
+                for s in layout.styles.values()
+            ],
+        )
+        _insert_many(
+            conn,
+            t.operations,
+            [
+                {
+                    "factory_id": fid,
+                    "style_code": s.code,
+                    "code": o.code,
+                    "seq_no": i,
+                    "name_zh": o.name_zh,
+                    "name_en": o.name_en,
+                    "sam_min": o.sam_min,
+                    "machine_type": o.machine_type,
+                    "skill_grade": o.skill_grade,
+                    "predecessors": list(o.predecessors),
+                    "instruction": o.instruction,
+                }
+                for s in layout.styles.values()
+                for i, o in enumerate(s.operations)
+            ],
+        )
+        _insert_many(
+            conn,
+            t.orders,
+            [
+                {
+                    "factory_id": fid,
+                    "id": o.id,
+                    "customer": o.customer,
+                    "style_code": o.style_code,
+                    "quantities": [[sz, col, q] for (sz, col), q in sorted(o.quantities.items())],
+                    "due": o.due.isoformat(),
+                    "priority": o.priority,
+                }
+                for o in layout.orders.values()
+            ],
+        )
+        _insert_many(
+            conn,
+            t.bundles,
+            [
+                {
+                    "factory_id": fid,
+                    "id": b.id,
+                    "order_id": b.order_id,
+                    "size": b.size,
+                    "colour": b.colour,
+                    "qty": b.qty,
+                }
+                for b in layout.bundles.values()
+            ],
+        )
+
+
+def _insert_many(conn: Connection, table, rows: list[dict]) -> None:  # type: ignore[no-untyped-def]
+    if rows:
+        conn.execute(insert(table), rows)
+
+
+def load_layouts(engine: Engine) -> dict[str, FactoryLayout]:
+    """Every factory's layout, keyed by factory id."""
+    out: dict[str, FactoryLayout] = {}
+    with engine.connect() as conn:
+        for f in conn.execute(select(t.factories)).mappings():
+            out[f["id"]] = FactoryLayout(factory=Factory(id=f["id"], name=f["name"], timezone=f["timezone"]))
+        for r in conn.execute(select(t.calendars)).mappings():
+            out[r["factory_id"]].calendars[r["id"]] = ShiftCalendar(
+                id=r["id"],
+                timezone=r["timezone"],
+                shift_start=time.fromisoformat(r["shift_start"]),
+                shift_end=time.fromisoformat(r["shift_end"]),
+                breaks=tuple(
+                    Break(time.fromisoformat(b[0]), time.fromisoformat(b[1]), b[2]) for b in r["breaks"]
+                ),
+                workdays=tuple(r["workdays"]),
+            )
+        for r in conn.execute(select(t.lines)).mappings():
+            out[r["factory_id"]].lines[r["id"]] = Line(
+                id=r["id"],
+                factory_id=r["factory_id"],
+                name=r["name"],
+                calendar_id=r["calendar_id"],
+                target_efficiency_pct=r["target_efficiency_pct"],
+            )
+        for r in conn.execute(select(t.stations)).mappings():
+            out[r["factory_id"]].stations[r["id"]] = Station(
+                id=r["id"],
+                factory_id=r["factory_id"],
+                line_id=r["line_id"],
+                sensor_id=r["sensor_id"],
+                machine_type=r["machine_type"],
+                position=r["position"],
+            )
+        for r in conn.execute(select(t.workers)).mappings():
+            out[r["factory_id"]].workers[r["badge"]] = Worker(
+                badge=r["badge"],
+                name=r["name"],
+                line_id=r["line_id"],
+                skills=dict(r["skills"]),
+                skill_group=r["skill_group"],
+            )
+        ops: dict[tuple[str, str], list[Operation]] = {}
+        for r in conn.execute(select(t.operations).order_by(t.operations.c.seq_no)).mappings():
+            ops.setdefault((r["factory_id"], r["style_code"]), []).append(
+                Operation(
+                    code=r["code"],
+                    name_zh=r["name_zh"],
+                    name_en=r["name_en"],
+                    sam_min=r["sam_min"],
+                    machine_type=r["machine_type"],
+                    skill_grade=r["skill_grade"],
+                    predecessors=tuple(r["predecessors"]),
+                    instruction=r["instruction"],
+                )
+            )
+        for r in conn.execute(select(t.styles)).mappings():
+            out[r["factory_id"]].styles[r["code"]] = Style(
+                code=r["code"],
+                name_zh=r["name_zh"],
+                name_en=r["name_en"],
+                operations=tuple(ops.get((r["factory_id"], r["code"]), [])),
+                bundle_size=r["bundle_size"],
+            )
+        for r in conn.execute(select(t.orders)).mappings():
+            out[r["factory_id"]].orders[r["id"]] = Order(
+                id=r["id"],
+                customer=r["customer"],
+                style_code=r["style_code"],
+                quantities={(sz, col): int(q) for sz, col, q in r["quantities"]},
+                due=date.fromisoformat(r["due"]),
+                priority=r["priority"],
+            )
+        for r in conn.execute(select(t.bundles)).mappings():
+            out[r["factory_id"]].bundles[r["id"]] = Bundle(
+                id=r["id"], order_id=r["order_id"], size=r["size"], colour=r["colour"], qty=r["qty"]
+            )
+    return out

@@ -1,0 +1,457 @@
+"""Live production state, kept incrementally from accepted sensor events.
+
+``LiveState.apply`` is called once per accepted event, in the order the event store accepted
+them; every figure is an accumulator updated in O(1), never recomputed per query. Replaying the
+event store from empty through ``apply`` gives exactly the same state (tests check it), which is
+why nothing here reads a clock: "now" is the latest event time of the factory unless a query
+passes ``as_of``.
+
+Accounting rules (docs/data-model.md):
+- A piece is earned by the worker logged in at the station (qty × the operation's SAM).
+- Attended time is login → logout minus the line calendar's scheduled breaks, cut at local clock
+  hours; an open session counts up to ``as_of``.
+- A login at a second station closes the worker's session at the first one.
+- Line output is pieces at the style's final operations; the hourly target is the line's attended
+  operator-minutes × expected efficiency ÷ garment SAM.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from .efficiency import efficiency_pct, hour_start, split_by_hour, target_for_attended
+from .events import BundleIn, BundleOut, Defect, Downtime, Login, Logout, Machine, Piece, SensorEvent
+from .model import FactoryLayout, Operation, ShiftCalendar, Style
+
+SCOPES = ("worker", "station", "line", "factory")
+MACHINE_STATES = ("running", "idle", "off")
+
+
+@dataclass(slots=True)
+class Tally:
+    pieces: int = 0
+    earned_min: float = 0.0
+    attended_s: float = 0.0
+    output: int = 0
+    defects: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "pieces": self.pieces,
+            "earned_min": round(self.earned_min, 6),
+            "attended_min": round(self.attended_s / 60.0, 6),
+            "output": self.output,
+            "defects": self.defects,
+            "efficiency_pct": _round(efficiency_pct(self.earned_min, self.attended_s / 60.0)),
+        }
+
+
+@dataclass(slots=True)
+class StationLive:
+    factory: str
+    station: str
+    line: str
+    worker: str | None = None
+    login_ts: datetime | None = None
+    machine_state: str = "off"
+    machine_since: datetime | None = None
+    downtime: dict[str, datetime] = field(default_factory=dict)
+    wip: dict[str, datetime] = field(default_factory=dict)  # bundle -> time in
+    bundle: str | None = None
+    op: str | None = None
+    last_piece_ts: datetime | None = None
+    last_seq: int = -1
+    last_ts: datetime | None = None
+
+
+def _round(x: float | None, nd: int = 2) -> float | None:
+    return None if x is None else round(x, nd)
+
+
+class LiveState:
+    """Accumulators per worker, station, line and factory per local clock hour."""
+
+    def __init__(self, layouts: dict[str, FactoryLayout]) -> None:
+        self.layouts = layouts
+        self.stations: dict[tuple[str, str], StationLive] = {}
+        self.worker_at: dict[tuple[str, str], str] = {}  # (factory, badge) -> station
+        # (factory, scope, key, hour_start) -> Tally
+        self.hourly: dict[tuple[str, str, str, datetime], Tally] = defaultdict(Tally)
+        # (factory, station, hour_start, state) -> seconds
+        self.machine_s: dict[tuple[str, str, datetime, str], float] = defaultdict(float)
+        # (factory, station, hour_start, reason) -> seconds
+        self.downtime_s: dict[tuple[str, str, datetime, str], float] = defaultdict(float)
+        # (factory, station, op, hour) -> pieces, for per-operation views
+        self.op_pieces: dict[tuple[str, str, str, datetime], int] = defaultdict(int)
+        self.line_style: dict[tuple[str, str], str] = {}
+        self.latest_ts: dict[str, datetime] = {}
+        self.events_applied = 0
+        self._tz: dict[str, ZoneInfo] = {}
+        self._styles: dict[tuple[str, str], tuple[dict[str, Operation], frozenset[str], Style]] = {}
+
+    # --- helpers -------------------------------------------------------------------------
+    def tz(self, factory: str) -> ZoneInfo:
+        z = self._tz.get(factory)
+        if z is None:
+            z = self._tz[factory] = self.layouts[factory].factory.tz
+        return z
+
+    def station_live(self, factory: str, station: str) -> StationLive:
+        key = (factory, station)
+        st = self.stations.get(key)
+        if st is None:
+            line = self.layouts[factory].stations[station].line_id
+            st = self.stations[key] = StationLive(factory, station, line)
+        return st
+
+    def _calendar(self, factory: str, line: str) -> ShiftCalendar:
+        return self.layouts[factory].calendar_for_line(line)
+
+    def _add_attended(self, st: StationLive, worker: str, start: datetime, end: datetime) -> None:
+        cal = self._calendar(st.factory, st.line)
+        for h, s, e in split_by_hour(start, end, self.tz(st.factory)):
+            secs = cal.attended_s(s, e)
+            if secs <= 0:
+                continue
+            for scope, key in (
+                ("worker", worker),
+                ("station", st.station),
+                ("line", st.line),
+                ("factory", ""),
+            ):
+                self.hourly[(st.factory, scope, key, h)].attended_s += secs
+
+    def _add_state_time(
+        self, st: StationLive, state: str, start: datetime, end: datetime, bucket: dict
+    ) -> None:
+        for h, s, e in split_by_hour(start, end, self.tz(st.factory)):
+            bucket[(st.factory, st.station, h, state)] += (e - s).total_seconds()
+
+    def _close_session(self, st: StationLive, ts: datetime) -> None:
+        if st.worker is not None and st.login_ts is not None:
+            end = max(ts, st.login_ts)
+            self._add_attended(st, st.worker, st.login_ts, end)
+            self.worker_at.pop((st.factory, st.worker), None)
+        st.worker = None
+        st.login_ts = None
+
+    # --- apply ---------------------------------------------------------------------------
+    def apply(self, ev: SensorEvent) -> None:
+        """Fold one accepted event (with ``factory`` and ``station`` set) into the state."""
+        f = ev.factory
+        assert f is not None and ev.station is not None
+        st = self.station_live(f, ev.station)
+        ts = ev.ts
+        st.last_seq = max(st.last_seq, ev.seq)
+        st.last_ts = ts if st.last_ts is None else max(st.last_ts, ts)
+        prev = self.latest_ts.get(f)
+        if prev is None or ts > prev:
+            self.latest_ts[f] = ts
+        self.events_applied += 1
+
+        if isinstance(ev, Piece):
+            self._piece(st, ev)
+        elif isinstance(ev, Login):
+            other = self.worker_at.get((f, ev.worker))
+            if other is not None and other != st.station:
+                self._close_session(self.stations[(f, other)], ts)
+            if st.worker is not None and st.worker != ev.worker:
+                self._close_session(st, ts)
+            if st.worker != ev.worker:  # a repeated login keeps the open session
+                st.worker = ev.worker
+                st.login_ts = ts
+                self.worker_at[(f, ev.worker)] = st.station
+        elif isinstance(ev, Logout):
+            if st.worker == ev.worker:
+                self._close_session(st, ts)
+        elif isinstance(ev, Machine):
+            if st.machine_since is not None and ts > st.machine_since:
+                self._add_state_time(st, st.machine_state, st.machine_since, ts, self.machine_s)
+            if st.machine_since is None or ts >= st.machine_since:
+                st.machine_state = ev.state
+                st.machine_since = ts
+        elif isinstance(ev, Downtime):
+            if ev.phase == "start":
+                st.downtime.setdefault(ev.reason, ts)
+            else:
+                since = st.downtime.pop(ev.reason, None)
+                if since is not None and ts > since:
+                    self._add_state_time(st, ev.reason, since, ts, self.downtime_s)
+        elif isinstance(ev, BundleIn):
+            st.wip[ev.bundle] = ts
+            st.bundle = ev.bundle
+            self._note_style(st, ev.bundle)
+        elif isinstance(ev, BundleOut):
+            st.wip.pop(ev.bundle, None)
+            if st.bundle == ev.bundle:
+                st.bundle = next(reversed(st.wip), None) if st.wip else None
+        elif isinstance(ev, Defect):
+            h = hour_start(ts, self.tz(f))
+            qty = ev.qty
+            keys = [("station", st.station), ("line", st.line), ("factory", "")]
+            if st.worker is not None:
+                keys.append(("worker", st.worker))
+            for scope, key in keys:
+                self.hourly[(f, scope, key, h)].defects += qty
+
+    def _style_index(self, factory: str, style: Style) -> tuple[dict[str, Operation], frozenset[str]]:
+        key = (factory, style.code)
+        idx = self._styles.get(key)
+        if idx is None or idx[2] is not style:
+            idx = self._styles[key] = (style.op_map(), frozenset(style.final_operations()), style)
+        return idx[0], idx[1]
+
+    def _note_style(self, st: StationLive, bundle: str) -> Style | None:
+        style = self.layouts[st.factory].style_of_bundle(bundle)
+        if style is not None:
+            self.line_style[(st.factory, st.line)] = style.code
+        return style
+
+    def _piece(self, st: StationLive, ev: Piece) -> None:
+        f = st.factory
+        style = self.layouts[f].style_of_bundle(ev.bundle)
+        assert style is not None  # the pipeline validated it
+        ops, finals = self._style_index(f, style)
+        earned = ev.qty * ops[ev.op].sam_min
+        final = ev.op in finals
+        h = hour_start(ev.ts, self.tz(f))
+        keys = [("station", st.station), ("line", st.line), ("factory", "")]
+        if st.worker is not None:
+            keys.append(("worker", st.worker))
+        for scope, key in keys:
+            t = self.hourly[(f, scope, key, h)]
+            t.pieces += ev.qty
+            t.earned_min += earned
+            if final:
+                t.output += ev.qty
+        self.op_pieces[(f, st.station, ev.op, h)] += ev.qty
+        st.bundle = ev.bundle
+        st.op = ev.op
+        st.last_piece_ts = ev.ts
+        self.line_style[(f, st.line)] = style.code
+
+    # --- queries -------------------------------------------------------------------------
+    def as_of(self, factory: str, as_of: datetime | None = None) -> datetime:
+        if as_of is not None:
+            return as_of
+        latest = self.latest_ts.get(factory)
+        if latest is None:
+            return datetime.now(self.tz(factory))
+        return latest
+
+    def _open_attended(self, factory: str, as_of: datetime) -> dict[tuple[str, str, datetime], float]:
+        """Attended seconds of sessions still open at ``as_of``, per (scope, key, hour)."""
+        out: dict[tuple[str, str, datetime], float] = defaultdict(float)
+        tz = self.tz(factory)
+        for (f, _), st in self.stations.items():
+            if f != factory or st.worker is None or st.login_ts is None or as_of <= st.login_ts:
+                continue
+            cal = self._calendar(f, st.line)
+            for h, s, e in split_by_hour(st.login_ts, as_of, tz):
+                secs = cal.attended_s(s, e)
+                if secs > 0:
+                    for scope, key in (
+                        ("worker", st.worker),
+                        ("station", st.station),
+                        ("line", st.line),
+                        ("factory", ""),
+                    ):
+                        out[(scope, key, h)] += secs
+        return out
+
+    def tallies(
+        self, factory: str, scope: str, start: datetime, end: datetime, as_of: datetime | None = None
+    ) -> dict[str, dict[datetime, Tally]]:
+        """Per key, per hour in [start, end): closed tallies plus open sessions up to as_of."""
+        if scope not in SCOPES:
+            raise ValueError(f"scope must be one of {SCOPES}")
+        now = self.as_of(factory, as_of)
+        out: dict[str, dict[datetime, Tally]] = defaultdict(dict)
+        for (f, sc, key, h), t in self.hourly.items():
+            if f == factory and sc == scope and start <= h < end:
+                out[key][h] = Tally(t.pieces, t.earned_min, t.attended_s, t.output, t.defects)
+        for (sc, key, h), secs in self._open_attended(factory, now).items():
+            if sc == scope and start <= h < end:
+                t = out[key].get(h)
+                if t is None:
+                    t = out[key][h] = Tally()
+                t.attended_s += secs
+        return out
+
+    def efficiency(
+        self,
+        factory: str,
+        scope: str,
+        start: datetime,
+        end: datetime,
+        as_of: datetime | None = None,
+        hourly: bool = False,
+    ) -> list[dict[str, Any]]:
+        rows = []
+        for key, by_hour in sorted(self.tallies(factory, scope, start, end, as_of).items()):
+            total = Tally()
+            for t in by_hour.values():
+                total.pieces += t.pieces
+                total.earned_min += t.earned_min
+                total.attended_s += t.attended_s
+                total.output += t.output
+                total.defects += t.defects
+            row: dict[str, Any] = {"scope": scope, "key": key, **total.as_dict()}
+            if hourly:
+                row["hours"] = [{"hour": h.isoformat(), **t.as_dict()} for h, t in sorted(by_hour.items())]
+            rows.append(row)
+        return rows
+
+    def day_bounds(self, factory: str, as_of: datetime) -> tuple[datetime, datetime]:
+        tz = self.tz(factory)
+        local = as_of.astimezone(tz)
+        start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        return start, (start + timedelta(days=1)).astimezone(tz)
+
+    def machine_seconds(
+        self, factory: str, station: str, start: datetime, end: datetime, as_of: datetime
+    ) -> dict[str, float]:
+        out = dict.fromkeys(MACHINE_STATES, 0.0)
+        for (f, s, h, state), secs in self.machine_s.items():
+            if f == factory and s == station and start <= h < end:
+                out[state] = out.get(state, 0.0) + secs
+        st = self.stations.get((factory, station))
+        if st is not None and st.machine_since is not None and as_of > st.machine_since:
+            for h, s0, e0 in split_by_hour(st.machine_since, as_of, self.tz(factory)):
+                if start <= h < end:
+                    out[st.machine_state] = out.get(st.machine_state, 0.0) + (e0 - s0).total_seconds()
+        return out
+
+    def downtime_seconds(
+        self, factory: str, stations: set[str], start: datetime, end: datetime, as_of: datetime
+    ) -> dict[str, float]:
+        out: dict[str, float] = defaultdict(float)
+        for (f, s, h, reason), secs in self.downtime_s.items():
+            if f == factory and s in stations and start <= h < end:
+                out[reason] += secs
+        for (f, s), st in self.stations.items():
+            if f != factory or s not in stations:
+                continue
+            for reason, since in st.downtime.items():
+                for h, s0, e0 in split_by_hour(since, as_of, self.tz(factory)):
+                    if start <= h < end:
+                        out[reason] += (e0 - s0).total_seconds()
+        return dict(out)
+
+    def line_live(self, factory: str, line: str, as_of: datetime | None = None) -> dict[str, Any]:
+        """Everything a supervisor's screen shows for one line, as plain data."""
+        layout = self.layouts[factory]
+        if line not in layout.lines:
+            raise KeyError(line)
+        now = self.as_of(factory, as_of)
+        day_start, day_end = self.day_bounds(factory, now)
+        this_hour = hour_start(now, self.tz(factory))
+        station_ids = sorted(
+            (s for s in layout.stations.values() if s.line_id == line), key=lambda s: (s.position, s.id)
+        )
+        st_tallies = self.tallies(factory, "station", day_start, day_end, now)
+        line_tallies = self.tallies(factory, "line", day_start, day_end, now).get(line, {})
+        style_code = self.line_style.get((factory, line))
+        style = layout.styles.get(style_code) if style_code else None
+        target_eff = layout.lines[line].target_efficiency_pct
+
+        stations = []
+        for s in station_ids:
+            st = self.stations.get((factory, s.id)) or StationLive(factory, s.id, line)
+            day = Tally()
+            for t in st_tallies.get(s.id, {}).values():
+                day.pieces += t.pieces
+                day.earned_min += t.earned_min
+                day.attended_s += t.attended_s
+                day.defects += t.defects
+            hour_t = st_tallies.get(s.id, {}).get(this_hour, Tally())
+            stations.append(
+                {
+                    "station": s.id,
+                    "position": s.position,
+                    "machine_type": s.machine_type,
+                    "worker": st.worker,
+                    "worker_name": layout.workers[st.worker].name if st.worker in layout.workers else None,
+                    "machine_state": st.machine_state,
+                    "machine_since": st.machine_since.isoformat() if st.machine_since else None,
+                    "downtime": sorted(st.downtime),
+                    "wip": len(st.wip),
+                    "wip_bundles": list(st.wip),
+                    "bundle": st.bundle,
+                    "op": st.op,
+                    "last_piece": st.last_piece_ts.isoformat() if st.last_piece_ts else None,
+                    "pieces_today": day.pieces,
+                    "pieces_this_hour": hour_t.pieces,
+                    "earned_min_today": round(day.earned_min, 3),
+                    "attended_min_today": round(day.attended_s / 60, 3),
+                    "efficiency_pct_today": _round(efficiency_pct(day.earned_min, day.attended_s / 60)),
+                    "machine_s_today": self.machine_seconds(factory, s.id, day_start, day_end, now),
+                    "last_seq": st.last_seq,
+                }
+            )
+
+        hours = []
+        total = Tally()
+        for h, t in sorted(line_tallies.items()):
+            total.pieces += t.pieces
+            total.earned_min += t.earned_min
+            total.attended_s += t.attended_s
+            total.output += t.output
+            total.defects += t.defects
+            target = target_for_attended(t.attended_s / 60, target_eff, style.sam_min) if style else None
+            hours.append({"hour": h.isoformat(), **t.as_dict(), "target": _round(target, 1)})
+        operators = sum(1 for s in stations if s["worker"])
+        return {
+            "factory": factory,
+            "line": line,
+            "as_of": now.isoformat(),
+            "style": style_code,
+            "garment_sam_min": round(style.sam_min, 4) if style else None,
+            "target_efficiency_pct": target_eff,
+            "operators": operators,
+            "target_per_hour": _round(60 * operators * target_eff / 100 / style.sam_min, 1)
+            if style
+            else None,
+            "today": total.as_dict(),
+            "hours": hours,
+            "wip": sum(s["wip"] for s in stations),
+            "downtime_s_today": self.downtime_seconds(
+                factory, {s.id for s in station_ids}, day_start, day_end, now
+            ),
+            "stations": stations,
+        }
+
+    # --- comparison --------------------------------------------------------------------------
+    def snapshot(self) -> dict[str, Any]:
+        """A canonical, comparable dump of every accumulator (for the replay test)."""
+        return {
+            "hourly": {
+                f"{f}|{sc}|{k}|{h.isoformat()}": t.as_dict()
+                for (f, sc, k, h), t in sorted(self.hourly.items(), key=lambda x: (x[0][:3], x[0][3]))
+            },
+            "machine_s": {
+                f"{f}|{s}|{h.isoformat()}|{state}": round(v, 6)
+                for (f, s, h, state), v in sorted(self.machine_s.items(), key=lambda x: str(x[0]))
+            },
+            "downtime_s": {
+                f"{f}|{s}|{h.isoformat()}|{r}": round(v, 6)
+                for (f, s, h, r), v in sorted(self.downtime_s.items(), key=lambda x: str(x[0]))
+            },
+            "stations": {
+                f"{f}|{s}": {
+                    "worker": st.worker,
+                    "login": st.login_ts.isoformat() if st.login_ts else None,
+                    "machine": st.machine_state,
+                    "since": st.machine_since.isoformat() if st.machine_since else None,
+                    "downtime": sorted(st.downtime),
+                    "wip": sorted(st.wip),
+                    "last_seq": st.last_seq,
+                }
+                for (f, s), st in sorted(self.stations.items())
+            },
+            "events_applied": self.events_applied,
+        }
