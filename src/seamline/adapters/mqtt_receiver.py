@@ -1,0 +1,212 @@
+"""Receiving sensor events from MQTT, in a child process.
+
+paho-mqtt's packet handling is pure Python and is the usual bottleneck of a Python subscriber;
+running it in its own process lets it use one core while validation, storage and live state use
+the other. Messages cross a pipe in batches (msgpack), and acknowledgements come back the same
+way: a QoS 1 message is acknowledged to the broker only after the batch that holds it is committed
+to the event store (manual acks), so a crash of either process loses nothing — the broker
+redelivers what was not acknowledged, and the event store's unique ids drop the repeats.
+
+The session is persistent (clean_session=False, fixed client id), so messages published while
+ingest is down wait in the broker.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing as mp
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from urllib.parse import urlparse
+
+import msgspec
+
+from ..domain.events import TOPIC_FILTER
+
+log = logging.getLogger(__name__)
+
+_enc = msgspec.msgpack.Encoder()
+_dec = msgspec.msgpack.Decoder()
+
+
+@dataclass(frozen=True, slots=True)
+class MqttSettings:
+    url: str = "mqtt://127.0.0.1:1883"
+    client_id: str = "seamline-ingest"
+    topic_filter: str = TOPIC_FILTER
+    username: str | None = None
+    password: str | None = None
+    flush_ms: float = 3.0
+    max_batch: int = 5000
+
+    @property
+    def host_port(self) -> tuple[str, int]:
+        u = urlparse(self.url)
+        if u.scheme not in ("mqtt", "tcp", ""):
+            raise ValueError(f"MQTT URL must look like mqtt://host:port, got {self.url!r}")
+        return u.hostname or "127.0.0.1", u.port or 1883
+
+
+def _receiver_main(settings: MqttSettings, conn: Connection) -> None:
+    """Child process: a paho client that forwards batches and applies acks."""
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    host, port = settings.host_port
+    u = urlparse(settings.url)
+    client = mqtt.Client(
+        CallbackAPIVersion.VERSION2,
+        client_id=settings.client_id,
+        clean_session=False,
+        manual_ack=True,
+    )
+    username = settings.username or u.username
+    if username:
+        client.username_pw_set(username, settings.password or u.password)
+    client.reconnect_delay_set(min_delay=0.2, max_delay=5)
+    client.max_inflight_messages_set(65535)
+    buf: list[tuple[int, str, bytes, int]] = []
+    lock = threading.Lock()
+    send_lock = threading.Lock()
+
+    def send(kind: str, data: object) -> None:
+        with send_lock:
+            conn.send_bytes(_enc.encode((kind, data)))
+
+    def on_connect(c, _u, _flags, reason_code, _props) -> None:  # type: ignore[no-untyped-def]
+        if reason_code == 0:
+            c.subscribe(settings.topic_filter, qos=1)
+            send("status", "connected")
+        else:
+            send("status", f"refused: {reason_code}")
+
+    def on_disconnect(_c, _u, _flags, reason_code, _props) -> None:  # type: ignore[no-untyped-def]
+        send("status", f"disconnected: {reason_code}")
+
+    def on_message(_c, _u, m) -> None:  # type: ignore[no-untyped-def]
+        with lock:
+            buf.append((m.mid, m.topic, m.payload, m.qos))
+
+    client.on_connect = on_connect
+    client.on_disconnect = on_disconnect
+    client.on_message = on_message
+
+    stop = threading.Event()
+
+    def flusher() -> None:
+        nonlocal buf
+        while not stop.is_set():
+            time.sleep(settings.flush_ms / 1000.0)
+            with lock:
+                if not buf:
+                    continue
+                out, buf = buf, []
+            try:
+                for i in range(0, len(out), settings.max_batch):
+                    send("batch", out[i : i + settings.max_batch])
+            except (BrokenPipeError, OSError):
+                stop.set()
+                client.disconnect()
+
+    def acker() -> None:
+        while not stop.is_set():
+            try:
+                data = conn.recv_bytes()
+            except (EOFError, OSError):
+                stop.set()
+                client.disconnect()
+                return
+            kind, payload = _dec.decode(data)
+            if kind == "ack":
+                for mid, qos in payload:
+                    if qos > 0:
+                        client.ack(mid, qos)
+            elif kind == "stop":
+                stop.set()
+                client.disconnect()
+                return
+
+    threading.Thread(target=flusher, daemon=True, name="mqtt-flush").start()
+    threading.Thread(target=acker, daemon=True, name="mqtt-ack").start()
+    client.connect_async(host, port, keepalive=30)
+    while not stop.is_set():
+        client.loop_forever(retry_first_connection=True)
+        if not stop.is_set():
+            time.sleep(0.2)
+
+
+Batch = list[tuple[int, str, bytes, int]]
+
+
+class MqttReceiver:
+    """Parent side: starts the child, hands each batch to ``on_batch`` with an ack callback."""
+
+    def __init__(
+        self,
+        settings: MqttSettings,
+        on_batch: Callable[[Batch, Callable[[], None]], None],
+    ) -> None:
+        self.settings = settings
+        self.on_batch = on_batch
+        self.status = "starting"
+        self.received = 0
+        self._proc: BaseProcess | None = None
+        self._conn: Connection | None = None
+        self._thread: threading.Thread | None = None
+        self._send_lock = threading.Lock()
+
+    def start(self) -> None:
+        ctx = mp.get_context("spawn")
+        parent, child = ctx.Pipe(duplex=True)
+        self._conn = parent
+        self._proc = ctx.Process(
+            target=_receiver_main, args=(self.settings, child), daemon=True, name="mqtt-receiver"
+        )
+        self._proc.start()
+        child.close()
+        self._thread = threading.Thread(target=self._read, daemon=True, name="mqtt-read")
+        self._thread.start()
+
+    def _ack(self, items: Batch) -> Callable[[], None]:
+        def ack() -> None:
+            acks = [(mid, qos) for mid, _t, _p, qos in items if qos > 0]
+            if acks and self._conn is not None:
+                with self._send_lock:
+                    try:
+                        self._conn.send_bytes(_enc.encode(("ack", acks)))
+                    except OSError:
+                        log.warning("MQTT receiver gone; %d acks not sent (the broker will redeliver)", len(acks))
+
+        return ack
+
+    def _read(self) -> None:
+        assert self._conn is not None
+        while True:
+            try:
+                data = self._conn.recv_bytes()
+            except (EOFError, OSError):
+                self.status = "stopped"
+                return
+            kind, payload = _dec.decode(data)
+            if kind == "batch":
+                items: Batch = [(m, t, bytes(p), q) for m, t, p, q in payload]
+                self.received += len(items)
+                self.on_batch(items, self._ack(items))
+            elif kind == "status":
+                self.status = payload
+                log.info("MQTT %s", payload)
+
+    def stop(self, timeout_s: float = 3.0) -> None:
+        if self._conn is not None:
+            with self._send_lock, contextlib.suppress(OSError):
+                self._conn.send_bytes(_enc.encode(("stop", None)))
+        if self._proc is not None:
+            self._proc.join(timeout_s)
+            if self._proc.is_alive():
+                self._proc.terminate()
+                self._proc.join(1)
