@@ -1,0 +1,35 @@
+"""Alembic environment: run with a connection handed in by seamline.adapters.migrate."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from seamline.adapters.tables import all_tables
+
+target_metadata = all_tables()
+
+
+def run_migrations_online() -> None:
+    connection = context.config.attributes.get("connection")
+    if connection is None:
+        from seamline.adapters.db import make_engine
+
+        engine = make_engine(context.config.get_main_option("sqlalchemy.url") or "sqlite:///data/seamline.db")
+        with engine.connect() as conn:
+            _run(conn)
+        return
+    _run(connection)
+
+
+def _run(connection) -> None:  # type: ignore[no-untyped-def]
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+run_migrations_online()

@@ -1,0 +1,79 @@
+"""Core commands: serve, import and export of factory files."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..adapters.db import DEFAULT_URL
+
+DbOpt = Annotated[str, typer.Option("--db", help="database URL (SQLite file or postgresql+psycopg://...)")]
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def serve(
+        db: DbOpt = DEFAULT_URL,
+        mqtt: Annotated[
+            str | None, typer.Option(help="broker URL, e.g. mqtt://127.0.0.1:1883; default: start an embedded one")
+        ] = None,
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        client_id: Annotated[str, typer.Option(help="MQTT client id of the persistent ingest session")] = (
+            "seamline-ingest"
+        ),
+        log_level: str = "INFO",
+    ) -> None:
+        """Run ingest (MQTT and HTTP) and the API."""
+        from .serve import serve as run
+        from .serve import start_runtime
+
+        logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        rt = start_runtime(db, mqtt, client_id)
+        typer.echo(f"seamline: API on http://{host}:{port}  MQTT {rt.receiver.settings.url if rt.receiver else '-'}")
+        run(rt, host, port)
+
+    @app.command("import")
+    def import_(
+        path: Annotated[Path, typer.Argument(help="a factory folder of CSV files or an .xlsx workbook")],
+        db: DbOpt = DEFAULT_URL,
+    ) -> None:
+        """Load a factory (layout, workers, styles, orders) from CSV or Excel into the database."""
+        from ..adapters import master_data, migrate
+        from ..adapters.db import make_engine
+        from ..adapters.layout_files import LayoutFileError, load_factory
+
+        try:
+            layout = load_factory(path)
+        except (LayoutFileError, FileNotFoundError) as e:
+            typer.echo(f"error: {e}", err=True)
+            raise typer.Exit(2) from None
+        engine = make_engine(db)
+        migrate.upgrade(engine)
+        master_data.save_layout(engine, layout)
+        typer.echo(
+            f"imported factory {layout.factory.id}: {len(layout.lines)} lines, {len(layout.stations)} stations, "
+            f"{len(layout.workers)} workers, {len(layout.styles)} styles, {len(layout.orders)} orders, "
+            f"{len(layout.bundles)} bundles"
+        )
+
+    @app.command()
+    def export(
+        factory: str,
+        path: Annotated[Path, typer.Argument(help="a folder (CSV files) or a file ending in .xlsx")],
+        db: DbOpt = DEFAULT_URL,
+    ) -> None:
+        """Write a factory's master data to CSV files or an Excel workbook."""
+        from ..adapters import master_data
+        from ..adapters.db import make_engine
+        from ..adapters.layout_files import save_factory
+
+        layouts = master_data.load_layouts(make_engine(db))
+        if factory not in layouts:
+            typer.echo(f"error: unknown factory {factory!r}; known: {sorted(layouts)}", err=True)
+            raise typer.Exit(2)
+        save_factory(layouts[factory], path)
+        typer.echo(f"wrote {path}")
