@@ -283,6 +283,8 @@ class IngestWorker:
         self._thread.start()
 
     def stop(self, timeout_s: float = 10.0) -> None:
+        if not self._thread.is_alive():
+            return
         self.q.put(None)
         self._thread.join(timeout_s)
 

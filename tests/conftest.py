@@ -1,0 +1,109 @@
+"""Shared fixtures: a real Mosquitto broker per test session, small factories built in code."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from datetime import time as dtime
+from pathlib import Path
+
+import pytest
+
+from seamline.domain.cutting import cut_order
+from seamline.domain.model import (
+    Break,
+    Factory,
+    FactoryLayout,
+    Line,
+    Operation,
+    Order,
+    ShiftCalendar,
+    Station,
+    Style,
+    Worker,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _mosquitto_bin() -> str:
+    for c in ("mosquitto", "/usr/sbin/mosquitto"):
+        p = shutil.which(c) or (c if Path(c).exists() else None)
+        if p:
+            return p
+    raise RuntimeError("mosquitto is not installed: run `make test` (scripts/install-system-deps.sh installs it)")
+
+
+@pytest.fixture(scope="session")
+def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Mosquitto on a free loopback port; yields its mqtt:// URL."""
+    port = free_port()
+    d = tmp_path_factory.mktemp("mosquitto")
+    conf = d / "mosquitto.conf"
+    conf.write_text(
+        f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
+        "max_queued_messages 0\nmax_inflight_messages 0\n"
+    )
+    proc = subprocess.Popen([_mosquitto_bin(), "-c", str(conf)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                break
+        except OSError:
+            time.sleep(0.05)
+    else:
+        proc.kill()
+        raise RuntimeError("mosquitto did not start")
+    yield f"mqtt://127.0.0.1:{port}"
+    proc.terminate()
+    proc.wait(5)
+
+
+def tiny_layout() -> FactoryLayout:
+    """One line, two stations, two workers, one two-operation style, one order of 200."""
+    cal = ShiftCalendar(
+        id="day",
+        timezone="Asia/Shanghai",
+        shift_start=dtime(8, 0),
+        shift_end=dtime(16, 0),
+        breaks=(Break(dtime(12, 0), dtime(13, 0), "lunch"),),
+    )
+    style = Style(
+        code="HEM",
+        name_zh="下摆",
+        name_en="Hem",
+        operations=(
+            Operation("OP1", "缝下摆", "sew hem", 0.5, "SNLS"),
+            Operation("OP2", "检验", "inspect", 0.25, "MAN", predecessors=("OP1",)),
+        ),
+        bundle_size=50,
+    )
+    order = Order(id="O1", customer="ACME", style_code="HEM", quantities={("M", "Blue"): 200}, due=_date())
+    lay = FactoryLayout(factory=Factory(id="f1", name="Test", timezone="Asia/Shanghai"))
+    lay.calendars["day"] = cal
+    lay.lines["L1"] = Line(id="L1", factory_id="f1", name="Line 1", calendar_id="day", target_efficiency_pct=60)
+    lay.stations["S1"] = Station("S1", "f1", "L1", "SEN1", "SNLS", 1)
+    lay.stations["S2"] = Station("S2", "f1", "L1", "SEN2", "MAN", 2)
+    lay.workers["W1"] = Worker("W1", "王芳", "L1", {"SNLS": 4})
+    lay.workers["W2"] = Worker("W2", "李娜", "L1", {"MAN": 3})
+    lay.styles["HEM"] = style
+    lay.orders["O1"] = order
+    for b in cut_order(order, style):
+        lay.bundles[b.id] = b
+    return lay
+
+
+def _date():  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    return date(2026, 12, 1)
