@@ -1,0 +1,643 @@
+"""The SimPy model of a sewing floor: lines of stations, bundles flowing through queues.
+
+One process per station does everything its sensor would see, in time order: log in, pull the
+oldest ready bundle for one of its operations, sew piece by piece (each piece's time from the
+worker's hidden efficiency, a learning curve and lognormal noise), stop for breaks, breakdowns and
+changeovers, log out. One process per line releases bundles under a WIP cap. Because every event is
+emitted at the simulated moment it happens, the emitted list is already in time order, and running
+the environment in chunks (live mode) gives exactly the same stream as one long run.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import defaultdict, deque
+from collections.abc import Generator, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import simpy
+
+from seamline.domain.cutting import cut_order
+from seamline.domain.model import (
+    Bundle,
+    DomainError,
+    FactoryLayout,
+    Line,
+    Operation,
+    Order,
+    ShiftCalendar,
+    Station,
+    Style,
+    Worker,
+)
+
+from .balance import check_balance, initial_balance
+from .config import SimConfig, default_start
+from .truth import Truth
+from .wire import (
+    Emitted,
+    StationWire,
+    WBundleIn,
+    WBundleOut,
+    WDefect,
+    WDowntime,
+    WLogin,
+    WLogout,
+    WMachine,
+    WPiece,
+)
+from .workforce import Workforce
+
+EPS = 1e-6
+DEFECT_CODES = ("SKIP_STITCH", "BROKEN_STITCH", "PUCKERING", "OPEN_SEAM", "UNEVEN_STITCH", "STAIN")
+# (reason, share of stoppages, median minutes to fix)
+STOPPAGES = (("THREAD", 0.6, 2.0), ("MECH", 0.3, 18.0), ("QUALITY", 0.1, 8.0))
+Proc = Generator[simpy.Event, Any, Any]
+
+
+@dataclass(slots=True)
+class Window:
+    """A stretch of working time at one station: between login/break end and break start/logout."""
+
+    a: float
+    b: float
+    first: bool
+    last: bool
+    worker: Worker | None
+    day: date | None
+
+
+@dataclass(slots=True)
+class DayPlan:
+    date: date
+    breaks: list[tuple[float, float]]
+    # station -> (worker, login_s, logout_s)
+    stations: dict[str, tuple[Worker, float, float]]
+
+
+@dataclass(slots=True)
+class Run:
+    """Consecutive orders of one style on a line: no changeover between them."""
+
+    index: int
+    style: Style
+    ops: dict[str, Operation]
+    orders: list[str]
+    bundles: list[Bundle]
+    balance: dict[str, list[str]]
+    by_op: dict[str, list[StationSim]] = field(default_factory=dict)
+    first_ops: list[str] = field(default_factory=list)
+    finals: frozenset[str] = frozenset()
+    succ: dict[str, list[str]] = field(default_factory=dict)
+
+
+class BundleSim:
+    __slots__ = ("bundle", "finals_left", "run", "waiting")
+
+    def __init__(self, bundle: Bundle, run: Run) -> None:
+        self.bundle = bundle
+        self.run = run
+        self.waiting = {o.code: len(o.predecessors) for o in run.style.operations}
+        self.finals_left = len(run.finals)
+
+
+class Engine:
+    """Builds the floor from a layout and runs it; ``run_until`` returns the new events."""
+
+    def __init__(self, layout: FactoryLayout, config: SimConfig) -> None:
+        self.layout = layout
+        self.config = config
+        self.env = simpy.Environment()
+        self.tz = layout.factory.tz
+        self.start = (config.start or default_start(layout)).astimezone(self.tz)
+        self._start_utc = self.start.astimezone(UTC)
+        self.run_id = config.run_id or f"s{config.seed}t{int(self._start_utc.timestamp()):x}"
+        self.sink: list[Emitted] = []
+        self.workforce = Workforce(
+            config.seed,
+            new_op_rate=config.new_op_rate,
+            learning_r_median=config.learning_r_median,
+            defect_rate_mean=config.defect_rate_mean,
+        )
+        self.done_count: dict[tuple[str, str, str], int] = defaultdict(int)
+        self.truth = Truth(
+            run_id=self.run_id,
+            seed=config.seed,
+            factory=layout.factory.id,
+            start=self.start,
+            record_pieces=config.record_pieces,
+            piece_counts=self.done_count,
+        )
+        self.lines = self._build_lines()
+        for line in self.lines:
+            line.start()
+
+    # -- time ----------------------------------------------------------------------------------
+    def ts(self, t_s: float) -> datetime:
+        return (self._start_utc + timedelta(seconds=round(t_s, 3))).astimezone(self.tz)
+
+    def sim_s(self, dt: datetime) -> float:
+        return (dt - self._start_utc).total_seconds()
+
+    def now_dt(self) -> datetime:
+        return self.ts(self.env.now)
+
+    # -- build ---------------------------------------------------------------------------------
+    def _build_lines(self) -> list[LineSim]:
+        lay = self.layout
+        stations_by_line: dict[str, list[Station]] = defaultdict(list)
+        for st in lay.stations.values():
+            if st.factory_id == lay.factory.id and st.line_id in lay.lines:
+                stations_by_line[st.line_id].append(st)
+        line_ids = [lid for lid in sorted(lay.lines) if stations_by_line[lid]]
+        if not line_ids:
+            raise DomainError(f"factory {lay.factory.id}: no line has stations")
+        orders_by_line = self._deal_orders(line_ids)
+        floating = sorted((w for w in lay.workers.values() if w.line_id not in lay.lines), key=lambda w: w.badge)
+        lines = []
+        for i, lid in enumerate(line_ids):
+            sts = sorted(stations_by_line[lid], key=lambda s: (s.position, s.id))
+            workers = sorted((w for w in lay.workers.values() if w.line_id == lid), key=lambda w: w.badge)
+            workers += floating[i :: len(line_ids)]
+            lines.append(LineSim(self, lay.lines[lid], sts, workers, orders_by_line[lid]))
+        return lines
+
+    def _deal_orders(self, line_ids: list[str]) -> dict[str, list[Order]]:
+        """Earliest due first, each order to the line with the least work dealt so far."""
+        lay = self.layout
+        load = {lid: 0.0 for lid in line_ids}
+        out: dict[str, list[Order]] = {lid: [] for lid in line_ids}
+        orders = [o for o in lay.orders.values() if o.style_code in lay.styles]
+        for o in sorted(orders, key=lambda o: (o.due, -o.priority, o.id)):
+            lid = min(line_ids, key=lambda x: (load[x], line_ids.index(x)))
+            out[lid].append(o)
+            load[lid] += o.quantity * lay.styles[o.style_code].sam_min
+        return out
+
+    # -- run -----------------------------------------------------------------------------------
+    def run_until(self, t_s: float) -> list[Emitted]:
+        if t_s > self.env.now:
+            self.env.run(until=t_s)
+        out, self.sink = self.sink, []
+        for st in self._all_stations():
+            st.wire._sink = self.sink
+        return out
+
+    def _all_stations(self) -> Iterator[StationSim]:
+        for line in self.lines:
+            yield from line.stations
+
+    def truth_dict(self) -> dict[str, Any]:
+        cfg = asdict(self.config)
+        cfg["start"] = self.start.isoformat()
+        cfg["balances"] = {k: {s: list(v) for s, v in b.items()} for k, b in self.config.balances.items()}
+        skills = [s.as_dict() for _, s in sorted(self.workforce.skills.items())]
+        return self.truth.to_dict(end=self.now_dt(), skills=skills, config=cfg)
+
+
+class LineSim:
+    def __init__(self, eng: Engine, line: Line, stations: list[Station], workers: list[Worker],
+                 orders: list[Order]) -> None:
+        self.eng = eng
+        self.env = eng.env
+        self.line = line
+        self.cal: ShiftCalendar = eng.layout.calendar_for_line(line.id)
+        self.stations = [StationSim(self, st) for st in stations]
+        self.by_id = {s.id: s for s in self.stations}
+        self._assign_workers(workers)
+        self.runs = self._plan_runs(orders)
+        self.ready: dict[tuple[int, str], deque[tuple[float, BundleSim]]] = defaultdict(deque)
+        self.remaining: dict[tuple[int, str], int] = {}
+        for run in self.runs:
+            for op in run.ops:
+                self.remaining[(run.index, op)] = len(run.bundles)
+        self.wip = 0
+        self.cap = max(2, round(eng.config.wip_bundles_per_station * len(self.stations)))
+        self._wip_event: simpy.Event | None = None
+        self._days: dict[int, DayPlan | None] = {}
+        self._start_date = eng.start.astimezone(self.cal.tz).date()
+
+    def _assign_workers(self, workers: list[Worker]) -> None:
+        """Best grade on the station's machine type first; whoever is left is a spare."""
+        free = list(workers)
+        for st in self.stations:
+            if not free:
+                break
+            w = max(free, key=lambda w: (w.grade_for(st.station.machine_type), -free.index(w)))
+            free.remove(w)
+            st.regular = w
+            self.eng.truth.assignments[st.id] = w.badge
+        self.spares = free
+        self.eng.truth.spares[self.line.id] = [w.badge for w in free]
+
+    def _plan_runs(self, orders: list[Order]) -> list[Run]:
+        lay = self.eng.layout
+        runs: list[Run] = []
+        for o in orders:
+            style = lay.styles[o.style_code]
+            bundles = sorted((b for b in lay.bundles.values() if b.order_id == o.id), key=lambda b: b.id)
+            if not bundles:
+                bundles = cut_order(o, style)
+            if runs and runs[-1].style.code == style.code:
+                runs[-1].orders.append(o.id)
+                runs[-1].bundles.extend(bundles)
+                continue
+            runs.append(Run(len(runs), style, style.op_map(), [o.id], list(bundles), self._balance(style)))
+        for run in runs:
+            for sid, codes in run.balance.items():
+                for c in codes:
+                    run.by_op.setdefault(c, []).append(self.by_id[sid])
+            run.first_ops = [o.code for o in run.style.operations if not o.predecessors]
+            run.finals = frozenset(run.style.final_operations())
+            run.succ = run.style.successors()
+            self.eng.truth.balances.append(
+                {"line": self.line.id, "run": run.index, "style": run.style.code, "orders": run.orders,
+                 "stations": run.balance}
+            )
+        self.eng.truth.line_orders[self.line.id] = [o.id for o in orders]
+        return runs
+
+    def _balance(self, style: Style) -> dict[str, list[str]]:
+        given = self.eng.config.balances.get(style.code)
+        ids = {s.id for s in self.stations}
+        if given is not None and any(sid in ids for sid in given):
+            return check_balance(style, given, ids)
+        return initial_balance(style, [s.station for s in self.stations])
+
+    def start(self) -> None:
+        self.env.process(self._release())
+        for st in self.stations:
+            self.env.process(st.process())
+
+    # -- days ----------------------------------------------------------------------------------
+    def day_plan(self, i: int) -> DayPlan | None:
+        if i in self._days:
+            return self._days[i]
+        plan = self._make_day(i)
+        self._days[i] = plan
+        return plan
+
+    def _make_day(self, i: int) -> DayPlan | None:
+        eng, cal, cfg = self.eng, self.cal, self.eng.config
+        day = self._start_date + timedelta(days=i)
+        if day.weekday() not in cal.workdays:
+            return None
+        s_dt = datetime.combine(day, cal.shift_start, cal.tz)
+        e_day = day if cal.shift_end > cal.shift_start else day + timedelta(days=1)
+        e_dt = datetime.combine(e_day, cal.shift_end, cal.tz)
+        s, e = eng.sim_s(s_dt), eng.sim_s(e_dt)
+        if e <= 0:
+            return None
+        breaks = [(eng.sim_s(a), eng.sim_s(b)) for a, b in cal.break_intervals(s_dt, e_dt)]
+        rng = random.Random(f"{cfg.seed}/day/{self.line.id}/{day.isoformat()}")
+
+        def arrival(w: Worker) -> float | None:
+            """Login second, or None when absent; draws in a fixed order per worker."""
+            absent = rng.random() < cfg.absence_rate
+            late = rng.random() < cfg.late_rate
+            late_min = rng.uniform(1.0, cfg.late_max_min)
+            if absent:
+                return None
+            if late and s >= 0:
+                eng.truth.late.append({"date": day.isoformat(), "worker": w.badge, "minutes": round(late_min, 2)})
+                return s + late_min * 60.0
+            return s
+
+        regular = {st.id: (st.regular, arrival(st.regular)) for st in self.stations if st.regular}
+        spares = [(w, arrival(w)) for w in self.spares]
+        spares = [(w, t) for w, t in spares if t is not None]
+        plan: dict[str, tuple[Worker, float, float]] = {}
+        for st in self.stations:
+            if st.id not in regular:
+                continue
+            w, t = regular[st.id]
+            if t is None:
+                cover = spares.pop(0) if spares else None
+                eng.truth.absences.append({
+                    "date": day.isoformat(), "worker": w.badge, "line": self.line.id, "station": st.id,
+                    "covered_by": cover[0].badge if cover else None,
+                })
+                if cover is None:
+                    continue
+                w, t = cover
+            login = max(0.0, t)
+            if login < e:
+                plan[st.id] = (w, login, e)
+        return DayPlan(day, breaks, plan)
+
+    # -- bundles -------------------------------------------------------------------------------
+    def _release(self) -> Proc:
+        for run in self.runs:
+            for bundle in run.bundles:
+                while self.wip >= self.cap:
+                    self._wip_event = self.env.event()
+                    yield self._wip_event
+                self.wip += 1
+                b = BundleSim(bundle, run)
+                now = self.env.now
+                for op in run.first_ops:
+                    self.ready[(run.index, op)].append((now, b))
+                    self._notify(run, op)
+
+    def _notify(self, run: Run, op: str) -> None:
+        for st in run.by_op.get(op, ()):
+            w = st.wake
+            if w is not None and not w.triggered:
+                w.succeed()
+
+    def pick(self, st: StationSim) -> tuple[BundleSim, str] | None:
+        """The oldest bundle waiting for one of the station's operations of its current run."""
+        run = self.runs[st.run_idx]
+        best: deque[tuple[float, BundleSim]] | None = None
+        best_op = ""
+        for op in run.balance.get(st.id, ()):
+            q = self.ready.get((run.index, op))
+            if q and (best is None or q[0][0] < best[0][0]):
+                best, best_op = q, op
+        if best is None:
+            return None
+        _, b = best.popleft()
+        self._take(run, best_op)
+        return b, best_op
+
+    def _take(self, run: Run, op: str) -> None:
+        key = (run.index, op)
+        self.remaining[key] -= 1
+        if self.remaining[key] == 0:
+            self._notify(run, op)  # stations sharing the op may now change over
+
+    def done_with_run(self, st: StationSim) -> bool:
+        run = self.runs[st.run_idx]
+        return all(self.remaining[(run.index, op)] == 0 for op in run.balance.get(st.id, ()))
+
+    def complete(self, b: BundleSim, op: str, st: StationSim) -> list[str]:
+        """Record op done on bundle b; return successors the same station carries on with."""
+        run = b.run
+        now = self.env.now
+        mine = run.balance.get(st.id, ())
+        carried: list[str] = []
+        for s in run.succ[op]:
+            b.waiting[s] -= 1
+            if b.waiting[s] == 0:
+                if s in mine:
+                    self._take(run, s)
+                    carried.append(s)
+                else:
+                    self.ready[(run.index, s)].append((now, b))
+                    self._notify(run, s)
+        if op in run.finals:
+            b.finals_left -= 1
+            if b.finals_left == 0:
+                self.wip -= 1
+                self.eng.truth.bundles_done.append({
+                    "line": self.line.id, "bundle": b.bundle.id, "order": b.bundle.order_id,
+                    "style": run.style.code, "qty": b.bundle.qty, "end": self.eng.ts(now).isoformat(),
+                })
+                if self._wip_event is not None and not self._wip_event.triggered:
+                    self._wip_event.succeed()
+        return carried
+
+
+class StationSim:
+    def __init__(self, line: LineSim, station: Station) -> None:
+        self.line = line
+        self.eng = line.eng
+        self.env = line.env
+        self.station = station
+        self.id = station.id
+        self.cfg = line.eng.config
+        self.rng = random.Random(f"{self.cfg.seed}/station/{station.id}")
+        self.wire = StationWire(
+            line.eng.layout.factory.id, station.id, line.eng.run_id, self.cfg.seq_base, line.eng.sink,
+            line.eng.ts,
+        )
+        self.regular: Worker | None = None
+        self.worker: Worker | None = None
+        self.run_idx = 0
+        self.wake: simpy.Event | None = None
+        self.state = "off"
+        self.idle_since: float | None = None
+        self.no_work_open = False
+        self.need_login = False
+        # Windows depend on the worker assignment, made after all stations exist: see process().
+        self._windows: Iterator[Window] = iter(())
+        self.win = Window(0.0, 0.0, False, False, None, None)
+        self.fail_clock = self._draw_fail()
+        self._mu = -0.5 * self.cfg.cycle_sigma**2
+
+    # -- time windows --------------------------------------------------------------------------
+    def _gen_windows(self) -> Iterator[Window]:
+        i, empty = 0, 0
+        while empty < 400:
+            plan = self.line.day_plan(i)
+            i += 1
+            info = plan.stations.get(self.id) if plan else None
+            if plan is None or info is None:
+                empty += 1
+                continue
+            empty = 0
+            worker, a, b = info
+            parts: list[tuple[float, float]] = []
+            cur = a
+            for bs, be in plan.breaks:
+                if be <= cur or bs >= b:
+                    continue
+                if bs > cur:
+                    parts.append((cur, bs))
+                cur = max(cur, be)
+            if cur < b:
+                parts.append((cur, b))
+            for k, (x, y) in enumerate(parts):
+                yield Window(x, y, k == 0, k == len(parts) - 1, worker, plan.date)
+        while True:  # nobody ever works here
+            yield Window(math.inf, math.inf, False, False, None, None)
+
+    def _next_window(self) -> Window:
+        w = next(self._windows)
+        self.need_login = w.first
+        return w
+
+    def _emit(self, cls: type, **fields: object) -> str:
+        return self.wire.emit(cls, self.env.now, **fields)
+
+    def _set_state(self, state: str) -> None:
+        if state != self.state:
+            self.state = state
+            self._emit(WMachine, state=state)
+
+    def _ensure_working(self) -> Proc:
+        """Return at a moment the station is staffed and not on break, crossing boundaries."""
+        while True:
+            now = self.env.now
+            w = self.win
+            if w.a == math.inf:
+                yield self.env.event()  # never fires: an unstaffed station sleeps for good
+            if now >= w.b - EPS:
+                self._cross(w)
+                self.win = self._next_window()
+                continue
+            if now < w.a - EPS:
+                yield self.env.timeout(w.a - now)
+                continue
+            if self.need_login and w.worker is not None:
+                self.worker = w.worker
+                self._emit(WLogin, worker=w.worker.badge)
+                self.need_login = False
+            return
+
+    def _cross(self, w: Window) -> None:
+        self._close_no_work()
+        self.idle_since = None
+        if w.last:
+            if self.worker is not None:
+                self._emit(WLogout, worker=self.worker.badge)
+            self.worker = None
+            self._set_state("off")
+        else:
+            self._set_state("idle")
+
+    def _close_no_work(self) -> None:
+        if self.no_work_open:
+            self._emit(WDowntime, reason="NO_WORK", phase="end")
+            self.no_work_open = False
+
+    # -- main loop -----------------------------------------------------------------------------
+    def process(self) -> Proc:
+        line = self.line
+        self._windows = self._gen_windows()
+        self.win = self._next_window()
+        while True:
+            yield from self._ensure_working()
+            if line.runs and line.done_with_run(self) and self.run_idx + 1 < len(line.runs):
+                yield from self._changeover(self.run_idx + 1)
+                continue
+            task = line.pick(self) if line.runs else None
+            if task is None:
+                yield from self._idle()
+                continue
+            yield from self._do(*task)
+
+    def _idle(self) -> Proc:
+        self._set_state("idle")
+        now = self.env.now
+        if self.idle_since is None:
+            self.idle_since = now
+        no_work_s = self.cfg.no_work_after_min * 60.0
+        until = self.win.b
+        if not self.no_work_open:
+            until = min(until, self.idle_since + no_work_s)
+        self.wake = self.env.event()
+        yield self.wake | self.env.timeout(max(0.0, until - now))
+        self.wake = None
+        now = self.env.now
+        if not self.no_work_open and now >= self.idle_since + no_work_s - EPS and now < self.win.b - EPS:
+            # The operator presses "no work" on the sensor after waiting a while.
+            self._emit(WDowntime, reason="NO_WORK", phase="start")
+            self.no_work_open = True
+
+    def _changeover(self, nxt: int) -> Proc:
+        self.run_idx = nxt
+        if not self.line.runs[nxt].balance.get(self.id):
+            return
+        self._close_no_work()
+        self.idle_since = None
+        self._set_state("idle")
+        start = self.env.now
+        self._emit(WDowntime, reason="CHANGEOVER", phase="start")
+        yield from self._work(self.cfg.changeover_min * 60.0, sewing=False)
+        self._emit(WDowntime, reason="CHANGEOVER", phase="end")
+        self.eng.truth.changeovers.append({
+            "station": self.id, "line": self.line.line.id, "style": self.line.runs[nxt].style.code,
+            "start": self.eng.ts(start).isoformat(), "end": self.eng.now_dt().isoformat(),
+        })
+
+    def _work(self, dur_s: float, *, sewing: bool = True) -> Proc:
+        """Spend ``dur_s`` of working time here: pauses over breaks and nights, may break down."""
+        rem = dur_s
+        while rem > EPS:
+            yield from self._ensure_working()
+            if sewing:
+                self._set_state("running")
+            step = min(rem, self.win.b - self.env.now)
+            if sewing:
+                step = min(step, self.fail_clock)
+            yield self.env.timeout(step)
+            rem -= step
+            if sewing:
+                self.fail_clock -= step
+                if self.fail_clock <= EPS:
+                    yield from self._breakdown()
+
+    def _draw_fail(self) -> float:
+        return self.rng.expovariate(1.0 / (self.cfg.mtbf_running_h * 3600.0))
+
+    def _breakdown(self) -> Proc:
+        u = self.rng.random()
+        acc = 0.0
+        reason, median_min = STOPPAGES[-1][0], STOPPAGES[-1][2]
+        for r, share, med in STOPPAGES:
+            acc += share
+            if u < acc:
+                reason, median_min = r, med
+                break
+        repair_s = median_min * 60.0 * self.rng.lognormvariate(0.0, 0.5)
+        self.fail_clock = self._draw_fail()
+        if self.env.now >= self.win.b - EPS:
+            return  # fell exactly on a break or the shift end: nothing to stop
+        self._set_state("idle")
+        start = self.env.now
+        self._emit(WDowntime, reason=reason, phase="start")
+        # The mechanic is done by the next break or the shift end at the latest.
+        yield self.env.timeout(min(repair_s, self.win.b - start))
+        self._emit(WDowntime, reason=reason, phase="end")
+        self.eng.truth.breakdowns.append({
+            "station": self.id, "worker": self.worker.badge if self.worker else None, "reason": reason,
+            "start": self.eng.ts(start).isoformat(), "end": self.eng.now_dt().isoformat(),
+        })
+
+    def _do(self, b: BundleSim, op: str) -> Proc:
+        self._close_no_work()
+        self.idle_since = None
+        bid = b.bundle.id
+        self._emit(WBundleIn, bundle=bid)
+        todo = [op]
+        while todo:
+            code = todo.pop(0)
+            yield from self._sew(b, code)
+            todo.extend(self.line.complete(b, code, self))
+        self._emit(WBundleOut, bundle=bid)
+
+    def _sew(self, b: BundleSim, code: str) -> Proc:
+        eng, cfg, rng = self.eng, self.cfg, self.rng
+        style = b.run.style
+        op = b.run.ops[code]
+        bid = b.bundle.id
+        for _ in range(b.bundle.qty):
+            yield from self._ensure_working()
+            worker = self.worker
+            assert worker is not None
+            skill = eng.workforce.skill(worker, style.code, op)
+            eff = skill.efficiency(eng.done_count[(worker.badge, style.code, code)])
+            cycle_s = op.sam_min * 60.0 / eff * rng.lognormvariate(self._mu, cfg.cycle_sigma)
+            t0 = self.env.now
+            yield from self._work(cycle_s)
+            worker = self.worker or worker
+            ev_id = self._emit(WPiece, bundle=bid, op=code)
+            eng.done_count[(worker.badge, style.code, code)] += 1
+            defect = rng.random() < skill.defect_rate
+            if eng.truth.record_pieces:
+                eng.truth.pieces.append([
+                    ev_id, worker.badge, self.id, style.code, code, bid,
+                    round(t0, 3), round(self.env.now, 3), round(cycle_s, 3), defect,
+                ])
+            if defect:
+                self._emit(WDefect, bundle=bid, op=code, defect=DEFECT_CODES[rng.randrange(len(DEFECT_CODES))])
+                yield from self._work(cycle_s * cfg.rework_factor)
+            if rng.random() < cfg.double_count_rate and self.env.now + cfg.double_count_delay_s < self.win.b:
+                # A bouncing sensor: the same piece counted again a moment later, with a new id.
+                yield self.env.timeout(cfg.double_count_delay_s)
+                dup = self._emit(WPiece, bundle=bid, op=code)
+                eng.truth.duplicates.append({"event_id": dup, "of": ev_id, "station": self.id})

@@ -1,0 +1,224 @@
+"""Live mode: put events on an MQTT broker at ``speed`` × real time, never ahead of the wall clock.
+
+Ingest rejects events stamped more than 5 minutes in the future, and a demo that showed tomorrow's
+output would be a lie, so an event is published at the later of (a) its place on the accelerated
+clock and (b) the moment the real clock reaches its timestamp. A run that starts in the past
+therefore races through the backlog at ``speed`` and then continues in real time.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlparse
+
+import paho.mqtt.client as mqtt
+
+from seamline.domain.model import FactoryLayout
+
+from .config import SimConfig, SimProgress
+from .engine import Engine
+
+# A published event: (topic, payload, ts, type or "" when unknown).
+Item = tuple[str, bytes, datetime, str]
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerAddress:
+    host: str
+    port: int
+    username: str | None = None
+    password: str | None = None
+
+
+def parse_mqtt_url(url: str) -> BrokerAddress:
+    """``mqtt://[user:pass@]host[:port]`` (port 1883 by default)."""
+    u = urlparse(url if "://" in url else f"mqtt://{url}")
+    if u.scheme not in ("mqtt", "tcp"):
+        raise ValueError(f"unsupported broker URL scheme {u.scheme!r} in {url!r} (use mqtt://host:port)")
+    if not u.hostname:
+        raise ValueError(f"broker URL {url!r} has no host")
+    return BrokerAddress(u.hostname, u.port or 1883, u.username, u.password)
+
+
+class Publisher:
+    """A paho client publishing with QoS 1 that can wait until the broker acknowledged everything."""
+
+    def __init__(self, url: str, client_id: str, *, connect_timeout_s: float = 10.0) -> None:
+        addr = parse_mqtt_url(url)
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id)
+        if addr.username:
+            self.client.username_pw_set(addr.username, addr.password)
+        self.client.max_inflight_messages_set(200)
+        self.client.max_queued_messages_set(0)
+        self._lock = threading.Condition()
+        self.sent = 0
+        self.acked = 0
+        self._connected = threading.Event()
+        self.client.on_publish = self._on_publish
+        self.client.on_connect = self._on_connect
+        self.client.connect(addr.host, addr.port, keepalive=30)
+        self.client.loop_start()
+        if not self._connected.wait(connect_timeout_s):
+            self.close()
+            raise ConnectionError(f"no CONNACK from {url} within {connect_timeout_s} s")
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:  # type: ignore[no-untyped-def]
+        if not reason_code.is_failure:
+            self._connected.set()
+
+    def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:  # type: ignore[no-untyped-def]
+        with self._lock:
+            self.acked += 1
+            self._lock.notify_all()
+
+    def publish(self, topic: str, payload: bytes) -> None:
+        self.client.publish(topic, payload, qos=1)
+        self.sent += 1
+
+    def flush(self, timeout_s: float = 30.0) -> bool:
+        """Wait until every published message was acknowledged; False on timeout."""
+        deadline = time.monotonic() + timeout_s
+        with self._lock:
+            while self.acked < self.sent:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._lock.wait(min(left, 0.5))
+        return True
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+def paced(
+    items: Iterable[Item],
+    publish: Callable[[str, bytes], None],
+    *,
+    speed: float,
+    stop: threading.Event,
+    progress: Callable[[SimProgress], None] | None = None,
+    progress_every_s: float = 1.0,
+    clock: Callable[[], float] = time.time,
+) -> int:
+    """Publish ``items`` (in time order) paced at ``speed`` (0 = as fast as allowed); returns the count.
+
+    ``clock`` is the wall clock (seconds since the epoch); an event is never published before it.
+    """
+    wall0 = time.monotonic()
+    sim0: float | None = None
+    n = 0
+    pieces_today = 0
+    today = None
+    last_report = 0.0
+    last_n = 0
+    last_ts: datetime | None = None
+    t_next: float | None = None
+
+    def report(sim_clock: datetime) -> None:
+        nonlocal last_report, last_n
+        mono = time.monotonic()
+        if sim0 is not None and t_next is not None:
+            # Between events the simulated clock still moves: show where it is, not the last event.
+            virtual = sim0 + (mono - wall0) * speed if speed > 0 else t_next
+            shown = min(t_next, max(sim_clock.timestamp(), min(virtual, clock())))
+            sim_clock = datetime.fromtimestamp(shown, sim_clock.tzinfo)
+        rate = (n - last_n) / (mono - last_report) if last_report else 0.0
+        last_report, last_n = mono, n
+        progress(SimProgress(sim_clock, n, pieces_today, rate))  # type: ignore[misc]
+
+    for topic, payload, ts, kind in items:
+        t = t_next = ts.timestamp()
+        if sim0 is None:
+            sim0 = t
+        while True:
+            wait = t - clock()
+            if speed > 0:
+                wait = max(wait, wall0 + (t - sim0) / speed - time.monotonic())
+            if progress and time.monotonic() - last_report >= progress_every_s and last_ts is not None:
+                report(last_ts)
+            if wait <= 0:
+                break
+            if stop.wait(min(wait, progress_every_s)):
+                return n
+        if stop.is_set():
+            return n
+        publish(topic, payload)
+        n += 1
+        d = ts.date()
+        if d != today:
+            today, pieces_today = d, 0
+        if kind == "piece":
+            pieces_today += 1
+        last_ts = ts
+    if progress and last_ts is not None:
+        report(last_ts)
+    return n
+
+
+def engine_stream(eng: Engine, stop: threading.Event, chunk_s: float = 60.0) -> Iterator[Item]:
+    """Endless events from a running engine, simulated ``chunk_s`` at a time."""
+    t = eng.env.now
+    while not stop.is_set():
+        t += chunk_s
+        yield from eng.run_until(t)
+
+
+def run_live(
+    layout: FactoryLayout,
+    config: SimConfig,
+    mqtt_url: str,
+    stop: threading.Event,
+    progress: Callable[[SimProgress], None] | None = None,
+    *,
+    speed: float = 60.0,
+    client_id: str | None = None,
+) -> Engine:
+    """Simulate and publish until ``stop`` is set (day after day, nights included).
+
+    Returns the engine so a caller can write its ground truth (``engine.truth_dict()``).
+    """
+    eng = Engine(layout, config)
+    pub = Publisher(mqtt_url, client_id or f"seamline-sim-{eng.run_id}")
+    try:
+        paced(engine_stream(eng, stop), pub.publish, speed=speed, stop=stop, progress=progress)
+        pub.flush(timeout_s=10.0)
+    finally:
+        pub.close()
+    return eng
+
+
+def publish_events(
+    items: Iterable[tuple[str, bytes, datetime]] | Iterable[Item],
+    mqtt_url: str,
+    *,
+    speed: float = 0.0,
+    stop: threading.Event | None = None,
+    progress: Callable[[SimProgress], None] | None = None,
+    client_id: str = "seamline-replay",
+) -> int:
+    """Publish a finite stream (a simulation result or a replay file); waits for the broker's acks."""
+    stop = stop or threading.Event()
+    pub = Publisher(mqtt_url, client_id)
+    try:
+        n = paced(_with_kind(items), pub.publish, speed=speed, stop=stop, progress=progress)
+        if not pub.flush(timeout_s=60.0):
+            raise ConnectionError(f"broker acknowledged {pub.acked} of {pub.sent} events")
+    finally:
+        pub.close()
+    return n
+
+
+def _with_kind(items: Iterable[tuple]) -> Iterator[Item]:  # type: ignore[type-arg]
+    for it in items:
+        if len(it) == 4:
+            yield it
+        else:
+            topic, payload, ts = it
+            kind = "piece" if b'"type":"piece"' in payload else ""
+            yield topic, payload, ts, kind
+
