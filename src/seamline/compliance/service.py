@@ -1,0 +1,139 @@
+"""Use cases over the database: seal days into the hash chain, verify it, compute a period.
+
+Thin glue between ``repository`` (I/O) and the pure modules; the CLI and any API call these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import Engine
+
+from seamline.compliance import repository as repo
+from seamline.compliance.chain import (
+    ChainRecord,
+    Problem,
+    day_payloads,
+    day_range,
+    extend,
+    head,
+    verify_against,
+    verify_links,
+)
+from seamline.compliance.days import Holiday, load_holidays
+from seamline.compliance.pipeline import Computed, Facts, compute
+from seamline.compliance.rules import RuleSet, active_rules
+from seamline.domain.model import FactoryLayout
+
+
+def payloads_for(facts: Facts, days: Sequence[date], *, until: datetime | None = None) -> dict[date, str]:
+    """The canonical day payloads the chain stores, computed from facts (rules do not matter here)."""
+    c = compute(facts, active_rules(["prc_labour_law"]), until=until)
+    tz = facts.layout.factory.tz
+    return day_payloads(
+        facts.layout.factory.id, days, c.sessions, c.pieces, c.defects,
+        orphan_piece_days=[p.ts.astimezone(tz).date() for p in c.orphan_pieces],
+    )
+
+
+def seal(
+    engine: Engine, factory: str, until_day: date | None = None, *, now: datetime | None = None
+) -> list[ChainRecord]:
+    """Append a record for every day after the last sealed one up to ``until_day`` (default yesterday)."""
+    now = now or datetime.now(UTC)
+    layout = repo.load_layout(engine, factory)
+    until_day = until_day or (now.astimezone(layout.factory.tz).date() - timedelta(days=1))
+    records = repo.load_chain(engine, factory)
+    if records:
+        first = max(r.day for r in records) + timedelta(days=1)
+    else:
+        fd = repo.first_event_day(engine, layout)
+        if fd is None:
+            return []
+        first = fd
+    if first > until_day:
+        return []
+    facts = repo.load_facts(engine, factory, first, until_day)
+    new = extend(records, factory, payloads_for(facts, day_range(first, until_day), until=now))
+    repo.append_chain(engine, new, now)
+    return new
+
+
+def reseal(engine: Engine, factory: str, day: date, *, now: datetime | None = None) -> ChainRecord | None:
+    """Append a new version of a sealed day (after a correction) if its facts changed; else None."""
+    now = now or datetime.now(UTC)
+    records = repo.load_chain(engine, factory)
+    old = [r for r in records if r.day == day]
+    if not old:
+        raise repo.NotFound(f"{factory} {day} was never sealed; use seal")
+    facts = repo.load_facts(engine, factory, day, day)
+    payload = payloads_for(facts, [day], until=now)[day]
+    if payload == old[-1].payload:
+        return None
+    new = extend(records, factory, {day: payload})
+    repo.append_chain(engine, new, now)
+    return new[0]
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyResult:
+    factory: str
+    records: int
+    head: str
+    problems: tuple[Problem, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def first_altered(self) -> Problem | None:
+        return min(self.problems, key=lambda p: p.record.seq) if self.problems else None
+
+
+def verify(engine: Engine, factory: str, *, now: datetime | None = None) -> VerifyResult:
+    """Check the chain's links and recompute every sealed day from the event store."""
+    records = repo.load_chain(engine, factory)
+    problems = verify_links(records)
+    if records:
+        days = sorted({r.day for r in records})
+        facts = repo.load_facts(engine, factory, days[0], days[-1])
+        problems += verify_against(records, payloads_for(facts, days, until=now or datetime.now(UTC)))
+    problems.sort(key=lambda p: p.record.seq)
+    return VerifyResult(factory, len(records), head(records), tuple(problems))
+
+
+@dataclass(slots=True)
+class Period:
+    layout: FactoryLayout
+    rules: RuleSet
+    first: date
+    last: date
+    computed: Computed
+    chain_head: str
+    holidays: tuple[Holiday, ...]
+
+
+def month_bounds(month: str) -> tuple[date, date]:
+    """``2026-03`` -> (2026-03-01, 2026-03-31)."""
+    first = date.fromisoformat(f"{month}-01")
+    nxt = (first + timedelta(days=32)).replace(day=1)
+    return first, nxt - timedelta(days=1)
+
+
+def compute_period(
+    engine: Engine,
+    factory: str,
+    first: date,
+    last: date,
+    *,
+    rules: RuleSet,
+    holidays: Sequence[Holiday] | None = None,
+    now: datetime | None = None,
+) -> Period:
+    hs = tuple(load_holidays() if holidays is None else holidays)
+    facts = repo.load_facts(engine, factory, first, last)
+    c = compute(facts, rules, holidays=hs, until=now or datetime.now(UTC))
+    return Period(facts.layout, rules, first, last, c, head(repo.load_chain(engine, factory)), hs)

@@ -1,0 +1,200 @@
+"""CLI of seamline.compliance: seal and verify the hours chain, record corrections, reports, alerts."""
+
+from __future__ import annotations
+
+import json
+import sys
+import uuid
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+DB_OPT = typer.Option("--db", help="database URL")
+DEFAULT_DB = "sqlite:///data/seamline.db"
+
+
+def _engine(db: str):  # type: ignore[no-untyped-def]
+    from seamline.adapters.db import make_engine
+    from seamline.adapters.tables import all_tables
+
+    engine = make_engine(db)
+    all_tables()
+    return engine
+
+
+def _aware(s: str | None, name: str) -> datetime | None:
+    if s is None:
+        return None
+    d = datetime.fromisoformat(s)
+    if d.tzinfo is None:
+        raise typer.BadParameter(f"{name} needs an offset, e.g. 2026-03-02T08:00:00+08:00")
+    return d
+
+
+def verify_hours(
+    db: Annotated[str, DB_OPT] = DEFAULT_DB,
+    factory: Annotated[str | None, typer.Option("--factory", help="one factory (default: all sealed)")] = None,
+) -> None:
+    """Check the hours hash chain and recompute it from the event store; name the first altered record."""
+    from seamline.compliance import repository as repo
+    from seamline.compliance.service import verify
+
+    engine = _engine(db)
+    factories = [factory] if factory else repo.chain_factories(engine)
+    if not factories:
+        typer.echo("OK: no sealed hours records yet")
+        return
+    bad = False
+    for f in factories:
+        res = verify(engine, f)
+        if res.ok:
+            typer.echo(f"OK {f}: {res.records} records, chain head {res.head}")
+            continue
+        bad = True
+        first = res.first_altered
+        assert first is not None
+        typer.echo(f"ALTERED {f}: first altered record: {first.record.label}: {first.reason}")
+        for p in res.problems:
+            if p is not first:
+                typer.echo(f"  also: {p.record.label}: {p.reason}")
+    if bad:
+        raise typer.Exit(1)
+
+
+def seal_hours(
+    factory: Annotated[str, typer.Option("--factory")],
+    until: Annotated[str | None, typer.Option("--until", help="last work day to seal (default yesterday)")] = None,
+    reseal: Annotated[str | None, typer.Option("--reseal", help="append a new version of this day")] = None,
+    db: Annotated[str, DB_OPT] = DEFAULT_DB,
+) -> None:
+    """Append each finished day's attendance and piece totals to the factory's hash chain."""
+    from seamline.compliance.service import reseal as do_reseal
+    from seamline.compliance.service import seal
+
+    engine = _engine(db)
+    if reseal:
+        r = do_reseal(engine, factory, date.fromisoformat(reseal))
+        typer.echo(f"unchanged: {reseal}" if r is None else f"sealed {r.label} {r.hash}")
+        return
+    new = seal(engine, factory, date.fromisoformat(until) if until else None)
+    for r in new:
+        typer.echo(f"sealed {r.label} {r.hash}")
+    if not new:
+        typer.echo("nothing to seal")
+
+
+def hours_correct(
+    factory: Annotated[str, typer.Option("--factory")],
+    worker: Annotated[str, typer.Option("--worker")],
+    action: Annotated[str, typer.Option("--action", help="add | adjust | void")],
+    who: Annotated[str, typer.Option("--who", help="who makes the correction")],
+    why: Annotated[str, typer.Option("--why", help="the reason, kept with the record")],
+    session: Annotated[str | None, typer.Option("--session", help="session id (login event id)")] = None,
+    station: Annotated[str | None, typer.Option("--station")] = None,
+    start: Annotated[str | None, typer.Option("--start", help="aware ISO time")] = None,
+    end: Annotated[str | None, typer.Option("--end", help="aware ISO time")] = None,
+    db: Annotated[str, DB_OPT] = DEFAULT_DB,
+) -> None:
+    """Record a manual attendance correction (never an edit in place)."""
+    from seamline.compliance.attendance import Correction, CorrectionError
+    from seamline.compliance.repository import add_correction
+
+    try:
+        c = Correction(
+            id=f"corr-{uuid.uuid4().hex[:12]}", action=action, worker=worker, who=who,  # type: ignore[arg-type]
+            at=datetime.now(UTC), why=why, session_id=session, station=station,
+            start=_aware(start, "--start"), end=_aware(end, "--end"),
+        )
+    except CorrectionError as e:
+        raise typer.BadParameter(str(e)) from None
+    add_correction(_engine(db), factory, c)
+    typer.echo(f"recorded {c.id}: {action} {worker} by {who}")
+
+
+def _policy(rates: Path | None, region: str | None, deduct: bool, basis: str):  # type: ignore[no-untyped-def]
+    from seamline.pay.payslip import PayPolicy
+    from seamline.pay.rates import parse_rate_card
+    from seamline.pay.wage_floor import load_min_wage
+
+    if rates is None:
+        return None
+    return PayPolicy(
+        rates=parse_rate_card(json.loads(rates.read_text("utf-8"))),
+        deduct_defects=deduct,
+        min_wage=load_min_wage(region) if region else None,
+        floor_basis=basis,  # type: ignore[arg-type]
+    )
+
+
+def hours_report(
+    factory: Annotated[str, typer.Option("--factory")],
+    month: Annotated[str, typer.Option("--month", help="YYYY-MM")],
+    worker: Annotated[str | None, typer.Option("--worker")] = None,
+    customer: Annotated[str | None, typer.Option("--customer")] = None,
+    lang: Annotated[str, typer.Option("--lang", help="en | zh")] = "en",
+    fmt: Annotated[str, typer.Option("--format", help="pdf | csv")] = "pdf",
+    out: Annotated[Path | None, typer.Option("--out", help="file (default: stdout for csv)")] = None,
+    rules: Annotated[str, typer.Option("--rules", help="comma-separated rule sets")] = "prc_labour_law",
+    rates: Annotated[Path | None, typer.Option("--rates", help="rate card JSON (omit: hours only)")] = None,
+    region: Annotated[str | None, typer.Option("--region", help="minimum-wage region, e.g. zhejiang_1")] = None,
+    deduct_defects: Annotated[bool, typer.Option("--deduct-defects/--no-deduct-defects")] = True,
+    floor_basis: Annotated[str, typer.Option("--floor-basis", help="monthly | hourly")] = "monthly",
+    db: Annotated[str, DB_OPT] = DEFAULT_DB,
+) -> None:
+    """Monthly hours / overtime / pay / violations report for one worker or one customer."""
+    from seamline.compliance.reports.model import customer_report, worker_report
+    from seamline.compliance.reports.output import to_csv, to_pdf
+    from seamline.compliance.rules import active_rules
+    from seamline.compliance.service import compute_period, month_bounds
+
+    if (worker is None) == (customer is None):
+        raise typer.BadParameter("give exactly one of --worker or --customer")
+    first, last = month_bounds(month)
+    period = compute_period(_engine(db), factory, first, last, rules=active_rules(rules.split(",")))
+    policy = _policy(rates, region, deduct_defects, floor_basis)
+    rep = worker_report(period, worker, policy) if worker else customer_report(period, customer or "", policy)
+    if fmt == "csv":
+        text = to_csv(rep, lang)
+        if out is None:
+            sys.stdout.write(text)
+        else:
+            out.write_text(text, "utf-8")
+    elif fmt == "pdf":
+        if out is None:
+            raise typer.BadParameter("a PDF needs --out")
+        out.write_bytes(to_pdf(rep, lang))
+    else:
+        raise typer.BadParameter("--format is pdf or csv")
+    if out is not None:
+        typer.echo(f"wrote {out} (chain head {rep.chain_head})")
+
+
+def hours_alerts(
+    factory: Annotated[str, typer.Option("--factory")],
+    day: Annotated[str | None, typer.Option("--day", help="factory-local date (default today)")] = None,
+    rules: Annotated[str, typer.Option("--rules")] = "prc_labour_law",
+    db: Annotated[str, DB_OPT] = DEFAULT_DB,
+) -> None:
+    """Findings touching a day as JSON lines: what the tablet and dashboard show before a breach."""
+    from seamline.compliance.alerts import alerts_for_day
+    from seamline.compliance.rules import active_rules
+    from seamline.compliance.service import compute_period
+
+    engine = _engine(db)
+    from seamline.compliance.repository import load_layout
+
+    tz = load_layout(engine, factory).factory.tz
+    d = date.fromisoformat(day) if day else datetime.now(UTC).astimezone(tz).date()
+    period = compute_period(engine, factory, d.replace(day=1), d, rules=active_rules(rules.split(",")))
+    for a in alerts_for_day(period.computed.findings, d):
+        typer.echo(json.dumps(a, ensure_ascii=False))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("verify-hours")(verify_hours)
+    app.command("seal-hours")(seal_hours)
+    app.command("hours-correct")(hours_correct)
+    app.command("hours-report")(hours_report)
+    app.command("hours-alerts")(hours_alerts)
