@@ -13,13 +13,13 @@ Public API (pure functions of paths → :mod:`seamline.domain.model` objects):
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from pathlib import Path
 
 from openpyxl import Workbook
 
 from seamline.domain.cutting import cut_order
-from seamline.domain.model import Factory, FactoryLayout, Order, Station, Style, Worker
+from seamline.domain.model import FactoryLayout, Order, Station, Style, Worker
 
 from . import writers as W
 from .errors import MAX_PROBLEMS_PER_FILE, LayoutFileError, Problem, Problems
@@ -63,24 +63,43 @@ def _is_xlsx(path: Path) -> bool:
 
 
 def bulletin_sheet(style_code: str) -> str:
-    return BULLETIN_SHEET_PREFIX + style_code
+    """The sheet a style's bulletin gets in a workbook: Excel's rules (no \\ / ? * [ ] :, at most
+    31 characters) applied to ``bulletin <code>``. The styles sheet's ``bulletin`` column names it,
+    so a shortened name still finds its style."""
+    return re.sub(r"[\\/?*\[\]:]", "_", BULLETIN_SHEET_PREFIX + style_code)[:_SHEET_MAX]
 
 
-def bulletin_filename(style_code: str) -> str:
+def _distinct(codes: Iterable[str], make: Callable[[str, str], str], taken: Collection[str]) -> dict[str, str]:
+    """One distinct name per style even when cleaning or shortening makes two collide (compared
+    without case, as Excel and the Windows and macOS file systems do)."""
+    used = {t.lower() for t in taken}
+    out: dict[str, str] = {}
+    for code in codes:
+        name, n = make(code, ""), 1
+        while name.lower() in used:
+            n += 1
+            name = make(code, f" ({n})")
+        used.add(name.lower())
+        out[code] = name
+    return out
+
+
+def _sheet_name(code: str, tag: str) -> str:
+    return bulletin_sheet(code)[: _SHEET_MAX - len(tag)] + tag
+
+
+def bulletin_filename(style_code: str, tag: str = "") -> str:
     """``bulletins/<code>.csv``, with characters a file system dislikes replaced by ``_``."""
-    return "bulletins/" + re.sub(r"[^\w.\-]", "_", style_code) + ".csv"
+    return "bulletins/" + re.sub(r"[^\w.\-]", "_", style_code + tag.replace(" ", "")) + ".csv"
 
 
 class _Folder:
     def __init__(self, root: Path) -> None:
         self.root = root
 
-    def has(self, kind: str) -> bool:
-        return (self.root / f"{kind}.csv").is_file()
-
     def table(self, kind: str, problems: Problems) -> Table | None:
         name = f"{kind}.csv"
-        if not self.has(kind):
+        if not (self.root / name).is_file():
             if kind in REQUIRED_FILES:
                 problems.add(name, None, None, None, f"file is missing from {self.root}")
             return None
@@ -102,31 +121,33 @@ class _Book:
         self.path = path
         self.wb = open_workbook(path, problems)
         self.names = list(self.wb.sheetnames) if self.wb is not None else []
+        # Sheet names are matched without regard to case, as Excel itself does.
+        self.by_lower = {n.lower(): n for n in self.names}
 
     def close(self) -> None:
         if self.wb is not None:
             self.wb.close()
 
-    def has(self, kind: str) -> bool:
-        return kind in self.names
+    def sheet(self, name: str) -> str | None:
+        return self.by_lower.get(name.lower())
 
     def table(self, kind: str, problems: Problems) -> Table | None:
         if self.wb is None:
             return None
-        if kind not in self.names:
+        sheet = self.sheet(kind)
+        if sheet is None:
             if kind in REQUIRED_FILES:
-                problems.add(
-                    self.path.name, None, None, None, f'sheet "{kind}" is missing (sheets: {self.names})'
-                )
+                problems.add(self.path.name, None, None, None, f'sheet "{kind}" is missing (sheets: {self.names})')
             return None
-        return read_sheet(self.wb, kind, f"{self.path.name}, sheet {kind}", required_columns(kind), problems)
+        return read_sheet(self.wb, sheet, f"{self.path.name}, sheet {sheet}", required_columns(kind), problems)
 
     def bulletin(self, h: StyleHeader, problems: Problems) -> Table | None:
         if self.wb is None:
             return None
-        sheet = h.bulletin if h.bulletin in self.names else bulletin_sheet(h.code)
-        if sheet not in self.names:
-            problems.add(h.source, h.rowno, "bulletin", h.bulletin, f'no sheet "{sheet}" in {self.path.name}')
+        sheet = (h.bulletin and self.sheet(h.bulletin)) or self.sheet(bulletin_sheet(h.code))
+        if sheet is None:
+            want = bulletin_sheet(h.code)
+            problems.add(h.source, h.rowno, "bulletin", h.bulletin, f'no sheet "{want}" in {self.path.name}')
             return None
         source = f"{self.path.name}, sheet {sheet}"
         return read_sheet(self.wb, sheet, source, required_columns("bulletin"), problems)
@@ -155,6 +176,9 @@ def load_factory(path: str | Path) -> FactoryLayout:
             book.close()
     elif path.is_dir():
         layout = _load(_Folder(path), problems)
+    elif not path.exists():
+        problems.add(str(path), None, None, None, "does not exist")
+        layout = None
     else:
         problems.add(path.name, None, None, None, "is neither a factory folder nor an .xlsx workbook")
         layout = None
@@ -218,13 +242,9 @@ def save_factory(layout: FactoryLayout, path: str | Path) -> None:
     path = Path(path)
     styles = list(layout.styles.values())
     xlsx = _is_xlsx(path)
-    if xlsx:
-        for s in styles:
-            if len(bulletin_sheet(s.code)) > _SHEET_MAX:
-                raise LayoutFileError(
-                    [Problem(path.name, None, None, s.code, "style code too long for an Excel sheet name")]
-                )
-    refs = {s.code: bulletin_sheet(s.code) if xlsx else bulletin_filename(s.code) for s in styles}
+    kinds = ("factory", "calendars", "lines", "stations", "workers", "styles", "orders")
+    codes = [s.code for s in styles]
+    refs = _distinct(codes, _sheet_name, kinds) if xlsx else _distinct(codes, bulletin_filename, ())
     tables: list[tuple[str, W.Rows]] = [
         ("factory", W.factory_rows(layout.factory)),
         ("calendars", W.calendar_rows(layout.calendars.values())),
@@ -259,8 +279,9 @@ def _xlsx_table(path: Path, kind: str, problems: Problems, prefer: str | None = 
     if wb is None:
         return None
     try:
-        names = list(wb.sheetnames)
-        sheet = next((n for n in (prefer, kind) if n and n in names), names[0])
+        by_lower = {n.lower(): n for n in wb.sheetnames}
+        sheet = next((by_lower[n.lower()] for n in (prefer, kind) if n and n.lower() in by_lower), None)
+        sheet = sheet or wb.sheetnames[0]
         return read_sheet(wb, sheet, f"{path.name}, sheet {sheet}", required_columns(kind), problems)
     finally:
         wb.close()
@@ -351,14 +372,3 @@ def load_stations(
 
 def save_stations(stations: Mapping[str, Station] | Iterable[Station], path: str | Path) -> None:
     _write_one(path, "stations", W.station_rows(_values(stations)))
-
-
-def load_factory_header(path: str | Path) -> Factory:
-    """Just ``factory.csv`` (or the factory sheet): cheap way to learn a factory's id and zone."""
-    problems = Problems()
-    p = Path(path)
-    t = _one_table(p / "factory.csv" if p.is_dir() else p, "factory", problems, prefer="factory")
-    f = _read_factory(t, problems) if t is not None else None
-    problems.raise_if_any()
-    assert f is not None
-    return f

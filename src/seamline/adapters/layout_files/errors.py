@@ -73,7 +73,5 @@ class Problems:
             return
         items = list(self.items)
         for source, n in self._dropped.items():
-            items.append(
-                Problem(source, None, None, None, f"{n} more problems not shown; fix the above first")
-            )
+            items.append(Problem(source, None, None, None, f"{n} more problems not shown; fix the above first"))
         raise LayoutFileError(items)

@@ -108,9 +108,7 @@ class _Row:
             self.error(col, f"must be a whole number {rng}")
         return n
 
-    def number(
-        self, col: str, lo: float, hi: float, *, lo_open: bool = False, default: float | None = None
-    ) -> float:
+    def number(self, col: str, lo: float, hi: float, *, lo_open: bool = False, default: float | None = None) -> float:
         v = self.cells.get(col, "")
         if v == "" and default is not None:
             return default
@@ -434,11 +432,12 @@ def read_bulletin(
         problems.add(table.source, None, None, None, "the bulletin has no operations")
         return None
     try:
-        return Style(
-            code=code, name_zh=name_zh, name_en=name_en, operations=tuple(ops), bundle_size=bundle_size
-        )
+        return Style(code=code, name_zh=name_zh, name_en=name_en, operations=tuple(ops), bundle_size=bundle_size)
     except DomainError as e:
-        problems.add(table.source, None, None, None, str(e))
+        # The model names operations; add their rows so the owner can find them in the sheet.
+        rows = sorted(first_row[c] for c in re.findall(r"'([^']+)'", str(e)) if c in first_row)
+        where = f" (rows {', '.join(map(str, rows))})" if rows else ""
+        problems.add(table.source, None, "predecessors", None, f"{e}{where}")
         return None
 
 
@@ -458,29 +457,23 @@ def read_orders(table: Table, problems: Problems, style_codes: Collection[str] |
         prio = r.integer("priority", -1000, 1000, default=0)
         if not r.ok:
             continue
-        head = (customer, style, due, prio, r.rowno)
-        if oid in heads:
-            first = heads[oid]
-            for col, a, b in (
-                ("customer", first[0], customer),
-                ("style_code", first[1], style),
-                ("due", first[2], due),
-                ("priority", first[3], prio),
-            ):
-                if a != b:
-                    r.error(col, f"order {oid} has {a} on row {first[4]}; rows of one order must agree")
-            if not r.ok:
-                continue
-        else:
-            heads[oid] = head
-            qtys[oid] = {}
         key = (oid, size, colour)
         if key in where:
             r.error("size", f"order {oid} has size {size} / colour {colour} on row {where[key]} already")
-            continue
-        where[key] = r.rowno
-        qtys[oid][(size, colour)] = qty
+        else:
+            where[key] = r.rowno
+        first = heads.setdefault(oid, (customer, style, due, prio, r.rowno))
+        for col, a, b in (
+            ("customer", first[0], customer),
+            ("style_code", first[1], style),
+            ("due", first[2], due),
+            ("priority", first[3], prio),
+        ):
+            if a != b:
+                r.error(col, f"order {oid} has {a} on row {first[4]}; rows of one order must agree")
+        if r.ok:
+            qtys.setdefault(oid, {})[(size, colour)] = qty
     return {
-        oid: Order(id=oid, customer=h[0], style_code=h[1], quantities=qtys[oid], due=h[2], priority=h[3])
+        oid: Order(id=oid, customer=h[0], style_code=h[1], quantities=qtys.get(oid, {}), due=h[2], priority=h[3])
         for oid, h in heads.items()
     }

@@ -124,9 +124,7 @@ def open_workbook(path: Path, problems: Problems) -> Workbook | None:
         return None
 
 
-def read_sheet(
-    wb: Workbook, sheet: str, source: str, required: Sequence[str], problems: Problems
-) -> Table | None:
+def read_sheet(wb: Workbook, sheet: str, source: str, required: Sequence[str], problems: Problems) -> Table | None:
     ws = wb[sheet]
     return _to_table(source, ws.iter_rows(values_only=True), required, problems)
 
@@ -156,6 +154,10 @@ def add_sheet(wb: Workbook, title: str, columns: Sequence[str], rows: Iterable[S
     ws.append(list(columns))
     for r in rows:
         ws.append(list(r))
+        for cell in ws[ws.max_row]:
+            # openpyxl stores any text starting with "=" as a formula; it is data here.
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                cell.data_type = "s"
     for cell in ws[1]:
         cell.font = Font(bold=True)
     ws.freeze_panes = "A2"
