@@ -8,7 +8,6 @@ operations, neighbouring operations (in precedence order) share a station.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
 from seamline.domain.model import DomainError, Station, Style
@@ -34,81 +33,37 @@ Balance = dict[str, list[str]]
 
 
 def initial_balance(style: Style, stations: Sequence[Station]) -> Balance:
-    """Assign every operation of ``style`` to one or more of ``stations``: {station_id: [op_code]}."""
+    """Assign every operation of ``style`` to one or more of ``stations``: {station_id: [op_code]}.
+
+    Greedy by SAM, largest first: an operation wants ``round(sam / pitch)`` stations (at least one)
+    and takes the least-loaded ones that can do it. A substitute machine type counts as one pitch
+    more loaded, so it is used when the right machines are overloaded or missing. Each station's
+    list is in precedence order.
+    """
     if not stations:
         raise DomainError(f"style {style.code}: no stations to balance onto")
-    by_type: dict[str, list[Station]] = defaultdict(list)
-    for st in sorted(stations, key=lambda s: (s.position, s.id)):
-        by_type[st.machine_type].append(st)
-    order = style.topological_order()
-    ops = style.op_map()
-
-    # Group operations by the machine type that will do them.
-    groups: dict[str, list[str]] = defaultdict(list)
-    orphans: list[str] = []
-    for code in order:
-        mt = ops[code].machine_type
-        if mt in by_type:
-            groups[mt].append(code)
-            continue
-        sub = next((s for s in SUBSTITUTES.get(mt, ()) if s in by_type), None)
-        if sub is None:
-            orphans.append(code)
-        else:
-            groups[sub].append(code)
-
-    balance: Balance = {st.id: [] for st in stations}
-    load: dict[str, float] = {st.id: 0.0 for st in stations}
-    for mt, codes in groups.items():
-        sts = by_type[mt]
-        if len(sts) >= len(codes):
-            _spread(codes, sts, ops, balance, load, style)
-        else:
-            _pack(codes, sts, ops, balance, load)
-    # No machine of a fitting type: the least-loaded station does it (a helper at a table).
-    for code in orphans:
-        sid = min(load, key=lambda s: (load[s], s))
-        balance[sid].append(code)
-        load[sid] += ops[code].sam_min
-    return {sid: codes for sid, codes in balance.items() if codes}
-
-
-def _spread(codes, sts, ops, balance, load, style) -> None:  # type: ignore[no-untyped-def]
-    """More stations than operations: each op gets ≥ 1 station, the rest by largest SAM share."""
-    total = sum(ops[c].sam_min for c in codes)
-    n = len(sts)
-    share = {c: ops[c].sam_min / total * n for c in codes}
-    count = {c: 1 for c in codes}
-    spare = n - len(codes)
-    while spare > 0:
-        # Give the next station to the op with the highest SAM per station it has now.
-        c = max(codes, key=lambda c: (share[c] / count[c], -codes.index(c)))
-        count[c] += 1
-        spare -= 1
-    i = 0
-    for c in codes:
-        for _ in range(count[c]):
-            balance[sts[i].id].append(c)
-            load[sts[i].id] += ops[c].sam_min / count[c]
-            i += 1
-
-
-def _pack(codes, sts, ops, balance, load) -> None:  # type: ignore[no-untyped-def]
-    """Fewer stations than operations: consecutive ops share a station, about equal SAM each."""
-    total = sum(ops[c].sam_min for c in codes)
-    target = total / len(sts)
-    i, acc = 0, 0.0
-    for k, c in enumerate(codes):
-        left_codes = len(codes) - k
-        left_sts = len(sts) - i
-        # Move on when this station is full, but never leave a station without work.
-        full = acc + ops[c].sam_min / 2 > target or left_codes <= left_sts - 1
-        if balance[sts[i].id] and full and i + 1 < len(sts):
-            i += 1
-            acc = 0.0
-        balance[sts[i].id].append(c)
-        load[sts[i].id] += ops[c].sam_min
-        acc += ops[c].sam_min
+    sts = sorted(stations, key=lambda s: (s.position, s.id))
+    pitch = style.sam_min / len(sts)
+    load: dict[str, float] = {st.id: 0.0 for st in sts}
+    pos = {st.id: i for i, st in enumerate(sts)}
+    chosen: dict[str, list[str]] = {}
+    for op in sorted(style.operations, key=lambda o: -o.sam_min):
+        subs = SUBSTITUTES.get(op.machine_type, ())
+        cands = [(st, 0.0) for st in sts if st.machine_type == op.machine_type]
+        cands += [(st, pitch) for st in sts if st.machine_type in subs]
+        if not cands:  # nothing fits: a helper at the least-loaded station does it
+            cands = [(st, 2 * pitch) for st in sts]
+        want = max(1, round(op.sam_min / pitch)) if pitch > 0 else 1
+        ranked = sorted(cands, key=lambda c: (load[c[0].id] + c[1], pos[c[0].id]))
+        picked = [st.id for st, _ in ranked[: min(want, len(ranked))]]
+        for sid in picked:
+            load[sid] += op.sam_min / len(picked)
+        chosen[op.code] = picked
+    balance: Balance = {}
+    for code in style.topological_order():
+        for sid in chosen[code]:
+            balance.setdefault(sid, []).append(code)
+    return {st.id: balance[st.id] for st in sts if st.id in balance}
 
 
 def check_balance(style: Style, balance: Mapping[str, Sequence[str]], station_ids: set[str]) -> Balance:

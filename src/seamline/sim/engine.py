@@ -34,7 +34,7 @@ from seamline.domain.model import (
     Worker,
 )
 
-from .balance import check_balance, initial_balance
+from .balance import SUBSTITUTES, check_balance, initial_balance
 from .config import SimConfig, default_start
 from .truth import Truth
 from .wire import (
@@ -155,7 +155,7 @@ class Engine:
         line_ids = [lid for lid in sorted(lay.lines) if stations_by_line[lid]]
         if not line_ids:
             raise DomainError(f"factory {lay.factory.id}: no line has stations")
-        orders_by_line = self._deal_orders(line_ids)
+        orders_by_line = self._deal_orders(line_ids, stations_by_line)
         floating = sorted((w for w in lay.workers.values() if w.line_id not in lay.lines), key=lambda w: w.badge)
         lines = []
         for i, lid in enumerate(line_ids):
@@ -165,16 +165,32 @@ class Engine:
             lines.append(LineSim(self, lay.lines[lid], sts, workers, orders_by_line[lid]))
         return lines
 
-    def _deal_orders(self, line_ids: list[str]) -> dict[str, list[Order]]:
-        """Earliest due first, each order to the line with the least work dealt so far."""
+    def _deal_orders(self, line_ids: list[str], stations_by_line: dict[str, list[Station]]) -> dict[str, list[Order]]:
+        """Earliest due first, each order to the line that would finish it soonest.
+
+        A line's time for an order is quantity × its bottleneck station's minutes per garment under
+        the initial balance, so jeans go to the line with the machines for jeans.
+        """
         lay = self.layout
-        load = {lid: 0.0 for lid in line_ids}
+        bottleneck: dict[tuple[str, str], float] = {}
+        for lid in line_ids:
+            for code, style in lay.styles.items():
+                bal = initial_balance(style, stations_by_line[lid])
+                shares: dict[str, int] = defaultdict(int)
+                for codes in bal.values():
+                    for c in codes:
+                        shares[c] += 1
+                ops = style.op_map()
+                bottleneck[(lid, code)] = max(
+                    sum(ops[c].sam_min / shares[c] for c in codes) for codes in bal.values()
+                )
+        busy = {lid: 0.0 for lid in line_ids}
         out: dict[str, list[Order]] = {lid: [] for lid in line_ids}
         orders = [o for o in lay.orders.values() if o.style_code in lay.styles]
         for o in sorted(orders, key=lambda o: (o.due, -o.priority, o.id)):
-            lid = min(line_ids, key=lambda x: (load[x], line_ids.index(x)))
+            lid = min(line_ids, key=lambda x: (busy[x] + o.quantity * bottleneck[(x, o.style_code)], x))
             out[lid].append(o)
-            load[lid] += o.quantity * lay.styles[o.style_code].sam_min
+            busy[lid] += o.quantity * bottleneck[(lid, o.style_code)]
         return out
 
     # -- run -----------------------------------------------------------------------------------
@@ -195,7 +211,7 @@ class Engine:
         cfg["start"] = self.start.isoformat()
         cfg["balances"] = {k: {s: list(v) for s, v in b.items()} for k, b in self.config.balances.items()}
         skills = [s.as_dict() for _, s in sorted(self.workforce.skills.items())]
-        return self.truth.to_dict(end=self.now_dt(), skills=skills, config=cfg)
+        return self.truth.to_dict(end=self.now_dt(), now_s=self.env.now, skills=skills, config=cfg)
 
 
 class LineSim:
@@ -218,6 +234,9 @@ class LineSim:
         self.cap = max(2, round(eng.config.wip_bundles_per_station * len(self.stations)))
         self._wip_event: simpy.Event | None = None
         self._days: dict[int, DayPlan | None] = {}
+        self.cover: dict[tuple[date | None, int, str], list[str]] = {}
+        self.coverers: dict[tuple[int, str], set[StationSim]] = {}
+        self._day_start_s = 0.0
         self._start_date = eng.start.astimezone(self.cal.tz).date()
 
     def _assign_workers(self, workers: list[Worker]) -> None:
@@ -302,7 +321,9 @@ class LineSim:
             if absent:
                 return None
             if late and s >= 0:
-                eng.truth.late.append({"date": day.isoformat(), "worker": w.badge, "minutes": round(late_min, 2)})
+                eng.truth.late.append(
+                    {"date": day.isoformat(), "worker": w.badge, "minutes": round(late_min, 2), "_s": s}
+                )
                 return s + late_min * 60.0
             return s
 
@@ -318,7 +339,7 @@ class LineSim:
                 cover = spares.pop(0) if spares else None
                 eng.truth.absences.append({
                     "date": day.isoformat(), "worker": w.badge, "line": self.line.id, "station": st.id,
-                    "covered_by": cover[0].badge if cover else None,
+                    "covered_by": cover[0].badge if cover else None, "_s": s,
                 })
                 if cover is None:
                     continue
@@ -326,6 +347,8 @@ class LineSim:
             login = max(0.0, t)
             if login < e:
                 plan[st.id] = (w, login, e)
+        self._day_start_s = s
+        self._plan_cover(day, set(plan))
         return DayPlan(day, breaks, plan)
 
     # -- bundles -------------------------------------------------------------------------------
@@ -343,17 +366,50 @@ class LineSim:
                     self._notify(run, op)
 
     def _notify(self, run: Run, op: str) -> None:
-        for st in run.by_op.get(op, ()):
+        for st in (*run.by_op.get(op, ()), *self.coverers.get((run.index, op), ())):
             w = st.wake
             if w is not None and not w.triggered:
                 w.succeed()
+
+    def ops_of(self, st: StationSim, run: Run) -> list[str]:
+        """The station's operations in ``run`` today: its own plus any it covers for absent people."""
+        own = run.balance.get(st.id, [])
+        extra = self.cover.get((st.win.day, run.index, st.id))
+        return own + extra if extra else own
+
+    def _plan_cover(self, day: date, staffed: set[str]) -> None:
+        """Operations whose every station is unstaffed today go to the least-loaded fitting station.
+
+        This is what a line supervisor does first thing in the morning; without it one absence on a
+        single-station operation would stop the whole line.
+        """
+        for run in self.runs:
+            load = {sid: sum(run.ops[c].sam_min for c in cs) for sid, cs in run.balance.items()}
+            for code, sts in run.by_op.items():
+                if any(st.id in staffed for st in sts):
+                    continue
+                mt = run.ops[code].machine_type
+                subs = SUBSTITUTES.get(mt, ())
+                present = [st for st in self.stations if st.id in staffed]
+                cands = [st for st in present if st.station.machine_type == mt]
+                cands = cands or [st for st in present if st.station.machine_type in subs] or present
+                if not cands:
+                    continue
+                st = min(cands, key=lambda x: (load.get(x.id, 0.0), x.station.position))
+                load[st.id] = load.get(st.id, 0.0) + run.ops[code].sam_min
+                self.cover.setdefault((day, run.index, st.id), []).append(code)
+                self.coverers.setdefault((run.index, code), set()).add(st)
+                self.eng.truth.covers.append(
+                    {"date": day.isoformat(), "line": self.line.id, "style": run.style.code, "op": code,
+                     "station": st.id, "_s": self._day_start_s}
+                )
 
     def pick(self, st: StationSim) -> tuple[BundleSim, str] | None:
         """The oldest bundle waiting for one of the station's operations of its current run."""
         run = self.runs[st.run_idx]
         best: deque[tuple[float, BundleSim]] | None = None
         best_op = ""
-        for op in run.balance.get(st.id, ()):
+        for op in self.ops_of(st, run):
             q = self.ready.get((run.index, op))
             if q and (best is None or q[0][0] < best[0][0]):
                 best, best_op = q, op
@@ -371,13 +427,13 @@ class LineSim:
 
     def done_with_run(self, st: StationSim) -> bool:
         run = self.runs[st.run_idx]
-        return all(self.remaining[(run.index, op)] == 0 for op in run.balance.get(st.id, ()))
+        return all(self.remaining[(run.index, op)] == 0 for op in self.ops_of(st, run))
 
     def complete(self, b: BundleSim, op: str, st: StationSim) -> list[str]:
         """Record op done on bundle b; return successors the same station carries on with."""
         run = b.run
         now = self.env.now
-        mine = run.balance.get(st.id, ())
+        mine = self.ops_of(st, run)
         carried: list[str] = []
         for s in run.succ[op]:
             b.waiting[s] -= 1
@@ -540,7 +596,7 @@ class StationSim:
 
     def _changeover(self, nxt: int) -> Proc:
         self.run_idx = nxt
-        if not self.line.runs[nxt].balance.get(self.id):
+        if not self.line.ops_of(self, self.line.runs[nxt]):
             return
         self._close_no_work()
         self.idle_since = None

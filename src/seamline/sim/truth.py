@@ -31,7 +31,10 @@ class Truth:
     spares: dict[str, list[str]] = field(default_factory=dict)  # line -> spare workers
     line_orders: dict[str, list[str]] = field(default_factory=dict)
     balances: list[dict[str, Any]] = field(default_factory=list)
+    # Day-level draws carry "_s" (the shift start, simulated seconds): days planned ahead of the
+    # simulated clock are left out of the output.
     absences: list[dict[str, Any]] = field(default_factory=list)
+    covers: list[dict[str, Any]] = field(default_factory=list)
     late: list[dict[str, Any]] = field(default_factory=list)
     breakdowns: list[dict[str, Any]] = field(default_factory=list)
     changeovers: list[dict[str, Any]] = field(default_factory=list)
@@ -40,7 +43,9 @@ class Truth:
     bundles_done: list[dict[str, Any]] = field(default_factory=list)
     piece_counts: dict[tuple[str, str, str], int] = field(default_factory=dict)  # (worker, style, op)
 
-    def to_dict(self, *, end: datetime, skills: list[dict[str, Any]], config: dict[str, Any]) -> dict[str, Any]:
+    def to_dict(
+        self, *, end: datetime, now_s: float, skills: list[dict[str, Any]], config: dict[str, Any]
+    ) -> dict[str, Any]:
         output: dict[str, int] = {}
         for b in self.bundles_done:
             output[b["line"]] = output.get(b["line"], 0) + b["qty"]
@@ -57,8 +62,9 @@ class Truth:
             "spares": self.spares,
             "line_orders": self.line_orders,
             "balances": self.balances,
-            "absences": self.absences,
-            "late": self.late,
+            "absences": _upto(self.absences, now_s),
+            "late": _upto(self.late, now_s),
+            "covers": _upto(self.covers, now_s),
             "breakdowns": self.breakdowns,
             "changeovers": self.changeovers,
             "line_output": output,
@@ -71,6 +77,10 @@ class Truth:
             "piece_fields": list(PIECE_FIELDS),
             "pieces": self.pieces if self.record_pieces else None,
         }
+
+
+def _upto(rows: list[dict[str, Any]], now_s: float) -> list[dict[str, Any]]:
+    return [{k: v for k, v in r.items() if k != "_s"} for r in rows if r["_s"] <= now_s]
 
 
 def write_truth(truth: dict[str, Any], path: str | Path) -> None:
