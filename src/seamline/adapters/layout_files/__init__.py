@@ -55,7 +55,8 @@ __all__ = [
 BULLETIN_SHEET_PREFIX = "bulletin "
 _SHEET_MAX = 31
 REQUIRED_FILES = ("factory", "lines", "stations")
-OPTIONAL_FILES = ("calendars", "workers", "styles", "orders")
+# The sheets of a factory workbook (files of a folder), in the order they are written.
+FILE_KINDS = ("factory", "calendars", "lines", "stations", "workers", "styles", "orders")
 
 
 def _is_xlsx(path: Path) -> bool:
@@ -242,9 +243,8 @@ def save_factory(layout: FactoryLayout, path: str | Path) -> None:
     path = Path(path)
     styles = list(layout.styles.values())
     xlsx = _is_xlsx(path)
-    kinds = ("factory", "calendars", "lines", "stations", "workers", "styles", "orders")
     codes = [s.code for s in styles]
-    refs = _distinct(codes, _sheet_name, kinds) if xlsx else _distinct(codes, bulletin_filename, ())
+    refs = _distinct(codes, _sheet_name, FILE_KINDS) if xlsx else _distinct(codes, bulletin_filename, ())
     tables: list[tuple[str, W.Rows]] = [
         ("factory", W.factory_rows(layout.factory)),
         ("calendars", W.calendar_rows(layout.calendars.values())),
