@@ -1,0 +1,363 @@
+"""Inline and end-of-line quality from sensor events: DHU, % defective, Pareto, alerts.
+
+``DhuAggregator.apply(event)`` folds one accepted event (``factory`` and ``station`` set, ``ts``
+aware) in O(1) amortised; ``snapshot(...)`` sums the per-hour tallies of a time window. It can
+be fed event by event by the live ingest, or replayed from the event store.
+
+Accounting rules:
+- Pieces checked for an operation are the pieces produced at it (the ``piece`` events): an
+  operator's own inline check sees every piece she sews.
+- A defect is charged to whoever produced that bundle at that operation — the worker logged in
+  at the station of the latest ``piece`` event for (bundle, op) at or before the defect — not
+  to the inspector's tablet that reported it. With no such piece on record it falls back to the
+  reporting station and whoever is logged in there.
+- DHU = defects × 100 ÷ pieces checked; % defective = defective pieces × 100 ÷ pieces checked.
+  A defect event of qty q is q defects on q pieces, except that events from the same station
+  for the same bundle, operation and instant describe the same pieces (several defects on one
+  garment), so they add defects but not defective pieces.
+- Hours are the factory's local clock hours.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from seamline.domain.efficiency import dhu as dhu_of
+from seamline.domain.efficiency import hour_start
+from seamline.domain.events import Defect, Login, Logout, Piece
+from seamline.domain.model import FactoryLayout
+
+UNKNOWN = "?"
+SCOPES = ("operation", "worker", "station", "line")
+
+
+@dataclass(frozen=True, slots=True)
+class DhuThresholds:
+    """Alert when a worker's or an operation's DHU for the local day goes above the limit.
+
+    ``min_pieces`` keeps the first few pieces of the day from raising alarms on noise (1 defect
+    in 3 pieces is DHU 33).
+    """
+
+    worker_dhu: float = 5.0
+    operation_dhu: float = 5.0
+    min_pieces: int = 30
+
+
+@dataclass(frozen=True, slots=True)
+class DhuAlert:
+    factory: str
+    scope: str  # worker | operation
+    key: str
+    day: date
+    ts: datetime
+    dhu: float
+    pieces: int
+    defects: int
+    threshold: float
+
+    @property
+    def message(self) -> str:
+        return (f"{self.scope} {self.key}: DHU {self.dhu:.1f} over {self.threshold:g} "
+                f"({self.defects} defects in {self.pieces} pieces on {self.day.isoformat()})")
+
+
+@dataclass(slots=True)
+class QualityTally:
+    pieces: int = 0
+    defects: int = 0
+    defective: int = 0
+
+    def add(self, other: QualityTally) -> None:
+        self.pieces += other.pieces
+        self.defects += other.defects
+        self.defective += other.defective
+
+    @property
+    def dhu(self) -> float | None:
+        return dhu_of(self.defects, self.pieces)
+
+    @property
+    def pct_defective(self) -> float | None:
+        return dhu_of(self.defective, self.pieces)
+
+    def as_dict(self) -> dict[str, Any]:
+        d, p = self.dhu, self.pct_defective
+        return {
+            "pieces": self.pieces, "defects": self.defects, "defective": self.defective,
+            "dhu": None if d is None else round(d, 3),
+            "pct_defective": None if p is None else round(p, 3),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class DefectRecord:
+    """One defect event, resolved to who made the piece: the unit of Pareto and traceability."""
+
+    event_id: str
+    factory: str
+    ts: datetime
+    hour: datetime
+    code: str
+    qty: int
+    bundle: str
+    op: str
+    op_key: str
+    made_at_station: str
+    made_by: str
+    made_ts: datetime | None
+    line: str
+    reported_at_station: str
+
+
+@dataclass(frozen=True, slots=True)
+class ParetoRow:
+    code: str
+    defects: int
+    pct: float
+    cum_pct: float
+
+
+@dataclass(slots=True)
+class DhuSnapshot:
+    factory: str
+    since: datetime | None
+    until: datetime | None
+    total: QualityTally = field(default_factory=QualityTally)
+    by: dict[str, dict[str, QualityTally]] = field(default_factory=dict)
+    by_hour: dict[datetime, QualityTally] = field(default_factory=dict)
+    by_line_hour: dict[tuple[str, datetime], QualityTally] = field(default_factory=dict)
+    pareto: list[ParetoRow] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "factory": self.factory,
+            "since": None if self.since is None else self.since.isoformat(),
+            "until": None if self.until is None else self.until.isoformat(),
+            "total": self.total.as_dict(),
+            **{scope: {k: t.as_dict() for k, t in sorted(rows.items())} for scope, rows in self.by.items()},
+            "by_hour": {h.isoformat(): t.as_dict() for h, t in sorted(self.by_hour.items())},
+            "by_line_hour": {f"{ln}@{h.isoformat()}": t.as_dict() for (ln, h), t in sorted(self.by_line_hour.items())},
+            "pareto": [{"code": r.code, "defects": r.defects, "pct": round(r.pct, 2), "cum_pct": round(r.cum_pct, 2)}
+                       for r in self.pareto],
+        }
+
+
+def pareto(counts: Mapping[str, int]) -> list[ParetoRow]:
+    """Defect codes by count, largest first, with share and cumulative share (%)."""
+    total = sum(counts.values())
+    rows: list[ParetoRow] = []
+    cum = 0
+    for code, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        if n <= 0:
+            continue
+        cum += n
+        rows.append(ParetoRow(code, n, n * 100.0 / total, cum * 100.0 / total))
+    return rows
+
+
+def op_key(style: str | None, op: str) -> str:
+    """Operation codes are per style; ``STYLE:OP`` keeps two styles' "OP10" apart."""
+    return f"{style}:{op}" if style else op
+
+
+class DhuAggregator:
+    """Quality tallies per operation, worker, station, line and factory, per local hour."""
+
+    def __init__(self, layouts: FactoryLayout | Mapping[str, FactoryLayout],
+                 thresholds: DhuThresholds | None = None) -> None:
+        if isinstance(layouts, FactoryLayout):
+            layouts = {layouts.factory.id: layouts}
+        self.layouts: dict[str, FactoryLayout] = dict(layouts)
+        self.thresholds = thresholds or DhuThresholds()
+        self._tz: dict[str, ZoneInfo] = {f: lay.factory.tz for f, lay in self.layouts.items()}
+        self._logged_in: dict[tuple[str, str], str] = {}  # (factory, station) -> worker
+        self._station_of: dict[tuple[str, str], str] = {}  # (factory, worker) -> station
+        # (factory, bundle, op) -> [(ts, station, worker, qty)] in arrival order
+        self._made: dict[tuple[str, str, str], list[tuple[datetime, str, str, int]]] = defaultdict(list)
+        # (factory, line, scope, key, local hour) -> tally; scope "all" is the line's total.
+        self.hourly: dict[tuple[str, str, str, str, datetime], QualityTally] = defaultdict(QualityTally)
+        self._daily: dict[tuple[str, str, str, date], QualityTally] = defaultdict(QualityTally)
+        self._alerted: set[tuple[str, str, str, date]] = set()
+        self._piece_keys: dict[tuple[str, str, str, str, datetime], int] = {}
+        self.defects: list[DefectRecord] = []
+        self.alerts: list[DhuAlert] = []
+
+    # --- helpers ---------------------------------------------------------------------------
+    def _factory(self, ev: Piece | Defect | Login | Logout) -> str:
+        if ev.factory is not None:
+            return ev.factory
+        if len(self.layouts) == 1:
+            return next(iter(self.layouts))
+        raise ValueError(f"event {ev.id} has no factory and there are several layouts")
+
+    def _line_of(self, factory: str, station: str) -> str:
+        st = self.layouts[factory].stations.get(station)
+        return st.line_id if st is not None else UNKNOWN
+
+    def _style_code(self, factory: str, bundle: str) -> str | None:
+        style = self.layouts[factory].style_of_bundle(bundle)
+        return style.code if style is not None else None
+
+    def _add(self, factory: str, line: str, ts: datetime, keys: Iterable[tuple[str, str]], *,
+             pieces: int = 0, defects: int = 0, defective: int = 0) -> list[DhuAlert]:
+        h = hour_start(ts, self._tz[factory])
+        day = h.date()
+        fired: list[DhuAlert] = []
+        for scope, key in (*keys, ("all", "")):
+            t = self.hourly[(factory, line, scope, key, h)]
+            t.pieces += pieces
+            t.defects += defects
+            t.defective += defective
+            if scope not in ("worker", "operation"):
+                continue
+            d = self._daily[(factory, scope, key, day)]
+            d.pieces += pieces
+            d.defects += defects
+            d.defective += defective
+            alert = self._check(factory, scope, key, day, ts, d)
+            if alert is not None:
+                fired.append(alert)
+        return fired
+
+    def _check(self, factory: str, scope: str, key: str, day: date, ts: datetime,
+               t: QualityTally) -> DhuAlert | None:
+        if scope == "worker":
+            limit = self.thresholds.worker_dhu
+        elif scope == "operation":
+            limit = self.thresholds.operation_dhu
+        else:
+            return None
+        if key == UNKNOWN:
+            return None
+        akey = (factory, scope, key, day)
+        value = t.dhu
+        if value is None or t.pieces < self.thresholds.min_pieces or value <= limit:
+            # Back under the limit re-arms the alert, so a second excursion is reported too.
+            if value is not None and value <= limit:
+                self._alerted.discard(akey)
+            return None
+        if akey in self._alerted:
+            return None
+        self._alerted.add(akey)
+        alert = DhuAlert(factory, scope, key, day, ts, value, t.pieces, t.defects, limit)
+        self.alerts.append(alert)
+        return alert
+
+    # --- apply -----------------------------------------------------------------------------
+    def apply(self, ev: object) -> list[DhuAlert]:
+        """Fold one event in; returns the alerts it raised (usually none). Other types are ignored."""
+        if isinstance(ev, Login):
+            f = self._factory(ev)
+            assert ev.station is not None
+            prev = self._station_of.get((f, ev.worker))
+            if prev is not None and prev != ev.station and self._logged_in.get((f, prev)) == ev.worker:
+                del self._logged_in[(f, prev)]
+            self._logged_in[(f, ev.station)] = ev.worker
+            self._station_of[(f, ev.worker)] = ev.station
+            return []
+        if isinstance(ev, Logout):
+            f = self._factory(ev)
+            assert ev.station is not None
+            if self._logged_in.get((f, ev.station)) == ev.worker:
+                del self._logged_in[(f, ev.station)]
+                self._station_of.pop((f, ev.worker), None)
+            return []
+        if isinstance(ev, Piece):
+            return self._piece(ev)
+        if isinstance(ev, Defect):
+            return self._defect(ev)
+        return []
+
+    def _piece(self, ev: Piece) -> list[DhuAlert]:
+        f = self._factory(ev)
+        station = ev.station or UNKNOWN
+        worker = self._logged_in.get((f, station), UNKNOWN)
+        self._made[(f, ev.bundle, ev.op)].append((ev.ts, station, worker, ev.qty))
+        okey = op_key(self._style_code(f, ev.bundle), ev.op)
+        keys = (("operation", okey), ("worker", worker), ("station", station))
+        return self._add(f, self._line_of(f, station), ev.ts, keys, pieces=ev.qty)
+
+    def maker_of(self, factory: str, bundle: str, op: str, at: datetime) -> tuple[str, str, datetime] | None:
+        """(station, worker, ts) of the latest piece of ``bundle`` at ``op`` at or before ``at``."""
+        made = self._made.get((factory, bundle, op))
+        if not made:
+            return None
+        best: tuple[datetime, str, str, int] | None = None
+        for rec in made:
+            if rec[0] <= at and (best is None or rec[0] >= best[0]):
+                best = rec
+        if best is None:  # the defect was reported before the piece event arrived: take the first
+            best = min(made, key=lambda r: r[0])
+        return best[1], best[2], best[0]
+
+    def pieces_of(self, factory: str, bundle: str) -> list[tuple[str, datetime, str, str, int]]:
+        """Every piece event of a bundle as (op, ts, station, worker, qty), in time order."""
+        out = [(op, ts, st, wk, q) for (f, b, op), made in self._made.items() if f == factory and b == bundle
+               for ts, st, wk, q in made]
+        out.sort(key=lambda r: (r[1], r[0]))
+        return out
+
+    def _defect(self, ev: Defect) -> list[DhuAlert]:
+        f = self._factory(ev)
+        reporter = ev.station or UNKNOWN
+        maker = self.maker_of(f, ev.bundle, ev.op, ev.ts)
+        if maker is not None:
+            station, worker, made_ts = maker
+        else:
+            station, worker, made_ts = reporter, self._logged_in.get((f, reporter), UNKNOWN), None
+        pkey = (f, reporter, ev.bundle, ev.op, ev.ts)
+        seen = self._piece_keys.get(pkey, 0)
+        defective = max(0, ev.qty - seen)
+        self._piece_keys[pkey] = max(seen, ev.qty)
+        okey = op_key(self._style_code(f, ev.bundle), ev.op)
+        line = self._line_of(f, station)
+        self.defects.append(DefectRecord(
+            event_id=ev.id, factory=f, ts=ev.ts, hour=hour_start(ev.ts, self._tz[f]), code=ev.defect, qty=ev.qty,
+            bundle=ev.bundle, op=ev.op, op_key=okey, made_at_station=station, made_by=worker, made_ts=made_ts,
+            line=line, reported_at_station=reporter,
+        ))
+        keys = (("operation", okey), ("worker", worker), ("station", station))
+        return self._add(f, line, ev.ts, keys, defects=ev.qty, defective=defective)
+
+    # --- queries ---------------------------------------------------------------------------
+    def snapshot(self, factory: str | None = None, *, since: datetime | None = None,
+                 until: datetime | None = None, line: str | None = None) -> DhuSnapshot:
+        """Totals over local hours whose start is in [since, until); Pareto over the same defects.
+
+        ``line`` narrows everything to work made on that line's stations.
+        """
+        if factory is None:
+            if len(self.layouts) != 1:
+                raise ValueError("several factories: say which one")
+            factory = next(iter(self.layouts))
+        if factory not in self.layouts:
+            raise KeyError(factory)
+        tz = self._tz[factory]
+        lo = hour_start(since, tz) if since is not None else None
+
+        def in_window(h: datetime) -> bool:
+            return (lo is None or h >= lo) and (until is None or h < until)
+
+        snap = DhuSnapshot(factory, since, until, by={s: {} for s in SCOPES})
+        for (f, ln, scope, key, h), t in self.hourly.items():
+            if f != factory or (line is not None and ln != line) or not in_window(h):
+                continue
+            if scope == "all":
+                snap.total.add(t)
+                snap.by["line"].setdefault(ln, QualityTally()).add(t)
+                snap.by_hour.setdefault(h, QualityTally()).add(t)
+                snap.by_line_hour.setdefault((ln, h), QualityTally()).add(t)
+            else:
+                snap.by[scope].setdefault(key, QualityTally()).add(t)
+        counts: Counter[str] = Counter()
+        for d in self.defects:
+            if d.factory == factory and in_window(d.hour) and (line is None or d.line == line):
+                counts[d.code] += d.qty
+        snap.pareto = pareto(counts)
+        return snap
