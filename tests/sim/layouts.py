@@ -56,19 +56,30 @@ SHORTS = Style(
 STATION_TYPES = ("OL4", "OL4", "OL4", "OL4", "FL", "FL", "FL", "SNLS", "MAN", "MAN")
 
 
+DAY_SHIFT = ShiftCalendar(
+    id="day",
+    timezone="Asia/Shanghai",
+    shift_start=time(8, 0),
+    shift_end=time(17, 0),
+    breaks=(
+        Break(time(10, 0), time(10, 10), "tea"),
+        Break(time(12, 0), time(13, 0), "lunch"),
+        Break(time(15, 0), time(15, 10), "tea"),
+    ),
+)
+
+
 def small_factory(
-    *, n_lines: int = 2, orders: list[Order] | None = None, spares: int = 1, grades: tuple[int, ...] = (2, 3, 4, 5)
+    *,
+    n_lines: int = 2,
+    orders: list[Order] | None = None,
+    spares: int = 1,
+    grades: tuple[int, ...] = (2, 3, 4, 5),
+    calendar: ShiftCalendar = DAY_SHIFT,
 ) -> FactoryLayout:
     """``n_lines`` lines of 10 stations, a worker per station plus spares, T-shirts and shorts."""
-    cal = ShiftCalendar(
-        id="day",
-        timezone="Asia/Shanghai",
-        shift_start=time(8, 0),
-        shift_end=time(17, 0),
-        breaks=(Break(time(10, 0), time(10, 10), "tea"), Break(time(12, 0), time(13, 0), "lunch"),
-                Break(time(15, 0), time(15, 10), "tea")),
-    )
-    lay = FactoryLayout(factory=Factory("F1", "Test Garments"), calendars={"day": cal})
+    cal = calendar
+    lay = FactoryLayout(factory=Factory("F1", "Test Garments", cal.timezone), calendars={"day": cal})
     lay.styles = {TEE.code: TEE, SHORTS.code: SHORTS}
     k = 0
     for li in range(1, n_lines + 1):
