@@ -19,7 +19,7 @@ def _broker_main(host: str, port: int) -> None:
 
     logging.basicConfig(level=logging.WARNING)
     for name in ("amqtt", "transitions"):
-        logging.getLogger(name).setLevel(logging.ERROR)
+        logging.getLogger(name).setLevel(logging.CRITICAL)
     config = {
         "listeners": {"default": {"type": "tcp", "bind": f"{host}:{port}"}},
         "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}},

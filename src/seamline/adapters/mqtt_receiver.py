@@ -81,9 +81,12 @@ def _receiver_main(settings: MqttSettings, conn: Connection) -> None:
     def on_connect(c, _u, _flags, reason_code, _props) -> None:  # type: ignore[no-untyped-def]
         if reason_code == 0:
             c.subscribe(settings.topic_filter, qos=1)
-            send("status", "connected")
         else:
             send("status", f"refused: {reason_code}")
+
+    def on_subscribe(_c, _u, _mid, _reason_codes, _props) -> None:  # type: ignore[no-untyped-def]
+        # "connected" only once the subscription stands: a publisher that waits for it loses nothing.
+        send("status", "connected")
 
     def on_disconnect(_c, _u, _flags, reason_code, _props) -> None:  # type: ignore[no-untyped-def]
         send("status", f"disconnected: {reason_code}")
@@ -93,6 +96,7 @@ def _receiver_main(settings: MqttSettings, conn: Connection) -> None:
             buf.append((m.mid, m.topic, m.payload, m.qos))
 
     client.on_connect = on_connect
+    client.on_subscribe = on_subscribe
     client.on_disconnect = on_disconnect
     client.on_message = on_message
 

@@ -36,6 +36,24 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"seamline: API on http://{host}:{port}  MQTT {rt.receiver.settings.url if rt.receiver else '-'}")
         run(rt, host, port)
 
+    @app.command()
+    def demo(
+        data_dir: Annotated[Path, typer.Option(help="where the demo keeps its database")] = Path("data/demo"),
+        factory: Annotated[Path | None, typer.Option(help="factory folder or .xlsx; default examples/factory")] = None,
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        broker_port: Annotated[int, typer.Option(help="port of the embedded MQTT broker")] = 1883,
+        mqtt: Annotated[str | None, typer.Option(help="use this broker instead of the embedded one")] = None,
+        speed: Annotated[float, typer.Option(help="simulated seconds per real second")] = 60.0,
+        seed: int = 1,
+        fresh: Annotated[bool, typer.Option("--fresh", help="delete the demo's data and start over")] = False,
+    ) -> None:
+        """Run everything on the sample factory: embedded broker, ingest, simulator and web app."""
+        from .demo import DemoOptions, run_demo
+
+        logging.basicConfig(level="WARNING", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        run_demo(DemoOptions(data_dir, factory, host, port, broker_port, mqtt, speed, seed, fresh))
+
     @app.command("import")
     def import_(
         path: Annotated[Path, typer.Argument(help="a factory folder of CSV files or an .xlsx workbook")],

@@ -39,8 +39,9 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
     on_started: Callable[[], None] | None = None,
+    close_runtime: bool = True,
 ) -> None:
-    """Run the web server until Ctrl-C / SIGTERM, then close everything."""
+    """Run the web server until Ctrl-C / SIGTERM, then (unless told not to) close everything."""
     app = create_app(rt)
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
     server = uvicorn.Server(config)
@@ -55,4 +56,5 @@ def serve(
     try:
         server.run()
     finally:
-        rt.close()
+        if close_runtime:
+            rt.close()
