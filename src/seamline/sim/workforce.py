@@ -95,10 +95,10 @@ class Workforce:
         new = grade <= 1 or rng.random() < self.new_op_rate
         learning = None
         if new:
-            learning = Learning(
-                p=rng.uniform(2.0, 30.0),
-                r=self.learning_r_median * math.exp(rng.gauss(0.0, 0.4)),
-            )
+            # Starting at 30-70 % of steady state is typical; p follows from r and that start.
+            r = self.learning_r_median * math.exp(rng.gauss(0.0, 0.4))
+            f0 = rng.uniform(0.3, 0.7)
+            learning = Learning(p=f0 * r / (1.0 - f0), r=r)
         # Defects: less skilled people on harder operations make more (mean ≈ defect_rate_mean).
         difficulty = 0.8 + 0.1 * max(0, op.skill_grade - 1)
         base = self.defect_rate_mean * difficulty * (1.3 - 0.1 * max(0, min(grade, 5)))
