@@ -1,0 +1,135 @@
+"""Monthly reports per worker and per customer: totals in the CSV and in the PDF's extracted text."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from typer.testing import CliRunner
+
+from seamline.compliance.alerts import alerts_for_day
+from seamline.compliance.repository import load_chain
+from seamline.compliance.service import seal
+from seamline.entrypoints.cli import app
+
+from .builders import FACTORY, Ev, at, make_layout
+from .dbutil import make_db
+
+RATES = [{"op": "A", "per_piece": "0.50"}, {"per_sam_min": "0.40"}]  # B: 0.40 x 1.2 SAM = 0.48
+
+
+def month_of_work() -> Ev:
+    ev = Ev()
+    # W1, Mon 2 March: 10 h (8 regular + 2 overtime from 17:00); 100 A for ACME, 40 A in overtime for BETA
+    ev.shift("W1", "S1", "2026-03-02", "08:00", "19:00")
+    ev.piece("S1", at("2026-03-02", "10:00"), op="A", qty=100, bundle="B1")
+    ev.piece("S1", at("2026-03-02", "17:30"), op="A", qty=40, bundle="B2")
+    # W1, Tue 3 March: 8 h, 60 A for ACME
+    ev.shift("W1", "S1", "2026-03-03", "08:00", "17:00")
+    ev.piece("S1", at("2026-03-03", "10:00"), op="A", qty=60, bundle="B1")
+    # W2, Mon 2 March: 8 h, 30 B for ACME
+    ev.shift("W2", "S2", "2026-03-02", "08:00", "17:00")
+    ev.piece("S2", at("2026-03-02", "11:00"), op="B", qty=30, bundle="B1")
+    return ev
+
+
+@pytest.fixture()
+def db(tmp_path: Path):  # type: ignore[no-untyped-def]
+    url, engine = make_db(tmp_path, make_layout(), month_of_work().events)
+    seal(engine, FACTORY, date(2026, 3, 3), now=datetime(2026, 3, 4, tzinfo=UTC))
+    rates = tmp_path / "rates.json"
+    rates.write_text(json.dumps(RATES))
+    return url, engine, rates, tmp_path
+
+
+def report(url: str, rates: Path, *args: str) -> str:
+    res = CliRunner().invoke(app, ["hours-report", "--db", url, "--factory", FACTORY, "--month", "2026-03",
+                                   "--rates", str(rates), *args])
+    assert res.exit_code == 0, res.output
+    return res.output
+
+
+def pdf_text(path: Path) -> str:
+    """The PDF's text with runs of whitespace (table cells come out one per line) folded to one space."""
+    return " ".join(" ".join(p.extract_text() for p in PdfReader(path).pages).split())
+
+
+def test_worker_pdf_carries_the_hand_computed_totals_and_chain_head(db) -> None:  # type: ignore[no-untyped-def]
+    url, engine, rates, tmp = db
+    out = tmp / "w1.pdf"
+    report(url, rates, "--worker", "W1", "--region", "zhejiang_1", "--out", str(out))
+    text = pdf_text(out)
+    head = load_chain(engine, FACTORY)[-1].hash
+    assert head in text
+    # hours: 10 + 8 = 18 worked, 16 regular, 2 overtime; pieces 100 + 40 + 60
+    assert "Total 18.00 16.00 2.00 200 0" in text
+    # regular piece pay 160 x 0.50 = 80; overtime 40 x 0.50 x 1.5 = 30
+    assert "Piece pay, regular hours 80.00" in text
+    assert "Piece pay, overtime on workdays 30.00" in text
+    # floor: 2490 x 16 / 174 = 228.9655...; top-up 148.9655...; gross 80 + 30 + 148.9655... = 258.97
+    assert "Minimum wage for the regular hours 228.97" in text
+    assert "Top-up to the minimum wage 148.97" in text
+    assert "Gross pay 258.97" in text
+    # per day: 100 x 0.50 + 40 x 0.50 x 1.5 = 80; 60 x 0.50 = 30
+    assert "2026-03-02 workday 10.00 8.00 2.00 140 0 80.00 2026-03-03 workday 8.00 8.00 0.00 60 0 30.00" in text
+
+
+def test_worker_pdf_in_chinese(db) -> None:  # type: ignore[no-untyped-def]
+    url, _engine, rates, tmp = db
+    out = tmp / "w1_zh.pdf"
+    report(url, rates, "--worker", "W1", "--lang", "zh", "--out", str(out))
+    text = pdf_text(out)
+    assert "月度工时与工资报告" in text
+    assert "应发工资 110.00" in text
+    assert "合计" in text and "18.00" in text
+
+
+def test_customer_csv_splits_hours_by_earned_minutes(db) -> None:  # type: ignore[no-untyped-def]
+    url, _engine, rates, _tmp = db
+    rows = list(csv.reader(io.StringIO(report(url, rates, "--customer", "ACME", "--format", "csv"))))
+    table = {r[0]: r for r in rows if len(r) == 6 and r[0] in ("W1", "W2", "Total")}
+    # W1 on 2 March: ACME 100 x 0.5 = 50 earned minutes, BETA 40 x 0.5 = 20 -> 5/7 of 10 h and of 2 h
+    # overtime, plus all 8 h of 3 March: 15.142857 h, 1.428571 h overtime; pay 160 x 0.50 = 80
+    assert table["W1"][2:] == ["15.14", "1.43", "160", "80.00"]
+    assert table["W2"][2:] == ["8.00", "0.00", "30", "14.40"]  # 30 x 0.48
+    assert table["Total"][2:] == ["23.14", "1.43", "190", "94.40"]
+    beta = list(csv.reader(io.StringIO(report(url, rates, "--customer", "BETA", "--format", "csv"))))
+    w1 = next(r for r in beta if len(r) == 6 and r[0] == "W1")
+    assert w1[2:] == ["2.86", "0.57", "40", "30.00"]  # 2/7 of the day; 40 x 0.50 x 1.5
+
+
+def test_customer_pdf_lists_orders_and_head(db) -> None:  # type: ignore[no-untyped-def]
+    url, engine, rates, tmp = db
+    out = tmp / "acme.pdf"
+    report(url, rates, "--customer", "ACME", "--out", str(out), "--rules", "prc_labour_law,eti_base_code")
+    text = pdf_text(out)
+    assert "Orders O1" in text
+    assert "Total 23.14 1.43 190 94.40" in text
+    assert load_chain(engine, FACTORY)[-1].hash in text
+
+
+def test_report_without_rates_has_hours_only(db) -> None:  # type: ignore[no-untyped-def]
+    url, _engine, _rates, _tmp = db
+    res = CliRunner().invoke(app, ["hours-report", "--db", url, "--factory", FACTORY, "--month", "2026-03",
+                                   "--worker", "W2", "--format", "csv"])
+    assert res.exit_code == 0, res.output
+    assert "2026-03-02,workday,8.00,8.00,0.00,30,0,-" in res.output
+    assert "no rate card given: pay not computed" in res.output
+
+
+def test_alerts_show_findings_of_the_day(tmp_path: Path) -> None:
+    ev = Ev()
+    ev.shift("W1", "S1", "2026-03-02", "08:00", "20:00")  # 11 h: 3 h overtime -> warning and notice
+    url, _engine = make_db(tmp_path, make_layout(), ev.events)
+    res = CliRunner().invoke(app, ["hours-alerts", "--db", url, "--factory", FACTORY, "--day", "2026-03-02"])
+    assert res.exit_code == 0, res.output
+    got = [json.loads(x) for x in res.output.splitlines()]
+    assert {(a["worker"], a["rule"], a["severity"]) for a in got} == {
+        ("W1", "prc_ot_day_normal", "notice"), ("W1", "prc_ot_day", "warning")}
+    assert got[0]["message_zh"].endswith("日加班超过1小时须有特殊原因并经协商") or got[1]["message_zh"]
+    assert alerts_for_day([], date(2026, 3, 2)) == []
