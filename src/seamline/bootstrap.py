@@ -20,7 +20,8 @@ from .adapters.event_store import EventStore
 from .adapters.mqtt_receiver import Batch, MqttReceiver, MqttSettings
 from .domain.live import LiveState
 from .domain.model import FactoryLayout
-from .service_layer.ingest import IngestPipeline, IngestWorker, RawEvent
+from .plugins import optional_modules
+from .service_layer.ingest import IngestPipeline, IngestWorker, Projection, RawEvent
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,10 @@ class Runtime:
     receiver: MqttReceiver | None = None
     broker: BaseProcess | None = None
     replayed: int = 0
+
+    def projection(self, name: str) -> Projection | None:
+        return next((p for p in self.pipeline.projections if p.name == name), None)
+
     started_at: float = field(default_factory=time.monotonic)
 
     def save_layout(self, layout: FactoryLayout) -> None:
@@ -63,12 +68,29 @@ class Runtime:
         self.engine.dispose()
 
 
-def replay_into(store: EventStore, live: LiveState) -> int:
-    """Rebuild live state from the event store, in acceptance order."""
+FEATURE_PROJECTIONS = (
+    "seamline.learning.projection",
+    "seamline.quality.projection",
+    "seamline.materials.projection",
+)
+
+
+def make_projections(layouts: dict[str, FactoryLayout], engine: Engine) -> list[Projection]:
+    """Each feature module that exists exposes ``create(layouts, engine) -> Projection``."""
+    out: list[Projection] = []
+    for mod in optional_modules(FEATURE_PROJECTIONS):
+        out.append(mod.create(layouts, engine))
+    return out
+
+
+def replay_into(store: EventStore, live: LiveState, projections: list[Projection] = ()) -> int:  # type: ignore[assignment]
+    """Rebuild live state (and the feature projections) from the event store, in acceptance order."""
     n = 0
     for _pos, ev in store.iter_events():
         if ev.factory in live.layouts and ev.station in live.layouts[ev.factory].stations:
             live.apply(ev)
+            for p in projections:
+                p.apply(ev)
             n += 1
     return n
 
@@ -79,11 +101,13 @@ def bootstrap(db_url: str = DEFAULT_URL, *, start_worker: bool = True) -> Runtim
     store = EventStore(engine)
     layouts = master_data.load_layouts(engine)
     live = LiveState(layouts)
+    projections = make_projections(layouts, engine)
     t0 = time.perf_counter()
-    replayed = replay_into(store, live)
+    replayed = replay_into(store, live, projections)
     if replayed:
         log.info("replayed %d events into live state in %.1f s", replayed, time.perf_counter() - t0)
     pipeline = IngestPipeline(store, live, layouts)
+    pipeline.projections = projections
     worker = IngestWorker(pipeline)
     if start_worker:
         worker.start()

@@ -6,8 +6,6 @@ Feature modules define their own tables on the same ``metadata`` in ``tables_<fe
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from datetime import UTC, datetime
 
 from sqlalchemy import (
@@ -28,6 +26,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
+
+from ..plugins import optional_modules
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -229,7 +229,6 @@ FEATURE_TABLE_MODULES = (
 
 def all_tables() -> MetaData:
     """Import every feature's tables onto ``metadata`` and return it."""
-    for name in FEATURE_TABLE_MODULES:
-        if importlib.util.find_spec(name) is not None:
-            importlib.import_module(name)
+    for _mod in optional_modules(FEATURE_TABLE_MODULES):
+        pass  # importing a tables module defines its tables on `metadata`
     return metadata

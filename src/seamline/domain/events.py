@@ -27,6 +27,9 @@ class _Base(msgspec.Struct, tag_field="type", forbid_unknown_fields=False, kw_on
     # Present on HTTP batches; on MQTT the topic carries them.
     factory: Code | None = None
     station: Code | None = None
+    # Who numbered `seq`: the retrofit sensor (default) or another device at the station, such as
+    # the tablet. Sequence gaps are tracked per station and source. (Compatible extension.)
+    source: Literal["sensor", "tablet", "gateway", "manual"] = "sensor"
 
 
 class Login(_Base, tag="login"):

@@ -125,9 +125,7 @@ class LiveState:
             ):
                 self.hourly[(st.factory, scope, key, h)].attended_s += secs
 
-    def _add_state_time(
-        self, st: StationLive, state: str, start: datetime, end: datetime, bucket: dict
-    ) -> None:
+    def _add_state_time(self, st: StationLive, state: str, start: datetime, end: datetime, bucket: dict) -> None:
         for h, s, e in split_by_hour(start, end, self.tz(st.factory)):
             bucket[(st.factory, st.station, h, state)] += (e - s).total_seconds()
 
@@ -146,7 +144,8 @@ class LiveState:
         assert f is not None and ev.station is not None
         st = self.station_live(f, ev.station)
         ts = ev.ts
-        st.last_seq = max(st.last_seq, ev.seq)
+        if ev.source == "sensor":
+            st.last_seq = max(st.last_seq, ev.seq)
         st.last_ts = ts if st.last_ts is None else max(st.last_ts, ts)
         prev = self.latest_ts.get(f)
         if prev is None or ts > prev:
@@ -413,15 +412,11 @@ class LiveState:
             "garment_sam_min": round(style.sam_min, 4) if style else None,
             "target_efficiency_pct": target_eff,
             "operators": operators,
-            "target_per_hour": _round(60 * operators * target_eff / 100 / style.sam_min, 1)
-            if style
-            else None,
+            "target_per_hour": _round(60 * operators * target_eff / 100 / style.sam_min, 1) if style else None,
             "today": total.as_dict(),
             "hours": hours,
             "wip": sum(s["wip"] for s in stations),
-            "downtime_s_today": self.downtime_seconds(
-                factory, {s.id for s in station_ids}, day_start, day_end, now
-            ),
+            "downtime_s_today": self.downtime_seconds(factory, {s.id for s in station_ids}, day_start, day_end, now),
             "stations": stations,
         }
 

@@ -6,8 +6,6 @@ Every bad request gets a 4xx with a message that says what to fix; OpenAPI at /o
 from __future__ import annotations
 
 import asyncio
-import importlib
-import importlib.util
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -18,6 +16,7 @@ from pydantic import BaseModel, Field
 from ..bootstrap import Runtime
 from ..domain.events import ProtocolError, split_batch
 from ..domain.model import FactoryLayout
+from ..plugins import optional_modules
 from ..service_layer.ingest import RawEvent
 
 MAX_EVENTS_PER_POST = 10_000
@@ -245,9 +244,8 @@ def create_app(rt: Runtime) -> FastAPI:
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
 
     # Feature routers (pages, planning, quality, ...) register themselves like the CLI does.
-    for name in FEATURE_ROUTERS:
-        if importlib.util.find_spec(name) is not None:
-            importlib.import_module(name).register(app, rt)
+    for mod in optional_modules(FEATURE_ROUTERS):
+        mod.register(app, rt)
     return app
 
 

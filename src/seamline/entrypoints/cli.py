@@ -7,10 +7,9 @@ shared file.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-
 import typer
+
+from seamline.plugins import optional_modules
 
 app = typer.Typer(
     name="seamline",
@@ -32,10 +31,8 @@ FEATURE_CLIS = (
 
 
 def _register_features() -> None:
-    for name in FEATURE_CLIS:
-        if importlib.util.find_spec(name) is None:
-            continue
-        importlib.import_module(name).register(app)
+    for mod in optional_modules(FEATURE_CLIS):
+        mod.register(app)
 
 
 _register_features()

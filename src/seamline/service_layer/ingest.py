@@ -17,7 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from ..adapters.event_store import EventRow, EventStore, GapRow, QuarantineRow
 from ..domain.events import (
@@ -38,6 +38,15 @@ from ..domain.model import FactoryLayout
 log = logging.getLogger(__name__)
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+class Projection(Protocol):
+    """A feature's own read model, fed every accepted event in acceptance order (after live
+    state), and the whole store at start-up. Learning and quality keep theirs this way."""
+
+    name: str
+
+    def apply(self, ev: SensorEvent) -> None: ...
 
 
 @dataclass(slots=True)
@@ -99,9 +108,11 @@ class IngestPipeline:
         self.future_tolerance = future_tolerance
         self.recent = _RecentIds(recent_ids)
         self.lock = threading.RLock()  # held while live state changes; queries take it too
-        self._last_seq: dict[tuple[str, str], int] = {
-            k: st.last_seq for k, st in live.stations.items() if st.last_seq >= 0
+        # (factory, station, source) -> last seq: gaps are per numbering device.
+        self._last_seq: dict[tuple[str, str, str], int] = {
+            (f, s, "sensor"): st.last_seq for (f, s), st in live.stations.items() if st.last_seq >= 0
         }
+        self.projections: list[Projection] = []
         self.counters = {"accepted": 0, "duplicate": 0, "quarantined": 0, "gaps": 0, "batches": 0}
 
     # --- validation --------------------------------------------------------------------------
@@ -197,9 +208,9 @@ class IngestPipeline:
         gaps_found: list[GapRow] = []
 
         def gaps_for(new_rows: list[EventRow]) -> list[GapRow]:
-            last = dict()
+            last: dict[tuple[str, str, str], int] = {}
             for r in new_rows:
-                key = (r.factory_id, r.station_id)
+                key = (r.factory_id, r.station_id, by_id[r.event_id].source)
                 prev = last.get(key, self._last_seq.get(key))
                 if prev is not None and r.seq != prev + 1:
                     gaps_found.append(GapRow(r.factory_id, r.station_id, prev + 1, r.seq, r.event_id, now))
@@ -209,8 +220,14 @@ class IngestPipeline:
         new_rows = self.store.commit_batch([r for r, _ in accepted], quarantined, gaps_for)
         with self.lock:
             for r in new_rows:
-                self._last_seq[(r.factory_id, r.station_id)] = r.seq
-                self.live.apply(by_id[r.event_id])
+                ev = by_id[r.event_id]
+                self._last_seq[(r.factory_id, r.station_id, ev.source)] = r.seq
+                self.live.apply(ev)
+                for proj in self.projections:
+                    try:
+                        proj.apply(ev)
+                    except Exception:  # a feature's bug must not stop ingest or live state
+                        log.exception("projection %s failed on event %s", getattr(proj, "name", proj), ev.id)
             for r, _ in accepted:
                 self.recent.add(r.event_id)
         result.accepted = len(new_rows)
