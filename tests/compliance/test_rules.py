@@ -6,6 +6,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from seamline.compliance.days import DayCalendar, DayKind, load_holidays
 from seamline.compliance.hours import classify
@@ -107,3 +109,35 @@ def test_rest_day_hours_do_not_use_up_the_weekly_regular_hours() -> None:
     hours = classify(att, load_ruleset("prc_labour_law"), _kinds(DayCalendar.of(range(5))))
     assert [(h.kind.value, h.regular_h, h.overtime_h) for h in hours][-1] == ("rest_day", 0, 8)
     assert sum(h.regular_h for h in hours) == 40
+
+
+def test_weekly_and_monthly_totals() -> None:
+    from seamline.compliance.hours import summarise
+
+    # Mon 30 March .. Sat 4 April, 9 h a day: one week across two months
+    att = _week([9, 9, 9, 9, 9, 9], start=date(2026, 3, 30))
+    hours = classify(att, load_ruleset("prc_labour_law"), _kinds())
+    weeks = summarise(hours, "week")
+    assert [(w.start, w.days_worked, w.worked_h, w.regular_h, w.overtime_h) for w in weeks] == [
+        (date(2026, 3, 30), 6, 54, 44, 10)]
+    months = summarise(hours, "month")
+    # March: Mon 30 + Tue 31 = 16 regular + 2 overtime; April: 28 regular + 8 overtime (Saturday 4 + 5)
+    assert [(m.start, m.days_worked, m.regular_h, m.overtime_h) for m in months] == [
+        (date(2026, 3, 1), 2, 16, 2), (date(2026, 4, 1), 4, 28, 8)]
+
+
+@given(st.lists(st.floats(min_value=0, max_value=16), min_size=1, max_size=21))
+@settings(max_examples=60, deadline=None)
+def test_split_invariants(daily_h: list[float]) -> None:
+    """Whatever the hours: regular + overtime = worked, caps hold, rest days have no regular hours."""
+    att = {("W1", MON + timedelta(days=i)): h * H for i, h in enumerate(daily_h) if h > 0}
+    hours = classify(att, load_ruleset("prc_labour_law"), _kinds())
+    weekly: dict[date, float] = {}
+    for h in hours:
+        assert h.regular_s + h.overtime_s == pytest.approx(h.worked_s)
+        assert 0 <= h.regular_s <= 8 * H + 1e-6
+        if h.kind is not DayKind.WORKDAY:
+            assert h.regular_s == 0
+        ws = h.day - timedelta(days=h.day.weekday())
+        weekly[ws] = weekly.get(ws, 0.0) + h.regular_s
+    assert all(v <= 44 * H + 1e-6 for v in weekly.values())

@@ -129,3 +129,31 @@ def overtime_starts(sessions: Iterable[Session], hours: Iterable[DayHours]) -> d
                 break
             remaining -= a
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodHours:
+    worker: str
+    period: str  # week | month
+    start: date
+    days_worked: int
+    worked_h: float
+    regular_h: float
+    overtime_h: float
+
+
+def summarise(hours: Iterable[DayHours], period: str) -> list[PeriodHours]:
+    """Weekly (Monday-Sunday) or calendar-monthly totals per worker, sorted by worker and start."""
+    if period not in ("week", "month"):
+        raise ValueError(f"period {period!r}: week or month")
+    acc: dict[tuple[str, date], list[DayHours]] = defaultdict(list)
+    for h in hours:
+        start = week_start(h.day) if period == "week" else h.day.replace(day=1)
+        acc[(h.worker, start)].append(h)
+    return [
+        PeriodHours(
+            w, period, s, sum(1 for h in lst if h.worked_s > 0), sum(h.worked_s for h in lst) / 3600.0,
+            sum(h.regular_s for h in lst) / 3600.0, sum(h.overtime_s for h in lst) / 3600.0,
+        )
+        for (w, s), lst in sorted(acc.items())
+    ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from decimal import Decimal
+from xml.sax.saxutils import escape
 
 from seamline.compliance.evaluate import Violation
 from seamline.compliance.reports.labels import labels
@@ -158,7 +159,7 @@ def to_pdf(r: WorkerReport | CustomerReport, lang: str = "en") -> bytes:
     if not r.findings:
         story.append(Paragraph(L["no_findings"], small))
     for v in r.findings:
-        story.append(Paragraph(_finding(v, lang), small))
+        story.append(Paragraph(escape(_finding(v, lang)), small))
     story += [Spacer(1, 4 * mm), Paragraph(f"{L['chain_head']}: {r.chain_head}", small)]
     doc.build(story)
     return buf.getvalue()
