@@ -153,3 +153,9 @@ def test_seal_and_correct_through_the_cli(tmp_path: Path) -> None:
     assert day7["day"] == "2026-03-07" and day7["workers"]["W1"]["attended_s"] == 2 * 3600
     assert day7["workers"]["W1"]["flags"] == ["manual"]
     assert run("verify-hours", "--db", url).exit_code == 0
+
+
+def test_verify_on_a_database_without_sealed_records(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    res = run("verify-hours", "--db", url)
+    assert res.exit_code == 0 and "no sealed hours records" in res.output

@@ -131,5 +131,10 @@ def test_alerts_show_findings_of_the_day(tmp_path: Path) -> None:
     got = [json.loads(x) for x in res.output.splitlines()]
     assert {(a["worker"], a["rule"], a["severity"]) for a in got} == {
         ("W1", "prc_ot_day_normal", "notice"), ("W1", "prc_ot_day", "warning")}
-    assert got[0]["message_zh"].endswith("日加班超过1小时须有特殊原因并经协商") or got[1]["message_zh"]
+    warning = next(a for a in got if a["severity"] == "warning")
+    assert warning["message_zh"] == "W1 2026-03-02: 3 h / 3 h - 日加班不得超过3小时"
+    assert warning["message_en"] == "W1 2026-03-02: 3 h / 3 h - overtime may not exceed 3 h in a day"
+    # the next day has no findings
+    res = CliRunner().invoke(app, ["hours-alerts", "--db", url, "--factory", FACTORY, "--day", "2026-03-03"])
+    assert res.exit_code == 0 and res.output == ""
     assert alerts_for_day([], date(2026, 3, 2)) == []

@@ -15,13 +15,24 @@ DB_OPT = typer.Option("--db", help="database URL")
 DEFAULT_DB = "sqlite:///data/seamline.db"
 
 
-def _engine(db: str):  # type: ignore[no-untyped-def]
+def _engine(db: str, *, writing: bool = False):  # type: ignore[no-untyped-def]
+    """An engine on ``db``; writers create this feature's two tables if the migrations have not yet."""
     from seamline.adapters.db import make_engine
     from seamline.adapters.tables import all_tables
+    from seamline.adapters.tables_compliance import attendance_corrections, hours_chain
 
     engine = make_engine(db)
     all_tables()
+    if writing:
+        for tbl in (attendance_corrections, hours_chain):
+            tbl.create(engine, checkfirst=True)
     return engine
+
+
+def _has_chain(engine) -> bool:  # type: ignore[no-untyped-def]
+    from sqlalchemy import inspect
+
+    return inspect(engine).has_table("hours_chain")
 
 
 def _aware(s: str | None, name: str) -> datetime | None:
@@ -42,6 +53,9 @@ def verify_hours(
     from seamline.compliance.service import verify
 
     engine = _engine(db)
+    if not _has_chain(engine):
+        typer.echo(f"OK: no sealed hours records in {db} (no hours_chain table)")
+        return
     factories = [factory] if factory else repo.chain_factories(engine)
     if not factories:
         typer.echo("OK: no sealed hours records yet")
@@ -73,7 +87,7 @@ def seal_hours(
     from seamline.compliance.service import reseal as do_reseal
     from seamline.compliance.service import seal
 
-    engine = _engine(db)
+    engine = _engine(db, writing=True)
     if reseal:
         r = do_reseal(engine, factory, date.fromisoformat(reseal))
         typer.echo(f"unchanged: {reseal}" if r is None else f"sealed {r.label} {r.hash}")
@@ -109,7 +123,7 @@ def hours_correct(
         )
     except CorrectionError as e:
         raise typer.BadParameter(str(e)) from None
-    add_correction(_engine(db), factory, c)
+    add_correction(_engine(db, writing=True), factory, c)
     typer.echo(f"recorded {c.id}: {action} {worker} by {who}")
 
 
