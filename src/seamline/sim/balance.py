@@ -59,11 +59,53 @@ def initial_balance(style: Style, stations: Sequence[Station]) -> Balance:
         for sid in picked:
             load[sid] += op.sam_min / len(picked)
         chosen[op.code] = picked
+    _relieve(style, sts, chosen)
     balance: Balance = {}
     for code in style.topological_order():
         for sid in chosen[code]:
             balance.setdefault(sid, []).append(code)
     return {st.id: balance[st.id] for st in sts if st.id in balance}
+
+
+def _eligible(op_mt: str, sts: Sequence[Station]) -> list[Station]:
+    subs = SUBSTITUTES.get(op_mt, ())
+    fit = [st for st in sts if st.machine_type == op_mt or st.machine_type in subs]
+    return fit or list(sts)
+
+
+def _relieve(style: Style, sts: Sequence[Station], chosen: dict[str, list[str]], rounds: int = 300) -> None:
+    """Local search: give the bottleneck station's operations a helper station while that lowers
+    the bottleneck. Lines rarely have the machine mix a bulletin wants; sharing is how they cope."""
+    ops = style.op_map()
+
+    def loads() -> dict[str, float]:
+        out = {st.id: 0.0 for st in sts}
+        for code, sids in chosen.items():
+            for sid in sids:
+                out[sid] += ops[code].sam_min / len(sids)
+        return out
+
+    for _ in range(rounds):
+        load = loads()
+        worst = max(load, key=lambda sid: (load[sid], sid))
+        top = load[worst]
+        best: tuple[float, str, str] | None = None
+        for code in sorted((c for c, sids in chosen.items() if worst in sids), key=lambda c: -ops[c].sam_min):
+            sids = chosen[code]
+            share_old = ops[code].sam_min / len(sids)
+            share_new = ops[code].sam_min / (len(sids) + 1)
+            for st in _eligible(ops[code].machine_type, sts):
+                if st.id in sids:
+                    continue
+                after = max(
+                    load[st.id] + share_new,
+                    *(load[sid] - share_old + share_new for sid in sids),
+                )
+                if after < top - 1e-9 and (best is None or after < best[0]):
+                    best = (after, code, st.id)
+        if best is None:
+            return
+        chosen[best[1]].append(best[2])
 
 
 def check_balance(style: Style, balance: Mapping[str, Sequence[str]], station_ids: set[str]) -> Balance:
