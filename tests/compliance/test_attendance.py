@@ -62,6 +62,16 @@ def test_missing_logout_after_the_shift_closes_at_the_last_piece() -> None:
     assert s[0].flags == ("missing_logout",)
 
 
+def test_a_stale_after_shift_session_does_not_run_into_the_next_day() -> None:
+    ev = Ev()
+    ev.login("W1", "S1", at("2026-03-02", "18:00"))
+    ev.piece("S1", at("2026-03-02", "19:00"))
+    ev.shift("W1", "S1", "2026-03-03", "08:00", "17:00")
+    s = build_sessions(ev.events, make_layout())
+    assert [(x.work_day.day, x.attended_s, x.flags) for x in s] == [
+        (2, 1 * H, ("missing_logout",)), (3, 8 * H, ())]
+
+
 def test_open_session_is_cut_at_until() -> None:
     ev = Ev()
     ev.login("W1", "S1", at("2026-03-02", "08:00"))

@@ -138,3 +138,18 @@ def test_alerts_show_findings_of_the_day(tmp_path: Path) -> None:
     res = CliRunner().invoke(app, ["hours-alerts", "--db", url, "--factory", FACTORY, "--day", "2026-03-03"])
     assert res.exit_code == 0 and res.output == ""
     assert alerts_for_day([], date(2026, 3, 2)) == []
+
+
+def test_customer_rules_from_the_config_apply_to_its_report(db) -> None:  # type: ignore[no-untyped-def]
+    url, _engine, rates, tmp = db
+    cfg = tmp / "rules.json"
+    cfg.write_text(json.dumps({"default": ["prc_labour_law"], "customers": {"ACME": ["strict"]},
+                               "rulesets": {"strict": {"name_en": "ACME code", "regular": {"week_h": 48},
+                                                       "limits": [{"id": "acme_ot_day", "metric": "overtime_h",
+                                                                   "period": "day", "max": 1.5}]}}}))
+    acme = report(url, rates, "--customer", "ACME", "--format", "csv", "--rules-config", str(cfg))
+    assert "PRC Labour Law + ACME code" in acme
+    # W1's 2 h of overtime on 2 March breaks ACME's 1.5 h daily cap
+    assert "W1,violation,acme_ot_day,2026-03-02,2026-03-02,2,1.5" in acme
+    beta = report(url, rates, "--customer", "BETA", "--format", "csv", "--rules-config", str(cfg))
+    assert "acme_ot_day" not in beta

@@ -141,3 +141,24 @@ def test_split_invariants(daily_h: list[float]) -> None:
         ws = h.day - timedelta(days=h.day.weekday())
         weekly[ws] = weekly.get(ws, 0.0) + h.regular_s
     assert all(v <= 44 * H + 1e-6 for v in weekly.values())
+
+
+def test_rules_per_factory_and_customer_from_config() -> None:
+    from seamline.compliance.rules import resolve_rules
+
+    config = {
+        "default": ["prc_labour_law"],
+        "factories": {"F2": ["eti_base_code"]},
+        "customers": {"ACME": ["sa8000"], "STRICT": ["strict_buyer"]},
+        "rulesets": {"strict_buyer": {"regular": {"day_h": 8, "week_h": 40}, "limits": [
+            {"id": "strict_ot_day", "metric": "overtime_h", "period": "day", "max": 2}]}},
+    }
+    assert resolve_rules(config, "F1").id == "prc_labour_law"
+    assert resolve_rules(config, "F2").id == "eti_base_code"
+    assert resolve_rules(config, "F1", "ACME").id == "prc_labour_law+sa8000"
+    strict = resolve_rules(config, "F1", "STRICT")
+    assert strict.week_regular_h == 40
+    day_caps = {lim.id: lim.max for lim in strict.limits if lim.period == "day" and lim.severity == "violation"}
+    assert day_caps == {"strict_ot_day": 2}
+    with pytest.raises(RuleError, match="unknown rule set"):
+        resolve_rules({"customers": {"X": ["nope"]}}, "F1", "X")

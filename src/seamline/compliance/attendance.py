@@ -208,7 +208,11 @@ def build_sessions(
         if w in open_by_worker:
             o = open_by_worker[w]
             shift_end, in_shift = _shift_end_after(calendar_for(layout, o.station, w), o.login.ts)
-            if in_shift and ev.ts >= shift_end:
+            # a session left open is stale once its shift is over (or, for a login outside the shift,
+            # once a later work day has begun): it ends as a missing logout, not at this login
+            stale = (ev.ts >= shift_end) if in_shift else (
+                work_day_of(layout, ev.ts) != work_day_of(layout, o.login.ts))
+            if stale:
                 close(w, None, None)
             elif o.station == station:
                 continue  # repeated login at the same station: the session goes on

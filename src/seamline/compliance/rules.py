@@ -171,3 +171,26 @@ def combine(rulesets: Sequence[RuleSet]) -> RuleSet:
 def active_rules(names: Iterable[str]) -> RuleSet:
     """The combined rule set a factory (and the customer it produces for) picked by name."""
     return combine([load_ruleset(n.strip()) for n in names if n.strip()])
+
+
+def resolve_rules(config: dict, factory: str, customer: str | None = None) -> RuleSet:
+    """The rule set in force for a factory (and, for a customer's report or orders, that customer).
+
+    ``config`` is data the factory keeps, e.g.::
+
+        {"default": ["prc_labour_law"],
+         "factories": {"F1": ["prc_labour_law"]},
+         "customers": {"ACME": ["eti_base_code"], "BUYER_X": ["buyer_x"]},
+         "rulesets": {"buyer_x": { ...a rule-set document like rulesets/*.json... }}}
+
+    The factory's sets (else the default, else PRC law) plus the customer's, combined: strictest wins.
+    """
+    custom = {k: parse_ruleset({**v, "id": v.get("id", k)}) for k, v in config.get("rulesets", {}).items()}
+    names = list(config.get("factories", {}).get(factory) or config.get("default") or ["prc_labour_law"])
+    if customer is not None:
+        names += config.get("customers", {}).get(customer, [])
+    seen: list[str] = []
+    for n in names:
+        if n not in seen:
+            seen.append(n)
+    return combine([custom[n] if n in custom else load_ruleset(n) for n in seen])

@@ -142,6 +142,15 @@ def _policy(rates: Path | None, region: str | None, deduct: bool, basis: str):  
     )
 
 
+def _rules(names: str, config: Path | None, factory: str, customer: str | None):  # type: ignore[no-untyped-def]
+    """``--rules-config`` (per factory and customer) wins over the plain ``--rules`` list."""
+    from seamline.compliance.rules import active_rules, resolve_rules
+
+    if config is not None:
+        return resolve_rules(json.loads(config.read_text("utf-8")), factory, customer)
+    return active_rules(names.split(","))
+
+
 def hours_report(
     factory: Annotated[str, typer.Option("--factory")],
     month: Annotated[str, typer.Option("--month", help="YYYY-MM")],
@@ -155,18 +164,19 @@ def hours_report(
     region: Annotated[str | None, typer.Option("--region", help="minimum-wage region, e.g. zhejiang_1")] = None,
     deduct_defects: Annotated[bool, typer.Option("--deduct-defects/--no-deduct-defects")] = True,
     floor_basis: Annotated[str, typer.Option("--floor-basis", help="monthly | hourly")] = "monthly",
+    rules_config: Annotated[Path | None, typer.Option("--rules-config", help="rules per factory/customer JSON")] = None,
     db: Annotated[str, DB_OPT] = DEFAULT_DB,
 ) -> None:
     """Monthly hours / overtime / pay / violations report for one worker or one customer."""
     from seamline.compliance.reports.model import customer_report, worker_report
     from seamline.compliance.reports.output import to_csv, to_pdf
-    from seamline.compliance.rules import active_rules
     from seamline.compliance.service import compute_period, month_bounds
 
     if (worker is None) == (customer is None):
         raise typer.BadParameter("give exactly one of --worker or --customer")
     first, last = month_bounds(month)
-    period = compute_period(_engine(db), factory, first, last, rules=active_rules(rules.split(",")))
+    period = compute_period(_engine(db), factory, first, last,
+                            rules=_rules(rules, rules_config, factory, customer))
     policy = _policy(rates, region, deduct_defects, floor_basis)
     rep = worker_report(period, worker, policy) if worker else customer_report(period, customer or "", policy)
     if fmt == "csv":
@@ -189,11 +199,11 @@ def hours_alerts(
     factory: Annotated[str, typer.Option("--factory")],
     day: Annotated[str | None, typer.Option("--day", help="factory-local date (default today)")] = None,
     rules: Annotated[str, typer.Option("--rules")] = "prc_labour_law",
+    rules_config: Annotated[Path | None, typer.Option("--rules-config", help="rules per factory/customer JSON")] = None,
     db: Annotated[str, DB_OPT] = DEFAULT_DB,
 ) -> None:
     """Findings touching a day as JSON lines: what the tablet and dashboard show before a breach."""
     from seamline.compliance.alerts import alerts_for_day
-    from seamline.compliance.rules import active_rules
     from seamline.compliance.service import compute_period
 
     engine = _engine(db)
@@ -201,7 +211,7 @@ def hours_alerts(
 
     tz = load_layout(engine, factory).factory.tz
     d = date.fromisoformat(day) if day else datetime.now(UTC).astimezone(tz).date()
-    period = compute_period(engine, factory, d.replace(day=1), d, rules=active_rules(rules.split(",")))
+    period = compute_period(engine, factory, d.replace(day=1), d, rules=_rules(rules, rules_config, factory, None))
     for a in alerts_for_day(period.computed.findings, d):
         typer.echo(json.dumps(a, ensure_ascii=False))
 
