@@ -52,6 +52,14 @@ def test_missing_logout_closes_at_shift_end_and_is_flagged() -> None:
     assert s[1].attended_s == 4 * H
 
 
+def test_missing_logout_of_a_night_shift_closes_next_morning() -> None:
+    ev = Ev()
+    ev.login("W3", "S3", at("2026-03-02", "19:55"))
+    s = build_sessions(ev.events, make_layout())
+    assert (s[0].end, s[0].work_day, s[0].flags) == (at("2026-03-03", "05:00"), date(2026, 3, 2), ("missing_logout",))
+    assert s[0].attended_s == (9 * 60 + 5 - 30) * 60.0  # 19:55-05:00 minus the 30 min meal
+
+
 def test_missing_logout_after_the_shift_closes_at_the_last_piece() -> None:
     ev = Ev()
     ev.login("W1", "S1", at("2026-03-02", "18:00"))

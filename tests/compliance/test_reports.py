@@ -153,3 +153,13 @@ def test_customer_rules_from_the_config_apply_to_its_report(db) -> None:  # type
     assert "W1,violation,acme_ot_day,2026-03-02,2026-03-02,2,1.5" in acme
     beta = report(url, rates, "--customer", "BETA", "--format", "csv", "--rules-config", str(cfg))
     assert "acme_ot_day" not in beta
+
+
+def test_a_missing_rate_is_a_clear_error(db) -> None:  # type: ignore[no-untyped-def]
+    url, _engine, _rates, tmp = db
+    only_a = tmp / "only_a.json"
+    only_a.write_text(json.dumps([{"op": "A", "per_piece": "0.50"}]))
+    res = CliRunner().invoke(app, ["hours-report", "--db", url, "--factory", FACTORY, "--month", "2026-03",
+                                   "--worker", "W2", "--rates", str(only_a), "--format", "csv"])
+    assert res.exit_code == 2
+    assert "no rate for op B (style T1)" in res.output

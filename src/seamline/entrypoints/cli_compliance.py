@@ -174,11 +174,19 @@ def hours_report(
 
     if (worker is None) == (customer is None):
         raise typer.BadParameter("give exactly one of --worker or --customer")
+    from seamline.compliance.repository import NotFound
+    from seamline.compliance.rules import RuleError
+    from seamline.pay.rates import PayError
+
     first, last = month_bounds(month)
-    period = compute_period(_engine(db), factory, first, last,
-                            rules=_rules(rules, rules_config, factory, customer))
-    policy = _policy(rates, region, deduct_defects, floor_basis)
-    rep = worker_report(period, worker, policy) if worker else customer_report(period, customer or "", policy)
+    try:
+        period = compute_period(_engine(db), factory, first, last,
+                                rules=_rules(rules, rules_config, factory, customer))
+        policy = _policy(rates, region, deduct_defects, floor_basis)
+        rep = worker_report(period, worker, policy) if worker else customer_report(period, customer or "", policy)
+    except (PayError, RuleError, NotFound, KeyError) as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from None
     if fmt == "csv":
         text = to_csv(rep, lang)
         if out is None:
