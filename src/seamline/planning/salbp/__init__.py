@@ -1,0 +1,1 @@
+"""Simple assembly line balancing, type 1 (minimise stations for a given cycle time)."""

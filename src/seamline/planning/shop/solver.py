@@ -1,0 +1,78 @@
+"""Solving a shop: greedy starts → hinted CP-SAT → large-neighbourhood search, within a deadline.
+
+``solve_shop`` is what ``seamline solve jssp|fjsp`` runs; ``solve_plain`` is the textbook model
+(no hint, no bounds, no LNS) kept as the benchmark's yardstick.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+
+from seamline.planning.shop.backend import run_cpsat
+from seamline.planning.shop.data import ShopInstance
+from seamline.planning.shop.lns import lns
+from seamline.planning.shop.model import build_shop_model
+from seamline.planning.shop.rules import RULES, greedy_schedule
+from seamline.planning.shop.solution import ShopSchedule
+
+
+def _log(log: Callable[[str], None] | None, msg: str) -> None:
+    if log:
+        log(msg)
+
+
+def greedy_starts(inst: ShopInstance, budget_s: float, seed: int = 0) -> ShopSchedule:
+    """Best of the deterministic rules and as many randomised runs as fit in ``budget_s``."""
+    t_end = time.monotonic() + budget_s
+    best = min((greedy_schedule(inst, r) for r in RULES), key=lambda s: s.makespan)
+    rng = random.Random(seed)
+    while time.monotonic() < t_end:
+        s = greedy_schedule(inst, rng.choice(("mwkr", "mopnr", "mwkr")), rng=rng, noise=0.3)
+        if s.makespan < best.makespan:
+            best = s
+    return best
+
+
+def solve_shop(inst: ShopInstance, time_limit_s: float, *, workers: int = 2, seed: int = 0,
+               full_frac: float = 0.5, sub_limit_s: float = 0.5, sub_workers: int = 2,
+               secondary: bool = True, log: Callable[[str], None] | None = None) -> ShopSchedule:
+    """A feasible schedule, as good as ``time_limit_s`` seconds allow."""
+    t0 = time.monotonic()
+    deadline = t0 + time_limit_s
+    lb = inst.lower_bound()
+    best = greedy_starts(inst, min(0.5, 0.06 * time_limit_s), seed)
+    _log(log, f"greedy makespan {best.makespan}, lower bound {lb}")
+    if best.makespan <= lb:
+        return best
+    # Phase 1: the full model, hinted and bounded. Small instances are proved optimal here.
+    full_s = min(deadline - time.monotonic(), full_frac * time_limit_s)
+    sm = build_shop_model(inst, best.makespan, lower_bound=lb, hint=best)
+    res = run_cpsat(sm, full_s, workers=workers, seed=seed)
+    if res.schedule is not None and res.schedule.makespan <= best.makespan:
+        best = res.schedule
+    lb = max(lb, res.bound)
+    _log(log, f"full model makespan {best.makespan}, bound {lb}, optimal={res.optimal}")
+    if res.optimal or best.makespan <= lb:
+        return best
+    # Phase 2: large-neighbourhood search for the rest of the time.
+    best = lns(inst, best, deadline, lower_bound=lb, workers=sub_workers, seed=seed,
+               sub_limit_s=sub_limit_s, secondary=secondary, log=log)
+    _log(log, f"lns makespan {best.makespan}")
+    left = deadline - time.monotonic()
+    if left > 0.2 and best.makespan > lb:
+        # LNS is exhausted: the full model, hinted with the improved incumbent, gets the rest.
+        sm = build_shop_model(inst, best.makespan, lower_bound=lb, hint=best)
+        res = run_cpsat(sm, left - 0.05, workers=workers, seed=seed + 1)
+        if res.schedule is not None and res.schedule.makespan < best.makespan:
+            best = res.schedule
+        _log(log, f"final full model makespan {best.makespan}")
+    return best
+
+
+def solve_plain(inst: ShopInstance, time_limit_s: float, *, workers: int = 2,
+                seed: int = 0) -> ShopSchedule | None:
+    """The textbook CP-SAT model alone: the yardstick ``seamline solve`` must beat."""
+    sm = build_shop_model(inst, inst.horizon())
+    return run_cpsat(sm, time_limit_s, workers=workers, seed=seed).schedule
