@@ -129,3 +129,19 @@ def test_pareto_orders_by_count_then_code() -> None:
     rows = pareto({"B": 5, "A": 5, "C": 10, "Z": 0})
     assert [r.code for r in rows] == ["C", "A", "B"]
     assert [round(r.cum_pct) for r in rows] == [50, 75, 100]
+
+
+def test_forget_before_drops_old_hours_and_keeps_the_rest(layout) -> None:  # type: ignore[no-untyped-def]
+    agg = DhuAggregator(layout)
+    agg.apply(ev(Login, MONDAY_8, "L1-S01", worker="W101"))
+    sew(agg, "L1-S01", "T10", ["O1-0001", "O1-0002"], MONDAY_8)  # 08:00-08:10
+    next_day = MONDAY_8 + timedelta(days=1)
+    sew(agg, "L1-S01", "T10", ["O1-0003"], next_day)
+    agg.apply(ev(Defect, MONDAY_8 + timedelta(minutes=20), "L1-S01", bundle="O1-0001", op="T10", defect="STAIN"))
+    agg.apply(ev(Defect, next_day + timedelta(minutes=20), "L1-S01", bundle="O1-0003", op="T10", defect="HOLE"))
+    assert agg.snapshot().total.pieces == 30
+    agg.forget_before(next_day)
+    snap = agg.snapshot()
+    assert (snap.total.pieces, snap.total.defects) == (10, 1)
+    assert [r.code for r in snap.pareto] == ["HOLE"]
+    assert agg.pieces_of("F1", "O1-0001") == [] and len(agg.pieces_of("F1", "O1-0003")) == 10

@@ -180,6 +180,7 @@ class DhuAggregator:
         self._station_of: dict[tuple[str, str], str] = {}  # (factory, worker) -> station
         # (factory, bundle, op) -> [(ts, station, worker, qty)] in arrival order
         self._made: dict[tuple[str, str, str], list[tuple[datetime, str, str, int]]] = defaultdict(list)
+        self._bundle_ops: dict[tuple[str, str], set[str]] = defaultdict(set)
         # (factory, line, scope, key, local hour) -> tally; scope "all" is the line's total.
         self.hourly: dict[tuple[str, str, str, str, datetime], QualityTally] = defaultdict(QualityTally)
         self._daily: dict[tuple[str, str, str, date], QualityTally] = defaultdict(QualityTally)
@@ -279,6 +280,7 @@ class DhuAggregator:
         station = ev.station or UNKNOWN
         worker = self._logged_in.get((f, station), UNKNOWN)
         self._made[(f, ev.bundle, ev.op)].append((ev.ts, station, worker, ev.qty))
+        self._bundle_ops[(f, ev.bundle)].add(ev.op)
         okey = op_key(self._style_code(f, ev.bundle), ev.op)
         keys = (("operation", okey), ("worker", worker), ("station", station))
         return self._add(f, self._line_of(f, station), ev.ts, keys, pieces=ev.qty)
@@ -298,8 +300,8 @@ class DhuAggregator:
 
     def pieces_of(self, factory: str, bundle: str) -> list[tuple[str, datetime, str, str, int]]:
         """Every piece event of a bundle as (op, ts, station, worker, qty), in time order."""
-        out = [(op, ts, st, wk, q) for (f, b, op), made in self._made.items() if f == factory and b == bundle
-               for ts, st, wk, q in made]
+        out = [(op, ts, st, wk, q) for op in self._bundle_ops.get((factory, bundle), ())
+               for ts, st, wk, q in self._made[(factory, bundle, op)]]
         out.sort(key=lambda r: (r[1], r[0]))
         return out
 
@@ -324,6 +326,34 @@ class DhuAggregator:
         ))
         keys = (("operation", okey), ("worker", worker), ("station", station))
         return self._add(f, line, ev.ts, keys, defects=ev.qty, defective=defective)
+
+    def forget_before(self, cutoff: datetime) -> None:
+        """Drop what happened before ``cutoff`` (hour tallies, piece index, defect records).
+
+        A live process keeps a few days; history beyond that is a replay of the event store.
+        Day tallies for alerts go with the hours of their day.
+        """
+        for k in [k for k in self.hourly if k[4] < cutoff]:
+            del self.hourly[k]
+        days = {hour_start(cutoff, tz).date() for tz in self._tz.values()}
+        oldest = min(days)
+        for k in [k for k in self._daily if k[3] < oldest]:
+            del self._daily[k]
+        self._alerted = {a for a in self._alerted if a[3] >= oldest}
+        for key in list(self._made):
+            kept = [r for r in self._made[key] if r[0] >= cutoff]
+            if kept:
+                self._made[key] = kept
+            else:
+                del self._made[key]
+                ops = self._bundle_ops.get((key[0], key[1]))
+                if ops is not None:
+                    ops.discard(key[2])
+                    if not ops:
+                        del self._bundle_ops[(key[0], key[1])]
+        self._piece_keys = {k: v for k, v in self._piece_keys.items() if k[4] >= cutoff}
+        self.defects = [d for d in self.defects if d.ts >= cutoff]
+        self.alerts = [a for a in self.alerts if a.ts >= cutoff]
 
     # --- queries ---------------------------------------------------------------------------
     def snapshot(self, factory: str | None = None, *, since: datetime | None = None,
