@@ -79,8 +79,9 @@ class GapRow:
 
 
 def _sqlite_ts(d: datetime) -> str:
-    """The text SQLAlchemy's SQLite dialect stores for a (UTC, naive) datetime."""
-    return d.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    """The text SQLAlchemy's SQLite dialect stores for a (UTC, naive) datetime
+    (``isoformat`` is several times faster than ``strftime`` and gives the same text)."""
+    return d.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 class EventStore:

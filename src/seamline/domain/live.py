@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -91,6 +91,7 @@ class LiveState:
         self.latest_ts: dict[str, datetime] = {}
         self.events_applied = 0
         self._tz: dict[str, ZoneInfo] = {}
+        self._hour_cache: dict[str, tuple[datetime, datetime, datetime]] = {}
         self._styles: dict[tuple[str, str], tuple[dict[str, Operation], frozenset[str], Style]] = {}
 
     # --- helpers -------------------------------------------------------------------------
@@ -99,6 +100,15 @@ class LiveState:
         if z is None:
             z = self._tz[factory] = self.layouts[factory].factory.tz
         return z
+
+    def hour_of(self, factory: str, ts: datetime) -> datetime:
+        """``hour_start`` with a one-entry cache per factory: events mostly fall in the current hour."""
+        c = self._hour_cache.get(factory)
+        if c is not None and c[0] <= ts < c[1]:
+            return c[2]
+        h = hour_start(ts, self.tz(factory))
+        self._hour_cache[factory] = (h, (h.astimezone(UTC) + timedelta(hours=1)).astimezone(h.tzinfo), h)
+        return h
 
     def station_live(self, factory: str, station: str) -> StationLive:
         key = (factory, station)
@@ -189,7 +199,7 @@ class LiveState:
             if st.bundle == ev.bundle:
                 st.bundle = next(reversed(st.wip), None) if st.wip else None
         elif isinstance(ev, Defect):
-            h = hour_start(ts, self.tz(f))
+            h = self.hour_of(f, ts)
             qty = ev.qty
             keys = [("station", st.station), ("line", st.line), ("factory", "")]
             if st.worker is not None:
@@ -217,7 +227,7 @@ class LiveState:
         ops, finals = self._style_index(f, style)
         earned = ev.qty * ops[ev.op].sam_min
         final = ev.op in finals
-        h = hour_start(ev.ts, self.tz(f))
+        h = self.hour_of(f, ev.ts)
         keys = [("station", st.station), ("line", st.line), ("factory", "")]
         if st.worker is not None:
             keys.append(("worker", st.worker))
