@@ -80,11 +80,28 @@ def test_a_stale_after_shift_session_does_not_run_into_the_next_day() -> None:
         (2, 1 * H, ("missing_logout",)), (3, 8 * H, ())]
 
 
+def test_pieces_after_the_shift_extend_a_session_without_logout() -> None:
+    ev = Ev()
+    ev.login("W1", "S1", at("2026-03-02", "08:00"))
+    p = ev.piece("S1", at("2026-03-02", "18:30"))
+    sessions = build_sessions(ev.events, make_layout())
+    assert (sessions[0].end, sessions[0].flags) == (at("2026-03-02", "18:30"), ("missing_logout",))
+    assert sessions[0].attended_s == 9.5 * H
+    assert [x.worker for x in attribute_pieces([p], sessions)[0]] == ["W1"]
+
+
 def test_open_session_is_cut_at_until() -> None:
     ev = Ev()
     ev.login("W1", "S1", at("2026-03-02", "08:00"))
     s = build_sessions(ev.events, make_layout(), until=at("2026-03-02", "10:00"))
     assert s[0].attended_s == 2 * H and s[0].flags == ("open",)
+    # overtime in progress: past the shift end, but a piece 20 minutes ago -> still open, counted to now
+    ev.piece("S1", at("2026-03-02", "18:10"))
+    s = build_sessions(ev.events, make_layout(), until=at("2026-03-02", "18:30"))
+    assert s[0].end == at("2026-03-02", "18:30") and s[0].flags == ("open",)
+    # the next morning it is a forgotten logout, closed at the last piece
+    s = build_sessions(ev.events, make_layout(), until=at("2026-03-03", "07:00"))
+    assert s[0].end == at("2026-03-02", "18:10") and s[0].flags == ("missing_logout",)
 
 
 def test_login_elsewhere_closes_the_first_session_and_pieces_follow_the_badge() -> None:

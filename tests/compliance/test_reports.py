@@ -163,3 +163,23 @@ def test_a_missing_rate_is_a_clear_error(db) -> None:  # type: ignore[no-untyped
                                    "--worker", "W2", "--rates", str(only_a), "--format", "csv"])
     assert res.exit_code == 2
     assert "no rate for op B (style T1)" in res.output
+
+
+def test_live_alerts_project_open_sessions_to_the_shift_end() -> None:
+    from seamline.compliance.alerts import live_alerts
+    from seamline.compliance.pipeline import Facts
+    from seamline.compliance.rules import load_ruleset
+
+    ev = Ev()
+    # Saturday 7 March after a Mon-Fri of 8 h: 40 h so far; at 10:00 W1 is still logged in
+    for day in ("02", "03", "04", "05", "06"):
+        ev.shift("W1", "S1", f"2026-03-{day}", "08:00", "17:00")
+    ev.login("W1", "S1", at("2026-03-07", "08:00"))
+    facts = Facts(make_layout(), ev.events)
+    got = live_alerts(facts, load_ruleset("prc_labour_law"), date(2026, 3, 7), now=at("2026-03-07", "10:00"))
+    # now: 2 h on Saturday, all regular (4 h of the 44 h week left) -> nothing yet;
+    # by 17:00: 8 h, 4 regular + 4 overtime -> over the 3 h daily cap, and over the 1 h notice
+    assert {(a["rule"], a["severity"], a["projected"], a["value"]) for a in got} == {
+        ("prc_ot_day", "violation", True, 4.0), ("prc_ot_day_normal", "notice", True, 4.0)}
+    # a past day has nothing to project
+    assert live_alerts(facts, load_ruleset("prc_labour_law"), date(2026, 3, 6)) == []

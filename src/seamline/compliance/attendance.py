@@ -8,8 +8,8 @@ Rules (docs/compliance.md):
   station's line calendar (``ShiftCalendar.attended_s``);
 - the work day is the factory-local date the session *starts* in: a night shift across midnight
   belongs to the evening it started;
-- a missing logout closes the session at the shift end (or at the worker's last piece if the login was
-  after the shift end) and flags it ``missing_logout`` so a supervisor can correct it;
+- a missing logout closes the session at the shift end, or at the worker's last piece there if that is
+  later, and flags it ``missing_logout`` so a supervisor can correct it;
 - a login on a second station while logged in elsewhere closes the first session at that instant;
   a second worker logging in at an occupied station closes the first worker's session there;
 - corrections (add / adjust / void) are records with who, when and why, applied in order on top of
@@ -143,6 +143,10 @@ def _shift_end_after(cal: ShiftCalendar, start: datetime) -> tuple[datetime, boo
     raise AssertionError("unreachable: a shift end exists within two days")
 
 
+# A session without a logout counts as still open (not forgotten) this long after its last piece.
+OPEN_GRACE = timedelta(hours=1)
+
+
 @dataclass(slots=True)
 class _Open:
     login: Login
@@ -171,11 +175,15 @@ def build_sessions(
             del worker_at_station[o.station]
         cal = calendar_for(layout, o.station, w)
         flags: tuple[str, ...] = ()
-        if end is None:  # no logout: close at the shift end, or at the last piece if after the shift
+        if end is None:
+            # No logout: close at the shift end, or at the last piece if that is later (pieces prove
+            # presence; a login outside the shift only has its pieces). While data is still coming in,
+            # a session inside its shift or with a piece in the last OPEN_GRACE is still open.
             shift_end, in_shift = _shift_end_after(cal, o.login.ts)
-            end = shift_end if in_shift else (o.last_piece or o.login.ts)
+            last = o.last_piece or o.login.ts
+            end = max(shift_end, last) if in_shift else last
             flags = ("missing_logout",)
-            if until is not None and until < end:
+            if until is not None and (until < end or until - last <= OPEN_GRACE):
                 end, flags = max(until, o.login.ts), ("open",)
         elif flag:
             flags = (flag,)

@@ -210,17 +210,21 @@ def hours_alerts(
     rules_config: Annotated[Path | None, typer.Option("--rules-config", help="rules per factory/customer JSON")] = None,
     db: Annotated[str, DB_OPT] = DEFAULT_DB,
 ) -> None:
-    """Findings touching a day as JSON lines: what the tablet and dashboard show before a breach."""
-    from seamline.compliance.alerts import alerts_for_day
-    from seamline.compliance.service import compute_period
+    """Findings touching a day as JSON lines: what the tablet and dashboard show before a breach.
+
+    For today, sessions still open are also projected to their shift end (``"projected": true``).
+    """
+    from seamline.compliance import repository as repo
+    from seamline.compliance.alerts import live_alerts
+    from seamline.compliance.days import load_holidays
 
     engine = _engine(db)
-    from seamline.compliance.repository import load_layout
-
-    tz = load_layout(engine, factory).factory.tz
-    d = date.fromisoformat(day) if day else datetime.now(UTC).astimezone(tz).date()
-    period = compute_period(engine, factory, d.replace(day=1), d, rules=_rules(rules, rules_config, factory, None))
-    for a in alerts_for_day(period.computed.findings, d):
+    now = datetime.now(UTC)
+    today = now.astimezone(repo.load_layout(engine, factory).factory.tz).date()
+    d = date.fromisoformat(day) if day else today
+    facts = repo.load_facts(engine, factory, d.replace(day=1), d)
+    rs = _rules(rules, rules_config, factory, None)
+    for a in live_alerts(facts, rs, d, now=now if d == today else None, holidays=load_holidays()):
         typer.echo(json.dumps(a, ensure_ascii=False))
 
 
