@@ -28,9 +28,13 @@ from seamline.compliance.rules import RuleSet, active_rules
 from seamline.domain.model import FactoryLayout
 
 
-def payloads_for(facts: Facts, days: Sequence[date], *, until: datetime | None = None) -> dict[date, str]:
-    """The canonical day payloads the chain stores, computed from facts (rules do not matter here)."""
-    c = compute(facts, active_rules(["prc_labour_law"]), until=until)
+def payloads_for(facts: Facts, days: Sequence[date]) -> dict[date, str]:
+    """The canonical day payloads the chain stores, computed from facts (rules do not matter here).
+
+    No ``until``: a sealed day is finished, and sealing and verifying must compute it identically
+    whatever the clock says (seal after the night shift has ended).
+    """
+    c = compute(facts, active_rules(["prc_labour_law"]))
     tz = facts.layout.factory.tz
     return day_payloads(
         facts.layout.factory.id, days, c.sessions, c.pieces, c.defects,
@@ -56,7 +60,7 @@ def seal(
     if first > until_day:
         return []
     facts = repo.load_facts(engine, factory, first, until_day)
-    new = extend(records, factory, payloads_for(facts, day_range(first, until_day), until=now))
+    new = extend(records, factory, payloads_for(facts, day_range(first, until_day)))
     repo.append_chain(engine, new, now)
     return new
 
@@ -69,7 +73,7 @@ def reseal(engine: Engine, factory: str, day: date, *, now: datetime | None = No
     if not old:
         raise repo.NotFound(f"{factory} {day} was never sealed; use seal")
     facts = repo.load_facts(engine, factory, day, day)
-    payload = payloads_for(facts, [day], until=now)[day]
+    payload = payloads_for(facts, [day])[day]
     if payload == old[-1].payload:
         return None
     new = extend(records, factory, {day: payload})
@@ -93,14 +97,14 @@ class VerifyResult:
         return min(self.problems, key=lambda p: p.record.seq) if self.problems else None
 
 
-def verify(engine: Engine, factory: str, *, now: datetime | None = None) -> VerifyResult:
+def verify(engine: Engine, factory: str) -> VerifyResult:
     """Check the chain's links and recompute every sealed day from the event store."""
     records = repo.load_chain(engine, factory)
     problems = verify_links(records)
     if records:
         days = sorted({r.day for r in records})
         facts = repo.load_facts(engine, factory, days[0], days[-1])
-        problems += verify_against(records, payloads_for(facts, days, until=now or datetime.now(UTC)))
+        problems += verify_against(records, payloads_for(facts, days))
     problems.sort(key=lambda p: p.record.seq)
     return VerifyResult(factory, len(records), head(records), tuple(problems))
 
