@@ -18,6 +18,7 @@ import logging
 import multiprocessing as mp
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -70,8 +71,8 @@ def _receiver_main(settings: MqttSettings, conn: Connection) -> None:
         client.username_pw_set(username, settings.password or u.password)
     client.reconnect_delay_set(min_delay=0.2, max_delay=5)
     client.max_inflight_messages_set(65535)
-    buf: list[tuple[int, str, bytes, int]] = []
-    lock = threading.Lock()
+    # deque.append / popleft are atomic in CPython: the network thread never waits for the flusher.
+    buf: deque[tuple[int, str, bytes, int]] = deque()
     send_lock = threading.Lock()
 
     def send(kind: str, data: object) -> None:
@@ -92,8 +93,7 @@ def _receiver_main(settings: MqttSettings, conn: Connection) -> None:
         send("status", f"disconnected: {reason_code}")
 
     def on_message(_c, _u, m) -> None:  # type: ignore[no-untyped-def]
-        with lock:
-            buf.append((m.mid, m.topic, m.payload, m.qos))
+        buf.append((m.mid, m.topic, m.payload, m.qos))
 
     client.on_connect = on_connect
     client.on_subscribe = on_subscribe
@@ -103,13 +103,13 @@ def _receiver_main(settings: MqttSettings, conn: Connection) -> None:
     stop = threading.Event()
 
     def flusher() -> None:
-        nonlocal buf
+        pop = buf.popleft
         while not stop.is_set():
             time.sleep(settings.flush_ms / 1000.0)
-            with lock:
-                if not buf:
-                    continue
-                out, buf = buf, []
+            n = len(buf)
+            if not n:
+                continue
+            out = [pop() for _ in range(n)]
             try:
                 for i in range(0, len(out), settings.max_batch):
                     send("batch", out[i : i + settings.max_batch])
