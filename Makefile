@@ -28,8 +28,12 @@ test: venv system-deps
 	$(BIN)/ruff check src tests bench
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Each benchmark prints its figures; the last line of each is one JSON object.
 bench: venv system-deps
 	$(BIN)/python bench/ingest.py
+	@for b in bench/planning.py bench/learning.py bench/dispatch.py; do \
+	  if [ -f $$b ]; then echo "== $$b"; $(BIN)/python $$b || exit 1; fi; \
+	done
 
 lint: venv
 	$(BIN)/ruff check src tests bench
