@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from seamline.quality.fabric import (
     FabricDefect,
@@ -91,3 +93,25 @@ def test_formula() -> None:
 def test_bad_rolls_are_refused(make) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(FabricError):
         make()
+
+
+defects_st = st.lists(
+    st.builds(
+        FabricDefect,
+        at_yard=st.floats(min_value=0, max_value=49.99, allow_nan=False),
+        length_in=st.floats(min_value=0.1, max_value=60, allow_nan=False),
+    ),
+    max_size=60,
+)
+
+
+@given(defects_st, st.randoms(use_true_random=False))
+def test_cap_and_order_independence(defects: list[FabricDefect], rnd) -> None:  # type: ignore[no-untyped-def]
+    pts = capped_points(defects)
+    yards_hit = {int(d.at_yard) for d in defects}
+    assert pts <= 4 * len(yards_hit)
+    assert pts <= sum(d.points for d in defects)
+    assert pts >= len(yards_hit)  # every defect scores at least one point
+    shuffled = list(defects)
+    rnd.shuffle(shuffled)
+    assert capped_points(shuffled) == pts
