@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -32,6 +35,23 @@ def _parse_start(text: str | None, layout: FactoryLayout) -> datetime | None:
         raise typer.BadParameter(f"--start {text!r} is not an ISO 8601 date-time") from None
     # A start without an offset means the factory's local time.
     return dt if dt.tzinfo else dt.replace(tzinfo=layout.factory.tz)
+
+
+@contextmanager
+def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """Ctrl-C or SIGTERM sets ``stop`` so the publisher finishes its acks and files get written.
+
+    Installed explicitly because a process started in the background inherits an ignored SIGINT.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, h in old.items():
+            signal.signal(sig, h)
 
 
 def _progress_line(p: SimProgress) -> None:
@@ -67,13 +87,10 @@ def sim(
             holder["engine"] = run_live(layout, cfg, mqtt_url, stop, _progress_line, speed=speed)
 
         th = threading.Thread(target=work, name="seamline-sim", daemon=True)
-        th.start()
-        try:
+        with _stop_on_signals(stop):
+            th.start()
             while th.is_alive():
                 th.join(0.2)
-        except KeyboardInterrupt:
-            stop.set()
-            th.join(15)
         typer.echo("", err=True)
         eng = holder.get("engine")
         if truth is not None and eng is not None:
@@ -94,13 +111,11 @@ def sim(
         write_truth(res.truth, truth)
         typer.echo(f"truth -> {truth}", err=True)
     if mqtt_url:
-        try:
-            n = publish_events(res.events, mqtt_url, speed=speed, progress=_progress_line,
+        stop = threading.Event()
+        with _stop_on_signals(stop):
+            n = publish_events(res.events, mqtt_url, speed=speed, progress=_progress_line, stop=stop,
                                client_id=f"seamline-sim-{res.run_id}")
-        except KeyboardInterrupt:
-            typer.echo("\nstopped", err=True)
-            raise typer.Exit(130) from None
-        typer.echo(f"\npublished {n:,} events to {mqtt_url}", err=True)
+        typer.echo(f"\npublished {n:,} events to {mqtt_url}" + (" (stopped)" if stop.is_set() else ""), err=True)
 
 
 def replay(
@@ -109,12 +124,11 @@ def replay(
     speed: float = typer.Option(0.0, help="Simulated seconds per real second (0 = as fast as possible)."),
 ) -> None:
     """Publish a recorded event stream to a broker (never ahead of the wall clock)."""
-    try:
-        n = publish_events(read_jsonl(file), mqtt_url, speed=speed, progress=_progress_line)
-    except KeyboardInterrupt:
-        typer.echo("\nstopped", err=True)
-        raise typer.Exit(130) from None
-    typer.echo(f"\npublished {n:,} events from {file} to {mqtt_url}", err=True)
+    stop = threading.Event()
+    with _stop_on_signals(stop):
+        n = publish_events(read_jsonl(file), mqtt_url, speed=speed, progress=_progress_line, stop=stop)
+    typer.echo(f"\npublished {n:,} events from {file} to {mqtt_url}" + (" (stopped)" if stop.is_set() else ""),
+               err=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -47,12 +47,15 @@ def parse_mqtt_url(url: str) -> BrokerAddress:
 class Publisher:
     """A paho client publishing with QoS 1 that can wait until the broker acknowledged everything."""
 
-    def __init__(self, url: str, client_id: str, *, connect_timeout_s: float = 10.0) -> None:
+    def __init__(
+        self, url: str, client_id: str, *, connect_timeout_s: float = 10.0, max_outstanding: int = 2000
+    ) -> None:
         addr = parse_mqtt_url(url)
+        self.max_outstanding = max_outstanding
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id)
         if addr.username:
             self.client.username_pw_set(addr.username, addr.password)
-        self.client.max_inflight_messages_set(200)
+        self.client.max_inflight_messages_set(100)
         self.client.max_queued_messages_set(0)
         self._lock = threading.Condition()
         self.sent = 0
@@ -76,6 +79,12 @@ class Publisher:
             self._lock.notify_all()
 
     def publish(self, topic: str, payload: bytes) -> None:
+        # Back-pressure: paho numbers messages with 16-bit ids, so an unbounded queue of unacked
+        # messages would wrap and lose acknowledgements; it would also grow without limit.
+        with self._lock:
+            while self.sent - self.acked >= self.max_outstanding:
+                if not self._lock.wait(30.0):
+                    raise ConnectionError(f"broker stopped acknowledging ({self.acked} of {self.sent})")
         self.client.publish(topic, payload, qos=1)
         self.sent += 1
 
