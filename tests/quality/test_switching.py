@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from seamline.quality.aql import sampling_plan, tighter_acceptance_number
+import pytest
+
+from seamline.quality.aql import AqlError, sampling_plan, tighter_acceptance_number
+from seamline.quality.audit import scheme_step
 from seamline.quality.switching import LotOutcome, SwitchingState, leave_reduced, next_state, resume
 
 OK = LotOutcome(accepted=True, nonconforming=0, accept_number=7, tighter_accept=5)
@@ -88,3 +91,22 @@ def test_the_state_is_never_mutated() -> None:
     s = SwitchingState()
     s2 = next_state(s, BAD)
     assert s.recent_normal == () and s2.recent_normal == (False,)
+
+
+def test_scheme_uses_the_plan_of_the_current_severity() -> None:
+    s = SwitchingState()
+    step = scheme_step(s, 2000, 8)  # normal K: 7/8 → rejected
+    assert (step.plan.accept, step.accepted, step.state.severity) == (7, False, "normal")
+    step = scheme_step(step.state, 2000, 9)
+    assert step.state.severity == "tightened"
+    step = scheme_step(step.state, 2000, 6)  # tightened K: 5/6 → 6 rejects
+    assert (step.plan.inspection, step.plan.accept, step.accepted) == ("tightened", 5, False)
+    # ten clean lots on normal with approval → reduced, which then samples 50 pieces
+    s = SwitchingState()
+    for _ in range(10):
+        s = scheme_step(s, 2000, 2, authority_approves_reduced=True).state
+    assert s.severity == "reduced"
+    step = scheme_step(s, 2000, 4)  # reduced K: 50 pieces, 3/4
+    assert (step.plan.sample_size, step.accepted, step.state.severity) == (50, False, "normal")
+    with pytest.raises(AqlError, match="discontinued"):
+        scheme_step(SwitchingState(severity="discontinued"), 2000, 0)

@@ -12,7 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .aql import AqlError, SamplingPlan, sampling_plan
+from .aql import AqlError, SamplingPlan, sampling_plan, tighter_acceptance_number
+from .switching import LotOutcome, SwitchingState, next_state
 
 DEFAULT_CLASS_AQLS: dict[str, str | None] = {"critical": None, "major": "2.5", "minor": "4.0"}
 
@@ -101,3 +102,28 @@ def run_audit(lot_ref: str, lot_size: int, defects: Iterable[AuditDefect], *, le
                                        found, p.decide(found)))
     return AuditResult(lot_ref, lot_size, biggest.level, biggest.inspection, biggest.pieces_to_inspect,
                        tuple(results), found_defects)
+
+
+@dataclass(frozen=True, slots=True)
+class SchemeStep:
+    """One lot through the switching scheme: the plan used, the decision, the state afterwards."""
+
+    plan: SamplingPlan
+    accepted: bool
+    state: SwitchingState
+
+
+def scheme_step(state: SwitchingState, lot_size: int, nonconforming: int, *, level: str = "II",
+                aql: str | float = "2.5", production_steady: bool = True,
+                authority_approves_reduced: bool = False) -> SchemeStep:
+    """Inspect one lot with the plan the current severity calls for, then apply the switching rules."""
+    if state.severity == "discontinued":
+        raise AqlError("inspection is discontinued: resume (on tightened) after the supplier has acted")
+    plan = sampling_plan(lot_size, level, aql, state.severity)
+    accepted = plan.decide(nonconforming)
+    # The switching score compares with the normal plan one AQL step tighter.
+    tighter = tighter_acceptance_number(plan.code_letter, plan.aql) if state.severity == "normal" else None
+    outcome = LotOutcome(accepted, nonconforming, plan.accept, tighter)
+    new = next_state(state, outcome, production_steady=production_steady,
+                     authority_approves_reduced=authority_approves_reduced)
+    return SchemeStep(plan, accepted, new)
