@@ -94,7 +94,7 @@ def sim(
         typer.echo("", err=True)
         eng = holder.get("engine")
         if truth is not None and eng is not None:
-            write_truth(eng.truth_dict(), truth)  # type: ignore[attr-defined]
+            write_truth(eng.truth_dict(eng.published_until or eng.start), truth)  # type: ignore[attr-defined]
         return
     cfg = SimConfig(seed=seed, start=start_dt, hours=hours)
     t0 = time.perf_counter()

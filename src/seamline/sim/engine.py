@@ -116,6 +116,8 @@ class Engine:
         self._start_utc = self.start.astimezone(UTC)
         self.run_id = config.run_id or f"s{config.seed}t{int(self._start_utc.timestamp()):x}"
         self.sink: list[Emitted] = []
+        # Set by run_live: the timestamp of the last event that went out (None before the first).
+        self.published_until: datetime | None = None
         self.workforce = Workforce(
             config.seed,
             new_op_rate=config.new_op_rate,
@@ -206,12 +208,15 @@ class Engine:
         for line in self.lines:
             yield from line.stations
 
-    def truth_dict(self) -> dict[str, Any]:
+    def truth_dict(self, upto: datetime | None = None) -> dict[str, Any]:
+        """The ground truth so far; ``upto`` cuts it at a moment (live mode: the last event published,
+        since the engine runs a little ahead of the publisher)."""
+        now_s = self.env.now if upto is None else min(self.env.now, self.sim_s(upto))
         cfg = asdict(self.config)
         cfg["start"] = self.start.isoformat()
         cfg["balances"] = {k: {s: list(v) for s, v in b.items()} for k, b in self.config.balances.items()}
         skills = [s.as_dict() for _, s in sorted(self.workforce.skills.items())]
-        return self.truth.to_dict(end=self.now_dt(), now_s=self.env.now, skills=skills, config=cfg)
+        return self.truth.to_dict(end=self.ts(now_s), now_s=now_s, skills=skills, config=cfg)
 
 
 class LineSim:
@@ -450,7 +455,7 @@ class LineSim:
                 self.wip -= 1
                 self.eng.truth.bundles_done.append({
                     "line": self.line.id, "bundle": b.bundle.id, "order": b.bundle.order_id,
-                    "style": run.style.code, "qty": b.bundle.qty, "end": self.eng.ts(now).isoformat(),
+                    "style": run.style.code, "qty": b.bundle.qty, "end": self.eng.ts(now).isoformat(), "_s": now,
                 })
                 if self._wip_event is not None and not self._wip_event.triggered:
                     self._wip_event.succeed()
@@ -607,7 +612,7 @@ class StationSim:
         self._emit(WDowntime, reason="CHANGEOVER", phase="end")
         self.eng.truth.changeovers.append({
             "station": self.id, "line": self.line.line.id, "style": self.line.runs[nxt].style.code,
-            "start": self.eng.ts(start).isoformat(), "end": self.eng.now_dt().isoformat(),
+            "start": self.eng.ts(start).isoformat(), "end": self.eng.now_dt().isoformat(), "_s": self.env.now,
         })
 
     def _work(self, dur_s: float, *, sewing: bool = True) -> Proc:
@@ -651,7 +656,7 @@ class StationSim:
         self._emit(WDowntime, reason=reason, phase="end")
         self.eng.truth.breakdowns.append({
             "station": self.id, "worker": self.worker.badge if self.worker else None, "reason": reason,
-            "start": self.eng.ts(start).isoformat(), "end": self.eng.now_dt().isoformat(),
+            "start": self.eng.ts(start).isoformat(), "end": self.eng.now_dt().isoformat(), "_s": self.env.now,
         })
 
     def _do(self, b: BundleSim, op: str) -> Proc:
@@ -696,4 +701,4 @@ class StationSim:
                 # A bouncing sensor: the same piece counted again a moment later, with a new id.
                 yield self.env.timeout(cfg.double_count_delay_s)
                 dup = self._emit(WPiece, bundle=bid, op=code)
-                eng.truth.duplicates.append({"event_id": dup, "of": ev_id, "station": self.id})
+                eng.truth.duplicates.append({"event_id": dup, "of": ev_id, "station": self.id, "_s": self.env.now})

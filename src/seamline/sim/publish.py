@@ -113,8 +113,10 @@ def paced(
     progress: Callable[[SimProgress], None] | None = None,
     progress_every_s: float = 1.0,
     clock: Callable[[], float] = time.time,
-) -> int:
-    """Publish ``items`` (in time order) paced at ``speed`` (0 = as fast as allowed); returns the count.
+) -> tuple[int, datetime | None]:
+    """Publish ``items`` (in time order) paced at ``speed`` (0 = as fast as allowed).
+
+    Returns the number published and the timestamp of the last one.
 
     ``clock`` is the wall clock (seconds since the epoch); an event is never published before it.
     """
@@ -153,9 +155,9 @@ def paced(
             if wait <= 0:
                 break
             if stop.wait(min(wait, progress_every_s)):
-                return n
+                return n, last_ts
         if stop.is_set():
-            return n
+            return n, last_ts
         publish(topic, payload)
         n += 1
         d = ts.date()
@@ -166,7 +168,7 @@ def paced(
         last_ts = ts
     if progress and last_ts is not None:
         report(last_ts)
-    return n
+    return n, last_ts
 
 
 def engine_stream(eng: Engine, stop: threading.Event, chunk_s: float = 60.0) -> Iterator[Item]:
@@ -189,12 +191,14 @@ def run_live(
 ) -> Engine:
     """Simulate and publish until ``stop`` is set (day after day, nights included).
 
-    Returns the engine so a caller can write its ground truth (``engine.truth_dict()``).
+    Returns the engine so a caller can write its ground truth: ``engine.truth_dict(engine.published_until)``
+    matches exactly what was published (the engine itself runs up to a minute ahead).
     """
     eng = Engine(layout, config)
     pub = Publisher(mqtt_url, client_id or f"seamline-sim-{eng.run_id}")
     try:
-        paced(engine_stream(eng, stop), pub.publish, speed=speed, stop=stop, progress=progress)
+        _, eng.published_until = paced(engine_stream(eng, stop), pub.publish, speed=speed, stop=stop,
+                                       progress=progress)
         pub.flush(timeout_s=10.0)
     finally:
         pub.close()
@@ -214,7 +218,7 @@ def publish_events(
     stop = stop or threading.Event()
     pub = Publisher(mqtt_url, client_id)
     try:
-        n = paced(_with_kind(items), pub.publish, speed=speed, stop=stop, progress=progress)
+        n, _ = paced(_with_kind(items), pub.publish, speed=speed, stop=stop, progress=progress)
         if not pub.flush(timeout_s=60.0):
             raise ConnectionError(f"broker acknowledged {pub.acked} of {pub.sent} events")
     finally:

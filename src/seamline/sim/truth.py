@@ -31,8 +31,9 @@ class Truth:
     spares: dict[str, list[str]] = field(default_factory=dict)  # line -> spare workers
     line_orders: dict[str, list[str]] = field(default_factory=dict)
     balances: list[dict[str, Any]] = field(default_factory=list)
-    # Day-level draws carry "_s" (the shift start, simulated seconds): days planned ahead of the
-    # simulated clock are left out of the output.
+    # Rows carry "_s" (simulated seconds: the shift start for day-level draws, else when it ended)
+    # so the output can be cut at a moment: days planned ahead of the clock are left out, and a live
+    # run's truth stops at the last event actually published.
     absences: list[dict[str, Any]] = field(default_factory=list)
     covers: list[dict[str, Any]] = field(default_factory=list)
     late: list[dict[str, Any]] = field(default_factory=list)
@@ -46,9 +47,16 @@ class Truth:
     def to_dict(
         self, *, end: datetime, now_s: float, skills: list[dict[str, Any]], config: dict[str, Any]
     ) -> dict[str, Any]:
+        bundles_done = _upto(self.bundles_done, now_s)
         output: dict[str, int] = {}
-        for b in self.bundles_done:
+        for b in bundles_done:
             output[b["line"]] = output.get(b["line"], 0) + b["qty"]
+        pieces = [r for r in self.pieces if r[7] <= now_s + 0.001]  # end_s is rounded to ms
+        counts: dict[tuple[str, str, str], int] = dict(self.piece_counts)
+        if self.record_pieces and len(pieces) != len(self.pieces):
+            counts = {}
+            for r in pieces:
+                counts[(r[1], r[3], r[4])] = counts.get((r[1], r[3], r[4]), 0) + 1
         return {
             "format": FORMAT,
             "run_id": self.run_id,
@@ -65,17 +73,16 @@ class Truth:
             "absences": _upto(self.absences, now_s),
             "late": _upto(self.late, now_s),
             "covers": _upto(self.covers, now_s),
-            "breakdowns": self.breakdowns,
-            "changeovers": self.changeovers,
+            "breakdowns": _upto(self.breakdowns, now_s),
+            "changeovers": _upto(self.changeovers, now_s),
             "line_output": output,
-            "bundles_done": self.bundles_done,
+            "bundles_done": bundles_done,
             "piece_counts": [
-                {"worker": w, "style": s, "op": o, "pieces": n}
-                for (w, s, o), n in sorted(self.piece_counts.items())
+                {"worker": w, "style": s, "op": o, "pieces": n} for (w, s, o), n in sorted(counts.items())
             ],
-            "duplicates": self.duplicates,
+            "duplicates": _upto(self.duplicates, now_s),
             "piece_fields": list(PIECE_FIELDS),
-            "pieces": self.pieces if self.record_pieces else None,
+            "pieces": pieces if self.record_pieces else None,
         }
 
 
