@@ -1,0 +1,1 @@
+"""Garment line balancing: who sews which share of which operation."""
