@@ -166,6 +166,18 @@ def op_key(style: str | None, op: str) -> str:
     return f"{style}:{op}" if style else op
 
 
+class _TzByFactory(dict):  # type: ignore[type-arg]
+    """factory id -> ZoneInfo, looked up lazily from the layouts."""
+
+    def __init__(self, layouts: Mapping[str, FactoryLayout]) -> None:
+        super().__init__()
+        self._layouts = layouts
+
+    def __missing__(self, factory: str) -> ZoneInfo:
+        tz = self[factory] = self._layouts[factory].factory.tz
+        return tz
+
+
 class DhuAggregator:
     """Quality tallies per operation, worker, station, line and factory, per local hour."""
 
@@ -173,9 +185,10 @@ class DhuAggregator:
                  thresholds: DhuThresholds | None = None) -> None:
         if isinstance(layouts, FactoryLayout):
             layouts = {layouts.factory.id: layouts}
-        self.layouts: dict[str, FactoryLayout] = dict(layouts)
+        # Keep the caller's dict (not a copy): a factory imported later is seen at once.
+        self.layouts: Mapping[str, FactoryLayout] = layouts
         self.thresholds = thresholds or DhuThresholds()
-        self._tz: dict[str, ZoneInfo] = {f: lay.factory.tz for f, lay in self.layouts.items()}
+        self._tz: dict[str, ZoneInfo] = _TzByFactory(self.layouts)
         self._logged_in: dict[tuple[str, str], str] = {}  # (factory, station) -> worker
         self._station_of: dict[tuple[str, str], str] = {}  # (factory, worker) -> station
         # (factory, bundle, op) -> [(ts, station, worker, qty)] in arrival order

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from seamline.adapters.tables import all_tables
+from seamline.adapters.tables import UtcDateTime, all_tables
 
 target_metadata = all_tables()
 
@@ -21,10 +21,18 @@ def run_migrations_online() -> None:
     _run(connection)
 
 
+def _render_item(type_, obj, autogen_context):  # type: ignore[no-untyped-def]
+    """Migrations stay free of seamline imports: UtcDateTime is a plain aware DateTime in the DB."""
+    if type_ == "type" and isinstance(obj, UtcDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
+        render_item=_render_item,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )

@@ -1,0 +1,106 @@
+"""Quality API: live DHU and Pareto, AQL sampling plans, traceability of bundles and defects."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, FastAPI, HTTPException, Query
+
+from ..bootstrap import Runtime
+from ..quality import aql as aql_tables
+from ..quality.projection import QualityProjection
+from ..quality.store import bundle_lot_map
+from ..quality.trace import _bundle_from
+
+
+def _jsonable(x: Any) -> Any:
+    if isinstance(x, datetime):
+        return x.isoformat()
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    return x
+
+
+def register(app: FastAPI, rt: Runtime) -> None:
+    r = APIRouter(prefix="/api/v1/quality", tags=["quality"])
+
+    def proj() -> QualityProjection:
+        p = rt.projection("quality")
+        assert isinstance(p, QualityProjection)
+        return p
+
+    def factory_id(factory: str | None) -> str:
+        if factory is None:
+            if len(rt.layouts) != 1:
+                raise HTTPException(400, f"pass ?factory= one of {sorted(rt.layouts)}")
+            return next(iter(rt.layouts))
+        if factory not in rt.layouts:
+            raise HTTPException(404, f"unknown factory {factory!r}")
+        return factory
+
+    @r.get("/dhu")
+    def dhu(
+        factory: str | None = None,
+        line: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> dict[str, Any]:
+        """DHU and % defective per operation, worker, station and line, with the defect Pareto."""
+        for name, d in (("since", since), ("until", until)):
+            if d is not None and d.tzinfo is None:
+                raise HTTPException(422, f"`{name}` needs a UTC offset")
+        f = factory_id(factory)
+        with rt.pipeline.lock:
+            snap = proj().dhu.snapshot(f, since=since, until=until, line=line)
+            return _jsonable(snap.as_dict())
+
+    @r.get("/alerts")
+    def alerts(factory: str | None = None, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[dict]:
+        f = factory_id(factory)
+        with rt.pipeline.lock:
+            items = [a for a in proj().dhu.alerts if a.factory == f][-limit:]
+            return [{**_jsonable(asdict(a)), "message": a.message()} for a in items]
+
+    @r.get("/aql")
+    def aql(
+        lot_size: Annotated[int, Query(ge=2)],
+        level: str = "II",
+        aql: str = "2.5",
+        inspection: Literal["normal", "tightened", "reduced"] = "normal",
+    ) -> dict[str, Any]:
+        """The ISO 2859-1 single sampling plan for a lot (arrows already followed)."""
+        try:
+            plan = aql_tables.sampling_plan(lot_size, level, aql, inspection)
+        except (ValueError, KeyError) as e:
+            raise HTTPException(422, str(e)) from None
+        return plan.as_dict()
+
+    @r.get("/trace/bundle/{bundle}")
+    def trace_bundle(bundle: str, factory: str | None = None) -> dict[str, Any]:
+        """A bundle's order, style, fabric lot, every production step (who, where, when) and defects."""
+        f = factory_id(factory)
+        layout = rt.layouts[f]
+        if bundle not in layout.bundles:
+            raise HTTPException(404, f"unknown bundle {bundle!r}")
+        lots = bundle_lot_map(rt.engine, f)
+        with rt.pipeline.lock:
+            return _jsonable(asdict(_bundle_from(proj().dhu, layout, bundle, lots)))
+
+    @r.get("/trace/defect/{event_id}")
+    def trace_defect(event_id: str, factory: str | None = None) -> dict[str, Any]:
+        """A reported defect → bundle, operation, the worker and station that made it, when, fabric lot."""
+        f = factory_id(factory)
+        with rt.pipeline.lock:
+            rec = next((d for d in proj().dhu.defects if d.event_id == event_id and d.factory == f), None)
+            if rec is None:
+                raise HTTPException(404, f"no defect event {event_id!r}")
+            out = _jsonable(asdict(rec))
+        lot = bundle_lot_map(rt.engine, f).get(rec.bundle)
+        out["fabric_lot"] = lot[0] if lot else None
+        return out
+
+    app.include_router(r)
