@@ -119,3 +119,13 @@ def test_given_balance_is_followed() -> None:
     assert done
     for station, ops in done.items():
         assert ops <= set(bal[station]), (station, ops)
+
+
+def test_a_station_without_a_worker_stays_silent_and_the_line_still_produces() -> None:
+    lay = small_factory(n_lines=1, spares=0)
+    lay.workers.pop("W001")  # ten stations, nine people
+    res = simulate(lay, SimConfig(seed=1, start=MONDAY_8, hours=9, absence_rate=0.0))
+    stations = {d.station for d in decoded(res)}
+    empty = set(lay.stations) - stations
+    assert len(empty) == 1
+    assert res.truth["line_output"]["L1"] > 0

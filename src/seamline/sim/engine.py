@@ -492,7 +492,8 @@ class StationSim:
     # -- time windows --------------------------------------------------------------------------
     def _gen_windows(self) -> Iterator[Window]:
         i, empty = 0, 0
-        while empty < 400:
+        # Spares only stand in for absent regulars, so a station without one never opens.
+        while self.regular is not None and empty < 400:
             plan = self.line.day_plan(i)
             i += 1
             info = plan.stations.get(self.id) if plan else None
