@@ -106,3 +106,38 @@ def test_truth_file_round_trip(tmp_path, day_result: SimResult) -> None:  # type
     assert back["pieces"] == [list(r) for r in day_result.truth["pieces"]]
     assert back["piece_fields"][0] == "event_id"
     assert back["start"] == MONDAY_8.isoformat()
+
+
+def test_piece_event_spacing_shows_the_true_efficiency(layout: FactoryLayout, day_result: SimResult) -> None:
+    """What an estimator sees: the median gap between a worker's consecutive pieces of one bundle
+    is the standard time ÷ efficiency (× the noise median e^(-σ²/2))."""
+    import math
+
+    from seamline.domain.events import Login
+
+    skill = {(s["worker"], s["style"], s["op"]): s for s in day_result.truth["skills"]}
+    styles = bundle_styles(layout)
+    sam = {(st.code, op.code): op.sam_min for st in layout.styles.values() for op in st.operations}
+    dups = {d["event_id"] for d in day_result.truth["duplicates"]}
+    who: dict[str, str] = {}
+    last: dict[str, tuple[str, str, object]] = {}
+    gaps: dict[tuple[str, str, str], list[float]] = defaultdict(list)
+    for d in decoded(day_result):
+        ev = d.ev
+        if isinstance(ev, Login):
+            who[d.station] = ev.worker
+        elif isinstance(ev, Piece) and ev.id not in dups:
+            prev = last.get(d.station)
+            if prev and prev[0] == ev.bundle and prev[1] == ev.op:
+                gaps[(who[d.station], styles[ev.bundle], ev.op)].append((ev.ts - prev[2]).total_seconds())
+            last[d.station] = (ev.bundle, ev.op, ev.ts)
+    sigma = 0.2
+    checked = 0
+    for key, g in gaps.items():
+        s = skill[key]
+        if s["learning"] is not None or len(g) < 80:
+            continue
+        expected = sam[key[1:]] * 60.0 / s["eff_ss"] * math.exp(-sigma**2 / 2)
+        assert abs(statistics.median(g) / expected - 1) < 0.1, (key, statistics.median(g), expected)
+        checked += 1
+    assert checked >= 5
