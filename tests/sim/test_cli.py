@@ -18,10 +18,24 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "factory"
 def test_sim_command_writes_a_shift_of_the_sample_factory(tmp_path: Path) -> None:
     out, truth = tmp_path / "events.jsonl", tmp_path / "truth.json"
     t0 = time.perf_counter()
-    res = CliRunner().invoke(app, [
-        "sim", "--factory", str(EXAMPLES), "--hours", "8", "--seed", "3",
-        "--start", "2026-11-23T08:00", "--out", str(out), "--truth", str(truth),
-    ])
+    res = CliRunner().invoke(
+        app,
+        [
+            "sim",
+            "--factory",
+            str(EXAMPLES),
+            "--hours",
+            "8",
+            "--seed",
+            "3",
+            "--start",
+            "2026-11-23T08:00",
+            "--out",
+            str(out),
+            "--truth",
+            str(truth),
+        ],
+    )
     elapsed = time.perf_counter() - t0
     assert res.exit_code == 0, res.output
     assert elapsed < 60, f"an 8-hour shift of 120 stations took {elapsed:.1f} s"

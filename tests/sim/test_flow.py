@@ -108,8 +108,13 @@ def test_style_change_mid_shift_goes_through_a_changeover(day_result: SimResult,
 def test_given_balance_is_followed() -> None:
     lay = small_factory(n_lines=1)
     bal = {
-        "L1-S01": ["T10", "T20"], "L1-S02": ["T40"], "L1-S03": ["T40"], "L1-S04": ["T50"],
-        "L1-S05": ["T30"], "L1-S06": ["T60", "T70"], "L1-S09": ["T80"],
+        "L1-S01": ["T10", "T20"],
+        "L1-S02": ["T40"],
+        "L1-S03": ["T40"],
+        "L1-S04": ["T50"],
+        "L1-S05": ["T30"],
+        "L1-S06": ["T60", "T70"],
+        "L1-S09": ["T80"],
     }
     res = simulate(lay, SimConfig(seed=2, start=MONDAY_8, hours=4, balances={"TEE": bal}, absence_rate=0.0))
     done: dict[str, set[str]] = defaultdict(set)

@@ -78,8 +78,11 @@ def test_run_live_catches_up_then_never_runs_ahead_of_the_wall_clock(broker: str
     now = datetime.now(TZ).replace(second=0, microsecond=0)
     start = now - timedelta(minutes=60)
     cal = ShiftCalendar(
-        id="day", timezone="Asia/Shanghai", shift_start=start.time(),
-        shift_end=(start + timedelta(hours=3)).time(), workdays=(0, 1, 2, 3, 4, 5, 6),
+        id="day",
+        timezone="Asia/Shanghai",
+        shift_start=start.time(),
+        shift_end=(start + timedelta(hours=3)).time(),
+        workdays=(0, 1, 2, 3, 4, 5, 6),
     )
     lay = small_factory(n_lines=1, calendar=cal)
     stop = threading.Event()

@@ -137,7 +137,7 @@ def test_piece_event_spacing_shows_the_true_efficiency(layout: FactoryLayout, da
         s = skill[key]
         if s["learning"] is not None or len(g) < 80:
             continue
-        expected = sam[key[1:]] * 60.0 / s["eff_ss"] * math.exp(-sigma**2 / 2)
+        expected = sam[key[1:]] * 60.0 / s["eff_ss"] * math.exp(-(sigma**2) / 2)
         assert abs(statistics.median(g) / expected - 1) < 0.1, (key, statistics.median(g), expected)
         checked += 1
     assert checked >= 5

@@ -113,8 +113,14 @@ def sim(
     if mqtt_url:
         stop = threading.Event()
         with _stop_on_signals(stop):
-            n = publish_events(res.events, mqtt_url, speed=speed, progress=_progress_line, stop=stop,
-                               client_id=f"seamline-sim-{res.run_id}")
+            n = publish_events(
+                res.events,
+                mqtt_url,
+                speed=speed,
+                progress=_progress_line,
+                stop=stop,
+                client_id=f"seamline-sim-{res.run_id}",
+            )
         typer.echo(f"\npublished {n:,} events to {mqtt_url}" + (" (stopped)" if stop.is_set() else ""), err=True)
 
 
@@ -127,8 +133,9 @@ def replay(
     stop = threading.Event()
     with _stop_on_signals(stop):
         n = publish_events(read_jsonl(file), mqtt_url, speed=speed, progress=_progress_line, stop=stop)
-    typer.echo(f"\npublished {n:,} events from {file} to {mqtt_url}" + (" (stopped)" if stop.is_set() else ""),
-               err=True)
+    typer.echo(
+        f"\npublished {n:,} events from {file} to {mqtt_url}" + (" (stopped)" if stop.is_set() else ""), err=True
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -183,9 +183,7 @@ class Engine:
                     for c in codes:
                         shares[c] += 1
                 ops = style.op_map()
-                bottleneck[(lid, code)] = max(
-                    sum(ops[c].sam_min / shares[c] for c in codes) for codes in bal.values()
-                )
+                bottleneck[(lid, code)] = max(sum(ops[c].sam_min / shares[c] for c in codes) for codes in bal.values())
         busy = {lid: 0.0 for lid in line_ids}
         out: dict[str, list[Order]] = {lid: [] for lid in line_ids}
         orders = [o for o in lay.orders.values() if o.style_code in lay.styles]
@@ -220,8 +218,9 @@ class Engine:
 
 
 class LineSim:
-    def __init__(self, eng: Engine, line: Line, stations: list[Station], workers: list[Worker],
-                 orders: list[Order]) -> None:
+    def __init__(
+        self, eng: Engine, line: Line, stations: list[Station], workers: list[Worker], orders: list[Order]
+    ) -> None:
         self.eng = eng
         self.env = eng.env
         self.line = line
@@ -278,8 +277,13 @@ class LineSim:
             run.finals = frozenset(run.style.final_operations())
             run.succ = run.style.successors()
             self.eng.truth.balances.append(
-                {"line": self.line.id, "run": run.index, "style": run.style.code, "orders": run.orders,
-                 "stations": run.balance}
+                {
+                    "line": self.line.id,
+                    "run": run.index,
+                    "style": run.style.code,
+                    "orders": run.orders,
+                    "stations": run.balance,
+                }
             )
         self.eng.truth.line_orders[self.line.id] = [o.id for o in orders]
         return runs
@@ -342,10 +346,16 @@ class LineSim:
             w, t = regular[st.id]
             if t is None:
                 cover = spares.pop(0) if spares else None
-                eng.truth.absences.append({
-                    "date": day.isoformat(), "worker": w.badge, "line": self.line.id, "station": st.id,
-                    "covered_by": cover[0].badge if cover else None, "_s": s,
-                })
+                eng.truth.absences.append(
+                    {
+                        "date": day.isoformat(),
+                        "worker": w.badge,
+                        "line": self.line.id,
+                        "station": st.id,
+                        "covered_by": cover[0].badge if cover else None,
+                        "_s": s,
+                    }
+                )
                 if cover is None:
                     continue
                 w, t = cover
@@ -405,8 +415,14 @@ class LineSim:
                 self.cover.setdefault((day, run.index, st.id), []).append(code)
                 self.coverers.setdefault((run.index, code), set()).add(st)
                 self.eng.truth.covers.append(
-                    {"date": day.isoformat(), "line": self.line.id, "style": run.style.code, "op": code,
-                     "station": st.id, "_s": self._day_start_s}
+                    {
+                        "date": day.isoformat(),
+                        "line": self.line.id,
+                        "style": run.style.code,
+                        "op": code,
+                        "station": st.id,
+                        "_s": self._day_start_s,
+                    }
                 )
 
     def pick(self, st: StationSim) -> tuple[BundleSim, str] | None:
@@ -453,10 +469,17 @@ class LineSim:
             b.finals_left -= 1
             if b.finals_left == 0:
                 self.wip -= 1
-                self.eng.truth.bundles_done.append({
-                    "line": self.line.id, "bundle": b.bundle.id, "order": b.bundle.order_id,
-                    "style": run.style.code, "qty": b.bundle.qty, "end": self.eng.ts(now).isoformat(), "_s": now,
-                })
+                self.eng.truth.bundles_done.append(
+                    {
+                        "line": self.line.id,
+                        "bundle": b.bundle.id,
+                        "order": b.bundle.order_id,
+                        "style": run.style.code,
+                        "qty": b.bundle.qty,
+                        "end": self.eng.ts(now).isoformat(),
+                        "_s": now,
+                    }
+                )
                 if self._wip_event is not None and not self._wip_event.triggered:
                     self._wip_event.succeed()
         return carried
@@ -472,7 +495,11 @@ class StationSim:
         self.cfg = line.eng.config
         self.rng = random.Random(f"{self.cfg.seed}/station/{station.id}")
         self.wire = StationWire(
-            line.eng.layout.factory.id, station.id, line.eng.run_id, self.cfg.seq_base, line.eng.sink,
+            line.eng.layout.factory.id,
+            station.id,
+            line.eng.run_id,
+            self.cfg.seq_base,
+            line.eng.sink,
             line.eng.ts,
         )
         self.regular: Worker | None = None
@@ -611,10 +638,16 @@ class StationSim:
         self._emit(WDowntime, reason="CHANGEOVER", phase="start")
         yield from self._work(self.cfg.changeover_min * 60.0, sewing=False)
         self._emit(WDowntime, reason="CHANGEOVER", phase="end")
-        self.eng.truth.changeovers.append({
-            "station": self.id, "line": self.line.line.id, "style": self.line.runs[nxt].style.code,
-            "start": self.eng.ts(start).isoformat(), "end": self.eng.now_dt().isoformat(), "_s": self.env.now,
-        })
+        self.eng.truth.changeovers.append(
+            {
+                "station": self.id,
+                "line": self.line.line.id,
+                "style": self.line.runs[nxt].style.code,
+                "start": self.eng.ts(start).isoformat(),
+                "end": self.eng.now_dt().isoformat(),
+                "_s": self.env.now,
+            }
+        )
 
     def _work(self, dur_s: float, *, sewing: bool = True) -> Proc:
         """Spend ``dur_s`` of working time here: pauses over breaks and nights, may break down."""
@@ -655,10 +688,16 @@ class StationSim:
         # The mechanic is done by the next break or the shift end at the latest.
         yield self.env.timeout(min(repair_s, self.win.b - start))
         self._emit(WDowntime, reason=reason, phase="end")
-        self.eng.truth.breakdowns.append({
-            "station": self.id, "worker": self.worker.badge if self.worker else None, "reason": reason,
-            "start": self.eng.ts(start).isoformat(), "end": self.eng.now_dt().isoformat(), "_s": self.env.now,
-        })
+        self.eng.truth.breakdowns.append(
+            {
+                "station": self.id,
+                "worker": self.worker.badge if self.worker else None,
+                "reason": reason,
+                "start": self.eng.ts(start).isoformat(),
+                "end": self.eng.now_dt().isoformat(),
+                "_s": self.env.now,
+            }
+        )
 
     def _do(self, b: BundleSim, op: str) -> Proc:
         self._close_no_work()
@@ -691,10 +730,20 @@ class StationSim:
             eng.done_count[(worker.badge, style.code, code)] += 1
             defect = rng.random() < skill.defect_rate
             if eng.truth.record_pieces:
-                eng.truth.pieces.append([
-                    ev_id, worker.badge, self.id, style.code, code, bid,
-                    round(t0, 3), round(self.env.now, 3), round(cycle_s, 3), defect,
-                ])
+                eng.truth.pieces.append(
+                    [
+                        ev_id,
+                        worker.badge,
+                        self.id,
+                        style.code,
+                        code,
+                        bid,
+                        round(t0, 3),
+                        round(self.env.now, 3),
+                        round(cycle_s, 3),
+                        defect,
+                    ]
+                )
             if defect:
                 self._emit(WDefect, bundle=bid, op=code, defect=DEFECT_CODES[rng.randrange(len(DEFECT_CODES))])
                 yield from self._work(cycle_s * cfg.rework_factor)

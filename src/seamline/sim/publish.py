@@ -197,8 +197,7 @@ def run_live(
     eng = Engine(layout, config)
     pub = Publisher(mqtt_url, client_id or f"seamline-sim-{eng.run_id}")
     try:
-        _, eng.published_until = paced(engine_stream(eng, stop), pub.publish, speed=speed, stop=stop,
-                                       progress=progress)
+        _, eng.published_until = paced(engine_stream(eng, stop), pub.publish, speed=speed, stop=stop, progress=progress)
         pub.flush(timeout_s=10.0)
     finally:
         pub.close()
@@ -234,4 +233,3 @@ def _with_kind(items: Iterable[tuple]) -> Iterator[Item]:  # type: ignore[type-a
             topic, payload, ts = it
             kind = "piece" if b'"type":"piece"' in payload else ""
             yield topic, payload, ts, kind
-

@@ -15,7 +15,16 @@ from typing import Any
 import msgspec
 
 PIECE_FIELDS = (
-    "event_id", "worker", "station", "style", "op", "bundle", "start_s", "end_s", "cycle_s", "defect",
+    "event_id",
+    "worker",
+    "station",
+    "style",
+    "op",
+    "bundle",
+    "start_s",
+    "end_s",
+    "cycle_s",
+    "defect",
 )
 FORMAT = "seamline-sim-truth/1"
 

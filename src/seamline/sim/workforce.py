@@ -51,7 +51,9 @@ class TrueSkill:
             "machine_type": self.machine_type,
             "grade": self.grade,
             "eff_ss": round(self.eff_ss, 4),
-            "learning": None if self.learning is None else {
+            "learning": None
+            if self.learning is None
+            else {
                 "p": round(self.learning.p, 2),
                 "r": round(self.learning.r, 2),
             },
@@ -62,8 +64,7 @@ class TrueSkill:
 class Workforce:
     """Lazily draws and remembers each worker's true skill per (style, operation)."""
 
-    def __init__(self, seed: int, *, new_op_rate: float, learning_r_median: float,
-                 defect_rate_mean: float) -> None:
+    def __init__(self, seed: int, *, new_op_rate: float, learning_r_median: float, defect_rate_mean: float) -> None:
         self.seed = seed
         self.new_op_rate = new_op_rate
         self.learning_r_median = learning_r_median
