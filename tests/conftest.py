@@ -69,6 +69,72 @@ def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     proc.wait(5)
 
 
+def _pg_bin() -> Path:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/postgres"))
+    if not found:
+        raise RuntimeError("PostgreSQL is not installed: run `make test` (scripts/install-system-deps.sh installs it)")
+    return found[-1].parent
+
+
+def _as_postgres(cmd: list[str]) -> list[str]:
+    """PostgreSQL refuses to run as root; CI runs as root, so drop to the `postgres` user there."""
+    import os
+
+    return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster on a free loopback port; yields a server URL without a database."""
+    import os
+    import tempfile
+
+    bindir = _pg_bin()
+    d = Path(tempfile.mkdtemp(prefix="seamline-pg-"))
+    d.chmod(0o777)
+    data = d / "data"
+    port = free_port()
+    if os.geteuid() == 0:
+        shutil.chown(d, "postgres")
+    subprocess.run(
+        _as_postgres(
+            [str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "seamline", "--no-sync", "-E", "UTF8"]
+        ),
+        check=True,
+        capture_output=True,
+    )
+    opts = f"-p {port} -k {d} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off"
+    subprocess.run(
+        _as_postgres([str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-w", "-l", str(d / "log"), "start"]),
+        check=True,
+        capture_output=True,
+    )
+    try:
+        yield f"postgresql+psycopg://seamline@127.0.0.1:{port}"
+    finally:
+        subprocess.run(
+            _as_postgres([str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]), capture_output=True
+        )
+        shutil.rmtree(d, ignore_errors=True)
+
+
+_db_counter = iter(range(1, 1_000_000))
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database: SQLite in a temp folder, and a new database on the test PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/seamline.db"
+    server = request.getfixturevalue("postgres_server")
+    import psycopg
+
+    name = f"t{next(_db_counter)}"
+    with psycopg.connect(server.replace("postgresql+psycopg", "postgresql") + "/postgres", autocommit=True) as c:
+        c.execute(f"CREATE DATABASE {name}")
+    return f"{server}/{name}"
+
+
 def tiny_layout() -> FactoryLayout:
     """One line, two stations, two workers, one two-operation style, one order of 200."""
     cal = ShiftCalendar(

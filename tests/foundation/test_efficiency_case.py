@@ -14,8 +14,8 @@ from tests.foundation.helpers import CST, shift_of_one_worker
 DAY = datetime(2026, 11, 20, tzinfo=CST)
 
 
-def test_one_worker_eight_hours_one_hour_break(tmp_path):
-    rt = bootstrap(f"sqlite:///{tmp_path}/s.db")
+def test_one_worker_eight_hours_one_hour_break(db_url):
+    rt = bootstrap(db_url)
     try:
         rt.save_layout(tiny_layout())
         client = TestClient(create_app(rt))
@@ -48,8 +48,8 @@ def test_one_worker_eight_hours_one_hour_break(tmp_path):
         rt.close()
 
 
-def test_open_session_counts_up_to_as_of(tmp_path):
-    rt = bootstrap(f"sqlite:///{tmp_path}/s.db")
+def test_open_session_counts_up_to_as_of(db_url):
+    rt = bootstrap(db_url)
     try:
         rt.save_layout(tiny_layout())
         client = TestClient(create_app(rt))

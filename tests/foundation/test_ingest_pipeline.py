@@ -19,8 +19,8 @@ DAY = datetime(2026, 11, 20, tzinfo=CST)
 
 
 @pytest.fixture
-def rt(tmp_path):
-    r = bootstrap(f"sqlite:///{tmp_path}/s.db", start_worker=False)
+def rt(db_url):
+    r = bootstrap(db_url, start_worker=False)
     r.save_layout(tiny_layout())
     yield r
     r.close()
@@ -91,8 +91,8 @@ def test_mqtt_topic_gives_factory_and_station_and_must_agree(rt):
     assert rt.live.stations[("f1", "S1")].worker == "W1"
 
 
-def test_same_id_counts_once_in_a_batch_across_batches_and_across_restart(tmp_path):
-    url = f"sqlite:///{tmp_path}/s.db"
+def test_same_id_counts_once_in_a_batch_across_batches_and_across_restart(db_url):
+    url = db_url
     rt = bootstrap(url, start_worker=False)
     rt.save_layout(tiny_layout())
     p = payload("piece", 1, DAY, bundle="O1-0001", op="OP1", id_="dup-1")
@@ -149,8 +149,8 @@ def test_replaying_the_store_gives_exactly_the_live_numbers(rt):
     assert live["today"]["defects"] == 1
 
 
-def test_a_broken_batch_does_not_stop_the_worker(tmp_path):
-    rt = bootstrap(f"sqlite:///{tmp_path}/s.db")
+def test_a_broken_batch_does_not_stop_the_worker(db_url):
+    rt = bootstrap(db_url)
     try:
         rt.save_layout(tiny_layout())
         fut = rt.worker.submit_future([RawEvent(b"\xff\xfe garbage"), RawEvent(payload("login", 1, DAY, worker="W1"))])
