@@ -1,0 +1,1 @@
+"""Next-task dispatch for the station tablets."""
