@@ -56,10 +56,7 @@ def _extract(pb: LoadingProblem, lm: LoadingModel, solver: cp_model.CpSolver, op
         lid = next((lid for (oid, lid), x in lm.line_of.items() if oid == o.order_id and solver.value(x)), None)
         made = [d for (oid, _l, d), p in lm.pieces.items() if oid == o.order_id and solver.value(p) > 0]
         finish = days[max(made)] if made and lid is not None else None
-        if finish is None:
-            late = solver.value(lm.late[o.order_id])
-        else:
-            late = max(0, (finish - o.due).days)
+        late = solver.value(lm.late[o.order_id]) if finish is None else max(0, (finish - o.due).days)
         outcomes[o.order_id] = OrderOutcome(o.order_id, lid, finish, late)
     return LoadingPlan(
         days=tuple(line_days),
