@@ -61,18 +61,24 @@ class PriorModel:
     # each fitted cell's partial residual per effect, for leave-one-out priors
     own: dict[Hashable, tuple[float, float, float, float]] = field(default_factory=dict)
     n_cells: int = 0
+    sd_worker: float = 0.0  # spread of the workers' knacks: added when the worker is unknown
 
     def prior(self, key: Hashable, op: Hashable, group: Hashable, worker: Hashable) -> tuple[float, float]:
         """(mean, sd) of log E for a cell, leaving the cell's own data out when it was fitted."""
         own = self.own.get(key)
         if own is None:
             m = self.mu + self.op.value(op, self.ridge) + self.group.value(group, self.ridge)
-            return m + self.worker.value(worker, self.ridge), self.sd
+            known = self.worker.counts.get(worker, 0.0) > 0
+            return m + self.worker.value(worker, self.ridge), self._sd(known)
         w_mu, r_op, r_grp, r_w = own
         n = self.n_cells
         mu = (self.mu * n - w_mu) / (n - 1) if n > 1 else DEFAULT_LOG_EFF
         m = mu + self.op.value(op, self.ridge, r_op, 1.0) + self.group.value(group, self.ridge, r_grp, 1.0)
-        return m + self.worker.value(worker, self.ridge, r_w, 1.0), self.sd
+        known = self.worker.counts.get(worker, 0.0) > 1
+        return m + self.worker.value(worker, self.ridge, r_w, 1.0), self._sd(known)
+
+    def _sd(self, worker_known: bool) -> float:
+        return self.sd if worker_known else math.sqrt(self.sd**2 + self.sd_worker**2)
 
 
 def fit_priors(cells: Sequence[PriorInput], *, ridge: float = 3.0, iters: int = 6) -> PriorModel:
@@ -85,42 +91,53 @@ def fit_priors(cells: Sequence[PriorInput], *, ridge: float = 3.0, iters: int = 
     eff_op: dict[Hashable, float] = defaultdict(float)
     eff_grp: dict[Hashable, float] = defaultdict(float)
     eff_w: dict[Hashable, float] = defaultdict(float)
+    # Operation and group first (crossed, backfitted), then the worker's knack on what is left:
+    # fitted jointly, worker effects would soak up part of the group effect and a new worker of
+    # the group would not get it.
     for _ in range(iters):
-        for effect, get in ((eff_op, "op"), (eff_grp, "group"), (eff_w, "worker")):
+        for effect, get in ((eff_op, "op"), (eff_grp, "group")):
             sums: dict[Hashable, float] = defaultdict(float)
             cnt: dict[Hashable, float] = defaultdict(float)
             for c in cells:
                 k = getattr(c, get)
-                partial = c.log_eff - mu - eff_op[c.op] - eff_grp[c.group] - eff_w[c.worker] + effect[k]
+                partial = c.log_eff - mu - eff_op[c.op] - eff_grp[c.group] + effect[k]
                 sums[k] += partial
                 cnt[k] += 1.0
             for k in cnt:
                 effect[k] = sums[k] / (cnt[k] + ridge)
-        mu = sum(c.log_eff - eff_op[c.op] - eff_grp[c.group] - eff_w[c.worker] for c in cells) / len(cells)
-    # Final sums per effect (partial residuals), kept so a cell can be left out of its own prior.
-    for eff, get, target in ((eff_op, "op", model.op), (eff_grp, "group", model.group),
-                             (eff_w, "worker", model.worker)):
-        for c in cells:
-            k = getattr(c, get)
-            partial = c.log_eff - mu - eff_op[c.op] - eff_grp[c.group] - eff_w[c.worker] + eff[k]
+        mu = sum(c.log_eff - eff_op[c.op] - eff_grp[c.group] for c in cells) / len(cells)
+    w_sums: dict[Hashable, float] = defaultdict(float)
+    w_cnt: dict[Hashable, float] = defaultdict(float)
+    for c in cells:
+        w_sums[c.worker] += c.log_eff - mu - eff_op[c.op] - eff_grp[c.group]
+        w_cnt[c.worker] += 1.0
+    for k in w_cnt:
+        eff_w[k] = w_sums[k] / (w_cnt[k] + ridge)
+    # Final sums per effect (partial residuals, as fitted), kept so a cell can be left out of its own prior.
+    for c in cells:
+        parts = (
+            (model.op, c.op, c.log_eff - mu - eff_grp[c.group]),
+            (model.group, c.group, c.log_eff - mu - eff_op[c.op]),
+            (model.worker, c.worker, c.log_eff - mu - eff_op[c.op] - eff_grp[c.group]),
+        )
+        for target, k, partial in parts:
             target.sums[k] = target.sums.get(k, 0.0) + partial
             target.counts[k] = target.counts.get(k, 0.0) + 1.0
+        model.own[c.key] = (c.log_eff, parts[0][2], parts[1][2], parts[2][2])
     resid2 = 0.0
     noise = 0.0
     for c in cells:
         r = c.log_eff - mu - eff_op[c.op] - eff_grp[c.group] - eff_w[c.worker]
         resid2 += r * r
         noise += c.var
-        model.own[c.key] = (
-            c.log_eff,
-            c.log_eff - mu - eff_grp[c.group] - eff_w[c.worker],
-            c.log_eff - mu - eff_op[c.op] - eff_w[c.worker],
-            c.log_eff - mu - eff_op[c.op] - eff_grp[c.group],
-        )
     k = len(cells)
     # Degrees of freedom are eaten by the effects; a small-sample inflation keeps τ honest.
     tau2 = max(resid2 / max(1, k) * (1.0 + 5.0 / max(1, k)) - noise / k, MIN_SD**2)
     model.mu = mu
+    if len(eff_w) >= 3:
+        vals = list(eff_w.values())
+        mean_w = sum(vals) / len(vals)
+        model.sd_worker = math.sqrt(sum((v - mean_w) ** 2 for v in vals) / (len(vals) - 1))
     model.sd = min(DEFAULT_SD, math.sqrt(tau2)) if k >= 5 else DEFAULT_SD
     model.n_cells = k
     return model

@@ -1,0 +1,54 @@
+"""Empirical-Bayes shrinkage targets: group and operation effects, leave-one-out."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+
+from seamline.learning.priors import DEFAULT_LOG_EFF, DEFAULT_SD, PriorInput, fit_priors
+
+GROUP = {"trainee": math.log(0.6), "regular": math.log(0.8), "senior": math.log(1.0)}
+OP = {f"OP{i}": d for i, d in enumerate((-0.1, -0.05, 0.0, 0.05, 0.1))}
+
+
+def cells(seed: int = 1, drop: tuple[str, str] | None = None) -> list[PriorInput]:
+    rng = random.Random(seed)
+    out = []
+    for g, gm in GROUP.items():
+        for w in range(8):
+            worker = f"{g}-{w}"
+            knack = rng.gauss(0.0, 0.05)
+            for op, om in OP.items():
+                if (worker, op) == drop:
+                    continue
+                y = gm + om + knack + rng.gauss(0.0, 0.03)
+                out.append(PriorInput((worker, op), op, g, worker, y, 0.02**2))
+    return out
+
+
+def test_no_cells_gives_the_trade_default():
+    m = fit_priors([])
+    assert m.prior("k", "OP1", "g", "w") == (DEFAULT_LOG_EFF, DEFAULT_SD)
+
+
+def test_an_unseen_pair_gets_its_group_and_operation():
+    model = fit_priors(cells(drop=("senior-3", "OP4")))
+    m, sd = model.prior(("senior-3", "OP4"), "OP4", "senior", "senior-3")
+    assert m == pytest.approx(GROUP["senior"] + OP["OP4"], abs=0.06)
+    assert sd < 0.1  # the residual spread is small: the prior is confident
+    # a brand-new worker of a group: group + operation, no knack
+    m2, _ = model.prior(("new", "OP0"), "OP0", "trainee", "new")
+    assert m2 == pytest.approx(GROUP["trainee"] + OP["OP0"], abs=0.06)
+
+
+def test_a_cell_is_left_out_of_its_own_prior():
+    data = cells()
+    # one cell far off its group: its own prior must not follow it
+    data.append(PriorInput(("loner", "OPX"), "OPX", "regular", "loner", math.log(1.6), 0.02**2))
+    model = fit_priors(data)
+    m, _ = model.prior(("loner", "OPX"), "OPX", "regular", "loner")
+    assert m == pytest.approx(GROUP["regular"], abs=0.08)
+    m_in, _ = model.prior(None, "OPX", "regular", "loner")  # everyone else sees the loner's data
+    assert m_in > m + 0.1
