@@ -36,7 +36,7 @@ def _process_age_s() -> float:
         return 0.0
 
 
-def solve_budget_s(time_limit_s: float, age_s: float, grace_s: float = 1.0) -> float:
+def solve_budget_s(time_limit_s: float, age_s: float, grace_s: float = 1.4) -> float:
     """Solver seconds: the limit, unless start-up already ate into the allowed grace."""
     return max(0.05, min(time_limit_s, time_limit_s + grace_s - age_s))
 
