@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Re-vendors the front-end libraries the pages use from the npm registry into the package.
+# The result is committed, so `make demo` never needs npm; run this only to upgrade.
+#   ECharts 5.x (Apache-2.0): src/seamline/web/static/vendor/echarts.min.js (+ its LICENSE)
+set -euo pipefail
+ECHARTS_VERSION="${ECHARTS_VERSION:-5.6.0}"
+here="$(cd "$(dirname "$0")/.." && pwd)"
+dest="$here/src/seamline/web/static/vendor"
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+(cd "$tmp" && npm pack --silent "echarts@${ECHARTS_VERSION}" >/dev/null && tar xzf "echarts-${ECHARTS_VERSION}.tgz")
+mkdir -p "$dest"
+cp "$tmp/package/dist/echarts.min.js" "$dest/echarts.min.js"
+cp "$tmp/package/LICENSE" "$dest/LICENSE-echarts.txt"
+echo "echarts ${ECHARTS_VERSION} (Apache-2.0) -> $dest"

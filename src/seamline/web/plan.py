@@ -1,0 +1,206 @@
+"""What the planner page and the overview's "orders at risk" compute until planning provides it.
+
+Deliberately simple and explainable to a planner: every order's remaining work is its remaining
+standard minutes (quantity × garment SAM − minutes already earned on it); a line turns standard
+minutes out at operators × expected efficiency per minute of working time (shift minus breaks, on
+workdays). Orders are loaded onto lines earliest-due first, an order already started staying on the
+line that started it; an order is at risk when its projected finish falls after its due date.
+The line balance is read from today's pieces: which stations did which operations, and what that
+means in standard minutes per garment for each station.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from ..domain.live import LiveState
+from ..domain.model import FactoryLayout, Order, ShiftCalendar
+from .progress import OrderProgress
+
+HORIZON_DAYS = 120
+
+
+@dataclass(slots=True)
+class OrderPlan:
+    order: Order
+    garment_sam_min: float
+    done: int
+    remaining_sam_min: float
+    line: str | None = None
+    start: datetime | None = None
+    finish: datetime | None = None
+    capacity_until_due_min: float = 0.0
+    started: bool = False
+
+    @property
+    def progress_pct(self) -> float:
+        q = self.order.quantity
+        return min(100.0, 100.0 * self.done / q) if q else 100.0
+
+
+@dataclass(slots=True)
+class LinePlan:
+    line: str
+    operators: int
+    std_min_per_work_min: float
+    orders: list[OrderPlan] = field(default_factory=list)
+
+
+def working_windows(cal: ShiftCalendar, day: date) -> list[tuple[datetime, datetime]]:
+    """The day's working time: the shift minus its breaks (empty on days off)."""
+    if day.weekday() not in cal.workdays:
+        return []
+    tz = cal.tz
+    s = datetime.combine(day, cal.shift_start, tz)
+    e_day = day if cal.shift_end > cal.shift_start else day + timedelta(days=1)
+    e = datetime.combine(e_day, cal.shift_end, tz)
+    out: list[tuple[datetime, datetime]] = []
+    cur = s
+    for bs, be in cal.break_intervals(s, e):
+        if bs > cur:
+            out.append((cur, bs))
+        cur = max(cur, be)
+    if cur < e:
+        out.append((cur, e))
+    return out
+
+
+def advance(cal: ShiftCalendar, start: datetime, work_min: float) -> datetime:
+    """The moment ``work_min`` minutes of working time after ``start`` have passed."""
+    left = work_min
+    day = start.astimezone(cal.tz).date()
+    t = start
+    for _ in range(HORIZON_DAYS * 2):
+        for ws, we in working_windows(cal, day):
+            s = max(ws, t)
+            if s >= we:
+                continue
+            avail = (we - s).total_seconds() / 60.0
+            if left <= avail:
+                return s + timedelta(minutes=left)
+            left -= avail
+            t = we
+        day += timedelta(days=1)
+    return t + timedelta(minutes=left)
+
+
+def working_minutes(cal: ShiftCalendar, start: datetime, end: datetime) -> float:
+    total = 0.0
+    day = start.astimezone(cal.tz).date()
+    last = end.astimezone(cal.tz).date()
+    while day <= last:
+        for ws, we in working_windows(cal, day):
+            s, e = max(ws, start), min(we, end)
+            if e > s:
+                total += (e - s).total_seconds() / 60.0
+        day += timedelta(days=1)
+    return total
+
+
+def due_end(cal: ShiftCalendar, due: date) -> datetime:
+    """An order due on a day is on time if finished by that day's shift end."""
+    return datetime.combine(due, cal.shift_end, cal.tz)
+
+
+def line_operators(layout: FactoryLayout, line: str) -> int:
+    stations = sum(1 for s in layout.stations.values() if s.line_id == line)
+    workers = sum(1 for w in layout.workers.values() if w.line_id == line)
+    return min(stations, workers) if workers else stations
+
+
+def load_orders(layout: FactoryLayout, progress: OrderProgress, live: LiveState, now: datetime) -> list[LinePlan]:
+    """Earliest-due-first loading of the remaining work onto the lines (see the module text)."""
+    f = layout.factory.id
+    lines: dict[str, LinePlan] = {}
+    for lid, line in sorted(layout.lines.items()):
+        ops = line_operators(layout, lid)
+        lines[lid] = LinePlan(lid, ops, ops * line.target_efficiency_pct / 100.0)
+    ran: dict[str, set[str]] = defaultdict(set)  # style -> lines that ran it
+    for (pf, lid, oid), _lo in progress.by_line.items():
+        o = layout.orders.get(oid)
+        if pf == f and o is not None:
+            ran[o.style_code].add(lid)
+    for (pf, lid), style in live.line_style.items():
+        if pf == f:
+            ran[style].add(lid)
+
+    plans: list[OrderPlan] = []
+    for o in layout.orders.values():
+        style = layout.styles.get(o.style_code)
+        if style is None:
+            continue
+        sam = style.sam_min
+        earned = progress.earned_min.get((f, o.id), 0.0)
+        remaining = max(0.0, o.quantity * sam - earned)
+        op = OrderPlan(o, sam, progress.done.get((f, o.id), 0), remaining)
+        on = [(lo.earned_min, lid) for (pf, lid, oid), lo in progress.by_line.items() if pf == f and oid == o.id]
+        if on:
+            op.line = max(on)[1]
+            op.started = True
+        plans.append(op)
+    plans.sort(key=lambda p: (not p.started, p.order.due, -p.order.priority, p.order.id))
+
+    free_at = {lid: now for lid in lines}
+    for p in plans:
+        if p.remaining_sam_min <= 0:
+            p.line = p.line or next(iter(lines), None)
+            continue
+        if p.line is None:
+            cands = sorted(ran.get(p.order.style_code, set())) or list(lines)
+            p.line = min(cands, key=lambda lid: (free_at[lid], lid))
+        lp = lines[p.line]
+        cal = layout.calendar_for_line(p.line)
+        rate = lp.std_min_per_work_min or 1e-9
+        p.start = free_at[p.line]
+        p.finish = advance(cal, p.start, p.remaining_sam_min / rate)
+        free_at[p.line] = p.finish
+        p.capacity_until_due_min = rate * working_minutes(cal, now, due_end(cal, p.order.due))
+        lp.orders.append(p)
+    return list(lines.values())
+
+
+def at_risk(layout: FactoryLayout, p: OrderPlan) -> bool:
+    if p.remaining_sam_min <= 0 or p.finish is None or p.line is None:
+        return False
+    return p.finish > due_end(layout.calendar_for_line(p.line), p.order.due)
+
+
+@dataclass(slots=True)
+class StationLoad:
+    station: str
+    worker: str | None
+    ops: list[tuple[str, float]]  # (op code, share of the op's pieces done here)
+    load_min: float  # standard minutes per garment this station carries
+
+
+def balance(layout: FactoryLayout, live: LiveState, line: str, since: datetime) -> tuple[str | None, list[StationLoad]]:
+    """Today's de-facto balance of a line: op → stations by share of pieces, load per station."""
+    f = layout.factory.id
+    style_code = live.line_style.get((f, line))
+    style = layout.styles.get(style_code) if style_code else None
+    if style is None:
+        return None, []
+    on_line = {s.id for s in layout.stations.values() if s.line_id == line}
+    per_op: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for (pf, st, op, h), n in live.op_pieces.items():
+        if pf == f and st in on_line and h >= since:
+            per_op[op][st] += n
+    ops = style.op_map()
+    loads: dict[str, StationLoad] = {}
+    for code in style.topological_order():
+        by_st = per_op.get(code)
+        if not by_st:
+            continue
+        total = sum(by_st.values())
+        for st, n in sorted(by_st.items()):
+            share = n / total
+            sl = loads.get(st)
+            if sl is None:
+                live_st = live.stations.get((f, st))
+                sl = loads[st] = StationLoad(st, live_st.worker if live_st else None, [], 0.0)
+            sl.ops.append((code, share))
+            sl.load_min += share * ops[code].sam_min
+    order = {s.id: (s.position, s.id) for s in layout.stations.values()}
+    return style.code, sorted(loads.values(), key=lambda x: order.get(x.station, (0, x.station)))

@@ -1,0 +1,92 @@
+"""Order progress as a read model: finished garments and earned minutes per order and line.
+
+Live state counts per worker/station/line/hour, never per order; the planner and the overview need
+"how far is this order". This projection is fed every accepted event after live state, like the
+feature projections, and rebuilt from the event store when the web app starts.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from dataclasses import dataclass
+from datetime import datetime
+
+from ..domain.events import Piece, SensorEvent
+from ..domain.model import FactoryLayout
+
+
+@dataclass(slots=True)
+class LineOrder:
+    first_ts: datetime
+    last_ts: datetime
+    earned_min: float = 0.0
+
+
+class OrderProgress:
+    """Pieces at final operations (finished garments) and earned standard minutes per order."""
+
+    name = "web.order_progress"
+
+    def __init__(self, layouts: dict[str, FactoryLayout]) -> None:
+        self.layouts = layouts
+        self.done: dict[tuple[str, str], int] = defaultdict(int)  # (factory, order) -> garments
+        self.earned_min: dict[tuple[str, str], float] = defaultdict(float)
+        self.by_line: dict[tuple[str, str, str], LineOrder] = {}  # (factory, line, order)
+        # Ids read by the start-up replay that ingest may apply once more (see attach()).
+        self._replayed_tail: set[str] = set()
+
+    def apply(self, ev: SensorEvent) -> None:
+        if not isinstance(ev, Piece):
+            return
+        if self._replayed_tail and ev.id in self._replayed_tail:
+            self._replayed_tail.discard(ev.id)
+            return
+        lay = self.layouts.get(ev.factory or "")
+        if lay is None:
+            return
+        bundle = lay.bundles.get(ev.bundle)
+        station = lay.stations.get(ev.station or "")
+        if bundle is None or station is None:
+            return
+        order = lay.orders.get(bundle.order_id)
+        style = lay.styles.get(order.style_code) if order else None
+        if order is None or style is None:
+            return
+        ops = style.op_map()
+        op = ops.get(ev.op)
+        if op is None:
+            return
+        key = (lay.factory.id, order.id)
+        earned = ev.qty * op.sam_min
+        self.earned_min[key] += earned
+        if not any(ev.op in o.predecessors for o in style.operations):
+            self.done[key] += ev.qty
+        lk = (lay.factory.id, station.line_id, order.id)
+        lo = self.by_line.get(lk)
+        if lo is None:
+            self.by_line[lk] = LineOrder(ev.ts, ev.ts, earned)
+        else:
+            lo.first_ts = min(lo.first_ts, ev.ts)
+            lo.last_ts = max(lo.last_ts, ev.ts)
+            lo.earned_min += earned
+
+
+def attach(rt: object) -> OrderProgress:
+    """Build the projection from the store and hook it into ingest without losing or doubling events.
+
+    Ingest commits a batch to the store and only then takes the pipeline lock to apply it, so a
+    batch committed while we replay (under the lock) would be applied to us a second time right
+    after. The worker commits one batch at a time, so remembering the ids of the last events the
+    replay read (more than one batch) and skipping them once is enough
+    (ids are unique, so a kept id never hides a new event).
+    """
+    pipeline = rt.pipeline  # type: ignore[attr-defined]
+    proj = OrderProgress(rt.layouts)  # type: ignore[attr-defined]
+    tail: deque[str] = deque(maxlen=2 * 5000 + 100)
+    with pipeline.lock:
+        for _pos, ev in rt.store.iter_events(types=("piece",)):  # type: ignore[attr-defined]
+            proj.apply(ev)
+            tail.append(ev.id)
+        proj._replayed_tail = set(tail)
+        pipeline.projections.append(proj)
+    return proj

@@ -1,0 +1,206 @@
+"""The pages' routes: server-rendered first paint, then Server-Sent Events with fresh page data.
+
+Each page is a Jinja2 template (labels through gettext) plus a small script that places the page
+data; the same data arrives over SSE at most once a second when live state changed, so an event
+reaches the screen within about 1.5 s of its ingest (0.25 s poll + at most 1 s throttle + render).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator, Callable
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import anyio
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sse_starlette import EventSourceResponse
+
+from . import views
+from .i18n import LANGS, N_, Fmt, pick_lang, translations
+from .progress import OrderProgress, attach
+
+HERE = Path(__file__).parent
+STATIC_PREFIX = "/web/static"
+POLL_S = 0.25
+MIN_PUSH_INTERVAL_S = 1.0
+LANG_COOKIE = "seamline_lang"
+
+# Strings the scripts show; rendered into every page as a JSON catalog in the page's language.
+JS_STRINGS: dict[str, str] = {
+    "offline_queued": N_("Offline — {n} queued"),
+    "sending": N_("Sending {n}…"),
+    "online": N_("Online"),
+    "offline": N_("Offline"),
+    "output": N_("Output"),
+    "target": N_("Target"),
+    "bottleneck": N_("Bottleneck"),
+    "no_alerts": N_("No alerts"),
+    "no_task": N_("No task yet: waiting for the first bundle"),
+    "end_downtime": N_("End: {reason}"),
+    "sent": N_("Sent"),
+    "queued": N_("Queued"),
+    "no_bundle": N_("No bundle at the station"),
+    "no_orders_at_risk": N_("No orders at risk"),
+    "no_balance": N_("No pieces yet today"),
+    "load": N_("Load"),
+    "at_risk": N_("At risk"),
+    "on_time": N_("On time"),
+    "last_update": N_("Last update {time}"),
+    "station": N_("Station"),
+    "operator": N_("Operator"),
+    "operations": N_("Operations (share of pieces)"),
+    "std_min_per_garment": N_("Std min / garment"),
+}
+
+
+@cache
+def jinja_env(lang: str) -> Environment:
+    """One environment per language, so gettext is bound once and never per request."""
+    env = Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=select_autoescape(["html"]),
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
+    return env
+
+
+def _lang(request: Request) -> str:
+    return pick_lang(request.query_params.get("lang"), request.cookies.get(LANG_COOKIE))
+
+
+def register(app: FastAPI, rt: Any) -> None:
+    """Mount the pages on the API app (called by ``create_app`` when this module exists)."""
+    progress: OrderProgress = attach(rt)
+    app.state.web_progress = progress
+    app.mount(STATIC_PREFIX, StaticFiles(directory=HERE / "static"), name="web-static")
+
+    def builder(kind: str, key: str | None, lang: str) -> Callable[[], dict[str, Any]]:
+        """A function computing a page's data under the pipeline lock; 404 if the key is unknown."""
+        fmt = Fmt(lang)
+        layouts = rt.layouts
+        try:
+            if kind == "station":
+                lay = views.find_station(layouts, key or "")
+                return lambda: views.station_data(rt.live, lay, key, fmt)
+            if kind == "line":
+                lay = views.find_line(layouts, key or "")
+                return lambda: views.line_data(rt.live, lay, key, fmt)
+            if kind == "overview":
+                return lambda: views.overview_data(rt.live, layouts, progress, fmt)
+            if kind == "plan":
+                lay = layouts[key] if key else next(iter(layouts.values()))
+                return lambda: views.plan_data(rt.live, lay, progress, fmt)
+        except (views.NotFound, KeyError, StopIteration):
+            raise HTTPException(404, f"unknown {kind} {key!r}") from None
+        raise HTTPException(404, f"unknown page kind {kind!r}")
+
+    def locked(fn: Callable[[], dict[str, Any]]) -> Callable[[], dict[str, Any]]:
+        def run() -> dict[str, Any]:
+            with rt.pipeline.lock:
+                return fn()
+
+        return run
+
+    async def compute(fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        return await anyio.to_thread.run_sync(locked(fn))
+
+    def page(request: Request, template: str, kind: str, key: str | None, title: str) -> Response:
+        lang = _lang(request)
+        data_fn = builder(kind, key, lang)
+        return _render(request, lang, template, kind, key, title, data_fn)
+
+    def _render(
+        request: Request,
+        lang: str,
+        template: str,
+        kind: str,
+        key: str | None,
+        title: str,
+        data_fn: Callable[[], dict[str, Any]],
+    ) -> Response:
+        data = locked(data_fn)()
+        tr = translations(lang)
+        js = {k: tr.gettext(v) for k, v in JS_STRINGS.items()}
+        other = "en" if lang != "en" else "zh_CN"
+        html = (
+            jinja_env(lang)
+            .get_template(template)
+            .render(
+                lang=lang,
+                html_lang="zh-CN" if lang == "zh_CN" else "en",
+                other_lang=other,
+                other_lang_label="English" if other == "en" else "中文",
+                title=tr.gettext(title),
+                kind=kind,
+                key=key or "",
+                data=data,
+                data_json=json.dumps(data, ensure_ascii=False).replace("</", "<\\/"),
+                js_json=json.dumps(js, ensure_ascii=False).replace("</", "<\\/"),
+                static=STATIC_PREFIX,
+                lines=_nav_lines(lang),
+                defect_codes=[(c, tr.gettext(m)) for c, m in views.DEFECT_CODES.items()],
+                downtime_reasons=[(c, tr.gettext(m)) for c, m in views.DOWNTIME_REASONS.items()],
+            )
+        )
+        resp = HTMLResponse(html)
+        if request.query_params.get("lang"):
+            resp.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax")
+        return resp
+
+    def _nav_lines(lang: str) -> list[tuple[str, str]]:
+        fmt = Fmt(lang)
+        return [(lid, fmt.split_name(ln.name)) for lay in rt.layouts.values() for lid, ln in sorted(lay.lines.items())]
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def overview_page(request: Request) -> Response:
+        return page(request, "overview.html", "overview", None, N_("Factory overview"))
+
+    @app.get("/lines/{line}", response_class=HTMLResponse, include_in_schema=False)
+    def line_page(request: Request, line: str) -> Response:
+        return page(request, "line.html", "line", line, N_("Line dashboard"))
+
+    @app.get("/station/{station}", response_class=HTMLResponse, include_in_schema=False)
+    def station_page(request: Request, station: str) -> Response:
+        return page(request, "station.html", "station", station, N_("Station"))
+
+    @app.get("/plan", response_class=HTMLResponse, include_in_schema=False)
+    def plan_page(request: Request, factory: str | None = None) -> Response:
+        return page(request, "plan.html", "plan", factory, N_("Planner"))
+
+    @app.get("/web/data/{kind}", include_in_schema=False)
+    async def data(request: Request, kind: str, key: str | None = None) -> JSONResponse:
+        """The same page data as the stream, once (for scripts and checks)."""
+        return JSONResponse(await compute(builder(kind, key, _lang(request))))
+
+    @app.get("/web/stream/{kind}", include_in_schema=False)
+    async def stream(request: Request, kind: str, key: str | None = None) -> EventSourceResponse:
+        """Page data whenever live state changed, at most once per second."""
+        fn = builder(kind, key, _lang(request))
+
+        async def events() -> AsyncIterator[dict[str, Any]]:
+            seen = -1
+            last_push = 0.0
+            while not getattr(app.state, "web_stopping", False):
+                if await request.is_disconnected():
+                    return
+                applied = rt.live.events_applied
+                now = time.monotonic()
+                if applied != seen and now - last_push >= MIN_PUSH_INTERVAL_S:
+                    seen = applied
+                    last_push = now
+                    payload = await compute(fn)
+                    yield {"event": "data", "data": json.dumps(payload, ensure_ascii=False)}
+                await asyncio.sleep(POLL_S)
+
+        return EventSourceResponse(events(), ping=15, headers={"Cache-Control": "no-store"})
+
+
+__all__ = ["LANGS", "register"]

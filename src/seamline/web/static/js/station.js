@@ -1,0 +1,166 @@
+// Station tablet: shows the station's state, sends taps as sensor-protocol events.
+// Taps go to a queue in localStorage first and are removed only after the server answered, so a
+// network drop loses nothing; every event carries a unique id, so a retry of a request that did
+// arrive is counted as a duplicate by the server, never stored twice.
+(function () {
+  "use strict";
+  const d0 = SL.data;
+  const station = d0.station;
+  const QUEUE_KEY = "seamline.queue." + station;
+  const SEQ_KEY = "seamline.seq." + station;
+  const OFFSET_KEY = "seamline.clockOffset." + station;
+  let state = d0;
+  let flushing = false;
+  let lastFailed = false;
+  let retryTimer = null;
+
+  function uuid() {
+    // crypto.randomUUID needs a secure context; a tablet on the factory LAN is often plain http.
+    const b = crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 0x0f) | 0x40; b[8] = (b[8] & 0x3f) | 0x80;
+    const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  }
+  function loadQueue() { try { return JSON.parse(localStorage.getItem(QUEUE_KEY) || "[]"); } catch (e) { return []; } }
+  function saveQueue(q) { localStorage.setItem(QUEUE_KEY, JSON.stringify(q)); }
+  function nextSeq() {
+    const n = parseInt(localStorage.getItem(SEQ_KEY) || "-1", 10) + 1;
+    localStorage.setItem(SEQ_KEY, String(n));
+    return n;
+  }
+  // Event times follow the factory clock the server reports (the latest event time): equal to the
+  // wall clock in production, the simulated clock in the demo. Never more than 4 min ahead.
+  function noteClock(iso) {
+    const off = Date.parse(iso) - Date.now();
+    if (!isNaN(off)) localStorage.setItem(OFFSET_KEY, String(Math.min(off, 4 * 60 * 1000)));
+  }
+  function stamp() {
+    const off = parseFloat(localStorage.getItem(OFFSET_KEY) || "0") || 0;
+    return new Date(Date.now() + off).toISOString();
+  }
+
+  function badge() {
+    const q = loadQueue();
+    const net = SL.$("net");
+    const offline = !navigator.onLine || lastFailed;
+    if (offline) {
+      net.hidden = false; net.className = "net offline"; net.textContent = SL.t("offline_queued", { n: q.length });
+    } else if (q.length) {
+      net.hidden = false; net.className = "net sending"; net.textContent = SL.t("sending", { n: q.length });
+    } else {
+      net.hidden = true;
+    }
+    document.body.dataset.queued = String(q.length);
+  }
+
+  function scheduleRetry() {
+    if (retryTimer) return;
+    retryTimer = setTimeout(() => { retryTimer = null; flush(); }, 2000);
+  }
+
+  async function flush() {
+    if (flushing) return;
+    const q = loadQueue();
+    if (!q.length) { lastFailed = false; badge(); return; }
+    flushing = true;
+    const batch = q.slice(0, 200);
+    try {
+      const res = await fetch("/api/v1/events", {
+        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(batch),
+      });
+      if (res.status >= 500) throw new Error("server " + res.status);
+      // 2xx: accepted, duplicate or rejected (kept in the quarantine with a reason): done either way.
+      // 4xx on the whole batch cannot get better by retrying; drop it rather than block the queue.
+      const sent = new Set(batch.map((e) => e.id));
+      saveQueue(loadQueue().filter((e) => !sent.has(e.id)));
+      lastFailed = false;
+      toast(SL.t("sent"));
+    } catch (e) {
+      lastFailed = true;
+      scheduleRetry();
+    } finally {
+      flushing = false;
+      badge();
+    }
+    if (!lastFailed && loadQueue().length) flush();
+  }
+
+  function enqueue(ev) {
+    const q = loadQueue();
+    q.push(Object.assign({
+      id: uuid(), seq: nextSeq(), ts: stamp(), factory: state.factory, station: station, source: "tablet",
+    }, ev));
+    saveQueue(q);
+    toast(SL.t("queued"));
+    badge();
+    flush();
+  }
+
+  let toastTimer = null;
+  function toast(msg) {
+    const t = SL.$("t-toast");
+    t.textContent = msg; t.classList.add("show");
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(() => t.classList.remove("show"), 1500);
+  }
+
+  function render(d) {
+    state = d;
+    noteClock(d.clock);
+    SL.text("t-worker", d.worker_name || "–");
+    SL.text("t-badge", d.worker || "");
+    if (d.current) {
+      SL.text("t-op", d.current.name);
+      SL.text("t-sam", d.current.sam_txt);
+    } else {
+      SL.text("t-op", SL.t("no_task"));
+      SL.text("t-sam", "–");
+    }
+    SL.text("t-bundle", d.bundle || "–");
+    SL.text("t-order", d.order || "–");
+    SL.text("t-instr", d.instruction || "");
+    SL.text("t-next", d.next ? d.next.name : "–");
+    SL.text("t-next-kind", d.next_kind_label);
+    SL.text("t-next-bundle", d.next && d.next.bundle ? d.next.bundle : "");
+    SL.text("t-pieces", d.pieces_hour_txt);
+    SL.text("t-target", d.target_hour_txt);
+    SL.$("t-bar").style.width = d.hour_pct.toFixed(0) + "%";
+    const eff = SL.$("t-eff");
+    eff.textContent = d.eff_txt; eff.className = "band-" + d.eff_band;
+    const st = SL.$("t-status");
+    st.textContent = d.status_label; st.className = "status-" + d.status;
+    SL.text("t-clock", SL.t("last_update", { time: d.clock_txt }));
+    const canDefect = !!(d.bundle && d.current);
+    document.querySelectorAll("button.defect").forEach((b) => { b.disabled = !canDefect; });
+    const open = new Set(d.downtime.map((x) => x.code));
+    document.querySelectorAll("button.downtime").forEach((b) => {
+      const on = open.has(b.dataset.code);
+      b.classList.toggle("active", on);
+      b.textContent = on ? SL.t("end_downtime", { reason: b.dataset.label }) : b.dataset.label;
+    });
+  }
+
+  document.querySelectorAll("button.defect").forEach((b) => b.addEventListener("click", () => {
+    if (!state.bundle || !state.current) { toast(SL.t("no_bundle")); return; }
+    enqueue({ type: "defect", bundle: state.bundle, op: state.current.op, defect: b.dataset.code, qty: 1 });
+  }));
+  document.querySelectorAll("button.downtime").forEach((b) => b.addEventListener("click", () => {
+    const on = b.classList.contains("active");
+    enqueue({ type: "downtime", reason: b.dataset.code, phase: on ? "end" : "start" });
+    // Show the new phase at once; the next snapshot confirms it.
+    b.classList.toggle("active", !on);
+    b.textContent = !on ? SL.t("end_downtime", { reason: b.dataset.label }) : b.dataset.label;
+  }));
+  window.addEventListener("online", () => { lastFailed = false; flush(); });
+  window.addEventListener("offline", badge);
+  SL.$("lang-toggle").addEventListener("click", (e) => {
+    e.preventDefault();
+    location.search = "?lang=" + encodeURIComponent(e.currentTarget.getAttribute("href").split("=")[1]);
+  });
+
+  render(d0);
+  badge();
+  flush();
+  SL.stream(render);
+  window.SL_TABLET = { flush: flush, queue: loadQueue };
+})();

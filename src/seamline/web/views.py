@@ -1,0 +1,411 @@
+"""Page data: what each page shows, as plain JSON-ready dicts with locale-formatted text.
+
+The server formats every number, time and label (Babel, gettext) so the browser only places text;
+the same dict renders the first paint and every Server-Sent-Events update. Callers hold the
+pipeline lock (``snapshot`` does) because these read live state.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ..domain.efficiency import efficiency_pct
+from ..domain.live import LiveState
+from ..domain.model import MACHINE_TYPES, FactoryLayout
+from . import alerts as al
+from . import plan as pl
+from .dispatch import next_task
+from .i18n import N_, Fmt
+from .progress import OrderProgress
+
+DEFECT_CODES: dict[str, str] = {
+    "SKIP_STITCH": N_("Skipped stitch"),
+    "BROKEN_STITCH": N_("Broken stitch"),
+    "PUCKERING": N_("Puckering"),
+    "OPEN_SEAM": N_("Open seam"),
+    "UNEVEN_STITCH": N_("Uneven stitch"),
+    "STAIN": N_("Stain"),
+}
+DOWNTIME_REASONS: dict[str, str] = {
+    "THREAD": N_("Thread break / rethread"),
+    "MECH": N_("Machine breakdown"),
+    "QUALITY": N_("Quality problem"),
+    "NO_WORK": N_("Waiting for work"),
+    "CHANGEOVER": N_("Style changeover"),
+}
+STATUS_LABELS: dict[str, str] = {
+    "running": N_("Running"),
+    "idle": N_("Idle"),
+    "down": N_("Down"),
+    "empty": N_("No operator"),
+}
+NEXT_KIND: dict[str, str] = {
+    "same_bundle": N_("same bundle"),
+    "next_bundle": N_("next bundle"),
+    "wait": N_("waiting for a bundle"),
+}
+
+
+class NotFound(LookupError):
+    """A page asked for a station, line or factory that is not loaded."""
+
+
+def find_station(layouts: dict[str, FactoryLayout], station: str) -> FactoryLayout:
+    for lay in layouts.values():
+        if station in lay.stations:
+            return lay
+    raise NotFound(station)
+
+
+def find_line(layouts: dict[str, FactoryLayout], line: str) -> FactoryLayout:
+    for lay in layouts.values():
+        if line in lay.lines:
+            return lay
+    raise NotFound(line)
+
+
+def _reason(fmt: Fmt, code: str) -> str:
+    msg = DOWNTIME_REASONS.get(code)
+    return fmt.gettext(msg) if msg else code
+
+
+def _mt_name(fmt: Fmt, code: str) -> str:
+    en, zh = MACHINE_TYPES.get(code, (code, code))
+    return fmt.name(zh, en)
+
+
+def _line_name(fmt: Fmt, layout: FactoryLayout, line: str) -> str:
+    ln = layout.lines.get(line)
+    return fmt.split_name(ln.name) if ln else line
+
+
+def _style_name(fmt: Fmt, layout: FactoryLayout, code: str | None) -> str:
+    st = layout.styles.get(code) if code else None
+    return fmt.name(st.name_zh, st.name_en) if st else "–"
+
+
+def station_data(live: LiveState, layout: FactoryLayout, station: str, fmt: Fmt) -> dict[str, Any]:
+    """The tablet: who, what (op, SAM, instruction), pieces vs target, efficiency, next task."""
+    _ = fmt.gettext
+    f = layout.factory.id
+    s = layout.stations[station]
+    line = layout.lines[s.line_id]
+    now = live.as_of(f)
+    day_start, day_end = live.day_bounds(f, now)
+    st = live.stations.get((f, station))
+    worker = st.worker if st else None
+    snap = {
+        "station": station,
+        "worker": worker,
+        "downtime": sorted(st.downtime) if st else [],
+        "machine_state": st.machine_state if st else "off",
+    }
+    status = al.station_status(snap)
+    nt = next_task(layout, live, station, day_start)
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    pieces_hour = sum(n for (pf, ps, _op, h), n in live.op_pieces.items() if pf == f and ps == station and h == hour)
+    eff = None
+    if worker:
+        tallies = live.tallies(f, "worker", day_start, day_end, now).get(worker, {})
+        earned = sum(t.earned_min for t in tallies.values())
+        attended = sum(t.attended_s for t in tallies.values()) / 60.0
+        eff = efficiency_pct(earned, attended)
+    op = nt.current.op if nt.current else None
+    target_hour = 60.0 * line.target_efficiency_pct / 100.0 / op.sam_min if op else None
+    style = layout.style_of_bundle(st.bundle) if st and st.bundle else None
+
+    def task(t: Any) -> dict[str, Any] | None:
+        if t is None:
+            return None
+        return {
+            "op": t.op.code,
+            "name": fmt.name(t.op.name_zh, t.op.name_en),
+            "bundle": t.bundle,
+            "order": t.order,
+            "sam_txt": fmt.num(t.op.sam_min, 2),
+        }
+
+    return {
+        "kind": "station",
+        "factory": f,
+        "station": station,
+        "line": s.line_id,
+        "line_name": _line_name(fmt, layout, s.line_id),
+        "machine_type": s.machine_type,
+        "machine_type_name": _mt_name(fmt, s.machine_type),
+        "worker": worker,
+        "worker_name": layout.workers[worker].name if worker in layout.workers else None,
+        "status": status,
+        "status_label": _(STATUS_LABELS[status]),
+        "downtime": [{"code": c, "label": _reason(fmt, c)} for c in snap["downtime"]],
+        "bundle": st.bundle if st else None,
+        "order": layout.bundles[st.bundle].order_id if st and st.bundle in layout.bundles else None,
+        "style_name": fmt.name(style.name_zh, style.name_en) if style else "–",
+        "current": task(nt.current),
+        "next": task(nt.next),
+        "next_kind": nt.kind,
+        "next_kind_label": _(NEXT_KIND[nt.kind]),
+        "instruction": op.instruction if op else "",
+        "pieces_hour": pieces_hour,
+        "pieces_hour_txt": fmt.num(pieces_hour),
+        "target_hour_txt": fmt.num(target_hour) if target_hour else "–",
+        "hour_pct": min(100.0, 100.0 * pieces_hour / target_hour) if target_hour else 0.0,
+        "eff_txt": fmt.pct(eff),
+        "eff_band": al.efficiency_band(eff),
+        "wip": len(st.wip) if st else 0,
+        "wip_txt": fmt.num(len(st.wip) if st else 0),
+        "clock": now.isoformat(),
+        "clock_txt": fmt.datetime(now),
+        "events": live.events_applied,
+    }
+
+
+def _worker_hours(live: LiveState, factory: str, start: datetime, end: datetime, now: datetime) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for key, by_hour in live.tallies(factory, "worker", start, end, now).items():
+        out[key] = sum(t.attended_s for t in by_hour.values()) / 3600.0
+    return out
+
+
+def alert_text(fmt: Fmt, a: dict[str, Any], layout: FactoryLayout) -> str:
+    _ = fmt.gettext
+    if a["kind"] == "idle":
+        dur = fmt.duration(a["minutes"] * 60)
+        if a["status"] == "idle":
+            return _("Station {station} idle for {duration}").format(station=a["station"], duration=dur)
+        return _("Station {station} down for {duration}: {reason}").format(
+            station=a["station"], duration=dur, reason=_reason(fmt, a.get("reason") or "")
+        )
+    if a["kind"] == "wip":
+        return _("WIP piling up before {station}: {bundles} bundles").format(
+            station=a["station"], bundles=fmt.num(a["bundles"])
+        )
+    name = layout.workers[a["worker"]].name if a["worker"] in layout.workers else a["worker"]
+    msg = (
+        _("{worker} at {station}: {hours} today, overtime cap {limit}")
+        if a["kind"] == "hours_cap"
+        else _("{worker} at {station}: {hours} today, regular day {limit}")
+    )
+    return msg.format(worker=name, station=a["station"], hours=fmt.hours(a["hours"]), limit=fmt.hours(a["limit"]))
+
+
+def line_data(
+    live: LiveState, layout: FactoryLayout, line: str, fmt: Fmt, rules: al.AlertRules = al.AlertRules()
+) -> dict[str, Any]:
+    """The supervisor's screen: station grid, hourly output vs target, bottleneck, alerts."""
+    _ = fmt.gettext
+    f = layout.factory.id
+    ll = live.line_live(f, line)
+    now = datetime.fromisoformat(ll["as_of"])
+    day_start, day_end = live.day_bounds(f, now)
+    style = layout.styles.get(ll["style"]) if ll["style"] else None
+    sams = style.op_map() if style else {}
+    sam_of_op = {c: o.sam_min for c, o in sams.items()}
+    bn = al.bottleneck(ll["stations"], sam_of_op)
+    for st in ll["stations"]:
+        sl = live.stations.get((f, st["station"]))
+        if sl is not None and sl.downtime:
+            reason, since = min(sl.downtime.items(), key=lambda x: x[1])
+            st["downtime_since"], st["downtime_reason"] = since.isoformat(), reason
+    hours_by_worker = _worker_hours(live, f, day_start, day_end, now)
+    raw_alerts = al.line_alerts(ll["stations"], now, hours_by_worker, rules)
+    stations = []
+    for st in ll["stations"]:
+        status = al.station_status(st)
+        eff = st["efficiency_pct_today"]
+        op = sams.get(st["op"] or "")
+        stations.append(
+            {
+                "station": st["station"],
+                "position": st["position"],
+                "worker": st["worker"],
+                "worker_name": st["worker_name"] or "",
+                "status": status,
+                "status_label": _(STATUS_LABELS[status]),
+                "eff_txt": fmt.pct(eff),
+                "band": al.efficiency_band(eff),
+                "wip": st["wip"],
+                "wip_txt": fmt.num(st["wip"]),
+                "op": st["op"],
+                "op_name": fmt.name(op.name_zh, op.name_en) if op else "",
+                "pieces_hour_txt": fmt.num(st["pieces_this_hour"]),
+                "bottleneck": st["station"] == bn,
+                "alert": any(a["station"] == st["station"] for a in raw_alerts),
+            }
+        )
+    hours = ll["hours"]
+    target_day = sum(h["target"] or 0 for h in hours)
+    tz = live.tz(f)
+    return {
+        "kind": "line",
+        "line": line,
+        "line_name": _line_name(fmt, layout, line),
+        "style_name": _style_name(fmt, layout, ll["style"]),
+        "clock": ll["as_of"],
+        "clock_txt": fmt.datetime(now),
+        "kpis": {
+            "output": ll["today"]["output"],
+            "output_txt": fmt.num(ll["today"]["output"]),
+            "target_txt": fmt.num(target_day),
+            "eff_txt": fmt.pct(ll["today"]["efficiency_pct"], 1),
+            "eff_band": al.efficiency_band(ll["today"]["efficiency_pct"]),
+            "operators_txt": fmt.num(ll["operators"]),
+            "wip_txt": fmt.num(ll["wip"]),
+            "tph_txt": fmt.num(ll["target_per_hour"]) if ll["target_per_hour"] else "–",
+            "defects_txt": fmt.num(ll["today"]["defects"]),
+        },
+        "stations": stations,
+        "bottleneck": bn,
+        "chart": {
+            "hours": [fmt.time(datetime.fromisoformat(h["hour"]).astimezone(tz)) for h in hours],
+            "output": [h["output"] for h in hours],
+            "target": [round(h["target"] or 0, 1) for h in hours],
+        },
+        "alerts": [
+            {"kind": a["kind"], "station": a["station"], "text": alert_text(fmt, a, layout)} for a in raw_alerts
+        ],
+        "downtime": [
+            {"label": _reason(fmt, r), "dur_txt": fmt.duration(s)}
+            for r, s in sorted(ll["downtime_s_today"].items(), key=lambda x: -x[1])
+            if s > 0
+        ],
+        "events": live.events_applied,
+    }
+
+
+def _order_row(fmt: Fmt, layout: FactoryLayout, p: pl.OrderPlan) -> dict[str, Any]:
+    risk = pl.at_risk(layout, p)
+    return {
+        "order": p.order.id,
+        "customer": p.order.customer,
+        "style_name": _style_name(fmt, layout, p.order.style_code),
+        "qty_txt": fmt.num(p.order.quantity),
+        "done_txt": fmt.num(p.done),
+        "progress_pct": round(p.progress_pct, 1),
+        "progress_txt": fmt.pct(p.progress_pct),
+        "due_txt": fmt.date(datetime.combine(p.order.due, datetime.min.time())),
+        "remaining_txt": fmt.num(p.remaining_sam_min),
+        "capacity_txt": fmt.num(p.capacity_until_due_min),
+        "finish_txt": fmt.datetime(p.finish) if p.finish else _done_label(fmt),
+        "line_name": _line_name(fmt, layout, p.line) if p.line else "–",
+        "at_risk": risk,
+    }
+
+
+def _done_label(fmt: Fmt) -> str:
+    return fmt.gettext("Done")
+
+
+def overview_data(live: LiveState, layouts: dict[str, FactoryLayout], progress: OrderProgress, fmt: Fmt) -> dict:
+    """Every line at a glance, today's output and efficiency, orders at risk."""
+    factories = []
+    for layout in layouts.values():
+        f = layout.factory.id
+        now = live.as_of(f)
+        lines = []
+        for lid in sorted(layout.lines):
+            d = line_data(live, layout, lid, fmt)
+            lines.append(
+                {
+                    "line": lid,
+                    "line_name": d["line_name"],
+                    "style_name": d["style_name"],
+                    **d["kpis"],
+                    "down": sum(1 for s in d["stations"] if s["status"] == "down"),
+                    "down_txt": fmt.num(sum(1 for s in d["stations"] if s["status"] == "down")),
+                    "alerts_txt": fmt.num(len(d["alerts"])),
+                    "hours": d["chart"],
+                }
+            )
+        day_start, day_end = live.day_bounds(f, now)
+        fac = live.efficiency(f, "factory", day_start, day_end, now)
+        fac_row = fac[0] if fac else {"output": 0, "efficiency_pct": None, "pieces": 0}
+        plans = [p for lp in pl.load_orders(layout, progress, live, now) for p in lp.orders]
+        risky = [_order_row(fmt, layout, p) for p in plans if pl.at_risk(layout, p)]
+        factories.append(
+            {
+                "factory": f,
+                "name": layout.factory.name,
+                "clock": now.isoformat(),
+                "clock_txt": fmt.datetime(now),
+                "output_txt": fmt.num(fac_row["output"]),
+                "output": fac_row["output"],
+                "eff_txt": fmt.pct(fac_row["efficiency_pct"], 1),
+                "eff_band": al.efficiency_band(fac_row["efficiency_pct"]),
+                "lines": lines,
+                "at_risk": risky,
+                "orders_txt": fmt.num(len(layout.orders)),
+            }
+        )
+    return {"kind": "overview", "factories": factories, "events": live.events_applied}
+
+
+def plan_data(live: LiveState, layout: FactoryLayout, progress: OrderProgress, fmt: Fmt) -> dict[str, Any]:
+    """Orders and progress, line loading (Gantt), today's de-facto balance per line."""
+    f = layout.factory.id
+    now = live.as_of(f)
+    day_start, _end = live.day_bounds(f, now)
+    line_plans = pl.load_orders(layout, progress, live, now)
+    done = [
+        p
+        for p in (
+            pl.OrderPlan(o, 0.0, progress.done.get((f, o.id), 0), 0.0)
+            for o in layout.orders.values()
+            if o.id not in {q.order.id for lp in line_plans for q in lp.orders}
+        )
+    ]
+    rows = [_order_row(fmt, layout, p) for lp in line_plans for p in lp.orders] + [
+        _order_row(fmt, layout, p) for p in done
+    ]
+    rows.sort(key=lambda r: (not r["at_risk"], r["order"]))
+    line_ids = [lp.line for lp in line_plans]
+    items = []
+    for i, lp in enumerate(line_plans):
+        for p in lp.orders:
+            if p.start and p.finish:
+                items.append(
+                    [i, p.start.timestamp() * 1000, p.finish.timestamp() * 1000, p.order.id, pl.at_risk(layout, p)]
+                )
+    balances = []
+    for lid in line_ids:
+        style_code, loads = pl.balance(layout, live, lid, day_start)
+        style = layout.styles.get(style_code) if style_code else None
+        n = len(loads)
+        pitch = style.sam_min / n if style and n else None
+        ops = style.op_map() if style else {}
+        balances.append(
+            {
+                "line": lid,
+                "line_name": _line_name(fmt, layout, lid),
+                "style_name": _style_name(fmt, layout, style_code),
+                "pitch_txt": fmt.num(pitch, 2) if pitch else "–",
+                "pitch_label": fmt.gettext("Pitch time {minutes} min").format(minutes=fmt.num(pitch, 2))
+                if pitch
+                else "",
+                "stations": [
+                    {
+                        "station": sl.station,
+                        "worker_name": layout.workers[sl.worker].name if sl.worker in layout.workers else "",
+                        "ops_txt": ", ".join(
+                            f"{fmt.name(ops[c].name_zh, ops[c].name_en)} {fmt.pct(share * 100)}" for c, share in sl.ops
+                        ),
+                        "load_txt": fmt.num(sl.load_min, 2),
+                        "load_pct": round(100 * sl.load_min / pitch, 1) if pitch else 0,
+                        "load_pct_txt": fmt.pct(100 * sl.load_min / pitch) if pitch else "–",
+                    }
+                    for sl in loads
+                ],
+            }
+        )
+    return {
+        "kind": "plan",
+        "tz": layout.factory.timezone,
+        "clock": now.isoformat(),
+        "clock_txt": fmt.datetime(now),
+        "now_ms": now.timestamp() * 1000,
+        "orders": rows,
+        "gantt": {"lines": [_line_name(fmt, layout, lid) for lid in line_ids], "items": items},
+        "balances": balances,
+        "events": live.events_applied,
+    }

@@ -1,0 +1,94 @@
+"""The app under test: temp SQLite, the sample factory, a simulated morning, uvicorn in a thread."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import uvicorn
+
+from seamline.adapters.layout_files import load_factory
+from seamline.bootstrap import Runtime, bootstrap
+from seamline.domain.model import FactoryLayout
+from seamline.entrypoints.api import create_app
+from seamline.service_layer.ingest import RawEvent
+from seamline.sim import SimConfig, default_start, simulate
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Served:
+    rt: Runtime
+    layout: FactoryLayout
+    url: str
+    server: uvicorn.Server
+    thread: threading.Thread
+    held_back: list[tuple[str, bytes, datetime]]
+
+    def ingest(self, events: list[tuple[str, bytes, datetime]], batch: int = 4000) -> int:
+        accepted = 0
+        for i in range(0, len(events), batch):
+            raws = [RawEvent(payload=p, source="mqtt", topic=t) for t, p, _ in events[i : i + batch]]
+            accepted += self.rt.worker.submit_future(raws).result(60).accepted
+        return accepted
+
+    def stop(self) -> None:
+        self.server.config.app.state.web_stopping = True
+        self.server.should_exit = True
+        self.thread.join(10)
+        self.rt.close()
+
+
+def start(db_path: Path, *, hours: float = 4.0, hold_back_min: float = 20.0) -> Served:
+    """Simulate ``hours`` from yesterday's shift start; ingest all but the last ``hold_back_min``.
+
+    Four hours from 08:00 end at lunch, so the held-back minutes (11:40-12:00) are busy ones.
+    """
+    rt = bootstrap(f"sqlite:///{db_path}")
+    layout = load_factory(REPO / "examples" / "factory")
+    rt.save_layout(layout)
+    tz = layout.factory.tz
+    start_at = default_start(layout, datetime.now(tz) - timedelta(days=1))
+    sim = simulate(layout, SimConfig(seed=11, start=start_at, hours=hours, record_pieces=False))
+    cut = sim.end - timedelta(minutes=hold_back_min)
+    first = [e for e in sim.events if e[2] < cut]
+    rest = [e for e in sim.events if e[2] >= cut]
+    app = create_app(rt)
+    served = Served(rt, layout, "", None, None, rest)  # type: ignore[arg-type]
+    served.ingest(first)
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True, name="uvicorn-web-tests")
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.02)
+    served.url, served.server, served.thread = f"http://127.0.0.1:{port}", server, thread
+    return served
+
+
+if __name__ == "__main__":  # a manual look: python -m tests.web.server
+    import tempfile
+
+    d = Path(tempfile.mkdtemp())
+    s = start(d / "web.db")
+    print(s.url, "held back", len(s.held_back))
+    try:
+        while True:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        s.stop()
