@@ -1,0 +1,248 @@
+"""The materials use cases: cut an order, check materials before loading, pack, read progress.
+
+This is the one place ``seamline.materials`` depends on another feature: cutting asks
+``seamline.quality`` whether a fabric lot may be cut (a lot that failed its 4-point inspection is
+blocked until released) and records which lot each bundle came from, for traceability.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from seamline.domain.model import DomainError, FactoryLayout, Order
+from seamline.quality.store import FabricLots, record_bundle_lot
+
+from .bom import Bom, read_bom
+from .cutting import CutPlan, CutRules, plan_cut
+from .ledger import Ledger, LedgerError, Lot, Move, Shortage, shortages
+from .packing import Carton, PackSpec, pack, packed_totals
+from .routing import Routing
+from .store import MaterialsStore
+
+
+class CuttingBlocked(DomainError):
+    """Cutting refused: the fabric lot failed inspection or does not fit the order."""
+
+
+class MaterialShortage(DomainError):
+    """Loading refused: the message lists every material that is short and by how much."""
+
+    def __init__(self, items: list[Shortage]) -> None:
+        self.items = items
+        super().__init__("; ".join(s.message for s in items))
+
+
+@dataclass(slots=True)
+class CutResult:
+    plan: CutPlan
+    issued: dict[str, Decimal]  # lot -> quantity issued to cutting
+
+
+class Materials:
+    """Materials of one factory: its layout, BOM, the ledger store and the quality gate."""
+
+    def __init__(self, engine: Engine, layout: FactoryLayout, bom: Bom, *, fabric_gate: FabricLots | None = None,
+                 rules: CutRules | None = None) -> None:
+        self.engine = engine
+        self.layout = layout
+        self.bom = bom
+        self.store = MaterialsStore(engine, layout.factory.id)
+        self.gate = fabric_gate or FabricLots(engine)
+        self.rules = rules or CutRules()
+
+    def order(self, order_id: str) -> Order:
+        o = self.layout.orders.get(order_id)
+        if o is None:
+            raise DomainError(f"unknown order {order_id!r}")
+        return o
+
+    # --- planning ----------------------------------------------------------------------------
+    def cut_plan(self, order_id: str, rules: CutRules | None = None) -> CutPlan:
+        o = self.order(order_id)
+        return plan_cut(o, self.layout.styles[o.style_code], rules or self.rules, self.bom)
+
+    def _blocked_lots(self, ledger: Ledger) -> frozenset[str]:
+        return frozenset(lot for lot in ledger.lots if not self.gate.is_cutting_allowed(lot)[0])
+
+    def check_materials(self, orders: str | Order | Iterable[str | Order]) -> list[Shortage]:
+        """Shortages for loading ``orders`` in this sequence; empty when everything is there.
+
+        Stock in lots that failed fabric inspection (and are not released) does not count.
+        What an order already drew (issued, not returned) is subtracted from its need.
+        """
+        items = [orders] if isinstance(orders, (str, Order)) else list(orders)
+        objs = [self.order(x) if isinstance(x, str) else x for x in items]
+        ledger = self.store.ledger()
+        needs = [
+            (o.id, {m: (r.unit, r.qty) for m, r in self.bom.for_order(o).items()}) for o in objs
+        ]
+        return shortages(needs, ledger, self._blocked_lots(ledger))
+
+    def ensure_loadable(self, orders: str | Order | Iterable[str | Order]) -> None:
+        found = self.check_materials(orders)
+        if found:
+            raise MaterialShortage(found)
+
+    # --- cutting -----------------------------------------------------------------------------
+    def cut(self, order_id: str, fabric_lots: str | Mapping[str, str], at: datetime,
+            rules: CutRules | None = None) -> CutResult:
+        """Cut the order: gate each fabric lot, issue the fabric, record bundles and their lots.
+
+        ``fabric_lots`` is one lot for all colours or colour -> lot. Nothing is written unless
+        every lot is allowed and holds enough of the right fabric.
+        """
+        plan = self.cut_plan(order_id, rules)
+        o = plan.order
+        colours = sorted({c for _, c in o.quantities})
+        lots = dict.fromkeys(colours, fabric_lots) if isinstance(fabric_lots, str) else dict(fabric_lots)
+        missing = [c for c in colours if c not in lots]
+        if missing:
+            raise CuttingBlocked(f"order {o.id}: no fabric lot given for colour(s) {missing}")
+        ledger = self.store.ledger()
+        moves: list[Move] = []
+        for colour in colours:
+            lot_id = lots[colour]
+            ok, why = self.gate.is_cutting_allowed(lot_id)
+            if not ok:
+                raise CuttingBlocked(why)
+            lot = ledger.lots.get(lot_id)
+            if lot is None:
+                raise CuttingBlocked(f"fabric lot {lot_id} is not in the material ledger")
+            reqs = self.bom.requirements(o.style_code, {k: q for k, q in o.quantities.items() if k[1] == colour})
+            fabrics = {m: r for m, r in reqs.items() if r.kind == "fabric"}
+            if lot.material not in fabrics:
+                raise CuttingBlocked(
+                    f"fabric lot {lot_id} holds {lot.material}; colour {colour} of order {o.id} needs "
+                    f"{', '.join(sorted(fabrics))}")
+            m = Move(lot_id, lot.material, "issue", fabrics[lot.material].qty, at, o.id, "cutting",
+                     f"cut {o.id} {colour}")
+            try:
+                ledger.apply(m)
+            except LedgerError as e:
+                raise CuttingBlocked(str(e)) from None
+            moves.append(m)
+        for m in moves:
+            self.store.move("issue", m.lot_id, m.qty, order_id=o.id, at=at, dest="cutting", note=m.note)
+        self.store.record_cut(
+            [(b.id, o.id, plan.bundle_lay[b.id], lots[b.colour], b.qty) for b in plan.bundles], at)
+        for b in plan.bundles:
+            record_bundle_lot(self.engine, self.layout.factory.id, b.id, lots[b.colour], at=at)
+        return CutResult(plan, {m.lot_id: m.qty for m in moves})
+
+    # --- loading -----------------------------------------------------------------------------
+    def load(self, order_id: str, line_id: str, at: datetime) -> dict[str, Decimal]:
+        """Check materials, then issue the order's trims to the line (oldest lot first).
+
+        Raises MaterialShortage, with every short material in the message, before anything moves.
+        """
+        o = self.order(order_id)
+        if line_id not in self.layout.lines:
+            raise DomainError(f"unknown line {line_id!r}")
+        self.ensure_loadable(o)
+        ledger = self.store.ledger()
+        blocked = self._blocked_lots(ledger)
+        issued: dict[str, Decimal] = {}
+        for material, req in self.bom.for_order(o).items():
+            if req.kind != "trim":
+                continue
+            need = req.qty - ledger.net_issued(o.id, material)
+            lots = sorted(
+                (lot for lot in ledger.lots.values() if lot.material == material and lot.lot_id not in blocked),
+                key=lambda lot: (lot.received_at, lot.lot_id))
+            for lot in lots:
+                if need <= 0:
+                    break
+                take = min(need, ledger.balances[lot.lot_id].in_store)
+                if take <= 0:
+                    continue
+                self.store.move("issue", lot.lot_id, take, order_id=o.id, at=at, dest=line_id, note=f"load {line_id}")
+                ledger.apply(Move(lot.lot_id, material, "issue", take, at, o.id, line_id))
+                issued[lot.lot_id] = issued.get(lot.lot_id, Decimal(0)) + take
+                need -= take
+        return issued
+
+    # --- packing and progress ----------------------------------------------------------------
+    def pack(self, order_id: str, routing: Routing, spec: PackSpec, at: datetime,
+             final: bool | None = None) -> list[Carton]:
+        """Pack what is sewn and not yet packed. Remainders go into partial cartons once every
+        piece of the order is sewn (or when ``final`` says so)."""
+        o = self.order(order_id)
+        sewn = self.sewn_cells(order_id, routing)
+        done = self.store.cartons(order_id)
+        packed = packed_totals(done)
+        avail = {k: q - packed.get(k, 0) for k, q in sewn.items()}
+        if final is None:
+            final = sum(sewn.values()) >= o.quantity
+        new = pack(order_id, avail, spec, first_no=len(done) + 1, final=final)
+        self.store.save_cartons(new, at)
+        return new
+
+    def sewn_cells(self, order_id: str, routing: Routing) -> dict[tuple[str, str], int]:
+        f = self.layout.factory.id
+        out: dict[tuple[str, str], int] = {}
+        for bid, n in routing.order_sewn(f, order_id).items():
+            b = self.layout.bundles[bid]
+            out[(b.size, b.colour)] = out.get((b.size, b.colour), 0) + n
+        return out
+
+    def progress(self, order_id: str, routing: Routing) -> dict[str, Any]:
+        """Cut → sewn → packed for the order, per size and colour and in total, with the checks
+        that tie the steps together (nothing packed that was not sewn, nothing sewn not cut)."""
+        o = self.order(order_id)
+        cut_b = self.store.cut_bundles(order_id)
+        cut: dict[tuple[str, str], int] = {}
+        for bid, q in cut_b.items():
+            b = self.layout.bundles.get(bid)
+            if b is not None:
+                cut[(b.size, b.colour)] = cut.get((b.size, b.colour), 0) + q
+        sewn = self.sewn_cells(order_id, routing)
+        packed = packed_totals(self.store.cartons(order_id))
+        cells = sorted(set(o.quantities) | set(cut) | set(sewn) | set(packed), key=lambda k: (k[1], k[0]))
+        rows = [{"size": s, "colour": c, "ordered": o.quantities.get((s, c), 0), "cut": cut.get((s, c), 0),
+                 "sewn": sewn.get((s, c), 0), "packed": packed.get((s, c), 0)} for s, c in cells]
+        total = {k: sum(r[k] for r in rows) for k in ("ordered", "cut", "sewn", "packed")}
+        problems = [f"{r['size']}/{r['colour']}: {a} {r[a]} > {b} {r[b]}" for r in rows
+                    for a, b in (("sewn", "cut"), ("packed", "sewn")) if r[a] > r[b]]
+        return {"order": o.id, "style": o.style_code, "total": total, "cells": rows,
+                "bundles_cut": len(cut_b), "consistent": not problems, "problems": problems}
+
+
+def check_materials(engine: Engine, layout: FactoryLayout, bom: Bom,
+                    orders: str | Order | Iterable[str | Order]) -> list[Shortage]:
+    """For the planner: shortages if ``orders`` were loaded in this sequence (empty = all there)."""
+    return Materials(engine, layout, bom).check_materials(orders)
+
+
+def load_bom(folder: str | Path) -> Bom:
+    """``bom.csv`` of a factory folder (empty BOM when the file is absent)."""
+    p = Path(folder) / "bom.csv"
+    return read_bom(p) if p.exists() else Bom()
+
+
+def receive_lots_csv(store: MaterialsStore, path: str | Path) -> int:
+    """Receive every lot of ``materials.csv`` (lot_id, material, unit, qty, supplier, shade, received_at)
+    that the ledger does not hold yet; returns how many were received."""
+    known = set(store.ledger().lots)
+    n = 0
+    with open(path, newline="", encoding="utf-8") as fh:
+        for i, r in enumerate(csv.DictReader(fh), start=2):
+            lot_id = r["lot_id"].strip()
+            if lot_id in known:
+                continue
+            at = datetime.fromisoformat(r["received_at"].strip())
+            if at.tzinfo is None:
+                raise DomainError(f"{path} row {i}: received_at needs a UTC offset")
+            lot = Lot(lot_id, r["material"].strip(), r["unit"].strip(), at, (r.get("supplier") or "").strip(),
+                      (r.get("shade") or "").strip())
+            store.receive(lot, Decimal(r["qty"].strip()))
+            known.add(lot_id)
+            n += 1
+    return n
