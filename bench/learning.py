@@ -46,11 +46,12 @@ def true_eff(skill: dict, n: float) -> float:
     return skill["eff_ss"] * (n + lr["p"]) / (n + lr["p"] + lr["r"])
 
 
-def accuracy(days: float, seed: int) -> dict[str, float]:
+def accuracy(days: float, seed: int, cycle_sigma: float = 0.2, double_rate: float = 0.002) -> dict[str, float]:
     layout = load_factory(REPO / "examples" / "factory")
     start = datetime(2026, 11, 2, 8, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
     t0 = time.perf_counter()
-    res = simulate(layout, SimConfig(seed=seed, start=start, hours=24.0 * days))
+    cfg = SimConfig(seed=seed, start=start, hours=24.0 * days, cycle_sigma=cycle_sigma, double_count_rate=double_rate)
+    res = simulate(layout, cfg)
     t_sim = time.perf_counter() - t0
     state = LearningState({layout.factory.id: layout})
     t0 = time.perf_counter()
@@ -92,7 +93,8 @@ def accuracy(days: float, seed: int) -> dict[str, float]:
     workers = {c.worker for c in state.cells.values()}
     styles = {c.style for c in state.cells.values()}
     print(
-        f"# simulated {days:g} days, seed {seed}: {len(res.events)} events in {t_sim:.1f} s; fed in {t_feed:.2f} s; "
+        f"# simulated {days:g} days, seed {seed}, cycle σ {cycle_sigma:g}, double counts {double_rate:g}: "
+        f"{len(res.events)} events in {t_sim:.1f} s; fed in {t_feed:.2f} s; "
         f"fitted {len(state.cells)} cells in {t_fit:.2f} s; {len(workers)} workers, styles {sorted(styles)}",
         file=sys.stderr,
     )
@@ -194,8 +196,10 @@ def main() -> None:
     ap.add_argument("--days", type=float, default=5.0)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--workers", type=int, default=2000)
+    ap.add_argument("--cycle-sigma", type=float, default=0.2, help="log-σ of cycle times in the simulator")
+    ap.add_argument("--double-rate", type=float, default=0.002, help="chance a piece is counted twice")
     args = ap.parse_args()
-    out = accuracy(args.days, args.seed)
+    out = accuracy(args.days, args.seed, args.cycle_sigma, args.double_rate)
     sp = speed(args.workers)
     print(json.dumps({**out, "update_ms_per_1000_events": sp["update_ms_per_1000_events"]}))
 
