@@ -8,7 +8,7 @@ blocked until released) and records which lot each bundle came from, for traceab
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -22,7 +22,7 @@ from seamline.quality.store import FabricLots, record_bundle_lot
 
 from .bom import Bom, read_bom
 from .cutting import CutPlan, CutRules, plan_cut
-from .ledger import Ledger, LedgerError, Lot, Move, Shortage, shortages
+from .ledger import Ledger, LedgerError, Lot, Move, Shortage, fmt_qty, shortages
 from .packing import Carton, PackSpec, pack, packed_totals
 from .routing import Routing
 from .store import MaterialsStore
@@ -44,6 +44,7 @@ class MaterialShortage(DomainError):
 class CutResult:
     plan: CutPlan
     issued: dict[str, Decimal]  # lot -> quantity issued to cutting
+    lay_lots: dict[int, str]  # lay no -> the fabric lot it was spread from
 
 
 class Materials:
@@ -92,50 +93,102 @@ class Materials:
             raise MaterialShortage(found)
 
     # --- cutting -----------------------------------------------------------------------------
-    def cut(self, order_id: str, fabric_lots: str | Mapping[str, str], at: datetime,
-            rules: CutRules | None = None) -> CutResult:
-        """Cut the order: gate each fabric lot, issue the fabric, record bundles and their lots.
+    def cut(self, order_id: str, fabric_lots: str | Sequence[str] | Mapping[str, str | Sequence[str]],
+            at: datetime, rules: CutRules | None = None) -> CutResult:
+        """Cut the order: gate each fabric lot, give every lay one lot, issue the fabric, record the
+        bundles and the lot each came from.
 
-        ``fabric_lots`` is one lot for all colours or colour -> lot. Nothing is written unless
-        every lot is allowed and holds enough of the right fabric.
+        ``fabric_lots`` names the shell-fabric lots, for all colours or per colour. A lay is
+        spread from one lot only (shade separation: lots differ in shade, and a garment whose
+        panels come from two shades is a reject), first fit in the order given. Other fabrics of the
+        BOM (rib, pocketing) are issued from their oldest allowed lots. Nothing is written unless
+        every lot is allowed and every lay fits.
         """
         plan = self.cut_plan(order_id, rules)
         o = plan.order
         colours = sorted({c for _, c in o.quantities})
-        lots = dict.fromkeys(colours, fabric_lots) if isinstance(fabric_lots, str) else dict(fabric_lots)
-        missing = [c for c in colours if c not in lots]
+        if isinstance(fabric_lots, str):
+            by_colour: dict[str, list[str]] = {c: [fabric_lots] for c in colours}
+        elif isinstance(fabric_lots, Mapping):
+            by_colour = {c: [v] if isinstance(v, str) else list(v) for c, v in fabric_lots.items()}
+        else:
+            by_colour = {c: list(fabric_lots) for c in colours}
+        missing = [c for c in colours if not by_colour.get(c)]
         if missing:
             raise CuttingBlocked(f"order {o.id}: no fabric lot given for colour(s) {missing}")
         ledger = self.store.ledger()
+        blocked = self._blocked_lots(ledger)
         moves: list[Move] = []
-        for colour in colours:
-            lot_id = lots[colour]
-            ok, why = self.gate.is_cutting_allowed(lot_id)
-            if not ok:
-                raise CuttingBlocked(why)
-            lot = ledger.lots.get(lot_id)
-            if lot is None:
-                raise CuttingBlocked(f"fabric lot {lot_id} is not in the material ledger")
-            reqs = self.bom.requirements(o.style_code, {k: q for k, q in o.quantities.items() if k[1] == colour})
-            fabrics = {m: r for m, r in reqs.items() if r.kind == "fabric"}
-            if lot.material not in fabrics:
-                raise CuttingBlocked(
-                    f"fabric lot {lot_id} holds {lot.material}; colour {colour} of order {o.id} needs "
-                    f"{', '.join(sorted(fabrics))}")
-            m = Move(lot_id, lot.material, "issue", fabrics[lot.material].qty, at, o.id, "cutting",
-                     f"cut {o.id} {colour}")
+        lay_lot: dict[int, str] = {}
+
+        def issue(lot_id: str, material: str, qty: Decimal, note: str) -> None:
+            m = Move(lot_id, material, "issue", qty, at, o.id, "cutting", note)
             try:
                 ledger.apply(m)
             except LedgerError as e:
                 raise CuttingBlocked(str(e)) from None
             moves.append(m)
+
+        for colour in colours:
+            cells = {k: q for k, q in o.quantities.items() if k[1] == colour}
+            fabrics = {m: r for m, r in self.bom.requirements(o.style_code, cells).items() if r.kind == "fabric"}
+            shell: str | None = None
+            left: dict[str, Decimal] = {}
+            for lot_id in by_colour[colour]:
+                ok, why = self.gate.is_cutting_allowed(lot_id)
+                if not ok:
+                    raise CuttingBlocked(why)
+                lot = ledger.lots.get(lot_id)
+                if lot is None:
+                    raise CuttingBlocked(f"fabric lot {lot_id} is not in the material ledger")
+                if lot.material not in fabrics or (shell is not None and lot.material != shell):
+                    raise CuttingBlocked(
+                        f"fabric lot {lot_id} holds {lot.material}; colour {colour} of order {o.id} is cut from "
+                        f"{shell or ' or '.join(sorted(fabrics))}")
+                shell = lot.material
+                left[lot_id] = ledger.balances[lot_id].in_store
+            assert shell is not None
+            unit = fabrics[shell].unit
+            use: dict[str, Decimal] = {}
+            for lay in (x for x in plan.lays if x.colour == colour):
+                need = self.bom.requirements(
+                    o.style_code, {(sz, colour): n for sz, n in lay.pieces().items()})[shell].qty
+                lot_id = next((x for x in by_colour[colour] if left[x] >= need), None)
+                if lot_id is None:
+                    have = ", ".join(f"{x} {fmt_qty(left[x])} {unit}" for x in by_colour[colour])
+                    raise CuttingBlocked(
+                        f"lay {lay.no} of order {o.id} ({colour}) needs {fmt_qty(need)} {unit} of {shell} from one"
+                        f" lot; left in the given lots: {have}")
+                left[lot_id] -= need
+                use[lot_id] = use.get(lot_id, Decimal(0)) + need
+                lay_lot[lay.no] = lot_id
+            for lot_id, q in use.items():
+                issue(lot_id, shell, q, f"cut {o.id} {colour}")
+            for material, req in fabrics.items():
+                if material == shell:
+                    continue
+                need = req.qty
+                for lot in _oldest_first(ledger, material, blocked):
+                    take = min(need, ledger.balances[lot.lot_id].in_store)
+                    if take > 0:
+                        issue(lot.lot_id, material, take, f"cut {o.id} {colour}")
+                        need -= take
+                    if need <= 0:
+                        break
+                if need > 0:
+                    raise CuttingBlocked(
+                        f"order {o.id} ({colour}) needs {fmt_qty(req.qty)} {req.unit} of {material}: "
+                        f"short {fmt_qty(need)} {req.unit}")
         for m in moves:
             self.store.move("issue", m.lot_id, m.qty, order_id=o.id, at=at, dest="cutting", note=m.note)
         self.store.record_cut(
-            [(b.id, o.id, plan.bundle_lay[b.id], lots[b.colour], b.qty) for b in plan.bundles], at)
+            [(b.id, o.id, plan.bundle_lay[b.id], lay_lot[plan.bundle_lay[b.id]], b.qty) for b in plan.bundles], at)
         for b in plan.bundles:
-            record_bundle_lot(self.engine, self.layout.factory.id, b.id, lots[b.colour], at=at)
-        return CutResult(plan, {m.lot_id: m.qty for m in moves})
+            record_bundle_lot(self.engine, self.layout.factory.id, b.id, lay_lot[plan.bundle_lay[b.id]], at=at)
+        issued: dict[str, Decimal] = {}
+        for m in moves:
+            issued[m.lot_id] = issued.get(m.lot_id, Decimal(0)) + m.qty
+        return CutResult(plan, issued, lay_lot)
 
     # --- loading -----------------------------------------------------------------------------
     def load(self, order_id: str, line_id: str, at: datetime) -> dict[str, Decimal]:
@@ -154,10 +207,7 @@ class Materials:
             if req.kind != "trim":
                 continue
             need = req.qty - ledger.net_issued(o.id, material)
-            lots = sorted(
-                (lot for lot in ledger.lots.values() if lot.material == material and lot.lot_id not in blocked),
-                key=lambda lot: (lot.received_at, lot.lot_id))
-            for lot in lots:
+            for lot in _oldest_first(ledger, material, blocked):
                 if need <= 0:
                     break
                 take = min(need, ledger.balances[lot.lot_id].in_store)
@@ -213,6 +263,12 @@ class Materials:
                     for a, b in (("sewn", "cut"), ("packed", "sewn")) if r[a] > r[b]]
         return {"order": o.id, "style": o.style_code, "total": total, "cells": rows,
                 "bundles_cut": len(cut_b), "consistent": not problems, "problems": problems}
+
+
+def _oldest_first(ledger: Ledger, material: str, blocked: frozenset[str]) -> list[Lot]:
+    """Usable lots of a material, first received first: stock rotates and the oldest is used up."""
+    return sorted((x for x in ledger.lots.values() if x.material == material and x.lot_id not in blocked),
+                  key=lambda x: (x.received_at, x.lot_id))
 
 
 def check_materials(engine: Engine, layout: FactoryLayout, bom: Bom,

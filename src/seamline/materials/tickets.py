@@ -1,0 +1,157 @@
+"""Bundle tickets as PDF: A4 sheets (ten tickets a page) and 60 × 40 mm labels, each with a QR code.
+
+The QR code carries the bundle id and nothing else: it is what the station scanner or the tablet
+reads into ``bundle_in``, and a bare id keeps the code small (version 1-2), so it scans from a
+thermal label at 203 dpi. Chinese text uses the CID font STSong-Light, which every PDF reader has,
+so no font file is shipped or embedded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from io import BytesIO
+
+from reportlab.graphics import renderPDF
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.graphics.shapes import Drawing
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfgen.canvas import Canvas
+
+from seamline.domain.model import FactoryLayout
+
+from .cutting import CutPlan
+
+CJK_FONT = "STSong-Light"
+LATIN_FONT = "Helvetica"
+LATIN_BOLD = "Helvetica-Bold"
+LABEL_SIZE = (60 * mm, 40 * mm)
+SHEET_COLS, SHEET_ROWS = 2, 5
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    bundle_id: str
+    order_id: str
+    customer: str
+    style_code: str
+    style_name: str
+    size: str
+    colour: str
+    qty: int
+    lay_no: int
+    n: int
+    of: int
+    factory: str = ""
+
+
+def tickets_of(plan: CutPlan, layout: FactoryLayout | None = None) -> list[Ticket]:
+    n = len(plan.bundles)
+    fac = layout.factory.name if layout is not None else ""
+    return [
+        Ticket(b.id, plan.order.id, plan.order.customer, plan.style.code, plan.style.name_zh, b.size, b.colour,
+               b.qty, plan.bundle_lay[b.id], i, n, fac)
+        for i, b in enumerate(plan.bundles, 1)
+    ]
+
+
+def _register_font() -> None:
+    if CJK_FONT not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
+
+
+def _font_for(text: str, bold: bool = False) -> str:
+    if text.isascii():
+        return LATIN_BOLD if bold else LATIN_FONT
+    return CJK_FONT
+
+
+def _text(c: Canvas, x: float, y: float, text: str, size: float, max_w: float, bold: bool = False) -> None:
+    """Draw one line, shrinking the font until it fits ``max_w`` (long customer names)."""
+    font = _font_for(text, bold)
+    while size > 4 and pdfmetrics.stringWidth(text, font, size) > max_w:
+        size -= 0.5
+    c.setFont(font, size)
+    c.drawString(x, y, text)
+
+
+def _qr(c: Canvas, value: str, x: float, y: float, side: float) -> None:
+    w = QrCodeWidget(value, barLevel="M", barBorder=4)
+    x0, y0, x1, y1 = w.getBounds()
+    d = Drawing(side, side, transform=[side / (x1 - x0), 0, 0, side / (y1 - y0), 0, 0])
+    d.add(w)
+    renderPDF.draw(d, c, x, y)
+
+
+def _ticket(c: Canvas, t: Ticket, x: float, y: float, w: float, h: float) -> None:
+    c.setLineWidth(0.3)
+    c.setDash(2, 2)
+    c.rect(x, y, w, h)  # cut line
+    c.setDash()
+    pad = 4 * mm
+    side = min(h - 2 * pad, 38 * mm)
+    _qr(c, t.bundle_id, x + w - pad - side, y + (h - side) / 2, side)
+    tw = w - 3 * pad - side
+    tx, ty = x + pad, y + h - pad - 10
+    _text(c, tx, ty, t.bundle_id, 14, tw, bold=True)
+    rows = [
+        f"订单 Order {t.order_id}",
+        t.customer,
+        f"款号 Style {t.style_code}",
+        t.style_name,
+        f"尺码 Size {t.size}   颜色 {t.colour}",
+        f"数量 Qty {t.qty}   床次 Lay {t.lay_no}",
+        f"扎号 Bundle {t.n} / {t.of}",
+    ]
+    for i, line in enumerate(rows):
+        _text(c, tx, ty - 16 - i * 11, line, 8.5, tw)
+    if t.factory:
+        _text(c, tx, y + pad - 2, t.factory, 6, tw)
+
+
+def sheets_pdf(tickets: Sequence[Ticket]) -> bytes:
+    """A4 pages, 2 × 5 tickets each, dashed cut lines."""
+    _register_font()
+    buf = BytesIO()
+    c = Canvas(buf, pagesize=A4)
+    c.setTitle("bundle tickets")
+    pw, ph = A4
+    margin = 8 * mm
+    w = (pw - 2 * margin) / SHEET_COLS
+    h = (ph - 2 * margin) / SHEET_ROWS
+    per_page = SHEET_COLS * SHEET_ROWS
+    for i, t in enumerate(tickets):
+        if i and i % per_page == 0:
+            c.showPage()
+        k = i % per_page
+        col, row = k % SHEET_COLS, k // SHEET_COLS
+        _ticket(c, t, margin + col * w, ph - margin - (row + 1) * h, w, h)
+    c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+def labels_pdf(tickets: Sequence[Ticket]) -> bytes:
+    """One 60 × 40 mm page per bundle, for a thermal label printer."""
+    _register_font()
+    buf = BytesIO()
+    lw, lh = LABEL_SIZE
+    c = Canvas(buf, pagesize=LABEL_SIZE)
+    c.setTitle("bundle labels")
+    for t in tickets:
+        pad = 2 * mm
+        side = lh - 2 * pad - 4 * mm
+        _qr(c, t.bundle_id, pad, lh - pad - side, side)
+        tx = pad + side + 1.5 * mm
+        tw = lw - tx - pad
+        _text(c, tx, lh - pad - 8, t.order_id, 8, tw, bold=True)
+        lines = [t.style_code, f"{t.size} / {t.colour}", f"Qty {t.qty}", f"Lay {t.lay_no}", f"{t.n}/{t.of}"]
+        for i, line in enumerate(lines):
+            _text(c, tx, lh - pad - 19 - i * 9, line, 7, tw)
+        _text(c, pad, pad, t.bundle_id, 9, lw - 2 * pad, bold=True)
+        c.showPage()
+    c.save()
+    return buf.getvalue()
