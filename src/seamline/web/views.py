@@ -91,7 +91,7 @@ def station_data(live: LiveState, layout: FactoryLayout, station: str, fmt: Fmt)
     f = layout.factory.id
     s = layout.stations[station]
     line = layout.lines[s.line_id]
-    now = live.as_of(f)
+    now = live.as_of(f).astimezone(live.tz(f))
     day_start, day_end = live.day_bounds(f, now)
     st = live.stations.get((f, station))
     worker = st.worker if st else None
@@ -197,7 +197,7 @@ def line_data(
     _ = fmt.gettext
     f = layout.factory.id
     ll = live.line_live(f, line)
-    now = datetime.fromisoformat(ll["as_of"])
+    now = datetime.fromisoformat(ll["as_of"]).astimezone(live.tz(f))
     day_start, day_end = live.day_bounds(f, now)
     style = layout.styles.get(ll["style"]) if ll["style"] else None
     sams = style.op_map() if style else {}
@@ -302,7 +302,7 @@ def overview_data(live: LiveState, layouts: dict[str, FactoryLayout], progress: 
     factories = []
     for layout in layouts.values():
         f = layout.factory.id
-        now = live.as_of(f)
+        now = live.as_of(f).astimezone(live.tz(f))
         lines = []
         for lid in sorted(layout.lines):
             d = line_data(live, layout, lid, fmt)
@@ -344,7 +344,7 @@ def overview_data(live: LiveState, layouts: dict[str, FactoryLayout], progress: 
 def plan_data(live: LiveState, layout: FactoryLayout, progress: OrderProgress, fmt: Fmt) -> dict[str, Any]:
     """Orders and progress, line loading (Gantt), today's de-facto balance per line."""
     f = layout.factory.id
-    now = live.as_of(f)
+    now = live.as_of(f).astimezone(live.tz(f))
     day_start, _end = live.day_bounds(f, now)
     line_plans = pl.load_orders(layout, progress, live, now)
     done = [

@@ -122,6 +122,7 @@
     SL.text("t-next", d.next ? d.next.name : "–");
     SL.text("t-next-kind", d.next_kind_label);
     SL.text("t-next-bundle", d.next && d.next.bundle ? d.next.bundle : "");
+    SL.text("t-wip", d.wip_txt);
     SL.text("t-pieces", d.pieces_hour_txt);
     SL.text("t-target", d.target_hour_txt);
     SL.$("t-bar").style.width = d.hour_pct.toFixed(0) + "%";
