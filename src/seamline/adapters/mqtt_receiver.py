@@ -92,8 +92,24 @@ def _receiver_main(settings: MqttSettings, conn: Connection) -> None:
     def on_disconnect(_c, _u, _flags, reason_code, _props) -> None:  # type: ignore[no-untyped-def]
         send("status", f"disconnected: {reason_code}")
 
+    # Acks waiting to be sent. While messages flow, the network thread sends them from inside
+    # on_message, where paho only queues the PUBACK and writes it with the loop's next write; the
+    # ack thread sends whatever is left when traffic pauses.
+    acks: deque[tuple[int, int]] = deque()
+
+    def drain_acks() -> None:
+        pop = acks.popleft
+        try:
+            while True:
+                mid, qos = pop()
+                client.ack(mid, qos)
+        except IndexError:
+            return
+
     def on_message(_c, _u, m) -> None:  # type: ignore[no-untyped-def]
         buf.append((m.mid, m.topic, m.payload, m.qos))
+        if acks:
+            drain_acks()
 
     client.on_connect = on_connect
     client.on_subscribe = on_subscribe
@@ -127,9 +143,10 @@ def _receiver_main(settings: MqttSettings, conn: Connection) -> None:
                 return
             kind, payload = _dec.decode(data)
             if kind == "ack":
-                for mid, qos in payload:
-                    if qos > 0:
-                        client.ack(mid, qos)
+                acks.extend((mid, qos) for mid, qos in payload if qos > 0)
+                time.sleep(0.002)
+                if acks:
+                    drain_acks()
             elif kind == "stop":
                 stop.set()
                 client.disconnect()
@@ -198,7 +215,7 @@ class MqttReceiver:
                 return
             kind, payload = _dec.decode(data)
             if kind == "batch":
-                items: Batch = [(m, t, bytes(p), q) for m, t, p, q in payload]
+                items: Batch = payload
                 self.received += len(items)
                 self.on_batch(items, self._ack(items))
             elif kind == "status":
