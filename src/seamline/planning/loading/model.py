@@ -62,6 +62,7 @@ def build_loading_model(pb: LoadingProblem, *, weights: dict[str, int] | None = 
                 p = m.new_int_var(0, o.qty, f"p_{o.order_id}_{ln.line_id}_{d}")
                 y = m.new_bool_var(f"y_{o.order_id}_{ln.line_id}_{d}")
                 m.add(p <= o.qty * y)
+                m.add(p >= 1).only_enforce_if(y)  # active means producing: switches land on real days
                 m.add_implication(y, x)
                 m.add(f >= (d + 1) * y)
                 lm.pieces[(o.order_id, ln.line_id, d)] = p

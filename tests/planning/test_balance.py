@@ -1,0 +1,107 @@
+"""Garment line balancing on a realistic jeans line, checked by an independent checker."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import pytest
+
+from seamline.domain.model import Operation, Style, Worker
+from seamline.planning.balance.check import check_plan
+from seamline.planning.balance.data import GRADE_EFFICIENCY, Assignment, BalanceProblem
+from seamline.planning.balance.solver import balance_line, rebalance
+from tests.planning.fixtures import jeans_line, jeans_style
+
+
+@pytest.fixture(scope="module")
+def jeans_plan():
+    p = jeans_line()
+    t0 = time.monotonic()
+    plan = balance_line(p, 4.5)
+    return p, plan, time.monotonic() - t0
+
+
+def test_jeans_bulletin_is_realistic() -> None:
+    style = jeans_style()
+    assert len(style.operations) >= 40
+    assert 22 <= style.sam_min <= 30  # five-pocket jeans: 22-30 SAM
+    assert len(jeans_line().workers) == 35
+
+
+def test_jeans_line_balances_to_90_percent_within_5_s(jeans_plan) -> None:
+    p, plan, wall = jeans_plan
+    assert wall <= 5.0
+    assert check_plan(p, plan) == []
+    assert plan.balance_efficiency >= 0.90
+    assert plan.pieces_per_hour == pytest.approx(60.0 / plan.cycle_min)
+    assert plan.loads_min[plan.bottleneck] == pytest.approx(plan.cycle_min)
+    # Efficiencies differ, so the bottleneck is not simply work ÷ heads.
+    assert len({round(v, 3) for v in plan.loads_min.values()}) > 3
+
+
+def test_checker_rejects_tampered_plans(jeans_plan) -> None:
+    p, plan, _ = jeans_plan
+    a0 = plan.assignments[0]
+    dropped = dataclasses.replace(plan, assignments=plan.assignments[1:])
+    assert any("sum to" in e for e in check_plan(p, dropped))
+    other = next(o for o in p.style.operations if o.machine_type not in {"MAN", p.style.op(a0.op_code).machine_type}
+                 and (a0.badge, o.code) not in p.efficiency)
+    moved = dataclasses.replace(plan, assignments=(*plan.assignments, Assignment(a0.badge, other.code, 0.1, 0.0)))
+    errs = check_plan(p, moved)
+    assert errs and any(("cannot do" in e) or ("one type" in e) or ("sum to" in e) for e in errs)
+    lied = dataclasses.replace(plan, cycle_min=plan.cycle_min * 0.9)
+    assert any("cycle" in e for e in check_plan(p, lied))
+
+
+def test_absent_bottleneck_worker_rebalance_changes_few_pairs(jeans_plan) -> None:
+    p, plan, _ = jeans_plan
+    # Take away an SNLS operator (the biggest group): the line must re-spread her work.
+    gone = next(b for b, t in plan.worker_machine.items() if t == "SNLS")
+    p2 = dataclasses.replace(p, workers=tuple(w for w in p.workers if w.badge != gone))
+    new = rebalance(p2, plan, 4.0)
+    assert check_plan(p2, new) == []
+    assert gone not in new.loads_min
+    assert new.cycle_min >= plan.cycle_min * 0.99  # one fewer operator cannot go faster
+    fresh = balance_line(p2, 2.0)
+    assert new.cycle_min <= fresh.cycle_min * 1.03
+    own = sum(1 for a in plan.assignments if a.badge == gone)
+    assert new.changes <= own + len(plan.assignments) // 3
+
+
+def test_slow_worker_sheds_work() -> None:
+    p = jeans_line()
+    plan = balance_line(p, 2.0)
+    slow = plan.bottleneck
+    eff = {k: (v * 0.6 if k[0] == slow else v) for k, v in p.efficiency.items()}
+    p2 = dataclasses.replace(p, efficiency=eff)
+    new = rebalance(p2, plan, 3.0)
+    assert check_plan(p2, new) == []
+    assert new.loads_min[slow] <= new.cycle_min + 1e-9
+
+
+def test_grades_give_default_efficiency_and_nobody_able_is_an_error() -> None:
+    ops = (Operation("A", "甲", "a", 1.0, "SNLS", 3), Operation("B", "乙", "b", 0.5, "OL4", 1, ("A",)))
+    style = Style("S", "款", "s", ops)
+    w1 = Worker("W1", "one", skills={"SNLS": 4})
+    w2 = Worker("W2", "two", skills={"OL4": 3, "SNLS": 1})
+    p = BalanceProblem(style=style, workers=(w1, w2))
+    assert p.efficiency_of(w1, ops[0]) == GRADE_EFFICIENCY[4]
+    assert p.efficiency_of(w2, ops[0]) == 0.0  # grade 1 < the op's grade 3 - 1
+    plan = balance_line(p, 1.0)
+    assert check_plan(p, plan) == []
+    assert plan.worker_machine == {"W1": "SNLS", "W2": "OL4"}
+    lonely = BalanceProblem(style=style, workers=(w1,))
+    with pytest.raises(ValueError, match="OL4"):
+        balance_line(lonely, 1.0)
+
+
+def test_machine_limits_are_respected() -> None:
+    ops = tuple(Operation(f"O{i}", "工", "op", 1.0, "SNLS") for i in range(4))
+    style = Style("S", "款", "s", ops)
+    workers = tuple(Worker(f"W{i}", "w", skills={"SNLS": 3}) for i in range(4))
+    p = BalanceProblem(style=style, workers=workers, machines={"SNLS": 2})
+    plan = balance_line(p, 1.0)
+    assert check_plan(p, plan) == []
+    assert sum(1 for t in plan.worker_machine.values() if t == "SNLS") == 2
+    assert plan.cycle_min == pytest.approx(2.0 / GRADE_EFFICIENCY[3], rel=1e-3)
