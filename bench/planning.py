@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import csv
 import json
 import statistics
 import subprocess
@@ -27,7 +26,7 @@ sys.path.insert(0, str(REPO / "src"))
 
 from seamline.planning.dispatch.rule import dispatch  # noqa: E402
 from seamline.planning.dispatch.synthetic import synthetic_snapshot  # noqa: E402
-from seamline.planning.readers import bench_dir, read_alb, read_fjsp, read_jssp  # noqa: E402
+from seamline.planning.readers import bench_dir, read_alb, read_fjsp, read_index, read_jssp  # noqa: E402
 from seamline.planning.salbp.data import SalbpSolution, check_salbp  # noqa: E402
 from seamline.planning.salbp.heuristics import dispatch_rule as salbp_rule  # noqa: E402
 from seamline.planning.salbp.solver import solve_plain as salbp_plain  # noqa: E402
@@ -41,7 +40,7 @@ FAILED_GAP = 100.0  # a method that returns nothing feasible scores this gap
 
 def instances(family: str) -> list[tuple[str, Path, int]]:
     d = bench_dir() / family
-    rows = list(csv.DictReader(open(d / "index.csv")))
+    rows = read_index(family)
     ext = {"jssp": ".txt", "fjsp": ".fjs", "salbp": ".alb"}[family]
     col = {"jssp": "upper_bound", "fjsp": "best_known", "salbp": "optimal_stations"}[family]
     return [(r["name"], d / f"{r['name']}{ext}", int(r[col])) for r in rows]

@@ -45,15 +45,13 @@ def test_bench_dir_resolves_beside_the_repo_and_env_overrides(monkeypatch: pytes
 
 
 def test_every_shared_instance_parses_with_the_size_in_its_index() -> None:
-    import csv
-
     for fam, ext, reader in (("jssp", ".txt", readers.read_jssp), ("fjsp", ".fjs", readers.read_fjsp)):
-        rows = list(csv.DictReader(open(BENCH / fam / "index.csv")))
+        rows = readers.read_index(fam)
         assert rows
         for r in rows:
             inst = reader(BENCH / fam / f"{r['name']}{ext}")
             assert inst.num_jobs == int(r["jobs"]) and inst.num_machines == int(r["machines"])
-    rows = list(csv.DictReader(open(BENCH / "salbp" / "index.csv")))
+    rows = readers.read_index("salbp")
     for r in rows:
         inst = readers.read_alb(BENCH / "salbp" / f"{r['name']}.alb")
         assert inst.n == int(r["tasks"]) and inst.cycle_time == int(r["cycle_time"])

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-
-from seamline.planning.readers import bench_dir, parse_alb, read_alb
+from seamline.planning.readers import bench_dir, parse_alb, read_alb, read_index
 from seamline.planning.salbp.data import SalbpSolution, check_salbp
 from seamline.planning.salbp.heuristics import best_greedy, dispatch_rule, lower_bound, station_bounds
 from seamline.planning.salbp.solver import solve_plain, solve_salbp
 
 BENCH = bench_dir() / "salbp"
-ROWS = list(csv.DictReader(open(BENCH / "index.csv")))
+ROWS = read_index("salbp")
 
 
 def test_heuristics_are_feasible_and_bounds_valid_on_every_instance() -> None:

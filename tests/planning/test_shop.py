@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 
-from seamline.planning.readers import bench_dir, read_fjsp, read_jssp
+from seamline.planning.readers import bench_dir, read_fjsp, read_index, read_jssp
 from seamline.planning.shop.data import Mode, ShopInstance
 from seamline.planning.shop.lns import lns
 from seamline.planning.shop.rules import RULES, greedy_schedule
@@ -17,9 +16,9 @@ BENCH = bench_dir()
 
 def _all_instances() -> list[ShopInstance]:
     out = []
-    for r in csv.DictReader(open(BENCH / "jssp" / "index.csv")):
+    for r in read_index("jssp"):
         out.append(read_jssp(BENCH / "jssp" / f"{r['name']}.txt"))
-    for r in csv.DictReader(open(BENCH / "fjsp" / "index.csv")):
+    for r in read_index("fjsp"):
         out.append(read_fjsp(BENCH / "fjsp" / f"{r['name']}.fjs"))
     return out
 

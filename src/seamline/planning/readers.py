@@ -108,3 +108,11 @@ def read_fjsp(path: str | Path) -> ShopInstance:
 def read_alb(path: str | Path) -> SalbpInstance:
     p = Path(path)
     return parse_alb(p.read_text(), p.stem)
+
+
+def read_index(family: str, root: Path | None = None) -> list[dict[str, str]]:
+    """Rows of ``<bench>/<family>/index.csv`` (name, sizes, best known values)."""
+    import csv
+
+    path = (root or bench_dir()) / family / "index.csv"
+    return list(csv.DictReader(path.read_text().splitlines()))
