@@ -36,9 +36,16 @@ def greedy_starts(inst: ShopInstance, budget_s: float, seed: int = 0) -> ShopSch
 
 
 def solve_shop(inst: ShopInstance, time_limit_s: float, *, workers: int = 2, seed: int = 0,
-               full_frac: float = 0.5, sub_limit_s: float = 0.5, sub_workers: int = 2,
+               full_frac: float | None = None, sub_limit_s: float = 0.5, sub_workers: int = 2,
                secondary: bool = True, log: Callable[[str], None] | None = None) -> ShopSchedule:
-    """A feasible schedule, as good as ``time_limit_s`` seconds allow."""
+    """A feasible schedule, as good as ``time_limit_s`` seconds allow.
+
+    ``full_frac`` is the share of the time the full model gets before LNS takes over; by default
+    most of it on small shops (CP-SAT proves or nearly proves those) and half on shops of 20+ jobs
+    or 150+ operations, where the full model stalls and neighbourhoods win.
+    """
+    if full_frac is None:
+        full_frac = 0.5 if inst.num_jobs >= 20 or inst.num_ops >= 150 else 0.85
     t0 = time.monotonic()
     deadline = t0 + time_limit_s
     lb = inst.lower_bound()
