@@ -73,16 +73,20 @@ def test_hours_alerts_near_the_regular_day_and_near_the_overtime_cap() -> None:
 def test_bottleneck_is_the_operation_with_the_lowest_capacity() -> None:
     # A: SAM 1.0 on two stations at 50 % → 30 + 30 = 60 pieces/h; B: SAM 0.5 at 40 % → 48 pieces/h.
     stations = [
-        _st("S1", op="A", efficiency_pct_today=50.0),
-        _st("S2", op="A", efficiency_pct_today=50.0),
-        _st("S3", op="B", efficiency_pct_today=40.0),
-        _st("S4", op="C", efficiency_pct_today=None),
+        _st("S1", op="A", efficiency_pct_today=50.0, attended_min_today=120.0),
+        _st("S2", op="A", efficiency_pct_today=50.0, attended_min_today=120.0),
+        _st("S3", op="B", efficiency_pct_today=40.0, attended_min_today=120.0),
+        _st("S4", op="C", efficiency_pct_today=None, attended_min_today=120.0),
+        # Five minutes at 1 %: too short to say anything about speed.
+        _st("S5", op="C", efficiency_pct_today=1.0, attended_min_today=5.0),
     ]
     assert al.bottleneck(stations, {"A": 1.0, "B": 0.5, "C": 0.5}) == "S3"
     stations[2]["efficiency_pct_today"] = 70.0  # B: 84/h; now A (60/h) limits, its slower station
     stations[1]["efficiency_pct_today"] = 45.0
     assert al.bottleneck(stations, {"A": 1.0, "B": 0.5, "C": 0.5}) == "S2"
     assert al.bottleneck([], {}) is None
+    stations[4]["attended_min_today"] = 30.0  # now it counts, and C at 1.2 pieces/h limits the line
+    assert al.bottleneck(stations, {"A": 1.0, "B": 0.5, "C": 0.5}) == "S5"
 
 
 def test_status_and_efficiency_bands() -> None:
@@ -193,3 +197,18 @@ def test_language_choice() -> None:
     assert pick_lang(None, "en") == "en"
     assert pick_lang("en-US", None) == "en"
     assert pick_lang("fr", None) == "zh_CN"
+
+
+def test_the_hourly_chart_shows_the_whole_shift() -> None:
+    from seamline.web.views import line_data
+
+    lay = layout()
+    live = LiveState({"F": lay})
+    live.apply(_ev(Login, "S3", at(8), worker="W3"))
+    live.apply(_ev(BundleIn, "S3", at(8), bundle="B1"))
+    live.apply(_ev(Piece, "S3", at(9, 30), bundle="B1", op="C", qty=10))
+    chart = line_data(live, lay, "L", Fmt("zh_CN"))["chart"]
+    assert chart["hours"] == [f"{h:02d}:00" for h in range(8, 17)]
+    # 08:00-09:00 attended 60 min × 50 % ÷ garment SAM 2.0 = 15; 09:00-09:30 (as of) = 7.5.
+    assert chart["target"][:3] == [15.0, 7.5, None]
+    assert chart["output"][:3] == [0, 10, None]

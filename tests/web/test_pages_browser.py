@@ -143,6 +143,28 @@ def test_defect_tapped_offline_arrives_once_when_back(served: Served, context: A
     assert len(_tablet_defects(served, sid)) == before + 1
 
 
+def test_downtime_taps_start_and_end_a_stop(served: Served, context: Any) -> None:
+    sid = _tablet_station(served)
+    page = context.new_page()
+    page.goto(f"{served.url}/station/{sid}")
+    _wait_live(page)
+    button = page.locator("button.downtime[data-code='MECH']")
+    label = button.inner_text()
+    button.click()
+    page.wait_for_function("() => document.body.dataset.queued === '0'", timeout=5_000)
+    page.wait_for_function("() => document.getElementById('t-status').className === 'status-down'", timeout=5_000)
+    assert button.inner_text() != label  # now offers to end the stop
+    button.click()
+    page.wait_for_function("() => document.getElementById('t-status').className !== 'status-down'", timeout=5_000)
+    assert button.inner_text() == label
+    stops = [
+        (ev.reason, ev.phase)
+        for _pos, ev in served.rt.store.iter_events(types=("downtime",))
+        if ev.station == sid and ev.source == "tablet"
+    ]
+    assert stops == [("MECH", "start"), ("MECH", "end")]
+
+
 def test_dashboard_updates_within_two_seconds_of_ingest(served: Served, context: Any, artifacts: Any) -> None:
     assert served.held_back, "the fixture keeps the last simulated minutes for this test"
     page = context.new_page()

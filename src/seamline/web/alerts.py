@@ -43,18 +43,21 @@ def efficiency_band(eff: float | None) -> str:
     return "high"
 
 
-def bottleneck(stations: list[dict[str, Any]], sam_of_op: dict[str, float]) -> str | None:
+def bottleneck(
+    stations: list[dict[str, Any]], sam_of_op: dict[str, float], min_attended_min: float = 15.0
+) -> str | None:
     """The station that limits the line's output: the capacity-study rule of industrial engineers.
 
     A station's capacity is 60 ÷ its operation's SAM × its efficiency today (pieces an hour); an
     operation's capacity is the sum over the stations sharing it. The operation with the lowest
-    capacity caps the line, and within it the slowest station is the one to help.
+    capacity caps the line, and within it the slowest station is the one to help. Stations attended
+    for less than ``min_attended_min`` today are left out: a few minutes say nothing about speed.
     """
     by_op: dict[str, list[tuple[float, str]]] = {}
     for st in stations:
         op, eff = st.get("op"), st.get("efficiency_pct_today")
         sam = sam_of_op.get(op or "", 0.0)
-        if not st.get("worker") or not eff or sam <= 0:
+        if not st.get("worker") or not eff or sam <= 0 or st.get("attended_min_today", 0.0) < min_attended_min:
             continue
         by_op.setdefault(op, []).append((60.0 / sam * eff / 100.0, st["station"]))  # type: ignore[arg-type]
     if not by_op:

@@ -7,7 +7,7 @@ pipeline lock (``snapshot`` does) because these read live state.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from ..domain.efficiency import efficiency_pct
@@ -236,7 +236,7 @@ def line_data(
         )
     hours = ll["hours"]
     target_day = sum(h["target"] or 0 for h in hours)
-    tz = live.tz(f)
+    chart = _hour_axis(layout, line, hours, day_start, fmt)
     return {
         "kind": "line",
         "line": line,
@@ -257,11 +257,7 @@ def line_data(
         },
         "stations": stations,
         "bottleneck": bn,
-        "chart": {
-            "hours": [fmt.time(datetime.fromisoformat(h["hour"]).astimezone(tz)) for h in hours],
-            "output": [h["output"] for h in hours],
-            "target": [round(h["target"] or 0, 1) for h in hours],
-        },
+        "chart": chart,
         "alerts": [
             {"kind": a["kind"], "station": a["station"], "text": alert_text(fmt, a, layout)} for a in raw_alerts
         ],
@@ -272,6 +268,27 @@ def line_data(
         ],
         "events": live.events_applied,
     }
+
+
+def _hour_axis(
+    layout: FactoryLayout, line: str, hours: list[dict[str, Any]], day_start: datetime, fmt: Fmt
+) -> dict[str, list[Any]]:
+    """Every clock hour of the shift (and any hour with data outside it), so the chart shows the day
+    ahead too; hours still to come have no bar and no target."""
+    cal = layout.calendar_for_line(line)
+    tz = day_start.tzinfo
+    by_hour = {datetime.fromisoformat(h["hour"]): h for h in hours}
+    first = day_start.replace(hour=cal.shift_start.hour)
+    last = day_start.replace(hour=max(cal.shift_end.hour - (0 if cal.shift_end.minute else 1), cal.shift_start.hour))
+    axis = {first + timedelta(hours=i) for i in range(int((last - first).total_seconds() // 3600) + 1)}
+    axis |= set(by_hour)
+    out: dict[str, list[Any]] = {"hours": [], "output": [], "target": []}
+    for h in sorted(axis):
+        row = by_hour.get(h)
+        out["hours"].append(fmt.time(h.astimezone(tz)))
+        out["output"].append(row["output"] if row else None)
+        out["target"].append(round(row["target"], 1) if row and row["target"] is not None else None)
+    return out
 
 
 def _order_row(fmt: Fmt, layout: FactoryLayout, p: pl.OrderPlan) -> dict[str, Any]:
