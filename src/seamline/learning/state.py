@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import numpy as np
@@ -144,7 +144,7 @@ class LearningState:
     """Cells per (factory, worker, style, op), fed one event at a time."""
 
     def __init__(self, layouts: dict[str, FactoryLayout], rules: Rules | None = None, grid: Grid = GRID,
-                 prior_refresh_cycles: int = 2000) -> None:
+                 prior_refresh_cycles: int = 2000, refit_fraction: float = 0.1) -> None:
         self.layouts = layouts
         self.rules = rules or Rules()
         self.grid = grid
@@ -152,11 +152,13 @@ class LearningState:
         self.stations: dict[tuple[str, str], _Station] = {}
         self._bundle_style: dict[tuple[str, str], str | None] = {}
         self._ops: dict[tuple[str, str, str], tuple[float, str]] = {}
+        self._seen_layout: dict[str, int] = {}  # factory -> id() of the layout the caches came from
         self.priors = PriorModel()
         self.sigma_pool = DEFAULT_SIGMA
         self._cycles_since_priors = 0
         self._priors_ready = False
         self.prior_refresh_cycles = prior_refresh_cycles
+        self.refit_fraction = refit_fraction
         self.events_applied = 0
 
     # --- per-event bookkeeping --------------------------------------------------------------
@@ -171,6 +173,11 @@ class LearningState:
         return st
 
     def _op_info(self, factory: str, bundle: str, op: str) -> tuple[str, float, str] | None:
+        lay_id = id(self.layouts.get(factory))
+        if self._seen_layout.get(factory) != lay_id:  # master data were replaced: forget lookups
+            self._seen_layout[factory] = lay_id
+            self._bundle_style = {k: v for k, v in self._bundle_style.items() if k[0] != factory}
+            self._ops = {k: v for k, v in self._ops.items() if k[0] != factory}
         style = self._bundle_style.get((factory, bundle), "")
         if style == "":
             lay = self.layouts.get(factory)
@@ -267,7 +274,8 @@ class LearningState:
         A cell's level is its latest fitted steady state when a curve says it is still learning,
         otherwise the robust level of its recent cycles.
         """
-        if not force and self._priors_ready and self._cycles_since_priors < self.prior_refresh_cycles:
+        due = max(self.prior_refresh_cycles, 20 * len(self.cells))
+        if not force and self._priors_ready and self._cycles_since_priors < due:
             return
         self._cycles_since_priors = 0
         inputs: list[PriorInput] = []
@@ -288,8 +296,11 @@ class LearningState:
             self.sigma_pool = max(0.03, median(sigmas))
         self.priors = fit_priors(inputs)
         self._priors_ready = True
-        for cell in self.cells.values():
-            cell.fit_version = -1  # priors moved: every cached estimate is stale
+        if force:
+            for cell in self.cells.values():
+                cell.fit_version = -1  # refit everything against the new priors
+        # Otherwise cached fits keep their old prior until the cell has new data: priors move slowly,
+        # and refitting every cell at once would hold the ingest lock for seconds in a big factory.
 
     def _prior_input(self, cell: Cell, log_eff: float, var: float) -> PriorInput:
         return PriorInput(cell.key, (cell.factory, cell.style, cell.op), self._group(cell),
@@ -298,8 +309,15 @@ class LearningState:
     def estimate(self, cell: Cell, upto_n: int | None = None) -> SkillEstimate:
         """The cell's estimate now (cached), or as it would have been after ``upto_n`` pieces."""
         self.refresh_priors()
-        if upto_n is None and cell.fit is not None and cell.fit_version == cell.version:
-            return cell.fit
+        if upto_n is None and cell.fit is not None and cell.fit_version >= 0:
+            new = cell.version - cell.fit_version
+            if new == 0:
+                return cell.fit
+            if new < self.refit_fraction * cell.n_cycles:
+                # A few more cycles on a long history barely move the fit: refresh the counts only.
+                return replace(cell.fit, n_pieces=cell.n_pieces, n_cycles=cell.n_cycles,
+                               double_counts=cell.n_double, interruptions=cell.n_interrupt,
+                               updated_at=cell.last_ts.astimezone(UTC) if cell.last_ts else None)
         est, curve = estimate_cell(cell, self._prior_for(cell), self.sigma_pool, self.grid, upto_n)
         if upto_n is None:
             cell.fit, cell.curve, cell.fit_version = est, curve, cell.version
@@ -401,7 +419,7 @@ def estimate_cell(cell: Cell, prior: tuple[float, float], sigma_pool: float, gri
     centre = math.log(eff) - 0.5 * sd_log**2 if eff > 0 else 0.0
     est = SkillEstimate(
         factory=cell.factory, worker=cell.worker, style=cell.style, op=cell.op, line=cell.line,
-        n_pieces=n_now, n_cycles=k, efficiency=eff, se=sd,
+        n_pieces=n_now, n_cycles=cell.n_cycles if upto_n is None else k, efficiency=eff, se=sd,
         lo=math.exp(centre - 1.96 * sd_log), hi=math.exp(centre + 1.96 * sd_log),
         steady_state=fit.steady_state(), forecast_next=fit.block_efficiency(float(n_now), FORECAST_PIECES),
         trend=trend, p_learning=p_learning, recent_efficiency=recent,
