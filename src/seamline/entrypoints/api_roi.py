@@ -1,0 +1,134 @@
+"""ROI API and the owner page: payback with its range, sensitivity, and the data behind each figure.
+
+- ``GET /owner`` (``?lang=zh|en``, ``start``, ``end``, ``lines=L1,L2``): the owner's page.
+- ``GET /owner.pdf``: the same as a one-page PDF.
+- ``GET /api/v1/roi``: the report as JSON.
+- ``GET /api/v1/roi/evidence/{figure}``: the rows a figure was computed from.
+
+Settings (investment, rates, baseline) come from ``$SEAMLINE_ROI_SETTINGS`` or the example file
+shipped for the demo (docs/roi.md). Reports are cached per query until new events are applied.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, FastAPI, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
+
+from ..bootstrap import Runtime
+from ..roi import service
+from ..roi.labels import norm_lang
+from ..roi.render import render_page, render_pdf
+from ..roi.report import evidence
+
+MAX_CACHE = 16
+
+
+def register(app: FastAPI, rt: Runtime) -> None:
+    cache: dict[tuple[Any, ...], service.Assessment] = {}
+    cache_lock = threading.Lock()
+
+    def factory_id(factory: str | None) -> str:
+        if factory is None:
+            if len(rt.layouts) != 1:
+                if not rt.layouts:
+                    raise HTTPException(404, "no factory is loaded yet: import a layout first (seamline import)")
+                raise HTTPException(400, f"pass ?factory= one of {sorted(rt.layouts)}")
+            return next(iter(rt.layouts))
+        if factory not in rt.layouts:
+            raise HTTPException(404, f"unknown factory {factory!r}")
+        return factory
+
+    def get(factory: str | None, start: datetime | None, end: datetime | None, lines: str | None) -> service.Assessment:
+        for name, d in (("start", start), ("end", end)):
+            if d is not None and d.tzinfo is None:
+                raise HTTPException(422, f"`{name}` must carry a UTC offset, e.g. 2026-11-26T08:00:00+08:00")
+        if start is not None and end is not None and end <= start:
+            raise HTTPException(422, "`end` must be after `start`")
+        f = factory_id(factory)
+        line_list = [x for x in (lines or "").split(",") if x] or None
+        unknown = [x for x in line_list or [] if x not in rt.layouts[f].lines]
+        if unknown:
+            raise HTTPException(404, f"unknown lines {unknown}; lines: {sorted(rt.layouts[f].lines)}")
+        try:
+            settings, path = service.load()
+        except (OSError, ValueError) as e:
+            raise HTTPException(500, f"ROI settings unreadable: {e}") from None
+        key = (f, start, end, tuple(line_list or ()), path, rt.live.events_applied)
+        with cache_lock:
+            hit = cache.get(key)
+        if hit is not None:
+            return hit
+        try:
+            a = service.assess_factory(
+                rt.live, rt.store, f, settings, start, end, line_list, lock=rt.pipeline.lock, settings_file=path
+            )
+        except ValueError as e:
+            raise HTTPException(422, str(e)) from None
+        with cache_lock:
+            if len(cache) >= MAX_CACHE:
+                cache.pop(next(iter(cache)))
+            cache[key] = a
+        return a
+
+    r = APIRouter(prefix="/api/v1/roi", tags=["roi"])
+
+    @r.get("")
+    def roi(
+        factory: str | None = None, start: datetime | None = None, end: datetime | None = None, lines: str | None = None
+    ) -> dict[str, Any]:
+        """Payback in months with its 10-90 % range, the before/after figures priced per month, and the
+        sensitivity cases (orders −30 %, half the lines equipped)."""
+        return get(factory, start, end, lines).report
+
+    @r.get("/evidence/{figure}")
+    def roi_evidence(
+        figure: str,
+        factory: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        lines: str | None = None,
+    ) -> dict[str, Any]:
+        """The rows behind one figure: per-block sums (each with its /api/v1/efficiency link), the
+        orders counted, the baseline's source, or a money line's formula and inputs."""
+        a = get(factory, start, end, lines)
+        try:
+            return evidence(a.collected, a.inputs, a.result, a.report, figure)
+        except (KeyError, StopIteration):
+            raise HTTPException(404, f"no figure {figure!r} on the ROI report") from None
+
+    app.include_router(r)
+
+    @app.get("/owner", response_class=HTMLResponse, tags=["roi"])
+    def owner_page(
+        request: Request,
+        lang: str | None = None,
+        factory: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        lines: str | None = None,
+    ) -> HTMLResponse:
+        """The owner's page: what the retrofit returns and how fast (Chinese by default)."""
+        a = get(factory, start, end, lines)
+        keep = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "lang"])
+        return HTMLResponse(render_page(a.report, lang or "zh", keep))
+
+    @app.get("/owner.pdf", tags=["roi"])
+    def owner_pdf(
+        lang: str | None = None,
+        factory: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        lines: str | None = None,
+    ) -> Response:
+        a = get(factory, start, end, lines)
+        lg = norm_lang(lang)
+        return Response(
+            render_pdf(a.report, lg),
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'inline; filename="seamline-roi-{lg}.pdf"'},
+        )
