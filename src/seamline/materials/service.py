@@ -70,8 +70,12 @@ class Materials:
         o = self.order(order_id)
         return plan_cut(o, self.layout.styles[o.style_code], rules or self.rules, self.bom)
 
-    def _blocked_lots(self, ledger: Ledger) -> frozenset[str]:
-        return frozenset(lot for lot in ledger.lots if not self.gate.is_cutting_allowed(lot)[0])
+    def _blocked_lots(self, ledger: Ledger, materials: Iterable[str] | None = None) -> frozenset[str]:
+        """Lots (of ``materials``, default all) the quality gate does not allow to be used."""
+        wanted = None if materials is None else set(materials)
+        return frozenset(
+            lot.lot_id for lot in ledger.lots.values()
+            if (wanted is None or lot.material in wanted) and not self.gate.is_cutting_allowed(lot.lot_id)[0])
 
     def check_materials(self, orders: str | Order | Iterable[str | Order]) -> list[Shortage]:
         """Shortages for loading ``orders`` in this sequence; empty when everything is there.
@@ -85,7 +89,7 @@ class Materials:
         needs = [
             (o.id, {m: (r.unit, r.qty) for m, r in self.bom.for_order(o).items()}) for o in objs
         ]
-        return shortages(needs, ledger, self._blocked_lots(ledger))
+        return shortages(needs, ledger, self._blocked_lots(ledger, {m for _, r in needs for m in r}))
 
     def ensure_loadable(self, orders: str | Order | Iterable[str | Order]) -> None:
         found = self.check_materials(orders)
@@ -117,7 +121,7 @@ class Materials:
         if missing:
             raise CuttingBlocked(f"order {o.id}: no fabric lot given for colour(s) {missing}")
         ledger = self.store.ledger()
-        blocked = self._blocked_lots(ledger)
+        blocked = self._blocked_lots(ledger, self.bom.for_order(o))
         moves: list[Move] = []
         lay_lot: dict[int, str] = {}
 
@@ -201,7 +205,7 @@ class Materials:
             raise DomainError(f"unknown line {line_id!r}")
         self.ensure_loadable(o)
         ledger = self.store.ledger()
-        blocked = self._blocked_lots(ledger)
+        blocked = self._blocked_lots(ledger, self.bom.for_order(o))
         issued: dict[str, Decimal] = {}
         for material, req in self.bom.for_order(o).items():
             if req.kind != "trim":
@@ -287,7 +291,7 @@ def receive_lots_csv(store: MaterialsStore, path: str | Path) -> int:
     """Receive every lot of ``materials.csv`` (lot_id, material, unit, qty, supplier, shade, received_at)
     that the ledger does not hold yet; returns how many were received."""
     known = set(store.ledger().lots)
-    n = 0
+    new: list[tuple[Lot, Decimal]] = []
     with open(path, newline="", encoding="utf-8") as fh:
         for i, r in enumerate(csv.DictReader(fh), start=2):
             lot_id = r["lot_id"].strip()
@@ -298,7 +302,7 @@ def receive_lots_csv(store: MaterialsStore, path: str | Path) -> int:
                 raise DomainError(f"{path} row {i}: received_at needs a UTC offset")
             lot = Lot(lot_id, r["material"].strip(), r["unit"].strip(), at, (r.get("supplier") or "").strip(),
                       (r.get("shade") or "").strip())
-            store.receive(lot, Decimal(r["qty"].strip()))
+            new.append((lot, Decimal(r["qty"].strip())))
             known.add(lot_id)
-            n += 1
-    return n
+    store.receive_many(new, note=f"from {Path(path).name}")
+    return len(new)

@@ -46,15 +46,20 @@ class MaterialsStore:
 
     def receive(self, lot: Lot, qty: Decimal, *, note: str = "") -> None:
         """A new lot arrives: the lot row and its receipt, in one transaction."""
+        self.receive_many([(lot, qty)], note=note)
+
+    def receive_many(self, items: Iterable[tuple[Lot, Decimal]], *, note: str = "") -> None:
+        """Several lots (a delivery note), all or none."""
         with self.engine.begin() as c:
             led = self._ledger(c, lock=True)
-            led.add_lot(lot)
-            m = Move(lot.lot_id, lot.material, "receive", qty, lot.received_at, note=note)
-            led.apply(m)
-            c.execute(insert(material_lots).values(
-                factory_id=self.factory_id, lot_id=lot.lot_id, material=lot.material, unit=lot.unit,
-                supplier=lot.supplier, shade=lot.shade, received_at=lot.received_at))
-            self._insert_move(c, m)
+            for lot, qty in items:
+                led.add_lot(lot)
+                m = Move(lot.lot_id, lot.material, "receive", qty, lot.received_at, note=note)
+                led.apply(m)
+                c.execute(insert(material_lots).values(
+                    factory_id=self.factory_id, lot_id=lot.lot_id, material=lot.material, unit=lot.unit,
+                    supplier=lot.supplier, shade=lot.shade, received_at=lot.received_at))
+                self._insert_move(c, m)
 
     def move(self, kind: str, lot_id: str, qty: Decimal, *, order_id: str, at: datetime, dest: str | None = None,
              note: str = "") -> None:

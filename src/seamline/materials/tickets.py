@@ -30,6 +30,7 @@ LATIN_FONT = "Helvetica"
 LATIN_BOLD = "Helvetica-Bold"
 LABEL_SIZE = (60 * mm, 40 * mm)
 SHEET_COLS, SHEET_ROWS = 2, 5
+SHEET_MARGIN_MM = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +120,7 @@ def sheets_pdf(tickets: Sequence[Ticket]) -> bytes:
     c = Canvas(buf, pagesize=A4)
     c.setTitle("bundle tickets")
     pw, ph = A4
-    margin = 8 * mm
+    margin = SHEET_MARGIN_MM * mm
     w = (pw - 2 * margin) / SHEET_COLS
     h = (ph - 2 * margin) / SHEET_ROWS
     per_page = SHEET_COLS * SHEET_ROWS

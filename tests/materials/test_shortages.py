@@ -1,0 +1,145 @@
+"""BOM requirements, the ledger's balances and the shortage check that blocks loading."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import Engine
+
+import seamline.adapters.tables_materials  # registers the tables on metadata
+import seamline.adapters.tables_quality  # noqa: F401
+from seamline.adapters.db import make_engine
+from seamline.adapters.tables import metadata
+from seamline.domain.model import Order
+from seamline.materials.bom import Bom, BomLine
+from seamline.materials.ledger import Ledger, LedgerError, Lot, Move, fmt_qty
+from seamline.materials.service import Materials, MaterialShortage, check_materials, load_bom, receive_lots_csv
+from seamline.quality.fabric import FabricDefect, Roll
+from seamline.quality.store import FabricLots
+
+from .helpers import EXAMPLE, example_layout
+
+T0 = datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+D = Decimal
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    eng = make_engine(f"sqlite:///{tmp_path / 'm.db'}")
+    metadata.create_all(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def materials(engine: Engine) -> Materials:
+    mat = Materials(engine, example_layout(), load_bom(EXAMPLE))
+    receive_lots_csv(mat.store, EXAMPLE / "materials.csv")
+    return mat
+
+
+def test_bom_takes_the_most_specific_line_and_adds_the_allowance() -> None:
+    bom = Bom([
+        BomLine("S", "FAB", "fabric", "m", D("1.00"), D("5")),
+        BomLine("S", "FAB", "fabric", "m", D("1.20"), D("5"), size="XL"),
+        BomLine("S", "FAB-RED", "fabric", "m", D("1.10"), D("5"), colour="Red"),
+        BomLine("S", "BTN", "trim", "pcs", D("3"), D("0")),
+    ])
+    req = bom.requirements("S", {("M", "Blue"): 10, ("XL", "Blue"): 5, ("M", "Red"): 2})
+    # FAB: 10 x 1.00 x 1.05 + 5 x 1.20 x 1.05 ; the red pieces use FAB-RED (colour beats *), and also
+    # FAB for size M (both apply: different materials)
+    assert req["FAB"].qty == D("10.5") + D("6.3") + D("2.1")
+    assert req["FAB-RED"].qty == D("2.31")
+    assert req["BTN"].qty == D(51)
+    with pytest.raises(ValueError, match="no bill of materials"):
+        bom.requirements("NOPE", {("M", "Blue"): 1})
+
+
+def test_example_bom_covers_every_example_order() -> None:
+    lay = example_layout()
+    bom = load_bom(EXAMPLE)
+    for o in lay.orders.values():
+        req = bom.for_order(o)
+        assert any(r.kind == "fabric" for r in req.values())
+        assert all(r.qty > 0 for r in req.values())
+
+
+def test_ledger_refuses_what_the_balances_do_not_allow() -> None:
+    led = Ledger()
+    led.add_lot(Lot("L1", "DENIM", "m", T0))
+    led.apply(Move("L1", "DENIM", "receive", D("100.0"), T0))
+    led.apply(Move("L1", "DENIM", "issue", D("60.5"), T0, "O1", "cutting"))
+    with pytest.raises(LedgerError, match=r"only 39\.5 m in store"):
+        led.apply(Move("L1", "DENIM", "issue", D("40"), T0, "O2", "cutting"))
+    led.apply(Move("L1", "DENIM", "consume", D("58.25"), T0, "O1", "cutting"))
+    with pytest.raises(LedgerError, match=r"only 2\.25 m issued to it"):
+        led.apply(Move("L1", "DENIM", "return", D("3"), T0, "O1", "cutting"))
+    with pytest.raises(LedgerError, match=r"only 0\.0 m issued"):
+        led.apply(Move("L1", "DENIM", "consume", D("1"), T0, "O2", "cutting"))
+    led.apply(Move("L1", "DENIM", "return", D("2.25"), T0, "O1", "cutting"))
+    b = led.balances["L1"]
+    assert (b.in_store, b.on_floor, b.consumed) == (D("41.75"), D(0), D("58.25"))
+    assert b.received == b.in_store + b.on_floor + b.consumed  # every metre accounted for
+    assert led.net_issued("O1", "DENIM") == D("58.25")
+    with pytest.raises(LedgerError, match="Decimal"):
+        Move("L1", "DENIM", "issue", 1.5, T0, "O1")  # type: ignore[arg-type]
+
+
+def test_quantities_print_like_a_storekeeper_writes_them() -> None:
+    assert [fmt_qty(D(x)) for x in ("412.5", "380", "32.50", "12.345", "0")] == [
+        "412.5", "380.0", "32.5", "12.345", "0.0"]
+
+
+def test_shortage_blocks_loading_with_a_clear_message(materials: Materials) -> None:
+    # SO-2611-03 (indigo jeans, 334.672 m) fits in the 380 m of indigo denim on the shelf ...
+    assert materials.check_materials("SO-2611-03") == []
+    # ... but SO-2611-09 loaded after it needs 251.056 m more of the same denim.
+    found = materials.check_materials(["SO-2611-03", "SO-2611-09"])
+    assert [s.message for s in found] == [
+        "order SO-2611-09 needs 251.056 m of DENIM-12OZ-INDIGO, 45.328 m available: short 205.728 m"]
+    with pytest.raises(MaterialShortage, match=r"order SO-2611-09 needs 251\.056 m of DENIM-12OZ-INDIGO"):
+        materials.ensure_loadable(["SO-2611-03", "SO-2611-09"])
+    # the planner's function gives the same answer
+    assert check_materials(materials.engine, materials.layout, materials.bom, ["SO-2611-03", "SO-2611-09"]) == found
+
+
+def test_load_refuses_before_anything_moves(materials: Materials) -> None:
+    lay = materials.layout
+    big = Order("SO-BIG", "X", "JEANS-5P", {("32", "Indigo rinse"): 400}, due=T0.date())
+    lay.orders[big.id] = big
+    before = materials.store.ledger().in_store("ZIP-YKK-18CM")
+    with pytest.raises(MaterialShortage) as e:
+        materials.load("SO-BIG", "L3", T0)
+    assert "order SO-BIG needs 561.6 m of DENIM-12OZ-INDIGO, 380.0 m available: short 181.6 m" in str(e.value)
+    assert materials.store.ledger().in_store("ZIP-YKK-18CM") == before
+    # a loadable order gets its trims issued to the line, oldest lot first
+    issued = materials.load("SO-2611-03", "L3", T0)
+    assert sum(issued.values()) == sum(r.qty for r in materials.bom.for_order(lay.orders["SO-2611-03"]).values()
+                                       if r.kind == "trim")
+
+
+def test_a_failed_fabric_lot_does_not_count_as_available(materials: Materials, engine: Engine) -> None:
+    led = materials.store.ledger()
+    lot = next(x for x in led.lots.values() if x.material == "DENIM-12OZ-INDIGO" and x.shade == "B")
+    holes = tuple(FabricDefect(y, hole_in=2) for y in range(30))
+    FabricLots(engine).record_inspection(lot.lot_id, [Roll("R9", 40, 58, holes)], inspector="QC", at=T0)
+    found = materials.check_materials("SO-2611-03")
+    assert [s.message for s in found] == [
+        "order SO-2611-03 needs 334.672 m of DENIM-12OZ-INDIGO, 200.0 m available: short 134.672 m"]
+    FabricLots(engine).release(lot.lot_id, by="QA", reason="shade approved", at=T0 + timedelta(hours=1))
+    assert materials.check_materials("SO-2611-03") == []
+
+
+def test_what_an_order_already_drew_is_not_needed_again(materials: Materials) -> None:
+    lot = next(x for x in materials.store.ledger().lots.values() if x.material == "DENIM-12OZ-INDIGO")
+    materials.store.move("issue", lot.lot_id, D("150"), order_id="SO-2611-09", at=T0, dest="cutting")
+    # 380 - 150 = 230 m in store; SO-2611-09 still needs 251.056 - 150 = 101.056 m of it, which leaves
+    # 128.944 m for SO-2611-03
+    found = materials.check_materials(["SO-2611-09", "SO-2611-03"])
+    assert [s.message for s in found] == [
+        "order SO-2611-03 needs 334.672 m of DENIM-12OZ-INDIGO, 128.944 m available: short 205.728 m"]
