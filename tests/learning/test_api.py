@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from typer.testing import CliRunner
 
 from seamline.adapters.tables import all_tables
 from seamline.adapters.tables_learning import learning_skills
 from seamline.bootstrap import bootstrap
 from seamline.domain.events import encode_event
 from seamline.entrypoints.api import create_app
+from seamline.entrypoints.cli import app as cli_app
 from seamline.learning.projection import LearningProjection
 from seamline.service_layer.ingest import RawEvent
 from tests.conftest import tiny_layout
@@ -38,7 +42,7 @@ def shift() -> list:
 @pytest.fixture
 def rt(tmp_path):
     r = bootstrap(f"sqlite:///{tmp_path}/s.db", start_worker=False)
-    all_tables().create_all(r.engine, tables=[learning_skills])
+    all_tables().create_all(r.engine, tables=[learning_skills], checkfirst=True)
     r.save_layout(tiny_layout())
     result = r.pipeline.process([RawEvent(payload=encode_event(e)) for e in shift()])
     assert result.accepted == len(shift()) and not result.rejected
@@ -89,3 +93,18 @@ def test_a_restart_replays_to_the_same_estimates(rt, tmp_path):
         assert [e.as_dict() for e in proj2.estimates()] == before
     finally:
         rt2.close()
+
+
+def test_cli_prints_the_matrix_and_saves_the_snapshot(rt, tmp_path):
+    url = f"sqlite:///{tmp_path}/s.db"
+    res = CliRunner().invoke(cli_app, ["skills", "--db", url, "--json"])
+    assert res.exit_code == 0, res.output
+    m = json.loads(res.stdout)
+    assert [w["badge"] for w in m["workers"]] == ["W1", "W2"]
+    with rt.engine.connect() as conn:
+        assert len(conn.execute(select(learning_skills)).all()) == 2
+    table = CliRunner().invoke(cli_app, ["skills", "--db", url, "--no-save", "--line", "L1"])
+    assert table.exit_code == 0
+    assert "HEM/OP1" in table.stdout and "learning" in table.stdout
+    bad = CliRunner().invoke(cli_app, ["skills", "--db", url, "--factory", "nowhere"])
+    assert bad.exit_code == 2

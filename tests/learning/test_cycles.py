@@ -132,3 +132,46 @@ def test_two_stations_interleaved_do_not_mix():
     assert st.estimate(cell(st, "W1")).recent_efficiency == pytest.approx(0.75, rel=1e-3)
     # OP2 has SAM 0.25 min = 15 s; two pieces every 40 s = 20 s a piece
     assert st.estimate(cell(st, "W2", "OP2")).recent_efficiency == pytest.approx(0.75, rel=1e-3)
+
+
+def test_a_cached_fit_is_reused_for_a_few_new_cycles_but_counts_are_current():
+    s = Station().login().bundle_in()
+    for _ in range(101):
+        s.piece(40.0)
+    st = feed(s.events)
+    c = cell(st)
+    first = st.estimate(c)
+    assert first.n_pieces == 101
+    for _ in range(3):  # 3 new cycles on 100: under the 10 % refit threshold
+        s.piece(20.0)
+    for ev in s.events[-3:]:
+        st.apply(ev)
+    again = st.estimate(c)
+    assert again.n_pieces == 104 and again.n_cycles == 103
+    assert again.efficiency == first.efficiency  # not refitted
+    for _ in range(20):
+        s.piece(20.0)
+    for ev in s.events[-20:]:
+        st.apply(ev)
+    assert st.estimate(c).efficiency > first.efficiency  # refitted: the worker got faster
+
+
+def test_a_re_timed_bulletin_is_picked_up():
+    from dataclasses import replace
+
+    layouts = {"f1": tiny_layout()}
+    st = LearningState(layouts)
+    s = Station().login().bundle_in()
+    for _ in range(15):
+        s.piece(40.0)
+    for ev in s.events:
+        st.apply(ev)
+    assert cell(st).sam_s == pytest.approx(30.0)
+    new = tiny_layout()  # the same factory with OP1 re-timed from 0.5 to 0.6 min
+    style = new.styles["HEM"]
+    new.styles["HEM"] = replace(style, operations=tuple(
+        replace(o, sam_min=0.6) if o.code == "OP1" else o for o in style.operations))
+    layouts["f1"] = new
+    st.apply(s.piece(40.0).events[-1])
+    assert cell(st).sam_s == pytest.approx(36.0)
+    assert st.estimate(cell(st)).recent_efficiency == pytest.approx(0.9, rel=1e-3)

@@ -232,6 +232,9 @@ class LearningState:
         if cell is None:
             cell = Cell(factory, worker, style, ev.op, sam_s, machine_type, st.line)
             self.cells[key] = cell
+        elif cell.sam_s != sam_s:  # the bulletin was re-timed: cycles are times, the SAM applies to all
+            cell.sam_s = sam_s
+            cell.version += 1
         t = ev.ts.timestamp()
         same_run = st.last_t is not None and st.last_op == ev.op and st.last_bundle == ev.bundle \
             and st.last_worker == worker
@@ -397,7 +400,7 @@ def estimate_cell(cell: Cell, prior: tuple[float, float], sigma_pool: float, gri
         if k > MAX_POINTS:
             b = math.ceil(k / MAX_POINTS)
             m = (k // b) * b
-            # keep the newest cycles exact at the end by binning from the start
+            # the oldest k − m cycles stay single, the rest are averaged in bins of b (weight b)
             head_n, head_z = ns[: k - m], z[: k - m]
             bn = ns[k - m:].reshape(-1, b).mean(axis=1)
             bz = z[k - m:].reshape(-1, b).mean(axis=1)
