@@ -122,3 +122,18 @@ carton_lines = Table(
     Column("order_id", String(64), nullable=False),
     ForeignKeyConstraint(["factory_id", "carton_id"], ["cartons.factory_id", "cartons.carton_id"]),
 )
+
+# Bill of materials per style: one row per material and (size, colour) it applies to ('*' = all).
+bom_lines = Table(
+    "bom_lines",
+    metadata,
+    Column("factory_id", String(64), primary_key=True),
+    Column("style_code", String(64), primary_key=True),
+    Column("material", String(64), primary_key=True),
+    Column("size", String(32), primary_key=True),
+    Column("colour", String(64), primary_key=True),
+    Column("kind", String(16), nullable=False),  # fabric | trim
+    Column("unit", String(16), nullable=False),
+    Column("qty_per_piece", ExactDecimal(), nullable=False),
+    Column("allowance_pct", ExactDecimal(), nullable=False),
+)

@@ -59,6 +59,11 @@ class Materials:
         self.gate = fabric_gate or FabricLots(engine)
         self.rules = rules or CutRules()
 
+    @classmethod
+    def from_db(cls, engine: Engine, layout: FactoryLayout, **kw: Any) -> Materials:
+        """With the BOM stored in the database (``seamline materials-import`` puts it there)."""
+        return cls(engine, layout, MaterialsStore(engine, layout.factory.id).bom(), **kw)
+
     def order(self, order_id: str) -> Order:
         o = self.layout.orders.get(order_id)
         if o is None:

@@ -11,10 +11,18 @@ from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, Engine, delete, insert, select
 
-from seamline.adapters.tables_materials import carton_lines, cartons, cut_bundles, material_lots, material_moves
+from seamline.adapters.tables_materials import (
+    bom_lines,
+    carton_lines,
+    cartons,
+    cut_bundles,
+    material_lots,
+    material_moves,
+)
 
+from .bom import Bom, BomLine
 from .ledger import Ledger, LedgerError, Lot, Move
 from .packing import Carton
 
@@ -23,6 +31,27 @@ class MaterialsStore:
     def __init__(self, engine: Engine, factory_id: str) -> None:
         self.engine = engine
         self.factory_id = factory_id
+
+    # --- bill of materials ------------------------------------------------------------------
+    def save_bom(self, bom: Bom) -> int:
+        """Replace the BOM of every style in ``bom`` (other styles keep theirs)."""
+        f = self.factory_id
+        rows = [ln for style in bom.styles() for ln in bom.by_style[style]]
+        with self.engine.begin() as c:
+            for style in bom.styles():
+                c.execute(delete(bom_lines).where(bom_lines.c.factory_id == f, bom_lines.c.style_code == style))
+            if rows:
+                c.execute(insert(bom_lines), [
+                    {"factory_id": f, "style_code": ln.style_code, "material": ln.material, "size": ln.size,
+                     "colour": ln.colour, "kind": ln.kind, "unit": ln.unit, "qty_per_piece": ln.qty_per_piece,
+                     "allowance_pct": ln.allowance_pct} for ln in rows])
+        return len(rows)
+
+    def bom(self) -> Bom:
+        with self.engine.connect() as c:
+            rows = c.execute(select(bom_lines).where(bom_lines.c.factory_id == self.factory_id)).all()
+        return Bom(BomLine(r.style_code, r.material, r.kind, r.unit, r.qty_per_piece, r.allowance_pct, r.size,
+                           r.colour) for r in rows)
 
     # --- ledger ----------------------------------------------------------------------------
     def _ledger(self, c: Connection, lock: bool = False) -> Ledger:
