@@ -108,3 +108,20 @@ def test_cli_prints_the_matrix_and_saves_the_snapshot(rt, tmp_path):
     assert "HEM/OP1" in table.stdout and "learning" in table.stdout
     bad = CliRunner().invoke(cli_app, ["skills", "--db", url, "--factory", "nowhere"])
     assert bad.exit_code == 2
+
+
+def test_fitting_beside_the_lock_gives_the_same_estimates(rt, tmp_path):
+    import threading
+
+    cold = bootstrap(f"sqlite:///{tmp_path}/s.db", start_worker=False)
+    try:
+        proj = cold.projection("learning")
+        assert isinstance(proj, LearningProjection)
+        assert all(c.fit is None for c in proj.state.cells.values())
+        beside = [e.as_dict() for e in proj.estimates_beside(threading.RLock())]
+        assert all(c.fit is not None for c in proj.state.cells.values())
+        warm = rt.projection("learning")
+        assert isinstance(warm, LearningProjection)
+        assert beside == [e.as_dict() for e in warm.estimates()]
+    finally:
+        cold.close()

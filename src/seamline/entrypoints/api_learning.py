@@ -1,8 +1,8 @@
 """HTTP endpoints of seamline.learning: the skill matrix and each worker's skills.
 
 Efficiencies are fractions of standard (1.0 = 100 %), each with a standard error, a 95 % interval,
-the pieces behind it, a confidence grade and a trend (learning / steady). Estimates are computed
-lazily under the ingest lock and cached per cell until new cycles arrive.
+the pieces behind it, a confidence grade and a trend (learning / steady). Estimates are fitted
+lazily beside the ingest lock (cells are copied under it) and cached per cell until new cycles arrive.
 """
 
 from __future__ import annotations
@@ -47,9 +47,8 @@ def register(app: FastAPI, rt: Runtime) -> None:
         if line is not None and line not in lay.lines:
             raise HTTPException(404, f"unknown line {line!r} in factory {lay.factory.id!r}; known: {sorted(lay.lines)}")
         proj = _projection(rt)
-        with rt.pipeline.lock:
-            ests = proj.estimates(lay.factory.id, line)
-            proj.maybe_snapshot()
+        ests = proj.estimates_beside(rt.pipeline.lock, lay.factory.id, line)
+        proj.maybe_snapshot(rt.pipeline.lock)
         return skill_matrix(lay, ests, line)
 
     @api.get("/workers/{badge}/skills")
@@ -60,8 +59,7 @@ def register(app: FastAPI, rt: Runtime) -> None:
         if w is None:
             raise HTTPException(404, f"unknown worker {badge!r} in factory {lay.factory.id!r}")
         proj = _projection(rt)
-        with rt.pipeline.lock:
-            ests = proj.estimates(lay.factory.id, worker=badge)
+        ests = proj.estimates_beside(rt.pipeline.lock, lay.factory.id, worker=badge)
         cells = sorted((e.as_dict() for e in ests), key=lambda d: -float(d["efficiency"]))  # type: ignore[arg-type]
         return {"factory": lay.factory.id, "badge": badge, "name": w.name, "line": w.line_id,
                 "skill_group": w.skill_group, "skills": cells}
@@ -92,10 +90,9 @@ def register(app: FastAPI, rt: Runtime) -> None:
     def snapshot() -> dict[str, int]:
         """Write the current skill matrix to the ``learning_skills`` table now."""
         proj = _projection(rt)
-        with rt.pipeline.lock:
-            try:
-                return {"rows": proj.snapshot()}
-            except SnapshotError as e:
-                raise HTTPException(503, str(e)) from None
+        try:
+            return {"rows": proj.snapshot(lock=rt.pipeline.lock)}
+        except SnapshotError as e:
+            raise HTTPException(503, str(e)) from None
 
     app.include_router(api)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine
@@ -43,25 +44,42 @@ class LearningProjection:
         cells = sorted(self.state.iter_cells(factory, line, worker), key=lambda c: c.key)
         return self.state.estimates(cells)
 
-    def snapshot(self, now: datetime | None = None) -> int:
-        """Write every cell's current estimate to ``learning_skills``; returns rows written."""
+    def estimates_beside(self, lock: AbstractContextManager[object], factory: str | None = None,
+                         line: str | None = None, worker: str | None = None) -> list[SkillEstimate]:
+        """Like ``estimates``, but fitting happens outside ``lock`` (the ingest lock): cells are
+        copied under it, fitted beside it, and the fits stored under it again, so a cold skill
+        matrix of a big factory does not stop ingest for seconds."""
+        with lock:
+            cells = sorted(self.state.iter_cells(factory, line, worker), key=lambda c: c.key)
+            jobs = self.state.fit_jobs(cells)
+        results = self.state.run_jobs(jobs)
+        with lock:
+            self.state.store_fits(results)
+            return self.state.estimates(cells)
+
+    def snapshot(self, now: datetime | None = None, lock: AbstractContextManager[object] | None = None) -> int:
+        """Write every cell's current estimate to ``learning_skills``; returns rows written.
+
+        With ``lock`` (the ingest lock) fitting happens beside it and the write after it.
+        """
         if self.engine is None:
             return 0
         self._last_snapshot = time.monotonic()
+        ests = self.estimates() if lock is None else self.estimates_beside(lock)
         try:
-            return save_snapshot(self.engine, self.estimates(), now or datetime.now(UTC))
+            return save_snapshot(self.engine, ests, now or datetime.now(UTC))
         except SQLAlchemyError as e:
             raise SnapshotError(
                 f"could not write learning_skills ({type(e).__name__}); is the database migrated "
                 f"(seamline.adapters.tables_learning)?"
             ) from e
 
-    def maybe_snapshot(self) -> bool:
+    def maybe_snapshot(self, lock: AbstractContextManager[object] | None = None) -> bool:
         """Snapshot if the last one is older than ``snapshot_every_s`` (called by readers)."""
         if self.engine is None or time.monotonic() - self._last_snapshot < self.snapshot_every_s:
             return False
         try:
-            self.snapshot()
+            self.snapshot(lock=lock)
         except SnapshotError:
             log.warning("learning snapshot skipped", exc_info=True)
             return False

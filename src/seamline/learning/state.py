@@ -121,6 +121,15 @@ class SkillEstimate:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class FitJob:
+    cell: Cell
+    version: int
+    copy: Cell
+    prior: tuple[float, float]
+    sigma_pool: float
+
+
 @dataclass(slots=True)
 class _Station:
     line: str | None
@@ -309,22 +318,47 @@ class LearningState:
         return PriorInput(cell.key, (cell.factory, cell.style, cell.op), self._group(cell),
                           (cell.factory, cell.worker), log_eff, var)
 
+    def _needs_fit(self, cell: Cell) -> bool:
+        if cell.fit is None or cell.fit_version < 0:
+            return True
+        new = cell.version - cell.fit_version
+        # A few more cycles on a long history barely move the fit: then only the counts are refreshed.
+        return new > 0 and new >= self.refit_fraction * cell.n_cycles
+
     def estimate(self, cell: Cell, upto_n: int | None = None) -> SkillEstimate:
         """The cell's estimate now (cached), or as it would have been after ``upto_n`` pieces."""
         self.refresh_priors()
-        if upto_n is None and cell.fit is not None and cell.fit_version >= 0:
-            new = cell.version - cell.fit_version
-            if new == 0:
+        if upto_n is None and not self._needs_fit(cell):
+            assert cell.fit is not None
+            if cell.version == cell.fit_version:
                 return cell.fit
-            if new < self.refit_fraction * cell.n_cycles:
-                # A few more cycles on a long history barely move the fit: refresh the counts only.
-                return replace(cell.fit, n_pieces=cell.n_pieces, n_cycles=cell.n_cycles,
-                               double_counts=cell.n_double, interruptions=cell.n_interrupt,
-                               updated_at=cell.last_ts.astimezone(UTC) if cell.last_ts else None)
+            return replace(cell.fit, n_pieces=cell.n_pieces, n_cycles=cell.n_cycles,
+                           double_counts=cell.n_double, interruptions=cell.n_interrupt,
+                           updated_at=cell.last_ts.astimezone(UTC) if cell.last_ts else None)
         est, curve = estimate_cell(cell, self._prior_for(cell), self.sigma_pool, self.grid, upto_n)
         if upto_n is None:
             cell.fit, cell.curve, cell.fit_version = est, curve, cell.version
         return est
+
+    # Fitting without holding the ingest lock: copy under the lock, fit outside, store under it.
+    def fit_jobs(self, cells: Iterable[Cell]) -> list[FitJob]:
+        """Copies of the cells that need a fit, with their priors (call under the lock)."""
+        self.refresh_priors()
+        return [
+            FitJob(cell, cell.version, replace(cell, ns=list(cell.ns), logs=list(cell.logs), fit=None, curve=None),
+                   self._prior_for(cell), self.sigma_pool)
+            for cell in cells if self._needs_fit(cell)
+        ]
+
+    def run_jobs(self, jobs: Iterable[FitJob]) -> list[tuple[FitJob, SkillEstimate, CurveFit]]:
+        """Fit the copies (no shared state is touched: safe outside the lock)."""
+        return [(j, *estimate_cell(j.copy, j.prior, j.sigma_pool, self.grid)) for j in jobs]
+
+    def store_fits(self, results: Iterable[tuple[FitJob, SkillEstimate, CurveFit]]) -> None:
+        """Keep the fits whose cell has not been refitted meanwhile (call under the lock)."""
+        for job, est, curve in results:
+            if job.cell.fit_version < job.version:
+                job.cell.fit, job.cell.curve, job.cell.fit_version = est, curve, job.version
 
     def forecast(self, cell: Cell, pieces: int) -> float:
         """Efficiency over the cell's next ``pieces`` pieces (SAM earned ÷ time), from its curve."""
