@@ -60,3 +60,29 @@ def test_budget_counts_start_up_against_the_grace() -> None:
     assert solve_budget_s(5.0, 0.5) == 5.0  # quick start-up: the whole limit
     assert solve_budget_s(5.0, 3.0) == 5.0 + 1.4 - 3.0  # slow start-up eats the solver's time
     assert solve_budget_s(1.0, 10.0) == 0.05  # always leave time for the greedy answer
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "seamline.entrypoints.cli", *args],
+                          capture_output=True, text=True, cwd=REPO, timeout=120)
+
+
+def test_balance_command_on_the_sample_factory() -> None:
+    out = _cli("balance", str(REPO / "examples" / "factory"), "--style", "TEE-BASIC", "--line", "L1",
+               "--time-limit", "1")
+    assert out.returncode == 0, out.stderr
+    res = json.loads(out.stdout)
+    assert res["style"] == "TEE-BASIC" and res["pieces_per_hour"] > 0
+    shares: dict[str, float] = {}
+    for w in res["workers"].values():
+        for op, s in w["ops"].items():
+            shares[op] = shares.get(op, 0.0) + s
+    assert shares and all(abs(v - 1.0) < 0.01 for v in shares.values())
+
+
+def test_load_command_what_if_answers_yes_or_no() -> None:
+    out = _cli("load", str(REPO / "examples" / "factory"), "--start", "2026-11-26", "--days", "14",
+               "--what-if", "POLO:100000:2026-11-28", "--time-limit", "4")
+    assert out.returncode == 0, out.stderr
+    res = json.loads(out.stdout)
+    assert res["accept"] is False and res["on_time"] is False and "cannot make" in res["reason"]

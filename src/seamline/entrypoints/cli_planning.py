@@ -42,6 +42,68 @@ def solve_budget_s(time_limit_s: float, age_s: float, grace_s: float = 1.4) -> f
 
 
 def register(app: typer.Typer) -> None:
+    @app.command("balance")
+    def balance(
+        factory: Path = typer.Argument(..., exists=True, help="factory folder or .xlsx (seamline export format)"),
+        style: str = typer.Option(..., "--style"),
+        line: str = typer.Option(..., "--line"),
+        absent: str = typer.Option("", "--absent", help="comma-separated badges not present"),
+        time_limit: float = typer.Option(5.0, "--time-limit", help="seconds"),
+    ) -> None:
+        """Balance a line for a style: who sews which share of which operation (JSON)."""
+        from seamline.adapters.layout_files import load_factory
+        from seamline.planning.balance.check import check_plan
+        from seamline.planning.balance.solver import balance_line
+        from seamline.planning.from_layout import balance_problem
+
+        layout = load_factory(factory)
+        gone = frozenset(b.strip() for b in absent.split(",") if b.strip())
+        problem = balance_problem(layout, style, line, absent=gone)
+        try:
+            plan = balance_line(problem, time_limit)
+        except ValueError as e:
+            print(f"error: {e}", file=sys.stderr)
+            raise typer.Exit(2) from e
+        errors = check_plan(problem, plan)
+        if errors:
+            print("\n".join(errors), file=sys.stderr)
+            raise typer.Exit(1)
+        sys.stdout.write(json.dumps(plan.summary(), ensure_ascii=False) + "\n")
+
+    @app.command("load")
+    def load(
+        factory: Path = typer.Argument(..., exists=True, help="factory folder or .xlsx (seamline export format)"),
+        start: str = typer.Option(..., "--start", help="first day, YYYY-MM-DD"),
+        days: int = typer.Option(21, "--days"),
+        what_if: str = typer.Option("", "--what-if", help="STYLE:QTY:DUE — can we take this order?"),
+        time_limit: float = typer.Option(10.0, "--time-limit", help="seconds"),
+    ) -> None:
+        """Load the factory's orders onto its lines (JSON); with --what-if, answer yes/no."""
+        from datetime import date
+
+        from seamline.adapters.layout_files import load_factory
+        from seamline.planning.from_layout import loading_problem
+        from seamline.planning.loading.data import LoadOrder
+        from seamline.planning.loading.solver import can_accept, solve_loading
+
+        layout = load_factory(factory)
+        problem = loading_problem(layout, date.fromisoformat(start), days)
+        if not what_if:
+            plan = solve_loading(problem, time_limit)
+            assert plan is not None
+            sys.stdout.write(json.dumps(plan.summary()) + "\n")
+            return
+        try:
+            style_code, qty, due = what_if.split(":")
+            new = LoadOrder("WHAT-IF", style_code, int(qty), date.fromisoformat(due),
+                            layout.styles[style_code].sam_min)
+        except (ValueError, KeyError) as e:
+            print(f"error: --what-if wants STYLE:QTY:YYYY-MM-DD with a known style ({e})", file=sys.stderr)
+            raise typer.Exit(2) from e
+        v = can_accept(problem, new, time_limit)
+        sys.stdout.write(json.dumps({"accept": v.accept, "on_time": v.on_time, "reason": v.reason,
+                                     "displaced": list(v.displaced), "plan": v.plan.summary()}) + "\n")
+
     @app.command("solve")
     def solve(
         family: Family = typer.Argument(..., help="jssp (OR-Library/Taillard), fjsp (Brandimarte), salbp (.alb)"),

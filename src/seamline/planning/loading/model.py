@@ -4,7 +4,8 @@ Per order a line x[o,l] (or "not loaded" u[o]), per line and workday the pieces 
 activity flag y[o,l,d]; per line and workday the overtime hours ot[l,d] within the policy's
 day / week / month caps; a style switch on a line (style active today, not on the line's
 previous workday) costs the changeover hours plus the first-day learning loss out of that day's
-capacity. Objective, lexicographic by weights: late days, then overtime hours, then changeovers.
+capacity. Objective, lexicographic by weights: late days, then overtime hours, then changeovers, then
+the sum of finish days (work spreads over idle lines and slack is kept for new orders).
 """
 
 from __future__ import annotations
@@ -75,8 +76,8 @@ def build_loading_model(pb: LoadingProblem, *, weights: dict[str, int] | None = 
         due_idx = (o.due - pb.start).days + 1  # finishing by the end of the due day is on time
         late = m.new_int_var(0, 2 * H + 30, f"late_{o.order_id}")
         m.add(late >= f - due_idx)
-        # An order left out counts as finishing a week after the horizon.
-        m.add(late >= H + 7 - due_idx).only_enforce_if(u)
+        # An order left out counts as finishing a week after the horizon (at least a week late).
+        m.add(late >= max(7, H + 7 - due_idx)).only_enforce_if(u)
         if o.order_id in must_be_on_time:
             m.add(late == 0)
         lm.late[o.order_id] = late
@@ -119,9 +120,12 @@ def build_loading_model(pb: LoadingProblem, *, weights: dict[str, int] | None = 
     total_late = sum(late_w.get(o.order_id, 1) * lm.late[o.order_id] for o in pb.orders)
     n_switch = len(lm.changeover)
     max_ot = len(ot_total) * pol.max_ot_h_per_day
-    w_ot = n_switch + 1
+    # Last tie-break: finish early (spreads work over idle lines and keeps slack for new orders).
+    w_switch = len(pb.orders) * H + 1
+    w_ot = w_switch * (n_switch + 1)
     w_late = w_ot * (max_ot + 1)
-    m.minimize(w_late * total_late + w_ot * sum(ot_total) + sum(lm.changeover.values()))
+    m.minimize(w_late * total_late + w_ot * sum(ot_total) + w_switch * sum(lm.changeover.values())
+               + sum(lm.finish.values()))
     return lm
 
 
