@@ -159,7 +159,8 @@ def collect(
             acc = blocks[label] = _Acc(label, s, e)
         return acc
 
-    for h in worked_hours:
+    # Pieces made in an hour nobody attended (a break) still count; WIP is sampled in worked hours.
+    for h in sorted(h for h, a in line_hours.items() if a[2] > 0 or a[0] or a[4]):
         pieces, earned, att_s, output, defects = line_hours[h]
         b = block_of_hour(h)
         b.pieces += pieces
@@ -167,7 +168,8 @@ def collect(
         b.attended_min += att_s / 60.0
         b.output += output
         b.defects += defects
-        b.day_equiv += att_s / day_att_s[h.astimezone(tz).date()] if kind == "hour" else 0.0
+        day_s = day_att_s.get(h.astimezone(tz).date(), 0.0)
+        b.day_equiv += att_s / day_s if kind == "hour" and day_s > 0 else 0.0
     if kind == "day":
         for b in blocks.values():
             b.day_equiv = 1.0
@@ -313,7 +315,9 @@ def _events(
             "on_time": None,
             "counted_as_small_in": None,
         }
-        if starts and start < due_end <= limit:
+        # An order counts in its due day's block once the day is over, or earlier if already done.
+        known = due_end <= limit or (done is not None and done < due_end and due_end - timedelta(days=1) < end)
+        if starts and start < due_end and known:
             k = bisect_right(starts_ts, due_end - timedelta(microseconds=1)) - 1
             if k >= 0:
                 blk = starts[k]
