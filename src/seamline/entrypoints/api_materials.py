@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from ..bootstrap import Runtime
 from ..domain.model import DomainError, FactoryLayout
 from ..materials.cutting import CutRules
+from ..materials.ledger import qstr
 from ..materials.lots import merge_orders
 from ..materials.packing import PackSpec
 from ..materials.projection import MaterialsProjection
@@ -118,7 +119,7 @@ def register(app: FastAPI, rt: Runtime) -> None:
                                      CutRules(body.max_plies, body.max_marker_garments))
         except DomainError as e:
             raise HTTPException(409, str(e)) from None
-        return {**res.plan.as_dict(), "issued": {k: str(v) for k, v in res.issued.items()},
+        return {**res.plan.as_dict(), "issued": {k: qstr(v) for k, v in res.issued.items()},
                 "lay_lots": {str(k): v for k, v in res.lay_lots.items()}}
 
     @r.get("/shortages")
@@ -144,7 +145,7 @@ def register(app: FastAPI, rt: Runtime) -> None:
             issued = materials(lay).load(order, line, at)
         except DomainError as e:
             raise HTTPException(409, str(e)) from None
-        return {"order": order, "line": line, "issued": {k: str(v) for k, v in issued.items()}}
+        return {"order": order, "line": line, "issued": {k: qstr(v) for k, v in issued.items()}}
 
     @r.get("/lots")
     def lots(factory: str | None = None, material: str | None = None) -> list[dict[str, str]]:

@@ -20,6 +20,7 @@ from seamline.domain.cutting import cut_order
 from seamline.domain.model import Bundle, DomainError, Order, Style
 
 from .bom import Bom
+from .ledger import qstr
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +82,7 @@ class CutPlan:
                 {"id": b.id, "size": b.size, "colour": b.colour, "qty": b.qty, "lay": self.bundle_lay[b.id]}
                 for b in self.bundles
             ],
-            "fabric": {m: {"unit": u, "qty": str(q)} for m, (u, q) in self.fabric.items()},
+            "fabric": {m: {"unit": u, "qty": qstr(q)} for m, (u, q) in self.fabric.items()},
         }
 
 

@@ -75,9 +75,9 @@ class LotBalance:
 
     def as_dict(self) -> dict[str, str]:
         return {
-            "lot": self.lot_id, "material": self.material, "unit": self.unit, "received": str(self.received),
-            "issued": str(self.issued), "consumed": str(self.consumed), "returned": str(self.returned),
-            "in_store": str(self.in_store), "on_floor": str(self.on_floor),
+            "lot": self.lot_id, "material": self.material, "unit": self.unit, "received": qstr(self.received),
+            "issued": qstr(self.issued), "consumed": qstr(self.consumed), "returned": qstr(self.returned),
+            "in_store": qstr(self.in_store), "on_floor": qstr(self.on_floor),
         }
 
 
@@ -102,8 +102,13 @@ class Shortage:
         )
 
     def as_dict(self) -> dict[str, str]:
-        return {"order": self.order_id, "material": self.material, "unit": self.unit, "needed": str(self.needed),
-                "available": str(self.available), "short": str(self.short), "message": self.message}
+        return {"order": self.order_id, "material": self.material, "unit": self.unit, "needed": qstr(self.needed),
+                "available": qstr(self.available), "short": qstr(self.short), "message": self.message}
+
+
+def qstr(q: Decimal) -> str:
+    """A quantity as JSON text, always to the 0.001 (the BOM's precision): "240.000", "12.500"."""
+    return str(q.quantize(Decimal("0.001")))
 
 
 def fmt_qty(q: Decimal) -> str:
