@@ -13,12 +13,13 @@ import uvicorn
 
 from seamline.adapters.layout_files import load_factory
 from seamline.bootstrap import Runtime, bootstrap
-from seamline.domain.model import FactoryLayout
+from seamline.domain.model import FactoryLayout, Order
 from seamline.entrypoints.api import create_app
 from seamline.service_layer.ingest import RawEvent
 from seamline.sim import SimConfig, default_start, simulate
 
 REPO = Path(__file__).resolve().parents[2]
+RUSH_ORDER = "SO-RUSH-01"
 
 
 def free_port() -> int:
@@ -57,10 +58,14 @@ def start(db_path: Path, *, hours: float = 4.0, hold_back_min: float = 20.0) -> 
     """
     rt = bootstrap(f"sqlite:///{db_path}")
     layout = load_factory(REPO / "examples" / "factory")
-    rt.save_layout(layout)
     tz = layout.factory.tz
     start_at = default_start(layout, datetime.now(tz) - timedelta(days=1))
     sim = simulate(layout, SimConfig(seed=11, start=start_at, hours=hours, record_pieces=False))
+    # A rush order the simulator never saw, due the simulated day: the pages must flag it at risk.
+    layout.orders[RUSH_ORDER] = Order(
+        RUSH_ORDER, "Rush Retail Ltd", "TEE-BASIC", {("M", "Black"): 3000}, start_at.date(), priority=2
+    )
+    rt.save_layout(layout)
     cut = sim.end - timedelta(minutes=hold_back_min)
     first = [e for e in sim.events if e[2] < cut]
     rest = [e for e in sim.events if e[2] >= cut]

@@ -89,6 +89,29 @@ def test_bottleneck_is_the_operation_with_the_lowest_capacity() -> None:
     assert al.bottleneck(stations, {"A": 1.0, "B": 0.5, "C": 0.5}) == "S5"
 
 
+def test_a_starved_station_is_not_the_bottleneck() -> None:
+    # S1 (op A, SAM 1.0) shows 20 % today but earned its 24 min in 30 min of machine time: 80 %
+    # while working → 48 pieces/h. S2 (op B, SAM 0.5) at 40 %, no machine data: 60 / 0.5 × 0.40 = 48
+    # pieces/h as well; S3 (op C, SAM 0.5) at 30 % → 36 pieces/h limits the line.
+    stations = [
+        _st(
+            "S1",
+            op="A",
+            efficiency_pct_today=20.0,
+            attended_min_today=120.0,
+            earned_min_today=24.0,
+            machine_s_today={"running": 1800.0, "idle": 5400.0},
+        ),
+        _st("S2", op="B", efficiency_pct_today=40.0, attended_min_today=120.0),
+        _st("S3", op="C", efficiency_pct_today=30.0, attended_min_today=120.0),
+    ]
+    assert al.working_speed_pct(stations[0]) == pytest.approx(80.0)
+    assert al.bottleneck(stations, {"A": 1.0, "B": 0.5, "C": 0.5}) == "S3"
+    # Judged by efficiency today S1 would be the bottleneck (12 pieces/h): that is what we avoid.
+    del stations[0]["machine_s_today"]
+    assert al.bottleneck(stations, {"A": 1.0, "B": 0.5, "C": 0.5}) == "S1"
+
+
 def test_status_and_efficiency_bands() -> None:
     assert al.station_status(_st("S", downtime=["MECH"])) == "down"
     assert al.station_status(_st("S", worker=None)) == "empty"

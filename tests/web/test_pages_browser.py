@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from .server import Served
+from .server import RUSH_ORDER, Served
 
 CJK = re.compile(r"[\u3400-\u9fff\uff00-\uffef\u3000-\u303f]")
 ENGLISH_WORD = re.compile(r"[A-Za-z]{3,}")
@@ -209,6 +209,8 @@ def test_language_toggle_changes_every_visible_string(
     _wait_live(page)
     zh = page.evaluate(VISIBLE_TEXT_JS)
     page.screenshot(path=str(artifacts / f"{name}-zh.png"))
+    if name == "plan":  # the balance tables are below the fold
+        page.screenshot(path=str(artifacts / "plan-zh-full.png"), full_page=True)
     english_only = [t for t in zh if ENGLISH_WORD.search(t) and not CJK.search(t) and t not in LANGUAGE_NEUTRAL]
     assert english_only == [], f"untranslated on the Chinese {name} page"
     assert sum(1 for t in zh if CJK.search(t)) >= 10
@@ -222,6 +224,9 @@ def test_language_toggle_changes_every_visible_string(
     chinese_left = [t for t in en if CJK.search(t) and t not in LANGUAGE_NEUTRAL]
     assert chinese_left == [], f"Chinese left on the English {name} page"
     page.screenshot(path=str(artifacts / f"{name}-en.png"))
+    if name in ("overview", "plan"):
+        risky = page.locator("tr.risk td:first-child").all_inner_texts()
+        assert RUSH_ORDER in risky
     if name == "station":
         page.set_viewport_size({"width": 800, "height": 1280})
         page.wait_for_timeout(200)

@@ -43,23 +43,33 @@ def efficiency_band(eff: float | None) -> str:
     return "high"
 
 
+def working_speed_pct(st: dict[str, Any], min_running_min: float = 10.0) -> float | None:
+    """Earned minutes per minute the machine ran, in percent: how fast the station sews when it has
+    work. Efficiency today would also count the time it waited for bundles, and a starved station is
+    not a slow one. Without enough machine time (manual operations), efficiency today stands in."""
+    running_min = (st.get("machine_s_today") or {}).get("running", 0.0) / 60.0
+    if running_min >= min_running_min and st.get("earned_min_today"):
+        return 100.0 * st["earned_min_today"] / running_min
+    return st.get("efficiency_pct_today")
+
+
 def bottleneck(
     stations: list[dict[str, Any]], sam_of_op: dict[str, float], min_attended_min: float = 15.0
 ) -> str | None:
     """The station that limits the line's output: the capacity-study rule of industrial engineers.
 
-    A station's capacity is 60 ÷ its operation's SAM × its efficiency today (pieces an hour); an
+    A station's capacity is 60 ÷ its operation's SAM × its working speed (pieces an hour); an
     operation's capacity is the sum over the stations sharing it. The operation with the lowest
     capacity caps the line, and within it the slowest station is the one to help. Stations attended
     for less than ``min_attended_min`` today are left out: a few minutes say nothing about speed.
     """
     by_op: dict[str, list[tuple[float, str]]] = {}
     for st in stations:
-        op, eff = st.get("op"), st.get("efficiency_pct_today")
+        op, speed = st.get("op"), working_speed_pct(st)
         sam = sam_of_op.get(op or "", 0.0)
-        if not st.get("worker") or not eff or sam <= 0 or st.get("attended_min_today", 0.0) < min_attended_min:
+        if not st.get("worker") or not speed or sam <= 0 or st.get("attended_min_today", 0.0) < min_attended_min:
             continue
-        by_op.setdefault(op, []).append((60.0 / sam * eff / 100.0, st["station"]))  # type: ignore[arg-type]
+        by_op.setdefault(op, []).append((60.0 / sam * speed / 100.0, st["station"]))  # type: ignore[arg-type]
     if not by_op:
         return None
     op = min(by_op, key=lambda o: (sum(c for c, _ in by_op[o]), o))

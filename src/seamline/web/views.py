@@ -391,11 +391,18 @@ def plan_data(live: LiveState, layout: FactoryLayout, progress: OrderProgress, f
         n = len(loads)
         pitch = style.sam_min / n if style and n else None
         ops = style.op_map() if style else {}
+        done_ops = {c for sl in loads for c, _share in sl.ops}
+        missing = [c for c in style.topological_order() if c not in done_ops] if style else []
         balances.append(
             {
                 "line": lid,
                 "line_name": _line_name(fmt, layout, lid),
                 "style_name": _style_name(fmt, layout, style_code),
+                "missing_txt": fmt.gettext("Not sewn yet today: {ops}").format(
+                    ops=", ".join(fmt.name(ops[c].name_zh, ops[c].name_en) for c in missing)
+                )
+                if missing
+                else "",
                 "pitch_txt": fmt.num(pitch, 2) if pitch else "–",
                 "pitch_label": fmt.gettext("Pitch time {minutes} min").format(minutes=fmt.num(pitch, 2))
                 if pitch

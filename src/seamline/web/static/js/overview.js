@@ -52,8 +52,8 @@
       fac.at_risk.forEach((o) => {
         const tr = document.createElement("tr");
         tr.className = "risk";
-        [["order", ""], ["customer", "data"], ["style_name", ""], ["line_name", ""], ["qty_txt", "num"], ["done_txt", "num"],
-          ["remaining_txt", "num"], ["capacity_txt", "num"], ["due_txt", ""], ["finish_txt", ""]].forEach(([k, cls]) => {
+        [["order", "data nw"], ["customer", "data"], ["style_name", ""], ["line_name", ""], ["qty_txt", "num"], ["done_txt", "num"],
+          ["remaining_txt", "num"], ["capacity_txt", "num"], ["due_txt", "nw"], ["finish_txt", "nw"]].forEach(([k, cls]) => {
           const td = document.createElement("td"); td.textContent = o[k]; if (cls) td.className = cls; tr.appendChild(td);
         });
         tb.appendChild(tr);

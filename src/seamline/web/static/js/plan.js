@@ -55,15 +55,15 @@
       const tr = document.createElement("tr");
       if (o.at_risk) tr.className = "risk";
       const cell = (txt, cls) => { const td = document.createElement("td"); td.textContent = txt; if (cls) td.className = cls; tr.appendChild(td); return td; };
-      cell(o.order); cell(o.customer, "data"); cell(o.style_name); cell(o.line_name);
+      cell(o.order, "data nw"); cell(o.customer, "data"); cell(o.style_name); cell(o.line_name);
       cell(o.qty_txt, "num"); cell(o.done_txt, "num");
       const p = cell("", "progress");
       const bar = document.createElement("div"); bar.className = "bar";
       const i = document.createElement("i"); i.style.width = o.progress_pct + "%"; bar.appendChild(i);
       const lbl = document.createElement("span"); lbl.textContent = o.progress_txt;
       p.appendChild(bar); p.appendChild(lbl);
-      cell(o.remaining_txt, "num"); cell(o.due_txt); cell(o.finish_txt);
-      cell(o.at_risk ? SL.t("at_risk") : SL.t("on_time"), o.at_risk ? "band-low" : "band-high");
+      cell(o.remaining_txt, "num"); cell(o.due_txt, "nw"); cell(o.finish_txt, "nw");
+      cell(o.at_risk ? SL.t("at_risk") : SL.t("on_time"), "nw " + (o.at_risk ? "band-low" : "band-high"));
       tb.appendChild(tr);
     });
   }
@@ -90,7 +90,7 @@
       b.stations.forEach((s) => {
         const tr = document.createElement("tr");
         const td = (txt, cls) => { const c = document.createElement("td"); c.textContent = txt; if (cls) c.className = cls; tr.appendChild(c); return c; };
-        td(s.station); td(s.worker_name, "data"); td(s.ops_txt, "ops"); td(s.load_txt, "num");
+        td(s.station, "nw"); td(s.worker_name, "data nw"); td(s.ops_txt, "ops"); td(s.load_txt, "num");
         const c = td("", "load");
         const bar = document.createElement("div"); bar.className = "bar" + (s.load_pct > 115 ? " over" : "");
         const i = document.createElement("i"); i.style.width = Math.min(100, s.load_pct / 1.5) + "%"; bar.appendChild(i);
@@ -99,6 +99,9 @@
         tbl.appendChild(tr);
       });
       sec.appendChild(tbl);
+      if (b.missing_txt) {
+        const p = document.createElement("p"); p.className = "note missing"; p.textContent = b.missing_txt; sec.appendChild(p);
+      }
       box.appendChild(sec);
     });
   }
