@@ -135,3 +135,29 @@ def test_period_and_lines_are_checked(client: TestClient) -> None:
         params={"lines": "L1,L2", "start": START.isoformat(), "end": (START + timedelta(hours=10)).isoformat()},
     ).json()
     assert half["lines"] == ["L1", "L2"] and half["investment"]["stations"] == 60
+
+
+def test_a_measured_before_period_replaces_the_hand_baseline(client: TestClient) -> None:
+    mid, end = START + timedelta(hours=4), START + timedelta(hours=10)
+    params = {
+        "start": mid.isoformat(),
+        "end": end.isoformat(),
+        "before_start": START.isoformat(),
+        "before_end": mid.isoformat(),
+    }
+    r = client.get("/api/v1/roi", params=params).json()
+    assert r["before_period"]["start"] == START.isoformat()
+    eff = next(f for f in r["figures"] if f["metric"] == "efficiency_pct")
+    rows = client.get(
+        "/api/v1/efficiency", params={"scope": "line", "start": START.isoformat(), "end": mid.isoformat()}
+    ).json()["rows"]
+    before = 100 * sum(x["earned_min"] for x in rows) / sum(x["attended_min"] for x in rows)
+    assert Decimal(eff["before"]) == Decimal(repr(before)).quantize(Decimal("0.01"))
+    assert eff["before_source"].startswith("measured")
+    dhu = next(f for f in r["figures"] if f["metric"] == "dhu_pct")
+    assert dhu["before"] is not None and dhu["monthly_cny"] is not None  # measured, so now priced
+    ev = client.get(eff["before_link"]).json()
+    assert ev["rows"] and sum(x["earned_min"] for x in ev["rows"]) == pytest.approx(
+        sum(x["earned_min"] for x in rows), abs=0.01
+    )
+    assert client.get("/api/v1/roi", params={"before_start": START.isoformat()}).status_code == 422

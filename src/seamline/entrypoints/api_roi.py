@@ -43,8 +43,17 @@ def register(app: FastAPI, rt: Runtime) -> None:
             raise HTTPException(404, f"unknown factory {factory!r}")
         return factory
 
-    def get(factory: str | None, start: datetime | None, end: datetime | None, lines: str | None) -> service.Assessment:
-        for name, d in (("start", start), ("end", end)):
+    def get(
+        factory: str | None,
+        start: datetime | None,
+        end: datetime | None,
+        lines: str | None,
+        before_start: datetime | None = None,
+        before_end: datetime | None = None,
+    ) -> service.Assessment:
+        if (before_start is None) != (before_end is None):
+            raise HTTPException(422, "give both `before_start` and `before_end`, or neither")
+        for name, d in (("start", start), ("end", end), ("before_start", before_start), ("before_end", before_end)):
             if d is not None and d.tzinfo is None:
                 raise HTTPException(422, f"`{name}` must carry a UTC offset, e.g. 2026-11-26T08:00:00+08:00")
         if start is not None and end is not None and end <= start:
@@ -58,14 +67,24 @@ def register(app: FastAPI, rt: Runtime) -> None:
             settings, path = service.load()
         except (OSError, ValueError) as e:
             raise HTTPException(500, f"ROI settings unreadable: {e}") from None
-        key = (f, start, end, tuple(line_list or ()), path, rt.live.events_applied)
+        key = (f, start, end, tuple(line_list or ()), before_start, before_end, path, rt.live.events_applied)
         with cache_lock:
             hit = cache.get(key)
         if hit is not None:
             return hit
         try:
             a = service.assess_factory(
-                rt.live, rt.store, f, settings, start, end, line_list, lock=rt.pipeline.lock, settings_file=path
+                rt.live,
+                rt.store,
+                f,
+                settings,
+                start,
+                end,
+                line_list,
+                lock=rt.pipeline.lock,
+                settings_file=path,
+                before_start=before_start,
+                before_end=before_end,
             )
         except ValueError as e:
             raise HTTPException(422, str(e)) from None
@@ -79,11 +98,16 @@ def register(app: FastAPI, rt: Runtime) -> None:
 
     @r.get("")
     def roi(
-        factory: str | None = None, start: datetime | None = None, end: datetime | None = None, lines: str | None = None
+        factory: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        lines: str | None = None,
+        before_start: datetime | None = None,
+        before_end: datetime | None = None,
     ) -> dict[str, Any]:
         """Payback in months with its 10-90 % range, the before/after figures priced per month, and the
         sensitivity cases (orders −30 %, half the lines equipped)."""
-        return get(factory, start, end, lines).report
+        return get(factory, start, end, lines, before_start, before_end).report
 
     @r.get("/evidence/{figure}")
     def roi_evidence(
@@ -92,12 +116,14 @@ def register(app: FastAPI, rt: Runtime) -> None:
         start: datetime | None = None,
         end: datetime | None = None,
         lines: str | None = None,
+        before_start: datetime | None = None,
+        before_end: datetime | None = None,
     ) -> dict[str, Any]:
         """The rows behind one figure: per-block sums (each with its /api/v1/efficiency link), the
         orders counted, the baseline's source, or a money line's formula and inputs."""
-        a = get(factory, start, end, lines)
+        a = get(factory, start, end, lines, before_start, before_end)
         try:
-            return evidence(a.collected, a.inputs, a.result, a.report, figure)
+            return evidence(a.collected, a.inputs, a.result, a.report, figure, a.before)
         except (KeyError, StopIteration):
             raise HTTPException(404, f"no figure {figure!r} on the ROI report") from None
 
@@ -111,9 +137,11 @@ def register(app: FastAPI, rt: Runtime) -> None:
         start: datetime | None = None,
         end: datetime | None = None,
         lines: str | None = None,
+        before_start: datetime | None = None,
+        before_end: datetime | None = None,
     ) -> HTMLResponse:
         """The owner's page: what the retrofit returns and how fast (Chinese by default)."""
-        a = get(factory, start, end, lines)
+        a = get(factory, start, end, lines, before_start, before_end)
         keep = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "lang"])
         return HTMLResponse(render_page(a.report, lang or "zh", keep))
 
@@ -124,8 +152,10 @@ def register(app: FastAPI, rt: Runtime) -> None:
         start: datetime | None = None,
         end: datetime | None = None,
         lines: str | None = None,
+        before_start: datetime | None = None,
+        before_end: datetime | None = None,
     ) -> Response:
-        a = get(factory, start, end, lines)
+        a = get(factory, start, end, lines, before_start, before_end)
         lg = norm_lang(lang)
         return Response(
             render_pdf(a.report, lg),

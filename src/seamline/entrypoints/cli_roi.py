@@ -18,6 +18,8 @@ def roi(
     start: Annotated[str | None, typer.Option(help="ISO time with offset; default: first data")] = None,
     end: Annotated[str | None, typer.Option(help="ISO time with offset; default: latest data")] = None,
     lines: Annotated[str | None, typer.Option(help="comma-separated lines (default: all)")] = None,
+    before_start: Annotated[str | None, typer.Option(help="measured before-period start (ISO with offset)")] = None,
+    before_end: Annotated[str | None, typer.Option(help="measured before-period end (ISO with offset)")] = None,
     settings: Annotated[
         Path | None, typer.Option(help="settings JSON (investment, rates, baseline); docs/roi.md")
     ] = None,
@@ -39,12 +41,16 @@ def roi(
             raise typer.BadParameter(f"pass --factory, one of {sorted(rt.layouts)}")
         s = datetime.fromisoformat(start) if start else None
         e = datetime.fromisoformat(end) if end else None
-        for name, d in (("--start", s), ("--end", e)):
+        bs = datetime.fromisoformat(before_start) if before_start else None
+        be = datetime.fromisoformat(before_end) if before_end else None
+        for name, d in (("--start", s), ("--end", e), ("--before-start", bs), ("--before-end", be)):
             if d is not None and d.tzinfo is None:
                 raise typer.BadParameter(f"{name} needs a UTC offset, e.g. 2026-11-26T08:00:00+08:00")
         cfg, path = service.load(settings)
         line_list = [x for x in (lines or "").split(",") if x] or None
-        a = service.assess_factory(rt.live, rt.store, f, cfg, s, e, line_list, settings_file=path)
+        a = service.assess_factory(
+            rt.live, rt.store, f, cfg, s, e, line_list, settings_file=path, before_start=bs, before_end=be
+        )
     finally:
         rt.close()
     r = a.report

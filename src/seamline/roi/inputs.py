@@ -158,6 +158,18 @@ def inputs_from_dict(raw: dict[str, Any], stations_default: int, tablets_default
     return RoiInputs(inv, rates, baseline)
 
 
+def with_measured(
+    baseline: Baseline, metrics: dict[str, Decimal | None], source: str, source_zh: str, link: str | None = None
+) -> Baseline:
+    """The baseline with every figure a measured "before" period has replaced by the measured one;
+    hand figures stay for what the period cannot show (e.g. orders on time with no order due)."""
+    figs = dict(baseline.figures)
+    for metric, value in metrics.items():
+        if value is not None:
+            figs[metric] = Figure(value, source, link, source_zh)
+    return Baseline(figs)
+
+
 def load_settings(path: str | Path) -> dict[str, Any]:
     return json.loads(Path(path).read_text(encoding="utf-8"))
 

@@ -19,6 +19,7 @@ LABELS: dict[str, dict[str, str]] = {
     "investment": {"zh": "一次性投资", "en": "One-off investment"},
     "software": {"zh": "软件运行费/月", "en": "Software running cost / month"},
     "period": {"zh": "数据期间", "en": "Data period"},
+    "before_period": {"zh": "改造前对比期间", "en": "Before-period"},
     "lines": {"zh": "产线", "en": "Lines"},
     "blocks": {"zh": "样本块", "en": "Blocks"},
     "block_day": {"zh": "天", "en": "days"},

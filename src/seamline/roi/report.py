@@ -56,11 +56,16 @@ class Query:
     start: datetime
     end: datetime
     lines: tuple[str, ...] | None = None
+    before_start: datetime | None = None
+    before_end: datetime | None = None
 
     def params(self) -> dict[str, str]:
         p = {"start": self.start.isoformat(), "end": self.end.isoformat()}
         if self.lines:
             p["lines"] = ",".join(self.lines)
+        if self.before_start and self.before_end:
+            p["before_start"] = self.before_start.isoformat()
+            p["before_end"] = self.before_end.isoformat()
         return p
 
     def evidence_url(self, figure: str) -> str:
@@ -166,7 +171,14 @@ def block_rows(col: Collected) -> list[dict[str, Any]]:
     return rows
 
 
-def evidence(col: Collected, inputs: RoiInputs, res: RoiResult, report: dict[str, Any], figure: str) -> dict[str, Any]:
+def evidence(
+    col: Collected,
+    inputs: RoiInputs,
+    res: RoiResult,
+    report: dict[str, Any],
+    figure: str,
+    before: Collected | None = None,
+) -> dict[str, Any]:
     """The rows behind one figure of the page. Raises KeyError for an unknown figure."""
     base = {"figure": figure, "factory": col.factory, "start": report["start"], "end": report["end"]}
     if figure in METRICS:
@@ -188,7 +200,7 @@ def evidence(col: Collected, inputs: RoiInputs, res: RoiResult, report: dict[str
     if figure.startswith("baseline."):
         metric = figure.split(".", 1)[1]
         fig = inputs.baseline.figures[metric]
-        return {
+        out = {
             **base,
             "metric": metric,
             "value": str(fig.value),
@@ -196,6 +208,13 @@ def evidence(col: Collected, inputs: RoiInputs, res: RoiResult, report: dict[str
             "source_zh": fig.source_zh,
             "link": fig.link,
         }
+        if before is not None and metric in FORMULAS:
+            out["before_period"] = {"start": before.start.isoformat(), "end": before.end.isoformat()}
+            out["formula"] = FORMULAS[metric][1]
+            out["rows"] = block_rows(before)
+            if metric in ("on_time_pct", "small_orders_per_month"):
+                out["orders"] = before.orders
+        return out
     if figure.startswith("money."):
         metric = figure.split(".", 1)[1]
         f = next(x for x in report["figures"] if x["metric"] == metric)

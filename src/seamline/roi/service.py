@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -13,7 +13,8 @@ from seamline.adapters.event_store import EventStore
 from seamline.domain.live import LiveState
 
 from .collect import Collected, collect, default_period
-from .inputs import RoiInputs, inputs_from_dict, load_settings
+from .inputs import RoiInputs, inputs_from_dict, load_settings, with_measured
+from .measure import measure
 from .report import Query, build_report
 from .spread import RESAMPLES, RoiResult, assess
 
@@ -37,6 +38,7 @@ class Assessment:
     report: dict[str, Any]
     query: Query
     settings_file: str
+    before: Collected | None = None
 
 
 def assess_factory(
@@ -50,7 +52,11 @@ def assess_factory(
     lock: AbstractContextManager[Any] | None = None,
     resamples: int = RESAMPLES,
     settings_file: str = "",
+    before_start: datetime | None = None,
+    before_end: datetime | None = None,
 ) -> Assessment:
+    """Collect, assess and report. A before-period (arguments, else ``settings["before_period"]``)
+    is measured from the same data and replaces the hand baseline's figures it can measure."""
     layout = live.layouts[factory]
     scope_lines = lines or sorted(layout.lines)
     stations = sum(1 for s in layout.stations.values() if s.line_id in scope_lines)
@@ -62,11 +68,47 @@ def assess_factory(
         col = collect(
             live, store, factory, start, end, lines=lines, small_order_max_qty=inputs.rates.small_order_max_qty
         )
-    res = assess(col.blocks, inputs, col.block_kind, resamples)
-    q = Query(start, end, tuple(lines) if lines else None)
+    period = settings.get("before_period") or {}
+    if before_start is None and period.get("start"):
+        before_start = datetime.fromisoformat(period["start"])
+    if before_end is None and period.get("end"):
+        before_end = datetime.fromisoformat(period["end"])
+    before: Collected | None = None
+    before_source = ("", "")
+    if before_start is not None and before_end is not None:
+        if before_start.tzinfo is None or before_end.tzinfo is None or before_end <= before_start:
+            raise ValueError("the before-period needs aware start < end")
+        before = collect(
+            live,
+            store,
+            factory,
+            before_start,
+            before_end,
+            lines=lines,
+            small_order_max_qty=inputs.rates.small_order_max_qty,
+            lock=lock,
+        )
+        span = f"{before_start.isoformat()} → {before_end.isoformat()}"
+        before_source = (f"measured, before-period {span}", f"实测，改造前时期 {span}")
+        measured = measure(before.blocks, inputs.rates.workdays_per_month).metrics
+        inputs = replace(inputs, baseline=with_measured(inputs.baseline, measured, *before_source))
+    res = assess(
+        col.blocks,
+        inputs,
+        col.block_kind,
+        resamples,
+        before=before.blocks if before else (),
+        before_source=before_source,
+    )
+    q = Query(start, end, tuple(lines) if lines else None, before_start, before_end)
     report = build_report(col, inputs, res, q)
     report["settings_file"] = settings_file
-    return Assessment(col, inputs, res, report, q, settings_file)
+    report["before_period"] = (
+        {"start": before.start.isoformat(), "end": before.end.isoformat(), "blocks": len(before.blocks)}
+        if before
+        else None
+    )
+    return Assessment(col, inputs, res, report, q, settings_file, before)
 
 
 def load(explicit: str | Path | None = None) -> tuple[dict[str, Any], str]:

@@ -17,7 +17,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from .inputs import RoiInputs, scaled_investment
+from .inputs import RoiInputs, scaled_investment, with_measured
 from .measure import BlockFacts, Measured, as_matrix, measure_totals, totals
 from .money import Effect, effects, gross_monthly, net_monthly, payback_months
 
@@ -50,18 +50,34 @@ SCENARIOS: tuple[tuple[str, Decimal, Decimal], ...] = (
 )
 
 
-def resample_gross(blocks: Sequence[BlockFacts], inputs: RoiInputs, n: int = RESAMPLES, seed: int = 0) -> list[Decimal]:
-    """Gross monthly benefit of ``n`` bootstrap resamples of the blocks (fixed seed: reproducible)."""
+def resample_gross(
+    blocks: Sequence[BlockFacts],
+    inputs: RoiInputs,
+    n: int = RESAMPLES,
+    seed: int = 0,
+    before: Sequence[BlockFacts] = (),
+    before_source: tuple[str, str] = ("", ""),
+) -> list[Decimal]:
+    """Gross monthly benefit of ``n`` bootstrap resamples of the blocks (fixed seed: reproducible).
+
+    With a measured before-period its blocks are resampled too, so the range carries the
+    uncertainty of both sides; hand-entered figures stay fixed."""
     if not blocks:
         return []
     m = as_matrix(blocks)
+    mb = as_matrix(before) if before else None
     rng = np.random.default_rng(seed)
     out: list[Decimal] = []
     k = len(blocks)
+    w = inputs.rates.workdays_per_month
     for _ in range(n):
         idx = rng.integers(0, k, size=k)
-        meas = measure_totals(totals(m, idx), inputs.rates.workdays_per_month)
-        out.append(gross_monthly(effects(inputs.baseline, meas, inputs.rates)))
+        meas = measure_totals(totals(m, idx), w)
+        baseline = inputs.baseline
+        if mb is not None:
+            bidx = rng.integers(0, len(before), size=len(before))
+            baseline = with_measured(baseline, measure_totals(totals(mb, bidx), w).metrics, *before_source)
+        out.append(gross_monthly(effects(baseline, meas, inputs.rates)))
     return out
 
 
@@ -111,11 +127,22 @@ class RoiResult:
     resamples: int
 
 
-def assess(blocks: Sequence[BlockFacts], inputs: RoiInputs, block_kind: str, n: int = RESAMPLES) -> RoiResult:
-    """Everything the owner page shows, from the after-period blocks and the owner's inputs."""
+def assess(
+    blocks: Sequence[BlockFacts],
+    inputs: RoiInputs,
+    block_kind: str,
+    n: int = RESAMPLES,
+    before: Sequence[BlockFacts] = (),
+    before_source: tuple[str, str] = ("measured before-period", "改造前时期实测"),
+) -> RoiResult:
+    """Everything the owner page shows, from the after-period blocks and the owner's inputs.
+
+    ``before`` (blocks of a measured before-period) replaces the hand baseline's figures that
+    it can measure; ``inputs.baseline`` must already carry them (``with_measured``) for the
+    point estimate; here they are also resampled for the range."""
     meas = measure_totals(totals(as_matrix(blocks)), inputs.rates.workdays_per_month)
     effs = effects(inputs.baseline, meas, inputs.rates)
     gross = gross_monthly(effs)
-    samples = resample_gross(blocks, inputs, n)
+    samples = resample_gross(blocks, inputs, n, before=before, before_source=before_source)
     scen = [scenario(k, v, s, gross, samples, inputs) for k, v, s in SCENARIOS]
     return RoiResult(meas, effs, gross, scen, block_kind, len(blocks), len(samples))
