@@ -105,3 +105,32 @@ def test_fit_weights_are_a_distribution_and_flat_data_prefer_flat():
     # with exactly flat data every curve that is flat over n >= 0 fits equally; the ramps do not
     assert fit.efficiency(100.0)[0] == pytest.approx(0.8, rel=0.01)
     assert fit.family_weights()["hyperbolic"] < 0.2
+
+
+def test_the_factory_learns_its_curve_shapes_and_new_cells_benefit():
+    from seamline.learning.curves import FLAT
+    from seamline.learning.state import LearningState
+    from tests.conftest import tiny_layout
+
+    st = LearningState({"f1": tiny_layout()})
+    for i in range(14):  # fourteen workers who all learned OP1 along the same hyperbolic curve
+        c = ramp_cell(hyperbolic, 300, 100 + i)
+        c.worker = f"M{i}"
+        st.cells[c.key] = c
+    st.refresh_priors(force=True)
+    st.estimates(st.cells.values())
+    st.refresh_priors(force=True)
+    assert st._shape_sum is not None and len(st._shape_own) == 14
+    newcomer = Cell("f1", "NEW", "HEM", "OP1", SAM_S, "SNLS")
+    learned = st.grid_for(newcomer)
+    flat_mass = lambda g: float(np.exp(g.log_prior)[g.family == FLAT].sum())  # noqa: E731
+    assert flat_mass(learned) < 0.55 * flat_mass(GRID)  # half the prior is learned, and nobody was flat
+    mature = next(iter(st.cells.values()))
+    assert not np.allclose(st.grid_for(mature).log_prior, learned.log_prior)  # left out of its own prior
+    base_err, learned_err = [], []
+    truth = block(hyperbolic, 30, 50)
+    for seed in range(10):
+        cell = ramp_cell(hyperbolic, 30, seed)
+        base_err.append(abs(estimate_cell(cell, PRIOR, 0.2, GRID)[0].forecast_next / truth - 1.0))
+        learned_err.append(abs(estimate_cell(cell, PRIOR, 0.2, learned)[0].forecast_next / truth - 1.0))
+    assert statistics.median(learned_err) < statistics.median(base_err)

@@ -128,6 +128,7 @@ class FitJob:
     copy: Cell
     prior: tuple[float, float]
     sigma_pool: float
+    grid: Grid
 
 
 @dataclass(slots=True)
@@ -157,6 +158,11 @@ class LearningState:
         self.layouts = layouts
         self.rules = rules or Rules()
         self.grid = grid
+        # Empirical-Bayes prior over curve shapes: the average posterior of mature cells.
+        self.shape_mature_cycles = 150
+        self.shape_weight = 0.5  # share of the learned shape prior; the rest stays broad
+        self._shape_sum: np.ndarray | None = None
+        self._shape_own: dict[CellKey, np.ndarray] = {}
         self.cells: dict[CellKey, Cell] = {}
         self.stations: dict[tuple[str, str], _Station] = {}
         self._bundle_style: dict[tuple[str, str], str | None] = {}
@@ -276,6 +282,36 @@ class LearningState:
             return (cell.factory, "unknown", 0)
         return (cell.factory, w.skill_group, w.grade_for(cell.machine_type, cell.op))
 
+    def grid_for(self, cell: Cell) -> Grid:
+        """The shape prior for a cell: the base grid blended with what the factory's mature cells
+        showed (the cell's own contribution left out)."""
+        total = self._shape_sum
+        if total is None:
+            return self.grid
+        n = len(self._shape_own)
+        own = self._shape_own.get(cell.key)
+        if own is not None:
+            if n < 2:
+                return self.grid
+            pop = (total - own) / (n - 1)
+        else:
+            pop = total / n
+        base = np.exp(self.grid.log_prior)
+        mixed = (1.0 - self.shape_weight) * base + self.shape_weight * pop
+        return Grid(self.grid.family, self.grid.a, self.grid.b, np.log(np.maximum(mixed, 1e-300)))
+
+    def _learn_shapes(self) -> None:
+        own: dict[CellKey, np.ndarray] = {}
+        for cell in self.cells.values():
+            if cell.curve is not None and cell.curve.n_obs > 0 and cell.n_cycles >= self.shape_mature_cycles \
+                    and cell.curve.grid.family.shape == self.grid.family.shape:
+                own[cell.key] = cell.curve.weights
+        if len(own) >= 10:
+            self._shape_own = own
+            self._shape_sum = np.sum(list(own.values()), axis=0)
+        else:
+            self._shape_own, self._shape_sum = {}, None
+
     def _prior_for(self, cell: Cell) -> tuple[float, float]:
         return self.priors.prior(cell.key, (cell.factory, cell.style, cell.op), self._group(cell),
                                  (cell.factory, cell.worker))
@@ -307,6 +343,7 @@ class LearningState:
         if sigmas:
             self.sigma_pool = max(0.03, median(sigmas))
         self.priors = fit_priors(inputs)
+        self._learn_shapes()
         self._priors_ready = True
         if force:
             for cell in self.cells.values():
@@ -335,7 +372,7 @@ class LearningState:
             return replace(cell.fit, n_pieces=cell.n_pieces, n_cycles=cell.n_cycles,
                            double_counts=cell.n_double, interruptions=cell.n_interrupt,
                            updated_at=cell.last_ts.astimezone(UTC) if cell.last_ts else None)
-        est, curve = estimate_cell(cell, self._prior_for(cell), self.sigma_pool, self.grid, upto_n)
+        est, curve = estimate_cell(cell, self._prior_for(cell), self.sigma_pool, self.grid_for(cell), upto_n)
         if upto_n is None:
             cell.fit, cell.curve, cell.fit_version = est, curve, cell.version
         return est
@@ -346,13 +383,13 @@ class LearningState:
         self.refresh_priors()
         return [
             FitJob(cell, cell.version, replace(cell, ns=list(cell.ns), logs=list(cell.logs), fit=None, curve=None),
-                   self._prior_for(cell), self.sigma_pool)
+                   self._prior_for(cell), self.sigma_pool, self.grid_for(cell))
             for cell in cells if self._needs_fit(cell)
         ]
 
     def run_jobs(self, jobs: Iterable[FitJob]) -> list[tuple[FitJob, SkillEstimate, CurveFit]]:
         """Fit the copies (no shared state is touched: safe outside the lock)."""
-        return [(j, *estimate_cell(j.copy, j.prior, j.sigma_pool, self.grid)) for j in jobs]
+        return [(j, *estimate_cell(j.copy, j.prior, j.sigma_pool, j.grid)) for j in jobs]
 
     def store_fits(self, results: Iterable[tuple[FitJob, SkillEstimate, CurveFit]]) -> None:
         """Keep the fits whose cell has not been refitted meanwhile (call under the lock)."""
