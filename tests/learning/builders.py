@@ -46,9 +46,10 @@ class Station:
         self.events.append(BundleOut(bundle=bundle, **self._kw()))
         return self
 
-    def piece(self, after_s: float, bundle: str = "O1-0001", op: str = "OP1", qty: int = 1) -> Station:
+    def piece(self, after_s: float, bundle: str = "O1-0001", op: str = "OP1", qty: int = 1,
+              source: str = "sensor") -> Station:
         self.wait(after_s)
-        self.events.append(Piece(bundle=bundle, op=op, qty=qty, **self._kw()))
+        self.events.append(Piece(bundle=bundle, op=op, qty=qty, source=source, **self._kw()))
         return self
 
     def machine(self, state: str) -> Station:

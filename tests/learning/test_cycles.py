@@ -175,3 +175,21 @@ def test_a_re_timed_bulletin_is_picked_up():
     st.apply(s.piece(40.0).events[-1])
     assert cell(st).sam_s == pytest.approx(36.0)
     assert st.estimate(cell(st)).recent_efficiency == pytest.approx(0.9, rel=1e-3)
+
+
+def test_hand_entries_count_but_give_no_cycles_and_late_events_do_not_rewind():
+    s = Station().login().bundle_in()
+    for _ in range(10):
+        s.piece(40.0)
+    s.piece(5.0, qty=3, source="tablet")  # three pieces typed in by the line leader
+    s.piece(40.0)  # gap after a hand entry: not a cycle
+    for _ in range(5):
+        s.piece(40.0)
+    late = s.events[-3].__class__(**{**{f: getattr(s.events[-3], f) for f in s.events[-3].__struct_fields__},
+                                     "id": "late", "ts": s.events[-3].ts})
+    st = feed([*s.events, late])
+    c = cell(st)
+    assert c.n_pieces == 10 + 3 + 1 + 5 + 1
+    assert c.n_cycles == 9 + 5
+    assert c.n_double == 0
+    assert st.estimate(c).recent_efficiency == pytest.approx(0.75, rel=1e-3)

@@ -8,6 +8,8 @@ one station. Not every such gap is work:
 - a gap with anything but pieces in between (login/logout, a machine going idle or off for a break,
   downtime, a bundle change, a defect followed by rework) is context, not a cycle; the piece is
   counted but its gap is dropped;
+- a piece typed on a tablet or entered by hand (``source`` other than the sensor) counts, but its
+  time is when it was entered, not when it was sewn: no cycle on either side of it;
 - a gap longer than ``interrupt_k`` × the cell's robust reference cycle is an interruption nobody
   reported (a chat, a toilet break, a missing bundle); with too few cycles for a reference the cap
   is the time at ``efficiency_floor``.
@@ -45,7 +47,7 @@ def judge(rules: Rules, *, dt_s: float | None, qty: int, same_run: bool, clean: 
     event came between the two. ``ref_cycle_s`` is the cell's robust recent cycle (None while it has
     too few cycles); ``expected_cycle_s`` is the best guess of a cycle now (data or prior).
     """
-    if dt_s is None:
+    if dt_s is None or dt_s < 0:  # nothing before, or out of order: no gap to measure
         return Verdict.CONTEXT
     if same_run and dt_s < rules.double_count_frac * expected_cycle_s * qty:
         return Verdict.DOUBLE_COUNT

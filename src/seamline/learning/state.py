@@ -256,8 +256,11 @@ class LearningState:
         ref = math.exp(cell.ref_log) if cell.ref_log is not None and len(cell.logs) >= \
             self.rules.min_cycles_for_ref else None
         expected = ref if ref is not None else sam_s / math.exp(DEFAULT_LOG_EFF)
+        sensor = ev.source == "sensor"
         v = judge(self.rules, dt_s=None if st.last_t is None else t - st.last_t, qty=ev.qty, same_run=same_run,
-                  clean=st.clean, sam_s=sam_s, ref_cycle_s=ref, expected_cycle_s=expected)
+                  clean=st.clean and sensor, sam_s=sam_s, ref_cycle_s=ref, expected_cycle_s=expected)
+        if v is Verdict.DOUBLE_COUNT and not sensor:
+            v = Verdict.CONTEXT  # a hand entry right after a sensor piece is an entry, not a bounce
         if v is Verdict.DOUBLE_COUNT:
             cell.n_double += ev.qty
             return
@@ -272,7 +275,9 @@ class LearningState:
         cell.n_pieces += ev.qty
         cell.line = st.line
         cell.last_ts = ev.ts
-        st.last_t, st.last_bundle, st.last_op, st.last_worker, st.clean = t, ev.bundle, ev.op, worker, True
+        if st.last_t is None or t >= st.last_t:  # an out-of-order piece does not move the clock back
+            st.last_t = t
+        st.last_bundle, st.last_op, st.last_worker, st.clean = ev.bundle, ev.op, worker, sensor
 
     # --- estimates -------------------------------------------------------------------------
     def _group(self, cell: Cell) -> tuple[str, str, int]:
