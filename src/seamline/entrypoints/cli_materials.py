@@ -47,6 +47,16 @@ def _open(layout_dir: Path | None, db: str, factory: str | None):  # type: ignor
             receive_lots_csv(mat.store, layout_dir / "materials.csv")
         return engine, lay, mat
     engine = make_engine(db)
+    from sqlalchemy import inspect
+
+    from ..adapters import tables_materials as tm
+
+    have = set(inspect(engine).get_table_names())
+    missing = [t.name for t in (tm.material_lots, tm.material_moves, tm.cut_bundles, tm.cartons, tm.carton_lines,
+                                tm.bom_lines) if t.name not in have]
+    if missing:
+        raise _fail(f"{db} has no materials tables ({', '.join(missing)}): upgrade the database with the migration"
+                    " that adds them, or pass --layout DIR")
     layouts = master_data.load_layouts(engine)
     if not layouts:
         raise _fail(f"no factory in {db}: run `seamline import` first, or pass --layout DIR")
