@@ -90,32 +90,24 @@ def render_pdf(report: dict[str, Any], lang: str) -> bytes:
     story: list[Any] = [
         Paragraph(L("title"), head),
         Paragraph(
-            f"{L('subtitle')} — {r['factory']} · {L('period')}: {r['start'][:16]} → {r['end'][:16]} · "
+            # STSong-Light has no em dash or arrow glyphs: plain separators only
+            f"{L('subtitle')}; {r['factory']}; {L('period')}: {r['start'][:16]} {L('to')} {r['end'][:16]}; "
             f"{r['blocks']} {L('block_' + r['block_kind'])}",
             small,
         ),
         Spacer(1, 4 * mm),
     ]
     headline = [
-        [L("payback"), L("range"), L("net_monthly"), L("investment")],
+        [Paragraph(L(k), small) for k in ("payback", "range", "net_monthly", "investment")],
         [
-            Mo(r["payback_months"]),
-            f"{Mo(r['payback_p10'])} – {Mo(r['payback_p90'])}",
-            M(r["net_monthly_cny"]),
-            M(r["investment"]["one_off_cny"]),
+            Paragraph(Mo(r["payback_months"]), st(14, bold)),
+            Paragraph(f"{Mo(r['payback_p10'])} – {Mo(r['payback_p90'])}", st(11, bold)),
+            Paragraph(M(r["net_monthly_cny"]), st(12, bold)),
+            Paragraph(M(r["investment"]["one_off_cny"]), st(12, bold)),
         ],
     ]
-    tbl = Table(headline, colWidths=[42 * mm] * 4)
-    tbl.setStyle(
-        TableStyle(
-            [
-                ("FONT", (0, 0), (-1, 0), font, 8),
-                ("FONT", (0, 1), (-1, 1), bold, 13),
-                ("TEXTCOLOR", (0, 0), (-1, 0), colors.grey),
-                ("BOTTOMPADDING", (0, 1), (-1, 1), 6),
-            ]
-        )
-    )
+    tbl = Table(headline, colWidths=[36 * mm, 58 * mm, 44 * mm, 44 * mm])
+    tbl.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "BOTTOM"), ("BOTTOMPADDING", (0, 1), (-1, 1), 6)]))
     story += [tbl, Spacer(1, 3 * mm)]
     inv = r["investment"]
     story.append(
@@ -131,7 +123,7 @@ def render_pdf(report: dict[str, Any], lang: str) -> bytes:
     if r["block_kind"] == "hour":
         story.append(Paragraph(L("hour_warning"), small))
     story += [Spacer(1, 3 * mm), Paragraph(L("effects"), st(11, bold))]
-    rows: list[list[Any]] = [[L("metric"), L("before"), L("source"), L("after"), L("money")]]
+    rows: list[list[Any]] = [[Paragraph(L(k), body) for k in ("metric", "before", "source", "after", "money")]]
     for f in r["figures"]:
         rows.append(
             [
@@ -142,7 +134,7 @@ def render_pdf(report: dict[str, Any], lang: str) -> bytes:
                 M(f["monthly_cny"]) if f["monthly_cny"] is not None else Paragraph(L(f["note"]), small),
             ]
         )
-    eff = Table(rows, colWidths=[40 * mm, 16 * mm, 72 * mm, 20 * mm, 26 * mm], repeatRows=1)
+    eff = Table(rows, colWidths=[38 * mm, 16 * mm, 70 * mm, 26 * mm, 32 * mm], repeatRows=1)
     grid = [
         ("FONT", (0, 0), (-1, -1), font, 8.5),
         ("GRID", (0, 0), (-1, -1), 0.3, colors.lightgrey),
@@ -151,7 +143,9 @@ def render_pdf(report: dict[str, Any], lang: str) -> bytes:
     ]
     eff.setStyle(TableStyle(grid))
     story += [eff, Spacer(1, 3 * mm), Paragraph(L("sensitivity"), st(11, bold))]
-    srows: list[list[Any]] = [[L("scenario"), L("investment"), L("net_monthly"), L("payback"), L("range")]]
+    srows: list[list[Any]] = [
+        [Paragraph(L(k), body) for k in ("scenario", "investment", "net_monthly", "payback", "range")]
+    ]
     for sc in r["scenarios"]:
         srows.append(
             [
@@ -162,7 +156,7 @@ def render_pdf(report: dict[str, Any], lang: str) -> bytes:
                 f"{Mo(sc['p10'])} – {Mo(sc['p90'])}",
             ]
         )
-    sens = Table(srows, colWidths=[50 * mm, 28 * mm, 30 * mm, 26 * mm, 40 * mm])
+    sens = Table(srows, colWidths=[50 * mm, 30 * mm, 34 * mm, 26 * mm, 42 * mm])
     sens.setStyle(TableStyle(grid))
     story += [
         sens,

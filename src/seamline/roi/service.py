@@ -88,8 +88,8 @@ def assess_factory(
             small_order_max_qty=inputs.rates.small_order_max_qty,
             lock=lock,
         )
-        span = f"{before_start.isoformat()} → {before_end.isoformat()}"
-        before_source = (f"measured, before-period {span}", f"实测，改造前时期 {span}")
+        b0, b1 = before_start.isoformat(), before_end.isoformat()
+        before_source = (f"measured, before-period {b0} to {b1}", f"实测，改造前时期 {b0} 至 {b1}")
         measured = measure(before.blocks, inputs.rates.workdays_per_month).metrics
         inputs = replace(inputs, baseline=with_measured(inputs.baseline, measured, *before_source))
     res = assess(
