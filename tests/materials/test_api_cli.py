@@ -54,7 +54,7 @@ def test_materials_api_from_shortage_to_packed(tmp_path) -> None:  # type: ignor
         cut = c.post(f"{base}/orders/O1/cut", json={"fabric_lots": ["F1"], "at": t0.isoformat()})
         assert cut.status_code == 200 and cut.json()["issued"] == {"F1": "252.000"}
         again = c.post(f"{base}/orders/O1/cut", json={"fabric_lots": ["F1"], "at": t0.isoformat()})
-        assert again.status_code == 409  # 48 m left: the first lay does not fit
+        assert again.status_code == 409 and again.json()["detail"] == "order O1 is already cut"
         mv = {"kind": "consume", "lot": "F1", "qty": "240", "order": "O1", "dest": "cutting", "at": t0.isoformat()}
         assert c.post(f"{base}/moves", json=mv).status_code == 200
         bal = c.post(f"{base}/moves", json={**mv, "kind": "return", "qty": "12"}).json()

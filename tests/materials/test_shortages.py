@@ -18,9 +18,16 @@ from seamline.adapters.tables import metadata
 from seamline.domain.model import Order
 from seamline.materials.bom import Bom, BomLine
 from seamline.materials.ledger import Ledger, LedgerError, Lot, Move, fmt_qty
-from seamline.materials.service import Materials, MaterialShortage, check_materials, load_bom, receive_lots_csv
+from seamline.materials.service import (
+    CuttingBlocked,
+    Materials,
+    MaterialShortage,
+    check_materials,
+    load_bom,
+    receive_lots_csv,
+)
 from seamline.quality.fabric import FabricDefect, Roll
-from seamline.quality.store import FabricLots
+from seamline.quality.store import FabricLots, bundle_lot_map
 
 from .helpers import EXAMPLE, example_layout
 
@@ -143,3 +150,30 @@ def test_what_an_order_already_drew_is_not_needed_again(materials: Materials) ->
     found = materials.check_materials(["SO-2611-09", "SO-2611-03"])
     assert [s.message for s in found] == [
         "order SO-2611-03 needs 334.672 m of DENIM-12OZ-INDIGO, 128.944 m available: short 205.728 m"]
+
+
+def test_each_lay_comes_from_one_lot_and_a_refused_cut_writes_nothing(materials: Materials, engine: Engine) -> None:
+    led = materials.store.ledger()
+    a, b = sorted(x.lot_id for x in led.lots.values() if x.material == "DENIM-12OZ-INDIGO")  # 200 m, 180 m
+    with pytest.raises(CuttingBlocked, match=r"needs .* of DENIM-12OZ-INDIGO from one lot; left in the given lots"):
+        materials.cut("SO-2611-03", [b], T0)  # 334.672 m cannot come from 180 m
+    assert materials.store.ledger().in_store("DENIM-12OZ-INDIGO") == D(380)
+    assert materials.store.cut_bundles("SO-2611-03") == {}
+    with pytest.raises(CuttingBlocked, match="holds ZIP-YKK-18CM"):
+        materials.cut("SO-2611-03", [next(x.lot_id for x in led.lots.values() if x.material == "ZIP-YKK-18CM")], T0)
+
+    res = materials.cut("SO-2611-03", [a, b], T0)
+    assert set(res.lay_lots.values()) == {a, b}  # neither lot holds the whole order: lays are split
+    per_lot = {a: D(0), b: D(0)}
+    for lay in res.plan.lays:
+        need = materials.bom.requirements("JEANS-5P", {(s, lay.colour): n for s, n in lay.pieces().items()})
+        per_lot[res.lay_lots[lay.no]] += need["DENIM-12OZ-INDIGO"].qty
+    assert {k: v for k, v in res.issued.items() if k in (a, b)} == per_lot
+    whole = materials.bom.for_order(materials.order("SO-2611-03"))["DENIM-12OZ-INDIGO"].qty
+    assert abs(sum(per_lot.values()) - whole) <= D("0.001") * len(res.plan.lays)  # lays rounded one by one
+    lots = bundle_lot_map(engine, "xiaoshan")
+    assert all(lots[bd.id][0] == res.lay_lots[res.plan.bundle_lay[bd.id]] for bd in res.plan.bundles)
+    pocketing = materials.store.ledger().net_issued("SO-2611-03", "POCKETING-TC")
+    assert pocketing == materials.bom.for_order(materials.order("SO-2611-03"))["POCKETING-TC"].qty
+    with pytest.raises(CuttingBlocked, match="already cut"):
+        materials.cut("SO-2611-03", [a, b], T0)

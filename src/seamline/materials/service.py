@@ -115,6 +115,8 @@ class Materials:
         """
         plan = self.cut_plan(order_id, rules)
         o = plan.order
+        if self.store.cut_bundles(o.id):
+            raise CuttingBlocked(f"order {o.id} is already cut")
         colours = sorted({c for _, c in o.quantities})
         if isinstance(fabric_lots, str):
             by_colour: dict[str, list[str]] = {c: [fabric_lots] for c in colours}
@@ -188,10 +190,12 @@ class Materials:
                     raise CuttingBlocked(
                         f"order {o.id} ({colour}) needs {fmt_qty(req.qty)} {req.unit} of {material}: "
                         f"short {fmt_qty(need)} {req.unit}")
-        for m in moves:
-            self.store.move("issue", m.lot_id, m.qty, order_id=o.id, at=at, dest="cutting", note=m.note)
-        self.store.record_cut(
-            [(b.id, o.id, plan.bundle_lay[b.id], lay_lot[plan.bundle_lay[b.id]], b.qty) for b in plan.bundles], at)
+        try:
+            self.store.record_cut(
+                [(b.id, o.id, plan.bundle_lay[b.id], lay_lot[plan.bundle_lay[b.id]], b.qty) for b in plan.bundles],
+                at, moves)
+        except LedgerError as e:
+            raise CuttingBlocked(f"order {o.id}: {e}") from None
         for b in plan.bundles:
             record_bundle_lot(self.engine, self.layout.factory.id, b.id, lay_lot[plan.bundle_lay[b.id]], at=at)
         issued: dict[str, Decimal] = {}

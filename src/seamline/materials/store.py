@@ -110,15 +110,21 @@ class MaterialsStore:
             order_id=m.order_id, dest=m.dest, at=m.at, note=m.note))
 
     # --- cut bundles -----------------------------------------------------------------------
-    def record_cut(self, rows: Iterable[tuple[str, str, int, str | None, int]], at: datetime) -> None:
-        """Rows of (bundle, order, lay no, fabric lot, qty); a bundle is cut once."""
+    def record_cut(self, rows: Iterable[tuple[str, str, int, str | None, int]], at: datetime,
+                   moves: Iterable[Move] = ()) -> None:
+        """Rows of (bundle, order, lay no, fabric lot, qty) and the fabric issued for them, in one
+        transaction: a bundle is cut once, and fabric is never issued for a cut that is refused."""
         rows = list(rows)
         with self.engine.begin() as c:
             done = set(c.execute(select(cut_bundles.c.bundle_id).where(
                 cut_bundles.c.factory_id == self.factory_id,
                 cut_bundles.c.bundle_id.in_([r[0] for r in rows]))).scalars())
             if done:
-                raise LedgerError(f"bundles already cut: {sorted(done)[:5]}")
+                raise LedgerError(f"{len(done)} bundles are already cut, e.g. {', '.join(sorted(done)[:3])}")
+            led = self._ledger(c, lock=True)
+            for m in moves:
+                led.apply(m)
+                self._insert_move(c, m)
             if rows:
                 c.execute(insert(cut_bundles), [
                     {"factory_id": self.factory_id, "bundle_id": b, "order_id": o, "lay_no": lay, "fabric_lot": lot,
