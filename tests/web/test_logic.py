@@ -151,6 +151,28 @@ def test_next_task_follows_the_stations_operations_then_the_waiting_bundle() -> 
     assert next_task(lay, live, "S2", day).current is None
 
 
+def test_next_task_takes_the_earlier_due_order_first() -> None:
+    """Planning's dispatch rule decides: among waiting bundles, the earlier due date goes first."""
+    from seamline.domain.model import Bundle, Order
+
+    lay = layout()
+    lay.orders["O2"] = Order("O2", "ACME", "S1", {("L", "red"): 10}, date(2026, 11, 30))
+    lay.bundles["X1"] = Bundle("X1", "O2", "L", "red", 10)
+    live = LiveState({"F": lay})
+    t = at(8, 0)
+    for ev in (
+        _ev(Login, "S1", t, worker="W1"),
+        _ev(BundleIn, "S1", t, bundle="B1"),
+        _ev(Piece, "S1", t + timedelta(minutes=1), bundle="B1", op="A", qty=5),
+        _ev(BundleIn, "S1", t + timedelta(minutes=2), bundle="B2"),  # O1, due Dec 31, first in
+        _ev(BundleIn, "S1", t + timedelta(minutes=3), bundle="X1"),  # O2, due Nov 30
+        _ev(Piece, "S1", t + timedelta(minutes=4), bundle="B1", op="A", qty=5),  # still on B1
+    ):
+        live.apply(ev)
+    nt = next_task(lay, live, "S1", at(0, 0))
+    assert (nt.next.bundle, nt.next.order, nt.next.op.code, nt.kind) == ("X1", "O2", "A", "next_bundle")
+
+
 # --- order progress and loading ----------------------------------------------------------------
 def test_order_progress_counts_finished_garments_and_earned_minutes() -> None:
     lay = layout()
