@@ -53,7 +53,8 @@ class Cell:
     n_double: int = 0
     n_interrupt: int = 0
     n_context: int = 0
-    ref_log: float | None = None
+    ref_log: float | None = None  # median log cycle of the latest REF_WINDOW cycles, every 5th cycle
+    ref_s: float | None = None
     _since_ref: int = 0
     last_ts: datetime | None = None
     version: int = 0
@@ -77,6 +78,7 @@ class Cell:
         if self.ref_log is None or self._since_ref >= 5:
             self._since_ref = 0
             self.ref_log = median(self.logs[-REF_WINDOW:])
+            self.ref_s = math.exp(self.ref_log)
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,8 +255,7 @@ class LearningState:
         t = ev.ts.timestamp()
         same_run = st.last_t is not None and st.last_op == ev.op and st.last_bundle == ev.bundle \
             and st.last_worker == worker
-        ref = math.exp(cell.ref_log) if cell.ref_log is not None and len(cell.logs) >= \
-            self.rules.min_cycles_for_ref else None
+        ref = cell.ref_s if cell.n_cycles >= self.rules.min_cycles_for_ref else None
         expected = ref if ref is not None else sam_s / math.exp(DEFAULT_LOG_EFF)
         sensor = ev.source == "sensor"
         v = judge(self.rules, dt_s=None if st.last_t is None else t - st.last_t, qty=ev.qty, same_run=same_run,
