@@ -139,6 +139,8 @@ def test_order_from_cutting_to_packed(tmp_path) -> None:  # type: ignore[no-unty
         assert all(r["ordered"] == r["cut"] == r["sewn"] == r["packed"] for r in prog["cells"])
         assert any(c.pack_type == "ratio" for c in cartons)
         assert mat.pack(ORDER, routing, SPEC, start + timedelta(hours=34)) == []  # nothing left to pack
+        with rt.pipeline.lock:
+            before_restart = {b.id: routing.bundle(fid, b.id) for b in bundles}
     finally:
         rt.close()
 
@@ -147,6 +149,8 @@ def test_order_from_cutting_to_packed(tmp_path) -> None:  # type: ignore[no-unty
         proj2 = rt2.projection("materials")
         assert isinstance(proj2, MaterialsProjection)
         assert sum(proj2.routing.order_sewn(layout.factory.id, ORDER).values()) == 600
+        # every bundle's routing (steps, counts, times) is the same after replaying the store
+        assert {b: proj2.routing.bundle(layout.factory.id, b) for b in before_restart} == before_restart
         assert Materials(rt2.engine, layout, load_bom(EXAMPLE)).store.ledger().in_store("JERSEY-180-WHITE") > Decimal(0)
     finally:
         rt2.close()

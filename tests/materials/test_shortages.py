@@ -9,6 +9,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Engine
 
 import seamline.adapters.tables_materials  # registers the tables on metadata
@@ -177,3 +179,23 @@ def test_each_lay_comes_from_one_lot_and_a_refused_cut_writes_nothing(materials:
     assert pocketing == materials.bom.for_order(materials.order("SO-2611-03"))["POCKETING-TC"].qty
     with pytest.raises(CuttingBlocked, match="already cut"):
         materials.cut("SO-2611-03", [a, b], T0)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(("issue", "consume", "return")), st.sampled_from(("O1", "O2")),
+                          st.decimals(min_value=D("0.001"), max_value=D("80"), places=3)), max_size=40))
+def test_every_metre_is_accounted_for_whatever_the_moves(moves) -> None:  # type: ignore[no-untyped-def]
+    led = Ledger()
+    led.add_lot(Lot("L1", "FAB", "m", T0))
+    led.apply(Move("L1", "FAB", "receive", D("100"), T0))
+    for kind, order, qty in moves:
+        try:
+            led.apply(Move("L1", "FAB", kind, qty, T0, order))
+        except LedgerError:
+            continue  # refused moves change nothing
+        b = led.balances["L1"]
+        assert b.in_store >= 0 and b.on_floor >= 0
+        assert b.received == b.in_store + b.on_floor + b.consumed
+        for o in ("O1", "O2"):
+            iss, con, ret = led.per_order.get(("L1", o), [D(0)] * 3)
+            assert iss - con - ret >= 0
