@@ -23,8 +23,13 @@ class Station:
         self.events: list = []
 
     def _kw(self) -> dict:
-        return {"id": f"{self.station}-{next(self._ids)}", "seq": 0, "ts": self.t, "factory": self.factory,
-                "station": self.station}
+        return {
+            "id": f"{self.station}-{next(self._ids)}",
+            "seq": 0,
+            "ts": self.t,
+            "factory": self.factory,
+            "station": self.station,
+        }
 
     def wait(self, seconds: float) -> Station:
         self.t += timedelta(seconds=seconds)
@@ -46,8 +51,9 @@ class Station:
         self.events.append(BundleOut(bundle=bundle, **self._kw()))
         return self
 
-    def piece(self, after_s: float, bundle: str = "O1-0001", op: str = "OP1", qty: int = 1,
-              source: str = "sensor") -> Station:
+    def piece(
+        self, after_s: float, bundle: str = "O1-0001", op: str = "OP1", qty: int = 1, source: str = "sensor"
+    ) -> Station:
         self.wait(after_s)
         self.events.append(Piece(bundle=bundle, op=op, qty=qty, source=source, **self._kw()))
         return self

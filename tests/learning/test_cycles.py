@@ -169,8 +169,9 @@ def test_a_re_timed_bulletin_is_picked_up():
     assert cell(st).sam_s == pytest.approx(30.0)
     new = tiny_layout()  # the same factory with OP1 re-timed from 0.5 to 0.6 min
     style = new.styles["HEM"]
-    new.styles["HEM"] = replace(style, operations=tuple(
-        replace(o, sam_min=0.6) if o.code == "OP1" else o for o in style.operations))
+    new.styles["HEM"] = replace(
+        style, operations=tuple(replace(o, sam_min=0.6) if o.code == "OP1" else o for o in style.operations)
+    )
     layouts["f1"] = new
     st.apply(s.piece(40.0).events[-1])
     assert cell(st).sam_s == pytest.approx(36.0)
@@ -185,8 +186,9 @@ def test_hand_entries_count_but_give_no_cycles_and_late_events_do_not_rewind():
     s.piece(40.0)  # gap after a hand entry: not a cycle
     for _ in range(5):
         s.piece(40.0)
-    late = s.events[-3].__class__(**{**{f: getattr(s.events[-3], f) for f in s.events[-3].__struct_fields__},
-                                     "id": "late", "ts": s.events[-3].ts})
+    late = s.events[-3].__class__(
+        **{**{f: getattr(s.events[-3], f) for f in s.events[-3].__struct_fields__}, "id": "late", "ts": s.events[-3].ts}
+    )
     st = feed([*s.events, late])
     c = cell(st)
     assert c.n_pieces == 10 + 3 + 1 + 5 + 1

@@ -61,12 +61,19 @@ def register(app: FastAPI, rt: Runtime) -> None:
         proj = _projection(rt)
         ests = proj.estimates_beside(rt.pipeline.lock, lay.factory.id, worker=badge)
         cells = sorted((e.as_dict() for e in ests), key=lambda d: -float(d["efficiency"]))  # type: ignore[arg-type]
-        return {"factory": lay.factory.id, "badge": badge, "name": w.name, "line": w.line_id,
-                "skill_group": w.skill_group, "skills": cells}
+        return {
+            "factory": lay.factory.id,
+            "badge": badge,
+            "name": w.name,
+            "line": w.line_id,
+            "skill_group": w.skill_group,
+            "skills": cells,
+        }
 
     @api.get("/workers/{badge}/skills/{style}/{op}")
-    def worker_op(badge: str, style: str, op: str, factory: str | None = None,
-                  horizon_pieces: int = Query(50, ge=1, le=5000)) -> dict[str, Any]:
+    def worker_op(
+        badge: str, style: str, op: str, factory: str | None = None, horizon_pieces: int = Query(50, ge=1, le=5000)
+    ) -> dict[str, Any]:
         """Estimate for one worker on one operation; for a pair never seen, the shrinkage prior
         (the skill group's and the operation's factory-wide figure)."""
         lay = _layout(rt, factory)
@@ -79,9 +86,15 @@ def register(app: FastAPI, rt: Runtime) -> None:
         with rt.pipeline.lock:
             cell = proj.state.cells.get((lay.factory.id, badge, style, op))
             if cell is None:
-                return {"factory": lay.factory.id, "worker": badge, "style": style, "op": op, "n_pieces": 0,
-                        "source": "prior",
-                        "efficiency": round(proj.state.prior_estimate(lay.factory.id, badge, style, op), 4)}
+                return {
+                    "factory": lay.factory.id,
+                    "worker": badge,
+                    "style": style,
+                    "op": op,
+                    "n_pieces": 0,
+                    "source": "prior",
+                    "efficiency": round(proj.state.prior_estimate(lay.factory.id, badge, style, op), 4),
+                }
             est = proj.state.estimate(cell)
             fc = proj.state.forecast(cell, horizon_pieces)
         return {**est.as_dict(), "source": "data", "horizon_pieces": horizon_pieces, "forecast": round(fc, 4)}

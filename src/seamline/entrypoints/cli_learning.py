@@ -50,12 +50,16 @@ def skills(
         if as_json:
             typer.echo(json.dumps(skill_matrix(lay, ests, line), ensure_ascii=False))
             return
-        typer.echo(f"{'worker':<10}{'style/op':<18}{'pieces':>7}{'eff %':>8}{'95 % interval':>16}"
-                   f"{'steady %':>10}  {'trend':<9}{'conf.':<7}")
+        typer.echo(
+            f"{'worker':<10}{'style/op':<18}{'pieces':>7}{'eff %':>8}{'95 % interval':>16}"
+            f"{'steady %':>10}  {'trend':<9}{'conf.':<7}"
+        )
         for e in ests:
-            typer.echo(f"{e.worker:<10}{e.style + '/' + e.op:<18}{e.n_pieces:>7}{e.efficiency * 100:>8.1f}"
-                       f"{f'{e.lo * 100:.0f}-{e.hi * 100:.0f}':>16}{e.steady_state * 100:>10.1f}  "
-                       f"{e.trend:<9}{e.confidence:<7}")
+            typer.echo(
+                f"{e.worker:<10}{e.style + '/' + e.op:<18}{e.n_pieces:>7}{e.efficiency * 100:>8.1f}"
+                f"{f'{e.lo * 100:.0f}-{e.hi * 100:.0f}':>16}{e.steady_state * 100:>10.1f}  "
+                f"{e.trend:<9}{e.confidence:<7}"
+            )
     finally:
         rt.close()
 

@@ -147,8 +147,9 @@ class CurveFit:
         return {name: float(self.weights[self.grid.family == code].sum()) for code, name in FAMILY_NAMES.items()}
 
 
-def fit_curve(n: np.ndarray, z: np.ndarray, w: np.ndarray, sigma: float, prior_mean: float,
-              prior_sd: float, grid: Grid = GRID) -> CurveFit:
+def fit_curve(
+    n: np.ndarray, z: np.ndarray, w: np.ndarray, sigma: float, prior_mean: float, prior_sd: float, grid: Grid = GRID
+) -> CurveFit:
     """Posterior over ``grid`` for observations z ≈ log E + log g(n) with noise σ²/w.
 
     ``z`` are log efficiencies of single cycles or of bins of ``w`` cycles (the caller has already

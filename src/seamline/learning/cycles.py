@@ -39,8 +39,17 @@ class Rules:
     min_cycles_for_ref: int = 5
 
 
-def judge(rules: Rules, *, dt_s: float | None, qty: int, same_run: bool, clean: bool, sam_s: float,
-          ref_cycle_s: float | None, expected_cycle_s: float) -> Verdict:
+def judge(
+    rules: Rules,
+    *,
+    dt_s: float | None,
+    qty: int,
+    same_run: bool,
+    clean: bool,
+    sam_s: float,
+    ref_cycle_s: float | None,
+    expected_cycle_s: float,
+) -> Verdict:
     """Classify one piece given the gap ``dt_s`` since the station's previous piece.
 
     ``same_run``: the previous piece was the same worker, bundle and operation. ``clean``: no other

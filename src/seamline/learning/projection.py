@@ -29,8 +29,9 @@ class SnapshotError(RuntimeError):
 class LearningProjection:
     name = "learning"
 
-    def __init__(self, layouts: dict[str, FactoryLayout], engine: Engine | None = None,
-                 snapshot_every_s: float = 600.0) -> None:
+    def __init__(
+        self, layouts: dict[str, FactoryLayout], engine: Engine | None = None, snapshot_every_s: float = 600.0
+    ) -> None:
         self.state = LearningState(layouts)
         self.engine = engine
         self.snapshot_every_s = snapshot_every_s
@@ -39,13 +40,19 @@ class LearningProjection:
     def apply(self, ev: SensorEvent) -> None:
         self.state.apply(ev)
 
-    def estimates(self, factory: str | None = None, line: str | None = None,
-                  worker: str | None = None) -> list[SkillEstimate]:
+    def estimates(
+        self, factory: str | None = None, line: str | None = None, worker: str | None = None
+    ) -> list[SkillEstimate]:
         cells = sorted(self.state.iter_cells(factory, line, worker), key=lambda c: c.key)
         return self.state.estimates(cells)
 
-    def estimates_beside(self, lock: AbstractContextManager[object], factory: str | None = None,
-                         line: str | None = None, worker: str | None = None) -> list[SkillEstimate]:
+    def estimates_beside(
+        self,
+        lock: AbstractContextManager[object],
+        factory: str | None = None,
+        line: str | None = None,
+        worker: str | None = None,
+    ) -> list[SkillEstimate]:
         """Like ``estimates``, but fitting happens outside ``lock`` (the ingest lock): cells are
         copied under it, fitted beside it, and the fits stored under it again, so a cold skill
         matrix of a big factory does not stop ingest for seconds."""

@@ -19,12 +19,26 @@ def save_snapshot(engine: Engine, estimates: Sequence[SkillEstimate], saved_at: 
     factories = sorted({e.factory for e in estimates})
     rows = [
         {
-            "factory_id": e.factory, "worker": e.worker, "style_code": e.style, "op_code": e.op,
-            "line_id": e.line, "n_pieces": e.n_pieces, "n_cycles": e.n_cycles, "efficiency": e.efficiency,
-            "se": e.se, "lo": e.lo, "hi": e.hi, "steady_state": e.steady_state,
-            "forecast_next_50": e.forecast_next, "trend": e.trend, "p_learning": e.p_learning,
-            "confidence": e.confidence, "double_counts": e.double_counts, "interruptions": e.interruptions,
-            "updated_at": e.updated_at, "saved_at": saved_at,
+            "factory_id": e.factory,
+            "worker": e.worker,
+            "style_code": e.style,
+            "op_code": e.op,
+            "line_id": e.line,
+            "n_pieces": e.n_pieces,
+            "n_cycles": e.n_cycles,
+            "efficiency": e.efficiency,
+            "se": e.se,
+            "lo": e.lo,
+            "hi": e.hi,
+            "steady_state": e.steady_state,
+            "forecast_next_50": e.forecast_next,
+            "trend": e.trend,
+            "p_learning": e.p_learning,
+            "confidence": e.confidence,
+            "double_counts": e.double_counts,
+            "interruptions": e.interruptions,
+            "updated_at": e.updated_at,
+            "saved_at": saved_at,
         }
         for e in estimates
     ]
@@ -42,7 +56,8 @@ def load_snapshot(engine: Engine, factory: str | None = None, worker: str | None
         q = q.where(learning_skills.c.factory_id == factory)
     if worker is not None:
         q = q.where(learning_skills.c.worker == worker)
-    q = q.order_by(learning_skills.c.factory_id, learning_skills.c.worker, learning_skills.c.style_code,
-                   learning_skills.c.op_code)
+    q = q.order_by(
+        learning_skills.c.factory_id, learning_skills.c.worker, learning_skills.c.style_code, learning_skills.c.op_code
+    )
     with engine.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(q)]

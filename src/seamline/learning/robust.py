@@ -63,8 +63,7 @@ class Location:
         return self.loc + 0.5 * self.sd * self.sd
 
 
-def huber_location(xs: Sequence[float], *, k: float = HUBER_K, sd: float | None = None,
-                   iters: int = 30) -> Location:
+def huber_location(xs: Sequence[float], *, k: float = HUBER_K, sd: float | None = None, iters: int = 30) -> Location:
     """Huber M-estimate of location (scale fixed at the MAD), by iteratively reweighted means.
 
     The standard error uses the sandwich form σ·sqrt(E[ψ²]) / E[ψ'] / √n, so it grows when many

@@ -110,15 +110,25 @@ class SkillEstimate:
     def as_dict(self) -> dict[str, object]:
         r = 4
         return {
-            "factory": self.factory, "worker": self.worker, "style": self.style, "op": self.op,
-            "line": self.line, "n_pieces": self.n_pieces, "n_cycles": self.n_cycles,
-            "efficiency": round(self.efficiency, r), "se": round(self.se, r),
+            "factory": self.factory,
+            "worker": self.worker,
+            "style": self.style,
+            "op": self.op,
+            "line": self.line,
+            "n_pieces": self.n_pieces,
+            "n_cycles": self.n_cycles,
+            "efficiency": round(self.efficiency, r),
+            "se": round(self.se, r),
             "interval": [round(self.lo, r), round(self.hi, r)],
-            "steady_state": round(self.steady_state, r), "forecast_next_50": round(self.forecast_next, r),
-            "trend": self.trend, "p_learning": round(self.p_learning, 3),
+            "steady_state": round(self.steady_state, r),
+            "forecast_next_50": round(self.forecast_next, r),
+            "trend": self.trend,
+            "p_learning": round(self.p_learning, 3),
             "recent_efficiency": None if self.recent_efficiency is None else round(self.recent_efficiency, r),
-            "prior_efficiency": round(self.prior_efficiency, r), "confidence": self.confidence,
-            "double_counts": self.double_counts, "interruptions": self.interruptions,
+            "prior_efficiency": round(self.prior_efficiency, r),
+            "confidence": self.confidence,
+            "double_counts": self.double_counts,
+            "interruptions": self.interruptions,
             "updated_at": None if self.updated_at is None else self.updated_at.isoformat(),
         }
 
@@ -155,8 +165,14 @@ def _confidence(rel_se: float) -> str:
 class LearningState:
     """Cells per (factory, worker, style, op), fed one event at a time."""
 
-    def __init__(self, layouts: dict[str, FactoryLayout], rules: Rules | None = None, grid: Grid = GRID,
-                 prior_refresh_cycles: int = 2000, refit_fraction: float = 0.1) -> None:
+    def __init__(
+        self,
+        layouts: dict[str, FactoryLayout],
+        rules: Rules | None = None,
+        grid: Grid = GRID,
+        prior_refresh_cycles: int = 2000,
+        refit_fraction: float = 0.1,
+    ) -> None:
         self.layouts = layouts
         self.rules = rules or Rules()
         self.grid = grid
@@ -253,13 +269,22 @@ class LearningState:
             cell.sam_s = sam_s
             cell.version += 1
         t = ev.ts.timestamp()
-        same_run = st.last_t is not None and st.last_op == ev.op and st.last_bundle == ev.bundle \
-            and st.last_worker == worker
+        same_run = (
+            st.last_t is not None and st.last_op == ev.op and st.last_bundle == ev.bundle and st.last_worker == worker
+        )
         ref = cell.ref_s if cell.n_cycles >= self.rules.min_cycles_for_ref else None
         expected = ref if ref is not None else sam_s / math.exp(DEFAULT_LOG_EFF)
         sensor = ev.source == "sensor"
-        v = judge(self.rules, dt_s=None if st.last_t is None else t - st.last_t, qty=ev.qty, same_run=same_run,
-                  clean=st.clean and sensor, sam_s=sam_s, ref_cycle_s=ref, expected_cycle_s=expected)
+        v = judge(
+            self.rules,
+            dt_s=None if st.last_t is None else t - st.last_t,
+            qty=ev.qty,
+            same_run=same_run,
+            clean=st.clean and sensor,
+            sam_s=sam_s,
+            ref_cycle_s=ref,
+            expected_cycle_s=expected,
+        )
         if v is Verdict.DOUBLE_COUNT and not sensor:
             v = Verdict.CONTEXT  # a hand entry right after a sensor piece is an entry, not a bounce
         if v is Verdict.DOUBLE_COUNT:
@@ -309,8 +334,12 @@ class LearningState:
     def _learn_shapes(self) -> None:
         own: dict[CellKey, np.ndarray] = {}
         for cell in self.cells.values():
-            if cell.curve is not None and cell.curve.n_obs > 0 and cell.n_cycles >= self.shape_mature_cycles \
-                    and cell.curve.grid.family.shape == self.grid.family.shape:
+            if (
+                cell.curve is not None
+                and cell.curve.n_obs > 0
+                and cell.n_cycles >= self.shape_mature_cycles
+                and cell.curve.grid.family.shape == self.grid.family.shape
+            ):
                 own[cell.key] = cell.curve.weights
         if len(own) >= 10:
             self._shape_own = own
@@ -319,8 +348,9 @@ class LearningState:
             self._shape_own, self._shape_sum = {}, None
 
     def _prior_for(self, cell: Cell) -> tuple[float, float]:
-        return self.priors.prior(cell.key, (cell.factory, cell.style, cell.op), self._group(cell),
-                                 (cell.factory, cell.worker))
+        return self.priors.prior(
+            cell.key, (cell.factory, cell.style, cell.op), self._group(cell), (cell.factory, cell.worker)
+        )
 
     def refresh_priors(self, force: bool = False) -> None:
         """Refit the factory-wide shrinkage targets from every cell with enough cycles.
@@ -358,8 +388,9 @@ class LearningState:
         # and refitting every cell at once would hold the ingest lock for seconds in a big factory.
 
     def _prior_input(self, cell: Cell, log_eff: float, var: float) -> PriorInput:
-        return PriorInput(cell.key, (cell.factory, cell.style, cell.op), self._group(cell),
-                          (cell.factory, cell.worker), log_eff, var)
+        return PriorInput(
+            cell.key, (cell.factory, cell.style, cell.op), self._group(cell), (cell.factory, cell.worker), log_eff, var
+        )
 
     def _needs_fit(self, cell: Cell) -> bool:
         if cell.fit is None or cell.fit_version < 0:
@@ -375,9 +406,14 @@ class LearningState:
             assert cell.fit is not None
             if cell.version == cell.fit_version:
                 return cell.fit
-            return replace(cell.fit, n_pieces=cell.n_pieces, n_cycles=cell.n_cycles,
-                           double_counts=cell.n_double, interruptions=cell.n_interrupt,
-                           updated_at=cell.last_ts.astimezone(UTC) if cell.last_ts else None)
+            return replace(
+                cell.fit,
+                n_pieces=cell.n_pieces,
+                n_cycles=cell.n_cycles,
+                double_counts=cell.n_double,
+                interruptions=cell.n_interrupt,
+                updated_at=cell.last_ts.astimezone(UTC) if cell.last_ts else None,
+            )
         est, curve = estimate_cell(cell, self._prior_for(cell), self.sigma_pool, self.grid_for(cell), upto_n)
         if upto_n is None:
             cell.fit, cell.curve, cell.fit_version = est, curve, cell.version
@@ -388,9 +424,16 @@ class LearningState:
         """Copies of the cells that need a fit, with their priors (call under the lock)."""
         self.refresh_priors()
         return [
-            FitJob(cell, cell.version, replace(cell, ns=list(cell.ns), logs=list(cell.logs), fit=None, curve=None),
-                   self._prior_for(cell), self.sigma_pool, self.grid_for(cell))
-            for cell in cells if self._needs_fit(cell)
+            FitJob(
+                cell,
+                cell.version,
+                replace(cell, ns=list(cell.ns), logs=list(cell.logs), fit=None, curve=None),
+                self._prior_for(cell),
+                self.sigma_pool,
+                self.grid_for(cell),
+            )
+            for cell in cells
+            if self._needs_fit(cell)
         ]
 
     def run_jobs(self, jobs: Iterable[FitJob]) -> list[tuple[FitJob, SkillEstimate, CurveFit]]:
@@ -409,8 +452,9 @@ class LearningState:
         assert cell.curve is not None
         return cell.curve.block_efficiency(float(cell.n_pieces), pieces)
 
-    def iter_cells(self, factory: str | None = None, line: str | None = None,
-                   worker: str | None = None) -> Iterator[Cell]:
+    def iter_cells(
+        self, factory: str | None = None, line: str | None = None, worker: str | None = None
+    ) -> Iterator[Cell]:
         for cell in self.cells.values():
             if factory is not None and cell.factory != factory:
                 continue
@@ -451,8 +495,9 @@ def _winsorise(z: np.ndarray, sigma: float, k: float = 2.5, half: int = 4) -> np
     return np.clip(z, c - k * sigma, c + k * sigma)
 
 
-def estimate_cell(cell: Cell, prior: tuple[float, float], sigma_pool: float, grid: Grid = GRID,
-                  upto_n: int | None = None) -> tuple[SkillEstimate, CurveFit]:
+def estimate_cell(
+    cell: Cell, prior: tuple[float, float], sigma_pool: float, grid: Grid = GRID, upto_n: int | None = None
+) -> tuple[SkillEstimate, CurveFit]:
     """Fit the curve mixture to one cell's cycles (those before piece ``upto_n``) and summarise it."""
     if upto_n is None:
         ns = np.asarray(cell.ns, dtype=float)
@@ -479,8 +524,8 @@ def estimate_cell(cell: Cell, prior: tuple[float, float], sigma_pool: float, gri
             m = (k // b) * b
             # the oldest k − m cycles stay single, the rest are averaged in bins of b (weight b)
             head_n, head_z = ns[: k - m], z[: k - m]
-            bn = ns[k - m:].reshape(-1, b).mean(axis=1)
-            bz = z[k - m:].reshape(-1, b).mean(axis=1)
+            bn = ns[k - m :].reshape(-1, b).mean(axis=1)
+            bz = z[k - m :].reshape(-1, b).mean(axis=1)
             fit_n = np.concatenate([head_n, bn])
             fit_z = np.concatenate([head_z, bz])
             fit_w = np.concatenate([np.ones(len(head_n)), np.full(len(bn), float(b))])
@@ -498,13 +543,26 @@ def estimate_cell(cell: Cell, prior: tuple[float, float], sigma_pool: float, gri
     sd_log = math.sqrt(math.log1p((sd / eff) ** 2)) if eff > 0 else 0.0
     centre = math.log(eff) - 0.5 * sd_log**2 if eff > 0 else 0.0
     est = SkillEstimate(
-        factory=cell.factory, worker=cell.worker, style=cell.style, op=cell.op, line=cell.line,
-        n_pieces=n_now, n_cycles=cell.n_cycles if upto_n is None else k, efficiency=eff, se=sd,
-        lo=math.exp(centre - 1.96 * sd_log), hi=math.exp(centre + 1.96 * sd_log),
-        steady_state=fit.steady_state(), forecast_next=fit.block_efficiency(float(n_now), FORECAST_PIECES),
-        trend=trend, p_learning=p_learning, recent_efficiency=recent,
-        prior_efficiency=math.exp(prior[0] + 0.5 * prior[1] ** 2), confidence=_confidence(sd / eff if eff else 1.0),
-        double_counts=cell.n_double, interruptions=cell.n_interrupt,
+        factory=cell.factory,
+        worker=cell.worker,
+        style=cell.style,
+        op=cell.op,
+        line=cell.line,
+        n_pieces=n_now,
+        n_cycles=cell.n_cycles if upto_n is None else k,
+        efficiency=eff,
+        se=sd,
+        lo=math.exp(centre - 1.96 * sd_log),
+        hi=math.exp(centre + 1.96 * sd_log),
+        steady_state=fit.steady_state(),
+        forecast_next=fit.block_efficiency(float(n_now), FORECAST_PIECES),
+        trend=trend,
+        p_learning=p_learning,
+        recent_efficiency=recent,
+        prior_efficiency=math.exp(prior[0] + 0.5 * prior[1] ** 2),
+        confidence=_confidence(sd / eff if eff else 1.0),
+        double_counts=cell.n_double,
+        interruptions=cell.n_interrupt,
         updated_at=cell.last_ts.astimezone(UTC) if cell.last_ts else None,
     )
     return est, fit
