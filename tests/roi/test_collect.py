@@ -60,6 +60,16 @@ def collected(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-unty
     return col
 
 
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('roicli')}/t.db"
+    rt = bootstrap(url)
+    rt.save_layout(layout())
+    rt.worker.submit_future([RawEvent(p, source="http") for p in day_events()]).result()
+    rt.close()
+    return url
+
+
 def test_one_day_block_with_hand_counted_facts(collected) -> None:  # type: ignore[no-untyped-def]
     assert collected.block_kind == "day"
     (b,) = collected.blocks
@@ -86,3 +96,38 @@ def test_figures_from_the_day(collected) -> None:  # type: ignore[no-untyped-def
     assert m.metrics["wip_pieces"] == Decimal("80.0")
     assert m.metrics["dhu_pct"] == Decimal("0.250")  # 1 defect / 400 pieces
     assert m.metrics["on_time_pct"] == Decimal("100.0")
+
+
+def test_cli_prints_json_and_writes_the_pdf(db: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import io
+    import json
+
+    from pypdf import PdfReader
+    from typer.testing import CliRunner
+
+    from seamline.entrypoints.cli import app
+
+    settings = tmp_path / "s.json"
+    settings.write_text(
+        json.dumps(
+            {
+                "investment": {"installation": "0", "software_per_month": "0"},
+                "rates": {"wage_per_hour": "20"},
+                "baseline": {"efficiency_pct": {"value": "10", "source": "hand count"}},
+            }
+        )
+    )
+    pdf = tmp_path / "r.pdf"
+    args = ["roi", "--db", db, "--settings", str(settings), "--start", DAY.isoformat()]
+    args += ["--end", (DAY + timedelta(days=1)).isoformat(), "--pdf", str(pdf), "--lang", "en", "--json"]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    r = json.loads(res.output)
+    eff = next(f for f in r["figures"] if f["metric"] == "efficiency_pct")
+    assert eff["after"] == "14.71"
+    # earned_h_month = 2.5 h × 26 = 65; 65 × (100/10 − 100/14.71) = 65 × 3.20190 = 208.124 h; × 20 CNY
+    assert Decimal(eff["monthly_cny"]) == Decimal("4162.47")
+    # one-off = 2 stations × 1000 + 1 tablet × 1500 = 3500; 3500 / 4162.07 = 0.84
+    assert r["investment"]["one_off_cny"] == "3500" and r["payback_months"] == "0.8"
+    text = PdfReader(io.BytesIO(pdf.read_bytes())).pages[0].extract_text()
+    assert "0.8 months" in text

@@ -57,6 +57,11 @@ LABELS: dict[str, dict[str, str]] = {
         "en": "Every figure links to the data behind it. The range comes from {n} bootstrap resamples of the"
         " after-period {kind}; the before figures are held fixed.",
     },
+    "how_measured_before": {
+        "zh": "每个数字都可点击查看其来源数据。范围来自对改造前后各{kind}的自助重抽样（{n}次）。",
+        "en": "Every figure links to the data behind it. The range comes from {n} bootstrap resamples of the"
+        " before- and after-period {kind}.",
+    },
     "hour_warning": {
         "zh": "数据不足5个工作日，按小时抽样：范围偏窄，不反映天与天之间的波动。",
         "en": "Fewer than 5 worked days: resampled by hour, so the range is narrower than day-to-day variation.",

@@ -161,7 +161,12 @@ def render_pdf(report: dict[str, Any], lang: str) -> bytes:
     story += [
         sens,
         Spacer(1, 3 * mm),
-        Paragraph(L("how").format(n=r["resamples"], kind=L("block_" + r["block_kind"])), small),
+        Paragraph(
+            L("how_measured_before" if r.get("before_period") else "how").format(
+                n=r["resamples"], kind=L("block_" + r["block_kind"])
+            ),
+            small,
+        ),
         Paragraph(L("pdf_note"), small),
     ]
     buf = io.BytesIO()
