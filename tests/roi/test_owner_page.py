@@ -107,6 +107,17 @@ def test_owner_page_shows_payback_and_every_figure_links_to_data(client: TestCli
             assert 'class="ev' in cell, cell
 
 
+def test_language_follows_the_cookie_the_pages_set(client: TestClient) -> None:
+    resp = client.get("/owner?lang=en")
+    assert resp.cookies.get("seamline_lang") == "en"
+    client.cookies.set("seamline_lang", "en")
+    try:
+        assert "Payback" in client.get("/owner").text
+    finally:
+        client.cookies.clear()
+    assert "回本时间" in client.get("/owner").text
+
+
 def test_evidence_of_a_baseline_figure_names_its_source(client: TestClient) -> None:
     r = client.get("/api/v1/roi").json()
     eff = next(f for f in r["figures"] if f["metric"] == "efficiency_pct")

@@ -26,6 +26,8 @@ from ..roi.render import render_page, render_pdf
 from ..roi.report import evidence
 
 MAX_CACHE = 16
+# The language cookie the web pages (seamline.web) set: /owner follows the language chosen there.
+LANG_COOKIE = "seamline_lang"
 
 
 def register(app: FastAPI, rt: Runtime) -> None:
@@ -143,7 +145,11 @@ def register(app: FastAPI, rt: Runtime) -> None:
         """The owner's page: what the retrofit returns and how fast (Chinese by default)."""
         a = get(factory, start, end, lines, before_start, before_end)
         keep = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "lang"])
-        return HTMLResponse(render_page(a.report, lang or "zh", keep))
+        lg = norm_lang(lang or request.cookies.get(LANG_COOKIE) or "zh")
+        resp = HTMLResponse(render_page(a.report, lg, keep))
+        if lang:  # remember the choice the way the other pages do
+            resp.set_cookie(LANG_COOKIE, "en" if lg == "en" else "zh_CN", max_age=365 * 86400, samesite="lax")
+        return resp
 
     @app.get("/owner.pdf", tags=["roi"])
     def owner_pdf(
