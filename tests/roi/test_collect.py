@@ -131,3 +131,21 @@ def test_cli_prints_json_and_writes_the_pdf(db: str, tmp_path) -> None:  # type:
     assert r["investment"]["one_off_cny"] == "3500" and r["payback_months"] == "0.8"
     text = PdfReader(io.BytesIO(pdf.read_bytes())).pages[0].extract_text()
     assert "0.8 months" in text
+
+
+def test_an_empty_factory_gets_a_page_that_says_so(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    from seamline.entrypoints.api import create_app
+
+    rt = bootstrap(f"sqlite:///{tmp_path}/empty.db")
+    rt.save_layout(layout())
+    try:
+        with TestClient(create_app(rt)) as c:
+            r = c.get("/api/v1/roi").json()
+            assert r["blocks"] == 0 and r["payback_months"] is None
+            assert all(f["monthly_cny"] is None for f in r["figures"])
+            page = c.get("/owner?lang=en").text
+            assert 'id="no-data"' in page and "No production data yet." in page
+    finally:
+        rt.close()
