@@ -36,8 +36,6 @@ LANG_COOKIE = "seamline_lang"
 JS_STRINGS: dict[str, str] = {
     "offline_queued": N_("Offline — {n} queued"),
     "sending": N_("Sending {n}…"),
-    "online": N_("Online"),
-    "offline": N_("Offline"),
     "output": N_("Output"),
     "target": N_("Target"),
     "bottleneck": N_("Bottleneck"),
