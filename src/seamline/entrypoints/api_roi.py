@@ -6,12 +6,14 @@
 - ``GET /api/v1/roi/evidence/{figure}``: the rows a figure was computed from.
 
 Settings (investment, rates, baseline) come from ``$SEAMLINE_ROI_SETTINGS`` or the example file
-shipped for the demo (docs/roi.md). Reports are cached per query until new events are applied.
+shipped for the demo (docs/roi.md). Reports are cached per query while no new event is applied,
+and for at most a minute while events keep arriving.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -26,12 +28,16 @@ from ..roi.render import render_page, render_pdf
 from ..roi.report import evidence
 
 MAX_CACHE = 16
+# A report is reused for this long while events keep arriving: payback does not move by the
+# second, and a recompute scans the event store (docs/roi.md, known limits).
+CACHE_TTL_S = 60.0
 # The language cookie the web pages (seamline.web) set: /owner follows the language chosen there.
 LANG_COOKIE = "seamline_lang"
 
 
 def register(app: FastAPI, rt: Runtime) -> None:
-    cache: dict[tuple[Any, ...], service.Assessment] = {}
+    # query -> (computed at, events applied then, assessment)
+    cache: dict[tuple[Any, ...], tuple[float, int, service.Assessment]] = {}
     cache_lock = threading.Lock()
 
     def factory_id(factory: str | None) -> str:
@@ -69,11 +75,12 @@ def register(app: FastAPI, rt: Runtime) -> None:
             settings, path = service.load()
         except (OSError, ValueError) as e:
             raise HTTPException(500, f"ROI settings unreadable: {e}") from None
-        key = (f, start, end, tuple(line_list or ()), before_start, before_end, path, rt.live.events_applied)
+        key = (f, start, end, tuple(line_list or ()), before_start, before_end, path)
+        applied = rt.live.events_applied
         with cache_lock:
             hit = cache.get(key)
-        if hit is not None:
-            return hit
+        if hit is not None and (hit[1] == applied or time.monotonic() - hit[0] < CACHE_TTL_S):
+            return hit[2]
         try:
             a = service.assess_factory(
                 rt.live,
@@ -91,9 +98,9 @@ def register(app: FastAPI, rt: Runtime) -> None:
         except ValueError as e:
             raise HTTPException(422, str(e)) from None
         with cache_lock:
-            if len(cache) >= MAX_CACHE:
+            if len(cache) >= MAX_CACHE and key not in cache:
                 cache.pop(next(iter(cache)))
-            cache[key] = a
+            cache[key] = (time.monotonic(), applied, a)
         return a
 
     r = APIRouter(prefix="/api/v1/roi", tags=["roi"])

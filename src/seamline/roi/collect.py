@@ -29,6 +29,9 @@ from .measure import BlockFacts
 from .spread import MIN_DAY_BLOCKS
 
 REGULAR_DAY_S = 8 * 3600.0
+# How far before the period the event scan starts: bundles still in WIP at the start and orders
+# due in the period that began earlier. An order sewn over more than this is counted from here.
+EVENT_LOOKBACK = timedelta(days=60)
 
 
 @dataclass(slots=True)
@@ -250,7 +253,10 @@ def _events(
     order_done: dict[str, datetime] = {}
     order_first: dict[str, datetime] = {}
     order_in_scope: set[str] = set()
-    for _pos, ev in store.iter_events(factory=factory, types=("piece", "bundle_in", "bundle_out"), end=end):
+    since = start - EVENT_LOOKBACK
+    for _pos, ev in store.iter_events(
+        factory=factory, types=("piece", "bundle_in", "bundle_out"), start=since, end=end
+    ):
         if isinstance(ev, (BundleIn, BundleOut)):
             if ev.station in stations:
                 moves.append((ev.ts, 1 if isinstance(ev, BundleIn) else -1, ev.station, ev.bundle))
