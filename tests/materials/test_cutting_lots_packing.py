@@ -47,7 +47,8 @@ def test_plan_of_an_example_order_uses_the_style_bundle_size() -> None:
     plan = plan_cut(o, lay.styles["JEANS-5P"])
     assert plan.bundle_size == 12 and [b.id for b in plan.bundles] == sorted(
         b.id for b in lay.bundles.values() if b.order_id == o.id)
-    assert plan_lays({"M": 100}, "Red", CutRules(max_plies=40))[0].plies == 40
+    lays = plan_lays({"M": 100}, "Red", CutRules(max_plies=40))
+    assert len(lays) == 1 and lays[0].plies <= 40 and lays[0].garments == 100
 
 
 def test_split_makes_even_lots_and_keeps_every_piece() -> None:

@@ -87,31 +87,68 @@ class CutPlan:
 
 
 def plan_lays(quantities: dict[str, int], colour: str, rules: CutRules, first_no: int = 1) -> list[Lay]:
-    """Lays covering ``quantities`` (size -> pieces) of one colour exactly.
+    """Lays covering ``quantities`` (size -> pieces) of one colour exactly, as few as two greedy
+    heuristics find (a marker-making system does better; these are for planning and tickets).
 
-    Greedy and simple on purpose (a marker-making system does better): the ply height is the
-    smallest remaining size quantity capped by the table, every size goes into the marker as often
-    as that height divides its remainder, and the marker is trimmed to its maximum length keeping
-    the sizes with the most left. Each lay empties at least one size, so it ends.
+    Fewer lays means fewer spreads and fewer markers, the cutting room's real cost; each heuristic
+    wins on some orders of the example factory, so both run and the plan with fewer lays (then
+    fewer plies) is kept.
     """
+    plans = [_lays_smallest_size_first(quantities, rules), _lays_most_garments(quantities, rules)]
+    best = min(plans, key=lambda p: (len(p), sum(x[0] for x in p)))
+    return [Lay(no=first_no + i, colour=colour, plies=pl, ratio=dict(sorted(r.items())))
+            for i, (pl, r) in enumerate(best)]
+
+
+def _take(left: dict[str, int], plies: int, ratio: dict[str, int]) -> None:
+    for s, r in ratio.items():
+        left[s] -= r * plies
+        if left[s] == 0:
+            del left[s]
+
+
+def _lays_smallest_size_first(quantities: dict[str, int], rules: CutRules) -> list[tuple[int, dict[str, int]]]:
+    """Ply height = the smallest remaining size quantity (capped by the table); every size goes into
+    the marker as often as that height divides its remainder, and the marker is trimmed to its
+    maximum length from the least needed sizes. Each lay empties at least one size, so it ends."""
     left = {s: q for s, q in quantities.items() if q > 0}
-    lays: list[Lay] = []
-    no = first_no
+    out: list[tuple[int, dict[str, int]]] = []
     while left:
         plies = min(rules.max_plies, min(left.values()))
         ratio = {s: q // plies for s, q in left.items() if q // plies > 0}
         while sum(ratio.values()) > rules.max_marker_garments:
-            s = min(ratio, key=lambda k: (ratio[k], left[k], k))  # drop from the least needed
+            s = min(ratio, key=lambda k: (ratio[k], left[k], k))
             ratio[s] -= 1
             if ratio[s] == 0:
                 del ratio[s]
-        lays.append(Lay(no=no, colour=colour, plies=plies, ratio=dict(sorted(ratio.items()))))
-        no += 1
-        for s, r in ratio.items():
-            left[s] -= r * plies
-            if left[s] == 0:
-                del left[s]
-    return lays
+        out.append((plies, ratio))
+        _take(left, plies, ratio)
+    return out
+
+
+def _lays_most_garments(quantities: dict[str, int], rules: CutRules) -> list[tuple[int, dict[str, int]]]:
+    """Each lay is the ply height (1..table) that cuts the most garments, the marker filled from the
+    sizes with most left; ties go to the lay that empties more sizes. Every lay cuts at least one
+    garment, so it ends."""
+    left = {s: q for s, q in quantities.items() if q > 0}
+    out: list[tuple[int, dict[str, int]]] = []
+    while left:
+        best: tuple[tuple[int, int, int], int, dict[str, int]] | None = None
+        for plies in range(1, min(rules.max_plies, max(left.values())) + 1):
+            room = rules.max_marker_garments
+            ratio: dict[str, int] = {}
+            for s in sorted(left, key=lambda k: (-left[k], k)):
+                r = min(left[s] // plies, room)
+                if r > 0:
+                    ratio[s] = r
+                    room -= r
+            key = (plies * sum(ratio.values()), sum(1 for s, r in ratio.items() if r * plies == left[s]), plies)
+            if best is None or key > best[0]:
+                best = (key, plies, ratio)
+        assert best is not None
+        out.append((best[1], best[2]))
+        _take(left, best[1], best[2])
+    return out
 
 
 def plan_cut(order: Order, style: Style, rules: CutRules | None = None, bom: Bom | None = None) -> CutPlan:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -109,12 +109,13 @@ class Materials:
 
         ``fabric_lots`` names the shell-fabric lots, for all colours or per colour. A lay is
         spread from one lot only (shade separation: lots differ in shade, and a garment whose
-        panels come from two shades is a reject), first fit in the order given. Other fabrics of the
-        BOM (rib, pocketing) are issued from their oldest allowed lots. Nothing is written unless
-        every lot is allowed and every lay fits.
+        panels come from two shades is a reject), first fit in the order given. When a lay is
+        longer than what is left in any lot, the plan is made again with lower lays (half the
+        plies each time). Other fabrics of the BOM (rib, pocketing) are issued from their oldest
+        allowed lots. Nothing is written unless every lot is allowed and every lay fits.
         """
-        plan = self.cut_plan(order_id, rules)
-        o = plan.order
+        rules = rules or self.rules
+        o = self.order(order_id)
         if self.store.cut_bundles(o.id):
             raise CuttingBlocked(f"order {o.id} is already cut")
         colours = sorted({c for _, c in o.quantities})
@@ -128,9 +129,74 @@ class Materials:
         if missing:
             raise CuttingBlocked(f"order {o.id}: no fabric lot given for colour(s) {missing}")
         ledger = self.store.ledger()
-        blocked = self._blocked_lots(ledger, self.bom.for_order(o))
+        shell: dict[str, str] = {}
+        for colour in colours:
+            cells = {k: q for k, q in o.quantities.items() if k[1] == colour}
+            fabrics = {m for m, r in self.bom.requirements(o.style_code, cells).items() if r.kind == "fabric"}
+            for lot_id in by_colour[colour]:
+                ok, why = self.gate.is_cutting_allowed(lot_id)
+                if not ok:
+                    raise CuttingBlocked(why)
+                lot = ledger.lots.get(lot_id)
+                if lot is None:
+                    raise CuttingBlocked(f"fabric lot {lot_id} is not in the material ledger")
+                if lot.material not in fabrics or shell.get(colour, lot.material) != lot.material:
+                    raise CuttingBlocked(
+                        f"fabric lot {lot_id} holds {lot.material}; colour {colour} of order {o.id} is cut from "
+                        f"{shell.get(colour) or ' or '.join(sorted(fabrics))}")
+                shell[colour] = lot.material
+        plies = rules.max_plies
+        while True:
+            plan = self.cut_plan(order_id, replace(rules, max_plies=plies))
+            try:
+                lay_lot = self._assign_lays(plan, by_colour, shell, ledger)
+                break
+            except CuttingBlocked:
+                if plies == 1:
+                    raise
+                plies = (plies + 1) // 2
+        moves = self._cut_moves(plan, lay_lot, shell, ledger, at)
+        try:
+            self.store.record_cut(
+                [(b.id, o.id, plan.bundle_lay[b.id], lay_lot[plan.bundle_lay[b.id]], b.qty) for b in plan.bundles],
+                at, moves)
+        except LedgerError as e:
+            raise CuttingBlocked(f"order {o.id}: {e}") from None
+        for b in plan.bundles:
+            record_bundle_lot(self.engine, self.layout.factory.id, b.id, lay_lot[plan.bundle_lay[b.id]], at=at)
+        issued: dict[str, Decimal] = {}
+        for m in moves:
+            issued[m.lot_id] = issued.get(m.lot_id, Decimal(0)) + m.qty
+        return CutResult(plan, issued, lay_lot)
+
+    def _lay_need(self, plan: CutPlan, lay_no: int, material: str) -> Decimal:
+        lay = plan.lays[lay_no - 1]
+        cells = {(sz, lay.colour): n for sz, n in lay.pieces().items()}
+        return self.bom.requirements(plan.order.style_code, cells)[material].qty
+
+    def _assign_lays(self, plan: CutPlan, by_colour: dict[str, list[str]], shell: dict[str, str],
+                     ledger: Ledger) -> dict[int, str]:
+        """Lay no -> lot, first fit in the lots' given order; CuttingBlocked if a lay fits none."""
+        left = {lot: ledger.balances[lot].in_store for lots in by_colour.values() for lot in lots}
+        out: dict[int, str] = {}
+        for lay in plan.lays:
+            need = self._lay_need(plan, lay.no, shell[lay.colour])
+            lot_id = next((x for x in by_colour[lay.colour] if left[x] >= need), None)
+            if lot_id is None:
+                unit = ledger.balances[by_colour[lay.colour][0]].unit
+                have = ", ".join(f"{x} {fmt_qty(left[x])} {unit}" for x in by_colour[lay.colour])
+                raise CuttingBlocked(
+                    f"lay {lay.no} of order {plan.order.id} ({lay.colour}) needs {fmt_qty(need)} {unit} of "
+                    f"{shell[lay.colour]} from one lot; left in the given lots: {have}")
+            left[lot_id] -= need
+            out[lay.no] = lot_id
+        return out
+
+    def _cut_moves(self, plan: CutPlan, lay_lot: dict[int, str], shell: dict[str, str], ledger: Ledger,
+                   at: datetime) -> list[Move]:
+        """The issues to cutting: each lay's shell fabric from its lot, other fabrics oldest lot first."""
+        o = plan.order
         moves: list[Move] = []
-        lay_lot: dict[int, str] = {}
 
         def issue(lot_id: str, material: str, qty: Decimal, note: str) -> None:
             m = Move(lot_id, material, "issue", qty, at, o.id, "cutting", note)
@@ -140,43 +206,17 @@ class Materials:
                 raise CuttingBlocked(str(e)) from None
             moves.append(m)
 
-        for colour in colours:
-            cells = {k: q for k, q in o.quantities.items() if k[1] == colour}
-            fabrics = {m: r for m, r in self.bom.requirements(o.style_code, cells).items() if r.kind == "fabric"}
-            shell: str | None = None
-            left: dict[str, Decimal] = {}
-            for lot_id in by_colour[colour]:
-                ok, why = self.gate.is_cutting_allowed(lot_id)
-                if not ok:
-                    raise CuttingBlocked(why)
-                lot = ledger.lots.get(lot_id)
-                if lot is None:
-                    raise CuttingBlocked(f"fabric lot {lot_id} is not in the material ledger")
-                if lot.material not in fabrics or (shell is not None and lot.material != shell):
-                    raise CuttingBlocked(
-                        f"fabric lot {lot_id} holds {lot.material}; colour {colour} of order {o.id} is cut from "
-                        f"{shell or ' or '.join(sorted(fabrics))}")
-                shell = lot.material
-                left[lot_id] = ledger.balances[lot_id].in_store
-            assert shell is not None
-            unit = fabrics[shell].unit
+        blocked = self._blocked_lots(ledger, self.bom.for_order(o))
+        for colour in sorted(shell):
             use: dict[str, Decimal] = {}
             for lay in (x for x in plan.lays if x.colour == colour):
-                need = self.bom.requirements(
-                    o.style_code, {(sz, colour): n for sz, n in lay.pieces().items()})[shell].qty
-                lot_id = next((x for x in by_colour[colour] if left[x] >= need), None)
-                if lot_id is None:
-                    have = ", ".join(f"{x} {fmt_qty(left[x])} {unit}" for x in by_colour[colour])
-                    raise CuttingBlocked(
-                        f"lay {lay.no} of order {o.id} ({colour}) needs {fmt_qty(need)} {unit} of {shell} from one"
-                        f" lot; left in the given lots: {have}")
-                left[lot_id] -= need
-                use[lot_id] = use.get(lot_id, Decimal(0)) + need
-                lay_lot[lay.no] = lot_id
+                lot = lay_lot[lay.no]
+                use[lot] = use.get(lot, Decimal(0)) + self._lay_need(plan, lay.no, shell[colour])
             for lot_id, q in use.items():
-                issue(lot_id, shell, q, f"cut {o.id} {colour}")
-            for material, req in fabrics.items():
-                if material == shell:
+                issue(lot_id, shell[colour], q, f"cut {o.id} {colour}")
+            cells = {k: q for k, q in o.quantities.items() if k[1] == colour}
+            for material, req in self.bom.requirements(o.style_code, cells).items():
+                if req.kind != "fabric" or material == shell[colour]:
                     continue
                 need = req.qty
                 for lot in _oldest_first(ledger, material, blocked):
@@ -190,18 +230,7 @@ class Materials:
                     raise CuttingBlocked(
                         f"order {o.id} ({colour}) needs {fmt_qty(req.qty)} {req.unit} of {material}: "
                         f"short {fmt_qty(need)} {req.unit}")
-        try:
-            self.store.record_cut(
-                [(b.id, o.id, plan.bundle_lay[b.id], lay_lot[plan.bundle_lay[b.id]], b.qty) for b in plan.bundles],
-                at, moves)
-        except LedgerError as e:
-            raise CuttingBlocked(f"order {o.id}: {e}") from None
-        for b in plan.bundles:
-            record_bundle_lot(self.engine, self.layout.factory.id, b.id, lay_lot[plan.bundle_lay[b.id]], at=at)
-        issued: dict[str, Decimal] = {}
-        for m in moves:
-            issued[m.lot_id] = issued.get(m.lot_id, Decimal(0)) + m.qty
-        return CutResult(plan, issued, lay_lot)
+        return moves
 
     # --- loading -----------------------------------------------------------------------------
     def load(self, order_id: str, line_id: str, at: datetime) -> dict[str, Decimal]:
