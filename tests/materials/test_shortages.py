@@ -164,7 +164,12 @@ def test_each_lay_comes_from_one_lot_and_a_refused_cut_writes_nothing(materials:
     with pytest.raises(CuttingBlocked, match="holds ZIP-YKK-18CM"):
         materials.cut("SO-2611-03", [next(x.lot_id for x in led.lots.values() if x.material == "ZIP-YKK-18CM")], T0)
 
-    res = materials.cut("SO-2611-03", [a, b], T0)
+    default = materials.cut_plan("SO-2611-03")
+    longest = max(materials.bom.requirements("JEANS-5P", {(s, x.colour): n for s, n in x.pieces().items()})
+                  ["DENIM-12OZ-INDIGO"].qty for x in default.lays)
+    assert longest > D(200)  # the default plan has a lay no single lot can hold ...
+    res = materials.cut("SO-2611-03", [a, b], T0)  # ... so the cut is planned with lower lays
+    assert max(x.plies for x in res.plan.lays) < max(x.plies for x in default.lays)
     assert set(res.lay_lots.values()) == {a, b}  # neither lot holds the whole order: lays are split
     per_lot = {a: D(0), b: D(0)}
     for lay in res.plan.lays:
