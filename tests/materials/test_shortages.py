@@ -182,6 +182,7 @@ def test_each_lay_comes_from_one_lot_and_a_refused_cut_writes_nothing(materials:
     assert all(lots[bd.id][0] == res.lay_lots[res.plan.bundle_lay[bd.id]] for bd in res.plan.bundles)
     pocketing = materials.store.ledger().net_issued("SO-2611-03", "POCKETING-TC")
     assert pocketing == materials.bom.for_order(materials.order("SO-2611-03"))["POCKETING-TC"].qty
+    assert materials.check_materials("SO-2611-03") == []  # what the cut drew is not needed again
     with pytest.raises(CuttingBlocked, match="already cut"):
         materials.cut("SO-2611-03", [a, b], T0)
 

@@ -15,6 +15,9 @@ from decimal import Decimal
 from seamline.domain.model import DomainError
 
 MOVE_KINDS = ("receive", "issue", "consume", "return")
+# What an order still needs after its issues is ignored below this: cutting issues fabric lay by
+# lay, each rounded to 0.001, so a fully cut order can be a few thousandths short of its total.
+NEGLIGIBLE = Decimal("0.01")
 
 
 class LedgerError(DomainError):
@@ -215,7 +218,7 @@ def shortages(
     for order_id, reqs in needs:
         for material, (unit, gross) in sorted(reqs.items()):
             need = gross - ledger.net_issued(order_id, material)
-            if need <= 0:
+            if need < NEGLIGIBLE:
                 continue
             avail = left.get(material)
             if avail is None:
