@@ -22,7 +22,7 @@ from seamline.planning.shop.solution import ShopSchedule
 NEIGHBOURHOODS = ("jobs", "machines", "window", "critical")
 
 
-def _critical_ops(inst: ShopInstance, sched: ShopSchedule) -> list[OpKey]:
+def _critical_ops(inst: ShopInstance, sched: ShopSchedule, rng: random.Random) -> list[OpKey]:
     """Operations on a critical path (walking back from the last end through tight links)."""
     by_key = sched.by_key()
     seqs = sched.machine_sequences(inst.num_machines)
@@ -40,7 +40,7 @@ def _critical_ops(inst: ShopInstance, sched: ShopSchedule) -> list[OpKey]:
         if o.op > 0 and by_key[(o.job, o.op - 1)].end == o.start:
             nxt = (o.job, o.op - 1)
         pm = prev_on_machine.get(key)
-        if pm is not None and by_key[pm].end == o.start and (nxt is None or random.random() < 0.5):
+        if pm is not None and by_key[pm].end == o.start and (nxt is None or rng.random() < 0.5):
             nxt = pm
         key = nxt
     return path
@@ -75,7 +75,7 @@ def neighbourhood(kind: str, inst: ShopInstance, sched: ShopSchedule, frac: floa
         first = rng.randrange(0, max(1, len(ordered) - target + 1))
         return {(o.job, o.op) for o in ordered[first : first + target]}
     # critical: the critical path plus random operations overlapping it in time
-    crit = _critical_ops(inst, sched)
+    crit = _critical_ops(inst, sched, rng)
     out = set(crit[: target // 2 or 1])
     by_key = sched.by_key()
     spans = [(by_key[c].start, by_key[c].end) for c in out]
