@@ -149,3 +149,18 @@ def test_an_empty_factory_gets_a_page_that_says_so(tmp_path) -> None:  # type: i
             assert 'id="no-data"' in page and "No production data yet." in page
     finally:
         rt.close()
+
+
+def test_overtime_of_an_afternoon_period_counts_the_morning(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """W1's 10 h day cut at 13:00: the 4 morning hours are regular; of the 6 afternoon hours the last
+    2 are overtime, and the afternoon is 6/10 of W1's day and 3/7 of W2's."""
+    rt = bootstrap(f"sqlite:///{tmp_path}/pm.db")
+    rt.save_layout(layout())
+    try:
+        rt.worker.submit_future([RawEvent(p, source="http") for p in day_events()]).result()
+        pm = collect(rt.live, rt.store, "f1", DAY.replace(hour=13), DAY + timedelta(days=1), block_kind="day")
+    finally:
+        rt.close()
+    (b,) = pm.blocks
+    assert b.overtime_h == pytest.approx(2.0)
+    assert b.worker_days == pytest.approx(6 / 10 + 3 / 7)

@@ -124,7 +124,10 @@ def collect(
     with lock or nullcontext():
         as_of = live.as_of(factory)
         line_tallies = live.tallies(factory, "line", start, end)
-        worker_tallies = live.tallies(factory, "worker", start, end)
+        # whole local days, so a period starting mid-day still knows the hours already worked
+        day0 = start.astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0)
+        day1 = (end - timedelta(microseconds=1)).astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0)
+        worker_tallies = live.tallies(factory, "worker", day0, day1 + timedelta(days=1))
 
     # Attended hours at the scope (sum over its lines): they define which blocks exist.
     line_hours: dict[datetime, list[Any]] = {}
@@ -217,18 +220,19 @@ def _overtime(worker_tallies, layout, line_set, tz, worked, block_of_hour) -> No
         cal = layout.calendar_for_line(w.line_id) if w.line_id else layout.calendar_for_line("")
         per_day: dict[date, list[tuple[datetime, float]]] = defaultdict(list)
         for h, t in sorted(by_hour.items()):
-            if t.attended_s > 0 and h in worked:
+            if t.attended_s > 0:
                 per_day[h.astimezone(tz).date()].append((h, t.attended_s))
         for d, hours in per_day.items():
             day_total = sum(s for _, s in hours)
             rest_day = d.weekday() not in cal.workdays
             used = 0.0
             for h, secs in hours:
-                b = block_of_hour(h)
                 ot = secs if rest_day else max(0.0, used + secs - max(REGULAR_DAY_S, used))
                 used += secs
-                b.overtime_h += ot / 3600.0
-                b.worker_days += secs / day_total
+                if h in worked:  # hours outside the period still count towards the day's 8
+                    b = block_of_hour(h)
+                    b.overtime_h += ot / 3600.0
+                    b.worker_days += secs / day_total
 
 
 def _events(
