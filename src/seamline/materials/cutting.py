@@ -180,7 +180,7 @@ def plan_cut(order: Order, style: Style, rules: CutRules | None = None, bom: Bom
             if stack[0][1] == 0:
                 stack.pop(0)
     fabric: dict[str, tuple[str, Decimal]] = {}
-    if bom is not None:
+    if bom is not None and order.style_code in bom.by_style:  # tickets need no BOM
         for m, req in bom.for_order(order).items():
             if req.kind == "fabric":
                 fabric[m] = (req.unit, req.qty)
