@@ -30,9 +30,11 @@ from seamline.planning.readers import bench_dir, read_alb, read_fjsp, read_index
 from seamline.planning.salbp.data import SalbpSolution, check_salbp  # noqa: E402
 from seamline.planning.salbp.heuristics import dispatch_rule as salbp_rule  # noqa: E402
 from seamline.planning.salbp.solver import solve_plain as salbp_plain  # noqa: E402
+from seamline.planning.salbp.solver import solve_salbp  # noqa: E402
 from seamline.planning.shop.rules import greedy_schedule  # noqa: E402
 from seamline.planning.shop.solution import ScheduledOp, ShopSchedule, check_schedule  # noqa: E402
 from seamline.planning.shop.solver import solve_plain as shop_plain  # noqa: E402
+from seamline.planning.shop.solver import solve_shop  # noqa: E402
 
 FAMILIES = ("jssp", "fjsp", "salbp")
 FAILED_GAP = 100.0  # a method that returns nothing feasible scores this gap
@@ -66,7 +68,7 @@ def gap(value: float | None, best: int) -> float:
     return FAILED_GAP if value is None else 100.0 * (value - best) / best
 
 
-def bench_family(family: str, time_limit: float, limit: int | None) -> list[dict]:
+def bench_family(family: str, time_limit: float, limit: int | None, in_process: bool = False) -> list[dict]:
     rows = []
     for name, path, best in instances(family)[:limit]:
         res, wall = run_cli(family, path, time_limit)
@@ -82,6 +84,10 @@ def bench_family(family: str, time_limit: float, limit: int | None) -> list[dict
             rule = salbp_rule(inst)
             rule_v = rule.num_stations if not check_salbp(inst, rule) else None
             size = inst.n
+            engine_v = None
+            if in_process:
+                eng = solve_salbp(inst, time_limit)
+                engine_v = eng.num_stations if not check_salbp(inst, eng) else None
         else:
             inst = read_jssp(path) if family == "jssp" else read_fjsp(path)
             ours = None
@@ -97,13 +103,21 @@ def bench_family(family: str, time_limit: float, limit: int | None) -> list[dict
             rule = greedy_schedule(inst, "mwkr")
             rule_v = rule.makespan if not check_schedule(inst, rule) else None
             size = inst.num_jobs
+            engine_v = None
+            if in_process:
+                eng_s = solve_shop(inst, time_limit)
+                engine_v = eng_s.makespan if not check_schedule(inst, eng_s) else None
         row = {"family": family, "name": name, "size": size, "best": best, "seamline": ours,
                "plain_cpsat": plain_v, "dispatch_rule": rule_v, "wall_s": round(wall, 2),
                "gap_seamline": gap(ours, best), "gap_plain": gap(plain_v, best), "gap_rule": gap(rule_v, best)}
+        if in_process:
+            row["engine"] = engine_v
+            row["gap_engine"] = gap(engine_v, best)
         rows.append(row)
         print(f"{family:6} {name:18} n={size:3} best={best:6} seamline={ours!s:>6} ({row['gap_seamline']:6.2f}%)"
               f" plain={plain_v!s:>6} ({row['gap_plain']:6.2f}%) rule={rule_v!s:>6} ({row['gap_rule']:6.2f}%)"
-              f" wall={wall:5.2f}s", flush=True)
+              f" wall={wall:5.2f}s" + (f" engine={engine_v} ({row['gap_engine']:.2f}%)" if in_process else ""),
+              flush=True)
     return rows
 
 
@@ -154,23 +168,26 @@ def main() -> None:
     ap.add_argument("--family", action="append", choices=FAMILIES, help="repeatable; default all")
     ap.add_argument("--limit", type=int, default=None, help="first N instances per family")
     ap.add_argument("--dispatch", action="store_true", help="only the dispatch decision-time benchmark")
+    ap.add_argument("--in-process", action="store_true",
+                    help="also run the same engine in-process (no CLI start-up) as a fourth column")
     args = ap.parse_args()
     result: dict = {"time_limit_s": args.time_limit}
     if not args.dispatch:
         rows = []
         for fam in args.family or FAMILIES:
-            rows += bench_family(fam, args.time_limit, args.limit)
-        fams = {}
-        for fam in args.family or FAMILIES:
-            r = [x for x in rows if x["family"] == fam]
-            fams[fam] = {"n": len(r), "seamline": mean([x["gap_seamline"] for x in r]),
-                         "plain_cpsat": mean([x["gap_plain"] for x in r]),
-                         "dispatch_rule": mean([x["gap_rule"] for x in r])}
+            rows += bench_family(fam, args.time_limit, args.limit, args.in_process)
+        def summary(r: list[dict]) -> dict:
+            out = {"n": len(r), "seamline": mean([x["gap_seamline"] for x in r]),
+                   "plain_cpsat": mean([x["gap_plain"] for x in r]),
+                   "dispatch_rule": mean([x["gap_rule"] for x in r])}
+            if args.in_process:
+                out["engine_in_process"] = mean([x["gap_engine"] for x in r])
+            return out
+
+        fams = {fam: summary([x for x in rows if x["family"] == fam]) for fam in args.family or FAMILIES}
         big = [x for x in rows if x["family"] != "salbp" and x["size"] >= 20]
         result["families"] = fams
-        result["shop_20plus_jobs"] = {"n": len(big), "seamline": mean([x["gap_seamline"] for x in big]),
-                                      "plain_cpsat": mean([x["gap_plain"] for x in big]),
-                                      "dispatch_rule": mean([x["gap_rule"] for x in big])}
+        result["shop_20plus_jobs"] = summary(big)
         result["max_wall_over_limit_s"] = round(max((x["wall_s"] - args.time_limit for x in rows),
                                                     default=0.0), 2)
         print()
