@@ -15,7 +15,8 @@ from datetime import date
 
 from seamline.planning.dispatch.data import Decision, LineSnapshot, QueuedBundle, StationState, Task
 
-_FAR = date.max.toordinal()
+_FAR = date.max
+_REASON = ("feeds-bottleneck", "assigned", "fallback")
 
 
 def starving_feeders(snap: LineSnapshot) -> frozenset[str]:
@@ -26,36 +27,37 @@ def starving_feeders(snap: LineSnapshot) -> frozenset[str]:
     return frozenset(op for op, succ in snap.successors.items() if any(s in starving for s in succ))
 
 
-def _key(b: QueuedBundle, tier: int) -> tuple[int, int, int, float, str]:
-    due = b.due.toordinal() if b.due is not None else _FAR
-    return (tier, -b.priority, due, b.ready_since.timestamp(), b.bundle_id)
-
-
 def decide_station(st: StationState, feeders: frozenset[str]) -> Decision:
     if st.badge is None or not st.queue:
         return Decision(st.station_id, None, None)
-    best: tuple[tuple[int, int, int, float, str], QueuedBundle, str] | None = None
-    second: tuple[tuple[int, int, int, float, str], QueuedBundle, str] | None = None
+    # Keys are plain tuples compared natively: (tier, -priority, due, ready_since, bundle id).
+    # This loop is the whole cost of dispatch, so it avoids calls and allocations where it can.
+    best = second = None
+    best_b = second_b = None
     assigned = st.assigned
     able = st.able
     for b in st.queue:
         op = b.op_code
         if op in assigned:
-            tier, reason = (0, "feeds-bottleneck") if op in feeders else (1, "assigned")
+            tier = 0 if op in feeders else 1
         elif op in able:
-            tier, reason = 2, "fallback"
+            tier = 2
         else:
             continue
-        k = _key(b, tier)
-        if best is None or k < best[0]:
-            second, best = best, (k, b, reason)
-        elif second is None or k < second[0]:
-            second = (k, b, reason)
+        if second is not None and tier > second[0]:
+            continue
+        k = (tier, -b.priority, b.due or _FAR, b.ready_since, b.bundle_id)
+        if best is None or k < best:
+            second, second_b, best, best_b = best, best_b, k, b
+        elif second is None or k < second:
+            second, second_b = k, b
 
-    def task(x: tuple[tuple[int, int, int, float, str], QueuedBundle, str] | None) -> Task | None:
-        return None if x is None else Task(x[1].bundle_id, x[1].op_code, x[1].qty, x[2])
+    def task(k: tuple | None, b: QueuedBundle | None) -> Task | None:
+        if k is None or b is None:
+            return None
+        return Task(b.bundle_id, b.op_code, b.qty, _REASON[k[0]])
 
-    return Decision(st.station_id, task(best), task(second))
+    return Decision(st.station_id, task(best, best_b), task(second, second_b))
 
 
 def dispatch(snap: LineSnapshot) -> dict[str, Decision]:
