@@ -56,8 +56,13 @@ def register(app: typer.Typer) -> None:
         line: str = typer.Option(..., "--line"),
         absent: str = typer.Option("", "--absent", help="comma-separated badges not present"),
         time_limit: float = typer.Option(5.0, "--time-limit", help="seconds"),
+        db: str | None = typer.Option(None, "--db", help="use learned efficiencies from this database"),
     ) -> None:
-        """Balance a line for a style: who sews which share of which operation (JSON)."""
+        """Balance a line for a style: who sews which share of which operation (JSON).
+
+        Efficiencies come from the learning snapshot (``--db``) where known with at least medium
+        confidence, else from the workers' skill grades.
+        """
         from seamline.adapters.layout_files import load_factory
         from seamline.planning.balance.check import check_plan
         from seamline.planning.balance.solver import balance_line
@@ -65,7 +70,14 @@ def register(app: typer.Typer) -> None:
 
         layout = load_factory(factory)
         gone = frozenset(b.strip() for b in absent.split(",") if b.strip())
-        problem = balance_problem(layout, style, line, absent=gone)
+        eff: dict[tuple[str, str], float] = {}
+        if db is not None:
+            from seamline.adapters.db import make_engine
+            from seamline.planning.efficiency_source import learned_efficiency
+
+            eff = learned_efficiency(make_engine(db), layout.factory.id, style)
+            print(f"{len(eff)} learned efficiencies", file=sys.stderr)
+        problem = balance_problem(layout, style, line, absent=gone, efficiency=eff)
         try:
             plan = balance_line(problem, time_limit)
         except ValueError as e:
