@@ -13,13 +13,14 @@ import shutil
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 
 from ..adapters.embedded_broker import start_embedded_broker
 from ..adapters.mqtt_receiver import MqttSettings
 from ..bootstrap import Runtime, bootstrap
+from ..domain.model import FactoryLayout
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,36 @@ def prepare(opts: DemoOptions) -> Runtime:
     return rt
 
 
+def remaining_work(rt: Runtime, layout: FactoryLayout) -> FactoryLayout:
+    """The layout with the bundles already finished (every final operation has all its pieces)
+    taken out, so a resumed simulation goes on with the work that is left instead of sewing
+    finished bundles again."""
+    from sqlalchemy import func, select
+
+    from ..adapters import tables as t
+
+    q = (
+        select(t.events.c.bundle, t.events.c.op, func.sum(t.events.c.qty))
+        .where(t.events.c.factory_id == layout.factory.id, t.events.c.type == "piece")
+        .group_by(t.events.c.bundle, t.events.c.op)
+    )
+    with rt.engine.connect() as conn:
+        made = {(b, op): int(n) for b, op, n in conn.execute(q)}
+    finals = {code: style.final_operations() for code, style in layout.styles.items()}
+    done = set()
+    for b in layout.bundles.values():
+        order = layout.orders.get(b.order_id)
+        if order and all(made.get((b.id, op), 0) >= b.qty for op in finals.get(order.style_code, [])):
+            done.add(b.id)
+    bundles = {k: b for k, b in layout.bundles.items() if k not in done}
+    open_orders = {b.order_id for b in bundles.values()}
+    return replace(
+        layout,
+        bundles=bundles,
+        orders={k: o for k, o in layout.orders.items() if k in open_orders},
+    )
+
+
 def run_demo(opts: DemoOptions) -> None:
     from ..sim import SimConfig, SimProgress, run_live
     from .serve import serve
@@ -72,6 +103,7 @@ def run_demo(opts: DemoOptions) -> None:
 
     layout = next(iter(rt.layouts.values()))
     latest = rt.live.latest_ts.get(layout.factory.id)
+    sim_layout = remaining_work(rt, layout) if latest else layout
     seq_base = max((st.last_seq for st in rt.live.stations.values()), default=-1) + 1
     config = SimConfig(
         seed=opts.seed,
@@ -92,7 +124,7 @@ def run_demo(opts: DemoOptions) -> None:
 
     def simulate() -> None:
         try:
-            run_live(layout, config, mqtt_url, stop, progress, speed=opts.speed, client_id="seamline-demo-sim")
+            run_live(sim_layout, config, mqtt_url, stop, progress, speed=opts.speed, client_id="seamline-demo-sim")
         except Exception:
             log.exception("simulator stopped")
 
@@ -107,6 +139,8 @@ def run_demo(opts: DemoOptions) -> None:
             f"  factory {layout.factory.id}: {len(layout.lines)} lines, {len(layout.stations)} stations; "
             f"simulated at {opts.speed:g}x; data in {opts.data_dir}"
         )
+        if sim_layout is not layout:
+            print(f"  resuming: {len(sim_layout.orders)} orders with {len(sim_layout.bundles)} bundles still to sew")
         sim_thread.start()
 
     try:

@@ -25,6 +25,8 @@ def _render_item(type_, obj, autogen_context):  # type: ignore[no-untyped-def]
     """Migrations stay free of seamline imports: UtcDateTime is a plain aware DateTime in the DB."""
     if type_ == "type" and isinstance(obj, UtcDateTime):
         return "sa.DateTime(timezone=True)"
+    if type_ == "type" and type(obj).__name__ == "ExactDecimal":  # NUMERIC, text on SQLite (exact)
+        return "sa.Numeric(precision=18, scale=4).with_variant(sa.String(length=40), 'sqlite')"
     return False
 
 
