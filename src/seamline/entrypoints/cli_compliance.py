@@ -16,16 +16,15 @@ DEFAULT_DB = "sqlite:///data/seamline.db"
 
 
 def _engine(db: str, *, writing: bool = False):  # type: ignore[no-untyped-def]
-    """An engine on ``db``; writers create this feature's two tables if the migrations have not yet."""
+    """An engine on ``db``; writers first bring the schema up to date (the Alembic migrations)."""
+    from seamline.adapters import migrate
     from seamline.adapters.db import make_engine
     from seamline.adapters.tables import all_tables
-    from seamline.adapters.tables_compliance import attendance_corrections, hours_chain
 
     engine = make_engine(db)
     all_tables()
     if writing:
-        for tbl in (attendance_corrections, hours_chain):
-            tbl.create(engine, checkfirst=True)
+        migrate.upgrade(engine)
     return engine
 
 
