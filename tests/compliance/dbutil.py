@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, delete, insert
 
+from seamline.adapters import migrate
 from seamline.adapters import tables as t
 from seamline.adapters.db import make_engine
 from seamline.adapters.master_data import save_layout
@@ -17,7 +18,7 @@ from seamline.domain.model import FactoryLayout
 def make_db(tmp_path: Path, layout: FactoryLayout, events: list) -> tuple[str, Engine]:
     url = f"sqlite:///{tmp_path / 'seamline.db'}"
     engine = make_engine(url)
-    t.all_tables().create_all(engine)
+    migrate.upgrade(engine)
     save_layout(engine, layout)
     add_events(engine, events)
     return url, engine
