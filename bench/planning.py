@@ -50,8 +50,16 @@ def instances(family: str) -> list[tuple[str, Path, int]]:
 
 def run_cli(family: str, path: Path, time_limit: float) -> tuple[dict | None, float]:
     t0 = time.monotonic()
-    cmd = [sys.executable, "-m", "seamline.entrypoints.cli", "solve", family, str(path),
-           "--time-limit", str(time_limit)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "seamline.entrypoints.cli",
+        "solve",
+        family,
+        str(path),
+        "--time-limit",
+        str(time_limit),
+    ]
     try:
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=time_limit + 30, cwd=REPO)
     except subprocess.TimeoutExpired:
@@ -92,8 +100,9 @@ def bench_family(family: str, time_limit: float, limit: int | None, in_process: 
             inst = read_jssp(path) if family == "jssp" else read_fjsp(path)
             ours = None
             if res is not None:
-                sched = ShopSchedule(tuple(ScheduledOp(o["job"], o["op"], o["machine"], o["start"], o["end"])
-                                           for o in res["schedule"]))
+                sched = ShopSchedule(
+                    tuple(ScheduledOp(o["job"], o["op"], o["machine"], o["start"], o["end"]) for o in res["schedule"])
+                )
                 errs = check_schedule(inst, sched)
                 ours = sched.makespan if not errs and sched.makespan == res["makespan"] else None
                 if errs:
@@ -107,17 +116,29 @@ def bench_family(family: str, time_limit: float, limit: int | None, in_process: 
             if in_process:
                 eng_s = solve_shop(inst, time_limit)
                 engine_v = eng_s.makespan if not check_schedule(inst, eng_s) else None
-        row = {"family": family, "name": name, "size": size, "best": best, "seamline": ours,
-               "plain_cpsat": plain_v, "dispatch_rule": rule_v, "wall_s": round(wall, 2),
-               "gap_seamline": gap(ours, best), "gap_plain": gap(plain_v, best), "gap_rule": gap(rule_v, best)}
+        row = {
+            "family": family,
+            "name": name,
+            "size": size,
+            "best": best,
+            "seamline": ours,
+            "plain_cpsat": plain_v,
+            "dispatch_rule": rule_v,
+            "wall_s": round(wall, 2),
+            "gap_seamline": gap(ours, best),
+            "gap_plain": gap(plain_v, best),
+            "gap_rule": gap(rule_v, best),
+        }
         if in_process:
             row["engine"] = engine_v
             row["gap_engine"] = gap(engine_v, best)
         rows.append(row)
-        print(f"{family:6} {name:18} n={size:3} best={best:6} seamline={ours!s:>6} ({row['gap_seamline']:6.2f}%)"
-              f" plain={plain_v!s:>6} ({row['gap_plain']:6.2f}%) rule={rule_v!s:>6} ({row['gap_rule']:6.2f}%)"
-              f" wall={wall:5.2f}s" + (f" engine={engine_v} ({row['gap_engine']:.2f}%)" if in_process else ""),
-              flush=True)
+        print(
+            f"{family:6} {name:18} n={size:3} best={best:6} seamline={ours!s:>6} ({row['gap_seamline']:6.2f}%)"
+            f" plain={plain_v!s:>6} ({row['gap_plain']:6.2f}%) rule={rule_v!s:>6} ({row['gap_rule']:6.2f}%)"
+            f" wall={wall:5.2f}s" + (f" engine={engine_v} ({row['gap_engine']:.2f}%)" if in_process else ""),
+            flush=True,
+        )
     return rows
 
 
@@ -156,9 +177,12 @@ def bench_dispatch(n_stations: int = 200, repeats: int = 500) -> dict:
     }
     out["ratio_to_walk"] = round(out["p99_ms"] / max(1e-9, out["baseline_walk_p99_ms"]), 2)
     out["ratio_to_deepcopy"] = round(out["p99_ms"] / max(1e-9, out["baseline_deepcopy_p99_ms"]), 3)
-    print(f"dispatch: {out['stations']} stations, {out['bundles']} bundles: p99 {out['p99_ms']} ms "
-          f"(median {out['median_ms']} ms); baseline walk p99 {out['baseline_walk_p99_ms']} ms "
-          f"(×{out['ratio_to_walk']}), deepcopy p99 {out['baseline_deepcopy_p99_ms']} ms", flush=True)
+    print(
+        f"dispatch: {out['stations']} stations, {out['bundles']} bundles: p99 {out['p99_ms']} ms "
+        f"(median {out['median_ms']} ms); baseline walk p99 {out['baseline_walk_p99_ms']} ms "
+        f"(×{out['ratio_to_walk']}), deepcopy p99 {out['baseline_deepcopy_p99_ms']} ms",
+        flush=True,
+    )
     return out
 
 
@@ -168,18 +192,25 @@ def main() -> None:
     ap.add_argument("--family", action="append", choices=FAMILIES, help="repeatable; default all")
     ap.add_argument("--limit", type=int, default=None, help="first N instances per family")
     ap.add_argument("--dispatch", action="store_true", help="only the dispatch decision-time benchmark")
-    ap.add_argument("--in-process", action="store_true",
-                    help="also run the same engine in-process (no CLI start-up) as a fourth column")
+    ap.add_argument(
+        "--in-process",
+        action="store_true",
+        help="also run the same engine in-process (no CLI start-up) as a fourth column",
+    )
     args = ap.parse_args()
     result: dict = {"time_limit_s": args.time_limit}
     if not args.dispatch:
         rows = []
         for fam in args.family or FAMILIES:
             rows += bench_family(fam, args.time_limit, args.limit, args.in_process)
+
         def summary(r: list[dict]) -> dict:
-            out = {"n": len(r), "seamline": mean([x["gap_seamline"] for x in r]),
-                   "plain_cpsat": mean([x["gap_plain"] for x in r]),
-                   "dispatch_rule": mean([x["gap_rule"] for x in r])}
+            out = {
+                "n": len(r),
+                "seamline": mean([x["gap_seamline"] for x in r]),
+                "plain_cpsat": mean([x["gap_plain"] for x in r]),
+                "dispatch_rule": mean([x["gap_rule"] for x in r]),
+            }
             if args.in_process:
                 out["engine_in_process"] = mean([x["gap_engine"] for x in r])
             return out
@@ -188,8 +219,7 @@ def main() -> None:
         big = [x for x in rows if x["family"] != "salbp" and x["size"] >= 20]
         result["families"] = fams
         result["shop_20plus_jobs"] = summary(big)
-        result["max_wall_over_limit_s"] = round(max((x["wall_s"] - args.time_limit for x in rows),
-                                                    default=0.0), 2)
+        result["max_wall_over_limit_s"] = round(max((x["wall_s"] - args.time_limit for x in rows), default=0.0), 2)
         print()
         print(f"{'family':8}{'n':>4}{'seamline %':>12}{'plain CP-SAT %':>16}{'rule %':>10}")
         for fam, v in {**fams, "shop>=20": result["shop_20plus_jobs"]}.items():

@@ -54,5 +54,6 @@ def jeans_line(n_workers: int = 35, seed: int = 7) -> BalanceProblem:
             if o.machine_type == main:
                 efficiency[(badge, o.code)] = round(min(1.15, max(0.5, base + rng.uniform(-0.06, 0.06))), 3)
     machines = {t: n + 2 for t, n in count.items()}
-    return BalanceProblem(style=style, workers=tuple(workers), efficiency=efficiency, machines=machines,
-                          target_pieces_per_hour=60.0)
+    return BalanceProblem(
+        style=style, workers=tuple(workers), efficiency=efficiency, machines=machines, target_pieces_per_hour=60.0
+    )

@@ -45,8 +45,11 @@ def test_checker_rejects_tampered_plans(jeans_plan) -> None:
     a0 = plan.assignments[0]
     dropped = dataclasses.replace(plan, assignments=plan.assignments[1:])
     assert any("sum to" in e for e in check_plan(p, dropped))
-    other = next(o for o in p.style.operations if o.machine_type not in {"MAN", p.style.op(a0.op_code).machine_type}
-                 and (a0.badge, o.code) not in p.efficiency)
+    other = next(
+        o
+        for o in p.style.operations
+        if o.machine_type not in {"MAN", p.style.op(a0.op_code).machine_type} and (a0.badge, o.code) not in p.efficiency
+    )
     moved = dataclasses.replace(plan, assignments=(*plan.assignments, Assignment(a0.badge, other.code, 0.1, 0.0)))
     errs = check_plan(p, moved)
     assert errs and any(("cannot do" in e) or ("one type" in e) or ("sum to" in e) for e in errs)

@@ -19,8 +19,13 @@ REPO = Path(__file__).resolve().parents[2]
 
 def _solve(*args: str) -> tuple[subprocess.CompletedProcess[str], float]:
     t0 = time.monotonic()
-    out = subprocess.run([sys.executable, "-m", "seamline.entrypoints.cli", "solve", *args],
-                         capture_output=True, text=True, cwd=REPO, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "seamline.entrypoints.cli", "solve", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+    )
     return out, time.monotonic() - t0
 
 
@@ -32,8 +37,9 @@ def test_fjsp_prints_exactly_one_feasible_json_object() -> None:
     assert len(lines) == 1
     res = json.loads(lines[0])
     inst = read_fjsp(path)
-    sched = ShopSchedule(tuple(ScheduledOp(o["job"], o["op"], o["machine"], o["start"], o["end"])
-                               for o in res["schedule"]))
+    sched = ShopSchedule(
+        tuple(ScheduledOp(o["job"], o["op"], o["machine"], o["start"], o["end"]) for o in res["schedule"])
+    )
     assert check_schedule(inst, sched) == []
     assert res["makespan"] == sched.makespan
     assert "done" in out.stderr  # progress goes to stderr, never stdout
@@ -63,13 +69,15 @@ def test_budget_counts_start_up_against_the_grace() -> None:
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "seamline.entrypoints.cli", *args],
-                          capture_output=True, text=True, cwd=REPO, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "seamline.entrypoints.cli", *args], capture_output=True, text=True, cwd=REPO, timeout=120
+    )
 
 
 def test_balance_command_on_the_sample_factory() -> None:
-    out = _cli("balance", str(REPO / "examples" / "factory"), "--style", "TEE-BASIC", "--line", "L1",
-               "--time-limit", "1")
+    out = _cli(
+        "balance", str(REPO / "examples" / "factory"), "--style", "TEE-BASIC", "--line", "L1", "--time-limit", "1"
+    )
     assert out.returncode == 0, out.stderr
     res = json.loads(out.stdout)
     assert res["style"] == "TEE-BASIC" and res["pieces_per_hour"] > 0
@@ -81,8 +89,18 @@ def test_balance_command_on_the_sample_factory() -> None:
 
 
 def test_load_command_what_if_answers_yes_or_no() -> None:
-    out = _cli("load", str(REPO / "examples" / "factory"), "--start", "2026-11-26", "--days", "14",
-               "--what-if", "POLO:100000:2026-11-28", "--time-limit", "4")
+    out = _cli(
+        "load",
+        str(REPO / "examples" / "factory"),
+        "--start",
+        "2026-11-26",
+        "--days",
+        "14",
+        "--what-if",
+        "POLO:100000:2026-11-28",
+        "--time-limit",
+        "4",
+    )
     assert out.returncode == 0, out.stderr
     res = json.loads(out.stdout)
     assert res["accept"] is False and res["on_time"] is False and "cannot make" in res["reason"]

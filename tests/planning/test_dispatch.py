@@ -19,9 +19,12 @@ def _b(bid: str, op: str, age_min: int = 0, due: date | None = None, prio: int =
 
 def _snap(queue: tuple[QueuedBundle, ...], **kw) -> LineSnapshot:
     st = StationState("S1", "W1", {"A": 1.0, "B": 0.5}, frozenset({"A", "B", "C"}), queue)
-    return LineSnapshot(stations=(st,), wip_pcs=kw.get("wip", {}),
-                        successors={"A": ("X",), "B": ("Y",), "C": ()},
-                        bottleneck_ops=kw.get("bottlenecks", frozenset()))
+    return LineSnapshot(
+        stations=(st,),
+        wip_pcs=kw.get("wip", {}),
+        successors={"A": ("X",), "B": ("Y",), "C": ()},
+        bottleneck_ops=kw.get("bottlenecks", frozenset()),
+    )
 
 
 def test_assigned_work_before_fallback_then_oldest_first() -> None:

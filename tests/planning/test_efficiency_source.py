@@ -16,18 +16,38 @@ from seamline.planning.efficiency_source import learned_efficiency
 
 def _row(worker: str, op: str, eff: float, conf: str) -> dict:
     now = datetime(2026, 3, 2, tzinfo=UTC)
-    return dict(factory_id="F", worker=worker, style_code="S", op_code=op, line_id="L1", n_pieces=200,
-                n_cycles=150, efficiency=eff, se=0.02, lo=eff - 0.05, hi=eff + 0.05, steady_state=eff,
-                forecast_next_50=eff, trend="steady", p_learning=0.1, confidence=conf, double_counts=0,
-                interruptions=0, updated_at=now, saved_at=now)
+    return dict(
+        factory_id="F",
+        worker=worker,
+        style_code="S",
+        op_code=op,
+        line_id="L1",
+        n_pieces=200,
+        n_cycles=150,
+        efficiency=eff,
+        se=0.02,
+        lo=eff - 0.05,
+        hi=eff + 0.05,
+        steady_state=eff,
+        forecast_next_50=eff,
+        trend="steady",
+        p_learning=0.1,
+        confidence=conf,
+        double_counts=0,
+        interruptions=0,
+        updated_at=now,
+        saved_at=now,
+    )
 
 
 def test_learned_efficiencies_drive_the_balance(tmp_path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
     metadata.create_all(engine)
     with engine.begin() as conn:
-        conn.execute(learning_skills.insert(), [
-            _row("W1", "A", 1.2, "high"), _row("W2", "A", 0.6, "medium"), _row("W2", "B", 0.9, "low")])
+        conn.execute(
+            learning_skills.insert(),
+            [_row("W1", "A", 1.2, "high"), _row("W2", "A", 0.6, "medium"), _row("W2", "B", 0.9, "low")],
+        )
     eff = learned_efficiency(engine, "F", "S")
     assert eff == {("W1", "A"): 1.2, ("W2", "A"): 0.6}  # the low-confidence cell is left out
     ops = (Operation("A", "甲", "a", 1.0, "SNLS"),)

@@ -35,8 +35,11 @@ def test_ample_capacity_means_no_lateness_no_overtime_no_changeover() -> None:
 
 def test_overtime_is_used_to_be_on_time_but_within_the_caps() -> None:
     # 1000 jeans by Wednesday on one line: 3 regular days make 600; overtime needed.
-    pb = _problem((_order("J1", "JEANS", 700, 2),), lines=(LoadLine("L2", 20, 0.5, "JEANS"),),
-                  policy=HoursPolicy(max_ot_h_per_day=3, max_ot_h_per_week=12))
+    pb = _problem(
+        (_order("J1", "JEANS", 700, 2),),
+        lines=(LoadLine("L2", 20, 0.5, "JEANS"),),
+        policy=HoursPolicy(max_ot_h_per_day=3, max_ot_h_per_week=12),
+    )
     plan = solve_loading(pb, 3.0)
     assert check_loading(pb, plan) == []
     assert plan.orders["J1"].late_days == 0

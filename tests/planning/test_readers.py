@@ -27,16 +27,17 @@ def test_parse_fjsp_converts_machines_to_zero_based() -> None:
 
 
 def test_parse_alb_sections_and_precedence() -> None:
-    text = "<number of tasks>\n3\n<cycle time>\n10\n<order strength>\n0,5\n<task times>\n1 4\n2 6\n3 5\n" \
-           "<precedence relations>\n1,2\n1,3\n<end>\n"
+    text = (
+        "<number of tasks>\n3\n<cycle time>\n10\n<order strength>\n0,5\n<task times>\n1 4\n2 6\n3 5\n"
+        "<precedence relations>\n1,2\n1,3\n<end>\n"
+    )
     inst = parse_alb(text)
     assert inst.n == 3 and inst.cycle_time == 10 and inst.times == (4, 6, 5)
     assert inst.precedence == ((1, 2), (1, 3))
     assert inst.with_cycle_time(20).cycle_time == 20
 
 
-def test_bench_dir_resolves_beside_the_repo_and_env_overrides(monkeypatch: pytest.MonkeyPatch,
-                                                              tmp_path: Path) -> None:
+def test_bench_dir_resolves_beside_the_repo_and_env_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     repo = Path(__file__).resolve().parents[2]
     monkeypatch.delenv("SEAMLINE_BENCH_DIR", raising=False)
     assert readers.bench_dir().resolve() == (repo / ".." / "shared" / "bench").resolve()

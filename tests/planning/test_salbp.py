@@ -48,8 +48,9 @@ def test_cycle_time_override_changes_the_answer() -> None:
 
 
 def test_checker_catches_overload_precedence_and_missing_tasks() -> None:
-    inst = parse_alb("<number of tasks>\n3\n<cycle time>\n10\n<task times>\n1 4\n2 6\n3 5\n"
-                     "<precedence relations>\n1,2\n<end>\n")
+    inst = parse_alb(
+        "<number of tasks>\n3\n<cycle time>\n10\n<task times>\n1 4\n2 6\n3 5\n<precedence relations>\n1,2\n<end>\n"
+    )
     assert check_salbp(inst, SalbpSolution(((1, 2), (3,)))) == []
     assert any("exceeds" in e for e in check_salbp(inst, SalbpSolution(((1, 2, 3),))))
     assert any("after task 2" in e for e in check_salbp(inst, SalbpSolution(((2, 3), (1,)))))

@@ -33,8 +33,9 @@ def test_every_rule_gives_a_feasible_schedule_on_every_instance() -> None:
 
 def test_checker_catches_overlap_precedence_duration_and_missing_ops() -> None:
     inst = ShopInstance("t", 2, (((Mode(0, 3),), (Mode(1, 2),)), ((Mode(0, 2),), (Mode(1, 4),))))
-    good = ShopSchedule((ScheduledOp(0, 0, 0, 0, 3), ScheduledOp(0, 1, 1, 3, 5),
-                         ScheduledOp(1, 0, 0, 3, 5), ScheduledOp(1, 1, 1, 5, 9)))
+    good = ShopSchedule(
+        (ScheduledOp(0, 0, 0, 0, 3), ScheduledOp(0, 1, 1, 3, 5), ScheduledOp(1, 0, 0, 3, 5), ScheduledOp(1, 1, 1, 5, 9))
+    )
     assert check_schedule(inst, good) == []
     overlap = dataclasses.replace(good, ops=(*good.ops[:2], ScheduledOp(1, 0, 0, 2, 4), good.ops[3]))
     assert any("overlaps" in e for e in check_schedule(inst, overlap))

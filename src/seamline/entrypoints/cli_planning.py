@@ -114,14 +114,23 @@ def register(app: typer.Typer) -> None:
             return
         try:
             style_code, qty, due = what_if.split(":")
-            new = LoadOrder("WHAT-IF", style_code, int(qty), date.fromisoformat(due),
-                            layout.styles[style_code].sam_min)
+            new = LoadOrder("WHAT-IF", style_code, int(qty), date.fromisoformat(due), layout.styles[style_code].sam_min)
         except (ValueError, KeyError) as e:
             print(f"error: --what-if wants STYLE:QTY:YYYY-MM-DD with a known style ({e})", file=sys.stderr)
             raise typer.Exit(2) from e
         v = can_accept(problem, new, time_limit)
-        sys.stdout.write(json.dumps({"accept": v.accept, "on_time": v.on_time, "reason": v.reason,
-                                     "displaced": list(v.displaced), "plan": v.plan.summary()}) + "\n")
+        sys.stdout.write(
+            json.dumps(
+                {
+                    "accept": v.accept,
+                    "on_time": v.on_time,
+                    "reason": v.reason,
+                    "displaced": list(v.displaced),
+                    "plan": v.plan.summary(),
+                }
+            )
+            + "\n"
+        )
 
     @app.command("solve")
     def solve(

@@ -11,15 +11,17 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 
-def learned_efficiency(engine: Engine, factory_id: str, style_code: str,
-                       min_confidence: str = "medium") -> dict[tuple[str, str], float]:
+def learned_efficiency(
+    engine: Engine, factory_id: str, style_code: str, min_confidence: str = "medium"
+) -> dict[tuple[str, str], float]:
     """(badge, op code) -> measured efficiency as a fraction, for one factory and style."""
     from seamline.adapters.tables_learning import learning_skills as t
 
     ranks = {"low": 0, "medium": 1, "high": 2}
     need = ranks.get(min_confidence, 1)
     q = select(t.c.worker, t.c.op_code, t.c.efficiency, t.c.confidence).where(
-        t.c.factory_id == factory_id, t.c.style_code == style_code)
+        t.c.factory_id == factory_id, t.c.style_code == style_code
+    )
     out: dict[tuple[str, str], float] = {}
     with engine.connect() as conn:
         for worker, op, eff, conf in conn.execute(q):

@@ -89,8 +89,11 @@ class BalancePlan:
             "meets_target": self.meets_target,
             "changes": self.changes,
             "workers": {
-                b: {"machine": self.worker_machine.get(b), "load_min": round(v, 4),
-                    "ops": {a.op_code: round(a.share, 4) for a in self.assignments if a.badge == b}}
+                b: {
+                    "machine": self.worker_machine.get(b),
+                    "load_min": round(v, 4),
+                    "ops": {a.op_code: round(a.share, 4) for a in self.assignments if a.badge == b},
+                }
                 for b, v in self.loads_min.items()
             },
         }

@@ -61,8 +61,9 @@ def assign_types(p: BalanceProblem, elig: dict[tuple[str, str], float]) -> dict[
     return out
 
 
-def fill(p: BalanceProblem, elig: dict[tuple[str, str], float], types: dict[str, str | None],
-         cycle_min: float) -> Shares | None:
+def fill(
+    p: BalanceProblem, elig: dict[tuple[str, str], float], types: dict[str, str | None], cycle_min: float
+) -> Shares | None:
     """Shares that keep every worker within ``cycle_min``, or None if this greedy cannot."""
     load: dict[str, float] = {w.badge: 0.0 for w in p.workers}
     shares: Shares = {}
@@ -96,15 +97,22 @@ def fill(p: BalanceProblem, elig: dict[tuple[str, str], float], types: dict[str,
     return shares
 
 
-def greedy_balance(p: BalanceProblem, elig: dict[tuple[str, str], float]
-                   ) -> tuple[dict[str, str | None], Shares] | None:
+def greedy_balance(
+    p: BalanceProblem, elig: dict[tuple[str, str], float]
+) -> tuple[dict[str, str | None], Shares] | None:
     """Types and shares with the smallest cycle this greedy finds (binary search on the cycle)."""
     types = assign_types(p, elig)
-    total = sum(o.sam_min / max(e for (_, c), e in elig.items() if c == o.code)
-                for o in p.style.operations if any(c == o.code for (_, c) in elig))
+    total = sum(
+        o.sam_min / max(e for (_, c), e in elig.items() if c == o.code)
+        for o in p.style.operations
+        if any(c == o.code for (_, c) in elig)
+    )
     lo = total / max(1, len(p.workers))
-    hi = sum(o.sam_min / min(e for (_, c), e in elig.items() if c == o.code)
-             for o in p.style.operations if any(c == o.code for (_, c) in elig))
+    hi = sum(
+        o.sam_min / min(e for (_, c), e in elig.items() if c == o.code)
+        for o in p.style.operations
+        if any(c == o.code for (_, c) in elig)
+    )
     best = fill(p, elig, types, hi * 1.001)
     if best is None:
         return None

@@ -20,12 +20,14 @@ from seamline.planning.balance.data import BalanceProblem
 from seamline.planning.balance.greedy import Shares
 
 
-def lp_shares(p: BalanceProblem, elig: dict[tuple[str, str], float],
-              types: dict[str, str | None]) -> tuple[float, Shares] | None:
+def lp_shares(
+    p: BalanceProblem, elig: dict[tuple[str, str], float], types: dict[str, str | None]
+) -> tuple[float, Shares] | None:
     """Shortest cycle and its shares for these machine types; None when some op is uncovered."""
     opmap = p.style.op_map()
-    pairs = [(b, c) for (b, c) in elig
-             if opmap[c].machine_type in p.flexible_types or types.get(b) == opmap[c].machine_type]
+    pairs = [
+        (b, c) for (b, c) in elig if opmap[c].machine_type in p.flexible_types or types.get(b) == opmap[c].machine_type
+    ]
     ops = [o.code for o in p.style.operations]
     badges = [w.badge for w in p.workers]
     if any(not any(c == code for _, c in pairs) for code in ops):
@@ -41,8 +43,15 @@ def lp_shares(p: BalanceProblem, elig: dict[tuple[str, str], float],
     a_ub = csr_matrix((vals, (rows, cols)), shape=(len(badges), n + 1))
     obj = np.zeros(n + 1)
     obj[n] = 1.0
-    res = linprog(obj, A_ub=a_ub, b_ub=np.zeros(len(badges)), A_eq=a_eq, b_eq=np.ones(len(ops)),
-                  bounds=[(0, 1)] * n + [(0, None)], method="highs")
+    res = linprog(
+        obj,
+        A_ub=a_ub,
+        b_ub=np.zeros(len(badges)),
+        A_eq=a_eq,
+        b_eq=np.ones(len(ops)),
+        bounds=[(0, 1)] * n + [(0, None)],
+        method="highs",
+    )
     if res.status != 0:
         return None
     shares: Shares = {}
@@ -57,13 +66,18 @@ def lp_shares(p: BalanceProblem, elig: dict[tuple[str, str], float],
     return float(res.x[n]), shares
 
 
-def improve_types(p: BalanceProblem, elig: dict[tuple[str, str], float], types: dict[str, str | None],
-                  deadline: float, seed: int = 0) -> tuple[dict[str, str | None], float, Shares] | None:
+def improve_types(
+    p: BalanceProblem, elig: dict[tuple[str, str], float], types: dict[str, str | None], deadline: float, seed: int = 0
+) -> tuple[dict[str, str | None], float, Shares] | None:
     """Local search on machine types (moves and swaps) under the LP cycle, until ``deadline``."""
     opmap = p.style.op_map()
     fixed_types = sorted({o.machine_type for o in p.style.operations if o.machine_type not in p.flexible_types})
-    can = {w.badge: [t for t in fixed_types if any((w.badge, o.code) in elig for o in p.style.operations
-                                                  if o.machine_type == t)] for w in p.workers}
+    can = {
+        w.badge: [
+            t for t in fixed_types if any((w.badge, o.code) in elig for o in p.style.operations if o.machine_type == t)
+        ]
+        for w in p.workers
+    }
     cur = dict(types)
     start = lp_shares(p, elig, cur)
     if start is None:
@@ -74,8 +88,9 @@ def improve_types(p: BalanceProblem, elig: dict[tuple[str, str], float], types: 
     def ok(ts: dict[str, str | None]) -> bool:
         return all(sum(1 for v in ts.values() if v == t) <= limit for t, limit in p.machines.items())
 
-    def descend(cur: dict[str, str | None], best_c: float, best_s: Shares
-                ) -> tuple[dict[str, str | None], float, Shares]:
+    def descend(
+        cur: dict[str, str | None], best_c: float, best_s: Shares
+    ) -> tuple[dict[str, str | None], float, Shares]:
         improved = True
         while improved and time.monotonic() < deadline:
             improved = False

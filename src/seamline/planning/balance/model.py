@@ -48,8 +48,7 @@ def build_balance_model(
     for (b, c), e in elig.items():
         bm.cost[(b, c)] = max(1, round(p.style.op(c).sam_min / e * TIME_UNITS))
     for w in p.workers:
-        types_w = [t for t in fixed_types
-                   if any((w.badge, o.code) in elig for o in ops if o.machine_type == t)]
+        types_w = [t for t in fixed_types if any((w.badge, o.code) in elig for o in ops if o.machine_type == t)]
         for t in types_w:
             bm.machine[(w.badge, t)] = m.new_bool_var(f"y_{w.badge}_{t}")
         if types_w:
@@ -90,7 +89,8 @@ def build_balance_model(
     n_pairs = sum(bm.present.values())
     if previous is not None:
         bm.changes = sum(1 - bm.present[k] for k in previous if k in bm.present) + sum(
-            bm.present[k] for k in bm.present if k not in previous)
+            bm.present[k] for k in bm.present if k not in previous
+        )
     if minimise_changes:
         if max_cycle is None:
             raise ValueError("minimising changes needs the cycle bound of a first solve")

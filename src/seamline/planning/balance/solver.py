@@ -13,8 +13,13 @@ from seamline.planning.balance.lp import improve_types
 from seamline.planning.balance.model import SHARE_UNITS, BalanceModel, build_balance_model
 
 
-def _plan(p: BalanceProblem, elig: dict[tuple[str, str], float], _types: object,
-          shares: Shares, previous: set[tuple[str, str]] | None = None) -> BalancePlan:
+def _plan(
+    p: BalanceProblem,
+    elig: dict[tuple[str, str], float],
+    _types: object,
+    shares: Shares,
+    previous: set[tuple[str, str]] | None = None,
+) -> BalancePlan:
     opmap = p.style.op_map()
     assignments = []
     loads = {w.badge: 0.0 for w in p.workers}
@@ -66,8 +71,14 @@ def _read(bm: BalanceModel, solver: cp_model.CpSolver) -> tuple[dict[str, str | 
     return types, shares
 
 
-def balance_line(p: BalanceProblem, time_limit_s: float = 5.0, *, workers: int = 2, seed: int = 0,
-                 log: Callable[[str], None] | None = None) -> BalancePlan:
+def balance_line(
+    p: BalanceProblem,
+    time_limit_s: float = 5.0,
+    *,
+    workers: int = 2,
+    seed: int = 0,
+    log: Callable[[str], None] | None = None,
+) -> BalancePlan:
     """Minimise the bottleneck's minutes per garment; report balance, loads and output."""
     t_end = time.monotonic() + time_limit_s
     elig = p.eligible()
@@ -100,8 +111,15 @@ def balance_line(p: BalanceProblem, time_limit_s: float = 5.0, *, workers: int =
     return plan
 
 
-def rebalance(p: BalanceProblem, previous: BalancePlan, time_limit_s: float = 5.0, *,
-              tolerance: float = 0.02, workers: int = 2, seed: int = 0) -> BalancePlan:
+def rebalance(
+    p: BalanceProblem,
+    previous: BalancePlan,
+    time_limit_s: float = 5.0,
+    *,
+    tolerance: float = 0.02,
+    workers: int = 2,
+    seed: int = 0,
+) -> BalancePlan:
     """A new balance after someone is absent or slower, changing as few (worker, op) pairs as we can.
 
     Lexicographic: first the best cycle C* for the new situation, then the fewest changed pairs
@@ -117,13 +135,20 @@ def rebalance(p: BalanceProblem, previous: BalancePlan, time_limit_s: float = 5.
     first = balance_line(p, 0.55 * time_limit_s, workers=workers, seed=seed)
     elig_cost = build_balance_model(p, elig).cost  # the model's integer minute costs
     c_star = max(
-        sum(elig_cost[(a.badge, a.op_code)] * round(a.share * SHARE_UNITS) for a in first.assignments
-            if a.badge == b) for b in present)
+        sum(elig_cost[(a.badge, a.op_code)] * round(a.share * SHARE_UNITS) for a in first.assignments if a.badge == b)
+        for b in present
+    )
     bound = int(c_star * (1 + tolerance)) + 1
-    bm = build_balance_model(p, elig, previous=prev_pairs, max_cycle=bound, minimise_changes=True,
-                             hint=(prev_types, prev_shares))
+    bm = build_balance_model(
+        p, elig, previous=prev_pairs, max_cycle=bound, minimise_changes=True, hint=(prev_types, prev_shares)
+    )
     solver = _run(bm, t_end - time.monotonic(), workers, seed)
     if solver is None:
-        return _plan(p, elig, {b: first.worker_machine.get(b) for b in present},
-                     {(a.badge, a.op_code): a.share for a in first.assignments}, previous.pairs())
+        return _plan(
+            p,
+            elig,
+            {b: first.worker_machine.get(b) for b in present},
+            {(a.badge, a.op_code): a.share for a in first.assignments},
+            previous.pairs(),
+        )
     return _plan(p, elig, *_read(bm, solver), previous.pairs())

@@ -8,8 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from seamline.planning.dispatch.data import LineSnapshot, QueuedBundle, StationState
 
 
-def synthetic_snapshot(n_stations: int = 200, n_ops: int = 60, queue_len: int = 12,
-                       seed: int = 0) -> LineSnapshot:
+def synthetic_snapshot(n_stations: int = 200, n_ops: int = 60, queue_len: int = 12, seed: int = 0) -> LineSnapshot:
     """``n_stations`` stations, a chain-like bulletin of ``n_ops`` ops, about ``queue_len`` bundles each."""
     rng = random.Random(seed)
     ops = [f"OP{i:03d}" for i in range(n_ops)]
@@ -36,5 +35,6 @@ def synthetic_snapshot(n_stations: int = 200, n_ops: int = 60, queue_len: int = 
         stations.append(StationState(f"S{s:03d}", f"W{s:03d}", assigned, able, queue))
     wip = {op: rng.randint(0, 200) for op in ops}
     bottlenecks = frozenset(rng.sample(ops, 3))
-    return LineSnapshot(stations=tuple(stations), wip_pcs=wip, successors=successors,
-                        bottleneck_ops=bottlenecks, as_of=now)
+    return LineSnapshot(
+        stations=tuple(stations), wip_pcs=wip, successors=successors, bottleneck_ops=bottlenecks, as_of=now
+    )

@@ -42,7 +42,8 @@ def check_loading(pb: LoadingProblem, plan: LoadingPlan, tol_min: float = 0.5) -
             prev_styles[ld.line_id] = styles_today
         rate = ln.std_min_per_hour()
         capacity = rate * (pol.regular_h_per_day + ld.overtime_h) - switches * (
-            rate * pb.changeover_h + rate * pol.regular_h_per_day * pb.learning_loss)
+            rate * pb.changeover_h + rate * pol.regular_h_per_day * pb.learning_loss
+        )
         if std_min > capacity + tol_min:
             errors.append(f"{ld.line_id} {ld.day}: {std_min:.0f} std min planned, capacity {capacity:.0f}")
     first_week = tuple(pb.start.isocalendar())[:2]

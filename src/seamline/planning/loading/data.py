@@ -99,8 +99,10 @@ class LoadingPlan:
             "late_days": self.total_late_days,
             "overtime_h": self.total_overtime_h,
             "changeovers": self.total_changeovers,
-            "orders": {k: {"line": v.line_id, "finish": v.finish.isoformat() if v.finish else None,
-                           "late_days": v.late_days} for k, v in self.orders.items()},
+            "orders": {
+                k: {"line": v.line_id, "finish": v.finish.isoformat() if v.finish else None, "late_days": v.late_days}
+                for k, v in self.orders.items()
+            },
         }
 
 

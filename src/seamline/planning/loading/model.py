@@ -34,8 +34,9 @@ class LoadingModel:
     finish: dict[str, cp_model.IntVar] = field(default_factory=dict)
 
 
-def build_loading_model(pb: LoadingProblem, *, weights: dict[str, int] | None = None,
-                        must_be_on_time: frozenset[str] = frozenset()) -> LoadingModel:
+def build_loading_model(
+    pb: LoadingProblem, *, weights: dict[str, int] | None = None, must_be_on_time: frozenset[str] = frozenset()
+) -> LoadingModel:
     """The model; ``weights`` (order id -> lateness weight) lets a what-if favour one order."""
     m = cp_model.CpModel()
     days = pb.days()
@@ -124,8 +125,9 @@ def build_loading_model(pb: LoadingProblem, *, weights: dict[str, int] | None = 
     w_switch = len(pb.orders) * H + 1
     w_ot = w_switch * (n_switch + 1)
     w_late = w_ot * (max_ot + 1)
-    m.minimize(w_late * total_late + w_ot * sum(ot_total) + w_switch * sum(lm.changeover.values())
-               + sum(lm.finish.values()))
+    m.minimize(
+        w_late * total_late + w_ot * sum(ot_total) + w_switch * sum(lm.changeover.values()) + sum(lm.finish.values())
+    )
     return lm
 
 

@@ -48,9 +48,16 @@ def _extract(pb: LoadingProblem, lm: LoadingModel, solver: cp_model.CpSolver, op
     line_days = []
     for ln in pb.lines:
         for d in lm.workdays:
-            line_days.append(LineDay(ln.line_id, days[d], pb.policy.regular_h_per_day,
-                                     solver.value(lm.overtime[(ln.line_id, d)]),
-                                     per_ld.get((ln.line_id, d), {}), co[(ln.line_id, d)]))
+            line_days.append(
+                LineDay(
+                    ln.line_id,
+                    days[d],
+                    pb.policy.regular_h_per_day,
+                    solver.value(lm.overtime[(ln.line_id, d)]),
+                    per_ld.get((ln.line_id, d), {}),
+                    co[(ln.line_id, d)],
+                )
+            )
     outcomes = {}
     for o in pb.orders:
         lid = next((lid for (oid, lid), x in lm.line_of.items() if oid == o.order_id and solver.value(x)), None)
@@ -68,9 +75,15 @@ def _extract(pb: LoadingProblem, lm: LoadingModel, solver: cp_model.CpSolver, op
     )
 
 
-def solve_loading(pb: LoadingProblem, time_limit_s: float = 5.0, *, workers: int = 2, seed: int = 0,
-                  weights: dict[str, int] | None = None,
-                  must_be_on_time: frozenset[str] = frozenset()) -> LoadingPlan | None:
+def solve_loading(
+    pb: LoadingProblem,
+    time_limit_s: float = 5.0,
+    *,
+    workers: int = 2,
+    seed: int = 0,
+    weights: dict[str, int] | None = None,
+    must_be_on_time: frozenset[str] = frozenset(),
+) -> LoadingPlan | None:
     """Best plan within the time limit (None only when ``must_be_on_time`` cannot be met)."""
     lm = build_loading_model(pb, weights=weights, must_be_on_time=must_be_on_time)
     _hint(lm, pb)
@@ -84,8 +97,14 @@ def solve_loading(pb: LoadingProblem, time_limit_s: float = 5.0, *, workers: int
     return _extract(pb, lm, solver, status == cp_model.OPTIMAL)
 
 
-def can_accept(pb: LoadingProblem, new_order: LoadOrder, time_limit_s: float = 10.0, *,
-               workers: int = 2, baseline: LoadingPlan | None = None) -> Verdict:
+def can_accept(
+    pb: LoadingProblem,
+    new_order: LoadOrder,
+    time_limit_s: float = 10.0,
+    *,
+    workers: int = 2,
+    baseline: LoadingPlan | None = None,
+) -> Verdict:
     """Can ``new_order`` be made on time, and what would it push late?
 
     Solves the current book (unless ``baseline`` is given), then the book plus the new order with
@@ -97,19 +116,23 @@ def can_accept(pb: LoadingProblem, new_order: LoadOrder, time_limit_s: float = 1
         baseline = solve_loading(pb, 0.4 * time_limit_s, workers=workers)
         assert baseline is not None  # without hard constraints the model is always feasible
     with_new = dataclasses.replace(pb, orders=(*pb.orders, new_order))
-    plan = solve_loading(with_new, t_end - time.monotonic(), workers=workers,
-                         must_be_on_time=frozenset({new_order.order_id}))
+    plan = solve_loading(
+        with_new, t_end - time.monotonic(), workers=workers, must_be_on_time=frozenset({new_order.order_id})
+    )
     if plan is None:
         fallback = solve_loading(with_new, max(0.5, t_end - time.monotonic()), workers=workers)
         assert fallback is not None
         late = fallback.orders[new_order.order_id].late_days
-        return Verdict(False, False, fallback, _displaced(baseline, fallback),
-                       f"cannot make {new_order.qty} pcs of {new_order.style_code} by {new_order.due}"
-                       f" (best: {late} days late)")
+        return Verdict(
+            False,
+            False,
+            fallback,
+            _displaced(baseline, fallback),
+            f"cannot make {new_order.qty} pcs of {new_order.style_code} by {new_order.due} (best: {late} days late)",
+        )
     displaced = _displaced(baseline, plan)
     if displaced:
-        return Verdict(False, True, plan, displaced,
-                       f"on time only by making {len(displaced)} other order(s) later")
+        return Verdict(False, True, plan, displaced, f"on time only by making {len(displaced)} other order(s) later")
     return Verdict(True, True, plan, (), "fits without making any other order later")
 
 

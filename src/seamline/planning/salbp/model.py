@@ -23,8 +23,9 @@ class SalbpModel:
     num_stations: int = 0
 
 
-def _add_assignment(m: cp_model.CpModel, inst: SalbpInstance, ranges: list[range],
-                    num_stations: int) -> tuple[SalbpModel, list[cp_model.LinearExpr]]:
+def _add_assignment(
+    m: cp_model.CpModel, inst: SalbpInstance, ranges: list[range], num_stations: int
+) -> tuple[SalbpModel, list[cp_model.LinearExpr]]:
     sm = SalbpModel(model=m, num_stations=num_stations)
     station_of: list[cp_model.LinearExpr] = []
     per_station: dict[int, list[tuple[int, cp_model.IntVar]]] = {s: [] for s in range(1, num_stations + 1)}
@@ -45,8 +46,7 @@ def _add_assignment(m: cp_model.CpModel, inst: SalbpInstance, ranges: list[range
     return sm, station_of
 
 
-def build_feasibility(inst: SalbpInstance, num_stations: int,
-                      hint: SalbpSolution | None = None) -> SalbpModel | None:
+def build_feasibility(inst: SalbpInstance, num_stations: int, hint: SalbpSolution | None = None) -> SalbpModel | None:
     """Model of "balance in ``num_stations`` stations", or None when the bounds already say no."""
     earliest, latest = station_bounds(inst, num_stations)
     ranges = []
@@ -65,8 +65,9 @@ def build_feasibility(inst: SalbpInstance, num_stations: int,
     return sm
 
 
-def build_minimise(inst: SalbpInstance, upper: int, lower: int,
-                   hint: SalbpSolution | None = None) -> tuple[SalbpModel, cp_model.IntVar] | None:
+def build_minimise(
+    inst: SalbpInstance, upper: int, lower: int, hint: SalbpSolution | None = None
+) -> tuple[SalbpModel, cp_model.IntVar] | None:
     """Minimise the last used station N ∈ [lower, upper], tasks within their windows for ``upper``.
 
     An objective gives CP-SAT its LP bound and objective-guided search, which finds tighter

@@ -12,8 +12,14 @@ from seamline.planning.salbp.heuristics import best_greedy, lower_bound
 from seamline.planning.salbp.model import build_minimise, build_plain, extract
 
 
-def solve_salbp(inst: SalbpInstance, time_limit_s: float, *, workers: int = 2, seed: int = 0,
-                log: Callable[[str], None] | None = None) -> SalbpSolution:
+def solve_salbp(
+    inst: SalbpInstance,
+    time_limit_s: float,
+    *,
+    workers: int = 2,
+    seed: int = 0,
+    log: Callable[[str], None] | None = None,
+) -> SalbpSolution:
     """Fewest stations found within ``time_limit_s``; always a feasible balance.
 
     Greedy rules give an upper bound; CP-SAT then minimises the number of stations with every task

@@ -53,8 +53,9 @@ class ShopInstance:
 
         Used to stop early once a schedule provably cannot be improved.
         """
-        job_lb = max((sum(self.min_duration(j, k) for k in range(len(ops))) for j, ops in
-                      enumerate(self.jobs)), default=0)
+        job_lb = max(
+            (sum(self.min_duration(j, k) for k in range(len(ops))) for j, ops in enumerate(self.jobs)), default=0
+        )
         total = sum(self.min_duration(j, k) for j, ops in enumerate(self.jobs) for k in range(len(ops)))
         avg_lb = -(-total // max(1, self.num_machines))
         # Operations with a single mode must all run on that machine.

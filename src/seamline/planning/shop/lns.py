@@ -46,8 +46,7 @@ def _critical_ops(inst: ShopInstance, sched: ShopSchedule, rng: random.Random) -
     return path
 
 
-def neighbourhood(kind: str, inst: ShopInstance, sched: ShopSchedule, frac: float,
-                  rng: random.Random) -> set[OpKey]:
+def neighbourhood(kind: str, inst: ShopInstance, sched: ShopSchedule, frac: float, rng: random.Random) -> set[OpKey]:
     """The operations to relax, about ``frac`` of all of them."""
     all_keys = [(j, k) for j, ops in enumerate(inst.jobs) for k in range(len(ops))]
     target = max(2, int(frac * len(all_keys)))
@@ -90,9 +89,20 @@ def neighbourhood(kind: str, inst: ShopInstance, sched: ShopSchedule, frac: floa
     return out
 
 
-def lns(inst: ShopInstance, incumbent: ShopSchedule, deadline: float, *, lower_bound: int = 0,
-        workers: int = 2, seed: int = 0, sub_limit_s: float = 0.25, secondary: bool = True,
-        log: Callable[[str], None] | None = None) -> ShopSchedule:
+def lns(
+    inst: ShopInstance,
+    incumbent: ShopSchedule,
+    deadline: float,
+    *,
+    lower_bound: int = 0,
+    workers: int = 2,
+    seed: int = 0,
+    sub_limit_s: float = 0.25,
+    secondary: bool = True,
+    init_ops: int = 60,
+    shrink: float = 0.9,
+    log: Callable[[str], None] | None = None,
+) -> ShopSchedule:
     """Improve ``incumbent`` until ``deadline`` (a ``time.monotonic()`` value) or the lower bound.
 
     Returns early when large neighbourhoods keep being solved to optimality without gain: the
@@ -100,7 +110,7 @@ def lns(inst: ShopInstance, incumbent: ShopSchedule, deadline: float, *, lower_b
     """
     rng = random.Random(seed)
     best = incumbent
-    frac = {k: min(0.5, max(0.08, 60 / max(1, inst.num_ops))) for k in NEIGHBOURHOODS}
+    frac = {k: min(0.5, max(0.05, init_ops / max(1, inst.num_ops))) for k in NEIGHBOURHOODS}
     score = {k: 1.0 for k in NEIGHBOURHOODS}
     it = 0
     stalled = 0  # sub-problems proved optimal without gain while already large: LNS is exhausted
@@ -111,8 +121,15 @@ def lns(inst: ShopInstance, incumbent: ShopSchedule, deadline: float, *, lower_b
         kinds = list(NEIGHBOURHOODS)
         kind = rng.choices(kinds, weights=[score[k] for k in kinds])[0]
         relaxed = neighbourhood(kind, inst, best, frac[kind], rng)
-        sm = build_shop_model(inst, best.makespan, lower_bound=lower_bound, relaxed=relaxed,
-                              incumbent=best, hint=best, secondary=secondary)
+        sm = build_shop_model(
+            inst,
+            best.makespan,
+            lower_bound=lower_bound,
+            relaxed=relaxed,
+            incumbent=best,
+            hint=best,
+            secondary=secondary,
+        )
         sub_limit = min(left, sub_limit_s)
         res = run_cpsat(sm, sub_limit, workers=workers, seed=seed + it)
         it += 1
@@ -133,7 +150,9 @@ def lns(inst: ShopInstance, incumbent: ShopSchedule, deadline: float, *, lower_b
             frac[kind] = min(0.9, frac[kind] * 1.3)
         else:
             stalled = 0
-            frac[kind] = max(0.03, frac[kind] * 0.9)
+            frac[kind] = max(0.03, frac[kind] * shrink)
+    if log:
+        log(f"lns: {it} neighbourhoods, sizes " + ", ".join(f"{k}={v:.2f}" for k, v in frac.items()))
     return best
 
 

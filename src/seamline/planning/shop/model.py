@@ -71,7 +71,8 @@ def build_shop_model(
                 for md in use:
                     lit = m.new_bool_var(f"p{j}_{k}_{md.machine}")
                     per_machine[md.machine].append(
-                        m.new_optional_interval_var(s, md.duration, e, lit, f"o{j}_{k}_{md.machine}"))
+                        m.new_optional_interval_var(s, md.duration, e, lit, f"o{j}_{k}_{md.machine}")
+                    )
                     m.add(d == md.duration).only_enforce_if(lit)
                     lits.append(lit)
                     sm.modes[key].append((md.machine, lit))

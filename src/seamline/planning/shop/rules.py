@@ -18,8 +18,9 @@ from seamline.planning.shop.solution import ScheduledOp, ShopSchedule
 RULES = ("mwkr", "mopnr", "spt", "lwkr")
 
 
-def greedy_schedule(inst: ShopInstance, rule: str = "mwkr", rng: random.Random | None = None,
-                    noise: float = 0.0) -> ShopSchedule:
+def greedy_schedule(
+    inst: ShopInstance, rule: str = "mwkr", rng: random.Random | None = None, noise: float = 0.0
+) -> ShopSchedule:
     """One schedule built by priority ``rule`` (higher priority first); ``noise`` perturbs priorities."""
     if rule not in RULES:
         raise ValueError(f"unknown rule {rule!r}; choose from {RULES}")
@@ -67,8 +68,7 @@ def greedy_schedule(inst: ShopInstance, rule: str = "mwkr", rng: random.Random |
                 best_ect = (choice[0][0], choice[1])
         assert best_ect is not None
         c_star, m_star = best_ect
-        conflict = [c for c in cand if c[1] == m_star and c[2] < c_star] or [
-            c for c in cand if c[2] + c[3] == c_star]
+        conflict = [c for c in cand if c[1] == m_star and c[2] < c_star] or [c for c in cand if c[2] + c[3] == c_star]
         j, m, est, d = max(conflict, key=lambda c: (priority(c[0]), -c[2]))
         k = next_op[j]
         out.append(ScheduledOp(j, k, m, est, est + d))

@@ -35,9 +35,20 @@ def greedy_starts(inst: ShopInstance, budget_s: float, seed: int = 0) -> ShopSch
     return best
 
 
-def solve_shop(inst: ShopInstance, time_limit_s: float, *, workers: int = 2, seed: int = 0,
-               full_frac: float | None = None, sub_limit_s: float = 0.5, sub_workers: int = 2,
-               secondary: bool = True, log: Callable[[str], None] | None = None) -> ShopSchedule:
+def solve_shop(
+    inst: ShopInstance,
+    time_limit_s: float,
+    *,
+    workers: int = 2,
+    seed: int = 0,
+    full_frac: float | None = None,
+    sub_limit_s: float = 0.5,
+    sub_workers: int = 2,
+    secondary: bool = True,
+    init_ops: int = 60,
+    shrink: float = 0.9,
+    log: Callable[[str], None] | None = None,
+) -> ShopSchedule:
     """A feasible schedule, as good as ``time_limit_s`` seconds allow.
 
     ``full_frac`` is the share of the time the full model gets before LNS takes over; by default
@@ -64,8 +75,19 @@ def solve_shop(inst: ShopInstance, time_limit_s: float, *, workers: int = 2, see
     if res.optimal or best.makespan <= lb:
         return best
     # Phase 2: large-neighbourhood search for the rest of the time.
-    best = lns(inst, best, deadline, lower_bound=lb, workers=sub_workers, seed=seed,
-               sub_limit_s=sub_limit_s, secondary=secondary, log=log)
+    best = lns(
+        inst,
+        best,
+        deadline,
+        lower_bound=lb,
+        workers=sub_workers,
+        seed=seed,
+        sub_limit_s=sub_limit_s,
+        secondary=secondary,
+        init_ops=init_ops,
+        shrink=shrink,
+        log=log,
+    )
     _log(log, f"lns makespan {best.makespan}")
     left = deadline - time.monotonic()
     if left > 0.2 and best.makespan > lb:
@@ -78,8 +100,7 @@ def solve_shop(inst: ShopInstance, time_limit_s: float, *, workers: int = 2, see
     return best
 
 
-def solve_plain(inst: ShopInstance, time_limit_s: float, *, workers: int = 2,
-                seed: int = 0) -> ShopSchedule | None:
+def solve_plain(inst: ShopInstance, time_limit_s: float, *, workers: int = 2, seed: int = 0) -> ShopSchedule | None:
     """The textbook CP-SAT model alone: the yardstick ``seamline solve`` must beat."""
     sm = build_shop_model(inst, inst.horizon())
     return run_cpsat(sm, time_limit_s, workers=workers, seed=seed).schedule
