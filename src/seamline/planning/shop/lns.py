@@ -101,6 +101,7 @@ def lns(
     secondary: bool = True,
     init_ops: int = 60,
     shrink: float = 0.9,
+    min_iter_s: float = 0.05,
     log: Callable[[str], None] | None = None,
 ) -> ShopSchedule:
     """Improve ``incumbent`` until ``deadline`` (a ``time.monotonic()`` value) or the lower bound.
@@ -116,7 +117,7 @@ def lns(
     stalled = 0  # sub-problems proved optimal without gain while already large: LNS is exhausted
     while best.makespan > lower_bound and stalled < 6:
         left = deadline - time.monotonic()
-        if left < 0.05:
+        if left < max(0.05, min_iter_s):  # no time to build and solve one more neighbourhood
             break
         kinds = list(NEIGHBOURHOODS)
         kind = rng.choices(kinds, weights=[score[k] for k in kinds])[0]
