@@ -76,3 +76,23 @@ def test_dispatch_is_pure_and_fast_for_200_stations() -> None:
     # The target is p99 < 20 ms (bench/planning.py --dispatch); the median guards against
     # regressions without failing on a busy shared CI runner.
     assert statistics.median(times) < 0.020
+
+
+def test_snapshot_from_a_balance_plan_dispatches_the_planned_work() -> None:
+    from seamline.domain.model import Operation, Style, Worker
+    from seamline.planning.balance.data import BalanceProblem
+    from seamline.planning.balance.solver import balance_line
+    from seamline.planning.dispatch.from_plan import snapshot_from_plan
+
+    ops = (Operation("A", "甲", "a", 1.0, "SNLS"), Operation("B", "乙", "b", 0.5, "OL4", 1, ("A",)))
+    style = Style("S", "款", "s", ops)
+    workers = (Worker("W1", "one", skills={"SNLS": 4}), Worker("W2", "two", skills={"OL4": 4}))
+    plan = balance_line(BalanceProblem(style=style, workers=workers), 1.0)
+    queues = {"S1": (_b("x", "B", age_min=99), _b("y", "A", age_min=1)), "S2": (_b("z", "B"),)}
+    snap = snapshot_from_plan(plan, style, {"S1": "W1", "S2": "W2"}, queues, able={"W1": frozenset({"B"})})
+    assert snap.wip_pcs == {"B": 40, "A": 20}
+    assert snap.bottleneck_ops == frozenset({"A"})  # W1's 1.0 min of A is the bottleneck
+    d = dispatch(snap)
+    # W1's own operation A comes before the older bundle of B she could also do.
+    assert d["S1"].this.bundle_id == "y" and d["S1"].next.reason == "fallback"
+    assert d["S2"].this.bundle_id == "z"
