@@ -107,7 +107,8 @@ def test_run_live_catches_up_then_never_runs_ahead_of_the_wall_clock(broker: str
         assert ev.ts.timestamp() <= received_at + 0.5, "an event from the future was published"
     last_ts = max(decode_event(p).ts for _, _, p in sub.got)
     assert last_ts > datetime.now(TZ) - timedelta(minutes=2), "the backlog was not caught up"
-    assert reports and reports[-1].events_published == len(sub.got)
+    # Progress is reported about once a second, so the last report may trail the last publish.
+    assert reports and 0 < reports[-1].events_published <= len(sub.got)
     assert reports[-1].pieces_today > 0
     assert all(r.sim_clock <= datetime.now(TZ) for r in reports)
     # The truth of a live run stops where publishing stopped: its pieces are exactly those received.
