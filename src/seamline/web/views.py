@@ -13,6 +13,7 @@ from typing import Any
 from ..domain.efficiency import efficiency_pct
 from ..domain.live import LiveState
 from ..domain.model import MACHINE_TYPES, FactoryLayout
+from ..service_layer.hours_alerts import CACHE as HOURS_ALERTS
 from . import alerts as al
 from . import plan as pl
 from .dispatch import next_task
@@ -155,6 +156,11 @@ def station_data(live: LiveState, layout: FactoryLayout, station: str, fmt: Fmt)
         "eff_band": al.efficiency_band(eff),
         "wip": len(st.wip) if st else 0,
         "wip_txt": fmt.num(len(st.wip) if st else 0),
+        "hours_alerts": [
+            hours_rule_text(fmt, a)
+            for a in HOURS_ALERTS.get(live, layout)
+            if worker and a["worker"] == worker and a["severity"] in ("violation", "warning")
+        ],
         "clock": now.isoformat(),
         "clock_txt": fmt.datetime(now),
         "events": live.events_applied,
@@ -168,8 +174,27 @@ def _worker_hours(live: LiveState, factory: str, start: datetime, end: datetime,
     return out
 
 
+def _hours_rule_alerts(live: LiveState, layout: FactoryLayout, stations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The compliance rules' findings (actual or projected to the shift end) for the workers now at
+    these stations."""
+    at = {st["worker"]: st["station"] for st in stations if st.get("worker")}
+    return [
+        {"kind": "hours_rule", "station": at[a["worker"]], **a}
+        for a in HOURS_ALERTS.get(live, layout)
+        if a["worker"] in at and a["severity"] in ("violation", "warning")
+    ]
+
+
+def hours_rule_text(fmt: Fmt, a: dict[str, Any]) -> str:
+    msg = str(a["message_zh"] if fmt.lang.startswith("zh") else a["message_en"])
+    return fmt.gettext("{message} (if working to the shift end)").format(message=msg) if a["projected"] else msg
+
+
 def alert_text(fmt: Fmt, a: dict[str, Any], layout: FactoryLayout) -> str:
     _ = fmt.gettext
+    if a["kind"] == "hours_rule":
+        name = layout.workers[a["worker"]].name if a["worker"] in layout.workers else a["worker"]
+        return f"{name} ({a['station']}): {hours_rule_text(fmt, a)}"
     if a["kind"] == "idle":
         dur = fmt.duration(a["minutes"] * 60)
         if a["status"] == "idle":
@@ -209,7 +234,9 @@ def line_data(
             reason, since = min(sl.downtime.items(), key=lambda x: x[1])
             st["downtime_since"], st["downtime_reason"] = since.isoformat(), reason
     hours_by_worker = _worker_hours(live, f, day_start, day_end, now)
-    raw_alerts = al.line_alerts(ll["stations"], now, hours_by_worker, rules)
+    raw_alerts = [a for a in al.line_alerts(ll["stations"], now, hours_by_worker, rules)
+                  if not str(a["kind"]).startswith("hours")]
+    raw_alerts += _hours_rule_alerts(live, layout, ll["stations"])
     stations = []
     for st in ll["stations"]:
         status = al.station_status(st)

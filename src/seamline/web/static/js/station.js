@@ -119,6 +119,9 @@
     SL.text("t-bundle", d.bundle || "–");
     SL.text("t-order", d.order || "–");
     SL.text("t-instr", d.instruction || "");
+    const hours = SL.$("t-hours");
+    hours.textContent = (d.hours_alerts || []).join(" · ");
+    hours.hidden = !(d.hours_alerts && d.hours_alerts.length);
     SL.text("t-next", d.next ? d.next.name : "–");
     SL.text("t-next-kind", d.next_kind_label);
     SL.text("t-next-bundle", d.next && d.next.bundle ? d.next.bundle : "");
