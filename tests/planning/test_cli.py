@@ -64,7 +64,7 @@ def test_salbp_uses_the_file_cycle_time_unless_given() -> None:
 
 def test_budget_counts_start_up_against_the_grace() -> None:
     assert solve_budget_s(5.0, 0.5) == 5.0  # quick start-up: the whole limit
-    assert solve_budget_s(5.0, 3.0) == 5.0 + 1.7 - 3.0  # slow start-up eats the solver's time
+    assert solve_budget_s(5.0, 3.0) == 5.0 + 1.5 - 3.0  # slow start-up eats the solver's time
     assert solve_budget_s(1.0, 10.0) == 0.05  # always leave time for the greedy answer
 
 

@@ -39,10 +39,10 @@ def _process_age_s() -> float:
 FAST_PATH_S = 0.5  # below this budget importing and running CP-SAT is not worth it
 
 
-def solve_budget_s(time_limit_s: float, age_s: float, grace_s: float = 1.7) -> float:
+def solve_budget_s(time_limit_s: float, age_s: float, grace_s: float = 1.5) -> float:
     """Solver seconds: the limit, unless start-up already ate into the allowed grace.
 
-    The contract is an answer within limit + 2 s; 0.3 s stay in reserve for CP-SAT to stop,
+    The contract is an answer within limit + 2 s; 0.5 s stay in reserve for CP-SAT to stop,
     the JSON to be written and the process to exit (teardown is skipped).
     """
     return max(0.05, min(time_limit_s, time_limit_s + grace_s - age_s))
