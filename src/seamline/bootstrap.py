@@ -39,6 +39,8 @@ class Runtime:
     replayed: int = 0
 
     def projection(self, name: str) -> Projection | None:
+        """A feature's projection, caught up with every accepted event."""
+        self.pipeline.catch_up()
         return next((p for p in self.pipeline.projections if p.name == name), None)
 
     started_at: float = field(default_factory=time.monotonic)

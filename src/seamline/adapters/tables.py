@@ -82,9 +82,10 @@ events = Table(
     Column("payload", Text, nullable=False),
     Column("received_at", UtcDateTime(), nullable=False),
     UniqueConstraint("event_id", name="uq_events_event_id"),
-    Index("ix_events_station_ts", "factory_id", "station_id", "ts"),
-    Index("ix_events_worker_ts", "worker", "ts"),
-    Index("ix_events_bundle", "bundle"),
+    # One secondary index: every index costs each insert, and the queries that read the store
+    # (hours, reports, ROI) select a factory's time range; per-bundle and per-worker questions
+    # are answered by the projections in memory.
+    Index("ix_events_factory_ts", "factory_id", "ts"),
 )
 
 quarantine = Table(

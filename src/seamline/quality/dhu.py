@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -199,6 +199,7 @@ class DhuAggregator:
         self._daily: dict[tuple[str, str, str, date], QualityTally] = defaultdict(QualityTally)
         self._alerted: set[tuple[str, str, str, date]] = set()
         self._piece_keys: dict[tuple[str, str, str, str, datetime], int] = {}
+        self._hour_cache: dict[str, tuple[datetime, datetime, datetime, date]] = {}
         self.defects: list[DefectRecord] = []
         self.alerts: list[DhuAlert] = []
 
@@ -220,8 +221,13 @@ class DhuAggregator:
 
     def _add(self, factory: str, line: str, ts: datetime, keys: Iterable[tuple[str, str]], *,
              pieces: int = 0, defects: int = 0, defective: int = 0) -> list[DhuAlert]:
-        h = hour_start(ts, self._tz[factory])
-        day = h.date()
+        c = self._hour_cache.get(factory)
+        if c is not None and c[0] <= ts < c[1]:
+            h, day = c[2], c[3]
+        else:  # events mostly fall in the current hour: one time-zone conversion per hour, not per piece
+            h = hour_start(ts, self._tz[factory])
+            day = h.date()
+            self._hour_cache[factory] = (h, (h.astimezone(UTC) + timedelta(hours=1)).astimezone(h.tzinfo), h, day)
         fired: list[DhuAlert] = []
         for scope, key in (*keys, ("all", "")):
             t = self.hourly[(factory, line, scope, key, h)]

@@ -100,6 +100,7 @@ class IngestPipeline:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         future_tolerance: timedelta = FUTURE_TOLERANCE,
         recent_ids: int = 300_000,
+        max_pending: int = 200_000,
     ) -> None:
         self.store = store
         self.live = live
@@ -113,6 +114,11 @@ class IngestPipeline:
             (f, s, "sensor"): st.last_seq for (f, s), st in live.stations.items() if st.last_seq >= 0
         }
         self.projections: list[Projection] = []
+        # Accepted events not yet folded into the feature projections. Live state is updated at
+        # once; the projections (learning, quality, materials, ...) catch up when ingest is idle
+        # or when someone reads them, so a backlog drains at the speed of storage + live state.
+        self.pending: list[SensorEvent] = []
+        self.max_pending = max_pending
         self.counters = {"accepted": 0, "duplicate": 0, "quarantined": 0, "gaps": 0, "batches": 0}
 
     # --- validation --------------------------------------------------------------------------
@@ -223,11 +229,9 @@ class IngestPipeline:
                 ev = by_id[r.event_id]
                 self._last_seq[(r.factory_id, r.station_id, ev.source)] = r.seq
                 self.live.apply(ev)
-                for proj in self.projections:
-                    try:
-                        proj.apply(ev)
-                    except Exception:  # a feature's bug must not stop ingest or live state
-                        log.exception("projection %s failed on event %s", getattr(proj, "name", proj), ev.id)
+                self.pending.append(ev)
+            if len(self.pending) >= self.max_pending:
+                self.catch_up()
             for r, _ in accepted:
                 self.recent.add(r.event_id)
         result.accepted = len(new_rows)
@@ -239,6 +243,22 @@ class IngestPipeline:
         c["gaps"] += len(gaps_found)
         c["batches"] += 1
         return result
+
+    def catch_up(self, limit: int | None = None) -> int:
+        """Fold pending events into the projections (at most ``limit``); returns how many."""
+        with self.lock:
+            if not self.pending:
+                return 0
+            n = len(self.pending) if limit is None else min(limit, len(self.pending))
+            batch = self.pending[:n]
+            del self.pending[:n]
+            for ev in batch:
+                for proj in self.projections:
+                    try:
+                        proj.apply(ev)
+                    except Exception:  # a feature's bug must not stop ingest or live state
+                        log.exception("projection %s failed on event %s", getattr(proj, "name", proj), ev.id)
+            return n
 
     @staticmethod
     def _quarantine(raw: RawEvent, received: datetime, reason: str) -> QuarantineRow:
@@ -321,6 +341,9 @@ class IngestWorker:
 
     def _run(self) -> None:
         while True:
+            # Idle: let the projections catch up, a chunk at a time so new work is not kept waiting.
+            while self.pipeline.pending and self.q.empty() and self._held is None:
+                self.pipeline.catch_up(5000)
             first = self._next(block=True)
             if first is None:
                 return

@@ -103,6 +103,7 @@ def register(app: FastAPI, rt: Any) -> None:
     def locked(fn: Callable[[], dict[str, Any]]) -> Callable[[], dict[str, Any]]:
         def run() -> dict[str, Any]:
             with rt.pipeline.lock:
+                rt.pipeline.catch_up()  # the order-progress projection must have every event
                 return fn()
 
         return run
