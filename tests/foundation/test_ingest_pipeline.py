@@ -160,3 +160,22 @@ def test_a_broken_batch_does_not_stop_the_worker(db_url):
         assert fut2.result(10).accepted == 1
     finally:
         rt.close()
+
+
+def test_projections_catch_up_when_read_and_memory_stays_bounded(rt):
+    class Counting:
+        name = "counting"
+
+        def __init__(self):
+            self.n = 0
+
+        def apply(self, ev):
+            self.n += 1
+
+    proj = Counting()
+    rt.pipeline.projections.append(proj)
+    rt.pipeline.max_pending = 5
+    process(rt, [payload("machine", s, DAY + timedelta(seconds=s), state="idle") for s in range(1, 9)])
+    assert proj.n == 3 and len(rt.pipeline.pending) == 5  # only what was over the bound
+    assert rt.projection("counting") is proj and proj.n == 8  # reading catches up
+    assert rt.pipeline.pending == []

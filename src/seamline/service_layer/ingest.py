@@ -100,7 +100,7 @@ class IngestPipeline:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         future_tolerance: timedelta = FUTURE_TOLERANCE,
         recent_ids: int = 300_000,
-        max_pending: int = 200_000,
+        max_pending: int = 500_000,
     ) -> None:
         self.store = store
         self.live = live
@@ -230,8 +230,9 @@ class IngestPipeline:
                 self._last_seq[(r.factory_id, r.station_id, ev.source)] = r.seq
                 self.live.apply(ev)
                 self.pending.append(ev)
-            if len(self.pending) >= self.max_pending:
-                self.catch_up()
+            over = len(self.pending) - self.max_pending
+            if over > 0:  # bound memory: past the limit, every batch also folds in what it added
+                self.catch_up(over)
             for r, _ in accepted:
                 self.recent.add(r.event_id)
         result.accepted = len(new_rows)
