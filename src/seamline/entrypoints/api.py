@@ -233,6 +233,7 @@ def create_app(rt: Runtime) -> FastAPI:
                 "mqtt": rt.receiver.status if rt.receiver else "off",
                 "mqtt_received": rt.receiver.received if rt.receiver else 0,
                 "queue": rt.worker.q.qsize(),
+                "projection_lag": len(rt.pipeline.pending),
                 "latest_ts": {f: t.isoformat() for f, t in rt.live.latest_ts.items()},
                 "stations": stations,
             }

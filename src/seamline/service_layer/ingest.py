@@ -344,7 +344,7 @@ class IngestWorker:
         while True:
             # Idle: let the projections catch up, a chunk at a time so new work is not kept waiting.
             while self.pipeline.pending and self.q.empty() and self._held is None:
-                self.pipeline.catch_up(5000)
+                self.pipeline.catch_up(1000)
             first = self._next(block=True)
             if first is None:
                 return
