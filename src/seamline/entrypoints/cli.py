@@ -7,6 +7,8 @@ shared file.
 
 from __future__ import annotations
 
+import sys
+
 import typer
 
 from seamline.plugins import optional_modules
@@ -30,8 +32,18 @@ FEATURE_CLIS = (
 )
 
 
-def _register_features() -> None:
-    for mod in optional_modules(FEATURE_CLIS):
+# Commands whose callers count start-up time (`seamline solve` has a time limit, `aql` is asked
+# interactively): only their own module is imported, not every feature's.
+FAST_COMMANDS = {
+    "solve": "seamline.entrypoints.cli_planning",
+    "aql": "seamline.entrypoints.cli_quality",
+}
+
+
+def _register_features(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    fast = FAST_COMMANDS.get(argv[0]) if argv else None
+    for mod in optional_modules([fast] if fast else FEATURE_CLIS):
         mod.register(app)
 
 
