@@ -42,7 +42,9 @@ class Problem(BaseModel):
 Scope = Literal["worker", "station", "line", "factory"]
 
 
-def _layout(rt: Runtime, factory: str | None) -> FactoryLayout:
+def factory_layout(rt: Runtime, factory: str | None) -> FactoryLayout:
+    """The factory a request means: the one named, or the only one loaded; 4xx otherwise.
+    Feature routers use this too, so every route answers a missing or unknown factory alike."""
     if factory is None:
         if len(rt.layouts) == 1:
             return next(iter(rt.layouts.values()))
@@ -118,7 +120,7 @@ def create_app(rt: Runtime) -> FastAPI:
     @api.get("/factories/{factory}/model", responses=bad)
     def model(factory: str) -> dict[str, Any]:
         """The factory's master data: lines, stations, workers, styles with bulletins, orders, calendars."""
-        lay = _layout(rt, factory)
+        lay = factory_layout(rt, factory)
         return {
             "factory": {"id": lay.factory.id, "name": lay.factory.name, "timezone": lay.factory.timezone},
             "calendars": [
@@ -170,7 +172,7 @@ def create_app(rt: Runtime) -> FastAPI:
     ) -> dict[str, Any]:
         """A line right now: stations (worker, machine state, WIP, today's efficiency), hourly output
         against target, downtime by reason."""
-        lay = _layout(rt, factory)
+        lay = factory_layout(rt, factory)
         if line not in lay.lines:
             raise HTTPException(404, f"unknown line {line!r}; lines: {sorted(lay.lines)}")
         with rt.pipeline.lock:
@@ -188,7 +190,7 @@ def create_app(rt: Runtime) -> FastAPI:
     ) -> dict[str, Any]:
         """Pieces, earned and attended minutes and efficiency % per worker, station, line or factory
         for [start, end) (clock hours; default: today, factory time)."""
-        lay = _layout(rt, factory)
+        lay = factory_layout(rt, factory)
         f = lay.factory.id
         _aware("start", start)
         _aware("end", end)

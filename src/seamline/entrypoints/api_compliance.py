@@ -9,6 +9,7 @@ from fastapi import APIRouter, FastAPI, HTTPException
 
 from ..bootstrap import Runtime
 from ..service_layer.hours_alerts import factory_rules, hours_alerts
+from .api import factory_layout
 
 
 def register(app: FastAPI, rt: Runtime) -> None:
@@ -20,13 +21,7 @@ def register(app: FastAPI, rt: Runtime) -> None:
         actual ones, and ``projected`` ones that follow if logged-in workers stay to the shift end."""
         if as_of is not None and as_of.tzinfo is None:
             raise HTTPException(422, "`as_of` needs a UTC offset")
-        if factory is None:
-            if len(rt.layouts) != 1:
-                raise HTTPException(400, f"pass ?factory= one of {sorted(rt.layouts)}")
-            factory = next(iter(rt.layouts))
-        layout = rt.layouts.get(factory)
-        if layout is None:
-            raise HTTPException(404, f"unknown factory {factory!r}")
+        layout = factory_layout(rt, factory)
         if line is not None and line not in layout.lines:
             raise HTTPException(404, f"unknown line {line!r}")
         rules = factory_rules()
@@ -35,6 +30,6 @@ def register(app: FastAPI, rt: Runtime) -> None:
         if line is not None:
             on_line = {w.badge for w in layout.workers.values() if w.line_id == line}
             items = [a for a in items if a["worker"] in on_line]
-        return {"factory": factory, "rules": rules.id, "alerts": items}
+        return {"factory": layout.factory.id, "rules": rules.id, "alerts": items}
 
     app.include_router(r)

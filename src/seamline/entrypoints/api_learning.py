@@ -12,22 +12,9 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, HTTPException, Query
 
 from ..bootstrap import Runtime
-from ..domain.model import FactoryLayout
 from ..learning.matrix import skill_matrix
 from ..learning.projection import LearningProjection, SnapshotError
-
-
-def _layout(rt: Runtime, factory: str | None) -> FactoryLayout:
-    if factory is None:
-        if len(rt.layouts) == 1:
-            return next(iter(rt.layouts.values()))
-        if not rt.layouts:
-            raise HTTPException(404, "no factory is loaded yet: import a layout first (seamline import)")
-        raise HTTPException(400, f"several factories are loaded; pass ?factory= one of {sorted(rt.layouts)}")
-    lay = rt.layouts.get(factory)
-    if lay is None:
-        raise HTTPException(404, f"unknown factory {factory!r}; known: {sorted(rt.layouts)}")
-    return lay
+from .api import factory_layout
 
 
 def _projection(rt: Runtime) -> LearningProjection:
@@ -43,7 +30,7 @@ def register(app: FastAPI, rt: Runtime) -> None:
     @api.get("/skills")
     def skills(factory: str | None = None, line: str | None = None) -> dict[str, Any]:
         """Skill matrix, workers × operations: efficiency now, SE, interval, pieces, confidence, trend."""
-        lay = _layout(rt, factory)
+        lay = factory_layout(rt, factory)
         if line is not None and line not in lay.lines:
             raise HTTPException(404, f"unknown line {line!r} in factory {lay.factory.id!r}; known: {sorted(lay.lines)}")
         proj = _projection(rt)
@@ -54,7 +41,7 @@ def register(app: FastAPI, rt: Runtime) -> None:
     @api.get("/workers/{badge}/skills")
     def worker_skills(badge: str, factory: str | None = None) -> dict[str, Any]:
         """One worker's estimates on every operation they have done, best first."""
-        lay = _layout(rt, factory)
+        lay = factory_layout(rt, factory)
         w = lay.workers.get(badge)
         if w is None:
             raise HTTPException(404, f"unknown worker {badge!r} in factory {lay.factory.id!r}")
@@ -76,7 +63,7 @@ def register(app: FastAPI, rt: Runtime) -> None:
     ) -> dict[str, Any]:
         """Estimate for one worker on one operation; for a pair never seen, the shrinkage prior
         (the skill group's and the operation's factory-wide figure)."""
-        lay = _layout(rt, factory)
+        lay = factory_layout(rt, factory)
         if badge not in lay.workers:
             raise HTTPException(404, f"unknown worker {badge!r}")
         s = lay.styles.get(style)

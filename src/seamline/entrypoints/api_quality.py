@@ -13,6 +13,7 @@ from ..quality import aql as aql_tables
 from ..quality.projection import QualityProjection
 from ..quality.store import bundle_lot_map
 from ..quality.trace import _bundle_from
+from .api import factory_layout
 
 
 def _jsonable(x: Any) -> Any:
@@ -34,13 +35,7 @@ def register(app: FastAPI, rt: Runtime) -> None:
         return p
 
     def factory_id(factory: str | None) -> str:
-        if factory is None:
-            if len(rt.layouts) != 1:
-                raise HTTPException(400, f"pass ?factory= one of {sorted(rt.layouts)}")
-            return next(iter(rt.layouts))
-        if factory not in rt.layouts:
-            raise HTTPException(404, f"unknown factory {factory!r}")
-        return factory
+        return factory_layout(rt, factory).factory.id
 
     @r.get("/dhu")
     def dhu(
