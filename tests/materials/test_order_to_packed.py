@@ -106,6 +106,7 @@ def test_order_from_cutting_to_packed(tmp_path) -> None:  # type: ignore[no-unty
         assert all(c.qty in (12, 24) for c in early)  # only full cartons while sewing goes on
 
         _feed(rt, res.events[half:])
+        routing = rt.projection("materials").routing  # read through the runtime: caught up with every event
 
         # step 2: sewn per bundle = final-op pieces, capped at the bundle quantity, = the truth
         fields = res.truth["piece_fields"]
