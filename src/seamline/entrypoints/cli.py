@@ -29,6 +29,7 @@ FEATURE_CLIS = (
     "seamline.entrypoints.cli_learning",
     "seamline.entrypoints.cli_materials",
     "seamline.entrypoints.cli_roi",
+    "seamline.entrypoints.cli_production",
 )
 
 

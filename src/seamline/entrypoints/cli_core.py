@@ -16,25 +16,36 @@ DbOpt = Annotated[str, typer.Option("--db", help="database URL (SQLite file or p
 def register(app: typer.Typer) -> None:
     @app.command()
     def serve(
-        db: DbOpt = DEFAULT_URL,
+        db: Annotated[str | None, typer.Option("--db", help=f"database URL (default {DEFAULT_URL})")] = None,
         mqtt: Annotated[
             str | None, typer.Option(help="broker URL, e.g. mqtt://127.0.0.1:1883; default: start an embedded one")
         ] = None,
-        host: str = "127.0.0.1",
-        port: int = 8000,
-        client_id: Annotated[str, typer.Option(help="MQTT client id of the persistent ingest session")] = (
-            "seamline-ingest"
-        ),
+        host: Annotated[str | None, typer.Option(help="default 127.0.0.1")] = None,
+        port: Annotated[int | None, typer.Option(help="default 8000")] = None,
+        client_id: Annotated[
+            str | None, typer.Option(help="MQTT client id of the persistent ingest session (default seamline-ingest)")
+        ] = None,
+        config: Annotated[
+            Path | None, typer.Option(help="TOML file for a real deployment (see docs/deploy.md); flags win over it")
+        ] = None,
         log_level: str = "INFO",
     ) -> None:
         """Run ingest (MQTT and HTTP) and the API."""
+        from .serve import ServeConfig, start_runtime
         from .serve import serve as run
-        from .serve import start_runtime
 
+        try:
+            cfg = ServeConfig.from_toml(config) if config else ServeConfig()
+        except (OSError, ValueError) as e:
+            typer.echo(f"error: {config}: {e}", err=True)
+            raise typer.Exit(2) from None
+        cfg = cfg.override(db=db, mqtt=mqtt, host=host, port=port, client_id=client_id)
         logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        rt = start_runtime(db, mqtt, client_id)
-        typer.echo(f"seamline: API on http://{host}:{port}  MQTT {rt.receiver.settings.url if rt.receiver else '-'}")
-        run(rt, host, port)
+        rt = start_runtime(cfg.db, cfg.mqtt, cfg.client_id, cfg.mqtt_username, cfg.mqtt_password)
+        typer.echo(
+            f"seamline: API on http://{cfg.host}:{cfg.port}  MQTT {rt.receiver.settings.url if rt.receiver else '-'}"
+        )
+        run(rt, cfg.host, cfg.port)
 
     @app.command()
     def demo(

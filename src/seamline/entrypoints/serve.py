@@ -7,10 +7,14 @@ broker installed by hand; production points at Mosquitto.
 from __future__ import annotations
 
 import logging
+import tomllib
 from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 import uvicorn
 
+from ..adapters.db import DEFAULT_URL
 from ..adapters.embedded_broker import start_embedded_broker
 from ..adapters.mqtt_receiver import MqttSettings
 from ..bootstrap import Runtime, bootstrap
@@ -21,13 +25,67 @@ log = logging.getLogger(__name__)
 EMBEDDED_MQTT = "mqtt://127.0.0.1:1883"
 
 
-def start_runtime(db_url: str, mqtt_url: str | None, client_id: str = "seamline-ingest") -> Runtime:
+@dataclass(frozen=True)
+class ServeConfig:
+    """What `seamline serve --config FILE` reads. The file is TOML::
+
+    [database]
+    url = "postgresql+psycopg://seamline@db/seamline"
+    [mqtt]
+    url = "mqtt://broker:1883"
+    client_id = "seamline-ingest"
+    username = "seamline-ingest"
+    password_file = "/etc/seamline/mqtt-password"   # or password = "..."
+    [http]
+    host = "0.0.0.0"
+    port = 8000
+    """
+
+    db: str = DEFAULT_URL
+    mqtt: str | None = None
+    client_id: str = "seamline-ingest"
+    mqtt_username: str | None = None
+    mqtt_password: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    @classmethod
+    def from_toml(cls, path: Path) -> ServeConfig:
+        doc = tomllib.loads(path.read_text("utf-8"))
+        unknown = set(doc) - {"database", "mqtt", "http"}
+        if unknown:
+            raise ValueError(f"unknown sections {sorted(unknown)}; expected database, mqtt, http")
+        db, mq, http = doc.get("database", {}), doc.get("mqtt", {}), doc.get("http", {})
+        password = mq.get("password")
+        if "password_file" in mq:
+            password = Path(mq["password_file"]).read_text("utf-8").strip()
+        return cls(
+            db=db.get("url", DEFAULT_URL),
+            mqtt=mq.get("url"),
+            client_id=mq.get("client_id", "seamline-ingest"),
+            mqtt_username=mq.get("username"),
+            mqtt_password=password,
+            host=http.get("host", "127.0.0.1"),
+            port=int(http.get("port", 8000)),
+        )
+
+    def override(self, **flags: object) -> ServeConfig:
+        return replace(self, **{k: v for k, v in flags.items() if v is not None})
+
+
+def start_runtime(
+    db_url: str,
+    mqtt_url: str | None,
+    client_id: str = "seamline-ingest",
+    username: str | None = None,
+    password: str | None = None,
+) -> Runtime:
     rt = bootstrap(db_url)
     try:
         if mqtt_url is None:
             rt.broker = start_embedded_broker("127.0.0.1", 1883)
             mqtt_url = EMBEDDED_MQTT
-        rt.start_mqtt(MqttSettings(url=mqtt_url, client_id=client_id))
+        rt.start_mqtt(MqttSettings(url=mqtt_url, client_id=client_id, username=username, password=password))
     except BaseException:
         rt.close()
         raise
