@@ -55,6 +55,9 @@ def test_dhu_pareto_and_trace_from_ingested_events(tmp_path):
         assert dhu["total"]["dhu"] == 7.5  # 3 x 100 / 40
         assert [p["code"] for p in dhu["pareto"]] == ["SKIP", "PUCKER"]
 
+        alerts = client.get("/api/v1/quality/alerts")
+        assert alerts.status_code == 200
+        assert any(a["key"] == "W1" and "DHU 7.5" in a["message"] for a in alerts.json())
         tr = client.get("/api/v1/quality/trace/defect/d1").json()
         assert (tr["made_by"], tr["made_at_station"], tr["reported_at_station"]) == ("W1", "S1", "S2")
         b = client.get("/api/v1/quality/trace/bundle/O1-0001").json()

@@ -58,7 +58,7 @@ def register(app: FastAPI, rt: Runtime) -> None:
         f = factory_id(factory)
         with rt.pipeline.lock:
             items = [a for a in proj().dhu.alerts if a.factory == f][-limit:]
-            return [{**_jsonable(asdict(a)), "message": a.message()} for a in items]
+            return [{**_jsonable(asdict(a)), "message": a.message} for a in items]
 
     @r.get("/aql")
     def aql(
