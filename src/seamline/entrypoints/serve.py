@@ -101,7 +101,10 @@ def serve(
 ) -> None:
     """Run the web server until Ctrl-C / SIGTERM, then (unless told not to) close everything."""
     app = create_app(rt)
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
+    # A request still running 5 s after Ctrl-C / SIGTERM is cut off rather than holding the shutdown.
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", access_log=False, timeout_graceful_shutdown=5
+    )
     server = uvicorn.Server(config)
     if on_started is not None:
         orig = server.startup
