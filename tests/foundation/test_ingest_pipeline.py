@@ -46,7 +46,7 @@ BAD = [
     (payload("piece", 1, DAY, bundle="O1-0001", op="OP9"), "unknown operation 'OP9'"),
     (payload("machine", 1, DAY, state="exploded"), "`$.state`"),
     (payload("teleport", 1, DAY), "Invalid value 'teleport'"),
-    (payload("login", 1, datetime.now(UTC) + timedelta(minutes=6), worker="W1"), "in the future"),
+    (payload("login", 1, datetime.now(UTC) + timedelta(hours=2), worker="W1"), "in the future"),
     (
         b'{"id": "x1", "seq": 1, "ts": "2026-11-20T08:00:00", "type": "login", "worker": "W1", "factory": "f1",'
         b' "station": "S1"}',
