@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
-from zoneinfo import ZoneInfo
+from datetime import date, time
 
 from seamline.domain.cutting import cut_order
 from seamline.domain.model import (
@@ -11,33 +10,14 @@ from seamline.domain.model import (
     Factory,
     FactoryLayout,
     Line,
-    Operation,
     Order,
     ShiftCalendar,
     Station,
-    Style,
     Worker,
 )
 
-TZ = ZoneInfo("Asia/Shanghai")
-MONDAY_8 = datetime(2026, 11, 23, 8, 0, tzinfo=TZ)
-
-TEE = Style(
-    code="TEE",
-    name_zh="基本款T恤",
-    name_en="basic T-shirt",
-    bundle_size=10,
-    operations=(
-        Operation("T10", "合肩", "join shoulders", 0.35, "OL4"),
-        Operation("T20", "上领", "attach neck rib", 0.45, "OL4", 2, ("T10",)),
-        Operation("T30", "压领", "topstitch neck", 0.40, "FL", 2, ("T20",)),
-        Operation("T40", "上袖", "attach sleeves", 0.70, "OL4", 3, ("T20",)),
-        Operation("T50", "合侧缝", "side seams", 0.80, "OL4", 2, ("T40",)),
-        Operation("T60", "卷袖口", "hem sleeves", 0.50, "FL", 2, ("T50",)),
-        Operation("T70", "卷下摆", "hem bottom", 0.50, "FL", 2, ("T50",)),
-        Operation("T80", "剪线", "trim threads", 0.40, "MAN", 1, ("T30", "T60", "T70")),
-    ),
-)
+# The simulator's tests define the same small style and day; the quality tests share them.
+from tests.sim.layouts import MONDAY_8, TEE, TZ  # noqa: F401 - re-exported for the quality tests
 
 STATION_TYPES = ("OL4", "OL4", "OL4", "OL4", "FL", "FL", "FL", "MAN")
 
