@@ -20,9 +20,7 @@ Qty = Annotated[int, msgspec.Meta(ge=1, le=100_000)]
 Seq = Annotated[int, msgspec.Meta(ge=0)]
 
 
-# omit_defaults: an encoded event leaves out what the protocol defaults (factory/station on MQTT,
-# source "sensor", qty 1), so the simulator and gateways emit exactly the sensor's payload.
-class _Base(msgspec.Struct, tag_field="type", forbid_unknown_fields=False, kw_only=True, omit_defaults=True):
+class _Base(msgspec.Struct, tag_field="type", forbid_unknown_fields=False, kw_only=True):
     id: Id
     seq: Seq
     ts: datetime

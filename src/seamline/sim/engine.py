@@ -21,7 +21,6 @@ from typing import Any
 import simpy
 
 from seamline.domain.cutting import cut_order
-from seamline.domain.events import BundleIn, BundleOut, Defect, Downtime, Login, Logout, Machine, Piece
 from seamline.domain.model import (
     Bundle,
     DomainError,
@@ -38,7 +37,18 @@ from seamline.domain.model import (
 from .balance import SUBSTITUTES, check_balance, initial_balance
 from .config import SimConfig, default_start
 from .truth import Truth
-from .wire import Emitted, StationWire
+from .wire import (
+    Emitted,
+    StationWire,
+    WBundleIn,
+    WBundleOut,
+    WDefect,
+    WDowntime,
+    WLogin,
+    WLogout,
+    WMachine,
+    WPiece,
+)
 from .workforce import Workforce
 
 EPS = 1e-6
@@ -545,7 +555,7 @@ class StationSim:
     def _set_state(self, state: str) -> None:
         if state != self.state:
             self.state = state
-            self._emit(Machine, state=state)
+            self._emit(WMachine, state=state)
 
     def _ensure_working(self) -> Proc:
         """Return at a moment the station is staffed and not on break, crossing boundaries."""
@@ -563,7 +573,7 @@ class StationSim:
                 continue
             if self.need_login and w.worker is not None:
                 self.worker = w.worker
-                self._emit(Login, worker=w.worker.badge)
+                self._emit(WLogin, worker=w.worker.badge)
                 self.need_login = False
             return
 
@@ -572,7 +582,7 @@ class StationSim:
         self.idle_since = None
         if w.last:
             if self.worker is not None:
-                self._emit(Logout, worker=self.worker.badge)
+                self._emit(WLogout, worker=self.worker.badge)
             self.worker = None
             self._set_state("off")
         else:
@@ -580,7 +590,7 @@ class StationSim:
 
     def _close_no_work(self) -> None:
         if self.no_work_open:
-            self._emit(Downtime, reason="NO_WORK", phase="end")
+            self._emit(WDowntime, reason="NO_WORK", phase="end")
             self.no_work_open = False
 
     # -- main loop -----------------------------------------------------------------------------
@@ -614,7 +624,7 @@ class StationSim:
         now = self.env.now
         if not self.no_work_open and now >= self.idle_since + no_work_s - EPS and now < self.win.b - EPS:
             # The operator presses "no work" on the sensor after waiting a while.
-            self._emit(Downtime, reason="NO_WORK", phase="start")
+            self._emit(WDowntime, reason="NO_WORK", phase="start")
             self.no_work_open = True
 
     def _changeover(self, nxt: int) -> Proc:
@@ -625,9 +635,9 @@ class StationSim:
         self.idle_since = None
         self._set_state("idle")
         start = self.env.now
-        self._emit(Downtime, reason="CHANGEOVER", phase="start")
+        self._emit(WDowntime, reason="CHANGEOVER", phase="start")
         yield from self._work(self.cfg.changeover_min * 60.0, sewing=False)
-        self._emit(Downtime, reason="CHANGEOVER", phase="end")
+        self._emit(WDowntime, reason="CHANGEOVER", phase="end")
         self.eng.truth.changeovers.append(
             {
                 "station": self.id,
@@ -674,10 +684,10 @@ class StationSim:
             return  # fell exactly on a break or the shift end: nothing to stop
         self._set_state("idle")
         start = self.env.now
-        self._emit(Downtime, reason=reason, phase="start")
+        self._emit(WDowntime, reason=reason, phase="start")
         # The mechanic is done by the next break or the shift end at the latest.
         yield self.env.timeout(min(repair_s, self.win.b - start))
-        self._emit(Downtime, reason=reason, phase="end")
+        self._emit(WDowntime, reason=reason, phase="end")
         self.eng.truth.breakdowns.append(
             {
                 "station": self.id,
@@ -693,13 +703,13 @@ class StationSim:
         self._close_no_work()
         self.idle_since = None
         bid = b.bundle.id
-        self._emit(BundleIn, bundle=bid)
+        self._emit(WBundleIn, bundle=bid)
         todo = [op]
         while todo:
             code = todo.pop(0)
             yield from self._sew(b, code)
             todo.extend(self.line.complete(b, code, self))
-        self._emit(BundleOut, bundle=bid)
+        self._emit(WBundleOut, bundle=bid)
 
     def _sew(self, b: BundleSim, code: str) -> Proc:
         eng, cfg, rng = self.eng, self.cfg, self.rng
@@ -716,7 +726,7 @@ class StationSim:
             t0 = self.env.now
             yield from self._work(cycle_s)
             worker = self.worker or worker
-            ev_id = self._emit(Piece, bundle=bid, op=code)
+            ev_id = self._emit(WPiece, bundle=bid, op=code)
             eng.done_count[(worker.badge, style.code, code)] += 1
             defect = rng.random() < skill.defect_rate
             if eng.truth.record_pieces:
@@ -735,10 +745,10 @@ class StationSim:
                     ]
                 )
             if defect:
-                self._emit(Defect, bundle=bid, op=code, defect=DEFECT_CODES[rng.randrange(len(DEFECT_CODES))])
+                self._emit(WDefect, bundle=bid, op=code, defect=DEFECT_CODES[rng.randrange(len(DEFECT_CODES))])
                 yield from self._work(cycle_s * cfg.rework_factor)
             if rng.random() < cfg.double_count_rate and self.env.now + cfg.double_count_delay_s < self.win.b:
                 # A bouncing sensor: the same piece counted again a moment later, with a new id.
                 yield self.env.timeout(cfg.double_count_delay_s)
-                dup = self._emit(Piece, bundle=bid, op=code)
+                dup = self._emit(WPiece, bundle=bid, op=code)
                 eng.truth.duplicates.append({"event_id": dup, "of": ev_id, "station": self.id, "_s": self.env.now})
