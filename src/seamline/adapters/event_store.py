@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, func, insert, select, text
 
 from ..domain.events import SensorEvent, decode_event
 from . import tables as t
@@ -82,6 +82,16 @@ def _sqlite_ts(d: datetime) -> str:
     """The text SQLAlchemy's SQLite dialect stores for a (UTC, naive) datetime
     (``isoformat`` is several times faster than ``strftime`` and gives the same text)."""
     return d.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+@dataclass(slots=True)
+class TailRead:
+    """One poll of the store by the scale-out reader (``EventStore.read_tail``)."""
+
+    events: list[tuple[int, SensorEvent]]  # (pos, event), by pos
+    horizon: int | None  # next transaction id after the read (PostgreSQL), else None
+    oldest_running: int | None  # oldest transaction still running (PostgreSQL), else None
+    full: bool  # the read hit its limit: more rows are waiting
 
 
 class EventStore:
@@ -273,6 +283,60 @@ class EventStore:
             pos = batch[-1][0]
             if len(batch) < chunk:
                 return
+
+    def read_tail(self, after: int, holes: list[int], limit: int = 20_000) -> TailRead:
+        """Events above ``after`` (at most ``limit``, by ``pos``) plus those of the ``holes`` that
+        are committed by now, for a reader that keeps live state from the store (scale-out).
+
+        On PostgreSQL the answer also carries the transaction horizon, read *after* the rows: the
+        next transaction id (every transaction that may still commit a skipped position has a
+        lower id) and the oldest transaction still running (once it reaches a hole's horizon,
+        the hole can no longer fill). See ``domain/ordering.PosTracker``.
+        """
+        c = t.events.c
+        cols = (c.pos, c.factory_id, c.station_id, c.payload)
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(*cols).where(c.pos > after).order_by(c.pos).limit(limit)).all()
+            full = len(rows) >= limit
+            if holes:
+                for i in range(0, len(holes), 5000):
+                    rows += conn.execute(select(*cols).where(c.pos.in_(holes[i : i + 5000]))).all()
+            oldest = horizon = None
+            if not self.is_sqlite:
+                oldest, horizon = conn.execute(
+                    text(
+                        "SELECT pg_snapshot_xmin(s)::text::bigint, pg_snapshot_xmax(s)::text::bigint"
+                        " FROM pg_current_snapshot() AS s"
+                    )
+                ).one()
+        out = []
+        for p, f, s, payload in rows:
+            ev = decode_event(payload)
+            ev.factory = f
+            ev.station = s
+            out.append((p, ev))
+        out.sort(key=lambda x: x[0])
+        return TailRead(out, horizon, oldest, full)
+
+    def add_gaps(self, gaps: list[GapRow]) -> None:
+        """Record sequence gaps found outside ingest (by the scale-out reader's reorder buffer)."""
+        if not gaps:
+            return
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(t.seq_gaps),
+                [
+                    {
+                        "factory_id": g.factory_id,
+                        "station_id": g.station_id,
+                        "expected_seq": g.expected_seq,
+                        "got_seq": g.got_seq,
+                        "event_id": g.event_id,
+                        "detected_at": g.detected_at,
+                    }
+                    for g in gaps
+                ],
+            )
 
     def count_events(self) -> int:
         with self.engine.connect() as conn:

@@ -44,6 +44,16 @@ class MqttSettings:
     password: str | None = None
     flush_ms: float = 3.0
     max_batch: int = 5000
+    # MQTT 5 with a shared subscription (scale-out): the broker spreads the matching messages
+    # over the members of the group (``$share/{group}/{topic_filter}``), one copy per group. Each
+    # member needs its own stable client id: its session (and the messages it has not
+    # acknowledged) lives under that id, for ``session_expiry_s`` after a disconnect.
+    share_group: str | None = None
+    session_expiry_s: int = 7 * 24 * 3600
+
+    @property
+    def subscription(self) -> str:
+        return f"$share/{self.share_group}/{self.topic_filter}" if self.share_group else self.topic_filter
 
     @property
     def host_port(self) -> tuple[str, int]:
@@ -60,12 +70,25 @@ def _receiver_main(settings: MqttSettings, conn: Connection) -> None:
 
     host, port = settings.host_port
     u = urlparse(settings.url)
-    client = mqtt.Client(
-        CallbackAPIVersion.VERSION2,
-        client_id=settings.client_id,
-        clean_session=False,
-        manual_ack=True,
-    )
+    connect_kw: dict[str, object] = {}
+    if settings.share_group:
+        from paho.mqtt.packettypes import PacketTypes
+        from paho.mqtt.properties import Properties
+
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=settings.client_id, protocol=mqtt.MQTTv5, manual_ack=True
+        )
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = settings.session_expiry_s
+        props.ReceiveMaximum = 65535
+        connect_kw = {"clean_start": False, "properties": props}
+    else:
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=settings.client_id,
+            clean_session=False,
+            manual_ack=True,
+        )
     username = settings.username or u.username
     if username:
         client.username_pw_set(username, settings.password or u.password)
@@ -81,13 +104,14 @@ def _receiver_main(settings: MqttSettings, conn: Connection) -> None:
 
     def on_connect(c, _u, _flags, reason_code, _props) -> None:  # type: ignore[no-untyped-def]
         if reason_code == 0:
-            c.subscribe(settings.topic_filter, qos=1)
+            c.subscribe(settings.subscription, qos=1)
         else:
             send("status", f"refused: {reason_code}")
 
-    def on_subscribe(_c, _u, _mid, _reason_codes, _props) -> None:  # type: ignore[no-untyped-def]
+    def on_subscribe(_c, _u, _mid, reason_codes, _props) -> None:  # type: ignore[no-untyped-def]
         # "connected" only once the subscription stands: a publisher that waits for it loses nothing.
-        send("status", "connected")
+        refused = [str(rc) for rc in reason_codes if rc.is_failure]
+        send("status", f"subscription refused: {refused}" if refused else "connected")
 
     def on_disconnect(_c, _u, _flags, reason_code, _props) -> None:  # type: ignore[no-untyped-def]
         send("status", f"disconnected: {reason_code}")
@@ -154,7 +178,7 @@ def _receiver_main(settings: MqttSettings, conn: Connection) -> None:
 
     threading.Thread(target=flusher, daemon=True, name="mqtt-flush").start()
     threading.Thread(target=acker, daemon=True, name="mqtt-ack").start()
-    client.connect_async(host, port, keepalive=30)
+    client.connect_async(host, port, keepalive=30, **connect_kw)  # type: ignore[arg-type]
     while not stop.is_set():
         client.loop_forever(retry_first_connection=True)
         if not stop.is_set():
@@ -185,9 +209,7 @@ class MqttReceiver:
         ctx = mp.get_context("spawn")
         parent, child = ctx.Pipe(duplex=True)
         self._conn = parent
-        self._proc = ctx.Process(
-            target=_receiver_main, args=(self.settings, child), daemon=True, name="mqtt-receiver"
-        )
+        self._proc = ctx.Process(target=_receiver_main, args=(self.settings, child), daemon=True, name="mqtt-receiver")
         self._proc.start()
         child.close()
         self._thread = threading.Thread(target=self._read, daemon=True, name="mqtt-read")

@@ -83,11 +83,8 @@ class PosTracker:
         gone = []
         for p, h in self._holes.items():
             age = now - h.first_seen
-            if age >= self.max_wait_s:
-                gone.append(p)
-            elif age >= self.min_wait_s and (
-                h.horizon is None or (oldest_running is not None and oldest_running >= h.horizon)
-            ):
+            horizon_passed = h.horizon is None or (oldest_running is not None and oldest_running >= h.horizon)
+            if age >= self.max_wait_s or (age >= self.min_wait_s and horizon_passed):
                 gone.append(p)
         for p in gone:
             del self._holes[p]

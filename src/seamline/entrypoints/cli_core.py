@@ -29,6 +29,14 @@ def register(app: typer.Typer) -> None:
             Path | None, typer.Option(help="TOML file for a real deployment (see docs/deploy.md); flags win over it")
         ] = None,
         log_level: str = "INFO",
+        no_ingest: Annotated[
+            bool,
+            typer.Option(
+                "--no-ingest",
+                help="scale-out read side: no MQTT; live state from the event store, which `seamline ingest`"
+                " processes fill (docs/deploy.md)",
+            ),
+        ] = False,
     ) -> None:
         """Run ingest (MQTT and HTTP) and the API."""
         from .serve import ServeConfig, start_runtime
@@ -41,7 +49,12 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(2) from None
         cfg = cfg.override(db=db, mqtt=mqtt, host=host, port=port, client_id=client_id)
         logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        rt = start_runtime(cfg.db, cfg.mqtt, cfg.client_id, cfg.mqtt_username, cfg.mqtt_password)
+        if no_ingest:
+            from ..bootstrap_scaleout import bootstrap_read
+
+            rt = bootstrap_read(cfg.db)
+        else:
+            rt = start_runtime(cfg.db, cfg.mqtt, cfg.client_id, cfg.mqtt_username, cfg.mqtt_password)
         typer.echo(
             f"seamline: API on http://{cfg.host}:{cfg.port}  MQTT {rt.receiver.settings.url if rt.receiver else '-'}"
         )

@@ -101,6 +101,7 @@ class IngestPipeline:
         future_tolerance: timedelta = FUTURE_TOLERANCE,
         recent_ids: int = 300_000,
         max_pending: int = 500_000,
+        store_only: bool = False,
     ) -> None:
         self.store = store
         self.live = live
@@ -108,6 +109,10 @@ class IngestPipeline:
         self.clock = clock
         self.future_tolerance = future_tolerance
         self.recent = _RecentIds(recent_ids)
+        # Scale-out (several ingest processes, docs/deploy.md): store only. Live state and
+        # sequence gaps are then kept by the reader that tails the store (service_layer/tail.py),
+        # because no one ingest process sees all of a station's events, or sees them in order.
+        self.store_only = store_only
         self.lock = threading.RLock()  # held while live state changes; queries take it too
         # (factory, station, source) -> last seq: gaps are per numbering device.
         self._last_seq: dict[tuple[str, str, str], int] = {
@@ -223,16 +228,17 @@ class IngestPipeline:
                 last[key] = r.seq
             return gaps_found
 
-        new_rows = self.store.commit_batch([r for r, _ in accepted], quarantined, gaps_for)
+        new_rows = self.store.commit_batch([r for r, _ in accepted], quarantined, None if self.store_only else gaps_for)
         with self.lock:
-            for r in new_rows:
-                ev = by_id[r.event_id]
-                self._last_seq[(r.factory_id, r.station_id, ev.source)] = r.seq
-                self.live.apply(ev)
-                self.pending.append(ev)
-            over = len(self.pending) - self.max_pending
-            if over > 0:  # bound memory: past the limit, every batch also folds in what it added
-                self.catch_up(over)
+            if not self.store_only:
+                for r in new_rows:
+                    ev = by_id[r.event_id]
+                    self._last_seq[(r.factory_id, r.station_id, ev.source)] = r.seq
+                    self.live.apply(ev)
+                    self.pending.append(ev)
+                over = len(self.pending) - self.max_pending
+                if over > 0:  # bound memory: past the limit, every batch also folds in what it added
+                    self.catch_up(over)
             for r, _ in accepted:
                 self.recent.add(r.event_id)
         result.accepted = len(new_rows)
@@ -244,6 +250,19 @@ class IngestPipeline:
         c["gaps"] += len(gaps_found)
         c["batches"] += 1
         return result
+
+    def fold(self, events: list[SensorEvent], gaps: int = 0) -> None:
+        """Fold events committed elsewhere (by other ingest processes) into live state and the
+        projections, in the order given: the scale-out reader's per-station order."""
+        with self.lock:
+            for ev in events:
+                self.live.apply(ev)
+                self.pending.append(ev)
+            over = len(self.pending) - self.max_pending
+            if over > 0:
+                self.catch_up(over)
+        self.counters["tailed"] = self.counters.get("tailed", 0) + len(events)
+        self.counters["gaps"] += gaps
 
     def catch_up(self, limit: int | None = None) -> int:
         """Fold pending events into the projections (at most ``limit``); returns how many."""

@@ -1,0 +1,143 @@
+"""Wiring for scale-out: N ingest-only processes and one read side, on one PostgreSQL.
+
+``seamline ingest`` (``run_ingest``) receives from MQTT 5 with a shared subscription, validates,
+deduplicates (the unique ``event_id`` in the database is the arbiter across processes), commits
+and only then acknowledges; it keeps no live state. ``seamline serve --no-ingest``
+(``bootstrap_read``) serves the API and pages and builds live state by tailing the store
+(``service_layer/tail.py``); it still accepts ``POST /api/v1/events``, stored only, and folded in
+by the tailer like everything else. docs/deploy.md, "Scale-out", says how to run them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import signal
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from .adapters import master_data, migrate
+from .adapters.db import make_engine
+from .adapters.event_store import EventStore
+from .adapters.mqtt_receiver import Batch, MqttReceiver, MqttSettings
+from .bootstrap import Runtime, make_projections
+from .domain.events import parse_topic
+from .domain.live import LiveState
+from .service_layer.ingest import IngestPipeline, IngestWorker, RawEvent
+from .service_layer.tail import LiveTailer
+
+log = logging.getLogger(__name__)
+
+
+# --- the read side --------------------------------------------------------------------------------
+@dataclass
+class ReadRuntime(Runtime):
+    """A Runtime whose live state comes from tailing the store, not from its own ingest."""
+
+    tailer: LiveTailer | None = None
+
+    def close(self) -> None:
+        if self.tailer is not None:
+            self.tailer.stop()
+        super().close()
+
+
+def bootstrap_read(db_url: str, *, reorder_wait_s: float = 3.0, start: bool = True) -> ReadRuntime:
+    """Build the read side: replay the store through the tailer's ordering, then keep tailing."""
+    engine = make_engine(db_url)
+    migrate.upgrade(engine)
+    store = EventStore(engine)
+    layouts = master_data.load_layouts(engine)
+    live = LiveState(layouts)
+    pipeline = IngestPipeline(store, live, layouts, store_only=True)
+    pipeline.projections = make_projections(layouts, engine)
+    worker = IngestWorker(pipeline)
+    tailer = LiveTailer(store, pipeline, reorder_wait_s=reorder_wait_s)
+    t0 = time.perf_counter()
+    replayed = tailer.catch_up()
+    if replayed:
+        log.info("read %d events into live state in %.1f s", replayed, time.perf_counter() - t0)
+    rt = ReadRuntime(engine, store, layouts, live, pipeline, worker, replayed=replayed, tailer=tailer)
+    if start:
+        worker.start()
+        tailer.start()
+    return rt
+
+
+# --- an ingest-only process -----------------------------------------------------------------------
+@dataclass
+class IngestStats:
+    """What one ingest process has done, written to ``--stats-file`` for tests and operators."""
+
+    client_id: str
+    received: int = 0
+    received_by_station: Counter[str] | None = None
+    started_at: float = 0.0
+
+    def as_dict(self, pipeline: IngestPipeline, receiver: MqttReceiver) -> dict[str, object]:
+        return {
+            "client_id": self.client_id,
+            "pid": os.getpid(),
+            "mqtt": receiver.status,
+            "received": self.received,
+            "counters": dict(pipeline.counters),
+            "received_by_station": dict(self.received_by_station or {}),
+        }
+
+
+def run_ingest(
+    db_url: str,
+    settings: MqttSettings,
+    *,
+    stats_file: Path | None = None,
+    per_station_stats: bool = False,
+    stop: threading.Event | None = None,
+) -> None:
+    """Run one ingest-only process until SIGTERM / SIGINT (or ``stop`` is set)."""
+    engine = make_engine(db_url)
+    migrate.upgrade(engine)
+    store = EventStore(engine)
+    layouts = master_data.load_layouts(engine)
+    # LiveState only answers the validation's "is this an operation of the style" here; no event
+    # is applied to it.
+    pipeline = IngestPipeline(store, LiveState(layouts), layouts, store_only=True)
+    worker = IngestWorker(pipeline)
+    worker.start()
+    stats = IngestStats(settings.client_id, received_by_station=Counter() if per_station_stats else None)
+
+    def on_batch(items: Batch, ack) -> None:  # type: ignore[no-untyped-def]
+        stats.received += len(items)
+        if stats.received_by_station is not None:
+            for _mid, topic, _p, _q in items:
+                with contextlib.suppress(ValueError):
+                    stats.received_by_station["/".join(parse_topic(topic))] += 1
+        raws = [RawEvent(payload=p, source="mqtt", topic=t) for _mid, t, p, _q in items]
+        worker.submit(raws, lambda _result: ack())
+
+    receiver = MqttReceiver(settings, on_batch)
+    receiver.start()
+    stop = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_a: stop.set())
+
+    def write_stats() -> None:
+        if stats_file is None:
+            return
+        tmp = stats_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(stats.as_dict(pipeline, receiver)))
+        tmp.replace(stats_file)
+
+    try:
+        while not stop.wait(1.0):
+            write_stats()
+    finally:
+        receiver.stop()  # no new batches; what is queued is committed and acknowledged below
+        worker.stop()
+        write_stats()
+        engine.dispose()
