@@ -6,21 +6,27 @@ Every bad request gets a 4xx with a message that says what to fix; OpenAPI at /o
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
+import msgspec
 from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
+from ..auth.roles import Principal, Role
 from ..bootstrap import Runtime
 from ..domain.events import ProtocolError, split_batch
 from ..domain.model import FactoryLayout
 from ..plugins import optional_modules
 from ..service_layer.ingest import RawEvent
+from .auth_http import AuthConfig, install_auth, principal_of
 
 MAX_EVENTS_PER_POST = 10_000
 MAX_BODY_BYTES = 8 * 1024 * 1024
+MAX_OFFSET = 2**31 - 1
 
 
 class Rejected(BaseModel):
@@ -36,7 +42,80 @@ class IngestAnswer(BaseModel):
 
 
 class Problem(BaseModel):
-    detail: str
+    """Every 4xx (and 5xx) answer: one sentence that says what is wrong and what to send instead."""
+
+    detail: str = Field(description="what is wrong with the request, and how to fix it")
+
+
+# The handler reads the raw bytes (one decode, per-event verdicts), so the body is declared here:
+# any JSON array; each element is judged on its own and a bad one is `rejected`, not a 4xx.
+EVENTS_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "array",
+                    "items": {
+                        "description": "a sensor event with `factory` and `station` added (docs/sensor-protocol.md)"
+                    },
+                    "description": f"at most {MAX_EVENTS_PER_POST} events and {MAX_BODY_BYTES} bytes (else 413)",
+                },
+                "example": [
+                    {"id": "SEN-L1-07-000123", "seq": 123, "ts": "2026-11-26T09:15:02.250+08:00", "type": "piece",
+                     "factory": "xiaoshan", "station": "L1-S07", "bundle": "SO-2611-01-0004", "op": "T05", "qty": 1}
+                ],
+            }
+        },
+    }
+}
+
+_PROBLEM_TEXT = {
+    400: "ambiguous or unreadable request (e.g. several factories loaded and no `factory` given)",
+    404: "unknown factory, line, order, bundle, worker or figure",
+    409: "refused by the current state (e.g. a lot is short, an order is already cut)",
+    413: "too large: post smaller batches",
+    422: "a parameter or body field is invalid (wrong type, out of range, a time without UTC offset)",
+    500: "the server is misconfigured (e.g. an unreadable settings file); the message names it",
+    503: "a feature's projection is not running",
+}
+# The 200 of a route answering a PDF document (bundle tickets, the owner's one-pager) or a page.
+# Such routes use ``response_class=Response``: FastAPI files a route's error models under its
+# response class's media type, and the errors are JSON.
+PDF: dict[str, Any] = {
+    "description": "a PDF document",
+    "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+}
+HTML: dict[str, Any] = {"description": "an HTML page", "content": {"text/html": {"schema": {"type": "string"}}}}
+
+_RFC3339 = re.compile(r"\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d(:\d\d(\.\d+)?)?([Zz]|[+-]\d\d:\d\d)")
+
+
+def _rfc3339(v: Any) -> Any:
+    if isinstance(v, str) and not _RFC3339.fullmatch(v.strip()):
+        raise ValueError("must be an RFC 3339 date-time with a UTC offset, e.g. 2026-11-26T08:00:00+08:00")
+    return v
+
+
+# A point in time as every route takes it: RFC 3339 with an offset, as the schema's `date-time`
+# says. Pydantic alone would also take "0.5" (Unix seconds) or a time without offset.
+Instant = Annotated[datetime, BeforeValidator(_rfc3339)]
+
+
+def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for the error statuses a route can answer, each a ``Problem``: the schema
+    lists every status a client must handle (checked by tests/integration/test_openapi_fuzz.py)."""
+    return {c: {"model": Problem, "description": _PROBLEM_TEXT.get(c, "error")} for c in codes}
+
+
+def validation_message(exc: RequestValidationError) -> str:
+    """FastAPI's list of validation errors as one `Problem.detail` line: ``query.limit: Input should
+    be greater than or equal to 1; ...``, so every 4xx has the same shape."""
+    parts = []
+    for e in exc.errors():
+        where = ".".join(str(x) for x in e.get("loc", ()))
+        parts.append(f"{where}: {e.get('msg', 'invalid')}" if where else str(e.get("msg", "invalid")))
+    return "; ".join(parts) or "invalid request"
 
 
 Scope = Literal["worker", "station", "line", "factory"]
@@ -63,15 +142,18 @@ def _aware(name: str, d: datetime | None) -> datetime | None:
     return d
 
 
-def create_app(rt: Runtime) -> FastAPI:
+def create_app(rt: Runtime, auth: AuthConfig | None = None) -> FastAPI:
+    """The web app. ``auth`` defaults to open (every request may do everything): what tests and
+    `seamline demo` use; `seamline serve` passes ``AuthConfig(mode="required")``."""
     app = FastAPI(
         title="seamline",
         version="0.1.0",
         description="Manufacturing execution for garment sewing lines: sensor events in, live efficiency out.",
     )
     app.state.runtime = rt
+    install_auth(app, rt, auth or AuthConfig())
     api = APIRouter(prefix="/api/v1")
-    bad = {400: {"model": Problem}, 404: {"model": Problem}, 422: {"model": Problem}}
+    bad = problems(400, 404, 422)
 
     @api.get("/health")
     def health() -> dict[str, Any]:
@@ -81,7 +163,7 @@ def create_app(rt: Runtime) -> FastAPI:
             "last_error": rt.worker.last_error,
         }
 
-    @api.post("/events", response_model=IngestAnswer, responses={**bad, 413: {"model": Problem}})
+    @api.post("/events", response_model=IngestAnswer, responses=problems(400, 413), openapi_extra=EVENTS_BODY)
     async def post_events(request: Request) -> IngestAnswer:
         """Post a JSON array of sensor events, each with `factory` and `station` added.
 
@@ -99,6 +181,7 @@ def create_app(rt: Runtime) -> FastAPI:
             raise HTTPException(413, f"{len(payloads)} events in one post; at most {MAX_EVENTS_PER_POST}")
         if not payloads:
             return IngestAnswer(accepted=0, duplicate=0, rejected=[])
+        _check_own_stations(principal_of(request), payloads, rt)
         fut = rt.worker.submit_future([RawEvent(payload=p, source="http") for p in payloads])
         result = await asyncio.wrap_future(fut)
         return IngestAnswer(**result.as_dict())
@@ -168,7 +251,7 @@ def create_app(rt: Runtime) -> FastAPI:
     def line_live(
         line: str,
         factory: str | None = None,
-        as_of: Annotated[datetime | None, Query(description="default: the latest event time")] = None,
+        as_of: Annotated[Instant | None, Query(description="default: the latest event time")] = None,
     ) -> dict[str, Any]:
         """A line right now: stations (worker, machine state, WIP, today's efficiency), hourly output
         against target, downtime by reason."""
@@ -180,13 +263,14 @@ def create_app(rt: Runtime) -> FastAPI:
 
     @api.get("/efficiency", responses=bad)
     def efficiency(
+        request: Request,
         scope: Scope = "worker",
         factory: str | None = None,
-        start: datetime | None = None,
-        end: datetime | None = None,
+        start: Instant | None = None,
+        end: Instant | None = None,
         key: str | None = None,
         hourly: bool = False,
-        as_of: datetime | None = None,
+        as_of: Instant | None = None,
     ) -> dict[str, Any]:
         """Pieces, earned and attended minutes and efficiency % per worker, station, line or factory
         for [start, end) (clock hours; default: today, factory time)."""
@@ -207,16 +291,19 @@ def create_app(rt: Runtime) -> FastAPI:
             rows = rt.live.efficiency(f, scope, s, e, as_of, hourly=hourly)
         if key is not None:
             rows = [r for r in rows if r["key"] == key]
+        rows = _own_rows(principal_of(request), lay, scope, rows)
         return {"factory": f, "scope": scope, "start": s.isoformat(), "end": e.isoformat(), "rows": rows}
 
-    @api.get("/quarantine")
+    @api.get("/quarantine", responses=problems(422))
     def quarantine(
-        limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Annotated[int, Query(ge=0)] = 0
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+        # Bounded: the databases take a 64-bit OFFSET, and 2**63 used to end in a 500.
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     ) -> dict[str, Any]:
         """Rejected payloads, newest first, with the reason and the raw bytes as received."""
         return {"total": rt.store.count_quarantine(), "items": rt.store.quarantine(limit, offset)}
 
-    @api.get("/gaps")
+    @api.get("/gaps", responses=problems(422))
     def gaps(factory: str | None = None, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
         """Sequence gaps per station: events a sensor numbered but that never arrived (or a reset)."""
         return {"items": rt.store.gaps(factory, limit)}
@@ -246,6 +333,10 @@ def create_app(rt: Runtime) -> FastAPI:
     async def http_error(_request: Request, exc: HTTPException) -> JSONResponse:
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
 
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": validation_message(exc)}, status_code=422)
+
     # Feature routers (pages, planning, quality, ...) register themselves like the CLI does.
     for mod in optional_modules(FEATURE_ROUTERS):
         mod.register(app, rt)
@@ -253,6 +344,7 @@ def create_app(rt: Runtime) -> FastAPI:
 
 
 FEATURE_ROUTERS = (
+    "seamline.entrypoints.api_auth",
     "seamline.web.routes",
     "seamline.entrypoints.api_planning",
     "seamline.entrypoints.api_quality",
@@ -276,3 +368,41 @@ def vars_(obj: Any) -> dict[str, Any]:
             v = v.isoformat()
         out[f.name] = v
     return out
+
+
+class _Where(msgspec.Struct):
+    factory: str | None = None
+    station: str | None = None
+
+
+def _check_own_stations(p: Principal, payloads: list[bytes], rt: Runtime) -> None:
+    """A paired tablet posts only its own station's events; a supervisor only their lines'."""
+    if p.kind == "open" or not p.roles.isdisjoint({Role.GATEWAY, Role.QA, Role.ADMIN}):
+        return
+    for i, raw in enumerate(payloads):
+        try:
+            w = msgspec.json.decode(raw, type=_Where)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            raise HTTPException(403, f"event {i}: unreadable, and {p.name} may post only its own events") from None
+        lay = rt.layouts.get(w.factory or "")
+        st = lay.stations.get(w.station or "") if lay else None
+        if Role.WORKER in p.roles and p.station is not None and (w.station, w.factory) == (p.station, p.factory):
+            continue
+        if Role.SUPERVISOR in p.roles and st is not None and st.line_id in p.lines:
+            continue
+        raise HTTPException(403, f"event {i}: {p.name} may not post events for station {w.station!r}")
+
+
+def _own_rows(p: Principal, lay: FactoryLayout, scope: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A supervisor's efficiency rows: their lines, their lines' stations, their lines' workers."""
+    if not p.line_limited():
+        return rows
+    if scope == "factory":
+        raise HTTPException(403, f"{p.name} sees only their own lines: ask for scope=line, station or worker")
+    if scope == "line":
+        keep = set(p.lines)
+    elif scope == "station":
+        keep = {s for s, st in lay.stations.items() if st.line_id in p.lines}
+    else:
+        keep = {b for b, w in lay.workers.items() if w.line_id in p.lines}
+    return [r for r in rows if r["key"] in keep]

@@ -1,22 +1,23 @@
-"""Compliance API: the working-hours alerts of today, for screens and integrations."""
+"""Compliance API: today's working-hours alerts for screens, monthly hours reports for auditors."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, FastAPI, HTTPException
+from fastapi import APIRouter, FastAPI, HTTPException, Query
+from fastapi.responses import Response
 
 from ..bootstrap import Runtime
 from ..service_layer.hours_alerts import factory_rules, hours_alerts
-from .api import factory_layout
+from .api import Instant, factory_layout, problems
 
 
 def register(app: FastAPI, rt: Runtime) -> None:
     r = APIRouter(prefix="/api/v1/compliance", tags=["compliance"])
 
-    @r.get("/hours-alerts")
-    def alerts(factory: str | None = None, line: str | None = None, as_of: datetime | None = None) -> dict[str, Any]:
+    @r.get("/hours-alerts", responses=problems(400, 404, 422))
+    def alerts(factory: str | None = None, line: str | None = None, as_of: Instant | None = None) -> dict[str, Any]:
         """Findings of the active rule sets (``SEAMLINE_RULES``, PRC Labour Law by default) for today:
         actual ones, and ``projected`` ones that follow if logged-in workers stay to the shift end."""
         if as_of is not None and as_of.tzinfo is None:
@@ -31,5 +32,44 @@ def register(app: FastAPI, rt: Runtime) -> None:
             on_line = {w.badge for w in layout.workers.values() if w.line_id == line}
             items = [a for a in items if a["worker"] in on_line]
         return {"factory": layout.factory.id, "rules": rules.id, "alerts": items}
+
+    @r.get(
+        "/hours-report",
+        response_class=Response,
+        responses={
+            200: {"content": {"text/csv": {}, "application/pdf": {}}, "description": "the report"},
+            **problems(400, 404, 422),
+        },
+    )
+    def hours_report(
+        month: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")],
+        factory: str | None = None,
+        worker: str | None = None,
+        customer: str | None = None,
+        lang: Literal["en", "zh"] = "en",
+        format: Literal["csv", "pdf"] = "csv",
+    ) -> Response:
+        """The monthly hours / overtime / violations report of one worker or one customer's orders,
+        as buyers' auditors ask for it (the same as `seamline hours-report`), sealed by the hash chain."""
+        from ..compliance.reports.model import customer_report, worker_report
+        from ..compliance.reports.output import to_csv, to_pdf
+        from ..compliance.repository import NotFound
+        from ..compliance.service import compute_period, month_bounds
+
+        if (worker is None) == (customer is None):
+            raise HTTPException(422, "give exactly one of `worker` or `customer`")
+        layout = factory_layout(rt, factory)
+        first, last = month_bounds(month)
+        try:
+            period = compute_period(rt.engine, layout.factory.id, first, last, rules=factory_rules())
+            rep = worker_report(period, worker, None) if worker else customer_report(period, customer or "", None)
+        except (NotFound, KeyError) as e:
+            raise HTTPException(404, f"nothing to report: {e}") from None
+        name = f"hours-{layout.factory.id}-{month}-{worker or customer}"
+        if format == "csv":
+            return Response(to_csv(rep, lang), media_type="text/csv",
+                            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+        return Response(to_pdf(rep, lang), media_type="application/pdf",
+                        headers={"Content-Disposition": f'attachment; filename="{name}.pdf"'})
 
     app.include_router(r)

@@ -30,6 +30,7 @@ FEATURE_CLIS = (
     "seamline.entrypoints.cli_materials",
     "seamline.entrypoints.cli_roi",
     "seamline.entrypoints.cli_production",
+    "seamline.entrypoints.cli_auth",
     "seamline.entrypoints.cli_scaleout",
 )
 

@@ -29,6 +29,10 @@ def register(app: typer.Typer) -> None:
             Path | None, typer.Option(help="TOML file for a real deployment (see docs/deploy.md); flags win over it")
         ] = None,
         log_level: str = "INFO",
+        auth: Annotated[
+            str | None,
+            typer.Option(help="required (default: log in, tokens, roles) or open (no login; loopback only)"),
+        ] = None,
         no_ingest: Annotated[
             bool,
             typer.Option(
@@ -47,7 +51,12 @@ def register(app: typer.Typer) -> None:
         except (OSError, ValueError) as e:
             typer.echo(f"error: {config}: {e}", err=True)
             raise typer.Exit(2) from None
-        cfg = cfg.override(db=db, mqtt=mqtt, host=host, port=port, client_id=client_id)
+        cfg = cfg.override(db=db, mqtt=mqtt, host=host, port=port, client_id=client_id, auth=auth)
+        try:
+            auth_cfg = cfg.auth_config()
+        except ValueError as e:
+            typer.echo(f"error: {e}", err=True)
+            raise typer.Exit(2) from None
         logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         if no_ingest:
             from ..bootstrap_scaleout import bootstrap_read
@@ -58,7 +67,9 @@ def register(app: typer.Typer) -> None:
         typer.echo(
             f"seamline: API on http://{cfg.host}:{cfg.port}  MQTT {rt.receiver.settings.url if rt.receiver else '-'}"
         )
-        run(rt, cfg.host, cfg.port)
+        if auth_cfg.mode == "required" and not _has_users(rt):
+            typer.echo("seamline: no user accounts yet: create an admin with `seamline users add NAME --role admin`")
+        run(rt, cfg.host, cfg.port, auth=auth_cfg)
 
     @app.command()
     def demo(
@@ -119,3 +130,9 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(2)
         save_factory(layouts[factory], path)
         typer.echo(f"wrote {path}")
+
+
+def _has_users(rt) -> bool:  # type: ignore[no-untyped-def]
+    from ..auth.store import AuthStore
+
+    return AuthStore(rt.engine).count_users() > 0

@@ -91,6 +91,7 @@ def remaining_work(rt: Runtime, layout: FactoryLayout) -> FactoryLayout:
 
 def run_demo(opts: DemoOptions) -> None:
     from ..sim import SimConfig, SimProgress, run_live
+    from .auth_http import AuthConfig
     from .serve import serve
 
     t0 = time.monotonic()
@@ -144,7 +145,8 @@ def run_demo(opts: DemoOptions) -> None:
         sim_thread.start()
 
     try:
-        serve(rt, opts.host, opts.port, on_started=on_started, close_runtime=False)
+        # The demo runs on loopback with made-up people: open access, so the pages show at once.
+        serve(rt, opts.host, opts.port, on_started=on_started, close_runtime=False, auth=AuthConfig(mode="open"))
     finally:
         stop.set()
         if sim_thread.is_alive():

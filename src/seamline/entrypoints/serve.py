@@ -19,6 +19,7 @@ from ..adapters.embedded_broker import start_embedded_broker
 from ..adapters.mqtt_receiver import MqttSettings
 from ..bootstrap import Runtime, bootstrap
 from .api import create_app
+from .auth_http import AuthConfig
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,9 @@ class ServeConfig:
     [http]
     host = "0.0.0.0"
     port = 8000
+    [auth]
+    mode = "required"          # "open" (no login) is refused on anything but a loopback address
+    secure_cookies = true      # behind HTTPS (a reverse proxy): the session cookie is never sent in clear
     """
 
     db: str = DEFAULT_URL
@@ -48,14 +52,17 @@ class ServeConfig:
     mqtt_password: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000
+    auth: str = "required"
+    secure_cookies: bool = False
 
     @classmethod
     def from_toml(cls, path: Path) -> ServeConfig:
         doc = tomllib.loads(path.read_text("utf-8"))
-        unknown = set(doc) - {"database", "mqtt", "http"}
+        unknown = set(doc) - {"database", "mqtt", "http", "auth"}
         if unknown:
-            raise ValueError(f"unknown sections {sorted(unknown)}; expected database, mqtt, http")
+            raise ValueError(f"unknown sections {sorted(unknown)}; expected database, mqtt, http, auth")
         db, mq, http = doc.get("database", {}), doc.get("mqtt", {}), doc.get("http", {})
+        auth = doc.get("auth", {})
         password = mq.get("password")
         if "password_file" in mq:
             password = Path(mq["password_file"]).read_text("utf-8").strip()
@@ -67,7 +74,16 @@ class ServeConfig:
             mqtt_password=password,
             host=http.get("host", "127.0.0.1"),
             port=int(http.get("port", 8000)),
+            auth=str(auth.get("mode", "required")),
+            secure_cookies=bool(auth.get("secure_cookies", False)),
         )
+
+    def auth_config(self) -> AuthConfig:
+        """Open access only where nobody else can reach the server: a loopback address."""
+        cfg = AuthConfig(mode=self.auth, secure_cookies=self.secure_cookies)
+        if cfg.mode == "open" and self.host not in ("127.0.0.1", "localhost", "::1"):
+            raise ValueError(f"auth mode 'open' is refused on {self.host}: it would let anyone on the network in")
+        return cfg
 
     def override(self, **flags: object) -> ServeConfig:
         return replace(self, **{k: v for k, v in flags.items() if v is not None})
@@ -98,9 +114,11 @@ def serve(
     port: int = 8000,
     on_started: Callable[[], None] | None = None,
     close_runtime: bool = True,
+    auth: AuthConfig | None = None,
 ) -> None:
-    """Run the web server until Ctrl-C / SIGTERM, then (unless told not to) close everything."""
-    app = create_app(rt)
+    """Run the web server until Ctrl-C / SIGTERM, then (unless told not to) close everything.
+    ``auth`` defaults to required: only the demo passes an open one."""
+    app = create_app(rt, auth or AuthConfig(mode="required"))
     # A request still running 5 s after Ctrl-C / SIGTERM is cut off rather than holding the shutdown.
     config = uvicorn.Config(
         app, host=host, port=port, log_level="warning", access_log=False, timeout_graceful_shutdown=5

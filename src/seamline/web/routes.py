@@ -22,7 +22,7 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sse_starlette import EventSourceResponse
 
-from . import views
+from . import auth_pages, views
 from .i18n import LANGS, N_, Fmt, pick_lang, translations
 from .progress import OrderProgress, attach
 
@@ -55,6 +55,7 @@ JS_STRINGS: dict[str, str] = {
     "operator": N_("Operator"),
     "operations": N_("Operations (share of pieces)"),
     "std_min_per_garment": N_("Std min / garment"),
+    "not_paired": N_("This tablet is not paired to this station: taps are kept; ask your supervisor"),
 }
 
 
@@ -77,6 +78,7 @@ def _lang(request: Request) -> str:
 def register(app: FastAPI, rt: Any) -> None:
     """Mount the pages on the API app (called by ``create_app`` when this module exists)."""
     progress: OrderProgress = attach(rt)
+    auth_pages.register(app, jinja_env)
     app.state.web_progress = progress
     app.mount(STATIC_PREFIX, StaticFiles(directory=HERE / "static"), name="web-static")
 
@@ -129,6 +131,7 @@ def register(app: FastAPI, rt: Any) -> None:
         tr = translations(lang)
         js = {k: tr.gettext(v) for k, v in JS_STRINGS.items()}
         other = "en" if lang != "en" else "zh_CN"
+        me = getattr(request.state, "principal", None)
         html = (
             jinja_env(lang)
             .get_template(template)
@@ -144,9 +147,13 @@ def register(app: FastAPI, rt: Any) -> None:
                 data_json=json.dumps(data, ensure_ascii=False).replace("</", "<\\/"),
                 js_json=json.dumps(js, ensure_ascii=False).replace("</", "<\\/"),
                 static=STATIC_PREFIX,
-                lines=_nav_lines(lang),
+                lines=_nav_lines(lang, me),
                 defect_codes=[(c, tr.gettext(m)) for c, m in views.DEFECT_CODES.items()],
                 downtime_reasons=[(c, tr.gettext(m)) for c, m in views.DOWNTIME_REASONS.items()],
+                csrf=(me.csrf if me is not None else None) or "",
+                me=me,
+                signed_in=me is not None and me.kind == "user",
+                full_nav=me is None or me.kind == "open" or not ("worker" in me.roles or me.line_limited()),
             )
         )
         resp = HTMLResponse(html)
@@ -154,9 +161,17 @@ def register(app: FastAPI, rt: Any) -> None:
             resp.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax")
         return resp
 
-    def _nav_lines(lang: str) -> list[tuple[str, str]]:
+    def _nav_lines(lang: str, me: Any = None) -> list[tuple[str, str]]:
+        """The lines in the header: all of them, or a supervisor's own (none for a tablet)."""
         fmt = Fmt(lang)
-        return [(lid, fmt.split_name(ln.name)) for lay in rt.layouts.values() for lid, ln in sorted(lay.lines.items())]
+        out = []
+        for lay in rt.layouts.values():
+            for lid, ln in sorted(lay.lines.items()):
+                if me is None or me.kind == "open" or (me.line_limited() and lid in me.lines) or not (
+                    "worker" in me.roles or me.line_limited()
+                ):
+                    out.append((lid, fmt.split_name(ln.name)))
+        return out
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def overview_page(request: Request) -> Response:

@@ -65,10 +65,19 @@
     flushing = true;
     const batch = q.slice(0, 200);
     try {
+      const csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
       const res = await fetch("/api/v1/events", {
-        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(batch),
+        method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+        body: JSON.stringify(batch), credentials: "same-origin",
       });
       if (res.status >= 500) throw new Error("server " + res.status);
+      // Not paired (any more), or paired to another station: keep every tap until someone re-pairs
+      // the tablet; dropping them would lose the worker's pieces.
+      if (res.status === 401 || res.status === 403) {
+        lastFailed = true;
+        toast(SL.t("not_paired"));
+        return;
+      }
       // 2xx: accepted, duplicate or rejected (kept in the quarantine with a reason): done either way.
       // 4xx on the whole batch cannot get better by retrying; drop it rather than block the queue.
       const sent = new Set(batch.map((e) => e.id));
