@@ -120,19 +120,80 @@ def postgres_server() -> Iterator[str]:
 
 _db_counter = iter(range(1, 1_000_000))
 
+# Every test that touches a database runs on both; `make test` starts the PostgreSQL itself.
+ENGINES = ("sqlite", "postgres")
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh, empty database: SQLite in a temp folder, and a new database on the test PostgreSQL."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/seamline.db"
-    server = request.getfixturevalue("postgres_server")
+
+def _pg_admin(server: str):  # type: ignore[no-untyped-def]
     import psycopg
 
+    return psycopg.connect(server.replace("postgresql+psycopg", "postgresql") + "/postgres", autocommit=True)
+
+
+def _drop_pg_database(server: str, name: str) -> None:
+    """Drop a test database, failing the test that made it if it left connections open.
+
+    Unreachable engines (a CLI command run in-process drops its engine without disposing it)
+    close their connections when collected, so collect first; what is still connected after
+    that belongs to a runtime or engine the test forgot to close, and over a session those
+    would exhaust the server's ``max_connections``.
+    """
+    import gc
+
+    left: list[tuple[object, ...]] = []
+    with _pg_admin(server) as c:
+        deadline = time.monotonic() + 3
+        while True:
+            gc.collect()
+            left = c.execute(
+                "SELECT pid, application_name, state, left(query, 80) FROM pg_stat_activity WHERE datname = %s",
+                (name,),
+            ).fetchall()
+            if not left or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        c.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    assert not left, f"{len(left)} connection(s) to {name} left open (close the runtime / dispose the engine): {left}"
+
+
+def new_database(request: pytest.FixtureRequest, engine: str, folder: Path) -> str:
+    """A fresh, empty database on ``engine`` ("sqlite" or "postgres"), dropped when ``request``'s scope
+    ends; usable from fixtures of any scope (module- and session-scoped ones pass their own folder)."""
+    if engine == "sqlite":
+        return f"sqlite:///{folder}/seamline.db"
+    assert engine == "postgres", engine
+    server = request.getfixturevalue("postgres_server")
     name = f"t{next(_db_counter)}"
-    with psycopg.connect(server.replace("postgresql+psycopg", "postgresql") + "/postgres", autocommit=True) as c:
+    with _pg_admin(server) as c:
         c.execute(f"CREATE DATABASE {name}")
+    request.addfinalizer(lambda: _drop_pg_database(server, name))
     return f"{server}/{name}"
+
+
+@pytest.fixture(params=ENGINES)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database: SQLite in a temp folder, and a new database on the test PostgreSQL."""
+    return new_database(request, request.param, tmp_path)
+
+
+@pytest.fixture()
+def pg_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh PostgreSQL database only: for a heavy test whose SQLite twin runs elsewhere."""
+    return new_database(request, "postgres", tmp_path)
+
+
+@pytest.fixture()
+def engine_on(db_url: str) -> Iterator[object]:
+    """An engine on a fresh database (both engines) with every table created, disposed afterwards."""
+    from seamline.adapters.db import make_engine
+    from seamline.adapters.tables import all_tables
+
+    eng = make_engine(db_url)
+    all_tables().create_all(eng)
+    try:
+        yield eng
+    finally:
+        eng.dispose()
 
 
 def tiny_layout() -> FactoryLayout:

@@ -1,10 +1,9 @@
-"""A file SQLite database with the layout and events of a test, as the CLI would find it."""
+"""A database (SQLite or PostgreSQL, from the ``db_url`` fixture) with the layout and events of a
+test, as the CLI would find it."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
-
 from sqlalchemy import Engine, delete, insert
 
 from seamline.adapters import migrate
@@ -15,8 +14,8 @@ from seamline.domain.events import encode_event
 from seamline.domain.model import FactoryLayout
 
 
-def make_db(tmp_path: Path, layout: FactoryLayout, events: list) -> tuple[str, Engine]:
-    url = f"sqlite:///{tmp_path / 'seamline.db'}"
+def make_db(url: str, layout: FactoryLayout, events: list) -> tuple[str, Engine]:
+    """Migrate ``url``, store the layout and events; the caller disposes the engine."""
     engine = make_engine(url)
     migrate.upgrade(engine)
     save_layout(engine, layout)

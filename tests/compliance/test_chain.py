@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime
 from itertools import pairwise
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
@@ -19,7 +18,7 @@ from seamline.compliance.service import reseal, seal, verify
 from seamline.entrypoints.cli import app
 
 from .builders import FACTORY, Ev, at, make_layout
-from .dbutil import delete_event, make_db
+from .dbutil import delete_event
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 
@@ -35,9 +34,9 @@ def week_of_work() -> Ev:
 
 
 @pytest.fixture()
-def sealed(tmp_path: Path):  # type: ignore[no-untyped-def]
+def sealed(make_db):  # type: ignore[no-untyped-def]
     ev = week_of_work()
-    url, engine = make_db(tmp_path, make_layout(), ev.events)
+    url, engine = make_db(make_layout(), ev.events)
     new = seal(engine, FACTORY, date(2026, 3, 6), now=NOW)
     return url, engine, ev, new
 
@@ -135,9 +134,9 @@ def test_a_correction_after_sealing_needs_a_new_version(sealed) -> None:  # type
     assert f"chain head {new.hash}" in res.output
 
 
-def test_seal_and_correct_through_the_cli(tmp_path: Path) -> None:
+def test_seal_and_correct_through_the_cli(make_db) -> None:  # type: ignore[no-untyped-def]
     ev = week_of_work()
-    url, engine = make_db(tmp_path, make_layout(), ev.events)
+    url, engine = make_db(make_layout(), ev.events)
     res = run("seal-hours", "--db", url, "--factory", FACTORY, "--until", "2026-03-03")
     assert res.exit_code == 0, res.output
     assert res.output.count("sealed F1") == 2
@@ -155,7 +154,6 @@ def test_seal_and_correct_through_the_cli(tmp_path: Path) -> None:
     assert run("verify-hours", "--db", url).exit_code == 0
 
 
-def test_verify_on_a_database_without_sealed_records(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'empty.db'}"
-    res = run("verify-hours", "--db", url)
+def test_verify_on_a_database_without_sealed_records(db_url: str) -> None:
+    res = run("verify-hours", "--db", db_url)
     assert res.exit_code == 0 and "no sealed hours records" in res.output

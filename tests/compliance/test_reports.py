@@ -18,7 +18,6 @@ from seamline.compliance.service import seal
 from seamline.entrypoints.cli import app
 
 from .builders import FACTORY, Ev, at, make_layout
-from .dbutil import make_db
 
 RATES = [{"op": "A", "per_piece": "0.50"}, {"per_sam_min": "0.40"}]  # B: 0.40 x 1.2 SAM = 0.48
 
@@ -39,8 +38,8 @@ def month_of_work() -> Ev:
 
 
 @pytest.fixture()
-def db(tmp_path: Path):  # type: ignore[no-untyped-def]
-    url, engine = make_db(tmp_path, make_layout(), month_of_work().events)
+def db(make_db, tmp_path: Path):  # type: ignore[no-untyped-def]
+    url, engine = make_db(make_layout(), month_of_work().events)
     seal(engine, FACTORY, date(2026, 3, 3), now=datetime(2026, 3, 4, tzinfo=UTC))
     rates = tmp_path / "rates.json"
     rates.write_text(json.dumps(RATES))
@@ -122,10 +121,10 @@ def test_report_without_rates_has_hours_only(db) -> None:  # type: ignore[no-unt
     assert "no rate card given: pay not computed" in res.output
 
 
-def test_alerts_show_findings_of_the_day(tmp_path: Path) -> None:
+def test_alerts_show_findings_of_the_day(make_db) -> None:  # type: ignore[no-untyped-def]
     ev = Ev()
     ev.shift("W1", "S1", "2026-03-02", "08:00", "20:00")  # 11 h: 3 h overtime -> warning and notice
-    url, _engine = make_db(tmp_path, make_layout(), ev.events)
+    url, _engine = make_db(make_layout(), ev.events)
     res = CliRunner().invoke(app, ["hours-alerts", "--db", url, "--factory", FACTORY, "--day", "2026-03-02"])
     assert res.exit_code == 0, res.output
     got = [json.loads(x) for x in res.output.splitlines()]
