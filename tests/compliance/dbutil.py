@@ -4,6 +4,7 @@ test, as the CLI would find it."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+
 from sqlalchemy import Engine, delete, insert
 
 from seamline.adapters import migrate
