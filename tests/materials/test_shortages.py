@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -38,8 +37,8 @@ D = Decimal
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    eng = make_engine(f"sqlite:///{tmp_path / 'm.db'}")
+def engine(db_url: str) -> Iterator[Engine]:
+    eng = make_engine(db_url)
     metadata.create_all(eng)
     yield eng
     eng.dispose()

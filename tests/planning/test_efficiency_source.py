@@ -40,8 +40,8 @@ def _row(worker: str, op: str, eff: float, conf: str) -> dict:
     )
 
 
-def test_learned_efficiencies_drive_the_balance(tmp_path) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+def test_learned_efficiencies_drive_the_balance(db_url: str) -> None:
+    engine = make_engine(db_url)
     metadata.create_all(engine)
     with engine.begin() as conn:
         conn.execute(
@@ -49,6 +49,7 @@ def test_learned_efficiencies_drive_the_balance(tmp_path) -> None:
             [_row("W1", "A", 1.2, "high"), _row("W2", "A", 0.6, "medium"), _row("W2", "B", 0.9, "low")],
         )
     eff = learned_efficiency(engine, "F", "S")
+    engine.dispose()
     assert eff == {("W1", "A"): 1.2, ("W2", "A"): 0.6}  # the low-confidence cell is left out
     ops = (Operation("A", "甲", "a", 1.0, "SNLS"),)
     style = Style("S", "款", "s", ops)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -80,9 +79,9 @@ def test_bundle_to_steps_and_fabric_lot(world) -> None:  # type: ignore[no-untyp
     assert unknown.order_id is None and unknown.steps == () and unknown.fabric_lot is None
 
 
-def test_failed_audit_to_producers_through_the_database(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_failed_audit_to_producers_through_the_database(world, db_url: str) -> None:  # type: ignore[no-untyped-def]
     lay, events = world
-    engine = make_engine(f"sqlite:///{tmp_path / 'q.db'}")
+    engine = make_engine(db_url)
     metadata.create_all(engine)
     record_bundle_lot(engine, "F1", "O1-0001", "LOT-7", at=T, roll_id="R3")
     found = [
