@@ -1,0 +1,108 @@
+"""Sign-in as a browser does it, CSRF, the audit trail of HTTP changes, and the policy's coverage."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import httpx
+import pytest
+from fastapi.routing import _iter_included_route_candidates
+
+from seamline.auth.policy import POLICY, match
+from seamline.auth.roles import Role
+from seamline.entrypoints.serve import ServeConfig
+
+from .conftest import PASSWORD, Site
+
+
+def test_every_route_of_the_app_has_exactly_its_own_rule(site: Site) -> None:
+    app = site.client().get("/openapi.json")  # (refused: the schema is not public)
+    assert app.status_code == 401
+    from seamline.entrypoints.api import create_app
+
+    routes = list(_iter_included_route_candidates(create_app(site.rt).routes))
+    seen = set()
+    for r in routes:
+        path = r.path
+        methods = sorted(getattr(r, "methods", None) or {"GET"})
+        if path == "/web/static":
+            path = "/web/static/{path:path}"
+        for m in methods:
+            if m == "HEAD":
+                continue
+            assert (m, path) in POLICY, f"{m} {path} has no access rule in seamline.auth.policy"
+            seen.add((m, path))
+        sample = path.replace("{path:path}", "app.css")
+        for part in ("{", "}"):
+            sample = sample.replace(part, "")
+        assert match(sample) is not None and match(sample)[0] == path, f"{sample} matches {match(sample)}"
+    assert seen == set(POLICY), f"rules for routes that do not exist: {set(POLICY) - seen}"
+
+
+def test_browser_sign_in_lands_on_the_page_asked_for_and_never_off_site(site: Site) -> None:
+    with httpx.Client(base_url=site.url) as c:
+        r = c.get("/plan", headers={"Accept": "text/html"})
+        assert r.status_code == 303 and r.headers["location"] == "/login?next=/plan"
+        r = c.post("/login", data={"username": "ada", "password": "nope-nope-nope", "next": "/plan"})
+        assert r.status_code == 401 and "auth-error" in r.text
+        r = c.post("/login", data={"username": "ada", "password": PASSWORD, "next": "//evil.example/x"})
+        assert r.status_code == 303 and r.headers["location"] == "/"
+        cookie = r.headers["set-cookie"].lower()
+        assert "httponly" in cookie and "samesite=lax" in cookie
+        assert c.get("/plan").status_code == 200
+        assert "ada" in c.get("/plan").text  # the header names who is signed in
+
+
+def test_changes_over_a_session_cookie_need_the_csrf_token(site: Site) -> None:
+    c, csrf = site.login("ada")
+    try:
+        body = {"name": "csrf check", "roles": ["planner"]}
+        assert c.post("/api/v1/tokens", json=body).status_code == 403
+        assert c.post("/api/v1/tokens", json=body, headers={"X-CSRF-Token": "forged"}).status_code == 403
+        cross = {"X-CSRF-Token": csrf, "Origin": "http://evil.example"}
+        assert c.post("/api/v1/tokens", json=body, headers=cross).status_code == 403
+        assert c.post("/api/v1/tokens", json=body, headers={"X-CSRF-Token": csrf}).status_code == 201
+        # logging out ends the session on the server, not only in this browser
+        cookie = c.cookies.get("seamline_session")
+        assert c.post("/logout", data={"csrf": csrf}).status_code == 303
+    finally:
+        c.close()
+    with httpx.Client(base_url=site.url, cookies={"seamline_session": cookie}) as again:
+        assert again.get("/api/v1/auth/me").status_code == 401
+
+
+def test_a_manual_change_is_audited_with_who_what_and_the_body_hash(site: Site) -> None:
+    body = json.dumps({"name": "gateway hall 3", "roles": ["gateway"]}).encode()
+    with site.client(Role.ADMIN) as c:
+        r = c.post("/api/v1/tokens", content=body, headers={"Content-Type": "application/json"})
+        assert r.status_code == 201
+        items = c.get("/api/v1/audit", params={"limit": 20}).json()["items"]
+    digest = hashlib.sha256(body).hexdigest()
+    http = next(i for i in items if i["action"] == "POST /api/v1/tokens" and i["body_sha256"] == digest)
+    assert http["actor"].startswith("token") and http["roles"] == ["admin"] and http["status"] == 201
+    assert "gateway hall 3" in http["detail"]["body"]
+    # a refused attempt is on record too
+    with site.client(Role.PLANNER) as c:
+        assert c.post("/api/v1/tokens", content=body).status_code == 403
+    with site.client(Role.OWNER) as c:
+        items = c.get("/api/v1/audit", params={"limit": 5}).json()["items"]
+    assert any(i["status"] == 403 and i["actor"].startswith("token") and "planner" in i["roles"] for i in items)
+
+
+def test_sensor_traffic_from_a_gateway_is_not_flooding_the_audit_log(site: Site) -> None:
+    with site.client(Role.OWNER) as c:
+        before = c.get("/api/v1/audit").json()["total"]
+    ev = [{"id": "gw-audit-1", "seq": 0, "ts": "2026-11-26T08:00:00+08:00", "type": "machine", "state": "idle",
+           "factory": site.layout.factory.id, "station": site.station}]
+    with site.client(Role.GATEWAY) as c:
+        assert c.post("/api/v1/events", json=ev).status_code == 200
+    with site.client(Role.OWNER) as c:
+        assert c.get("/api/v1/audit").json()["total"] == before
+
+
+def test_open_access_is_refused_off_loopback() -> None:
+    with pytest.raises(ValueError, match="open"):
+        ServeConfig(host="0.0.0.0", auth="open").auth_config()
+    assert ServeConfig(host="127.0.0.1", auth="open").auth_config().mode == "open"
+    assert ServeConfig(host="0.0.0.0").auth_config().mode == "required"
