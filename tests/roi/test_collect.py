@@ -17,7 +17,7 @@ from seamline.bootstrap import bootstrap
 from seamline.roi.collect import collect
 from seamline.roi.measure import measure
 from seamline.service_layer.ingest import RawEvent
-from tests.conftest import tiny_layout
+from tests.conftest import ENGINES, new_database, tiny_layout
 from tests.foundation.helpers import CST, payload
 
 DAY = datetime(2026, 11, 24, tzinfo=CST)  # a Tuesday; the order is made due that day
@@ -49,9 +49,9 @@ def day_events() -> list[bytes]:
     return ev
 
 
-@pytest.fixture(scope="module")
-def collected(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    rt = bootstrap(f"sqlite:///{tmp_path_factory.mktemp('roi')}/t.db")
+@pytest.fixture(scope="module", params=ENGINES)
+def collected(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    rt = bootstrap(new_database(request, request.param, tmp_path_factory.mktemp("roi")))
     rt.save_layout(layout())
     res = rt.worker.submit_future([RawEvent(p, source="http") for p in day_events()]).result()
     assert res.as_dict()["accepted"] == len(day_events()), res.as_dict()
@@ -60,9 +60,9 @@ def collected(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-unty
     return col
 
 
-@pytest.fixture(scope="module")
-def db(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('roicli')}/t.db"
+@pytest.fixture(scope="module", params=ENGINES)
+def db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = new_database(request, request.param, tmp_path_factory.mktemp("roicli"))
     rt = bootstrap(url)
     rt.save_layout(layout())
     rt.worker.submit_future([RawEvent(p, source="http") for p in day_events()]).result()
@@ -133,12 +133,12 @@ def test_cli_prints_json_and_writes_the_pdf(db: str, tmp_path) -> None:  # type:
     assert "0.8 months" in text
 
 
-def test_an_empty_factory_gets_a_page_that_says_so(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_an_empty_factory_gets_a_page_that_says_so(db_url: str) -> None:
     from fastapi.testclient import TestClient
 
     from seamline.entrypoints.api import create_app
 
-    rt = bootstrap(f"sqlite:///{tmp_path}/empty.db")
+    rt = bootstrap(db_url)
     rt.save_layout(layout())
     try:
         with TestClient(create_app(rt)) as c:
@@ -151,10 +151,10 @@ def test_an_empty_factory_gets_a_page_that_says_so(tmp_path) -> None:  # type: i
         rt.close()
 
 
-def test_overtime_of_an_afternoon_period_counts_the_morning(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_overtime_of_an_afternoon_period_counts_the_morning(db_url: str) -> None:
     """W1's 10 h day cut at 13:00: the 4 morning hours are regular; of the 6 afternoon hours the last
     2 are overtime, and the afternoon is 6/10 of W1's day and 3/7 of W2's."""
-    rt = bootstrap(f"sqlite:///{tmp_path}/pm.db")
+    rt = bootstrap(db_url)
     rt.save_layout(layout())
     try:
         rt.worker.submit_future([RawEvent(p, source="http") for p in day_events()]).result()

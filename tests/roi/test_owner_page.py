@@ -24,6 +24,7 @@ from seamline.entrypoints.api import create_app
 from seamline.entrypoints.demo import find_examples
 from seamline.service_layer.ingest import RawEvent
 from seamline.sim import SimConfig, simulate
+from tests.conftest import ENGINES, new_database
 
 START = datetime(2026, 11, 16, 8, 0, tzinfo=ZoneInfo("Asia/Shanghai"))  # a Monday in the past
 
@@ -42,11 +43,11 @@ class Links(HTMLParser):
                 self.evidence.append(a["href"] or "")
 
 
-@pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+@pytest.fixture(scope="module", params=ENGINES)
+def client(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     layout = load_factory(find_examples())
     sim = simulate(layout, SimConfig(seed=5, start=START, hours=9.5))
-    rt = bootstrap(f"sqlite:///{tmp_path_factory.mktemp('roi')}/demo.db")
+    rt = bootstrap(new_database(request, request.param, tmp_path_factory.mktemp("roi")))
     rt.save_layout(layout)
     rt.worker.submit_future([RawEvent(p, source="mqtt", topic=t) for t, p, _ in sim.events]).result()
     with TestClient(create_app(rt)) as c:
