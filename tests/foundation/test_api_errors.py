@@ -7,12 +7,13 @@ from fastapi.testclient import TestClient
 
 from seamline.bootstrap import bootstrap
 from seamline.entrypoints.api import create_app
-from tests.conftest import tiny_layout
+from tests.conftest import ENGINES, new_database, tiny_layout
 
 
-@pytest.fixture
-def client(tmp_path):
-    rt = bootstrap(f"sqlite:///{tmp_path}/s.db")
+@pytest.fixture(scope="module", params=ENGINES)
+def client(request, tmp_path_factory):
+    """One app per engine for the module: the requests below change nothing in the database."""
+    rt = bootstrap(new_database(request, request.param, tmp_path_factory.mktemp("api")))
     rt.save_layout(tiny_layout())
     yield TestClient(create_app(rt))
     rt.close()

@@ -40,8 +40,8 @@ def shift() -> list:
 
 
 @pytest.fixture
-def rt(tmp_path):
-    r = bootstrap(f"sqlite:///{tmp_path}/s.db", start_worker=False)
+def rt(db_url):
+    r = bootstrap(db_url, start_worker=False)
     all_tables().create_all(r.engine, tables=[learning_skills], checkfirst=True)
     r.save_layout(tiny_layout())
     result = r.pipeline.process([RawEvent(payload=encode_event(e)) for e in shift()])
@@ -82,11 +82,11 @@ def test_skill_matrix_worker_skills_prior_and_snapshot(rt):
     assert rows["W1"].efficiency == pytest.approx(w1["efficiency"], abs=1e-4)
 
 
-def test_a_restart_replays_to_the_same_estimates(rt, tmp_path):
+def test_a_restart_replays_to_the_same_estimates(rt, db_url):
     proj = rt.projection("learning")
     assert isinstance(proj, LearningProjection)
     before = [e.as_dict() for e in proj.estimates()]
-    rt2 = bootstrap(f"sqlite:///{tmp_path}/s.db", start_worker=False)
+    rt2 = bootstrap(db_url, start_worker=False)
     try:
         proj2 = rt2.projection("learning")
         assert isinstance(proj2, LearningProjection)
@@ -95,8 +95,8 @@ def test_a_restart_replays_to_the_same_estimates(rt, tmp_path):
         rt2.close()
 
 
-def test_cli_prints_the_matrix_and_saves_the_snapshot(rt, tmp_path):
-    url = f"sqlite:///{tmp_path}/s.db"
+def test_cli_prints_the_matrix_and_saves_the_snapshot(rt, db_url):
+    url = db_url
     res = CliRunner().invoke(cli_app, ["skills", "--db", url, "--json"])
     assert res.exit_code == 0, res.output
     m = json.loads(res.stdout)
@@ -110,10 +110,10 @@ def test_cli_prints_the_matrix_and_saves_the_snapshot(rt, tmp_path):
     assert bad.exit_code == 2
 
 
-def test_fitting_beside_the_lock_gives_the_same_estimates(rt, tmp_path):
+def test_fitting_beside_the_lock_gives_the_same_estimates(rt, db_url):
     import threading
 
-    cold = bootstrap(f"sqlite:///{tmp_path}/s.db", start_worker=False)
+    cold = bootstrap(db_url, start_worker=False)
     try:
         proj = cold.projection("learning")
         assert isinstance(proj, LearningProjection)
