@@ -49,6 +49,8 @@ def start_serve(db: str, mqtt: str, port: int) -> subprocess.Popen:
             "crash-test",
             "--log-level",
             "WARNING",
+            "--auth",
+            "open",  # loopback only; this test is about durability, tests/auth about access
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

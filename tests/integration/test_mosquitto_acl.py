@@ -132,6 +132,10 @@ def test_serve_with_a_config_file_uses_the_ingest_credentials(secured_broker, tm
     engine = make_engine(db)
     migrate.upgrade(engine)
     master_data.save_layout(engine, tiny_layout())
+    from seamline.auth.service import AuthService
+
+    _tid, token = AuthService(engine).create_token("ops monitor", ["admin"], actor="test")
+    auth = {"Authorization": f"Bearer {token}"}
     engine.dispose()
     (tmp_path / "mqtt-password").write_text(creds["ingest"]["password"] + "\n")
     api_port = free_port()
@@ -164,12 +168,14 @@ def test_serve_with_a_config_file_uses_the_ingest_credentials(secured_broker, tm
         s1 = creds["S1"]
         ev = {"id": "cfg-1", "seq": 1, "ts": DAY.isoformat(), "type": "login", "worker": "W1"}
         assert publish_v5(port, s1["username"], s1["password"], s1["topic"], json.dumps(ev)) == 0
+        status_url = f"http://127.0.0.1:{api_port}/api/v1/ingest/status"
+        assert httpx.get(status_url).status_code == 401  # production: login or token required
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            if httpx.get(f"http://127.0.0.1:{api_port}/api/v1/ingest/status").json()["counters"]["accepted"] == 1:
+            if httpx.get(status_url, headers=auth).json()["counters"]["accepted"] == 1:
                 break
             time.sleep(0.1)
-        assert httpx.get(f"http://127.0.0.1:{api_port}/api/v1/ingest/status").json()["counters"]["accepted"] == 1
+        assert httpx.get(status_url, headers=auth).json()["counters"]["accepted"] == 1
     finally:
         proc.terminate()
         proc.wait(10)
