@@ -24,8 +24,8 @@ DAY = datetime(2026, 11, 20, tzinfo=CST)
 D = Decimal
 
 
-def test_materials_api_from_shortage_to_packed(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    rt = bootstrap(f"sqlite:///{tmp_path}/a.db")
+def test_materials_api_from_shortage_to_packed(db_url: str) -> None:
+    rt = bootstrap(db_url)
     try:
         all_tables().create_all(rt.engine)
         rt.save_layout(tiny_layout())  # order O1: 200 x HEM in M/Blue, bundles of 50

@@ -44,11 +44,11 @@ def _lot_of(materials: Materials, material: str) -> str:
 
 
 @pytest.mark.slow
-def test_order_from_cutting_to_packed(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_order_from_cutting_to_packed(db_url: str) -> None:
     layout = one_order_factory(ORDER, "L1")
     order = layout.orders[ORDER]
     start = past_weekday_start(layout)
-    url = f"sqlite:///{tmp_path}/m.db"
+    url = db_url
     rt = bootstrap(url)
     try:
         metadata.create_all(rt.engine)
