@@ -142,6 +142,7 @@ class LiveTailer:
             "holes_filled_late": self.positions.filled_late,
             "holes_given_up": self.positions.given_up,
             "held_for_order": len(self.buffer),
+            "seq_gaps": self.buffer.gaps,
             "skipped_unknown": self.skipped,
             "last_error": self.last_error,
         }
