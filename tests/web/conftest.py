@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import new_database
+
 from .server import REPO, Served, start
 
 CHROMIUM = os.environ.get("SEAMLINE_CHROMIUM", "/usr/bin/chromium")
@@ -22,8 +24,10 @@ ARTIFACTS = REPO / "test-artifacts" / "web"
 
 
 @pytest.fixture(scope="session")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    s = start(tmp_path_factory.mktemp("web") / "web.db")
+def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """The browser tests' server, once per session, on PostgreSQL: the page code paths run on SQLite
+    in test_app.py (in-process, both engines), so the browser covers the production store."""
+    s = start(new_database(request, "postgres", tmp_path_factory.mktemp("web")))
     try:
         yield s
     finally:

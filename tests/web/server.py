@@ -1,4 +1,4 @@
-"""The app under test: temp SQLite, the sample factory, a simulated morning, uvicorn in a thread."""
+"""The app under test: a fresh database, the sample factory, a simulated morning, uvicorn in a thread."""
 
 from __future__ import annotations
 
@@ -51,12 +51,12 @@ class Served:
         self.rt.close()
 
 
-def start(db_path: Path, *, hours: float = 4.0, hold_back_min: float = 20.0) -> Served:
+def start(db_url: str, *, hours: float = 4.0, hold_back_min: float = 20.0) -> Served:
     """Simulate ``hours`` from yesterday's shift start; ingest all but the last ``hold_back_min``.
 
     Four hours from 08:00 end at lunch, so the held-back minutes (11:40-12:00) are busy ones.
     """
-    rt = bootstrap(f"sqlite:///{db_path}")
+    rt = bootstrap(db_url)
     layout = load_factory(REPO / "examples" / "factory")
     tz = layout.factory.tz
     start_at = default_start(layout, datetime.now(tz) - timedelta(days=1))
@@ -90,7 +90,7 @@ if __name__ == "__main__":  # a manual look: python -m tests.web.server
     import tempfile
 
     d = Path(tempfile.mkdtemp())
-    s = start(d / "web.db")
+    s = start(f"sqlite:///{d / 'web.db'}")
     print(s.url, "held back", len(s.held_back))
     try:
         while True:

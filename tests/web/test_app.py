@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -37,8 +35,8 @@ def _ingest(rt: Runtime, *payloads: bytes) -> None:
 
 
 @pytest.fixture()
-def db(tmp_path: Path) -> Iterator[str]:
-    yield f"sqlite:///{tmp_path / 'app.db'}"
+def db(db_url: str) -> str:
+    return db_url
 
 
 def test_order_progress_is_rebuilt_at_start_and_counts_each_event_once(db: str) -> None:
