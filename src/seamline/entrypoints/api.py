@@ -9,6 +9,7 @@ import asyncio
 import re
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 import msgspec
 from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
@@ -108,6 +109,13 @@ def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {c: {"model": Problem, "description": _PROBLEM_TEXT.get(c, "error")} for c in codes}
 
 
+def content_disposition(disposition: str, filename: str) -> str:
+    """A Content-Disposition value for any file name. Headers are Latin-1 and a badge or an order id
+    may be Chinese (that was a 500), so: an ASCII fallback plus RFC 6266's UTF-8 ``filename*``."""
+    plain = "".join(c if 32 <= ord(c) < 127 and c not in '"\\' else "_" for c in filename)
+    return f"{disposition}; filename=\"{plain}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
 def validation_message(exc: RequestValidationError) -> str:
     """FastAPI's list of validation errors as one `Problem.detail` line: ``query.limit: Input should
     be greater than or equal to 1; ...``, so every 4xx has the same shape."""
@@ -156,11 +164,14 @@ def create_app(rt: Runtime, auth: AuthConfig | None = None) -> FastAPI:
     bad = problems(400, 404, 422)
 
     @api.get("/health")
-    def health() -> dict[str, Any]:
+    def health(request: Request) -> dict[str, Any]:
+        """Up or not, for load balancers (no login); the last ingest error only for signed-in callers,
+        since error texts can name hosts and tables."""
+        signed_in = getattr(request.state, "principal", None) is not None
         return {
             "ok": rt.worker.last_error is None,
             "mqtt": rt.receiver.status if rt.receiver else "off",
-            "last_error": rt.worker.last_error,
+            "last_error": rt.worker.last_error if signed_in else None,
         }
 
     @api.post("/events", response_model=IngestAnswer, responses=problems(400, 413), openapi_extra=EVENTS_BODY)
