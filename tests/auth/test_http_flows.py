@@ -106,3 +106,11 @@ def test_open_access_is_refused_off_loopback() -> None:
         ServeConfig(host="0.0.0.0", auth="open").auth_config()
     assert ServeConfig(host="127.0.0.1", auth="open").auth_config().mode == "open"
     assert ServeConfig(host="0.0.0.0").auth_config().mode == "required"
+
+
+def test_the_documented_matrix_is_the_policy() -> None:
+    from seamline.auth.policy import markdown_matrix
+
+    from .conftest import REPO
+
+    assert markdown_matrix() in (REPO / "docs" / "access.md").read_text("utf-8")

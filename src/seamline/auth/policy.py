@@ -145,3 +145,24 @@ def match(path: str) -> tuple[str, dict[str, str]] | None:
 
 def methods_for(template: str) -> set[str]:
     return {m for m, p in POLICY if p == template}
+
+
+def markdown_matrix() -> str:
+    """The policy as a table for docs/access.md (a test keeps the two the same)."""
+    order = [WK, SU, PL, QA, AU, OW, AD, GW]
+    head = "| route | " + " | ".join(r.value for r in order) + " |"
+    rows = [head, "|" + "---|" * (len(order) + 1)]
+    for (m, p), rule in sorted(POLICY.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        if rule.public:
+            cells = ["public"] + [""] * (len(order) - 1)
+        else:
+            mark = {"line": "own lines", "station": "own", "web": "own"}.get(rule.scope or "", "✓")
+            cells = [
+                (mark if r in (WK, SU) and rule.scope else "✓") if r in rule.roles else "" for r in order
+            ]
+        rows.append(f"| `{m} {p}` | " + " | ".join(cells) + " |")
+    return "\n".join(rows) + "\n"
+
+
+if __name__ == "__main__":
+    print(markdown_matrix(), end="")
