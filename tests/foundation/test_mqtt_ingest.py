@@ -61,8 +61,8 @@ def start(url_db: str, mqtt_url: str, client_id: str):
     return rt
 
 
-def test_mosquitto_pub_events_reach_live_state_once_even_across_a_restart(tmp_path, mosquitto):
-    db = f"sqlite:///{tmp_path}/s.db"
+def test_mosquitto_pub_events_reach_live_state_once_even_across_a_restart(db_url, mosquitto):
+    db = db_url
     cid = f"test-{time.monotonic_ns()}"
     rt = start(db, mosquitto, cid)
     try:
@@ -100,11 +100,11 @@ def test_mosquitto_pub_events_reach_live_state_once_even_across_a_restart(tmp_pa
 
 
 @pytest.mark.timeout(120)
-def test_embedded_amqtt_broker(tmp_path):
+def test_embedded_amqtt_broker(db_url):
     port = free_port()
     broker = start_embedded_broker("127.0.0.1", port)
     url = f"mqtt://127.0.0.1:{port}"
-    rt = start(f"sqlite:///{tmp_path}/s.db", url, "amqtt-test")
+    rt = start(db_url, url, "amqtt-test")
     try:
         import paho.mqtt.client as mqtt
         from paho.mqtt.enums import CallbackAPIVersion

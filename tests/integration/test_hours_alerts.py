@@ -16,8 +16,8 @@ from tests.foundation.helpers import CST, payload
 DAY = datetime(2026, 11, 20, tzinfo=CST)  # a Friday; shift 08:00-16:00, lunch 12-13
 
 
-def test_projected_and_actual_overtime_alerts(tmp_path):
-    rt = bootstrap(f"sqlite:///{tmp_path}/s.db")
+def test_projected_and_actual_overtime_alerts(db_url):
+    rt = bootstrap(db_url)
     try:
         rt.save_layout(tiny_layout())
         client = TestClient(create_app(rt))

@@ -14,8 +14,8 @@ from tests.foundation.helpers import CST, payload
 DAY = datetime(2026, 11, 20, tzinfo=CST)
 
 
-def test_dhu_pareto_and_trace_from_ingested_events(tmp_path):
-    url = f"sqlite:///{tmp_path}/s.db"
+def test_dhu_pareto_and_trace_from_ingested_events(db_url):
+    url = db_url
     rt = bootstrap(url)
     try:
         rt.save_layout(tiny_layout())
