@@ -19,16 +19,16 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.timeout(240)
-def test_eight_hour_shift_matches_ground_truth(tmp_path, mosquitto):
+def test_eight_hour_shift_matches_ground_truth(db_url, mosquitto):
     layout = load_factory(REPO / "examples" / "factory")
     start = default_start(layout) - timedelta(days=1)  # yesterday's shift: all timestamps in the past
     sim = simulate(layout, SimConfig(seed=7, start=start, hours=9))
     truth = sim.truth
 
-    rt = bootstrap(f"sqlite:///{tmp_path}/s.db")
+    rt = bootstrap(db_url)
     try:
         rt.save_layout(layout)
-        rt.start_mqtt(MqttSettings(url=mosquitto, client_id="shift-test"))
+        rt.start_mqtt(MqttSettings(url=mosquitto, client_id=f"shift-test-{db_url.split(':')[0]}"))
         deadline = time.monotonic() + 15
         while rt.receiver.status != "connected" and time.monotonic() < deadline:
             time.sleep(0.05)
