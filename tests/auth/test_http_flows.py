@@ -114,3 +114,21 @@ def test_the_documented_matrix_is_the_policy() -> None:
     from .conftest import REPO
 
     assert markdown_matrix() in (REPO / "docs" / "access.md").read_text("utf-8")
+
+
+def test_people_of_one_factory_see_only_that_factory(site: Site) -> None:
+    here = site.layout.factory.id
+    _id, elsewhere = site.svc.create_token("planner of another factory", ["planner"], actor="test", factory="f-other")
+    with httpx.Client(base_url=site.url, headers={"Authorization": f"Bearer {elsewhere}"}) as c:
+        assert c.get("/api/v1/factories").json() == []
+        assert c.get("/api/v1/efficiency").status_code == 404  # pinned to their own (not loaded here)
+        r = c.get("/api/v1/efficiency", params={"factory": here})
+        assert r.status_code == 403 and "f-other" in r.json()["detail"]
+    _id, gw = site.svc.create_token("gateway of another factory", ["gateway"], actor="test", factory="f-other")
+    ev = [{"id": "x-factory-1", "seq": 0, "ts": "2026-11-26T08:00:00+08:00", "type": "machine", "state": "idle",
+           "factory": here, "station": site.station}]
+    with httpx.Client(base_url=site.url, headers={"Authorization": f"Bearer {gw}"}) as c:
+        assert c.post("/api/v1/events", json=ev).status_code == 403
+    with site.client(Role.PLANNER) as c:  # bound to this factory
+        assert [f["id"] for f in c.get("/api/v1/factories").json()] == [here]
+        assert c.get("/api/v1/efficiency").status_code == 200

@@ -198,7 +198,8 @@ def create_app(rt: Runtime, auth: AuthConfig | None = None) -> FastAPI:
         return IngestAnswer(**result.as_dict())
 
     @api.get("/factories")
-    def factories() -> list[dict[str, Any]]:
+    def factories(request: Request, factory: str | None = None) -> list[dict[str, Any]]:
+        """The factories loaded (for someone bound to one factory: only that one)."""
         return [
             {
                 "id": lay.factory.id,
@@ -209,6 +210,7 @@ def create_app(rt: Runtime, auth: AuthConfig | None = None) -> FastAPI:
                 "workers": len(lay.workers),
             }
             for lay in rt.layouts.values()
+            if factory is None or lay.factory.id == factory
         ]
 
     @api.get("/factories/{factory}/model", responses=bad)
@@ -387,14 +389,22 @@ class _Where(msgspec.Struct):
 
 
 def _check_own_stations(p: Principal, payloads: list[bytes], rt: Runtime) -> None:
-    """A paired tablet posts only its own station's events; a supervisor only their lines'."""
-    if p.kind == "open" or not p.roles.isdisjoint({Role.GATEWAY, Role.QA, Role.ADMIN}):
+    """A paired tablet posts only its own station's events, a supervisor only their lines', and
+    anyone bound to a factory (a gateway token, say) only that factory's."""
+    if p.kind == "open" or p.is_admin:
+        return
+    unlimited = not p.roles.isdisjoint({Role.GATEWAY, Role.QA})
+    if unlimited and not p.factory:
         return
     for i, raw in enumerate(payloads):
         try:
             w = msgspec.json.decode(raw, type=_Where)
         except (msgspec.DecodeError, msgspec.ValidationError):
             raise HTTPException(403, f"event {i}: unreadable, and {p.name} may post only its own events") from None
+        if p.factory and w.factory != p.factory:
+            raise HTTPException(403, f"event {i}: {p.name} may post only factory {p.factory!r}'s events")
+        if unlimited:
+            continue
         lay = rt.layouts.get(w.factory or "")
         st = lay.stations.get(w.station or "") if lay else None
         if Role.WORKER in p.roles and p.station is not None and (w.station, w.factory) == (p.station, p.factory):

@@ -117,6 +117,20 @@ class AuthMiddleware:
                 return
             params.setdefault(k, v)
 
+        # People and tokens of one factory see only that factory: a request naming another is
+        # refused, and one naming none is pinned to theirs (so "the only factory loaded" can never
+        # be someone else's).
+        if principal is not None and principal.factory and principal.kind != "open" and not principal.is_admin:
+            named = params.get("factory")
+            if named is not None and named != principal.factory:
+                await _json(send, 403, f"{principal.name} belongs to factory {principal.factory!r}, not {named!r}")
+                return
+            if named is None:
+                extra = "factory=" + quote(principal.factory, safe="")
+                qs = scope.get("query_string", b"").decode("latin-1")
+                scope["query_string"] = (qs + "&" + extra if qs else extra).encode("latin-1")
+                params["factory"] = principal.factory
+
         # Workers and supervisors land on their own page rather than a refusal.
         if route_path == "/" and method in SAFE_METHODS and principal is not None and principal.kind != "open":
             target = _home(principal)
