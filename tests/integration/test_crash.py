@@ -32,7 +32,7 @@ def layout_with_ten_stations():
     return lay
 
 
-def start_serve(db: str, mqtt: str, port: int) -> subprocess.Popen:
+def start_serve(db: str, mqtt: str, port: int, client_id: str) -> subprocess.Popen:
     return subprocess.Popen(
         [
             sys.executable,
@@ -46,7 +46,7 @@ def start_serve(db: str, mqtt: str, port: int) -> subprocess.Popen:
             "--port",
             str(port),
             "--client-id",
-            "crash-test",
+            client_id,
             "--log-level",
             "WARNING",
             "--auth",
@@ -76,14 +76,15 @@ def wait_for(pred, timeout_s: float, what: str):
 
 
 @pytest.mark.timeout(300)
-def test_kill_9_with_100k_in_flight_loses_nothing_and_counts_nothing_twice(tmp_path, mosquitto):
-    db = f"sqlite:///{tmp_path}/crash.db"
+def test_kill_9_with_100k_in_flight_loses_nothing_and_counts_nothing_twice(db_url, mosquitto):
+    db = db_url
+    client_id = f"crash-test-{db.split(':')[0]}"  # one persistent MQTT session per engine
     engine = make_engine(db)
     migrate.upgrade(engine)
     master_data.save_layout(engine, layout_with_ten_stations())
     engine.dispose()
     port = free_port()
-    serve = start_serve(db, mosquitto, port)
+    serve = start_serve(db, mosquitto, port, client_id)
     wait_for(lambda: (s := status(port)) and s["mqtt"] == "connected", 60, "serve to subscribe")
 
     u = urlparse(mosquitto)
@@ -132,7 +133,7 @@ def test_kill_9_with_100k_in_flight_loses_nothing_and_counts_nothing_twice(tmp_p
     for p in pubs:
         assert p.wait(120) == 0
 
-    serve = start_serve(db, mosquitto, port)
+    serve = start_serve(db, mosquitto, port, client_id)
     try:
         total = N_STATIONS * PER_STATION
 
