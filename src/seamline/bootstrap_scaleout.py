@@ -18,8 +18,11 @@ import signal
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+
+import msgspec
 
 from .adapters import master_data, migrate
 from .adapters.db import make_engine
@@ -70,23 +73,61 @@ def bootstrap_read(db_url: str, *, reorder_wait_s: float = 3.0, start: bool = Tr
 
 
 # --- an ingest-only process -----------------------------------------------------------------------
+class _Ts(msgspec.Struct):
+    ts: datetime
+
+
+_ts_decoder = msgspec.json.Decoder(_Ts)
+
+LAG_SAMPLE_EVERY = 50
+
+
 @dataclass
 class IngestStats:
-    """What one ingest process has done, written to ``--stats-file`` for tests and operators."""
+    """What one ingest process has done, written to ``--stats-file`` for tests and operators.
+
+    ``commit_lag_ms``: for every 50th message, the time from the event's own timestamp to the
+    commit of its batch: the end-to-end delay when the sensors' clocks are right (the benchmark
+    publishes events stamped with the publish time), plus their clock error otherwise.
+    """
 
     client_id: str
     received: int = 0
     received_by_station: Counter[str] | None = None
-    started_at: float = 0.0
+    lag_s: list[float] = field(default_factory=list)
+    lag_at: list[float] = field(default_factory=list)  # the sampled events' timestamps (epoch s)
 
-    def as_dict(self, pipeline: IngestPipeline, receiver: MqttReceiver) -> dict[str, object]:
+    def lag_summary(self) -> dict[str, float | int | None]:
+        xs = sorted(self.lag_s)
+        if not xs:
+            return {"n": 0, "p50": None, "p99": None, "max": None}
+        return {
+            "n": len(xs),
+            "p50": round(xs[len(xs) // 2] * 1000, 1),
+            "p99": round(xs[int(0.99 * (len(xs) - 1))] * 1000, 1),
+            "max": round(xs[-1] * 1000, 1),
+        }
+
+    _summary: dict[str, float | int | None] | None = None
+    _writes: int = 0
+
+    def as_dict(self, pipeline: IngestPipeline, receiver: MqttReceiver, final: bool = False) -> dict[str, object]:
+        # Sorting every sample costs; every 10th write (10 s) is often enough.
+        if final or self._summary is None or self._writes % 10 == 0:
+            self._summary = self.lag_summary()
+        self._writes += 1
         return {
             "client_id": self.client_id,
             "pid": os.getpid(),
             "mqtt": receiver.status,
             "received": self.received,
             "counters": dict(pipeline.counters),
+            "commit_lag_ms": self._summary,
             "received_by_station": dict(self.received_by_station or {}),
+            # the raw samples once, at exit: (event timestamp, lag), for a benchmark's own window
+            "lag_samples": [[round(a, 3), round(b, 4)] for a, b in zip(self.lag_at, self.lag_s, strict=True)]
+            if final
+            else None,
         }
 
 
@@ -117,7 +158,18 @@ def run_ingest(
                 with contextlib.suppress(ValueError):
                     stats.received_by_station["/".join(parse_topic(topic))] += 1
         raws = [RawEvent(payload=p, source="mqtt", topic=t) for _mid, t, p, _q in items]
-        worker.submit(raws, lambda _result: ack())
+        stamps = []
+        for _mid, _t, p, _q in items[::LAG_SAMPLE_EVERY]:
+            with contextlib.suppress(msgspec.DecodeError, msgspec.ValidationError):
+                stamps.append(_ts_decoder.decode(p).ts.timestamp())
+
+        def done(_result: object) -> None:
+            ack()
+            now = time.time()
+            stats.lag_s.extend(now - t for t in stamps)
+            stats.lag_at.extend(stamps)
+
+        worker.submit(raws, done)
 
     receiver = MqttReceiver(settings, on_batch)
     receiver.start()
@@ -126,11 +178,11 @@ def run_ingest(
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_a: stop.set())
 
-    def write_stats() -> None:
+    def write_stats(final: bool = False) -> None:
         if stats_file is None:
             return
         tmp = stats_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps(stats.as_dict(pipeline, receiver)))
+        tmp.write_text(json.dumps(stats.as_dict(pipeline, receiver, final)))
         tmp.replace(stats_file)
 
     try:
@@ -139,5 +191,5 @@ def run_ingest(
     finally:
         receiver.stop()  # no new batches; what is queued is committed and acknowledged below
         worker.stop()
-        write_stats()
+        write_stats(final=True)
         engine.dispose()
