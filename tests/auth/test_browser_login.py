@@ -70,16 +70,12 @@ def test_supervisor_signs_in_and_a_paired_tablet_reports_downtime(site: Site, br
     page.wait_for_url(f"{site.url}/lines/{site.line}")
     assert page.inner_text("#who") == "sam"
     page.screenshot(path=str(ARTIFACTS / "supervisor-line.png"))
-    # the supervisor issues a pairing code from the signed-in page (its CSRF token in the header)
-    code = page.evaluate(
-        """async (station) => {
-            const csrf = document.querySelector('meta[name="csrf-token"]').content;
-            const r = await fetch(`/api/v1/stations/${station}/pairing-code`,
-                                  {method: "POST", headers: {"X-CSRF-Token": csrf}});
-            return (await r.json()).code;
-        }""",
-        site.station,
-    )
+    # the supervisor gets a pairing code for the station from the line page
+    page.select_option("#pair-station", site.station)
+    page.click("#pair-issue")
+    page.wait_for_function("() => /^[0-9]{6}$/.test(document.getElementById('pair-code').innerText)")
+    code = page.inner_text("#pair-code")
+    page.screenshot(path=str(ARTIFACTS / "supervisor-pairing-code.png"))
     assert len(code) == 6
 
     tablet = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 800, "height": 1280})

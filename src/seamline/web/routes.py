@@ -153,6 +153,7 @@ def register(app: FastAPI, rt: Any) -> None:
                 csrf=(me.csrf if me is not None else None) or "",
                 me=me,
                 signed_in=me is not None and me.kind == "user",
+                pair_stations=_pair_stations(me, kind, key),
                 full_nav=me is None or me.kind == "open" or not ("worker" in me.roles or me.line_limited()),
             )
         )
@@ -160,6 +161,14 @@ def register(app: FastAPI, rt: Any) -> None:
         if request.query_params.get("lang"):
             resp.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax")
         return resp
+
+    def _pair_stations(me: Any, kind: str, key: str | None) -> list[str]:
+        """The line page's stations whose tablets this person may pair (supervisor of it, admin)."""
+        if kind != "line" or me is None:
+            return []
+        if not (me.kind == "open" or me.is_admin or ("supervisor" in me.roles and key in me.lines)):
+            return []
+        return sorted(s for lay in rt.layouts.values() for s, st in lay.stations.items() if st.line_id == key)
 
     def _nav_lines(lang: str, me: Any = None) -> list[tuple[str, str]]:
         """The lines in the header: all of them, or a supervisor's own (none for a tablet)."""
