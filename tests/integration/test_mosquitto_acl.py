@@ -73,16 +73,16 @@ def publish_v5(port: int, user: str, password: str, topic: str, payload: str) ->
     return codes[0]
 
 
-def test_a_station_may_publish_only_to_its_own_topic(secured_broker, tmp_path):
+def test_a_station_may_publish_only_to_its_own_topic(secured_broker, db_url):
     port, creds, acl = secured_broker
     assert "topic write seamline/v1/f1/stations/S1/events" in acl.read_text()
-    rt = bootstrap(f"sqlite:///{tmp_path}/s.db")
+    rt = bootstrap(db_url)
     try:
         rt.save_layout(tiny_layout())
         rt.start_mqtt(
             MqttSettings(
                 url=f"mqtt://127.0.0.1:{port}",
-                client_id="acl-ingest",
+                client_id=f"acl-ingest-{db_url.split(':')[0]}",
                 username=creds["ingest"]["username"],
                 password=creds["ingest"]["password"],
             )
@@ -121,14 +121,15 @@ def test_a_station_may_publish_only_to_its_own_topic(secured_broker, tmp_path):
         rt.close()
 
 
-def test_serve_with_a_config_file_uses_the_ingest_credentials(secured_broker, tmp_path):
+def test_serve_with_a_config_file_uses_the_ingest_credentials(secured_broker, db_url, tmp_path):
     import httpx
 
     from seamline.adapters import master_data, migrate
     from seamline.adapters.db import make_engine
 
     port, creds, _acl = secured_broker
-    db = f"sqlite:///{tmp_path}/s.db"
+    db = db_url
+    engine_name = db.split(":")[0]  # one persistent MQTT session per engine
     engine = make_engine(db)
     migrate.upgrade(engine)
     master_data.save_layout(engine, tiny_layout())
@@ -142,7 +143,8 @@ def test_serve_with_a_config_file_uses_the_ingest_credentials(secured_broker, tm
     cfg = tmp_path / "seamline.toml"
     cfg.write_text(
         f'[database]\nurl = "{db}"\n'
-        f'[mqtt]\nurl = "mqtt://127.0.0.1:{port}"\nclient_id = "cfg-ingest"\nusername = "seamline-ingest"\n'
+        f'[mqtt]\nurl = "mqtt://127.0.0.1:{port}"\nclient_id = "cfg-ingest-{engine_name}"\n'
+        f'username = "seamline-ingest"\n'
         f'password_file = "{tmp_path / "mqtt-password"}"\n'
         f'[http]\nhost = "127.0.0.1"\nport = {api_port}\n'
     )
