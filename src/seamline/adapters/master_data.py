@@ -48,13 +48,14 @@ def save_layout(engine: Engine, layout: FactoryLayout) -> None:
                 {
                     "factory_id": fid,
                     "id": c.id,
+                    "ord": i,
                     "timezone": c.timezone,
                     "shift_start": _hhmm(c.shift_start),
                     "shift_end": _hhmm(c.shift_end),
                     "breaks": [[_hhmm(b.start), _hhmm(b.end), b.name] for b in c.breaks],
                     "workdays": list(c.workdays),
                 }
-                for c in layout.calendars.values()
+                for i, c in enumerate(layout.calendars.values())
             ],
         )
         _insert_many(
@@ -64,11 +65,12 @@ def save_layout(engine: Engine, layout: FactoryLayout) -> None:
                 {
                     "factory_id": fid,
                     "id": ln.id,
+                    "ord": i,
                     "name": ln.name,
                     "calendar_id": ln.calendar_id,
                     "target_efficiency_pct": ln.target_efficiency_pct,
                 }
-                for ln in layout.lines.values()
+                for i, ln in enumerate(layout.lines.values())
             ],
         )
         _insert_many(
@@ -78,12 +80,13 @@ def save_layout(engine: Engine, layout: FactoryLayout) -> None:
                 {
                     "factory_id": fid,
                     "id": s.id,
+                    "ord": i,
                     "line_id": s.line_id,
                     "sensor_id": s.sensor_id,
                     "machine_type": s.machine_type,
                     "position": s.position,
                 }
-                for s in layout.stations.values()
+                for i, s in enumerate(layout.stations.values())
             ],
         )
         _insert_many(
@@ -93,12 +96,13 @@ def save_layout(engine: Engine, layout: FactoryLayout) -> None:
                 {
                     "factory_id": fid,
                     "badge": w.badge,
+                    "ord": i,
                     "name": w.name,
                     "line_id": w.line_id,
                     "skill_group": w.skill_group,
                     "skills": dict(w.skills),
                 }
-                for w in layout.workers.values()
+                for i, w in enumerate(layout.workers.values())
             ],
         )
         _insert_many(
@@ -108,11 +112,12 @@ def save_layout(engine: Engine, layout: FactoryLayout) -> None:
                 {
                     "factory_id": fid,
                     "code": s.code,
+                    "ord": i,
                     "name_zh": s.name_zh,
                     "name_en": s.name_en,
                     "bundle_size": s.bundle_size,
                 }
-                for s in layout.styles.values()
+                for i, s in enumerate(layout.styles.values())
             ],
         )
         _insert_many(
@@ -143,13 +148,14 @@ def save_layout(engine: Engine, layout: FactoryLayout) -> None:
                 {
                     "factory_id": fid,
                     "id": o.id,
+                    "ord": i,
                     "customer": o.customer,
                     "style_code": o.style_code,
                     "quantities": [[sz, col, q] for (sz, col), q in sorted(o.quantities.items())],
                     "due": o.due.isoformat(),
                     "priority": o.priority,
                 }
-                for o in layout.orders.values()
+                for i, o in enumerate(layout.orders.values())
             ],
         )
         _insert_many(
@@ -159,12 +165,13 @@ def save_layout(engine: Engine, layout: FactoryLayout) -> None:
                 {
                     "factory_id": fid,
                     "id": b.id,
+                    "ord": i,
                     "order_id": b.order_id,
                     "size": b.size,
                     "colour": b.colour,
                     "qty": b.qty,
                 }
-                for b in layout.bundles.values()
+                for i, b in enumerate(layout.bundles.values())
             ],
         )
 
@@ -175,12 +182,17 @@ def _insert_many(conn: Connection, table, rows: list[dict]) -> None:  # type: ig
 
 
 def load_layouts(engine: Engine) -> dict[str, FactoryLayout]:
-    """Every factory's layout, keyed by factory id."""
+    """Every factory's layout, keyed by factory id, each kind in the order it was saved.
+
+    The order comes from the ``ord`` column, not from the engine: SQLite happens to return rows
+    in insertion order, PostgreSQL in page order, which re-imports shuffle once VACUUM has freed
+    earlier space (tests/foundation/test_layout_order.py).
+    """
     out: dict[str, FactoryLayout] = {}
     with engine.connect() as conn:
         for f in conn.execute(select(t.factories)).mappings():
             out[f["id"]] = FactoryLayout(factory=Factory(id=f["id"], name=f["name"], timezone=f["timezone"]))
-        for r in conn.execute(select(t.calendars)).mappings():
+        for r in conn.execute(select(t.calendars).order_by(t.calendars.c.ord)).mappings():
             out[r["factory_id"]].calendars[r["id"]] = ShiftCalendar(
                 id=r["id"],
                 timezone=r["timezone"],
@@ -191,7 +203,7 @@ def load_layouts(engine: Engine) -> dict[str, FactoryLayout]:
                 ),
                 workdays=tuple(r["workdays"]),
             )
-        for r in conn.execute(select(t.lines)).mappings():
+        for r in conn.execute(select(t.lines).order_by(t.lines.c.ord)).mappings():
             out[r["factory_id"]].lines[r["id"]] = Line(
                 id=r["id"],
                 factory_id=r["factory_id"],
@@ -199,7 +211,7 @@ def load_layouts(engine: Engine) -> dict[str, FactoryLayout]:
                 calendar_id=r["calendar_id"],
                 target_efficiency_pct=r["target_efficiency_pct"],
             )
-        for r in conn.execute(select(t.stations)).mappings():
+        for r in conn.execute(select(t.stations).order_by(t.stations.c.ord)).mappings():
             out[r["factory_id"]].stations[r["id"]] = Station(
                 id=r["id"],
                 factory_id=r["factory_id"],
@@ -208,7 +220,7 @@ def load_layouts(engine: Engine) -> dict[str, FactoryLayout]:
                 machine_type=r["machine_type"],
                 position=r["position"],
             )
-        for r in conn.execute(select(t.workers)).mappings():
+        for r in conn.execute(select(t.workers).order_by(t.workers.c.ord)).mappings():
             out[r["factory_id"]].workers[r["badge"]] = Worker(
                 badge=r["badge"],
                 name=r["name"],
@@ -230,7 +242,7 @@ def load_layouts(engine: Engine) -> dict[str, FactoryLayout]:
                     instruction=r["instruction"],
                 )
             )
-        for r in conn.execute(select(t.styles)).mappings():
+        for r in conn.execute(select(t.styles).order_by(t.styles.c.ord)).mappings():
             out[r["factory_id"]].styles[r["code"]] = Style(
                 code=r["code"],
                 name_zh=r["name_zh"],
@@ -238,7 +250,7 @@ def load_layouts(engine: Engine) -> dict[str, FactoryLayout]:
                 operations=tuple(ops.get((r["factory_id"], r["code"]), [])),
                 bundle_size=r["bundle_size"],
             )
-        for r in conn.execute(select(t.orders)).mappings():
+        for r in conn.execute(select(t.orders).order_by(t.orders.c.ord)).mappings():
             out[r["factory_id"]].orders[r["id"]] = Order(
                 id=r["id"],
                 customer=r["customer"],
@@ -247,7 +259,7 @@ def load_layouts(engine: Engine) -> dict[str, FactoryLayout]:
                 due=date.fromisoformat(r["due"]),
                 priority=r["priority"],
             )
-        for r in conn.execute(select(t.bundles)).mappings():
+        for r in conn.execute(select(t.bundles).order_by(t.bundles.c.ord)).mappings():
             out[r["factory_id"]].bundles[r["id"]] = Bundle(
                 id=r["id"], order_id=r["order_id"], size=r["size"], colour=r["colour"], qty=r["qty"]
             )

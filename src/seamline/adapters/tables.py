@@ -129,6 +129,7 @@ calendars = Table(
     metadata,
     Column("factory_id", String(64), ForeignKey("factories.id"), primary_key=True),
     Column("id", String(64), primary_key=True),
+    Column("ord", Integer),  # position in the saved layout: see master_data
     Column("timezone", String(64), nullable=False),
     Column("shift_start", String(5), nullable=False),
     Column("shift_end", String(5), nullable=False),
@@ -141,6 +142,7 @@ lines = Table(
     metadata,
     Column("factory_id", String(64), ForeignKey("factories.id"), primary_key=True),
     Column("id", String(64), primary_key=True),
+    Column("ord", Integer),  # position in the saved layout: see master_data
     Column("name", String(200), nullable=False),
     Column("calendar_id", String(64), nullable=False),
     Column("target_efficiency_pct", Float, nullable=False),
@@ -151,6 +153,7 @@ stations = Table(
     metadata,
     Column("factory_id", String(64), ForeignKey("factories.id"), primary_key=True),
     Column("id", String(64), primary_key=True),
+    Column("ord", Integer),  # position in the saved layout: see master_data
     Column("line_id", String(64), nullable=False),
     Column("sensor_id", String(64), nullable=False),
     Column("machine_type", String(16), nullable=False),
@@ -162,6 +165,7 @@ workers = Table(
     metadata,
     Column("factory_id", String(64), ForeignKey("factories.id"), primary_key=True),
     Column("badge", String(64), primary_key=True),
+    Column("ord", Integer),  # position in the saved layout: see master_data
     Column("name", String(200), nullable=False),
     Column("line_id", String(64)),
     Column("skill_group", String(64), nullable=False),
@@ -173,6 +177,7 @@ styles = Table(
     metadata,
     Column("factory_id", String(64), ForeignKey("factories.id"), primary_key=True),
     Column("code", String(64), primary_key=True),
+    Column("ord", Integer),  # position in the saved layout: see master_data
     Column("name_zh", String(200), nullable=False),
     Column("name_en", String(200), nullable=False),
     Column("bundle_size", Integer, nullable=False),
@@ -199,6 +204,7 @@ orders = Table(
     metadata,
     Column("factory_id", String(64), ForeignKey("factories.id"), primary_key=True),
     Column("id", String(64), primary_key=True),
+    Column("ord", Integer),  # position in the saved layout: see master_data
     Column("customer", String(200), nullable=False),
     Column("style_code", String(64), nullable=False),
     Column("quantities", JSON, nullable=False),  # [[size, colour, qty], ...]
@@ -211,6 +217,7 @@ bundles = Table(
     metadata,
     Column("factory_id", String(64), ForeignKey("factories.id"), primary_key=True),
     Column("id", String(64), primary_key=True),
+    Column("ord", Integer),  # position in the saved layout: see master_data
     Column("order_id", String(64), nullable=False),
     Column("size", String(32), nullable=False),
     Column("colour", String(64), nullable=False),
