@@ -91,6 +91,34 @@ def test_mqtt_topic_gives_factory_and_station_and_must_agree(rt):
     assert rt.live.stations[("f1", "S1")].worker == "W1"
 
 
+def test_over_long_topic_parts_are_quarantined_without_failing_the_batch(rt):
+    """PostgreSQL enforces the column widths SQLite ignores: what the quarantine keeps of a rejected
+    message must fit them, or one such message fails its whole batch, which MQTT then redelivers
+    for ever. The raw payload is kept whole."""
+
+    def login(i: int) -> bytes:
+        return json.dumps({"id": f"L{i}", "seq": i, "ts": DAY.isoformat(), "type": "login", "worker": "W1"}).encode()
+
+    long_factory = f"seamline/v1/{'f' * 100}/stations/S1/events"
+    long_station = f"seamline/v1/f1/stations/{'s' * 300}/events"
+    long_http = payload("login", 3, DAY, worker="W1", factory="x" * 100, station="y" * 100, id_="i" * 300)
+    res = rt.pipeline.process(
+        [
+            RawEvent(login(1), "mqtt", long_factory),
+            RawEvent(login(2), "mqtt", long_station),
+            RawEvent(long_http, "http"),
+            RawEvent(login(4), "mqtt", "seamline/v1/f1/stations/S1/events"),
+        ]
+    )
+    assert res.accepted == 1 and [r["index"] for r in res.rejected] == [0, 1, 2]
+    with rt.engine.connect() as c:
+        rows = c.execute(select(t.quarantine).order_by(t.quarantine.c.qid)).mappings().all()
+    assert [r["raw"] for r in rows] == [login(1), login(2), long_http]
+    assert rows[0]["topic"] == long_factory and rows[0]["factory_id"] == "f" * 64 and rows[0]["station_id"] == "S1"
+    assert rows[1]["topic"] == long_station[:256] and rows[1]["station_id"] == "s" * 64
+    assert rows[2]["event_id"] == "i" * 128
+
+
 def test_same_id_counts_once_in_a_batch_across_batches_and_across_restart(db_url):
     url = db_url
     rt = bootstrap(url, start_worker=False)

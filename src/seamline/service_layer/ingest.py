@@ -286,12 +286,15 @@ class IngestPipeline:
         if raw.topic:
             with contextlib.suppress(ProtocolError):
                 factory, station = parse_topic(raw.topic)
+        # Clipped to the quarantine's column widths (adapters/tables.py): PostgreSQL refuses a
+        # longer value, which would fail the whole batch and have MQTT redeliver it for ever
+        # (SQLite ignores the widths). `raw` keeps the message whole.
         return QuarantineRow(
             received_at=received,
-            source=raw.source,
-            topic=raw.topic,
-            factory_id=factory,
-            station_id=station,
+            source=raw.source[:16],
+            topic=raw.topic[:256] if raw.topic else raw.topic,
+            factory_id=factory[:64] if factory else factory,
+            station_id=station[:64] if station else station,
             event_id=_peek_id(raw.payload),
             raw=raw.payload,
             reason=reason,
