@@ -57,6 +57,8 @@ def test_materials_api_from_shortage_to_packed(db_url: str) -> None:
         assert again.status_code == 409 and again.json()["detail"] == "order O1 is already cut"
         mv = {"kind": "consume", "lot": "F1", "qty": "240", "order": "O1", "dest": "cutting", "at": t0.isoformat()}
         assert c.post(f"{base}/moves", json=mv).status_code == 200
+        for field in ("lot", "order", "dest"):  # wider than the ledger's columns: 422 on both engines
+            assert c.post(f"{base}/moves", json={**mv, field: "x" * 65}).status_code == 422, field
         bal = c.post(f"{base}/moves", json={**mv, "kind": "return", "qty": "12"}).json()
         assert (bal["in_store"], bal["on_floor"], bal["consumed"]) == ("60.000", "0.000", "240.000")
         assert c.post(f"{base}/moves", json={**mv, "kind": "return", "qty": "1"}).status_code == 409

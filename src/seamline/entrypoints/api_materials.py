@@ -33,10 +33,11 @@ class CutRequest(BaseModel):
 
 class MoveRequest(BaseModel):
     kind: Literal["issue", "consume", "return"]
-    lot: str
+    # The widths of the ledger's columns: PostgreSQL refuses longer values (a 500), SQLite kept them.
+    lot: str = Field(max_length=64)
     qty: str = Field(description="a decimal number, e.g. \"12.5\"")
-    order: str
-    dest: str | None = None
+    order: str = Field(max_length=64)
+    dest: str | None = Field(None, max_length=64)
     at: datetime
     note: str = ""
 
