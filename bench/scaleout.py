@@ -131,6 +131,25 @@ def rss_peak_mb(pid: int) -> float | None:
     return None
 
 
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds a process has used so far."""
+    try:
+        f = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def postgres_pids() -> list[int]:
+    out = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            with contextlib.suppress(OSError):
+                if (d / "comm").read_text().strip() == "postgres":
+                    out.append(int(d.name))
+    return out
+
+
 def children(pid: int) -> list[int]:
     try:
         return [int(x) for x in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
@@ -482,7 +501,7 @@ def main() -> None:
                         "--stats-file",
                         str(s),
                         "--log-level",
-                        "WARNING",
+                        "INFO",
                     ],
                     env=env,
                     stdout=subprocess.DEVNULL,
@@ -516,6 +535,7 @@ def main() -> None:
         kids_of: dict[int, set[int]] = {p.pid: set() for p in ingest}
 
         def note_rss(_t: float) -> None:
+            cpu_now()
             for p in ingest:
                 kids = children(p.pid)
                 kids_of[p.pid].update(kids)
@@ -525,11 +545,35 @@ def main() -> None:
                         rss[pid] = max(rss.get(pid, 0.0), v)
 
         pubs, sents, t_start = run_publishers(port, args.stations, args.rate, seconds, "run", args.publishers, bundles)
+
+        cpu_seen: dict[tuple[str, int], float] = {}  # (component, pid) -> latest CPU seconds
+
+        def cpu_now() -> dict[str, float]:
+            groups = {
+                "ingest": [pid for p in ingest for pid in (p.pid, *children(p.pid))],
+                "publishers": [p.pid for p in pubs if p.pid],
+                "mosquitto": [broker.pid],
+                "postgres": postgres_pids(),
+                "read_side": [reader.pid] if reader is not None and reader.pid else [],
+            }
+            for name, pids in groups.items():
+                for pid in pids:
+                    v = cpu_s(pid)
+                    if v:
+                        cpu_seen[(name, pid)] = v
+            out: dict[str, float] = dict.fromkeys(groups, 0.0)
+            for (name, _pid), v in cpu_seen.items():
+                out[name] += v
+            return out
+
+        cpu0, t_cpu0 = cpu_now(), time.time()
         series = sample_series(committed, lambda: sum(s.value for s in sents), t_start, seconds, 2.0, note_rss)
+        cpu1, t_cpu1 = cpu_now(), time.time()
         for p in pubs:
             p.join(150)
-        offered_total = sum(s.value for s in sents)
         t_pub_end = time.time()
+        cpu_share = {k: round((cpu1[k] - cpu0.get(k, 0.0)) / (t_cpu1 - t_cpu0), 2) for k in cpu1}
+        offered_total = sum(s.value for s in sents)
         log(f"  published {offered_total:,}; draining ...")
         deadline = time.monotonic() + args.drain_s
         while committed() < offered_total and time.monotonic() < deadline:
@@ -550,6 +594,10 @@ def main() -> None:
         for p in ingest:
             p.wait(60)
         finals = [read(s) for s in stats]
+        for i in range(args.processes):
+            lines = (tmp / f"ingest{i}.log").read_text().splitlines()
+            if lines:
+                log(f"ingest {i} log ({len(lines)} lines), last ones:\n  " + "\n  ".join(lines[-5:]))
         total = sum(f["counters"]["accepted"] for f in finals)
         rates = window_rates(series, seconds)
         # Latency over the same steady window as the rate: events stamped from 10 % of the
@@ -586,6 +634,8 @@ def main() -> None:
             "broker_only_offered_per_s": base["offered_per_s"],
             "ratio_to_broker_only": round(rates["per_s"] / base["per_s"], 3) if base["per_s"] else None,
             "postgres": "durable" if args.durable else "fsync off",
+            "cores_used_while_publishing": cpu_share,
+            "cores": os.cpu_count(),
         }
         if reader is not None:
             r = json.loads(reader_out.read_text())

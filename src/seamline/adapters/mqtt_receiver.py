@@ -50,6 +50,14 @@ class MqttSettings:
     # acknowledged) lives under that id, for ``session_expiry_s`` after a disconnect.
     share_group: str | None = None
     session_expiry_s: int = 7 * 24 * 3600
+    # MQTT 5 Receive Maximum: how many unacknowledged messages the broker sends ahead. Acks come
+    # after commit, so this bounds what one process holds in flight (about 20 MB at most).
+    receive_maximum: int = 65_535
+    # When ingest falls behind, the broker's PINGRESP queues behind a window of messages on the
+    # socket; a keep-alive timeout would reconnect, and the broker would resend the whole
+    # unacknowledged window (duplicates, which cost work exactly when there is none to spare).
+    # Shared-subscription members therefore wait longer; TCP errors still end a dead connection.
+    shared_keepalive_s: int = 120
 
     @property
     def subscription(self) -> str:
@@ -80,7 +88,7 @@ def _receiver_main(settings: MqttSettings, conn: Connection) -> None:
         )
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = settings.session_expiry_s
-        props.ReceiveMaximum = 65535
+        props.ReceiveMaximum = settings.receive_maximum
         connect_kw = {"clean_start": False, "properties": props}
     else:
         client = mqtt.Client(
@@ -178,7 +186,8 @@ def _receiver_main(settings: MqttSettings, conn: Connection) -> None:
 
     threading.Thread(target=flusher, daemon=True, name="mqtt-flush").start()
     threading.Thread(target=acker, daemon=True, name="mqtt-ack").start()
-    client.connect_async(host, port, keepalive=30, **connect_kw)  # type: ignore[arg-type]
+    keepalive = settings.shared_keepalive_s if settings.share_group else 30
+    client.connect_async(host, port, keepalive=keepalive, **connect_kw)  # type: ignore[arg-type]
     while not stop.is_set():
         client.loop_forever(retry_first_connection=True)
         if not stop.is_set():
