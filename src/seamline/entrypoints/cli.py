@@ -53,8 +53,52 @@ def _register_features(argv: list[str] | None = None) -> None:
 _register_features()
 
 
+# Commands that change the factory's data by hand: each successful run goes to the audit log
+# (accounts, tokens and pairing codes log themselves, with more detail, in seamline.auth).
+AUDITED_COMMANDS = frozenset({"import", "materials-import", "hours-correct", "seal-hours"})
+
+
 def main() -> None:
-    app()
+    argv = sys.argv[1:]
+    code: object = 0
+    try:
+        app()
+    except SystemExit as e:  # typer ends every run, good or bad, with SystemExit
+        code = e.code
+        raise
+    finally:
+        if code in (0, None) and argv and argv[0] in AUDITED_COMMANDS:
+            _audit_cli(argv)
+
+
+def _audit_cli(argv: list[str]) -> None:
+    """Record `seamline <command> ...` (run by the OS user) in the audit log of its database."""
+    import getpass
+    from datetime import UTC, datetime
+
+    from seamline.adapters.db import DEFAULT_URL, make_engine
+    from seamline.auth.store import AuthStore
+
+    db = next((argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "--db"), None)
+    db = db or next((a.split("=", 1)[1] for a in argv if a.startswith("--db=")), DEFAULT_URL)
+
+    engine = make_engine(db)
+    try:
+        AuthStore(engine).audit(
+            {
+                "at": datetime.now(UTC),
+                "actor": f"cli:{getpass.getuser()}",
+                "actor_kind": "cli",
+                "roles": [],
+                "action": f"cli {argv[0]}",
+                "target": " ".join(argv[1:])[:400],
+                "status": 0,
+                "body_sha256": None,
+                "detail": {"argv": argv},
+            }
+        )
+    finally:
+        engine.dispose()
 
 
 if __name__ == "__main__":
