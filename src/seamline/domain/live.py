@@ -252,15 +252,19 @@ class LiveState:
             return datetime.now(self.tz(factory))
         return latest
 
-    def _open_attended(self, factory: str, as_of: datetime) -> dict[tuple[str, str, datetime], float]:
-        """Attended seconds of sessions still open at ``as_of``, per (scope, key, hour)."""
+    def _open_attended(
+        self, factory: str, as_of: datetime, start: datetime, end: datetime
+    ) -> dict[tuple[str, str, datetime], float]:
+        """Attended seconds of sessions still open at ``as_of``, per (scope, key, hour), for the hours
+        in [start, end): only those are cut, so an ``as_of`` years after a login stays cheap."""
         out: dict[tuple[str, str, datetime], float] = defaultdict(float)
         tz = self.tz(factory)
         for (f, _), st in self.stations.items():
             if f != factory or st.worker is None or st.login_ts is None or as_of <= st.login_ts:
                 continue
             cal = self._calendar(f, st.line)
-            for h, s, e in split_by_hour(st.login_ts, as_of, tz):
+            begin = max(st.login_ts, hour_start(start, tz))
+            for h, s, e in split_by_hour(begin, min(as_of, end + timedelta(hours=1)), tz):
                 secs = cal.attended_s(s, e)
                 if secs > 0:
                     for scope, key in (
@@ -283,7 +287,7 @@ class LiveState:
         for (f, sc, key, h), t in self.hourly.items():
             if f == factory and sc == scope and start <= h < end:
                 out[key][h] = Tally(t.pieces, t.earned_min, t.attended_s, t.output, t.defects)
-        for (sc, key, h), secs in self._open_attended(factory, now).items():
+        for (sc, key, h), secs in self._open_attended(factory, now, start, end).items():
             if sc == scope and start <= h < end:
                 t = out[key].get(h)
                 if t is None:

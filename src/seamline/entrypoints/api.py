@@ -197,7 +197,7 @@ def create_app(rt: Runtime, auth: AuthConfig | None = None) -> FastAPI:
         result = await asyncio.wrap_future(fut)
         return IngestAnswer(**result.as_dict())
 
-    @api.get("/factories")
+    @api.get("/factories", responses=problems(422))
     def factories(request: Request, factory: str | None = None) -> list[dict[str, Any]]:
         """The factories loaded (for someone bound to one factory: only that one)."""
         return [

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
+from fastapi import APIRouter, FastAPI, HTTPException, Path, Query, Request
 from pydantic import BaseModel, Field
 
+from ..auth.roles import ACCOUNT_ROLES
 from ..auth.service import AuthError
-from .api import Problem, factory_layout
+from .api import MAX_OFFSET, Instant, Problem, factory_layout
 from .auth_http import auth_service, principal_of
+
+# The roles an account or a token may hold, listed in the schema (a typo is a 422 there).
+AccountRole = Literal[tuple(sorted(r.value for r in ACCOUNT_ROLES))]  # type: ignore[valid-type]
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     s: {"model": Problem} for s in (400, 401, 403, 404, 409, 422)
@@ -30,14 +34,14 @@ class Me(BaseModel):
 class NewUser(BaseModel):
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=200)
-    roles: list[str] = Field(min_length=1)
+    roles: list[AccountRole] = Field(min_length=1)
     display_name: str | None = Field(None, max_length=200)
     factory: str | None = None
     lines: list[str] = []
 
 
 class UserChange(BaseModel):
-    roles: list[str] | None = None
+    roles: list[AccountRole] | None = None
     lines: list[str] | None = None
     factory: str | None = None
     active: bool | None = None
@@ -55,7 +59,7 @@ class User(BaseModel):
 
 class NewToken(BaseModel):
     name: str = Field(min_length=1, max_length=200)
-    roles: list[str] = Field(min_length=1)
+    roles: list[AccountRole] = Field(min_length=1)
     factory: str | None = None
     lines: list[str] = []
     expires_days: int | None = Field(None, ge=1, le=3650)
@@ -153,7 +157,7 @@ def register(app: FastAPI, rt: Any) -> None:
         return IssuedToken(id=tid, token=secret)
 
     @r.delete("/tokens/{token_id}", status_code=204, responses=ERRORS)
-    def revoke_token(request: Request, token_id: int) -> None:
+    def revoke_token(request: Request, token_id: Annotated[int, Path(ge=1, le=MAX_OFFSET)]) -> None:
         try:
             auth_service(request).revoke_token(token_id, actor=principal_of(request).name)
         except AuthError as e:
@@ -191,9 +195,9 @@ def register(app: FastAPI, rt: Any) -> None:
     def audit(
         request: Request,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
         actor: str | None = None,
-        since: datetime | None = None,
+        since: Instant | None = None,
     ) -> dict[str, Any]:
         """Every manual change, newest first: who, with which roles, what, the answer's status and
         a SHA-256 of the request body (the body itself, cut at 2 kB, for reading)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, FastAPI, HTTPException, Query
@@ -10,7 +9,7 @@ from fastapi.responses import Response
 
 from ..bootstrap import Runtime
 from ..service_layer.hours_alerts import factory_rules, hours_alerts
-from .api import Instant, factory_layout, problems
+from .api import Instant, content_disposition, factory_layout, problems
 
 
 def register(app: FastAPI, rt: Runtime) -> None:
@@ -42,7 +41,8 @@ def register(app: FastAPI, rt: Runtime) -> None:
         },
     )
     def hours_report(
-        month: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")],
+        # Years 1970-2999: the month's bounds are dates and times, and year 0 or 9999-12 did not fit (500).
+        month: Annotated[str, Query(pattern=r"^(19[7-9]\d|2\d{3})-(0[1-9]|1[0-2])$", description="YYYY-MM")],
         factory: str | None = None,
         worker: str | None = None,
         customer: str | None = None,
@@ -68,8 +68,8 @@ def register(app: FastAPI, rt: Runtime) -> None:
         name = f"hours-{layout.factory.id}-{month}-{worker or customer}"
         if format == "csv":
             return Response(to_csv(rep, lang), media_type="text/csv",
-                            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+                            headers={"Content-Disposition": content_disposition("attachment", f"{name}.csv")})
         return Response(to_pdf(rep, lang), media_type="application/pdf",
-                        headers={"Content-Disposition": f'attachment; filename="{name}.pdf"'})
+                        headers={"Content-Disposition": content_disposition("attachment", f"{name}.pdf")})
 
     app.include_router(r)

@@ -14,7 +14,7 @@ from fastapi import APIRouter, FastAPI, HTTPException, Query
 from ..bootstrap import Runtime
 from ..learning.matrix import skill_matrix
 from ..learning.projection import LearningProjection, SnapshotError
-from .api import factory_layout
+from .api import factory_layout, problems
 
 
 def _projection(rt: Runtime) -> LearningProjection:
@@ -27,7 +27,7 @@ def _projection(rt: Runtime) -> LearningProjection:
 def register(app: FastAPI, rt: Runtime) -> None:
     api = APIRouter(prefix="/api/v1", tags=["learning"])
 
-    @api.get("/skills")
+    @api.get("/skills", responses=problems(400, 404, 422, 503))
     def skills(factory: str | None = None, line: str | None = None) -> dict[str, Any]:
         """Skill matrix, workers × operations: efficiency now, SE, interval, pieces, confidence, trend."""
         lay = factory_layout(rt, factory)
@@ -38,7 +38,7 @@ def register(app: FastAPI, rt: Runtime) -> None:
         proj.maybe_snapshot(rt.pipeline.lock)
         return skill_matrix(lay, ests, line)
 
-    @api.get("/workers/{badge}/skills")
+    @api.get("/workers/{badge}/skills", responses=problems(400, 404, 422, 503))
     def worker_skills(badge: str, factory: str | None = None) -> dict[str, Any]:
         """One worker's estimates on every operation they have done, best first."""
         lay = factory_layout(rt, factory)
@@ -57,7 +57,7 @@ def register(app: FastAPI, rt: Runtime) -> None:
             "skills": cells,
         }
 
-    @api.get("/workers/{badge}/skills/{style}/{op}")
+    @api.get("/workers/{badge}/skills/{style}/{op}", responses=problems(400, 404, 422, 503))
     def worker_op(
         badge: str, style: str, op: str, factory: str | None = None, horizon_pieces: int = Query(50, ge=1, le=5000)
     ) -> dict[str, Any]:
@@ -86,7 +86,7 @@ def register(app: FastAPI, rt: Runtime) -> None:
             fc = proj.state.forecast(cell, horizon_pieces)
         return {**est.as_dict(), "source": "data", "horizon_pieces": horizon_pieces, "forecast": round(fc, 4)}
 
-    @api.post("/skills/snapshot")
+    @api.post("/skills/snapshot", responses=problems(503))
     def snapshot() -> dict[str, int]:
         """Write the current skill matrix to the ``learning_skills`` table now."""
         proj = _projection(rt)

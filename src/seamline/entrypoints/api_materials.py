@@ -21,12 +21,13 @@ from ..materials.projection import MaterialsProjection
 from ..materials.routing import Routing
 from ..materials.service import Materials
 from ..materials.tickets import labels_pdf, sheets_pdf, tickets_of
+from .api import PDF, Instant, content_disposition, problems
 
 
 class CutRequest(BaseModel):
     fabric_lots: dict[str, list[str]] | list[str] = Field(
         description="shell-fabric lots: a list for every colour, or colour -> list; a lay uses one lot")
-    at: datetime
+    at: Instant
     max_plies: int = Field(60, ge=1)
     max_marker_garments: int = Field(6, ge=1)
 
@@ -35,15 +36,15 @@ class MoveRequest(BaseModel):
     kind: Literal["issue", "consume", "return"]
     # The widths of the ledger's columns: PostgreSQL refuses longer values (a 500), SQLite kept them.
     lot: str = Field(max_length=64)
-    qty: str = Field(description="a decimal number, e.g. \"12.5\"")
+    qty: str = Field(description="a decimal number, e.g. \"12.5\"", pattern=r"^\d{1,12}(\.\d{1,4})?$")
     order: str = Field(max_length=64)
     dest: str | None = Field(None, max_length=64)
-    at: datetime
+    at: Instant
     note: str = ""
 
 
 class PackRequest(BaseModel):
-    at: datetime
+    at: Instant
     solid_qty: int = Field(24, ge=1)
     ratio: dict[str, int] = Field(default_factory=dict, description="size -> pieces per set; empty = solid only")
     ratio_sets: int = Field(1, ge=1)
@@ -80,7 +81,7 @@ def register(app: FastAPI, rt: Runtime) -> None:
         if order not in lay.orders:
             raise HTTPException(404, f"unknown order {order!r}")
 
-    @r.get("/orders/{order}/cut-plan")
+    @r.get("/orders/{order}/cut-plan", responses=problems(400, 404, 422))
     def cut_plan(order: str, factory: str | None = None, max_plies: int = Query(60, ge=1),
                  max_marker_garments: int = Query(6, ge=1), bundle_size: int | None = Query(None, ge=1)
                  ) -> dict[str, Any]:
@@ -93,7 +94,7 @@ def register(app: FastAPI, rt: Runtime) -> None:
             raise HTTPException(422, str(e)) from None
 
     @r.get("/orders/{order}/tickets.pdf", response_class=Response,
-           responses={200: {"content": {"application/pdf": {}}}})
+           responses={200: PDF, **problems(400, 404, 422)})
     def tickets(order: str, factory: str | None = None,
                 layout: Literal["sheet", "label"] = Query("sheet", description="A4 sheets or 60 x 40 mm labels"),
                 bundle_size: int | None = Query(None, ge=1)) -> Response:
@@ -107,9 +108,9 @@ def register(app: FastAPI, rt: Runtime) -> None:
         ts = tickets_of(plan, lay)
         pdf = sheets_pdf(ts) if layout == "sheet" else labels_pdf(ts)
         return Response(pdf, media_type="application/pdf",
-                        headers={"Content-Disposition": f'inline; filename="{order}-tickets-{layout}.pdf"'})
+                        headers={"Content-Disposition": content_disposition("inline", f"{order}-tickets-{layout}.pdf")})
 
-    @r.post("/orders/{order}/cut")
+    @r.post("/orders/{order}/cut", responses=problems(400, 404, 409, 422))
     def cut(order: str, body: CutRequest, factory: str | None = None) -> dict[str, Any]:
         """Cut the order from the given fabric lots: refused (409) if a lot failed inspection or is short."""
         lay = layout_of(factory)
@@ -123,7 +124,7 @@ def register(app: FastAPI, rt: Runtime) -> None:
         return {**res.plan.as_dict(), "issued": {k: qstr(v) for k, v in res.issued.items()},
                 "lay_lots": {str(k): v for k, v in res.lay_lots.items()}}
 
-    @r.get("/shortages")
+    @r.get("/shortages", responses=problems(400, 404, 422))
     def shortages(orders: Annotated[list[str], Query(description="orders in loading sequence")],
                   factory: str | None = None) -> dict[str, Any]:
         """What is missing to load these orders in this sequence; empty list = all materials there."""
@@ -136,8 +137,8 @@ def register(app: FastAPI, rt: Runtime) -> None:
             raise HTTPException(422, str(e)) from None
         return {"orders": orders, "ok": not found, "shortages": [s.as_dict() for s in found]}
 
-    @r.post("/orders/{order}/load")
-    def load(order: str, line: str, at: datetime, factory: str | None = None) -> dict[str, Any]:
+    @r.post("/orders/{order}/load", responses=problems(400, 404, 409, 422))
+    def load(order: str, line: str, at: Instant, factory: str | None = None) -> dict[str, Any]:
         """Load the order onto a line: 409 with every shortage in the message, else trims are issued."""
         lay = layout_of(factory)
         order_of(lay, order)
@@ -148,13 +149,13 @@ def register(app: FastAPI, rt: Runtime) -> None:
             raise HTTPException(409, str(e)) from None
         return {"order": order, "line": line, "issued": {k: qstr(v) for k, v in issued.items()}}
 
-    @r.get("/lots")
+    @r.get("/lots", responses=problems(400, 404, 422))
     def lots(factory: str | None = None, material: str | None = None) -> list[dict[str, str]]:
         """Every material lot with received, issued, consumed, returned, in store and on the floor."""
         led = materials(layout_of(factory)).store.ledger()
         return [b.as_dict() for b in led.balances.values() if material is None or b.material == material]
 
-    @r.post("/moves")
+    @r.post("/moves", responses=problems(400, 404, 409, 422))
     def move(body: MoveRequest, factory: str | None = None) -> dict[str, Any]:
         """Issue, consume or return material; 409 when the balance does not allow it."""
         lay = layout_of(factory)
@@ -170,22 +171,22 @@ def register(app: FastAPI, rt: Runtime) -> None:
             raise HTTPException(409, str(e)) from None
         return m.store.ledger().balances[body.lot].as_dict()
 
-    @r.get("/wip")
-    def wip(factory: str | None = None, line: str | None = None, as_of: datetime | None = None) -> dict[str, Any]:
+    @r.get("/wip", responses=problems(400, 404, 422))
+    def wip(factory: str | None = None, line: str | None = None, as_of: Instant | None = None) -> dict[str, Any]:
         """Bundles and pieces at each operation (waiting or in work) with ageing in working minutes."""
         lay = layout_of(factory)
         with rt.pipeline.lock:
             return routing().wip(lay.factory.id, aware("as_of", as_of), line)
 
-    @r.get("/alerts")
+    @r.get("/alerts", responses=problems(400, 404, 422))
     def alerts(factory: str | None = None, stale_after_min: float | None = Query(None, gt=0),
-               as_of: datetime | None = None) -> list[dict[str, Any]]:
+               as_of: Instant | None = None) -> list[dict[str, Any]]:
         """Bundles that have not moved for longer than the limit (working minutes)."""
         lay = layout_of(factory)
         with rt.pipeline.lock:
             return routing().stale(lay.factory.id, aware("as_of", as_of), stale_after_min)
 
-    @r.get("/bundles/{bundle}")
+    @r.get("/bundles/{bundle}", responses=problems(400, 404, 422))
     def bundle(bundle: str, factory: str | None = None) -> dict[str, Any]:
         """One bundle: status, stations, pieces per operation (capped), steps with their times."""
         lay = layout_of(factory)
@@ -195,7 +196,7 @@ def register(app: FastAPI, rt: Runtime) -> None:
             raise HTTPException(404, f"unknown bundle {bundle!r}")
         return out
 
-    @r.post("/orders/{order}/pack")
+    @r.post("/orders/{order}/pack", responses=problems(400, 404, 422))
     def pack(order: str, body: PackRequest, factory: str | None = None) -> list[dict[str, Any]]:
         """Pack what is sewn and not yet packed into cartons (ratio first, then solid)."""
         lay = layout_of(factory)
@@ -209,7 +210,7 @@ def register(app: FastAPI, rt: Runtime) -> None:
             new = materials(lay).pack(order, routing(), spec, body.at, body.final)
         return [c.as_dict() for c in new]
 
-    @r.get("/orders/{order}/progress")
+    @r.get("/orders/{order}/progress", responses=problems(400, 404, 422))
     def progress(order: str, factory: str | None = None) -> dict[str, Any]:
         """Ordered, cut, sewn and packed per size and colour, with the consistency checks."""
         lay = layout_of(factory)
@@ -217,7 +218,7 @@ def register(app: FastAPI, rt: Runtime) -> None:
         with rt.pipeline.lock:
             return materials(lay).progress(order, routing())
 
-    @r.get("/small-lots")
+    @r.get("/small-lots", responses=problems(400, 404, 422))
     def small_lots(factory: str | None = None, max_lot: int = Query(500, ge=1),
                    small_below: int | None = Query(None, ge=1)) -> list[dict[str, Any]]:
         """The open orders as production lots: large ones split, small ones of a style merged."""

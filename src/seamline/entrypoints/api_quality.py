@@ -13,7 +13,12 @@ from ..quality import aql as aql_tables
 from ..quality.projection import QualityProjection
 from ..quality.store import bundle_lot_map
 from ..quality.trace import _bundle_from
-from .api import factory_layout
+from .api import Instant, factory_layout, problems
+
+# The plan lookup takes the levels and AQL headings the standard prints; the schema lists them, so a
+# client sees the choices and a typo is a 422 before the lookup.
+Level = Literal[aql_tables.LEVELS]  # type: ignore[valid-type]
+Aql = Literal[tuple(aql_tables.aql_values())]  # type: ignore[valid-type]
 
 
 def _jsonable(x: Any) -> Any:
@@ -37,12 +42,12 @@ def register(app: FastAPI, rt: Runtime) -> None:
     def factory_id(factory: str | None) -> str:
         return factory_layout(rt, factory).factory.id
 
-    @r.get("/dhu")
+    @r.get("/dhu", responses=problems(400, 404, 422))
     def dhu(
         factory: str | None = None,
         line: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
+        since: Instant | None = None,
+        until: Instant | None = None,
     ) -> dict[str, Any]:
         """DHU and % defective per operation, worker, station and line, with the defect Pareto."""
         for name, d in (("since", since), ("until", until)):
@@ -53,18 +58,18 @@ def register(app: FastAPI, rt: Runtime) -> None:
             snap = proj().dhu.snapshot(f, since=since, until=until, line=line)
             return _jsonable(snap.as_dict())
 
-    @r.get("/alerts")
+    @r.get("/alerts", responses=problems(400, 404, 422))
     def alerts(factory: str | None = None, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[dict]:
         f = factory_id(factory)
         with rt.pipeline.lock:
             items = [a for a in proj().dhu.alerts if a.factory == f][-limit:]
             return [{**_jsonable(asdict(a)), "message": a.message} for a in items]
 
-    @r.get("/aql")
+    @r.get("/aql", responses=problems(422))
     def aql(
         lot_size: Annotated[int, Query(ge=2)],
-        level: str = "II",
-        aql: str = "2.5",
+        level: Level = "II",
+        aql: Aql = "2.5",
         inspection: Literal["normal", "tightened", "reduced"] = "normal",
     ) -> dict[str, Any]:
         """The ISO 2859-1 single sampling plan for a lot (arrows already followed)."""
@@ -74,7 +79,7 @@ def register(app: FastAPI, rt: Runtime) -> None:
             raise HTTPException(422, str(e)) from None
         return plan.as_dict()
 
-    @r.get("/trace/bundle/{bundle}")
+    @r.get("/trace/bundle/{bundle}", responses=problems(400, 404, 422))
     def trace_bundle(bundle: str, factory: str | None = None) -> dict[str, Any]:
         """A bundle's order, style, fabric lot, every production step (who, where, when) and defects."""
         f = factory_id(factory)
@@ -85,7 +90,7 @@ def register(app: FastAPI, rt: Runtime) -> None:
         with rt.pipeline.lock:
             return _jsonable(asdict(_bundle_from(proj().dhu, layout, bundle, lots)))
 
-    @r.get("/trace/defect/{event_id}")
+    @r.get("/trace/defect/{event_id}", responses=problems(400, 404, 422))
     def trace_defect(event_id: str, factory: str | None = None) -> dict[str, Any]:
         """A reported defect → bundle, operation, the worker and station that made it, when, fabric lot."""
         f = factory_id(factory)

@@ -26,6 +26,7 @@ from ..roi import service
 from ..roi.labels import norm_lang
 from ..roi.render import render_page, render_pdf
 from ..roi.report import evidence
+from .api import HTML, PDF, Instant, problems
 
 MAX_CACHE = 16
 # A report is reused for this long while events keep arriving: payback does not move by the
@@ -105,28 +106,28 @@ def register(app: FastAPI, rt: Runtime) -> None:
 
     r = APIRouter(prefix="/api/v1/roi", tags=["roi"])
 
-    @r.get("")
+    @r.get("", responses=problems(400, 404, 422, 500))
     def roi(
         factory: str | None = None,
-        start: datetime | None = None,
-        end: datetime | None = None,
+        start: Instant | None = None,
+        end: Instant | None = None,
         lines: str | None = None,
-        before_start: datetime | None = None,
-        before_end: datetime | None = None,
+        before_start: Instant | None = None,
+        before_end: Instant | None = None,
     ) -> dict[str, Any]:
         """Payback in months with its 10-90 % range, the before/after figures priced per month, and the
         sensitivity cases (orders −30 %, half the lines equipped)."""
         return get(factory, start, end, lines, before_start, before_end).report
 
-    @r.get("/evidence/{figure}")
+    @r.get("/evidence/{figure}", responses=problems(400, 404, 422, 500))
     def roi_evidence(
         figure: str,
         factory: str | None = None,
-        start: datetime | None = None,
-        end: datetime | None = None,
+        start: Instant | None = None,
+        end: Instant | None = None,
         lines: str | None = None,
-        before_start: datetime | None = None,
-        before_end: datetime | None = None,
+        before_start: Instant | None = None,
+        before_end: Instant | None = None,
     ) -> dict[str, Any]:
         """The rows behind one figure: per-block sums (each with its /api/v1/efficiency link), the
         orders counted, the baseline's source, or a money line's formula and inputs."""
@@ -138,16 +139,16 @@ def register(app: FastAPI, rt: Runtime) -> None:
 
     app.include_router(r)
 
-    @app.get("/owner", response_class=HTMLResponse, tags=["roi"])
+    @app.get("/owner", response_class=Response, tags=["roi"], responses={200: HTML, **problems(400, 404, 422, 500)})
     def owner_page(
         request: Request,
         lang: str | None = None,
         factory: str | None = None,
-        start: datetime | None = None,
-        end: datetime | None = None,
+        start: Instant | None = None,
+        end: Instant | None = None,
         lines: str | None = None,
-        before_start: datetime | None = None,
-        before_end: datetime | None = None,
+        before_start: Instant | None = None,
+        before_end: Instant | None = None,
     ) -> HTMLResponse:
         """The owner's page: what the retrofit returns and how fast (Chinese by default)."""
         a = get(factory, start, end, lines, before_start, before_end)
@@ -158,15 +159,16 @@ def register(app: FastAPI, rt: Runtime) -> None:
             resp.set_cookie(LANG_COOKIE, "en" if lg == "en" else "zh_CN", max_age=365 * 86400, samesite="lax")
         return resp
 
-    @app.get("/owner.pdf", tags=["roi"])
+    @app.get("/owner.pdf", response_class=Response, tags=["roi"],
+             responses={200: PDF, **problems(400, 404, 422, 500)})
     def owner_pdf(
         lang: str | None = None,
         factory: str | None = None,
-        start: datetime | None = None,
-        end: datetime | None = None,
+        start: Instant | None = None,
+        end: Instant | None = None,
         lines: str | None = None,
-        before_start: datetime | None = None,
-        before_end: datetime | None = None,
+        before_start: Instant | None = None,
+        before_end: Instant | None = None,
     ) -> Response:
         a = get(factory, start, end, lines, before_start, before_end)
         lg = norm_lang(lang)
