@@ -50,7 +50,9 @@ class ReadRuntime(Runtime):
         super().close()
 
 
-def bootstrap_read(db_url: str, *, reorder_wait_s: float = 3.0, start: bool = True) -> ReadRuntime:
+def bootstrap_read(
+    db_url: str, *, reorder_wait_s: float = 3.0, login_hold_s: float | None = None, start: bool = True
+) -> ReadRuntime:
     """Build the read side: replay the store through the tailer's ordering, then keep tailing."""
     engine = make_engine(db_url)
     migrate.upgrade(engine)
@@ -60,7 +62,7 @@ def bootstrap_read(db_url: str, *, reorder_wait_s: float = 3.0, start: bool = Tr
     pipeline = IngestPipeline(store, live, layouts, store_only=True)
     pipeline.projections = make_projections(layouts, engine)
     worker = IngestWorker(pipeline)
-    tailer = LiveTailer(store, pipeline, reorder_wait_s=reorder_wait_s)
+    tailer = LiveTailer(store, pipeline, reorder_wait_s=reorder_wait_s, login_hold_s=login_hold_s)
     t0 = time.perf_counter()
     replayed = tailer.catch_up()
     if replayed:

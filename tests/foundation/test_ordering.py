@@ -6,7 +6,11 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
-from seamline.domain.ordering import PosTracker, ReorderBuffer
+from seamline.domain.events import Login, decode_event
+from seamline.domain.live import LiveState
+from seamline.domain.ordering import CrossStationHold, PosTracker, ReorderBuffer
+from tests.conftest import tiny_layout
+from tests.foundation.helpers import CST, payload
 
 T0 = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
 
@@ -134,3 +138,55 @@ def test_pos_tracker_without_horizons_expires_after_min_wait():
     t.seen([2], now=0.0)
     assert t.expire(now=0.1) == []
     assert t.expire(now=0.2) == [1]
+
+
+# --- across stations ------------------------------------------------------------------------------
+def test_a_login_is_held_and_what_follows_at_its_station_waits_behind_it():
+    hold: CrossStationHold = CrossStationHold(wait_s=2)
+    assert hold.push("B", "login-B", ts(120), True, 0.0) == []
+    assert hold.push("B", "piece-B", ts(130), False, 0.1) == []
+    assert hold.push("A", "logout-A", ts(60), False, 0.5) == ["logout-A"]  # nothing held at A
+    assert hold.release(1.9) == []
+    assert hold.release(2.0) == ["login-B", "piece-B"]
+    assert len(hold) == 0
+
+
+def test_held_logins_leave_in_time_order():
+    hold: CrossStationHold = CrossStationHold(wait_s=2)
+    hold.push("B", "login-B", ts(120), True, 0.0)
+    hold.push("A", "login-A", ts(0), True, 1.0)  # earlier login, arrived later
+    hold.push("A", "piece-A", ts(60), False, 1.0)
+    assert hold.release(2.0) == ["login-A", "piece-A", "login-B"]
+
+
+def test_a_worker_moving_between_stations_comes_out_as_in_order_whatever_the_arrival():
+    lay = tiny_layout()
+    day = datetime(2026, 11, 25, 9, 0, tzinfo=CST)
+    evs = [  # W1 works at S1, moves to S2 without logging out (that ends the S1 session), leaves
+        ("S1", payload("login", 0, day, station="S1", worker="W1")),
+        ("S1", payload("piece", 1, day + timedelta(minutes=1), station="S1", bundle="O1-0001", op="OP1")),
+        ("S2", payload("login", 0, day + timedelta(minutes=3), station="S2", worker="W1")),
+        ("S2", payload("piece", 1, day + timedelta(minutes=4), station="S2", bundle="O1-0001", op="OP2")),
+        ("S2", payload("logout", 2, day + timedelta(minutes=5), station="S2", worker="W1")),
+        ("S1", payload("login", 2, day + timedelta(minutes=6), station="S1", worker="W2")),
+    ]
+    decoded = [decode_event(p) for _s, p in evs]
+
+    def live_of(order: list) -> dict:  # type: ignore[type-arg]
+        live = LiveState({"f1": lay})
+        for ev in order:
+            live.apply(ev)
+        snap = live.snapshot()
+        snap["stations"] = {k: {**v, "last_seq": None} for k, v in snap["stations"].items()}
+        return snap
+
+    want = live_of(decoded)
+    # Station S2's stream is committed well before S1's: S2's events arrive first.
+    arrival = [decoded[i] for i in (2, 3, 4, 0, 1, 5)]
+    assert live_of(arrival) != want  # folded as they come, the sessions come out wrong
+    hold: CrossStationHold = CrossStationHold(wait_s=2)
+    out = []
+    for k, ev in enumerate(arrival):
+        out += hold.push(ev.station, ev, ev.ts, isinstance(ev, Login), 0.1 * k)
+    out += hold.release(5.0)
+    assert live_of(out) == want

@@ -169,7 +169,7 @@ def test_two_ingest_processes_share_a_shift_and_live_state_is_exact(tmp_path, mo
         assert rt.tailer is not None
         publish_fast(sim.events, mosquitto)
         wait_for(
-            lambda: rt.live.events_applied >= n and len(rt.tailer.buffer) == 0,
+            lambda: rt.live.events_applied >= n and len(rt.tailer.buffer) == 0 and len(rt.tailer.hold) == 0,
             60,
             f"live state to catch up ({rt.tailer.status()})",
         )
@@ -252,7 +252,7 @@ def test_a_transaction_committing_late_is_waited_for_and_folded_in_seq_order(pg_
     def raw(type_: str, seq: int, minute: int, **kw) -> RawEvent:  # type: ignore[no-untyped-def]
         return RawEvent(payload(type_, seq, day.replace(hour=9, minute=minute), id_=f"e{seq}", **kw))
 
-    rt = bootstrap_read(pg_url, reorder_wait_s=60, start=False)
+    rt = bootstrap_read(pg_url, reorder_wait_s=60, login_hold_s=0, start=False)
     try:
         tail = rt.tailer
         assert tail is not None

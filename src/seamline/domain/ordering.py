@@ -203,3 +203,75 @@ class ReorderBuffer(Generic[K, T]):
 
     def __len__(self) -> int:
         return self.held
+
+
+# --- across stations ------------------------------------------------------------------------------
+@dataclass(slots=True)
+class _Queued(Generic[T]):
+    item: T
+    ts: datetime
+    hold: bool
+    arrived: float
+
+
+class CrossStationHold(Generic[K, T]):
+    """Holds the events that act across stations back ``wait_s`` and releases them in time order.
+
+    One event type reaches beyond its own station: a login, which ends the worker's session at
+    any other station. Two stations' streams come from different ingest processes, so a worker's
+    login at B (10:02) can arrive before their logout or their earlier login at A (10:00); folded
+    in that order, the session at A would end at the wrong time, or the one at B not at all. A
+    login is therefore held ``wait_s`` after it arrives, and held logins leave in timestamp order
+    (a login whose wait is over takes every held login stamped before it along, first). The
+    station's later events queue behind its held login, so each station keeps its own order.
+    Everything else passes straight through. Sound when the processes' commit skew stays below
+    ``wait_s``, the same bound as the ``ReorderBuffer``'s.
+    """
+
+    def __init__(self, wait_s: float = 2.0) -> None:
+        self.wait_s = wait_s
+        self._queues: dict[K, list[_Queued[T]]] = {}
+        self.held = 0
+
+    def push(self, key: K, item: T, ts: datetime, hold: bool, now: float) -> list[T]:
+        q = self._queues.get(key)
+        if q is None:
+            if not hold:
+                return [item]
+            q = self._queues[key] = []
+        q.append(_Queued(item, ts, hold, now))
+        self.held += 1
+        return []
+
+    def release(self, now: float) -> list[T]:
+        out: list[T] = []
+        while self._queues:
+            # Each queue's head is a held login; the ripe ones are those whose wait is over.
+            heads = [(q[0].ts, k) for k, q in self._queues.items()]
+            ripe = [ts for (ts, k) in heads if now - self._queues[k][0].arrived >= self.wait_s]
+            if not ripe:
+                break
+            upto = max(ripe)
+            due = sorted((h for h in heads if h[0] <= upto), key=lambda h: h[0])
+            for _ts, k in due:
+                self._pop_head(k, out)
+        return out
+
+    def flush(self) -> list[T]:
+        return self.release(float("inf"))
+
+    def _pop_head(self, key: K, out: list[T]) -> None:
+        """Release the head login and what follows it, up to the station's next login."""
+        q = self._queues[key]
+        out.append(q[0].item)
+        i = 1
+        while i < len(q) and not q[i].hold:
+            out.append(q[i].item)
+            i += 1
+        self.held -= i
+        del q[:i]
+        if not q:
+            del self._queues[key]
+
+    def __len__(self) -> int:
+        return self.held

@@ -9,7 +9,9 @@ a station's events, and they commit in any order. The process that serves the AP
    re-read until the database says they can no longer commit;
 2. ``ReorderBuffer``: per (factory, station, source), events are released in ``seq`` order,
    waiting a bounded time for a missing number; that is where sequence gaps are found and
-   recorded in split mode.
+   recorded in split mode;
+3. ``CrossStationHold``: logins, the one event that acts on another station (it ends the
+   worker's session there), are held back briefly and released in time order.
 
 Start-up is the same loop from ``pos`` 0: the replay goes through the same ordering, so a restart
 of the read side rebuilds exactly what it showed.
@@ -24,8 +26,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from ..adapters.event_store import EventStore, GapRow
-from ..domain.events import SensorEvent
-from ..domain.ordering import PosTracker, ReorderBuffer
+from ..domain.events import Login, SensorEvent
+from ..domain.ordering import CrossStationHold, PosTracker, ReorderBuffer
 from .ingest import IngestPipeline
 
 log = logging.getLogger(__name__)
@@ -42,6 +44,7 @@ class LiveTailer:
         pipeline: IngestPipeline,
         *,
         reorder_wait_s: float = 3.0,
+        login_hold_s: float | None = None,
         hole_min_wait_s: float = 0.2,
         hole_max_wait_s: float = 30.0,
         poll_s: float = 0.05,
@@ -53,6 +56,9 @@ class LiveTailer:
         self.pipeline = pipeline
         self.positions = PosTracker(0, hole_min_wait_s, hole_max_wait_s)
         self.buffer: ReorderBuffer[StreamKey, SensorEvent] = ReorderBuffer(reorder_wait_s)
+        self.hold: CrossStationHold[tuple[str, str], SensorEvent] = CrossStationHold(
+            reorder_wait_s if login_hold_s is None else login_hold_s
+        )
         self.poll_s = poll_s
         self.chunk = chunk
         self.clock = clock
@@ -81,14 +87,18 @@ class LiveTailer:
             released += self.buffer.push(key, ev.seq, ev.ts, ev, now)
         released += self.buffer.expire(now)
         self.read += len(got.events)
-        if released:
-            gaps = [
-                GapRow(r.item.factory or "", r.item.station or "", r.gap[0], r.gap[1], r.item.id, datetime.now(UTC))
-                for r in released
-                if r.gap is not None
-            ]
-            self.store.add_gaps(gaps)
-            evs = [r.item for r in released]
+        evs: list[SensorEvent] = []
+        for r in released:
+            ev = r.item
+            evs += self.hold.push((ev.factory or "", ev.station or ""), ev, ev.ts, isinstance(ev, Login), now)
+        evs += self.hold.release(now)
+        gaps = [
+            GapRow(r.item.factory or "", r.item.station or "", r.gap[0], r.gap[1], r.item.id, datetime.now(UTC))
+            for r in released
+            if r.gap is not None
+        ]
+        self.store.add_gaps(gaps)
+        if evs or gaps:
             self.pipeline.fold(evs, len(gaps))
             if self.on_applied is not None:
                 self.on_applied(evs)
@@ -142,6 +152,7 @@ class LiveTailer:
             "holes_filled_late": self.positions.filled_late,
             "holes_given_up": self.positions.given_up,
             "held_for_order": len(self.buffer),
+            "logins_held": len(self.hold),
             "seq_gaps": self.buffer.gaps,
             "skipped_unknown": self.skipped,
             "last_error": self.last_error,
