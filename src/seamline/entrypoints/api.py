@@ -15,7 +15,7 @@ import msgspec
 from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, BeforeValidator, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from ..auth.roles import Principal, Role
 from ..bootstrap import Runtime
@@ -40,6 +40,79 @@ class IngestAnswer(BaseModel):
     accepted: int
     duplicate: int
     rejected: list[Rejected]
+
+
+class Health(BaseModel):
+    ok: bool = Field(description="false while the ingest worker has an error")
+    mqtt: str = Field(description="the MQTT receiver's state, `off` without one")
+    last_error: str | None = Field(description="the last ingest error (signed-in callers only)")
+
+
+class FactorySummary(BaseModel):
+    id: str
+    name: str
+    timezone: str
+    lines: list[str]
+    stations: int
+    workers: int
+
+
+class EfficiencyRow(BaseModel):
+    """One worker, station, line or the factory; ``hours`` (same figures per clock hour) with ``hourly``."""
+
+    model_config = ConfigDict(extra="allow")
+
+    scope: str
+    key: str
+    pieces: int
+    earned_min: float
+    attended_min: float
+    output: int
+    defects: int
+    efficiency_pct: float | None = Field(description="earned / attended minutes x 100; null without attendance")
+
+
+class Efficiency(BaseModel):
+    factory: str
+    scope: Scope
+    start: str = Field(description="RFC 3339, inclusive")
+    end: str = Field(description="RFC 3339, exclusive")
+    rows: list[EfficiencyRow]
+
+
+class QuarantineItem(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    qid: int
+    received_at: datetime
+    source: str = Field(description="mqtt | http | replay")
+    topic: str | None
+    factory_id: str | None
+    station_id: str | None
+    event_id: str | None
+    raw: str = Field(description="the payload as received (UTF-8, undecodable bytes replaced)")
+    reason: str
+
+
+class QuarantinePage(BaseModel):
+    total: int
+    items: list[QuarantineItem]
+
+
+class Gap(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    gid: int
+    factory_id: str
+    station_id: str
+    expected_seq: int
+    got_seq: int
+    event_id: str
+    detected_at: datetime
+
+
+class Gaps(BaseModel):
+    items: list[Gap]
 
 
 class Problem(BaseModel):
@@ -163,7 +236,7 @@ def create_app(rt: Runtime, auth: AuthConfig | None = None) -> FastAPI:
     api = APIRouter(prefix="/api/v1")
     bad = problems(400, 404, 422)
 
-    @api.get("/health")
+    @api.get("/health", response_model=Health)
     def health(request: Request) -> dict[str, Any]:
         """Up or not, for load balancers (no login); the last ingest error only for signed-in callers,
         since error texts can name hosts and tables."""
@@ -197,7 +270,7 @@ def create_app(rt: Runtime, auth: AuthConfig | None = None) -> FastAPI:
         result = await asyncio.wrap_future(fut)
         return IngestAnswer(**result.as_dict())
 
-    @api.get("/factories", responses=problems(422))
+    @api.get("/factories", response_model=list[FactorySummary], responses=problems(422))
     def factories(request: Request, factory: str | None = None) -> list[dict[str, Any]]:
         """The factories loaded (for someone bound to one factory: only that one)."""
         return [
@@ -274,7 +347,7 @@ def create_app(rt: Runtime, auth: AuthConfig | None = None) -> FastAPI:
         with rt.pipeline.lock:
             return rt.live.line_live(lay.factory.id, line, _aware("as_of", as_of))
 
-    @api.get("/efficiency", responses=bad)
+    @api.get("/efficiency", response_model=Efficiency, response_model_exclude_unset=True, responses=bad)
     def efficiency(
         request: Request,
         scope: Scope = "worker",
@@ -307,7 +380,7 @@ def create_app(rt: Runtime, auth: AuthConfig | None = None) -> FastAPI:
         rows = _own_rows(principal_of(request), lay, scope, rows)
         return {"factory": f, "scope": scope, "start": s.isoformat(), "end": e.isoformat(), "rows": rows}
 
-    @api.get("/quarantine", responses=problems(422))
+    @api.get("/quarantine", response_model=QuarantinePage, responses=problems(422))
     def quarantine(
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
         # Bounded: the databases take a 64-bit OFFSET, and 2**63 used to end in a 500.
@@ -316,7 +389,7 @@ def create_app(rt: Runtime, auth: AuthConfig | None = None) -> FastAPI:
         """Rejected payloads, newest first, with the reason and the raw bytes as received."""
         return {"total": rt.store.count_quarantine(), "items": rt.store.quarantine(limit, offset)}
 
-    @api.get("/gaps", responses=problems(422))
+    @api.get("/gaps", response_model=Gaps, responses=problems(422))
     def gaps(factory: str | None = None, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
         """Sequence gaps per station: events a sensor numbered but that never arrived (or a reset)."""
         return {"items": rt.store.gaps(factory, limit)}

@@ -6,16 +6,40 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, FastAPI, HTTPException, Query
 from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..bootstrap import Runtime
 from ..service_layer.hours_alerts import factory_rules, hours_alerts
 from .api import Instant, content_disposition, factory_layout, problems
 
 
+class HoursAlert(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    worker: str
+    severity: str = Field(description="`warning` (near the limit) or `violation`")
+    rule: str
+    ruleset: str
+    period: str
+    start: str = Field(description="first day of the period (ISO date)")
+    end: str = Field(description="last day of the period (ISO date)")
+    value: float
+    limit: float
+    message_en: str
+    message_zh: str
+    projected: bool = Field(description="true: follows only if the logged-in worker stays to the shift end")
+
+
+class HoursAlerts(BaseModel):
+    factory: str
+    rules: str = Field(description="the rule sets in force, e.g. `prc_labour_law`")
+    alerts: list[HoursAlert]
+
+
 def register(app: FastAPI, rt: Runtime) -> None:
     r = APIRouter(prefix="/api/v1/compliance", tags=["compliance"])
 
-    @r.get("/hours-alerts", responses=problems(400, 404, 422))
+    @r.get("/hours-alerts", response_model=HoursAlerts, responses=problems(400, 404, 422))
     def alerts(factory: str | None = None, line: str | None = None, as_of: Instant | None = None) -> dict[str, Any]:
         """Findings of the active rule sets (``SEAMLINE_RULES``, PRC Labour Law by default) for today:
         actual ones, and ``projected`` ones that follow if logged-in workers stay to the shift end."""

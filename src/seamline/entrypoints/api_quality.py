@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, FastAPI, HTTPException, Query
+from pydantic import BaseModel, Field
 
 from ..bootstrap import Runtime
 from ..quality import aql as aql_tables
@@ -19,6 +20,14 @@ from .api import Instant, factory_layout, problems
 # client sees the choices and a typo is a 422 before the lookup.
 Level = Literal[aql_tables.LEVELS]  # type: ignore[valid-type]
 Aql = Literal[tuple(aql_tables.aql_values())]  # type: ignore[valid-type]
+
+
+class AqlPlan(BaseModel):
+    code_letter: str
+    sample_size: int = Field(description="pieces to draw from the lot")
+    accept: int = Field(description="Ac: accept the lot with at most this many nonconforming")
+    reject: int = Field(description="Re: reject it with this many or more")
+    inspect_100_percent: bool | None = Field(None, description="present (true) when the sample is the whole lot")
 
 
 def _jsonable(x: Any) -> Any:
@@ -65,7 +74,7 @@ def register(app: FastAPI, rt: Runtime) -> None:
             items = [a for a in proj().dhu.alerts if a.factory == f][-limit:]
             return [{**_jsonable(asdict(a)), "message": a.message} for a in items]
 
-    @r.get("/aql", responses=problems(422))
+    @r.get("/aql", response_model=AqlPlan, response_model_exclude_unset=True, responses=problems(422))
     def aql(
         lot_size: Annotated[int, Query(ge=2)],
         level: Level = "II",
