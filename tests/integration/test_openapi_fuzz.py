@@ -35,6 +35,7 @@ from schemathesis.specs.openapi.checks import (
 from seamline.adapters.layout_files import load_factory
 from seamline.bootstrap import Runtime, bootstrap
 from seamline.entrypoints.api import create_app
+from seamline.entrypoints.auth_http import AuthConfig
 from seamline.materials.service import Materials, load_bom, receive_lots_csv
 from seamline.service_layer.ingest import RawEvent
 from seamline.sim import SimConfig, default_start, simulate
@@ -97,10 +98,15 @@ def _load_sample(rt: Runtime) -> None:
 
 @pytest.fixture(scope="module")
 def fuzz_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzTarget]:
+    """The app as `seamline serve` runs it: login required, an admin's bearer token on every request
+    so every route is reached past the access check (tests/auth covers who is refused where). The
+    open mode of the demo runs the same handlers without the check."""
     rt = bootstrap(f"sqlite:///{tmp_path_factory.mktemp('fuzz')}/seamline.db")
     try:
         _load_sample(rt)
-        yield FuzzTarget(app=create_app(rt), rt=rt)
+        app = create_app(rt, AuthConfig(mode="required"))
+        _id, token = app.state.auth.create_token("fuzz", ["admin"], actor="test")
+        yield FuzzTarget(app=app, rt=rt, headers={"Authorization": f"Bearer {token}"})
     finally:
         rt.close()
 

@@ -72,7 +72,40 @@ def install_auth(app: FastAPI, rt: Any, config: AuthConfig) -> AuthService:
     app.state.auth = service
     app.state.auth_config = config
     app.add_middleware(AuthMiddleware, service=service, config=config, station_line=lambda: _all_station_lines(rt))
+    _document_refusals(app)
     return service
+
+
+def _document_refusals(app: FastAPI) -> None:
+    """Say in /openapi.json what the middleware may answer: 401 and 403 on every route that is not
+    public (and the bearer scheme), so clients and schema checks expect them."""
+    plain = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        spec = plain()
+        problem = {"$ref": "#/components/schemas/Problem"} if "Problem" in spec.get("components", {}).get(
+            "schemas", {}
+        ) else {"type": "object", "properties": {"detail": {"type": "string"}}}
+        comp = spec.setdefault("components", {}).setdefault("securitySchemes", {})
+        comp["bearer"] = {"type": "http", "scheme": "bearer", "description": "`seamline token` or POST /api/v1/tokens"}
+        comp["session"] = {"type": "apiKey", "in": "cookie", "name": SESSION_COOKIE}
+        for path, ops in spec.get("paths", {}).items():
+            for method, op in ops.items():
+                rule = rule_for(method.upper(), path)
+                if rule is None or rule.public:
+                    continue
+                op.setdefault("security", [{"bearer": []}, {"session": []}])
+                responses = op.setdefault("responses", {})
+                for status, text in (("401", "nobody signed in"), ("403", "not allowed for this role")):
+                    responses.setdefault(
+                        status, {"description": text, "content": {"application/json": {"schema": problem}}}
+                    )
+        app.openapi_schema = spec
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _all_station_lines(rt: Any) -> dict[str, str]:
