@@ -9,15 +9,16 @@ from fastapi.testclient import TestClient
 
 from seamline.bootstrap import bootstrap
 from seamline.entrypoints.api import create_app
-from tests.conftest import tiny_layout
+from tests.conftest import ENGINES, new_database, tiny_layout
 from tests.foundation.helpers import CST, payload
 
 DAY = datetime(2026, 11, 20, tzinfo=CST)
 
 
-@pytest.fixture
-def client(tmp_path):  # type: ignore[no-untyped-def]
-    rt = bootstrap(f"sqlite:///{tmp_path}/s.db")
+@pytest.fixture(scope="module", params=ENGINES)
+def client(request, tmp_path_factory):  # type: ignore[no-untyped-def]
+    """One app per engine for the module: the tests below only read."""
+    rt = bootstrap(new_database(request, request.param, tmp_path_factory.mktemp("edges")))
     rt.save_layout(tiny_layout())
     c = TestClient(create_app(rt))
     login = payload("login", 0, DAY.replace(hour=8), worker="W1")  # W1 stays logged in
@@ -26,14 +27,20 @@ def client(tmp_path):  # type: ignore[no-untyped-def]
     rt.close()
 
 
-def test_hours_alerts_as_of_years_after_a_login_answers(client):  # type: ignore[no-untyped-def]
-    # The open session used to be cut into every hour from the login to `as_of`: ~8.5 million
-    # hours here, which ate gigabytes and never answered. Only the hours asked about are cut now.
+def test_hours_alerts_as_of_far_ahead_is_a_422(client):  # type: ignore[no-untyped-def]
+    # The open session was cut into every hour from the login to `as_of` (~8.5 million hours
+    # here): gigabytes and no answer. Alerts are about today: a day ahead at most.
     far = client.get("/api/v1/compliance/hours-alerts", params={"as_of": "2999-01-01T00:00:00Z"})
-    assert far.status_code == 200
-    assert {a["worker"] for a in far.json()["alerts"]} == {"W1"}  # never logged out: a full day that day
+    assert far.status_code == 422 and "at most a day after" in far.json()["detail"]
     near = client.get("/api/v1/compliance/hours-alerts", params={"as_of": (DAY + timedelta(hours=12)).isoformat()})
-    assert near.status_code == 200
+    assert near.status_code == 200 and {a["worker"] for a in near.json()["alerts"]} <= {"W1"}
+
+
+def test_live_state_cuts_open_sessions_only_over_the_asked_hours(client):  # type: ignore[no-untyped-def]
+    live = client.app.state.runtime.live
+    start = datetime(2999, 1, 1, tzinfo=CST)
+    rows = live.tallies("f1", "worker", start, start + timedelta(days=1), start + timedelta(hours=14))
+    assert sum(t.attended_s for t in rows["W1"].values()) == 13 * 3600  # 00:00-14:00 less the lunch hour
 
 
 def test_efficiency_counts_an_open_session_only_inside_the_range(client):  # type: ignore[no-untyped-def]

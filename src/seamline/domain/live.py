@@ -263,9 +263,19 @@ class LiveState:
             if f != factory or st.worker is None or st.login_ts is None or as_of <= st.login_ts:
                 continue
             cal = self._calendar(f, st.line)
-            begin = max(st.login_ts, hour_start(start, tz))
-            for h, s, e in split_by_hour(begin, min(as_of, end + timedelta(hours=1)), tz):
-                secs = cal.attended_s(s, e)
+            begin, stop = max(st.login_ts, hour_start(start, tz)), min(as_of, end + timedelta(hours=1))
+            # The breaks once for the whole span, walked alongside the hours (the same sums as
+            # cal.attended_s per hour, without scanning the calendar again for every hour).
+            breaks, i = cal.break_intervals(begin, stop), 0
+            for h, s, e in split_by_hour(begin, stop, tz):
+                secs = (e - s).total_seconds()
+                while i < len(breaks) and breaks[i][1] <= s:
+                    i += 1
+                j = i
+                while j < len(breaks) and breaks[j][0] < e:
+                    overlap = (min(breaks[j][1], e) - max(breaks[j][0], s)).total_seconds()
+                    secs -= max(overlap, 0.0)
+                    j += 1
                 if secs > 0:
                     for scope, key in (
                         ("worker", st.worker),

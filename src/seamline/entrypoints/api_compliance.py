@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, FastAPI, HTTPException, Query
@@ -11,6 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..bootstrap import Runtime
 from ..service_layer.hours_alerts import factory_rules, hours_alerts
 from .api import Instant, content_disposition, factory_layout, problems
+
+MAX_AHEAD = timedelta(days=1)
 
 
 class HoursAlert(BaseModel):
@@ -50,6 +53,12 @@ def register(app: FastAPI, rt: Runtime) -> None:
             raise HTTPException(404, f"unknown line {line!r}")
         rules = factory_rules()
         with rt.pipeline.lock:
+            if as_of is not None:
+                # Alerts are about today: every open session is counted hour by hour up to `as_of`,
+                # so a moment years ahead cost seconds per request and said nothing.
+                latest = max(rt.live.as_of(layout.factory.id, None), datetime.now(UTC))
+                if as_of > latest + MAX_AHEAD:
+                    raise HTTPException(422, f"`as_of` may be at most a day after the latest event or now ({latest})")
             items = hours_alerts(rt.live, layout, rules, as_of)
         if line is not None:
             on_line = {w.badge for w in layout.workers.values() if w.line_id == line}
