@@ -7,12 +7,13 @@ from fastapi.testclient import TestClient
 
 from seamline.bootstrap import bootstrap
 from seamline.entrypoints.api import create_app
-from tests.conftest import tiny_layout
+from tests.conftest import ENGINES, new_database, tiny_layout
 
 
-@pytest.fixture
-def client(tmp_path):  # type: ignore[no-untyped-def]
-    rt = bootstrap(f"sqlite:///{tmp_path}/s.db")
+@pytest.fixture(scope="module", params=ENGINES)
+def client(request, tmp_path_factory):  # type: ignore[no-untyped-def]
+    """One app per engine for the module: the tests below only read."""
+    rt = bootstrap(new_database(request, request.param, tmp_path_factory.mktemp("contract")))
     rt.save_layout(tiny_layout())
     yield TestClient(create_app(rt))
     rt.close()
