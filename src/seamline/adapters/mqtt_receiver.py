@@ -58,6 +58,10 @@ class MqttSettings:
     # unacknowledged window (duplicates, which cost work exactly when there is none to spare).
     # Shared-subscription members therefore wait longer; TCP errors still end a dead connection.
     shared_keepalive_s: int = 120
+    # Messages received but not yet acknowledged (committed) that this process holds at most:
+    # past it, the network thread waits for commits, TCP pushes back and the backlog stays in
+    # the broker, so a process that falls behind keeps a bounded memory whatever the broker sends.
+    max_outstanding: int = 50_000
 
     @property
     def subscription(self) -> str:
@@ -138,10 +142,19 @@ def _receiver_main(settings: MqttSettings, conn: Connection) -> None:
         except IndexError:
             return
 
+    outstanding = [0]  # received QoS>0 messages not yet acknowledged by the parent
+    room = threading.Condition()
+
     def on_message(_c, _u, m) -> None:  # type: ignore[no-untyped-def]
         buf.append((m.mid, m.topic, m.payload, m.qos))
         if acks:
             drain_acks()
+        if m.qos > 0:
+            with room:
+                outstanding[0] += 1
+                # Acks queued meanwhile are written once this returns (paho's loop sends them).
+                while outstanding[0] >= settings.max_outstanding and not stop.is_set():
+                    room.wait(0.5)
 
     client.on_connect = on_connect
     client.on_subscribe = on_subscribe
@@ -175,7 +188,11 @@ def _receiver_main(settings: MqttSettings, conn: Connection) -> None:
                 return
             kind, payload = _dec.decode(data)
             if kind == "ack":
-                acks.extend((mid, qos) for mid, qos in payload if qos > 0)
+                new = [(mid, qos) for mid, qos in payload if qos > 0]
+                acks.extend(new)
+                with room:
+                    outstanding[0] = max(0, outstanding[0] - len(new))
+                    room.notify_all()
                 time.sleep(0.002)
                 if acks:
                     drain_acks()
