@@ -54,8 +54,9 @@ def valid_data_accepted(ctx, response, case):  # type: ignore[no-untyped-def]
     JSON Schema cannot state passes: one field against another (`end` after `start`, a supervisor's
     token needs lines) or against the data (a pack ratio's sizes). A refusal by request validation
     still fails: then the schema calls valid what the app's own validation refuses."""
-    if response.status_code in (400, 422):
-        detail = (response.json() or {}).get("detail", "")
+    if response.status_code in (400, 422) and "json" in response.headers.get("content-type", [""])[0]:
+        body = response.json()
+        detail = body.get("detail") if isinstance(body, dict) else None
         if isinstance(detail, str) and not detail.startswith(_SCHEMA_VALIDATION):
             return None
     return positive_data_acceptance(ctx, response, case)
