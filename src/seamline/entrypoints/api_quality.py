@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, FastAPI, HTTPException, Query
@@ -30,6 +30,48 @@ class AqlPlan(BaseModel):
     inspect_100_percent: bool | None = Field(None, description="present (true) when the sample is the whole lot")
 
 
+class DhuFigures(BaseModel):
+    pieces: int
+    defects: int
+    defective: int = Field(description="pieces with at least one defect")
+    dhu: float | None = Field(description="defects per hundred units; null without pieces")
+    pct_defective: float | None
+
+
+class ParetoRow(BaseModel):
+    code: str
+    defects: int
+    pct: float
+    cum_pct: float
+
+
+class DhuSnapshot(BaseModel):
+    factory: str
+    since: str | None
+    until: str | None
+    total: DhuFigures
+    operation: dict[str, DhuFigures] = Field(default_factory=dict, description="by `STYLE/OP`")
+    worker: dict[str, DhuFigures] = Field(default_factory=dict)
+    station: dict[str, DhuFigures] = Field(default_factory=dict)
+    line: dict[str, DhuFigures] = Field(default_factory=dict)
+    by_hour: dict[str, DhuFigures] = Field(description="by factory-local clock hour (RFC 3339)")
+    by_line_hour: dict[str, DhuFigures] = Field(description="by `LINE@hour`")
+    pareto: list[ParetoRow] = Field(description="defect codes, most frequent first")
+
+
+class QualityAlert(BaseModel):
+    factory: str
+    scope: str = Field(description="worker | operation")
+    key: str
+    day: date
+    ts: datetime
+    dhu: float
+    pieces: int
+    defects: int
+    threshold: float
+    message: str
+
+
 def _jsonable(x: Any) -> Any:
     if isinstance(x, datetime):
         return x.isoformat()
@@ -51,7 +93,7 @@ def register(app: FastAPI, rt: Runtime) -> None:
     def factory_id(factory: str | None) -> str:
         return factory_layout(rt, factory).factory.id
 
-    @r.get("/dhu", responses=problems(400, 404, 422))
+    @r.get("/dhu", response_model=DhuSnapshot, responses=problems(400, 404, 422))
     def dhu(
         factory: str | None = None,
         line: str | None = None,
@@ -67,7 +109,7 @@ def register(app: FastAPI, rt: Runtime) -> None:
             snap = proj().dhu.snapshot(f, since=since, until=until, line=line)
             return _jsonable(snap.as_dict())
 
-    @r.get("/alerts", responses=problems(400, 404, 422))
+    @r.get("/alerts", response_model=list[QualityAlert], responses=problems(400, 404, 422))
     def alerts(factory: str | None = None, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[dict]:
         f = factory_id(factory)
         with rt.pipeline.lock:
