@@ -51,6 +51,40 @@ class PackRequest(BaseModel):
     final: bool | None = Field(None, description="pack remainders into partial cartons; default: when all is sewn")
 
 
+class WipOperation(BaseModel):
+    style: str
+    op: str
+    bundles: int = Field(description="bundles waiting at or in work on this operation")
+    pieces: int = Field(description="their pieces not yet done here")
+    started: int = Field(description="of those bundles, how many have pieces done here")
+    max_age_min: float = Field(description="working minutes since the bundle became ready here")
+    avg_age_min: float
+
+
+class WipStation(BaseModel):
+    station: str
+    bundles: int
+    max_age_min: float
+
+
+class Wip(BaseModel):
+    factory: str
+    as_of: str = Field(description="RFC 3339")
+    operations: list[WipOperation]
+    stations: list[WipStation]
+
+
+class StaleBundle(BaseModel):
+    bundle: str
+    order: str
+    line: str | None
+    stations: list[str]
+    at_operations: list[str]
+    last_move: str | None = Field(description="RFC 3339")
+    idle_working_min: float
+    message: str
+
+
 def register(app: FastAPI, rt: Runtime) -> None:
     r = APIRouter(prefix="/api/v1/materials", tags=["materials"])
 
@@ -171,14 +205,14 @@ def register(app: FastAPI, rt: Runtime) -> None:
             raise HTTPException(409, str(e)) from None
         return m.store.ledger().balances[body.lot].as_dict()
 
-    @r.get("/wip", responses=problems(400, 404, 422))
+    @r.get("/wip", response_model=Wip, responses=problems(400, 404, 422))
     def wip(factory: str | None = None, line: str | None = None, as_of: Instant | None = None) -> dict[str, Any]:
         """Bundles and pieces at each operation (waiting or in work) with ageing in working minutes."""
         lay = layout_of(factory)
         with rt.pipeline.lock:
             return routing().wip(lay.factory.id, aware("as_of", as_of), line)
 
-    @r.get("/alerts", responses=problems(400, 404, 422))
+    @r.get("/alerts", response_model=list[StaleBundle], responses=problems(400, 404, 422))
     def alerts(factory: str | None = None, stale_after_min: float | None = Query(None, gt=0),
                as_of: Instant | None = None) -> list[dict[str, Any]]:
         """Bundles that have not moved for longer than the limit (working minutes)."""
