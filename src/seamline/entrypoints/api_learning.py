@@ -10,11 +10,48 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, HTTPException, Query
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..bootstrap import Runtime
 from ..learning.matrix import skill_matrix
 from ..learning.projection import LearningProjection, SnapshotError
 from .api import factory_layout, problems
+
+
+class SkillEstimate(BaseModel):
+    """One worker on one operation; efficiencies are fractions of standard (1.0 = 100 %)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    factory: str
+    worker: str
+    style: str
+    op: str
+    line: str | None
+    n_pieces: int
+    n_cycles: int
+    efficiency: float = Field(description="now, at the current piece count")
+    se: float
+    interval: list[float] = Field(description="95 % interval [low, high]")
+    steady_state: float
+    forecast_next_50: float
+    trend: str = Field(description="learning | steady")
+    p_learning: float
+    recent_efficiency: float | None
+    prior_efficiency: float
+    confidence: str = Field(description="high | medium | low")
+    double_counts: int
+    interruptions: int
+    updated_at: str | None = Field(description="RFC 3339")
+
+
+class WorkerSkills(BaseModel):
+    factory: str
+    badge: str
+    name: str
+    line: str | None
+    skill_group: str
+    skills: list[SkillEstimate] = Field(description="best first")
 
 
 def _projection(rt: Runtime) -> LearningProjection:
@@ -38,7 +75,7 @@ def register(app: FastAPI, rt: Runtime) -> None:
         proj.maybe_snapshot(rt.pipeline.lock)
         return skill_matrix(lay, ests, line)
 
-    @api.get("/workers/{badge}/skills", responses=problems(400, 404, 422, 503))
+    @api.get("/workers/{badge}/skills", response_model=WorkerSkills, responses=problems(400, 404, 422, 503))
     def worker_skills(badge: str, factory: str | None = None) -> dict[str, Any]:
         """One worker's estimates on every operation they have done, best first."""
         lay = factory_layout(rt, factory)
