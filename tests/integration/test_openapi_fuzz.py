@@ -148,3 +148,44 @@ def test_fuzzed_app_serves_the_collected_schema(fuzz_target: FuzzTarget) -> None
 )
 def test_openapi_operation(case, fuzz_target: FuzzTarget) -> None:  # type: ignore[no-untyped-def]
     case.call_and_validate(headers=fuzz_target.headers, checks=CHECKS, app=fuzz_target.app)
+
+
+def test_real_resources_answer_as_documented(fuzz_target: FuzzTarget) -> None:
+    """Generated path ids rarely name a real worker, line or bundle, so these are asked for by name:
+    a 200 with a real body, checked against the documented status, media type, headers and body."""
+    rt = fuzz_target.rt
+    lay = next(iter(rt.layouts.values()))
+    with rt.pipeline.lock:
+        worked = sorted({st.worker for st in rt.live.stations.values() if st.worker})
+    order = sorted(lay.orders)[0]
+    bundle = sorted(b for b in lay.bundles if lay.bundles[b].order_id == order)[0]
+    style = lay.styles[lay.orders[order].style_code]
+    asks = [
+        ("/api/v1/factories/{factory}/model", {"factory": lay.factory.id}, {}),
+        ("/api/v1/lines/{line}/live", {"line": sorted(lay.lines)[0]}, {}),
+        ("/api/v1/efficiency", {}, {"scope": "line", "hourly": "true"}),
+        ("/api/v1/workers/{badge}/skills", {"badge": worked[0]}, {}),
+        ("/api/v1/workers/{badge}/skills/{style}/{op}", {"badge": worked[0], "style": style.code,
+                                                         "op": style.operations[0].code}, {}),
+        ("/api/v1/quality/trace/bundle/{bundle}", {"bundle": bundle}, {}),
+        ("/api/v1/materials/bundles/{bundle}", {"bundle": bundle}, {}),
+        ("/api/v1/materials/orders/{order}/progress", {"order": order}, {}),
+        ("/api/v1/materials/orders/{order}/cut-plan", {"order": order}, {}),
+        ("/api/v1/materials/orders/{order}/tickets.pdf", {"order": order}, {"layout": "label"}),
+        ("/api/v1/materials/shortages", {}, {"orders": [order]}),
+        ("/api/v1/roi", {}, {}),
+        ("/owner", {}, {"lang": "en"}),
+        ("/owner.pdf", {}, {}),
+    ]
+    conformance = [not_a_server_error, status_code_conformance, content_type_conformance,
+                   response_schema_conformance, response_headers_conformance]
+    bodies = {}
+    for path, params, query in asks:
+        case = schema[path]["GET"].Case(path_parameters=params, query=query)
+        response = case.call(app=fuzz_target.app, headers=fuzz_target.headers)
+        assert response.status_code == 200, (path, params, query, response.text[:300])
+        case.validate_response(response, checks=conformance, headers=fuzz_target.headers)
+        bodies[path] = response
+    assert bodies["/api/v1/workers/{badge}/skills"].json()["skills"], "the worker has estimates"
+    assert bodies["/api/v1/lines/{line}/live"].json()["stations"], "the line has stations"
+    assert bodies["/owner.pdf"].content.startswith(b"%PDF")
