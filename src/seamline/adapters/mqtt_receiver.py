@@ -109,13 +109,26 @@ def _receiver_main(settings: MqttSettings, conn: Connection) -> None:
     # deque.append / popleft are atomic in CPython: the network thread never waits for the flusher.
     buf: deque[tuple[int, str, bytes, int]] = deque()
     send_lock = threading.Lock()
+    outstanding = [0]  # received QoS>0 messages of this connection not yet acknowledged by the parent
+    room = threading.Condition()
 
     def send(kind: str, data: object) -> None:
         with send_lock:
             conn.send_bytes(_enc.encode((kind, data)))
 
+    # Message ids are per connection: an ack that comes back from the parent after a reconnect
+    # would acknowledge whichever new message reuses the id, uncommitted. So the id handed to the
+    # parent carries the connection's number (generation << 16 | mid) and stale acks are dropped:
+    # the broker redelivers those messages on the new connection and the event store drops the
+    # repeats.
+    gen = [0]
+
     def on_connect(c, _u, _flags, reason_code, _props) -> None:  # type: ignore[no-untyped-def]
         if reason_code == 0:
+            gen[0] += 1
+            with room:
+                outstanding[0] = 0
+                room.notify_all()
             c.subscribe(settings.subscription, qos=1)
         else:
             send("status", f"refused: {reason_code}")
@@ -137,16 +150,14 @@ def _receiver_main(settings: MqttSettings, conn: Connection) -> None:
         pop = acks.popleft
         try:
             while True:
-                mid, qos = pop()
-                client.ack(mid, qos)
+                tagged, qos = pop()
+                if tagged >> 16 == gen[0]:
+                    client.ack(tagged & 0xFFFF, qos)
         except IndexError:
             return
 
-    outstanding = [0]  # received QoS>0 messages not yet acknowledged by the parent
-    room = threading.Condition()
-
     def on_message(_c, _u, m) -> None:  # type: ignore[no-untyped-def]
-        buf.append((m.mid, m.topic, m.payload, m.qos))
+        buf.append(((gen[0] << 16) | m.mid, m.topic, m.payload, m.qos))
         if acks:
             drain_acks()
         if m.qos > 0:
@@ -190,8 +201,9 @@ def _receiver_main(settings: MqttSettings, conn: Connection) -> None:
             if kind == "ack":
                 new = [(mid, qos) for mid, qos in payload if qos > 0]
                 acks.extend(new)
+                current = gen[0]
                 with room:
-                    outstanding[0] = max(0, outstanding[0] - len(new))
+                    outstanding[0] = max(0, outstanding[0] - sum(1 for mid, _q in new if mid >> 16 == current))
                     room.notify_all()
                 time.sleep(0.002)
                 if acks:
