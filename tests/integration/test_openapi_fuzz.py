@@ -34,7 +34,7 @@ from schemathesis.specs.openapi.checks import (
 
 from seamline.adapters.layout_files import load_factory
 from seamline.bootstrap import Runtime, bootstrap
-from seamline.entrypoints.api import create_app
+from seamline.entrypoints.api import MAX_OFFSET, create_app
 from seamline.entrypoints.auth_http import AuthConfig
 from seamline.materials.service import Materials, load_bom, receive_lots_csv
 from seamline.service_layer.ingest import RawEvent
@@ -62,6 +62,20 @@ def valid_data_accepted(ctx, response, case):  # type: ignore[no-untyped-def]
     return positive_data_acceptance(ctx, response, case)
 
 
+# The harness sends valid credentials on every request, over whatever the generator put there.
+_CREDENTIALS = {"authorization", "cookie", "seamline_session", "x-csrf-token"}
+
+
+def invalid_data_refused(ctx, response, case):  # type: ignore[no-untyped-def]
+    """`negative_data_rejection`, except for a case made invalid in its credentials: the harness
+    replaced them with valid ones, so it sent a valid request (tests/auth covers bad credentials)."""
+    data = getattr(getattr(case.meta, "phase", None), "data", None)
+    touched = {getattr(data, "parameter", None)} | {m.parameter for m in getattr(data, "mutations", ()) or ()}
+    if any((name or "").lower() in _CREDENTIALS for name in touched):
+        return None
+    return negative_data_rejection(ctx, response, case)
+
+
 # "No 5xx and no schema violations": statuses, media types, headers and bodies as documented; plus
 # data the schema calls invalid is refused (4xx) and data it calls valid is accepted (see above).
 CHECKS = [
@@ -71,7 +85,7 @@ CHECKS = [
     response_schema_conformance,
     response_headers_conformance,
     valid_data_accepted,
-    negative_data_rejection,
+    invalid_data_refused,
 ]
 
 
@@ -82,6 +96,7 @@ class FuzzTarget:
     app: FastAPI
     rt: Runtime
     headers: dict[str, str] = field(default_factory=dict)
+    token_id: int | None = None  # the API token in ``headers``, which the fuzzer must not revoke
 
 
 def _load_sample(rt: Runtime) -> None:
@@ -106,8 +121,8 @@ def fuzz_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzTarget
     try:
         _load_sample(rt)
         app = create_app(rt, AuthConfig(mode="required"))
-        _id, token = app.state.auth.create_token("fuzz", ["admin"], actor="test")
-        yield FuzzTarget(app=app, rt=rt, headers={"Authorization": f"Bearer {token}"})
+        token_id, token = app.state.auth.create_token("fuzz", ["admin"], actor="test")
+        yield FuzzTarget(app=app, rt=rt, headers={"Authorization": f"Bearer {token}"}, token_id=token_id)
     finally:
         rt.close()
 
@@ -137,6 +152,14 @@ def test_fuzzed_app_serves_the_collected_schema(fuzz_target: FuzzTarget) -> None
     assert served.status_code == 200 and served.json() == SPEC
 
 
+def _names(case, token_id: int | None) -> bool:  # type: ignore[no-untyped-def]
+    """Whether a generated DELETE /tokens/{token_id} would revoke the fuzzer's own token."""
+    try:
+        return token_id is not None and int(str(case.path_parameters.get("token_id")).strip()) == token_id
+    except ValueError:
+        return False
+
+
 @schema.parametrize()
 @pytest.mark.timeout(60)  # a request that never answers fails its operation, not the whole run
 @settings(
@@ -147,7 +170,12 @@ def test_fuzzed_app_serves_the_collected_schema(fuzz_target: FuzzTarget) -> None
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture],
 )
 def test_openapi_operation(case, fuzz_target: FuzzTarget) -> None:  # type: ignore[no-untyped-def]
-    case.call_and_validate(headers=fuzz_target.headers, checks=CHECKS, app=fuzz_target.app)
+    if (case.method, case.path) == ("DELETE", "/api/v1/tokens/{token_id}") and _names(case, fuzz_target.token_id):
+        case.path_parameters["token_id"] = MAX_OFFSET  # an unknown token: a 404 instead of our own
+    response = case.call_and_validate(headers=fuzz_target.headers, checks=CHECKS, app=fuzz_target.app)
+    # Every request is signed in: a 401 means the credentials were lost and the rest would test
+    # nothing but the access check.
+    assert response.status_code != 401, f"{case.operation.label}: {response.text[:200]}"
 
 
 def test_real_resources_answer_as_documented(fuzz_target: FuzzTarget) -> None:
