@@ -51,7 +51,16 @@ def register(app: typer.Typer) -> None:
         if cfg.mqtt is None:
             typer.echo("error: --mqtt (or [mqtt] url in --config) is required", err=True)
             raise typer.Exit(2)
-        cid = client_id or (cfg.client_id if config else f"seamline-ingest-{socket.gethostname()}")
+        cid = client_id or (cfg.client_id if config and cfg.client_id != "seamline-ingest" else None)
+        if cid is None:
+            # Two members with one client id throw each other off the broker, and a changing id
+            # strands the session's unacknowledged messages: each process needs its own, kept.
+            typer.echo(
+                f"error: give each ingest process its own stable --client-id, e.g. seamline-ingest-"
+                f"{socket.gethostname()}-1",
+                err=True,
+            )
+            raise typer.Exit(2)
         logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         settings = MqttSettings(
             url=cfg.mqtt, client_id=cid, username=cfg.mqtt_username, password=cfg.mqtt_password, share_group=group
