@@ -142,3 +142,21 @@ def test_every_account_change_is_in_the_audit_log(svc: tuple[AuthService, Clock]
     assert ("ada", "login failed", "ada") in actions and ("ada", "create token", "token 1") in actions
     assert total == len(items) == 4
     assert all(PW not in str(i) and "another-long-pw-9" not in str(i) for i in items)
+
+
+def test_guessing_pairing_codes_is_cut_off(svc: tuple[AuthService, Clock]) -> None:
+    from seamline.auth.service import BAD_PAIRING_WINDOW, MAX_BAD_PAIRINGS
+
+    s, clock = svc
+    live = s.issue_pairing_code("f1", "S1", actor="sam")
+    wrong = "000000" if live.code != "000000" else "000001"
+    for _ in range(MAX_BAD_PAIRINGS):
+        with pytest.raises(AuthError) as e:
+            s.pair(wrong)
+        assert e.value.status == 401
+    with pytest.raises(AuthError) as e:
+        s.pair(live.code)  # even the right code waits: the guesser cannot tell which one it was
+    assert e.value.status == 429
+    clock.now += BAD_PAIRING_WINDOW  # the window has passed (and with it that code's ten minutes)
+    _t, p = s.pair(s.issue_pairing_code("f1", "S1", actor="sam").code)
+    assert p.station == "S1"

@@ -6,6 +6,8 @@ tablet, or an admin who disables a leaver, must cut access at once, on every ser
 
 from __future__ import annotations
 
+import threading
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,6 +23,10 @@ from .store import AuthStore
 USER_SESSION_TTL = timedelta(hours=12)  # one shift and its overtime
 TABLET_SESSION_TTL = timedelta(days=365)  # a paired tablet stays paired until unpaired
 PAIRING_CODE_TTL = timedelta(minutes=10)
+# Six digits are guessable at network speed; a cap on wrong codes (per server process, all callers
+# together) keeps the odds of hitting a live code in one window under 1 in 6,000 with 5 codes live.
+MAX_BAD_PAIRINGS = 30
+BAD_PAIRING_WINDOW = timedelta(minutes=10)
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
 # Verifying against a real hash when the user is unknown keeps the answer time the same, so the
@@ -60,6 +66,8 @@ class AuthService:
         self.store = AuthStore(engine)
         self.station_lines = station_lines or (lambda _f: {})
         self.clock = clock
+        self._bad_pairings: deque[datetime] = deque()
+        self._pair_lock = threading.Lock()
 
     # --- accounts -----------------------------------------------------------------------------
     def add_user(
@@ -334,8 +342,15 @@ class AuthService:
         """Bind the tablet presenting ``code`` to its station; an earlier tablet there is unpaired."""
         now = self.clock()
         code = code.strip()
+        with self._pair_lock:
+            while self._bad_pairings and self._bad_pairings[0] <= now - BAD_PAIRING_WINDOW:
+                self._bad_pairings.popleft()
+            if len(self._bad_pairings) >= MAX_BAD_PAIRINGS:
+                raise AuthError("too many wrong pairing codes: try again in a few minutes", 429)
         row = self.store.use_pairing_code(passwords.digest(code), now) if code.isdigit() else None
         if row is None:
+            with self._pair_lock:
+                self._bad_pairings.append(now)
             raise AuthError("that pairing code is wrong, used or expired: ask your supervisor for a new one", 401)
         factory, station = row["factory_id"], row["station_id"]
         self.store.revoke_tablets_at(factory, station, now)

@@ -94,9 +94,10 @@ def register(app: FastAPI, jinja_env: Any) -> None:
     async def pair(request: Request, code: str = Form("")) -> Response:
         try:
             secret, p = await anyio.to_thread.run_sync(auth_service(request).pair, code)
-        except AuthError:
-            return render(request, "pair", N_("Pair this tablet"), error=N_(
-                "That code is wrong, used or expired: ask your supervisor for a new one"), status=401)
+        except AuthError as e:
+            msg = N_("Too many wrong codes: try again in a few minutes") if e.status == 429 else N_(
+                "That code is wrong, used or expired: ask your supervisor for a new one")
+            return render(request, "pair", N_("Pair this tablet"), error=msg, status=e.status)
         resp = RedirectResponse(f"/station/{p.station}", status_code=303)
         set_session(request, resp, secret, int(TABLET_SESSION_TTL.total_seconds()))
         return resp
