@@ -267,20 +267,7 @@ class EventStore:
                 )
             gaps = gaps_for(new) if gaps_for else []
             if gaps:
-                conn.execute(
-                    insert(t.seq_gaps),
-                    [
-                        {
-                            "factory_id": g.factory_id,
-                            "station_id": g.station_id,
-                            "expected_seq": g.expected_seq,
-                            "got_seq": g.got_seq,
-                            "event_id": g.event_id,
-                            "detected_at": g.detected_at,
-                        }
-                        for g in gaps
-                    ],
-                )
+                conn.execute(insert(t.seq_gaps), _gap_values(gaps))
             return new
 
     # --- reading -------------------------------------------------------------------------
@@ -361,20 +348,7 @@ class EventStore:
         if not gaps:
             return
         with self.engine.begin() as conn:
-            conn.execute(
-                insert(t.seq_gaps),
-                [
-                    {
-                        "factory_id": g.factory_id,
-                        "station_id": g.station_id,
-                        "expected_seq": g.expected_seq,
-                        "got_seq": g.got_seq,
-                        "event_id": g.event_id,
-                        "detected_at": g.detected_at,
-                    }
-                    for g in gaps
-                ],
-            )
+            conn.execute(insert(t.seq_gaps), _gap_values(gaps))
 
     def count_events(self) -> int:
         with self.engine.connect() as conn:
@@ -400,3 +374,18 @@ class EventStore:
             q = q.where(t.seq_gaps.c.factory_id == factory)
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def _gap_values(gaps: list[GapRow]) -> list[dict[str, object]]:
+    """Rows for ``seq_gaps``, whether ingest or the scale-out reader found the gaps."""
+    return [
+        {
+            "factory_id": g.factory_id,
+            "station_id": g.station_id,
+            "expected_seq": g.expected_seq,
+            "got_seq": g.got_seq,
+            "event_id": g.event_id,
+            "detected_at": g.detected_at,
+        }
+        for g in gaps
+    ]

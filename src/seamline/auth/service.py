@@ -193,23 +193,28 @@ class AuthService:
             self.audit_action(username, "user", "login failed", username, {"locked": locked is not None})
             raise AuthError("wrong user name or password", 401)
         self.store.update_user(username, failed_logins=0, locked_until=None)
-        secret, csrf = passwords.new_secret(), passwords.new_secret(16)
-        self.store.add_session(
-            {
-                "id_hash": passwords.digest(secret),
-                "kind": "user",
-                "username": username,
-                "factory_id": user["factory_id"],
-                "station_id": None,
-                "csrf": csrf,
-                "created_at": now,
-                "expires_at": now + USER_SESSION_TTL,
-                "revoked_at": None,
-                "paired_by": None,
-            }
+        secret, csrf = self._new_session(
+            "user", now + USER_SESSION_TTL, username=username, factory_id=user["factory_id"]
         )
         self.audit_action(username, "user", "login", username, None)
         return secret, self._user_principal(user, passwords.digest(secret), csrf)
+
+    def _new_session(self, kind: str, expires_at: datetime, **who: Any) -> tuple[str, str]:
+        """Store a session (only the hash of its secret); return the secret and its CSRF token."""
+        secret, csrf = passwords.new_secret(), passwords.new_secret(16)
+        row = {"username": None, "factory_id": None, "station_id": None, "paired_by": None, **who}
+        self.store.add_session(
+            {
+                **row,
+                "id_hash": passwords.digest(secret),
+                "kind": kind,
+                "csrf": csrf,
+                "created_at": self.clock(),
+                "expires_at": expires_at,
+                "revoked_at": None,
+            }
+        )
+        return secret, csrf
 
     def logout(self, secret: str) -> None:
         self.store.revoke_session(passwords.digest(secret), self.clock())
@@ -354,20 +359,8 @@ class AuthService:
             raise AuthError("that pairing code is wrong, used or expired: ask your supervisor for a new one", 401)
         factory, station = row["factory_id"], row["station_id"]
         self.store.revoke_tablets_at(factory, station, now)
-        secret, csrf = passwords.new_secret(), passwords.new_secret(16)
-        self.store.add_session(
-            {
-                "id_hash": passwords.digest(secret),
-                "kind": "tablet",
-                "username": None,
-                "factory_id": factory,
-                "station_id": station,
-                "csrf": csrf,
-                "created_at": now,
-                "expires_at": now + TABLET_SESSION_TTL,
-                "revoked_at": None,
-                "paired_by": row["created_by"],
-            }
+        secret, _csrf = self._new_session(
+            "tablet", now + TABLET_SESSION_TTL, factory_id=factory, station_id=station, paired_by=row["created_by"]
         )
         self.audit_action(f"tablet {factory}/{station}", "tablet", "pair tablet", f"{factory}/{station}",
                           {"code_issued_by": row["created_by"]})
