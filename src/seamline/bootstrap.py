@@ -71,7 +71,7 @@ class Runtime:
 
 
 FEATURE_PROJECTIONS = (
-    "seamline.learning.projection",
+    "seamline.adapters.learning_store",
     "seamline.quality.projection",
     "seamline.materials.projection",
 )

@@ -167,9 +167,9 @@ def hours_report(
     db: Annotated[str, DB_OPT] = DEFAULT_DB,
 ) -> None:
     """Monthly hours / overtime / pay / violations report for one worker or one customer."""
-    from seamline.compliance.reports.model import customer_report, worker_report
-    from seamline.compliance.reports.output import to_csv, to_pdf
     from seamline.compliance.service import compute_period, month_bounds
+    from seamline.reports.model import customer_report, worker_report
+    from seamline.reports.output import to_csv, to_pdf
 
     if (worker is None) == (customer is None):
         raise typer.BadParameter("give exactly one of --worker or --customer")

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import typer
 
+from seamline.adapters.sim_publish import publish_events, run_live
 from seamline.domain.model import FactoryLayout
-from seamline.sim import SimConfig, SimProgress, publish_events, read_jsonl, run_live, simulate, write_jsonl
+from seamline.sim import SimConfig, SimProgress, read_jsonl, simulate, write_jsonl
 from seamline.sim.truth import write_truth
 
 

@@ -13,8 +13,8 @@ from decimal import Decimal
 from xml.sax.saxutils import escape
 
 from seamline.compliance.evaluate import Violation
-from seamline.compliance.reports.labels import labels
-from seamline.compliance.reports.model import CustomerReport, WorkerReport
+from seamline.reports.labels import labels
+from seamline.reports.model import CustomerReport, WorkerReport
 
 FONT = "STSong-Light"
 
