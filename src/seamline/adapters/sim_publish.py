@@ -11,9 +11,12 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlparse
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
 
 from ..domain.model import FactoryLayout
 from ..sim.config import SimConfig, SimProgress
@@ -64,11 +67,20 @@ class Publisher:
             self.close()
             raise ConnectionError(f"no CONNACK from {url} within {connect_timeout_s} s")
 
-    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:  # type: ignore[no-untyped-def]
+    def _on_connect(
+        self,
+        client: mqtt.Client,
+        userdata: Any,
+        flags: mqtt.ConnectFlags,
+        reason_code: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
         if not reason_code.is_failure:
             self._connected.set()
 
-    def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:  # type: ignore[no-untyped-def]
+    def _on_publish(
+        self, client: mqtt.Client, userdata: Any, mid: int, reason_code: ReasonCode, properties: Properties
+    ) -> None:
         with self._lock:
             self.acked += 1
             self._lock.notify_all()
@@ -145,7 +157,7 @@ def publish_events(
     return n
 
 
-def _with_kind(items: Iterable[tuple]) -> Iterator[Item]:  # type: ignore[type-arg]
+def _with_kind(items: Iterable[tuple[str, bytes, datetime]] | Iterable[Item]) -> Iterator[Item]:
     for it in items:
         if len(it) == 4:
             yield it
