@@ -133,8 +133,11 @@ def to_pdf(r: WorkerReport | CustomerReport, lang: str = "en") -> bytes:
 
     def table(rows: list[list[str]], header: bool = True, total: bool = False) -> Table:
         t = Table(rows, repeatRows=1 if header else 0, hAlign="LEFT")
-        style: list[tuple[Any, ...]] = [("FONT", (0, 0), (-1, -1), FONT, 8), ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
-                 ("ALIGN", (2, 0), (-1, -1), "RIGHT")]
+        style: list[tuple[Any, ...]] = [
+            ("FONT", (0, 0), (-1, -1), FONT, 8),
+            ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
+            ("ALIGN", (2, 0), (-1, -1), "RIGHT"),
+        ]
         if header:
             style.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8e8e8")))
         if total:
