@@ -104,6 +104,7 @@ def _document_refusals(app: FastAPI) -> None:
         app.openapi_schema = spec
         return spec
 
+    # FastAPI's documented way to extend the schema is to replace app.openapi; mypy sees a method.
     app.openapi = openapi  # type: ignore[method-assign]
 
 

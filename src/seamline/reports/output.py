@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 from xml.sax.saxutils import escape
 
 from seamline.compliance.evaluate import Violation
@@ -72,7 +72,7 @@ def customer_table(r: CustomerReport, lang: str) -> list[list[str]]:
         rows.append([x.worker, x.name, _h(x.worked_h), _h(x.overtime_h), str(x.pieces), _m(x.pay)])
     t = r.totals
     rows.append([L["total"], "", _h(float(t["worked_h"] or 0)), _h(float(t["overtime_h"] or 0)),
-                 str(t["pieces"]), _m(t["pay"])])  # type: ignore[arg-type]
+                 str(t["pieces"]), _m(cast(Decimal | None, t["pay"]))])  # money or None: see customer_report
     return rows
 
 
