@@ -26,6 +26,8 @@ demo: venv
 
 test: venv system-deps
 	$(BIN)/ruff check src tests bench
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Each benchmark prints its figures; the last line of each is one JSON object.

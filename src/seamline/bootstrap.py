@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.process import BaseProcess
 
@@ -53,7 +54,7 @@ class Runtime:
             self.live._tz.pop(layout.factory.id, None)
 
     def start_mqtt(self, settings: MqttSettings) -> None:
-        def on_batch(items: Batch, ack) -> None:  # type: ignore[no-untyped-def]
+        def on_batch(items: Batch, ack: Callable[[], None]) -> None:
             raws = [RawEvent(payload=p, source="mqtt", topic=t) for _mid, t, p, _q in items]
             self.worker.submit(raws, lambda _result: ack())
 
@@ -71,7 +72,7 @@ class Runtime:
 
 
 FEATURE_PROJECTIONS = (
-    "seamline.learning.projection",
+    "seamline.adapters.learning_store",
     "seamline.quality.projection",
     "seamline.materials.projection",
 )
@@ -85,7 +86,7 @@ def make_projections(layouts: dict[str, FactoryLayout], engine: Engine) -> list[
     return out
 
 
-def replay_into(store: EventStore, live: LiveState, projections: list[Projection] = ()) -> int:  # type: ignore[assignment]
+def replay_into(store: EventStore, live: LiveState, projections: Sequence[Projection] = ()) -> int:
     """Rebuild live state (and the feature projections) from the event store, in acceptance order."""
     n = 0
     for _pos, ev in store.iter_events():

@@ -18,6 +18,7 @@ import signal
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -153,7 +154,7 @@ def run_ingest(
     worker.start()
     stats = IngestStats(settings.client_id, received_by_station=Counter() if per_station_stats else None)
 
-    def on_batch(items: Batch, ack) -> None:  # type: ignore[no-untyped-def]
+    def on_batch(items: Batch, ack: Callable[[], None]) -> None:
         stats.received += len(items)
         if stats.received_by_station is not None:
             for _mid, topic, _p, _q in items:

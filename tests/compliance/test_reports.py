@@ -164,6 +164,18 @@ def test_a_missing_rate_is_a_clear_error(db) -> None:  # type: ignore[no-untyped
     assert "no rate for op B (style T1)" in res.output
 
 
+def test_an_unknown_floor_basis_is_refused_not_read_as_monthly(db) -> None:  # type: ignore[no-untyped-def]
+    url, _engine, rates, tmp = db
+    out = tmp / "r.csv"
+    res = CliRunner().invoke(app, ["hours-report", "--db", url, "--factory", FACTORY, "--month", "2026-03",
+                                   "--worker", "W1", "--rates", str(rates), "--format", "csv", "--out", str(out),
+                                   "--floor-basis", "hourlyy"])
+    assert res.exit_code == 2, res.output
+    said = " ".join(res.output.replace("│", " ").split())  # the error box wraps the message
+    assert "--floor-basis is monthly or hourly, not 'hourlyy'" in said, said
+    assert not out.exists()
+
+
 def test_live_alerts_project_open_sessions_to_the_shift_end() -> None:
     from seamline.compliance.alerts import live_alerts
     from seamline.compliance.pipeline import Facts

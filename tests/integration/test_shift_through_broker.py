@@ -12,8 +12,9 @@ import pytest
 
 from seamline.adapters.layout_files import load_factory
 from seamline.adapters.mqtt_receiver import MqttSettings
+from seamline.adapters.sim_publish import publish_events
 from seamline.bootstrap import bootstrap
-from seamline.sim import SimConfig, default_start, publish_events, simulate
+from seamline.sim import SimConfig, default_start, simulate
 
 REPO = Path(__file__).resolve().parents[2]
 

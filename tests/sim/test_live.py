@@ -9,10 +9,11 @@ from datetime import datetime, timedelta
 import paho.mqtt.client as mqtt
 from typer.testing import CliRunner
 
+from seamline.adapters.sim_publish import parse_mqtt_url, run_live
 from seamline.domain.events import TOPIC_FILTER, decode_event
 from seamline.domain.model import ShiftCalendar
 from seamline.entrypoints.cli import app
-from seamline.sim import SimConfig, SimProgress, parse_mqtt_url, run_live, simulate, write_jsonl
+from seamline.sim import SimConfig, SimProgress, simulate, write_jsonl
 
 from .layouts import MONDAY_8, TZ, small_factory
 
@@ -46,7 +47,7 @@ class Subscriber:
 
 
 def test_short_run_published_to_mosquitto_arrives_complete(broker: str) -> None:
-    from seamline.sim import publish_events
+    from seamline.adapters.sim_publish import publish_events
 
     res = simulate(small_factory(n_lines=1), SimConfig(seed=1, start=MONDAY_8, hours=1))
     sub = Subscriber(broker)

@@ -330,7 +330,7 @@ class EventStore:
             full = len(rows) >= limit
             if holes:
                 for i in range(0, len(holes), 5000):
-                    rows += conn.execute(select(*cols).where(c.pos.in_(holes[i : i + 5000]))).all()
+                    rows = [*rows, *conn.execute(select(*cols).where(c.pos.in_(holes[i : i + 5000]))).all()]
             if not self.is_sqlite:
                 # After the rows: the holder of any position skipped in them has a lower id.
                 horizon = conn.execute(text("SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint")).scalar()

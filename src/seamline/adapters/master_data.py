@@ -7,8 +7,9 @@ where that layout lives between runs.
 from __future__ import annotations
 
 from datetime import date, time
+from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, insert, select
+from sqlalchemy import Connection, Engine, Table, delete, insert, select
 
 from ..domain.model import (
     Break,
@@ -176,7 +177,7 @@ def save_layout(engine: Engine, layout: FactoryLayout) -> None:
         )
 
 
-def _insert_many(conn: Connection, table, rows: list[dict]) -> None:  # type: ignore[no-untyped-def]
+def _insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     if rows:
         conn.execute(insert(table), rows)
 

@@ -23,11 +23,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 import msgspec
 
 from ..domain.events import TOPIC_FILTER
+
+if TYPE_CHECKING:  # paho is imported in the child process only
+    from paho.mqtt.client import Client, ConnectFlags, DisconnectFlags, MQTTMessage
+    from paho.mqtt.properties import Properties
+    from paho.mqtt.reasoncodes import ReasonCode
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +88,7 @@ def _receiver_main(settings: MqttSettings, conn: Connection) -> None:
 
     host, port = settings.host_port
     u = urlparse(settings.url)
-    connect_kw: dict[str, object] = {}
+    connect_kw: dict[str, Any] = {}
     if settings.share_group:
         from paho.mqtt.packettypes import PacketTypes
         from paho.mqtt.properties import Properties
@@ -104,10 +110,11 @@ def _receiver_main(settings: MqttSettings, conn: Connection) -> None:
     username = settings.username or u.username
     if username:
         client.username_pw_set(username, settings.password or u.password)
-    client.reconnect_delay_set(min_delay=0.2, max_delay=5)
+    # paho annotates int seconds but only sleeps on the value: 0.2 s keeps a broker restart short.
+    client.reconnect_delay_set(min_delay=0.2, max_delay=5)  # type: ignore[arg-type]
     client.max_inflight_messages_set(65535)
     # deque.append / popleft are atomic in CPython: the network thread never waits for the flusher.
-    buf: deque[tuple[int, str, bytes, int]] = deque()
+    buf: deque[tuple[int, str, bytes | bytearray, int]] = deque()  # paho types payloads as either
     send_lock = threading.Lock()
     outstanding = [0]  # received QoS>0 messages of this connection not yet acknowledged by the parent
     room = threading.Condition()
@@ -123,7 +130,9 @@ def _receiver_main(settings: MqttSettings, conn: Connection) -> None:
     # repeats.
     gen = [0]
 
-    def on_connect(c, _u, _flags, reason_code, _props) -> None:  # type: ignore[no-untyped-def]
+    def on_connect(
+        c: Client, _u: Any, _flags: ConnectFlags, reason_code: ReasonCode, _props: Properties | None
+    ) -> None:
         if reason_code == 0:
             gen[0] += 1
             with room:
@@ -133,12 +142,14 @@ def _receiver_main(settings: MqttSettings, conn: Connection) -> None:
         else:
             send("status", f"refused: {reason_code}")
 
-    def on_subscribe(_c, _u, _mid, reason_codes, _props) -> None:  # type: ignore[no-untyped-def]
+    def on_subscribe(_c: Client, _u: Any, _mid: int, reason_codes: list[ReasonCode], _props: Properties | None) -> None:
         # "connected" only once the subscription stands: a publisher that waits for it loses nothing.
         refused = [str(rc) for rc in reason_codes if rc.is_failure]
         send("status", f"subscription refused: {refused}" if refused else "connected")
 
-    def on_disconnect(_c, _u, _flags, reason_code, _props) -> None:  # type: ignore[no-untyped-def]
+    def on_disconnect(
+        _c: Client, _u: Any, _flags: DisconnectFlags, reason_code: ReasonCode, _props: Properties | None
+    ) -> None:
         send("status", f"disconnected: {reason_code}")
 
     # Acks waiting to be sent. While messages flow, the network thread sends them from inside
@@ -156,7 +167,7 @@ def _receiver_main(settings: MqttSettings, conn: Connection) -> None:
         except IndexError:
             return
 
-    def on_message(_c, _u, m) -> None:  # type: ignore[no-untyped-def]
+    def on_message(_c: Client, _u: Any, m: MQTTMessage) -> None:
         buf.append(((gen[0] << 16) | m.mid, m.topic, m.payload, m.qos))
         if acks:
             drain_acks()
@@ -216,7 +227,7 @@ def _receiver_main(settings: MqttSettings, conn: Connection) -> None:
     threading.Thread(target=flusher, daemon=True, name="mqtt-flush").start()
     threading.Thread(target=acker, daemon=True, name="mqtt-ack").start()
     keepalive = settings.shared_keepalive_s if settings.share_group else 30
-    client.connect_async(host, port, keepalive=keepalive, **connect_kw)  # type: ignore[arg-type]
+    client.connect_async(host, port, keepalive=keepalive, **connect_kw)
     while not stop.is_set():
         client.loop_forever(retry_first_connection=True)
         if not stop.is_set():

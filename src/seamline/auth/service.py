@@ -20,6 +20,7 @@ from . import passwords
 from .roles import ACCOUNT_ROLES, Principal, Role, parse_roles
 from .store import AuthStore
 
+SESSION_COOKIE = "seamline_session"  # the HTTP cookie that carries a session secret
 USER_SESSION_TTL = timedelta(hours=12)  # one shift and its overtime
 TABLET_SESSION_TTL = timedelta(days=365)  # a paired tablet stays paired until unpaired
 PAIRING_CODE_TTL = timedelta(minutes=10)

@@ -163,7 +163,7 @@ def build_sessions(
     shift end, flagged ``open``.
     """
     evs = sorted(
-        (e for e in events if isinstance(e, Login | Logout | Piece)), key=lambda e: e.ts  # type: ignore[attr-defined]
+        (e for e in events if isinstance(e, Login | Logout | Piece)), key=lambda e: e.ts
     )
     open_by_worker: dict[str, _Open] = {}
     worker_at_station: dict[str, str] = {}
@@ -314,9 +314,9 @@ def attribute_pieces(
         if s.station:
             by_station[s.station].append(s)
     starts: dict[str, list[datetime]] = {}
-    for st, lst in by_station.items():
-        lst.sort(key=lambda s: s.start)
-        starts[st] = [s.start for s in lst]
+    for st, st_sessions in by_station.items():
+        st_sessions.sort(key=lambda s: s.start)
+        starts[st] = [s.start for s in st_sessions]
     done: list[WorkerPiece] = []
     orphans: list[Piece] = []
     for p in pieces:

@@ -64,10 +64,10 @@ def day_payloads(
         x = slot(p.work_day, p.worker)
         if x is not None:
             x["pieces"][p.op] += p.qty
-    for d in defects:
-        x = slot(d.day, d.worker)
+    for df in defects:
+        x = slot(df.day, df.worker)
         if x is not None:
-            x["returned"][d.op] += d.qty
+            x["returned"][df.op] += df.qty
     orphans: dict[date, int] = defaultdict(int)
     for d in orphan_piece_days:
         orphans[d] += 1

@@ -72,9 +72,16 @@ class Defect(_Base, tag="defect"):
 
 SensorEvent = Login | Logout | BundleIn | BundleOut | Piece | Machine | Downtime | Defect
 EVENT_TYPES: tuple[type[_Base], ...] = (Login, Logout, BundleIn, BundleOut, Piece, Machine, Downtime, Defect)
-TYPE_NAMES: tuple[str, ...] = tuple(t.__struct_config__.tag for t in EVENT_TYPES)  # type: ignore[misc]
 
-_decoder = msgspec.json.Decoder(SensorEvent)
+
+def type_name(cls: type[_Base]) -> str:
+    """The wire ``type`` of an event class (its msgspec tag: always a string here)."""
+    return str(cls.__struct_config__.tag)
+
+
+TYPE_NAMES: tuple[str, ...] = tuple(type_name(t) for t in EVENT_TYPES)
+
+_decoder: msgspec.json.Decoder[SensorEvent] = msgspec.json.Decoder(SensorEvent)
 _list_decoder = msgspec.json.Decoder(list[msgspec.Raw])
 _encoder = msgspec.json.Encoder()
 

@@ -135,7 +135,14 @@ class LiveState:
             ):
                 self.hourly[(st.factory, scope, key, h)].attended_s += secs
 
-    def _add_state_time(self, st: StationLive, state: str, start: datetime, end: datetime, bucket: dict) -> None:
+    def _add_state_time(
+        self,
+        st: StationLive,
+        state: str,
+        start: datetime,
+        end: datetime,
+        bucket: dict[tuple[str, str, datetime, str], float],
+    ) -> None:
         for h, s, e in split_by_hour(start, end, self.tz(st.factory)):
             bucket[(st.factory, st.station, h, state)] += (e - s).total_seconds()
 
@@ -299,10 +306,10 @@ class LiveState:
                 out[key][h] = Tally(t.pieces, t.earned_min, t.attended_s, t.output, t.defects)
         for (sc, key, h), secs in self._open_attended(factory, now, start, end).items():
             if sc == scope and start <= h < end:
-                t = out[key].get(h)
-                if t is None:
-                    t = out[key][h] = Tally()
-                t.attended_s += secs
+                tally = out[key].get(h)
+                if tally is None:
+                    tally = out[key][h] = Tally()
+                tally.attended_s += secs
         return out
 
     def efficiency(

@@ -84,10 +84,10 @@ def register(app: FastAPI, rt: Runtime) -> None:
     ) -> Response:
         """The monthly hours / overtime / violations report of one worker or one customer's orders,
         as buyers' auditors ask for it (the same as `seamline hours-report`), sealed by the hash chain."""
-        from ..compliance.reports.model import customer_report, worker_report
-        from ..compliance.reports.output import to_csv, to_pdf
         from ..compliance.repository import NotFound
         from ..compliance.service import compute_period, month_bounds
+        from ..reports.model import customer_report, worker_report
+        from ..reports.output import to_csv, to_pdf
 
         if (worker is None) == (customer is None):
             raise HTTPException(422, "give exactly one of `worker` or `customer`")

@@ -84,7 +84,7 @@ def register(app: FastAPI, rt: Runtime) -> None:
             raise HTTPException(404, f"unknown worker {badge!r} in factory {lay.factory.id!r}")
         proj = _projection(rt)
         ests = proj.estimates_beside(rt.pipeline.lock, lay.factory.id, worker=badge)
-        cells = sorted((e.as_dict() for e in ests), key=lambda d: -float(d["efficiency"]))  # type: ignore[arg-type]
+        cells = sorted((e.as_dict() for e in ests), key=lambda d: -float(d["efficiency"]))
         return {
             "factory": lay.factory.id,
             "badge": badge,

@@ -27,11 +27,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..auth.policy import match, methods_for, rule_for
 from ..auth.roles import OPEN, Principal, Role, Rule, decide
-from ..auth.service import AuthService
+from ..auth.service import SESSION_COOKIE, AuthService
 
 log = logging.getLogger(__name__)
 
-SESSION_COOKIE = "seamline_session"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Posted as HTML forms: login and pairing have no session yet (an Origin check guards them), and
@@ -105,6 +104,7 @@ def _document_refusals(app: FastAPI) -> None:
         app.openapi_schema = spec
         return spec
 
+    # FastAPI's documented way to extend the schema is to replace app.openapi; mypy sees a method.
     app.openapi = openapi  # type: ignore[method-assign]
 
 

@@ -9,17 +9,20 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ..adapters.db import DEFAULT_URL
 
+if TYPE_CHECKING:
+    from ..auth.service import AuthService
+
 DbOpt = Annotated[str, typer.Option("--db", help=f"database URL (default {DEFAULT_URL})")]
 ACTOR = f"cli:{os.environ.get('USER', 'unknown')}"
 
 
-def _service(db: str):  # type: ignore[no-untyped-def]
+def _service(db: str) -> AuthService:
     from ..adapters import master_data, migrate
     from ..adapters.db import make_engine
     from ..auth.service import AuthService

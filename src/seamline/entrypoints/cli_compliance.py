@@ -7,15 +7,21 @@ import sys
 import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Literal, cast
 
 import typer
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from seamline.compliance.rules import RuleSet
+    from seamline.pay.payslip import PayPolicy
 
 DB_OPT = typer.Option("--db", help="database URL")
 DEFAULT_DB = "sqlite:///data/seamline.db"
 
 
-def _engine(db: str, *, writing: bool = False):  # type: ignore[no-untyped-def]
+def _engine(db: str, *, writing: bool = False) -> Engine:
     """An engine on ``db``; writers first bring the schema up to date (the Alembic migrations)."""
     from seamline.adapters import migrate
     from seamline.adapters.db import make_engine
@@ -28,7 +34,7 @@ def _engine(db: str, *, writing: bool = False):  # type: ignore[no-untyped-def]
     return engine
 
 
-def _has_chain(engine) -> bool:  # type: ignore[no-untyped-def]
+def _has_chain(engine: Engine) -> bool:
     from sqlalchemy import inspect
 
     return inspect(engine).has_table("hours_chain")
@@ -116,7 +122,9 @@ def hours_correct(
 
     try:
         c = Correction(
-            id=f"corr-{uuid.uuid4().hex[:12]}", action=action, worker=worker, who=who,  # type: ignore[arg-type]
+            id=f"corr-{uuid.uuid4().hex[:12]}", worker=worker, who=who,
+            # Correction checks the action itself (CorrectionError below), so the cast cannot lie.
+            action=cast(Literal["add", "adjust", "void"], action),
             at=datetime.now(UTC), why=why, session_id=session, station=station,
             start=_aware(start, "--start"), end=_aware(end, "--end"),
         )
@@ -126,22 +134,27 @@ def hours_correct(
     typer.echo(f"recorded {c.id}: {action} {worker} by {who}")
 
 
-def _policy(rates: Path | None, region: str | None, deduct: bool, basis: str):  # type: ignore[no-untyped-def]
+def _policy(rates: Path | None, region: str | None, deduct: bool, basis: str) -> PayPolicy | None:
     from seamline.pay.payslip import PayPolicy
     from seamline.pay.rates import parse_rate_card
-    from seamline.pay.wage_floor import load_min_wage
+    from seamline.pay.wage_floor import Basis, load_min_wage
 
+    if basis not in ("monthly", "hourly"):
+        # Anything but "hourly" used to fall back to the monthly floor without a word.
+        raise typer.BadParameter(
+            f"工资下限基准只能是 monthly 或 hourly / --floor-basis is monthly or hourly, not {basis!r}"
+        )
     if rates is None:
         return None
     return PayPolicy(
         rates=parse_rate_card(json.loads(rates.read_text("utf-8"))),
         deduct_defects=deduct,
         min_wage=load_min_wage(region) if region else None,
-        floor_basis=basis,  # type: ignore[arg-type]
+        floor_basis=cast(Basis, basis),
     )
 
 
-def _rules(names: str, config: Path | None, factory: str, customer: str | None):  # type: ignore[no-untyped-def]
+def _rules(names: str, config: Path | None, factory: str, customer: str | None) -> RuleSet:
     """``--rules-config`` (per factory and customer) wins over the plain ``--rules`` list."""
     from seamline.compliance.rules import active_rules, resolve_rules
 
@@ -167,9 +180,9 @@ def hours_report(
     db: Annotated[str, DB_OPT] = DEFAULT_DB,
 ) -> None:
     """Monthly hours / overtime / pay / violations report for one worker or one customer."""
-    from seamline.compliance.reports.model import customer_report, worker_report
-    from seamline.compliance.reports.output import to_csv, to_pdf
     from seamline.compliance.service import compute_period, month_bounds
+    from seamline.reports.model import customer_report, worker_report
+    from seamline.reports.output import to_csv, to_pdf
 
     if (worker is None) == (customer is None):
         raise typer.BadParameter("give exactly one of --worker or --customer")

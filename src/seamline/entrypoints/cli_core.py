@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ..adapters.db import DEFAULT_URL
+
+if TYPE_CHECKING:
+    from ..bootstrap import Runtime
 
 DbOpt = Annotated[str, typer.Option("--db", help="database URL (SQLite file or postgresql+psycopg://...)")]
 
@@ -58,6 +61,7 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"error: {e}", err=True)
             raise typer.Exit(2) from None
         logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        rt: Runtime
         if no_ingest:
             from ..bootstrap_scaleout import bootstrap_read
 
@@ -132,7 +136,7 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"wrote {path}")
 
 
-def _has_users(rt) -> bool:  # type: ignore[no-untyped-def]
+def _has_users(rt: Runtime) -> bool:
     from ..auth.store import AuthStore
 
     return AuthStore(rt.engine).count_users() > 0

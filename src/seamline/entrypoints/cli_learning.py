@@ -45,8 +45,8 @@ def skills(
 
             try:
                 proj.snapshot()
-            except SnapshotError as e:
-                typer.echo(f"warning: {e}", err=True)
+            except SnapshotError as err:
+                typer.echo(f"warning: {err}", err=True)
         if as_json:
             typer.echo(json.dumps(skill_matrix(lay, ests, line), ensure_ascii=False))
             return

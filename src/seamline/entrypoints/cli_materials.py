@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from sqlalchemy import Engine
 
 from ..adapters.db import DEFAULT_URL
+
+if TYPE_CHECKING:
+    from ..domain.model import FactoryLayout
+    from ..materials.service import Materials
 
 LayoutOpt = Annotated[Path | None, typer.Option("--layout", help="factory folder (CSV) instead of the database")]
 DbOpt = Annotated[str, typer.Option("--db", help="database URL (SQLite file or postgresql+psycopg://...)")]
@@ -26,7 +30,7 @@ def _fail(msg: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _open(layout_dir: Path | None, db: str, factory: str | None):  # type: ignore[no-untyped-def]
+def _open(layout_dir: Path | None, db: str, factory: str | None) -> tuple[Engine, FactoryLayout, Materials]:
     """(engine, layout, Materials): from a folder with an in-memory ledger, or from the database."""
     from ..adapters import master_data
     from ..adapters.db import make_engine

@@ -73,7 +73,7 @@ def register(app: typer.Typer) -> None:
         eff: dict[tuple[str, str], float] = {}
         if db is not None:
             from seamline.adapters.db import make_engine
-            from seamline.planning.efficiency_source import learned_efficiency
+            from seamline.adapters.efficiency_source import learned_efficiency
 
             eff = learned_efficiency(make_engine(db), layout.factory.id, style)
             print(f"{len(eff)} learned efficiencies", file=sys.stderr)

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import typer
 
+from seamline.adapters.sim_publish import publish_events, run_live
 from seamline.domain.model import FactoryLayout
-from seamline.sim import SimConfig, SimProgress, publish_events, read_jsonl, run_live, simulate, write_jsonl
+from seamline.sim import Engine, SimConfig, SimProgress, read_jsonl, simulate, write_jsonl
 from seamline.sim.truth import write_truth
 
 
@@ -81,7 +82,7 @@ def sim(
         stop = threading.Event()
         cfg = SimConfig(seed=seed, start=start_dt, record_pieces=truth is not None)
         typer.echo(f"publishing to {mqtt_url} at {speed:g}x until Ctrl-C", err=True)
-        holder: dict[str, object] = {}
+        holder: dict[str, Engine] = {}
 
         def work() -> None:
             holder["engine"] = run_live(layout, cfg, mqtt_url, stop, _progress_line, speed=speed)
@@ -94,7 +95,7 @@ def sim(
         typer.echo("", err=True)
         eng = holder.get("engine")
         if truth is not None and eng is not None:
-            write_truth(eng.truth_dict(eng.published_until or eng.start), truth)  # type: ignore[attr-defined]
+            write_truth(eng.truth_dict(eng.published_until or eng.start), truth)
         return
     cfg = SimConfig(seed=seed, start=start_dt, hours=hours)
     t0 = time.perf_counter()

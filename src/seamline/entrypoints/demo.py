@@ -90,7 +90,8 @@ def remaining_work(rt: Runtime, layout: FactoryLayout) -> FactoryLayout:
 
 
 def run_demo(opts: DemoOptions) -> None:
-    from ..sim import SimConfig, SimProgress, run_live
+    from ..adapters.sim_publish import run_live
+    from ..sim import SimConfig, SimProgress
     from .auth_http import AuthConfig
     from .serve import serve
 

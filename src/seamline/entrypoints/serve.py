@@ -11,6 +11,8 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from socket import socket
+from typing import Any
 
 import uvicorn
 
@@ -85,7 +87,7 @@ class ServeConfig:
             raise ValueError(f"auth mode 'open' is refused on {self.host}: it would let anyone on the network in")
         return cfg
 
-    def override(self, **flags: object) -> ServeConfig:
+    def override(self, **flags: Any) -> ServeConfig:
         return replace(self, **{k: v for k, v in flags.items() if v is not None})
 
 
@@ -127,10 +129,11 @@ def serve(
     if on_started is not None:
         orig = server.startup
 
-        async def startup(sockets=None) -> None:  # type: ignore[no-untyped-def]
+        async def startup(sockets: list[socket] | None = None) -> None:
             await orig(sockets)
             on_started()
 
+        # uvicorn has no started hook: wrap its startup so the caller hears when the port is bound.
         server.startup = startup  # type: ignore[method-assign]
     try:
         server.run()

@@ -1,22 +1,21 @@
 """The learning projection: fed every accepted event by ingest (and the whole store at start-up).
 
-``create(layouts, engine)`` is what ``seamline.bootstrap`` calls. Reading it from the API is done
-under the pipeline lock, so estimates never see a half-applied event.
+It touches no database: snapshots go to a ``SnapshotStore``; ``seamline.adapters.learning_store``
+supplies the SQL one and the ``create(layouts, engine)`` that ``seamline.bootstrap`` calls. Reading it
+from the API is done under the pipeline lock, so estimates never see a half-applied event.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
-
-from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from typing import Protocol
 
 from ..domain.events import SensorEvent
 from ..domain.model import FactoryLayout
-from .repository import save_snapshot
 from .state import LearningState, SkillEstimate
 
 log = logging.getLogger(__name__)
@@ -26,14 +25,20 @@ class SnapshotError(RuntimeError):
     """The snapshot could not be written (most often: the ``learning_skills`` table is not migrated yet)."""
 
 
+class SnapshotStore(Protocol):
+    """Where snapshots go; ``save`` replaces the rows of every factory present, raises ``SnapshotError``."""
+
+    def save(self, estimates: Sequence[SkillEstimate], saved_at: datetime) -> int: ...
+
+
 class LearningProjection:
     name = "learning"
 
     def __init__(
-        self, layouts: dict[str, FactoryLayout], engine: Engine | None = None, snapshot_every_s: float = 600.0
+        self, layouts: dict[str, FactoryLayout], store: SnapshotStore | None = None, snapshot_every_s: float = 600.0
     ) -> None:
         self.state = LearningState(layouts)
-        self.engine = engine
+        self.store = store
         self.snapshot_every_s = snapshot_every_s
         self._last_snapshot = -float("inf")
 
@@ -69,21 +74,15 @@ class LearningProjection:
 
         With ``lock`` (the ingest lock) fitting happens beside it and the write after it.
         """
-        if self.engine is None:
+        if self.store is None:
             return 0
         self._last_snapshot = time.monotonic()
         ests = self.estimates() if lock is None else self.estimates_beside(lock)
-        try:
-            return save_snapshot(self.engine, ests, now or datetime.now(UTC))
-        except SQLAlchemyError as e:
-            raise SnapshotError(
-                f"could not write learning_skills ({type(e).__name__}); is the database migrated "
-                f"(seamline.adapters.tables_learning)?"
-            ) from e
+        return self.store.save(ests, now or datetime.now(UTC))
 
     def maybe_snapshot(self, lock: AbstractContextManager[object] | None = None) -> bool:
         """Snapshot if the last one is older than ``snapshot_every_s`` (called by readers)."""
-        if self.engine is None or time.monotonic() - self._last_snapshot < self.snapshot_every_s:
+        if self.store is None or time.monotonic() - self._last_snapshot < self.snapshot_every_s:
             return False
         try:
             self.snapshot(lock=lock)
@@ -91,7 +90,3 @@ class LearningProjection:
             log.warning("learning snapshot skipped", exc_info=True)
             return False
         return True
-
-
-def create(layouts: dict[str, FactoryLayout], engine: Engine) -> LearningProjection:
-    return LearningProjection(layouts, engine)

@@ -12,6 +12,7 @@ import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 from scipy.ndimage import median_filter
@@ -107,7 +108,7 @@ class SkillEstimate:
     interruptions: int
     updated_at: datetime | None
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self) -> dict[str, Any]:
         r = 4
         return {
             "factory": self.factory,

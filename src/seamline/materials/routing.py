@@ -276,7 +276,7 @@ class Routing:
         """Bundles started and not finished that have not moved for longer than the limit."""
         limit = self.stale_after_min if stale_after_min is None else stale_after_min
         now = self.now(factory, as_of)
-        out = []
+        out: list[dict[str, Any]] = []
         for (f, _), t in self.tracks.items():
             if f != factory or t.first_seen is None or self.status(factory, t) == "sewn":
                 continue

@@ -219,10 +219,10 @@ class Materials:
                 if req.kind != "fabric" or material == shell[colour]:
                     continue
                 need = req.qty
-                for lot in _oldest_first(ledger, material, blocked):
-                    take = min(need, ledger.balances[lot.lot_id].in_store)
+                for stock_lot in _oldest_first(ledger, material, blocked):
+                    take = min(need, ledger.balances[stock_lot.lot_id].in_store)
                     if take > 0:
-                        issue(lot.lot_id, material, take, f"cut {o.id} {colour}")
+                        issue(stock_lot.lot_id, material, take, f"cut {o.id} {colour}")
                         need -= take
                     if need <= 0:
                         break
@@ -298,8 +298,9 @@ class Materials:
         sewn = self.sewn_cells(order_id, routing)
         packed = packed_totals(self.store.cartons(order_id))
         cells = sorted(set(o.quantities) | set(cut) | set(sewn) | set(packed), key=lambda k: (k[1], k[0]))
-        rows = [{"size": s, "colour": c, "ordered": o.quantities.get((s, c), 0), "cut": cut.get((s, c), 0),
-                 "sewn": sewn.get((s, c), 0), "packed": packed.get((s, c), 0)} for s, c in cells]
+        rows: list[dict[str, Any]] = [
+            {"size": s, "colour": c, "ordered": o.quantities.get((s, c), 0), "cut": cut.get((s, c), 0),
+             "sewn": sewn.get((s, c), 0), "packed": packed.get((s, c), 0)} for s, c in cells]
         total = {k: sum(r[k] for r in rows) for k in ("ordered", "cut", "sewn", "packed")}
         problems = [f"{r['size']}/{r['colour']}: {a} {r[a]} > {b} {r[b]}" for r in rows
                     for a, b in (("sewn", "cut"), ("packed", "sewn")) if r[a] > r[b]]

@@ -166,7 +166,7 @@ def op_key(style: str | None, op: str) -> str:
     return f"{style}:{op}" if style else op
 
 
-class _TzByFactory(dict):  # type: ignore[type-arg]
+class _TzByFactory(dict[str, ZoneInfo]):
     """factory id -> ZoneInfo, looked up lazily from the layouts."""
 
     def __init__(self, layouts: Mapping[str, FactoryLayout]) -> None:
@@ -356,8 +356,8 @@ class DhuAggregator:
             del self.hourly[k]
         days = {hour_start(cutoff, tz).date() for tz in self._tz.values()}
         oldest = min(days)
-        for k in [k for k in self._daily if k[3] < oldest]:
-            del self._daily[k]
+        for dk in [k for k in self._daily if k[3] < oldest]:
+            del self._daily[dk]
         self._alerted = {a for a in self._alerted if a[3] >= oldest}
         for key in list(self._made):
             kept = [r for r in self._made[key] if r[0] >= cutoff]

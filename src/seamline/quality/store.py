@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import CursorResult, Engine, delete, insert, select
 
 from seamline.adapters.tables_quality import (
     aql_audit_defects,
@@ -25,6 +25,13 @@ from seamline.adapters.tables_quality import (
 
 from .audit import AuditDefect, AuditResult
 from .fabric import DEFAULT_LIMIT, FabricError, LotResult, Roll, inspect_lot
+
+
+def _new_id(result: CursorResult[Any]) -> int:
+    """The id the database gave the one row just inserted (SQLAlchemy types it as optional)."""
+    pk = result.inserted_primary_key
+    assert pk is not None, "a single-row insert always has a primary key"
+    return int(pk[0])
 
 
 def _aware(at: datetime) -> datetime:
@@ -72,13 +79,13 @@ class FabricLots:
         result = inspect_lot(lot_id, rolls, lim, max_failed_roll_share=max_failed_roll_share)
         by_id = {r.roll_id: r for r in rolls}
         with self.engine.begin() as c:
-            iid = c.execute(insert(fabric_inspections).values(
+            iid = _new_id(c.execute(insert(fabric_inspections).values(
                 lot_id=lot_id, buyer=buyer, limit_points_per_100_sq_yd=lim, points=result.points,
                 yards=result.yards, points_per_100_sq_yd=result.points_per_100_sq_yd,
                 rolls_inspected=len(result.rolls), rolls_failed=len(result.failed_rolls),
                 passed=result.passed, reasons=list(result.reasons), inspector=inspector,
                 inspected_at=_aware(at),
-            )).inserted_primary_key[0]
+            )))
             c.execute(insert(fabric_rolls), [
                 {
                     "inspection_id": iid, "roll_id": r.roll_id, "yards": r.yards, "width_in": r.width_in,
@@ -119,10 +126,10 @@ class FabricLots:
         if latest["passed"]:
             raise FabricError(f"lot {lot_id} passed its latest inspection: it is not blocked")
         with self.engine.begin() as c:
-            rid = c.execute(insert(fabric_lot_releases).values(
+            rid = _new_id(c.execute(insert(fabric_lot_releases).values(
                 inspection_id=latest["id"], lot_id=lot_id, released_by=by.strip(), reason=reason.strip(),
                 released_at=_aware(at),
-            )).inserted_primary_key[0]
+            )))
         return int(rid)
 
     def is_cutting_allowed(self, lot_id: str) -> tuple[bool, str]:
@@ -187,11 +194,11 @@ def record_audit(engine: Engine, factory_id: str, result: AuditResult, *, inspec
     if not inspector:
         raise ValueError("inspector is empty")
     with engine.begin() as c:
-        aid = c.execute(insert(aql_audits).values(
+        aid = _new_id(c.execute(insert(aql_audits).values(
             factory_id=factory_id, lot_ref=result.lot_ref, lot_size=result.lot_size, level=result.level,
             inspection=result.inspection, accepted=result.accepted,
             classes=[cr.as_dict() for cr in result.classes], inspector=inspector, audited_at=_aware(at),
-        )).inserted_primary_key[0]
+        )))
         if result.defects:
             c.execute(insert(aql_audit_defects), [
                 {"audit_id": aid, "n": n, "code": d.code, "defect_class": d.defect_class, "qty": d.qty,

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
 
 from seamline.domain.events import Defect
 from seamline.domain.model import FactoryLayout
@@ -71,7 +72,7 @@ def _replay(events: Iterable[object], layout: FactoryLayout) -> DhuAggregator:
     # Sensor clocks and tablet uploads interleave: replay in time order so "who was logged in"
     # is answered as of each event (stable on the accepted order for equal times).
     evs = [e for e in events if getattr(e, "factory", None) in (None, layout.factory.id)]
-    evs.sort(key=lambda e: e.ts)  # type: ignore[attr-defined]
+    evs.sort(key=attrgetter("ts"))  # events of any kind: each has a ts
     for e in evs:
         agg.apply(e)
     return agg

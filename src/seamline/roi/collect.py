@@ -14,15 +14,16 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from seamline.adapters.event_store import EventStore
 from seamline.domain.events import BundleIn, BundleOut, Piece
-from seamline.domain.live import LiveState
+from seamline.domain.live import LiveState, Tally
 from seamline.domain.model import FactoryLayout
 
 from .measure import BlockFacts
@@ -208,7 +209,14 @@ def collect(
     )
 
 
-def _overtime(worker_tallies, layout, line_set, tz, worked, block_of_hour) -> None:  # type: ignore[no-untyped-def]
+def _overtime(
+    worker_tallies: dict[str, dict[datetime, Tally]],
+    layout: FactoryLayout,
+    line_set: set[str],
+    tz: ZoneInfo,
+    worked: set[datetime],
+    block_of_hour: Callable[[datetime], _Acc],
+) -> None:
     """Per worker and local day: hours past 8 (or all on a rest day) are overtime, taken from the
     day's last hours; each hour's share of the worker's day counts as worker-days."""
     for badge, by_hour in worker_tallies.items():
@@ -236,19 +244,19 @@ def _overtime(worker_tallies, layout, line_set, tz, worked, block_of_hour) -> No
 
 
 def _events(
-    store,
+    store: EventStore,
     layout: FactoryLayout,
-    factory,
-    start,
-    end,
-    as_of,
-    line_set,
-    small_max,
-    tz,
-    worked_hours,
-    blocks,
-    block_of_hour,
-) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+    factory: str,
+    start: datetime,
+    end: datetime,
+    as_of: datetime,
+    line_set: set[str],
+    small_max: int,
+    tz: ZoneInfo,
+    worked_hours: list[datetime],
+    blocks: dict[str, _Acc],
+    block_of_hour: Callable[[datetime], _Acc],
+) -> list[dict[str, Any]]:
     """WIP samples at the end of each worked hour, and order completion against due dates."""
     stations = {s.id for s in layout.stations.values() if s.line_id in line_set}
     moves: list[tuple[datetime, int, str, str]] = []  # ts, +1/-1, station, bundle

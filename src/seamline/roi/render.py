@@ -135,7 +135,7 @@ def render_pdf(report: dict[str, Any], lang: str) -> bytes:
             ]
         )
     eff = Table(rows, colWidths=[38 * mm, 16 * mm, 70 * mm, 26 * mm, 32 * mm], repeatRows=1)
-    grid = [
+    grid: list[tuple[Any, ...]] = [
         ("FONT", (0, 0), (-1, -1), font, 8.5),
         ("GRID", (0, 0), (-1, -1), 0.3, colors.lightgrey),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),

@@ -31,6 +31,7 @@ from ..domain.events import (
     SensorEvent,
     decode_event,
     parse_topic,
+    type_name,
 )
 from ..domain.live import LiveState
 from ..domain.model import FactoryLayout
@@ -178,7 +179,7 @@ class IngestPipeline:
             factory_id=ev.factory or "",
             station_id=ev.station or "",
             seq=ev.seq,
-            type=type(ev).__struct_config__.tag,  # type: ignore[attr-defined]
+            type=type_name(type(ev)),
             ts=ev.ts,
             worker=worker,
             bundle=bundle,

@@ -337,8 +337,8 @@ class LineSim:
             return s
 
         regular = {st.id: (st.regular, arrival(st.regular)) for st in self.stations if st.regular}
-        spares = [(w, arrival(w)) for w in self.spares]
-        spares = [(w, t) for w, t in spares if t is not None]
+        arrivals = [(w, arrival(w)) for w in self.spares]
+        spares = [(w, t) for w, t in arrivals if t is not None]
         plan: dict[str, tuple[Worker, float, float]] = {}
         for st in self.stations:
             if st.id not in regular:

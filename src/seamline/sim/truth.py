@@ -49,7 +49,7 @@ class Truth:
     breakdowns: list[dict[str, Any]] = field(default_factory=list)
     changeovers: list[dict[str, Any]] = field(default_factory=list)
     pieces: list[list[Any]] = field(default_factory=list)
-    duplicates: list[dict[str, str]] = field(default_factory=list)
+    duplicates: list[dict[str, Any]] = field(default_factory=list)
     bundles_done: list[dict[str, Any]] = field(default_factory=list)
     piece_counts: dict[tuple[str, str, str], int] = field(default_factory=dict)  # (worker, style, op)
 

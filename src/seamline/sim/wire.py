@@ -94,5 +94,5 @@ class StationWire:
         ev_id = f"{self.station_id}-{seq}-{self.run_id}"
         ts = self._ts(t_s)
         payload = _encoder.encode(cls(id=ev_id, seq=seq, ts=ts, **fields))
-        self._sink.append((self.topic, payload, ts, cls.__struct_config__.tag))  # type: ignore[attr-defined]
+        self._sink.append((self.topic, payload, ts, str(cls.__struct_config__.tag)))
         return ev_id

@@ -69,7 +69,7 @@ def bottleneck(
         sam = sam_of_op.get(op or "", 0.0)
         if not st.get("worker") or not speed or sam <= 0 or st.get("attended_min_today", 0.0) < min_attended_min:
             continue
-        by_op.setdefault(op, []).append((60.0 / sam * speed / 100.0, st["station"]))  # type: ignore[arg-type]
+        by_op.setdefault(op or "", []).append((60.0 / sam * speed / 100.0, st["station"]))
     if not by_op:
         return None
     op = min(by_op, key=lambda o: (sum(c for c, _ in by_op[o]), o))

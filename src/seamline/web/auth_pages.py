@@ -14,12 +14,17 @@ import anyio
 from fastapi import FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from ..auth.service import TABLET_SESSION_TTL, USER_SESSION_TTL, AuthError
-from ..entrypoints.auth_http import SESSION_COOKIE, auth_service
+from ..auth.service import SESSION_COOKIE, TABLET_SESSION_TTL, USER_SESSION_TTL, AuthError, AuthService
 from .i18n import N_, pick_lang, translations
 
 LANG_COOKIE = "seamline_lang"
 STATIC_PREFIX = "/web/static"
+
+
+def auth_service(request: Request) -> AuthService:
+    """The service ``entrypoints.auth_http.install_auth`` put on the app (web never imports entry points)."""
+    service: AuthService = request.app.state.auth
+    return service
 
 
 def _safe_next(target: str | None) -> str:

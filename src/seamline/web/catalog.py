@@ -35,7 +35,8 @@ def extracted_ids() -> set[str]:
 def catalog_entries(lang: str) -> dict[str, str]:
     with po_path(lang).open("rb") as fh:
         cat = read_po(fh, locale=lang)
-    return {m.id: m.string for m in cat if m.id and isinstance(m.id, str)}
+    # a str id is a singular message, so its string is a str too (plurals have tuples of both)
+    return {m.id: m.string for m in cat if m.id and isinstance(m.id, str) and isinstance(m.string, str)}
 
 
 def main() -> int:

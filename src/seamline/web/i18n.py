@@ -11,6 +11,7 @@ from __future__ import annotations
 import gettext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from datetime import datetime as _datetime
 from functools import cache
 from pathlib import Path
 
@@ -99,7 +100,7 @@ class Fmt:
         day = format_skeleton("MMMd", t, tzinfo=t.tzinfo, locale=self.lang)
         return f"{day} {format_skeleton('Hm', t, tzinfo=t.tzinfo, locale=self.lang)}"
 
-    def date(self, t: datetime) -> str:
+    def date(self, t: _datetime) -> str:  # in this class ``datetime`` is the method above
         from babel.dates import format_date
 
         return format_date(t, format="medium", locale=self.lang)

@@ -122,9 +122,9 @@ def load_orders(layout: FactoryLayout, progress: OrderProgress, live: LiveState,
         o = layout.orders.get(oid)
         if pf == f and o is not None:
             ran[o.style_code].add(lid)
-    for (pf, lid), style in live.line_style.items():
+    for (pf, lid), style_code in live.line_style.items():
         if pf == f:
-            ran[style].add(lid)
+            ran[style_code].add(lid)
 
     plans: list[OrderPlan] = []
     for o in layout.orders.values():

@@ -10,9 +10,12 @@ from __future__ import annotations
 from collections import defaultdict, deque
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
+from ..adapters.event_store import EventStore
 from ..domain.events import Piece, SensorEvent
 from ..domain.model import FactoryLayout
+from ..service_layer.ingest import IngestPipeline
 
 
 @dataclass(slots=True)
@@ -71,7 +74,15 @@ class OrderProgress:
             lo.earned_min += earned
 
 
-def attach(rt: object) -> OrderProgress:
+class _Runtime(Protocol):
+    """What ``attach`` needs of ``seamline.bootstrap.Runtime`` (web does not import the wiring)."""
+
+    store: EventStore
+    layouts: dict[str, FactoryLayout]
+    pipeline: IngestPipeline
+
+
+def attach(rt: _Runtime) -> OrderProgress:
     """Build the projection from the store and hook it into ingest without losing or doubling events.
 
     Ingest commits a batch to the store and only then takes the pipeline lock to apply it, so a
@@ -80,11 +91,11 @@ def attach(rt: object) -> OrderProgress:
     replay read (more than one batch) and skipping them once is enough
     (ids are unique, so a kept id never hides a new event).
     """
-    pipeline = rt.pipeline  # type: ignore[attr-defined]
-    proj = OrderProgress(rt.layouts)  # type: ignore[attr-defined]
+    pipeline = rt.pipeline
+    proj = OrderProgress(rt.layouts)
     tail: deque[str] = deque(maxlen=2 * 5000 + 100)
     with pipeline.lock:
-        for _pos, ev in rt.store.iter_events(types=("piece",)):  # type: ignore[attr-defined]
+        for _pos, ev in rt.store.iter_events(types=("piece",)):
             proj.apply(ev)
             tail.append(ev.id)
         proj._replayed_tail = set(tail)

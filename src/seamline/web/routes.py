@@ -67,6 +67,7 @@ def jinja_env(lang: str) -> Environment:
         autoescape=select_autoescape(["html"]),
         extensions=["jinja2.ext.i18n"],
     )
+    # install_gettext_translations is added to the environment by the jinja2.ext.i18n extension at run time.
     env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
     return env
 
@@ -89,10 +90,10 @@ def register(app: FastAPI, rt: Any) -> None:
         try:
             if kind == "station":
                 lay = views.find_station(layouts, key or "")
-                return lambda: views.station_data(rt.live, lay, key, fmt)
+                return lambda: views.station_data(rt.live, lay, key or "", fmt)
             if kind == "line":
                 lay = views.find_line(layouts, key or "")
-                return lambda: views.line_data(rt.live, lay, key, fmt)
+                return lambda: views.line_data(rt.live, lay, key or "", fmt)
             if kind == "overview":
                 return lambda: views.overview_data(rt.live, layouts, progress, fmt)
             if kind == "plan":

@@ -96,7 +96,7 @@ def station_data(live: LiveState, layout: FactoryLayout, station: str, fmt: Fmt)
     day_start, day_end = live.day_bounds(f, now)
     st = live.stations.get((f, station))
     worker = st.worker if st else None
-    snap = {
+    snap: dict[str, Any] = {
         "station": station,
         "worker": worker,
         "downtime": sorted(st.downtime) if st else [],

@@ -256,7 +256,7 @@ def save_factory(layout: FactoryLayout, path: str | Path) -> None:
     ]
     if xlsx:
         wb = Workbook()
-        wb.remove(wb.active)
+        wb.remove(wb.worksheets[0])  # the empty default sheet
         for kind, rows in tables:
             add_sheet(wb, kind, COLUMNS[kind], rows)
         for s in styles:
@@ -298,7 +298,7 @@ def _write_one(path: str | Path, kind: str, rows: W.Rows, sheet: str | None = No
     path = Path(path)
     if _is_xlsx(path):
         wb = Workbook()
-        wb.remove(wb.active)
+        wb.remove(wb.worksheets[0])  # the empty default sheet
         add_sheet(wb, sheet or kind, COLUMNS[kind], rows)
         path.parent.mkdir(parents=True, exist_ok=True)
         wb.save(path)

@@ -435,8 +435,8 @@ def read_bulletin(
         return Style(code=code, name_zh=name_zh, name_en=name_en, operations=tuple(ops), bundle_size=bundle_size)
     except DomainError as e:
         # The model names operations; add their rows so the owner can find them in the sheet.
-        rows = sorted(first_row[c] for c in re.findall(r"'([^']+)'", str(e)) if c in first_row)
-        where = f" (rows {', '.join(map(str, rows))})" if rows else ""
+        row_nos = sorted(first_row[c] for c in re.findall(r"'([^']+)'", str(e)) if c in first_row)
+        where = f" (rows {', '.join(map(str, row_nos))})" if row_nos else ""
         problems.add(table.source, None, "predecessors", None, f"{e}{where}")
         return None
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 from alembic import context
+from sqlalchemy.engine import Connection
 
 from seamline.adapters.tables import UtcDateTime, all_tables
 
@@ -21,7 +24,7 @@ def run_migrations_online() -> None:
     _run(connection)
 
 
-def _render_item(type_, obj, autogen_context):  # type: ignore[no-untyped-def]
+def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
     """Migrations stay free of seamline imports: UtcDateTime is a plain aware DateTime in the DB."""
     if type_ == "type" and isinstance(obj, UtcDateTime):
         return "sa.DateTime(timezone=True)"
@@ -30,7 +33,7 @@ def _render_item(type_, obj, autogen_context):  # type: ignore[no-untyped-def]
     return False
 
 
-def _run(connection) -> None:  # type: ignore[no-untyped-def]
+def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

@@ -11,11 +11,13 @@ Two smallest keys per station (a linear scan, no sort) give "this" and "next": O
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from seamline.planning.dispatch.data import Decision, LineSnapshot, QueuedBundle, StationState, Task
 
 _FAR = date.max
+# How a station ranks its queue: (tier, -priority, due, ready since, bundle id), smallest first.
+_Key = tuple[int, int, date, datetime, str]
 _REASON = ("feeds-bottleneck", "assigned", "fallback")
 
 
@@ -52,7 +54,7 @@ def decide_station(st: StationState, feeders: frozenset[str]) -> Decision:
         elif second is None or k < second:
             second, second_b = k, b
 
-    def task(k: tuple | None, b: QueuedBundle | None) -> Task | None:
+    def task(k: _Key | None, b: QueuedBundle | None) -> Task | None:
         if k is None or b is None:
             return None
         return Task(b.bundle_id, b.op_code, b.qty, _REASON[k[0]])

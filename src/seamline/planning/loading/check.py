@@ -15,7 +15,9 @@ def check_loading(pb: LoadingProblem, plan: LoadingPlan, tol_min: float = 0.5) -
     made: dict[str, int] = defaultdict(int)
     where: dict[str, set[str]] = defaultdict(set)
     # Styles running on each line's previous workday (a style new today costs a changeover).
-    prev_styles: dict[str, set[str]] = {ln.line_id: {ln.current_style} - {None} for ln in pb.lines}
+    prev_styles: dict[str, set[str]] = {
+        ln.line_id: {ln.current_style} if ln.current_style is not None else set() for ln in pb.lines
+    }
     week_ot: dict[tuple[str, tuple[int, int]], int] = defaultdict(int)
     month_ot: dict[tuple[str, tuple[int, int]], int] = defaultdict(int)
     pol = pb.policy
@@ -25,7 +27,7 @@ def check_loading(pb: LoadingProblem, plan: LoadingPlan, tol_min: float = 0.5) -
             errors.append(f"{ld.line_id} works on rest day {ld.day}")
         if not 0 <= ld.overtime_h <= pol.max_ot_h_per_day:
             errors.append(f"{ld.line_id} {ld.day}: {ld.overtime_h} h overtime exceeds the daily cap")
-        week_ot[(ld.line_id, tuple(ld.day.isocalendar())[:2])] += ld.overtime_h
+        week_ot[(ld.line_id, ld.day.isocalendar()[:2])] += ld.overtime_h
         month_ot[(ld.line_id, (ld.day.year, ld.day.month))] += ld.overtime_h
         std_min = 0.0
         styles_today = set()
@@ -46,7 +48,7 @@ def check_loading(pb: LoadingProblem, plan: LoadingPlan, tol_min: float = 0.5) -
         )
         if std_min > capacity + tol_min:
             errors.append(f"{ld.line_id} {ld.day}: {std_min:.0f} std min planned, capacity {capacity:.0f}")
-    first_week = tuple(pb.start.isocalendar())[:2]
+    first_week = pb.start.isocalendar()[:2]
     first_month = (pb.start.year, pb.start.month)
     for (lid, wk), h in week_ot.items():
         cap = pol.max_ot_h_per_week

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date
 
 from ortools.sat.python import cp_model
 
@@ -131,16 +132,16 @@ def build_loading_model(
     return lm
 
 
-def _caps(m: cp_model.CpModel, pb: LoadingProblem, line_id: str, lm: LoadingModel, days: list) -> None:
+def _caps(m: cp_model.CpModel, pb: LoadingProblem, line_id: str, lm: LoadingModel, days: list[date]) -> None:
     """Weekly (Monday–Sunday) and monthly overtime caps, net of hours already used."""
     pol = pb.policy
     weeks: dict[tuple[int, int], list[cp_model.IntVar]] = defaultdict(list)
     months: dict[tuple[int, int], list[cp_model.IntVar]] = defaultdict(list)
     for d in lm.workdays:
         day = days[d]
-        weeks[tuple(day.isocalendar())[:2]].append(lm.overtime[(line_id, d)])
+        weeks[day.isocalendar()[:2]].append(lm.overtime[(line_id, d)])
         months[(day.year, day.month)].append(lm.overtime[(line_id, d)])
-    first_week = tuple(pb.start.isocalendar())[:2]
+    first_week = pb.start.isocalendar()[:2]
     first_month = (pb.start.year, pb.start.month)
     if pol.max_ot_h_per_week is not None:
         for key, ots in weeks.items():

@@ -59,12 +59,12 @@ def _extract(pb: LoadingProblem, lm: LoadingModel, solver: cp_model.CpSolver, op
                 )
             )
     outcomes = {}
-    for o in pb.orders:
-        lid = next((lid for (oid, lid), x in lm.line_of.items() if oid == o.order_id and solver.value(x)), None)
-        made = [d for (oid, _l, d), p in lm.pieces.items() if oid == o.order_id and solver.value(p) > 0]
-        finish = days[max(made)] if made and lid is not None else None
-        late = solver.value(lm.late[o.order_id]) if finish is None else max(0, (finish - o.due).days)
-        outcomes[o.order_id] = OrderOutcome(o.order_id, lid, finish, late)
+    for order in pb.orders:
+        line = next((lid for (oid, lid), x in lm.line_of.items() if oid == order.order_id and solver.value(x)), None)
+        made = [d for (oid, _l, d), p in lm.pieces.items() if oid == order.order_id and solver.value(p) > 0]
+        finish = days[max(made)] if made and line is not None else None
+        late = solver.value(lm.late[order.order_id]) if finish is None else max(0, (finish - order.due).days)
+        outcomes[order.order_id] = OrderOutcome(order.order_id, line, finish, late)
     return LoadingPlan(
         days=tuple(line_days),
         orders=outcomes,

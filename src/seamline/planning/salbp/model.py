@@ -25,9 +25,9 @@ class SalbpModel:
 
 def _add_assignment(
     m: cp_model.CpModel, inst: SalbpInstance, ranges: list[range], num_stations: int
-) -> tuple[SalbpModel, list[cp_model.LinearExpr]]:
+) -> tuple[SalbpModel, list[cp_model.LinearExprT]]:
     sm = SalbpModel(model=m, num_stations=num_stations)
-    station_of: list[cp_model.LinearExpr] = []
+    station_of: list[cp_model.LinearExprT] = []
     per_station: dict[int, list[tuple[int, cp_model.IntVar]]] = {s: [] for s in range(1, num_stations + 1)}
     for j in range(inst.n):
         lits = []

@@ -1,4 +1,8 @@
-"""Save and read skill-matrix snapshots (``learning_skills``)."""
+"""Save and read skill-matrix snapshots (``learning_skills``): the learning feature's database side.
+
+``seamline.learning`` computes estimates and touches no database; this module stores them, binds the
+projection to a database (``create`` is the plug-in ``seamline.bootstrap`` loads).
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy.exc import SQLAlchemyError
 
-from ..adapters.tables_learning import learning_skills
-from .state import SkillEstimate
+from ..domain.model import FactoryLayout
+from ..learning.projection import LearningProjection, SnapshotError
+from ..learning.state import SkillEstimate
+from .tables_learning import learning_skills
 
 
 def save_snapshot(engine: Engine, estimates: Sequence[SkillEstimate], saved_at: datetime) -> int:
@@ -61,3 +68,24 @@ def load_snapshot(engine: Engine, factory: str | None = None, worker: str | None
     )
     with engine.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(q)]
+
+
+class SqlSnapshotStore:
+    """``learning.projection.SnapshotStore`` on a SQLAlchemy engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def save(self, estimates: Sequence[SkillEstimate], saved_at: datetime) -> int:
+        try:
+            return save_snapshot(self.engine, estimates, saved_at)
+        except SQLAlchemyError as e:
+            raise SnapshotError(
+                f"could not write learning_skills ({type(e).__name__}); is the database migrated "
+                f"(seamline.adapters.tables_learning)?"
+            ) from e
+
+
+def create(layouts: dict[str, FactoryLayout], engine: Engine) -> LearningProjection:
+    """The learning projection, snapshotting into ``engine`` (loaded by ``seamline.bootstrap``)."""
+    return LearningProjection(layouts, SqlSnapshotStore(engine))

@@ -1,9 +1,7 @@
-"""Live mode: put events on an MQTT broker at ``speed`` × real time, never ahead of the wall clock.
+"""Live mode: put simulated events on an MQTT broker, paced by ``seamline.sim.pacing``.
 
-Ingest rejects events stamped more than 5 minutes in the future, and a demo that showed tomorrow's
-output would be a lie, so an event is published at the later of (a) its place on the accelerated
-clock and (b) the moment the real clock reaches its timestamp. A run that starts in the past
-therefore races through the backlog at ``speed`` and then continues in real time.
+The broker side of the simulator (paho-mqtt), kept out of ``seamline.sim`` so the simulator itself
+touches no broker: ``sim.pacing`` decides when each event goes out, this module sends it.
 """
 
 from __future__ import annotations
@@ -13,17 +11,17 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlparse
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
 
-from seamline.domain.model import FactoryLayout
-
-from .config import SimConfig, SimProgress
-from .engine import Engine
-
-# A published event: (topic, payload, ts, type or "" when unknown).
-Item = tuple[str, bytes, datetime, str]
+from ..domain.model import FactoryLayout
+from ..sim.config import SimConfig, SimProgress
+from ..sim.engine import Engine
+from ..sim.pacing import Item, engine_stream, paced
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,11 +67,20 @@ class Publisher:
             self.close()
             raise ConnectionError(f"no CONNACK from {url} within {connect_timeout_s} s")
 
-    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:  # type: ignore[no-untyped-def]
+    def _on_connect(
+        self,
+        client: mqtt.Client,
+        userdata: Any,
+        flags: mqtt.ConnectFlags,
+        reason_code: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
         if not reason_code.is_failure:
             self._connected.set()
 
-    def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:  # type: ignore[no-untyped-def]
+    def _on_publish(
+        self, client: mqtt.Client, userdata: Any, mid: int, reason_code: ReasonCode, properties: Properties
+    ) -> None:
         with self._lock:
             self.acked += 1
             self._lock.notify_all()
@@ -102,81 +109,6 @@ class Publisher:
     def close(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
-
-
-def paced(
-    items: Iterable[Item],
-    publish: Callable[[str, bytes], None],
-    *,
-    speed: float,
-    stop: threading.Event,
-    progress: Callable[[SimProgress], None] | None = None,
-    progress_every_s: float = 1.0,
-    clock: Callable[[], float] = time.time,
-) -> tuple[int, datetime | None]:
-    """Publish ``items`` (in time order) paced at ``speed`` (0 = as fast as allowed).
-
-    Returns the number published and the timestamp of the last one.
-
-    ``clock`` is the wall clock (seconds since the epoch); an event is never published before it.
-    """
-    wall0 = time.monotonic()
-    sim0: float | None = None
-    n = 0
-    pieces_today = 0
-    today = None
-    last_report = 0.0
-    last_n = 0
-    last_ts: datetime | None = None
-    t_next: float | None = None
-
-    def report(sim_clock: datetime) -> None:
-        nonlocal last_report, last_n
-        mono = time.monotonic()
-        if sim0 is not None and t_next is not None:
-            # Between events the simulated clock still moves: show where it is, not the last event.
-            virtual = sim0 + (mono - wall0) * speed if speed > 0 else t_next
-            shown = min(t_next, max(sim_clock.timestamp(), min(virtual, clock())))
-            sim_clock = datetime.fromtimestamp(shown, sim_clock.tzinfo)
-        rate = (n - last_n) / (mono - last_report) if last_report else 0.0
-        last_report, last_n = mono, n
-        progress(SimProgress(sim_clock, n, pieces_today, rate))  # type: ignore[misc]
-
-    for topic, payload, ts, kind in items:
-        t = t_next = ts.timestamp()
-        if sim0 is None:
-            sim0 = t
-        while True:
-            wait = t - clock()
-            if speed > 0:
-                wait = max(wait, wall0 + (t - sim0) / speed - time.monotonic())
-            if progress and time.monotonic() - last_report >= progress_every_s and last_ts is not None:
-                report(last_ts)
-            if wait <= 0:
-                break
-            if stop.wait(min(wait, progress_every_s)):
-                return n, last_ts
-        if stop.is_set():
-            return n, last_ts
-        publish(topic, payload)
-        n += 1
-        d = ts.date()
-        if d != today:
-            today, pieces_today = d, 0
-        if kind == "piece":
-            pieces_today += 1
-        last_ts = ts
-    if progress and last_ts is not None:
-        report(last_ts)
-    return n, last_ts
-
-
-def engine_stream(eng: Engine, stop: threading.Event, chunk_s: float = 60.0) -> Iterator[Item]:
-    """Endless events from a running engine, simulated ``chunk_s`` at a time."""
-    t = eng.env.now
-    while not stop.is_set():
-        t += chunk_s
-        yield from eng.run_until(t)
 
 
 def run_live(
@@ -225,7 +157,7 @@ def publish_events(
     return n
 
 
-def _with_kind(items: Iterable[tuple]) -> Iterator[Item]:  # type: ignore[type-arg]
+def _with_kind(items: Iterable[tuple[str, bytes, datetime]] | Iterable[Item]) -> Iterator[Item]:
     for it in items:
         if len(it) == 4:
             yield it

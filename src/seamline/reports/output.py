@@ -10,11 +10,12 @@ from __future__ import annotations
 import csv
 import io
 from decimal import Decimal
+from typing import Any, cast
 from xml.sax.saxutils import escape
 
 from seamline.compliance.evaluate import Violation
-from seamline.compliance.reports.labels import labels
-from seamline.compliance.reports.model import CustomerReport, WorkerReport
+from seamline.reports.labels import labels
+from seamline.reports.model import CustomerReport, WorkerReport
 
 FONT = "STSong-Light"
 
@@ -71,7 +72,7 @@ def customer_table(r: CustomerReport, lang: str) -> list[list[str]]:
         rows.append([x.worker, x.name, _h(x.worked_h), _h(x.overtime_h), str(x.pieces), _m(x.pay)])
     t = r.totals
     rows.append([L["total"], "", _h(float(t["worked_h"] or 0)), _h(float(t["overtime_h"] or 0)),
-                 str(t["pieces"]), _m(t["pay"])])  # type: ignore[arg-type]
+                 str(t["pieces"]), _m(cast(Decimal | None, t["pay"]))])  # money or None: see customer_report
     return rows
 
 
@@ -132,8 +133,11 @@ def to_pdf(r: WorkerReport | CustomerReport, lang: str = "en") -> bytes:
 
     def table(rows: list[list[str]], header: bool = True, total: bool = False) -> Table:
         t = Table(rows, repeatRows=1 if header else 0, hAlign="LEFT")
-        style = [("FONT", (0, 0), (-1, -1), FONT, 8), ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
-                 ("ALIGN", (2, 0), (-1, -1), "RIGHT")]
+        style: list[tuple[Any, ...]] = [
+            ("FONT", (0, 0), (-1, -1), FONT, 8),
+            ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
+            ("ALIGN", (2, 0), (-1, -1), "RIGHT"),
+        ]
         if header:
             style.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8e8e8")))
         if total:
