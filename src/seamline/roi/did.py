@@ -256,9 +256,7 @@ def estimate(
         h = before.n // 2
         first = Panel(before.days[:h], before.pilot[:h], before.control[:h])
         second = Panel(before.days[h:], before.pilot[h:], before.control[h:])
-        pr = estimate(
-            first, second, resamples, seed + 1, level, block, metrics=("efficiency_pct",), with_placebo=False
-        )
+        pr = estimate(first, second, resamples, seed + 1, level, block, metrics=("efficiency_pct",), with_placebo=False)
         placebo = pr.estimates["efficiency_pct"]
     return DidResult(
         days_before=before.n,
