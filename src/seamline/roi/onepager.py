@@ -73,7 +73,7 @@ def render_onepager_pdf(r: dict[str, Any]) -> bytes:
 
     body, small, head, big = st(8.5), st(7.2, colors.HexColor("#445")), st(16), st(20)
     mo = r["money"]
-    period = f"{day_words(r['first_day'])}至{day_words(r['last_day'])}"
+    period = f"{day_words(r['first_day'])}至{day_words(r['last_day'] or r.get('last_before_day'))}"
     story: list[Any] = [
         Paragraph(f"{p('zh', 'weekly_title')}　{r.get('factory_name') or ''}", head),
         Paragraph(f"数据：{period}", small),
@@ -190,6 +190,7 @@ def render_onepager_pdf(r: dict[str, Any]) -> bytes:
         bottomMargin=10 * mm,
         title=p("zh", "weekly_title"),
         author="seamline",
+        initialFontName=font,  # else the page starts in (unembedded) Helvetica
     )
     doc.build(story)
     return buf.getvalue()

@@ -241,6 +241,7 @@ def assess_pilot(
         "days_after": res.days_after,
         "first_day": pb.days[0].isoformat() if pb.n else None,
         "last_day": pa.days[-1].isoformat() if pa.n else None,
+        "last_before_day": pb.days[-1].isoformat() if pb.n else None,
         "min_workdays": MIN_WORKDAYS,
         "preliminary": res.preliminary,
         "level_pct": round(res.level * 100),

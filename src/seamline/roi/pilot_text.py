@@ -178,7 +178,7 @@ def summary_lines(r: dict[str, Any], lang: str = "zh") -> list[str]:
     for m in r["metrics"]:
         out.append(
             f"{p('zh', m['metric'])} / {p('en', m['metric'])}: "
-            f"试点效果 effect {signed(m['did'])} [{m["did_lo"] or "–"} ~ {m["did_hi"] or "–"}]; "
+            f"试点效果 effect {signed(m['did'])} [{m['did_lo'] or '–'} ~ {m['did_hi'] or '–'}]; "
             f"只看前后 naive {signed(m['naive'])}; 每月 per month {yuan(m['monthly_cny'])}"
         )
     mo = r["money"]

@@ -196,6 +196,7 @@ def render_pdf(report: dict[str, Any], lang: str) -> bytes:
         bottomMargin=12 * mm,
         title=L("title"),
         author="seamline",
+        initialFontName=font,
     )
     doc.build(story)
     return buf.getvalue()
