@@ -109,7 +109,7 @@ def render_onepager_pdf(r: dict[str, Any]) -> bytes:
             ],
         ]
         t = Table(head_row, colWidths=[34 * mm, 44 * mm, 36 * mm, 34 * mm, 34 * mm])
-        t.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "BOTTOM")]))
+        t.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "BOTTOM"), ("FONT", (0, 0), (-1, -1), font, 8.5)]))
         story.append(t)
     story += [Spacer(1, 3 * mm), Paragraph("试点效果与预测", st(11))]
     cols = ("metric", "pilot_before", "pilot_after", "control_before", "control_after", "did", "naive", "monthly")
