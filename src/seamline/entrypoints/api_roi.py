@@ -27,6 +27,7 @@ from ..roi.labels import norm_lang
 from ..roi.onepager import OnePagerError, render_onepager_pdf, render_png
 from ..roi.render import render_page, render_pdf
 from ..roi.report import evidence
+from ..roi.store import data_version
 from .api import HTML, PDF, Instant, problems
 
 MAX_CACHE = 16
@@ -117,7 +118,7 @@ def register(app: FastAPI, rt: Runtime) -> None:
         except (OSError, ValueError) as e:
             raise HTTPException(500, f"ROI settings unreadable: {e}") from None
         today = datetime.now(rt.live.tz(f)).date()
-        key = (f, path, today)
+        key = (f, path, today, data_version(rt.engine, f))
         applied = rt.live.events_applied
         with cache_lock:
             hit = pilot_cache.get(key)

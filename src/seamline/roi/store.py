@@ -156,3 +156,16 @@ def latest_forecasts(engine: Engine, factory: str, lines: Iterable[str]) -> dict
                 r["made_on"],
             )
     return out
+
+
+def data_version(engine: Engine, factory: str) -> tuple[Any, ...]:
+    """Changes whenever a report is imported or a forecast recorded: part of the page's cache key."""
+    from sqlalchemy import func
+
+    t, f = roi_daily_reports, roi_forecasts
+    with engine.connect() as conn:
+        a = conn.execute(
+            select(func.count(), func.max(t.c.imported_at)).where(t.c.factory_id == factory)
+        ).one()
+        b = conn.execute(select(func.max(f.c.id)).where(f.c.factory_id == factory)).scalar()
+    return (a[0], a[1], b)
