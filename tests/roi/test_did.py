@@ -89,8 +89,17 @@ def test_overtime_dhu_and_on_time_effects_are_exact() -> None:
             dhu_d = dhu + (1.0 if post else 0) + (-2.0 if post and line == "P" else 0)
             ot_n = on_time + (2 if post and line == "P" else 0)
             rows.append(
-                day(d, line, 45, worker_days=30, overtime_h=30 * ot_d, defects=dhu_d * 10, checked=1000,
-                    orders_due=10, orders_on_time=ot_n)  # fmt: skip
+                day(
+                    d,
+                    line,
+                    45,
+                    worker_days=30,
+                    overtime_h=30 * ot_d,
+                    defects=dhu_d * 10,
+                    checked=1000,
+                    orders_due=10,
+                    orders_on_time=ot_n,
+                )
             )
     b, a = panel(rows[:24], ["P"], ["C"]), panel(rows[24:], ["P"], ["C"])
     est = estimate(b, a, resamples=100).estimates
@@ -148,7 +157,7 @@ def test_the_current_day_is_never_counted() -> None:
     today = after[-1].day  # the last day is today: not over yet
     sensor = [x for x in after if x.line == "P"]
     report = before + [x for x in after if x.line != "P"]
-    b, a = split_periods(report, sensor, cfg, today)
+    _b, a = split_periods(report, sensor, cfg, today)
     assert max(x.day for x in a) < today and len({x.day for x in a}) == 11
 
 
@@ -162,10 +171,22 @@ def test_money_of_the_efficiency_effect_with_the_factorys_rates() -> None:
     earned minutes at 40 % would have needed 100/40 - 100/46 more attended minutes per earned one."""
     before, after = noiseless(effect=6.0, shock=0.0)
     report = [
-        ReportRow(x.day, x.line, "X", 10.0, round(x.earned_min / 10), 30, x.attended_min / 30 / 60, 0.0, None, None,
-                  None, None)
+        ReportRow(
+            x.day,
+            x.line,
+            "X",
+            10.0,
+            round(x.earned_min / 10),
+            30,
+            x.attended_min / 30 / 60,
+            0.0,
+            None,
+            None,
+            None,
+            None,
+        )
         for x in before + [y for y in after if y.line != "P"]
-    ]  # fmt: skip
+    ]
     sensor = [x for x in after if x.line == "P"]
     sensor = [LineDay(x.day, x.line, x.earned_min, x.attended_min, output=x.earned_min / 10) for x in sensor]
     cfg = PilotConfig(("P",), ("C1", "C2"), after[0].day)

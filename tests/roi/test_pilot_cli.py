@@ -129,13 +129,39 @@ def test_pilot_answer_one_pager_and_forecast_slot(tmp_path: Path) -> None:
     write_report(tmp_path / "r.csv")
     assert run("pilot-import", str(tmp_path / "r.csv"), "--db", db).returncode == 0
     s = settings(tmp_path / "s.json")
-    bad = run("roi-forecast", "set", "--db", db, "--lines", "L1", "--mean", "9", "--low", "10", "--high", "12",
-              "--source", "x", "--made-on", "2026-11-01")  # fmt: skip
+    bad = run(
+        "roi-forecast",
+        "set",
+        "--db",
+        db,
+        "--lines",
+        "L1",
+        "--mean",
+        "9",
+        "--low",
+        "10",
+        "--high",
+        "12",
+        "--source",
+        "x",
+        "--made-on",
+        "2026-11-01",
+    )
     assert bad.returncode == 1 and "下限 ≤ 均值 ≤ 上限" in bad.stderr
     fc = tmp_path / "fc.json"
     fc.write_text(
-        json.dumps({"lines": ["L1"], "metric": "efficiency_pct", "mean": 7.5, "low": 3.0, "high": 11.0,
-                    "level_pct": 90, "source": "闭环孪生 run 42", "made_on": "2026-11-01"}),  # fmt: skip
+        json.dumps(
+            {
+                "lines": ["L1"],
+                "metric": "efficiency_pct",
+                "mean": 7.5,
+                "low": 3.0,
+                "high": 11.0,
+                "level_pct": 90,
+                "source": "闭环孪生 run 42",
+                "made_on": "2026-11-01",
+            }
+        ),
         encoding="utf-8",
     )
     assert run("roi-forecast", "set", "--db", db, "--file", str(fc)).returncode == 0
@@ -148,8 +174,16 @@ def test_pilot_answer_one_pager_and_forecast_slot(tmp_path: Path) -> None:
     effs = {m["metric"]: m for m in r["metrics"]}
     eff = effs["efficiency_pct"]
     assert eff["did"] is not None and float(eff["did_lo"]) <= float(eff["did"]) <= float(eff["did_hi"])
-    assert eff["forecast"] == {"metric": "efficiency_pct", "lines": ["L1"], "mean": 7.5, "low": 3.0, "high": 11.0,
-                               "level_pct": 90.0, "source": "闭环孪生 run 42", "made_on": "2026-11-01"}  # fmt: skip
+    assert eff["forecast"] == {
+        "metric": "efficiency_pct",
+        "lines": ["L1"],
+        "mean": 7.5,
+        "low": 3.0,
+        "high": 11.0,
+        "level_pct": 90.0,
+        "source": "闭环孪生 run 42",
+        "made_on": "2026-11-01",
+    }
     assert effs["dhu_pct"]["forecast"] is None  # no forecast is ever made up
     assert r["money"]["payback_months"] is not None and r["money"]["p_no_payback_12"] is not None
 

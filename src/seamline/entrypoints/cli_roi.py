@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from ..adapters.db import DEFAULT_URL
+
+if TYPE_CHECKING:
+    from ..roi.pilot import PilotConfig
 
 
 def roi(
@@ -79,7 +83,7 @@ def _fail(zh: str, en: str) -> typer.Exit:
     return typer.Exit(1)
 
 
-def _factory_of(layouts: dict, factory: str | None) -> str:  # type: ignore[type-arg]
+def _factory_of(layouts: Mapping[str, Any], factory: str | None) -> str:
     if not layouts:
         raise _fail(
             "数据库里还没有工厂：请先导入工厂资料（seamline import）",
@@ -145,10 +149,10 @@ def pilot_import(
         )
 
 
-def _pilot_cfg(pilot: str | None, controls: str | None, sensors_from: str | None):  # type: ignore[no-untyped-def]
+def _pilot_cfg(pilot: str | None, controls: str | None, sensors_from: str | None) -> PilotConfig | None:
     from datetime import date
 
-    from ..roi.pilot import PilotConfig
+    from ..roi.pilot import PilotConfig as Cfg
 
     if not (pilot or controls or sensors_from):
         return None
@@ -157,7 +161,7 @@ def _pilot_cfg(pilot: str | None, controls: str | None, sensors_from: str | None
             "--pilot、--controls 和 --sensors-from 要一起给", "give --pilot, --controls and --sensors-from together"
         )
     try:
-        return PilotConfig(
+        return Cfg(
             tuple(x for x in pilot.split(",") if x),
             tuple(x for x in controls.split(",") if x),
             date.fromisoformat(sensors_from),
@@ -248,7 +252,7 @@ def forecast_set(
     from ..roi.did import DID_METRICS
     from ..roi.store import Forecast, add_forecast
 
-    items: list[dict] = []  # type: ignore[type-arg]
+    items: list[dict[str, Any]] = []
     if file is not None:
         try:
             raw = json.loads(file.read_text(encoding="utf-8"))

@@ -249,7 +249,8 @@ def estimate(
         lo, hi = _interval(d_did, level) if math.isfinite(did) else (None, None)
         nlo, nhi = _interval(d_naive, level) if math.isfinite(naive) else (None, None)
         draws[m] = d_did
-        ests[m] = Estimate(m, *(_f(c) for c in cells), _f(did), lo, hi, _f(naive), nlo, nhi)
+        pb_, pa_, cb_, ca_ = (_f(c) for c in cells)
+        ests[m] = Estimate(m, pb_, pa_, cb_, ca_, _f(did), lo, hi, _f(naive), nlo, nhi)
     per_day = {f: float(pa[_IDX[f]] / after.n) if after.n else 0.0 for f in FIELDS}
     placebo = None
     if with_placebo and before.n >= 2 * 2:

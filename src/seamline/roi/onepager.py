@@ -130,7 +130,8 @@ def render_onepager_pdf(r: dict[str, Any]) -> bytes:
                 m["control_before"] or "–",
                 m["control_after"] or "–",
                 Paragraph(
-                    f"{p('zh', 'measured_tag')} {signed(m['did'])}<br/>（{m['did_lo'] or '–'} 至 {m['did_hi'] or '–'}）",
+                    f"{p('zh', 'measured_tag')} {signed(m['did'])}<br/>"
+                    f"（{m['did_lo'] or '–'} 至 {m['did_hi'] or '–'}）",
                     body,
                 ),
                 Paragraph(f"{signed(m['naive'])}", body),
@@ -175,7 +176,8 @@ def render_onepager_pdf(r: dict[str, Any]) -> bytes:
         Paragraph(p("zh", "formulas"), st(11)),
         Paragraph(
             f"本厂费率：每分钟工资 {rates['wage_per_min']} 元，加班倍数 {rates['overtime_premium']}，"
-            f"净利率 {rates['net_margin_pct']}%，单价 {rates['price_per_garment']} 元/件，每月 {rates['workdays_per_month']} 个工作日。",
+            f"净利率 {rates['net_margin_pct']}%，单价 {rates['price_per_garment']} 元/件，"
+            f"每月 {rates['workdays_per_month']} 个工作日。",
             small,
         ),
     ]

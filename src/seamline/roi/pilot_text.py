@@ -22,12 +22,14 @@ P: dict[str, dict[str, str]] = {
         " are preliminary.",
     },
     "not_configured": {
-        "zh": "还没有设置试点线和对照线：导入生产日报（seamline pilot-import），并在设置里写明试点线、对照线和装传感器的日子。",
+        "zh": "还没有设置试点线和对照线：导入生产日报（seamline pilot-import），"
+        "并在设置里写明试点线、对照线和装传感器的日子。",
         "en": "No pilot set up yet: import the daily production report and name the pilot line, the control lines"
         " and the first sensor day in the settings.",
     },
     "design": {
-        "zh": "试点线 {p}（{s}起装传感器），对照线 {c}（没有传感器，用生产日报）。改造前 {b} 个工作日，改造后 {a} 个工作日"
+        "zh": "试点线 {p}（{s}起装传感器），对照线 {c}（没有传感器，用生产日报）。"
+        "改造前 {b} 个工作日，改造后 {a} 个工作日"
         "（到昨天为止，今天还没结束，不算）。",
         "en": "Pilot line {p} (sensors from {s}), control lines {c} (no sensors: the daily report). {b} workdays"
         " before, {a} after (up to yesterday; today is not over and is not counted).",
@@ -81,12 +83,14 @@ P: dict[str, dict[str, str]] = {
 # Formulas in plain words: (zh, en).
 FORMULAS: tuple[tuple[str, str], ...] = (
     (
-        "产线效率 = 挣得的标准分钟 ÷ 出勤分钟 × 100；挣得的标准分钟 = 每款的产量 × 该款的标准工时，所以做难款、做易款一样公平。",
+        "产线效率 = 挣得的标准分钟 ÷ 出勤分钟 × 100；"
+        "挣得的标准分钟 = 每款的产量 × 该款的标准工时，所以做难款、做易款一样公平。",
         "Line efficiency = standard minutes earned ÷ minutes attended × 100; minutes earned = each style's output ×"
         " its standard minutes, so hard and easy styles count fairly.",
     ),
     (
-        "试点效果 =（试点线改造后 − 试点线改造前）−（对照线同期后 − 对照线同期前）。对照线扣掉了全厂共同的变化：换款、节假日、旺季。",
+        "试点效果 =（试点线改造后 − 试点线改造前）−（对照线同期后 − 对照线同期前）。"
+        "对照线扣掉了全厂共同的变化：换款、节假日、旺季。",
         "Effect = (pilot after − pilot before) − (controls after − controls before): the controls remove what moved"
         " every line (order mix, holidays, season).",
     ),
@@ -100,7 +104,8 @@ FORMULAS: tuple[tuple[str, str], ...] = (
         " (widened when there are few weeks).",
     ),
     (
-        "效率的钱 = 省下的出勤分钟 × 每分钟工资；省下的分钟 = 每月挣得的标准分钟 ×（100 ÷ 没装传感器时的效率 − 100 ÷ 现在的效率）。",
+        "效率的钱 = 省下的出勤分钟 × 每分钟工资；"
+        "省下的分钟 = 每月挣得的标准分钟 ×（100 ÷ 没装传感器时的效率 − 100 ÷ 现在的效率）。",
         "Efficiency in money = attended minutes saved × wage per minute; minutes saved = standard minutes earned per"
         " month × (100 ÷ efficiency without sensors − 100 ÷ efficiency now).",
     ),

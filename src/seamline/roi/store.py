@@ -164,8 +164,6 @@ def data_version(engine: Engine, factory: str) -> tuple[Any, ...]:
 
     t, f = roi_daily_reports, roi_forecasts
     with engine.connect() as conn:
-        a = conn.execute(
-            select(func.count(), func.max(t.c.imported_at)).where(t.c.factory_id == factory)
-        ).one()
+        a = conn.execute(select(func.count(), func.max(t.c.imported_at)).where(t.c.factory_id == factory)).one()
         b = conn.execute(select(func.max(f.c.id)).where(f.c.factory_id == factory)).scalar()
     return (a[0], a[1], b)
