@@ -123,6 +123,7 @@ def test_an_excel_report_with_english_headers_replaces_the_days_it_repeats(db: s
     assert hem.sam_min == pytest.approx(0.75)  # HEM's operations: 0.5 + 0.25 min
 
 
+@pytest.mark.slow
 def test_pilot_answer_one_pager_and_forecast_slot(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path}/p.db"
     load_sensors(db)

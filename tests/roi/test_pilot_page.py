@@ -72,6 +72,7 @@ def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
             os.environ[SETTINGS_ENV] = old
 
 
+@pytest.mark.browser
 def test_owner_page_shows_the_pilot_against_controls_and_the_forecast_slot(
     served: dict[str, Any], browser: Any
 ) -> None:
