@@ -209,3 +209,46 @@ def test_money_of_the_efficiency_effect_with_the_factorys_rates() -> None:
     assert mo["p_no_payback_12"] == "0.000"  # noiseless: every resample pays back within a month
     assert eff["efficiency_alt"]["as"] == "orders"  # the other reading is shown, not added
     assert Decimal(mo["gross_monthly_cny"]) == expected
+
+
+def test_where_the_pilot_kept_its_report_the_same_yardstick_check_is_shown() -> None:
+    """Sensors read the pilot 2 points higher than hand counts would: the report-only check shows
+    the effect on one yardstick (6), the headline carries the change of yardstick (8)."""
+    before, after = noiseless(effect=6.0, shock=0.0)
+    as_report = [
+        ReportRow(
+            x.day,
+            x.line,
+            "X",
+            10.0,
+            round(x.earned_min / 10),
+            30,
+            x.attended_min / 30 / 60,
+            0.0,
+            None,
+            None,
+            None,
+            None,
+        )
+        for x in before + after
+    ]
+    sensor = [
+        LineDay(x.day, x.line, x.earned_min + 0.02 * x.attended_min, x.attended_min, output=x.earned_min / 10)
+        for x in after
+        if x.line == "P"
+    ]
+    cfg = PilotConfig(("P",), ("C1", "C2"), after[0].day)
+    inputs = inputs_from_dict({}, stations_default=30, tablets_default=1)
+    r = assess_pilot(as_report, sensor, cfg, inputs, today=after[-1].day + timedelta(days=1), resamples=100)
+    eff = next(m for m in r["metrics"] if m["metric"] == "efficiency_pct")
+    assert eff["did"] == "8.0"
+    assert r["report_check"] == {"days_after": 12, "did": "6.0", "lo": "6.0", "hi": "6.0"}
+    r2 = assess_pilot(
+        [x for x in as_report if not (x.line == "P" and x.day >= cfg.sensors_from)],
+        sensor,
+        cfg,
+        inputs,
+        today=after[-1].day + timedelta(days=1),
+        resamples=100,
+    )
+    assert r2["report_check"] is None

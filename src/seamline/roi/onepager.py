@@ -152,6 +152,16 @@ def render_onepager_pdf(r: dict[str, Any]) -> bytes:
     if eff and eff.get("efficiency_alt") and eff["efficiency_alt"]["monthly_cny"]:
         key = "alt_orders" if eff["efficiency_alt"]["as"] == "orders" else "alt_wages"
         story.append(Paragraph(p("zh", key).format(v=yuan(eff["efficiency_alt"]["monthly_cny"])), small))
+    if r.get("report_check"):
+        rc = r["report_check"]
+        story.append(
+            Paragraph(
+                p("zh", "report_check").format(
+                    n=rc["days_after"], d=signed(rc["did"]), lo=rc["lo"] or "–", hi=rc["hi"] or "–"
+                ),
+                small,
+            )
+        )
     if r.get("placebo"):
         pl = r["placebo"]
         story.append(Paragraph(p("zh", "placebo").format(d=signed(pl["did"]), lo=pl["lo"], hi=pl["hi"]), small))

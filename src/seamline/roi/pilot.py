@@ -231,6 +231,21 @@ def assess_pilot(
             late += int(pbk is None or pbk > NO_PAYBACK_WITHIN_MONTHS)
         never_12 = str((Decimal(late) / len(samples)).quantize(Decimal("0.001")))
     placebo = res.placebo
+    # Same yardstick: where the factory kept filing the report for the pilot after the switch, the
+    # efficiency effect with the pilot's after-days from the report too (hand counts on both sides).
+    report_check = None
+    rep_after = [x for x in report if cfg.sensors_from <= x.day < today]
+    if any(x.line in cfg.pilot_lines for x in rep_after):
+        pr = panel(rep_after, cfg.pilot_lines, cfg.control_lines)
+        rc = estimate(pb, pr, resamples=resamples, metrics=("efficiency_pct",), with_placebo=False)
+        e2 = rc.estimates["efficiency_pct"]
+        if e2.did is not None:
+            report_check = {
+                "days_after": pr.n,
+                "did": _q(e2.did, "0.1"),
+                "lo": _q(e2.did_lo, "0.1"),
+                "hi": _q(e2.did_hi, "0.1"),
+            }
     return {
         "configured": True,
         "pilot_lines": list(cfg.pilot_lines),
@@ -247,6 +262,7 @@ def assess_pilot(
         "level_pct": round(res.level * 100),
         "resamples": res.resamples,
         "metrics": metrics,
+        "report_check": report_check,
         "placebo": None
         if placebo is None or placebo.did is None
         else {"did": _q(placebo.did, "0.1"), "lo": _q(placebo.did_lo, "0.1"), "hi": _q(placebo.did_hi, "0.1")},

@@ -78,6 +78,12 @@ P: dict[str, dict[str, str]] = {
         " it should be near 0.",
     },
     "pts": {"zh": "个百分点", "en": "points"},
+    "report_check": {
+        "zh": "核对：全用生产日报计算（试点线改造后也按日报，{n} 天），效率效果 {d} 个百分点（范围 {lo} 至 {hi}）；"
+        "与上表相差大时，先查传感器计数和手工日报的差别。",
+        "en": "Check: from the daily report alone (the pilot's after-days too, {n} days) the efficiency effect is {d}"
+        " points (range {lo} to {hi}); if it differs much from the table, compare sensor and hand counts first.",
+    },
 }
 
 # Formulas in plain words: (zh, en).
