@@ -233,7 +233,15 @@ def test_where_the_pilot_kept_its_report_the_same_yardstick_check_is_shown() -> 
         for x in before + after
     ]
     sensor = [
-        LineDay(x.day, x.line, x.earned_min + 0.02 * x.attended_min, x.attended_min, output=x.earned_min / 10)
+        LineDay(
+            x.day,
+            x.line,
+            x.earned_min + 0.02 * x.attended_min,
+            x.attended_min,
+            overtime_h=30.0,
+            worker_days=30.0,
+            output=x.earned_min / 10,
+        )
         for x in after
         if x.line == "P"
     ]
@@ -243,6 +251,8 @@ def test_where_the_pilot_kept_its_report_the_same_yardstick_check_is_shown() -> 
     eff = next(m for m in r["metrics"] if m["metric"] == "efficiency_pct")
     assert eff["did"] == "8.0"
     assert r["report_check"] == {"days_after": 12, "did": "6.0", "lo": "6.0", "hi": "6.0"}
+    # overtime as the report (payroll) has it, not the sensors' 1 h a day: no change
+    assert next(m for m in r["metrics"] if m["metric"] == "overtime_h_per_worker_day")["did"] == "0.00"
     r2 = assess_pilot(
         [x for x in as_report if not (x.line == "P" and x.day >= cfg.sensors_from)],
         sensor,

@@ -85,8 +85,9 @@ def split_periods(
     today: date,
 ) -> tuple[list[LineDay], list[LineDay]]:
     """Before: report days before the sensors. After: the controls' report days and the pilot's
-    sensor days from ``sensors_from`` to yesterday. For the pilot's defects and deliveries the
-    report is used where it has them for the day (the same yardstick as before the sensors)."""
+    sensor days from ``sensors_from`` to yesterday. For the pilot's overtime, defects and
+    deliveries the report is used where it has them for the day (the same yardstick as before the
+    sensors); efficiency always comes from the sensors."""
     pilot = set(cfg.pilot_lines)
     before = [r for r in report if r.day < cfg.sensors_from and r.day < today]
     after = [r for r in report if r.line not in pilot and cfg.sensors_from <= r.day < today]
@@ -95,6 +96,11 @@ def split_periods(
         if not cfg.sensors_from <= s.day < today:
             continue
         q = rep.get((s.line, s.day))
+        if q is not None and q.worker_days > 0:  # overtime as payroll records it, like before
+            s = LineDay(
+                s.day, s.line, s.earned_min, s.attended_min, q.overtime_h, q.worker_days,
+                s.defects, s.checked, s.orders_due, s.orders_on_time, s.output,
+            )  # fmt: skip
         if q is not None and q.checked > 0:
             s = LineDay(
                 s.day, s.line, s.earned_min, s.attended_min, s.overtime_h, s.worker_days,
