@@ -1,9 +1,11 @@
 """A small pilot for the CLI, API and page tests: one line with sensors, two control lines without.
 
 The pilot line L1 is the one-line factory of ``tests.conftest.tiny_layout`` with an order big
-enough for two simulated weeks; the simulator (ground truth) makes its sensor events from
-Monday 16 Nov 2026. The daily production report (CSV, Chinese headers) gives the controls L2
-and L3 — not in the layout: they have no sensors — from 2 Nov, and L1 for its two weeks before.
+enough for two simulated weeks; the simulator (ground truth) makes its sensor events for the two
+weeks from ``SENSORS_FROM``. The daily production report (CSV, Chinese headers) gives the
+controls L2 and L3 — not in the layout: they have no sensors — for four weeks from
+``REPORT_FROM``, and L1 for its two weeks before. The weeks are placed five weeks before today,
+so every day is over whatever the clock says (the import refuses dates in the future).
 """
 
 from __future__ import annotations
@@ -25,11 +27,16 @@ from seamline.sim import SimConfig, simulate
 from tests.conftest import tiny_layout
 
 TZ = ZoneInfo("Asia/Shanghai")
-REPORT_FROM = date(2026, 11, 2)
-SENSORS_FROM = date(2026, 11, 16)
-REPORT_TO = date(2026, 11, 28)
+_TODAY = datetime.now(TZ).date()
+REPORT_FROM = _TODAY - timedelta(days=_TODAY.weekday() + 35)  # a Monday five weeks back
+SENSORS_FROM = REPORT_FROM + timedelta(days=14)  # a Monday
+REPORT_TO = REPORT_FROM + timedelta(days=26)  # the Saturday two weeks later
 SENSOR_WORKDAYS = 12  # 16-28 Nov, Sundays off
 HEADER = ["日期", "产线", "款号", "标准工时(分钟)", "产量", "出勤人数", "工作小时", "加班小时", "疵点数", "备注"]
+
+
+def zh_day(d: date) -> str:
+    return f"{d.month}月{d.day}日"
 
 
 def seamline_exe() -> str:

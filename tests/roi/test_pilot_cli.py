@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,19 @@ from openpyxl import Workbook
 from seamline.adapters.db import make_engine
 from seamline.roi.store import load_report
 
-from .pilot_data import SENSOR_WORKDAYS, load_sensors, seamline_exe, settings, write_report
+from .pilot_data import (
+    REPORT_FROM,
+    REPORT_TO,
+    SENSOR_WORKDAYS,
+    SENSORS_FROM,
+    TZ,
+    load_sensors,
+    seamline_exe,
+    settings,
+    write_report,
+)
+
+NEXT_MONDAY = REPORT_TO + timedelta(days=2)  # a day after the report, before today
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -51,14 +64,15 @@ def test_a_bad_report_is_refused_with_every_row_and_column_named(db: str, tmp_pa
     assert stored(db) == n
 
     bad = tmp_path / "bad.csv"
+    d = NEXT_MONDAY
     bad.write_text(
         "日期,产线,款号,产量,出勤人数,工作小时,加班小时,疵点数\n"
         "2026-11-31,L2,HEM,120,30,9,1,2\n"  # no such date
-        "2026-11-30,L2,HEM,abc,30,9,1,2\n"  # output not a number
-        "2026-11-30,L3,NOPE,100,30,9,1,2\n"  # unknown style and no SAM
-        "2026-11-30,L3,HEM,100,30,8,9,2\n"  # overtime > hours
-        "2026-11-30,L2,HEM,100,30,9,1,2\n"
-        "2026-11-30,L2,HEM,100,30,9,1,2\n",  # the same line, day and style twice
+        f"{d},L2,HEM,abc,30,9,1,2\n"  # output not a number
+        f"{d},L3,NOPE,100,30,9,1,2\n"  # unknown style and no SAM
+        f"{d},L3,HEM,100,30,8,9,2\n"  # overtime > hours
+        f"{d},L2,HEM,100,30,9,1,2\n"
+        f"{d},L2,HEM,100,30,9,1,2\n",  # the same line, day and style twice
         encoding="utf-8",
     )
     out = run("pilot-import", str(bad), "--db", db)
@@ -82,12 +96,12 @@ def test_a_bad_report_is_refused_with_every_row_and_column_named(db: str, tmp_pa
     assert stored(db) == n  # nothing of the bad file, nothing lost
 
     missing = tmp_path / "missing.csv"
-    missing.write_text("date,line,style,output\n2026-11-30,L2,HEM,100\n", encoding="utf-8")
+    missing.write_text(f"date,line,style,output\n{NEXT_MONDAY},L2,HEM,100\n", encoding="utf-8")
     out = run("pilot-import", str(missing), "--db", db)
     assert out.returncode == 1 and "缺少必需的列" in out.stderr and "“出勤人数”或英文“workers”" in out.stderr
 
     gbk = tmp_path / "gbk.csv"
-    gbk.write_bytes("日期,产线,款号,产量,出勤人数,工作小时\n2026-11-30,二线,HEM,1,1,8\n".encode("gbk"))
+    gbk.write_bytes(f"日期,产线,款号,产量,出勤人数,工作小时\n{NEXT_MONDAY},二线,HEM,1,1,8\n".encode("gbk"))
     out = run("pilot-import", str(gbk), "--db", db)
     assert out.returncode == 1 and "UTF-8" in out.stderr and "CSV UTF-8" in out.stderr
     assert stored(db) == n
@@ -103,10 +117,9 @@ def test_an_excel_report_with_english_headers_replaces_the_days_it_repeats(db: s
     assert ws is not None
     ws.title = "daily"
     ws.append(["Date", "Line", "Style", "SAM (min)", "Output", "Workers", "Hours", "Overtime hours", "Notes"])
-    from datetime import datetime
-
-    ws.append([datetime(2026, 11, 2), "L2", "POLO", 12, 999, 30, 9, 1, "recount"])  # repeats a stored day
-    ws.append([datetime(2026, 11, 30), "L2", "HEM", None, 500, 30, 8, 0, None])  # SAM from the layout
+    first = datetime.combine(REPORT_FROM, datetime.min.time())
+    ws.append([first, "L2", "POLO", 12, 999, 30, 9, 1, "recount"])  # repeats a stored day
+    ws.append([datetime.combine(NEXT_MONDAY, datetime.min.time()), "L2", "HEM", None, 500, 30, 8, 0, None])
     xlsx = tmp_path / "report.xlsx"
     wb.save(xlsx)
     out = run("pilot-import", str(xlsx), "--db", db)
@@ -118,8 +131,8 @@ def test_an_excel_report_with_english_headers_replaces_the_days_it_repeats(db: s
     finally:
         eng.dispose()
     assert len(rows) == l2_days + 1
-    assert next(r for r in rows if r.day.isoformat() == "2026-11-02").output == 999
-    hem = next(r for r in rows if r.day.isoformat() == "2026-11-30")
+    assert next(r for r in rows if r.day == REPORT_FROM).output == 999
+    hem = next(r for r in rows if r.day == NEXT_MONDAY)  # SAM from the layout
     assert hem.sam_min == pytest.approx(0.75)  # HEM's operations: 0.5 + 0.25 min
 
 
@@ -198,6 +211,7 @@ def test_pilot_answer_one_pager_and_forecast_slot(tmp_path: Path) -> None:
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
 
     # as of the first sensor day's evening: that day is not over, so it does not count
-    early = run("pilot", "--db", db, "--settings", str(s), "--now", "2026-11-17T20:00:00+08:00")
+    evening = datetime.combine(SENSORS_FROM + timedelta(days=1), time(20, 0), TZ).isoformat()
+    early = run("pilot", "--db", db, "--settings", str(s), "--now", evening)
     assert early.returncode == 0, early.stderr
     assert "改造后 1 个工作日" in early.stdout and "【初步 / preliminary】" in early.stdout

@@ -30,7 +30,7 @@ from seamline.roi.service import SETTINGS_ENV
 from seamline.roi.store import Forecast, add_forecast, save_report
 from tests.conftest import ENGINES, new_database
 
-from .pilot_data import load_sensors, settings, write_report
+from .pilot_data import REPORT_TO, SENSORS_FROM, load_sensors, settings, write_report, zh_day
 
 
 def _free_port() -> int:
@@ -82,7 +82,7 @@ def test_owner_page_shows_the_pilot_against_controls_and_the_forecast_slot(
         page.goto(served["url"] + "/owner?lang=zh")
         assert page.locator("#pilot h2").inner_text() == "试点线效果：对比对照线"
         design = page.locator("#pilot-design").inner_text()
-        assert "11月16日起装传感器" in design and "改造前 12 个工作日，改造后 12 个工作日" in design
+        assert f"{zh_day(SENSORS_FROM)}起装传感器" in design and "改造前 12 个工作日，改造后 12 个工作日" in design
         assert page.locator("#pilot-preliminary").count() == 0  # 12 workdays in each period
         assert re.fullmatch(r"\d+(\.\d)? 个月", page.locator("#pilot-payback").inner_text().strip())
         assert re.fullmatch(r"\d+%", page.locator("#pilot-no-payback").inner_text().strip())
@@ -123,7 +123,7 @@ def test_owner_page_shows_the_pilot_against_controls_and_the_forecast_slot(
 def test_pilot_api_and_weekly_pdf(served: dict[str, Any], tmp_path: Path) -> None:
     r = httpx.get(served["url"] + "/api/v1/roi/pilot", timeout=60).json()
     assert r["configured"] and r["pilot_lines"] == ["L1"] and r["control_lines"] == ["L2", "L3"]
-    assert r["today_excluded"] > "2026-11-28" and r["days_after"] == 12
+    assert r["today_excluded"] > REPORT_TO.isoformat() and r["days_after"] == 12
     pdf = httpx.get(served["url"] + "/owner/weekly.pdf", timeout=60)
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     (tmp_path / "w.pdf").write_bytes(pdf.content)
