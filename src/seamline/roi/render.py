@@ -124,7 +124,15 @@ def render_pdf(report: dict[str, Any], lang: str) -> bytes:
         ],
     ]
     tbl = Table(headline, colWidths=[36 * mm, 58 * mm, 44 * mm, 44 * mm])
-    tbl.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "BOTTOM"), ("BOTTOMPADDING", (0, 1), (-1, 1), 6)]))
+    tbl.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
+                ("BOTTOMPADDING", (0, 1), (-1, 1), 6),
+                ("FONT", (0, 0), (-1, -1), font, 8.5),
+            ]
+        )
+    )
     story += [tbl, Spacer(1, 3 * mm)]
     inv = r["investment"]
     story.append(
