@@ -262,3 +262,13 @@ def test_where_the_pilot_kept_its_report_the_same_yardstick_check_is_shown() -> 
         resamples=100,
     )
     assert r2["report_check"] is None
+
+
+def test_the_parallel_check_flags_a_pilot_that_was_already_drifting() -> None:
+    before, after = noiseless(effect=6.0, shock=-4.0)
+    ok = estimate(panel(before, ["P"], ["C1", "C2"]), panel(after, ["P"], ["C1", "C2"]), resamples=100)
+    assert ok.placebo is not None and ok.placebo.did == pytest.approx(0.0, abs=1e-9)
+    days = sorted({x.day for x in before})
+    drifting = [day(x.day, x.line, 40 + 0.5 * days.index(x.day)) if x.line == "P" else x for x in before]
+    bad = estimate(panel(drifting, ["P"], ["C1", "C2"]), panel(after, ["P"], ["C1", "C2"]), resamples=100)
+    assert bad.placebo is not None and bad.placebo.did == pytest.approx(3.0, abs=1e-9)  # 6 days × 0.5 apart
