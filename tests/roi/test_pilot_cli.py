@@ -104,6 +104,10 @@ def test_a_bad_report_is_refused_with_every_row_and_column_named(db: str, tmp_pa
     gbk.write_bytes(f"日期,产线,款号,产量,出勤人数,工作小时\n{NEXT_MONDAY},二线,HEM,1,1,8\n".encode("gbk"))
     out = run("pilot-import", str(gbk), "--db", db)
     assert out.returncode == 1 and "UTF-8" in out.stderr and "CSV UTF-8" in out.stderr
+    xls = tmp_path / "old.xls"
+    xls.write_bytes(b"\xd0\xcf\x11\xe0")
+    out = run("pilot-import", str(xls), "--db", db)
+    assert out.returncode == 1 and "另存为 .xlsx" in out.stderr
     assert stored(db) == n
 
 

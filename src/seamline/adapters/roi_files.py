@@ -39,6 +39,11 @@ def read_report_file(path: str | Path) -> RawTable:
     p = Path(path)
     if not p.exists():
         raise ReportFileError(f"找不到文件 {p.name}", f"file not found: {p.name}")
+    if p.suffix.lower() in (".xls", ".et", ".numbers", ".ods"):
+        raise ReportFileError(
+            f"不能读取 {p.suffix} 文件：请在 Excel/WPS 里另存为 .xlsx 或“CSV UTF-8”",
+            f"cannot read {p.suffix} files: save as .xlsx or 'CSV UTF-8'",
+        )
     if p.suffix.lower() in (".xlsx", ".xlsm"):
         try:
             wb = load_workbook(p, read_only=True, data_only=True)
