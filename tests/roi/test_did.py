@@ -272,3 +272,29 @@ def test_the_parallel_check_flags_a_pilot_that_was_already_drifting() -> None:
     drifting = [day(x.day, x.line, 40 + 0.5 * days.index(x.day)) if x.line == "P" else x for x in before]
     bad = estimate(panel(drifting, ["P"], ["C1", "C2"]), panel(after, ["P"], ["C1", "C2"]), resamples=100)
     assert bad.placebo is not None and bad.placebo.did == pytest.approx(3.0, abs=1e-9)  # 6 days × 0.5 apart
+
+
+def test_before_any_sensor_the_forecast_stands_alone_and_nothing_is_measured() -> None:
+    """Sensors planned for next month: the report's before-figures and the twin's forecast show,
+    no effect and no money are claimed."""
+    before, _ = noiseless(effect=0.0, shock=0.0)
+    report = [
+        ReportRow(x.day, x.line, "X", 10.0, round(x.earned_min / 10), 30, 8.0, 0.0, None, None, None, None)
+        for x in before
+    ]
+    planned = before[-1].day + timedelta(days=30)
+    cfg = PilotConfig(("P",), ("C1", "C2"), planned)
+    fc = {"efficiency_pct": {"mean": 6.0, "low": 2.0, "high": 9.0, "source": "twin", "made_on": "2026-11-01"}}
+    r = assess_pilot(report, [], cfg, inputs_from_dict({}, 30, 1), today=before[-1].day + timedelta(days=1),
+                     forecasts=fc, resamples=50)  # fmt: skip
+    eff = next(m for m in r["metrics"] if m["metric"] == "efficiency_pct")
+    assert r["preliminary"] and r["days_after"] == 0 and eff["did"] is None and eff["monthly_cny"] is None
+    assert eff["forecast"]["mean"] == 6.0 and not r["money"]["counted"] and r["money"]["payback_months"] is None
+    import subprocess
+
+    from seamline.roi.onepager import render_onepager_pdf
+
+    text = subprocess.run(
+        ["pdftotext", "-", "-"], input=render_onepager_pdf(r), capture_output=True, check=True
+    ).stdout.decode()
+    assert "初步" in text and "预测 +6.0" in text and "回本时间" not in text  # no headline
