@@ -24,8 +24,10 @@ from fastapi.responses import HTMLResponse, Response
 from ..bootstrap import Runtime
 from ..roi import service
 from ..roi.labels import norm_lang
+from ..roi.onepager import OnePagerError, render_onepager_pdf, render_png
 from ..roi.render import render_page, render_pdf
 from ..roi.report import evidence
+from ..roi.store import data_version
 from .api import HTML, PDF, Instant, problems
 
 MAX_CACHE = 16
@@ -104,7 +106,42 @@ def register(app: FastAPI, rt: Runtime) -> None:
             cache[key] = (time.monotonic(), applied, a)
         return a
 
+    # (factory, settings file, local day) -> (computed at, events applied then, pilot answer)
+    pilot_cache: dict[tuple[Any, ...], tuple[float, int, dict[str, Any]]] = {}
+
+    def get_pilot(factory: str | None) -> dict[str, Any]:
+        """The pilot against its controls, recomputed when events arrive (at most once a minute) or
+        the day changes: the current day never counts, so within a day only new events move it."""
+        f = factory_id(factory)
+        try:
+            settings, path = service.load()
+        except (OSError, ValueError) as e:
+            raise HTTPException(500, f"ROI settings unreadable: {e}") from None
+        today = datetime.now(rt.live.tz(f)).date()
+        key = (f, path, today, data_version(rt.engine, f))
+        applied = rt.live.events_applied
+        with cache_lock:
+            hit = pilot_cache.get(key)
+        if hit is not None and (hit[1] == applied or time.monotonic() - hit[0] < CACHE_TTL_S):
+            return hit[2]
+        try:
+            out = service.assess_pilot_factory(rt.live, rt.store, rt.engine, f, settings, lock=rt.pipeline.lock)
+        except ValueError as e:
+            raise HTTPException(422, str(e)) from None
+        with cache_lock:
+            if len(pilot_cache) >= MAX_CACHE:
+                pilot_cache.clear()
+            pilot_cache[key] = (time.monotonic(), applied, out)
+        return out
+
     r = APIRouter(prefix="/api/v1/roi", tags=["roi"])
+
+    @r.get("/pilot", responses=problems(400, 404, 422, 500))
+    def roi_pilot(factory: str | None = None) -> dict[str, Any]:
+        """The pilot line against the control lines: difference-in-differences per metric with its 90 %
+        interval, the naive before/after beside it, each effect in CNY per month, payback with its range
+        and the chance of no payback within 12 months, and the twin's forecast where one is recorded."""
+        return get_pilot(factory)
 
     @r.get("", responses=problems(400, 404, 422, 500))
     def roi(
@@ -154,13 +191,47 @@ def register(app: FastAPI, rt: Runtime) -> None:
         a = get(factory, start, end, lines, before_start, before_end)
         keep = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "lang"])
         lg = norm_lang(lang or request.cookies.get(LANG_COOKIE) or "zh")
-        resp = HTMLResponse(render_page(a.report, lg, keep))
+        resp = HTMLResponse(render_page(a.report, lg, keep, get_pilot(factory)))
         if lang:  # remember the choice the way the other pages do
             resp.set_cookie(LANG_COOKIE, "en" if lg == "en" else "zh_CN", max_age=365 * 86400, samesite="lax")
         return resp
 
-    @app.get("/owner.pdf", response_class=Response, tags=["roi"],
-             responses={200: PDF, **problems(400, 404, 422, 500)})
+    def weekly(factory: str | None) -> dict[str, Any]:
+        pilot = get_pilot(factory)
+        if not pilot.get("configured"):
+            raise HTTPException(404, "没有设置试点线 / no pilot configured (docs/roi.md)")
+        return pilot
+
+    @app.get(
+        "/owner/weekly.pdf", response_class=Response, tags=["roi"], responses={200: PDF, **problems(400, 404, 422, 500)}
+    )
+    def owner_weekly_pdf(factory: str | None = None) -> Response:
+        """The weekly one-pager (Chinese, fonts embedded) of the pilot against its controls."""
+        try:
+            doc = render_onepager_pdf(weekly(factory))
+        except OnePagerError as e:
+            raise HTTPException(500, str(e)) from None
+        return Response(
+            doc, media_type="application/pdf", headers={"Content-Disposition": 'inline; filename="seamline-weekly.pdf"'}
+        )
+
+    @app.get(
+        "/owner/weekly.png",
+        response_class=Response,
+        tags=["roi"],
+        responses={200: {"content": {"image/png": {}}}, **problems(400, 404, 422, 500)},
+    )
+    def owner_weekly_png(factory: str | None = None) -> Response:
+        """The one-pager as an image to send in WeChat."""
+        try:
+            img = render_png(render_onepager_pdf(weekly(factory)))
+        except OnePagerError as e:
+            raise HTTPException(500, str(e)) from None
+        return Response(
+            img, media_type="image/png", headers={"Content-Disposition": 'inline; filename="seamline-weekly.png"'}
+        )
+
+    @app.get("/owner.pdf", response_class=Response, tags=["roi"], responses={200: PDF, **problems(400, 404, 422, 500)})
     def owner_pdf(
         lang: str | None = None,
         factory: str | None = None,

@@ -71,7 +71,19 @@ class Rates:
     late_cost_pct: Decimal = Decimal("5")  # discount, air freight or penalty on a late order's value
     workdays_per_month: Decimal = Decimal("26")
     small_order_max_qty: int = 500  # quick-response orders: 100-500 pieces
+    avg_order_qty: int = 300  # garments per order, pricing on-time delivery from the daily report
+    # what the efficiency gain is worth: "wages" (the hours it saves, at the wage) or "orders" (the
+    # margin on the extra orders the freed capacity can take); the other reading is shown beside it
+    efficiency_as: str = "wages"
     currency: str = "CNY"
+
+    def __post_init__(self) -> None:
+        if self.efficiency_as not in ("wages", "orders"):
+            raise ValueError('rates.efficiency_as must be "wages" or "orders"')
+
+    @property
+    def wage_per_min(self) -> Decimal:
+        return self.wage_per_hour / 60
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -11,6 +12,8 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from .labels import norm_lang, t
+from .pilot_text import FORMULAS, day_words, months_words, pct_share, signed, yuan
+from .pilot_text import p as pt
 
 HERE = Path(__file__).parent
 
@@ -38,7 +41,15 @@ def _env() -> Environment:
     return Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
 
 
-def render_page(report: dict[str, Any], lang: str, query_string: str = "") -> str:
+def when(iso: str | None, lang: str) -> str:
+    """An ISO time as people write it: "11月16日 08:00" / "16 Nov 08:00" (no ISO on the page)."""
+    if not iso:
+        return "–"
+    d = datetime.fromisoformat(iso)
+    return f"{day_words(iso, lang)} {d:%H:%M}"
+
+
+def render_page(report: dict[str, Any], lang: str, query_string: str = "", pilot: dict[str, Any] | None = None) -> str:
     lang = norm_lang(lang)
     return (
         _env()
@@ -52,6 +63,15 @@ def render_page(report: dict[str, Any], lang: str, query_string: str = "") -> st
             money=lambda x: money(x, lang),
             months=lambda x: months(x, lang),
             pct=pct,
+            pilot=pilot or {"configured": False},
+            pt=lambda key: pt(lang, key),
+            day=lambda x: day_words(x, lang),
+            when=lambda x: when(x, lang),
+            yuan=lambda x: yuan(x, lang),
+            mw=lambda x: months_words(x, lang),
+            share=pct_share,
+            signed=signed,
+            formulas=FORMULAS,
         )
     )
 
@@ -59,23 +79,20 @@ def render_page(report: dict[str, Any], lang: str, query_string: str = "") -> st
 def render_pdf(report: dict[str, Any], lang: str) -> bytes:
     """One A4 page: payback and range, investment, the before/after table, the sensitivity table.
 
-    Chinese uses reportlab's built-in STSong-Light CID font (no font file to ship); English the
-    standard Helvetica. Figures are the same strings as on the page.
+    Chinese uses an embedded TrueType CJK font (``onepager.cjk_font``); English the standard
+    Helvetica. Figures are the same strings as on the page.
     """
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
     lang = norm_lang(lang)
     if lang == "zh":
-        font = "STSong-Light"
-        if font not in pdfmetrics.getRegisteredFontNames():
-            pdfmetrics.registerFont(UnicodeCIDFont(font))
-        bold = font
+        from .onepager import cjk_font
+
+        font = bold = cjk_font()  # embedded TrueType subset, so phones without the font show it
     else:
         font, bold = "Helvetica", "Helvetica-Bold"
 
@@ -90,8 +107,8 @@ def render_pdf(report: dict[str, Any], lang: str) -> bytes:
     story: list[Any] = [
         Paragraph(L("title"), head),
         Paragraph(
-            # STSong-Light has no em dash or arrow glyphs: plain separators only
-            f"{L('subtitle')}; {r['factory']}; {L('period')}: {r['start'][:16]} {L('to')} {r['end'][:16]}; "
+            f"{L('subtitle')}; {r['factory']}; {L('period')}: {when(r['start'], lang)} {L('to')} "
+            f"{when(r['end'], lang)}; "
             f"{r['blocks']} {L('block_' + r['block_kind'])}",
             small,
         ),
@@ -107,7 +124,15 @@ def render_pdf(report: dict[str, Any], lang: str) -> bytes:
         ],
     ]
     tbl = Table(headline, colWidths=[36 * mm, 58 * mm, 44 * mm, 44 * mm])
-    tbl.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "BOTTOM"), ("BOTTOMPADDING", (0, 1), (-1, 1), 6)]))
+    tbl.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
+                ("BOTTOMPADDING", (0, 1), (-1, 1), 6),
+                ("FONT", (0, 0), (-1, -1), font, 8.5),
+            ]
+        )
+    )
     story += [tbl, Spacer(1, 3 * mm)]
     inv = r["investment"]
     story.append(
@@ -179,6 +204,7 @@ def render_pdf(report: dict[str, Any], lang: str) -> bytes:
         bottomMargin=12 * mm,
         title=L("title"),
         author="seamline",
+        initialFontName=font,
     )
     doc.build(story)
     return buf.getvalue()

@@ -9,14 +9,20 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import Engine
+
 from seamline.adapters.event_store import EventStore
 from seamline.domain.live import LiveState
 
 from .collect import Collected, collect, default_period
+from .did import RESAMPLES as DID_RESAMPLES
+from .did import LineDay
 from .inputs import RoiInputs, inputs_from_dict, load_settings, with_measured
 from .measure import measure
+from .pilot import PilotConfig, assess_pilot, local_midnight, sensor_line_days
 from .report import Query, build_report
 from .spread import RESAMPLES, RoiResult, assess
+from .store import latest_forecasts, load_report
 
 EXAMPLE_SETTINGS = Path(__file__).parent / "data" / "demo_settings.json"
 SETTINGS_ENV = "SEAMLINE_ROI_SETTINGS"
@@ -114,3 +120,43 @@ def assess_factory(
 def load(explicit: str | Path | None = None) -> tuple[dict[str, Any], str]:
     p = settings_path(explicit)
     return load_settings(p), str(p)
+
+
+def assess_pilot_factory(
+    live: LiveState,
+    store: EventStore,
+    engine: Engine,
+    factory: str,
+    settings: dict[str, Any],
+    now: datetime | None = None,
+    pilot: PilotConfig | None = None,
+    lock: AbstractContextManager[Any] | None = None,
+    resamples: int = DID_RESAMPLES,
+) -> dict[str, Any]:
+    """The pilot against its control lines (docs/roi.md, "Pilot against control lines").
+
+    ``pilot`` (else ``settings["pilot"]``) names the lines; without one the answer says so
+    (``configured: False``). Days up to yesterday in the factory's time zone count; today never."""
+    cfg = pilot or PilotConfig.from_settings(settings.get("pilot"))
+    if cfg is None:
+        return {"configured": False}
+    layout = live.layouts[factory]
+    tz = live.tz(factory)
+    today = (now or datetime.now(tz)).astimezone(tz).date()
+    stations = sum(1 for s in layout.stations.values() if s.line_id in cfg.pilot_lines)
+    inputs = inputs_from_dict(settings, stations_default=stations, tablets_default=len(cfg.pilot_lines))
+    rows = load_report(engine, factory, cfg.pilot_lines + cfg.control_lines)
+    sensor_days: list[LineDay] = []
+    if today > cfg.sensors_from:
+        start = local_midnight(cfg.sensors_from, tz)
+        end = local_midnight(today, tz)
+        for line in cfg.pilot_lines:
+            if line not in layout.lines:
+                continue  # a pilot line has sensors, so it is in the layout; else it has no sensor days
+            col = collect(live, store, factory, start, end, lines=[line], block_kind="day", lock=lock)
+            sensor_days += sensor_line_days(col.blocks, line)
+    forecasts = {m: f.as_dict() for m, f in latest_forecasts(engine, factory, cfg.pilot_lines).items()}
+    out = assess_pilot(rows, sensor_days, cfg, inputs, today, forecasts, resamples)
+    out["factory"] = factory
+    out["factory_name"] = layout.factory.name
+    return out
