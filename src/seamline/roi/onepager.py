@@ -139,7 +139,7 @@ def render_onepager_pdf(r: dict[str, Any]) -> bytes:
                 Paragraph(fc_txt, small),
             ]
         )
-    grid = [
+    grid: list[Any] = [
         ("FONT", (0, 0), (-1, -1), font, 8.5),
         ("GRID", (0, 0), (-1, -1), 0.3, colors.lightgrey),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
