@@ -64,8 +64,16 @@ def load_corrections(engine: Engine, factory: str) -> list[Correction]:
         ).mappings()
         return [
             Correction(
-                id=r["id"], action=r["action"], worker=r["worker"], who=r["who"], at=r["at"], why=r["why"],
-                session_id=r["session_id"], station=r["station_id"], start=r["start"], end=r["end"],
+                id=r["id"],
+                action=r["action"],
+                worker=r["worker"],
+                who=r["who"],
+                at=r["at"],
+                why=r["why"],
+                session_id=r["session_id"],
+                station=r["station_id"],
+                start=r["start"],
+                end=r["end"],
             )
             for r in rows
         ]
@@ -76,9 +84,17 @@ def add_correction(engine: Engine, factory: str, corr: Correction) -> None:
     with engine.begin() as conn:
         conn.execute(
             insert(tc.attendance_corrections).values(
-                id=corr.id, factory_id=factory, action=corr.action, worker=corr.worker,
-                session_id=corr.session_id, station_id=corr.station, start=corr.start, end=corr.end,
-                who=corr.who, at=corr.at, why=corr.why,
+                id=corr.id,
+                factory_id=factory,
+                action=corr.action,
+                worker=corr.worker,
+                session_id=corr.session_id,
+                station_id=corr.station,
+                start=corr.start,
+                end=corr.end,
+                who=corr.who,
+                at=corr.at,
+                why=corr.why,
             )
         )
 
@@ -101,8 +117,15 @@ def load_chain(engine: Engine, factory: str) -> list[ChainRecord]:
     with engine.connect() as conn:
         rows = conn.execute(select(tc.hours_chain).where(c.factory_id == factory).order_by(c.seq)).mappings()
         return [
-            ChainRecord(r["factory_id"], r["seq"], date.fromisoformat(r["day"]), r["version"], r["payload"],
-                        r["prev_hash"], r["hash"])
+            ChainRecord(
+                r["factory_id"],
+                r["seq"],
+                date.fromisoformat(r["day"]),
+                r["version"],
+                r["payload"],
+                r["prev_hash"],
+                r["hash"],
+            )
             for r in rows
         ]
 
@@ -120,17 +143,49 @@ def append_chain(engine: Engine, records: Sequence[ChainRecord], sealed_at: date
         conn.execute(
             insert(tc.hours_chain),
             [
-                {"factory_id": r.factory, "seq": r.seq, "day": r.day.isoformat(), "version": r.version,
-                 "payload": r.payload, "prev_hash": r.prev_hash, "hash": r.hash, "sealed_at": sealed_at}
+                {
+                    "factory_id": r.factory,
+                    "seq": r.seq,
+                    "day": r.day.isoformat(),
+                    "version": r.version,
+                    "payload": r.payload,
+                    "prev_hash": r.prev_hash,
+                    "hash": r.hash,
+                    "sealed_at": sealed_at,
+                }
                 for r in records
             ],
         )
 
 
 def first_event_day(engine: Engine, layout: FactoryLayout) -> date | None:
+    return event_day_span(engine, layout)[0]
+
+
+def event_day_span(engine: Engine, layout: FactoryLayout) -> tuple[date | None, date | None]:
+    """The first and the last local date holding an attendance or piece fact of the factory."""
     ev = t.events.c
+    where = (ev.factory_id == layout.factory.id, ev.type.in_(FACT_TYPES))
     with engine.connect() as conn:
-        ts = conn.execute(
-            select(ev.ts).where(ev.factory_id == layout.factory.id, ev.type.in_(FACT_TYPES)).order_by(ev.ts).limit(1)
-        ).scalar()
-    return None if ts is None else ts.astimezone(layout.factory.tz).date()
+        first = conn.execute(select(ev.ts).where(*where).order_by(ev.ts).limit(1)).scalar()
+        last = conn.execute(select(ev.ts).where(*where).order_by(ev.ts.desc()).limit(1)).scalar()
+    tz = layout.factory.tz
+    return (
+        None if first is None else first.astimezone(tz).date(),
+        None if last is None else last.astimezone(tz).date(),
+    )
+
+
+def known_factories(engine: Engine) -> list[str]:
+    """Every factory that has master data or sealed records: a chain deleted whole is still checked."""
+    names = set(load_layouts(engine))
+    with engine.connect() as conn:
+        if tc.hours_chain.name in _table_names(conn):
+            names |= set(conn.execute(select(tc.hours_chain.c.factory_id).distinct()).scalars())
+    return sorted(names)
+
+
+def _table_names(conn) -> set[str]:  # type: ignore[no-untyped-def]
+    from sqlalchemy import inspect
+
+    return set(inspect(conn).get_table_names())
