@@ -96,8 +96,8 @@ def register(app: FastAPI, jinja_env: Any) -> None:
             msg = N_("Too many failed attempts from here: wait a little and try again") if e.status == 429 else N_(
                 "Wrong user name or password"
             )
-            resp = render(request, "login", N_("Log in"), error=msg, status=e.status, next_=_safe_next(next))
-            return _retry_after(resp, e)
+            page = render(request, "login", N_("Log in"), error=msg, status=e.status, next_=_safe_next(next))
+            return _retry_after(page, e)
         resp = RedirectResponse(_safe_next(next), status_code=303)
         set_session(request, resp, secret, int(USER_SESSION_TTL.total_seconds()))
         return resp
