@@ -92,8 +92,8 @@ class VerifyResult:
     records: int
     head: str
     problems: tuple[Problem, ...]
-    # Why the chain is shorter than it must be (records at its end or start removed, or seal-hours not
-    # run), and whether an anchor given was not found: both bilingual, both fail the check.
+    # Why the chain is shorter than it must be (records at its end or start removed, or seal-hours
+    # not run): bilingual, and it fails the check.
     missing: tuple[str, ...] = ()
     sealed_through: date | None = None
 
@@ -110,7 +110,6 @@ def verify(
     engine: Engine,
     factory: str,
     *,
-    anchors: Sequence[str] = (),
     today: date | None = None,
     grace_days: int = SEAL_GRACE_DAYS,
 ) -> VerifyResult:
@@ -121,8 +120,8 @@ def verify(
     (or all of them) leaves a shorter chain that is intact. Two checks catch that. (1) Completeness:
     every day from the first fact in the event store through the last one — up to ``today`` minus one
     minus ``grace_days`` — must have a record, because seal-hours seals every day in turn. (2) Anchors:
-    a head printed earlier (on a report, by `seamline hours-anchor`) must still be in the chain; that
-    also catches removing the tail together with its events.
+    a head printed earlier (on a report, by `seamline hours-anchor`) must still be in the chain
+    (`verify-hours --anchor`); that also catches removing the tail together with its events.
     """
     records = repo.load_chain(engine, factory)
     problems = verify_links(records)
@@ -150,13 +149,6 @@ def verify(
                     f"{len(absent)} day(s) with facts in the event store have no sealed record ({_days(absent)}): "
                     "records were removed, or seal-hours has not run"
                 )
-    hashes = {r.hash for r in records}
-    for a in anchors:
-        if a.strip().lower() not in hashes:
-            missing.append(
-                f"链中已没有锚定的链头 {a}：其后的记录被删除或改写 / the chain no longer holds the anchored head {a}: "
-                "records were removed or rewritten since it was taken"
-            )
     return VerifyResult(
         factory, len(records), head(records), tuple(problems), tuple(missing), max(sealed) if sealed else None
     )
