@@ -145,8 +145,8 @@ def broker_config(
       loop that queued or changed anything, instead of every 30 minutes. A kill -9 or power cut
       therefore loses at most the messages of the pass being written (milliseconds), not the
       whole backlog. Each write rewrites the whole database: see docs/deploy.md for its cost.
-    - ``message_size_limit``/``max_packet_size``: the broker refuses a payload over 64 KiB (MQTT 5
-      publishers get a PUBACK with reason 0x83) and drops a connection that sends a larger packet,
+    - ``message_size_limit``/``max_packet_size``: the broker drops a payload over 64 KiB (Mosquitto
+      2.0 answers PUBACK 0x95 "packet too large") and drops a connection that sends a larger packet,
       so an oversized event never reaches ingest.
     """
     lines = [
