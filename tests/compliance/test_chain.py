@@ -170,6 +170,7 @@ def _cli(*args: str):  # type: ignore[no-untyped-def]
     )
 
 
+@pytest.mark.slow
 def test_a_shortened_chain_fails_and_an_anchor_catches_what_completeness_cannot(sealed) -> None:  # type: ignore[no-untyped-def]
     """Issue #18 item 7: deleting the tail (or all) of the chain used to print `OK … 0 records`."""
     from datetime import time as dtime

@@ -184,6 +184,7 @@ def test_live_alerts_project_open_sessions_to_the_shift_end() -> None:
     assert live_alerts(facts, load_ruleset("prc_labour_law"), date(2026, 3, 6)) == []
 
 
+@pytest.mark.slow
 def test_report_csv_cells_never_run_as_formulas(make_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """Issue #18 item 6, through the installed executable: a worker named like a formula is written
     with a leading quote; the figures stay numbers."""

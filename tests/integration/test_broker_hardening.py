@@ -165,6 +165,7 @@ def wait_accepted(rt: Runtime, n: int, timeout_s: float = 20) -> int:
     return rt.pipeline.counters["accepted"]
 
 
+@pytest.mark.slow
 def test_a_station_cannot_take_the_ingest_client_id(broker: Broker, tmp_path: Path) -> None:
     """Item 4: a station connecting as client id `seamline-ingest` used to throw the ingest off."""
     rt = start_ingest(broker, f"sqlite:///{tmp_path}/a.db", client_id="seamline-ingest")
@@ -207,6 +208,7 @@ def test_a_station_cannot_take_the_ingest_client_id(broker: Broker, tmp_path: Pa
         rt.close()
 
 
+@pytest.mark.slow
 def test_queued_messages_survive_kill_9_of_the_broker(broker: Broker, tmp_path: Path) -> None:
     """Item 5: ingest down, N QoS 1 messages acknowledged by the broker, kill -9, restart: all N arrive."""
     n = 200
@@ -231,6 +233,7 @@ def test_queued_messages_survive_kill_9_of_the_broker(broker: Broker, tmp_path: 
         rt.close()
 
 
+@pytest.mark.slow
 def test_the_broker_refuses_a_payload_over_64_kib(broker: Broker, tmp_path: Path) -> None:
     """Item 9 (broker side): message_size_limit drops the publish, ingest never sees it."""
     rt = start_ingest(broker, f"sqlite:///{tmp_path}/c.db")

@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from seamline.adapters.csv_cells import TRIGGERS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -31,6 +33,7 @@ def rows(path: Path) -> list[list[str]]:
         return list(csv.reader(f))
 
 
+@pytest.mark.slow
 def test_export_neutralises_formula_cells_and_import_reads_them_back(tmp_path: Path) -> None:
     src = tmp_path / "factory"
     shutil.copytree(REPO / "examples" / "factory", src)
