@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 
 import httpx
 import pytest
@@ -132,3 +133,69 @@ def test_people_of_one_factory_see_only_that_factory(site: Site) -> None:
     with site.client(Role.PLANNER) as c:  # bound to this factory
         assert [f["id"] for f in c.get("/api/v1/factories").json()] == [here]
         assert c.get("/api/v1/efficiency").status_code == 200
+
+
+def test_a_repeated_scope_parameter_is_refused_not_resolved(site: Site) -> None:
+    """Issue #18 item 3: the check kept the first `factory`, FastAPI the last, so `?factory=A&factory=B`
+    crossed factories. Every route that reads a factory refuses two values, in either order."""
+    here, other = site.layout.factory.id, "f-other"
+    routes = [
+        "/api/v1/efficiency",
+        "/api/v1/skills",
+        f"/api/v1/lines/{site.line}/live",
+        "/api/v1/compliance/hours-report",
+        "/api/v1/materials/shortages",
+        "/api/v1/materials/lots",
+        "/api/v1/materials/wip",
+        "/api/v1/materials/orders/NO-SUCH/cut-plan",
+    ]
+    with site.client(Role.OWNER) as c:  # bound to factory `here`
+        for path in routes:
+            for pair in ([here, other], [other, here], [here, here]):
+                r = c.get(path, params=[("factory", v) for v in pair])
+                assert r.status_code == 400, (path, pair, r.status_code, r.text)
+                assert "factory" in r.json()["detail"] and "只能给一次" in r.json()["detail"]
+            r = c.get(path, params={"factory": other})
+            assert r.status_code == 403, (path, r.status_code, r.text)
+            # percent-encoded names are the same parameter to the handler, so to the check too
+            r = c.get(f"{path}?factory={here}&%66actory={other}")
+            assert r.status_code == 400, (path, r.text)
+        # the single, own value still works
+        assert c.get("/api/v1/efficiency", params={"factory": here}).status_code == 200
+    with site.client(Role.SUPERVISOR) as c:  # limited to `line`
+        r = c.get("/api/v1/skills", params=[("line", site.line), ("line", site.other_line)])
+        assert r.status_code == 400 and "line" in r.json()["detail"]
+        r = c.get(f"/api/v1/lines/{site.line}/live", params={"line": site.other_line})
+        assert r.status_code == 400  # a query value beside the path's is ambiguous too
+        assert c.get("/api/v1/skills", params={"line": site.line}).status_code == 200
+
+
+def test_a_guesser_at_one_address_does_not_keep_the_admin_out_at_another(site: Site) -> None:
+    """Issue #18 item 10, over real HTTP: the guesser (127.0.0.3) is answered 429 with Retry-After,
+    the admin signing in from 127.0.0.1 with the right password gets in at once."""
+    from seamline.auth.service import LOGIN_PER_ACCOUNT_AT_ADDRESS
+
+    guesser = httpx.Client(base_url=site.url, timeout=30, transport=httpx.HTTPTransport(local_address="127.0.0.3"))
+    with guesser:
+        form = {"username": "ada", "password": "wrong-password-1", "next": "/"}
+        for _ in range(LOGIN_PER_ACCOUNT_AT_ADDRESS.free):
+            assert guesser.post("/login", data=form).status_code == 401
+        # each further failure doubles the wait (1 s, 2 s, 4 s …): go on until the wait is long
+        # enough that the next request surely falls inside it, however slow this machine is
+        for _ in range(10):
+            r = guesser.post("/login", data=form)
+            if r.status_code == 429:
+                wait = int(r.headers["retry-after"])
+                if wait >= 8:
+                    break
+                time.sleep(wait)
+            else:
+                assert r.status_code == 401
+        assert r.status_code == 429 and "请稍候再试" in r.text
+        r = guesser.post("/login", data={**form, "password": PASSWORD})  # the right one: not heard either
+        assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
+    c = httpx.Client(base_url=site.url, timeout=30)
+    with c:
+        r = c.post("/login", data={"username": "ada", "password": PASSWORD, "next": "/"})
+        assert r.status_code == 303, r.text
+        assert c.get("/api/v1/auth/me").json()["name"] == "ada"

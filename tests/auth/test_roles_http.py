@@ -65,7 +65,8 @@ def _url(site: Site, path: str, role: Role | None = None) -> str:
             url = url.replace("/line", "/station") + f"?key={site.station}"
         else:
             url += f"?key={site.line}"
-    elif "scope=" not in url and POLICY.get(("GET", path)) and POLICY[("GET", path)].scope == "line":
+    elif "{line}" not in path and POLICY.get(("GET", path)) and POLICY[("GET", path)].scope == "line":
+        # (a line in the path and again in the query would be refused as ambiguous)
         url += f"?line={site.line}"
     return url
 

@@ -157,3 +157,60 @@ def test_seal_and_correct_through_the_cli(make_db) -> None:  # type: ignore[no-u
 def test_verify_on_a_database_without_sealed_records(db_url: str) -> None:
     res = run("verify-hours", "--db", db_url)
     assert res.exit_code == 0 and "no sealed hours records" in res.output
+
+
+def _cli(*args: str):  # type: ignore[no-untyped-def]
+    """The installed executable, as an auditor runs it."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "seamline"), *args], capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.mark.slow
+def test_a_shortened_chain_fails_and_an_anchor_catches_what_completeness_cannot(sealed) -> None:  # type: ignore[no-untyped-def]
+    """Issue #18 item 7: deleting the tail (or all) of the chain used to print `OK … 0 records`."""
+    from datetime import time as dtime
+
+    from sqlalchemy import delete
+
+    from seamline.adapters import tables as t
+
+    from .builders import make_layout as layout
+
+    url, engine, _ev, new = sealed
+    r = _cli("hours-anchor", "--db", url, "--factory", FACTORY)
+    assert r.returncode == 0, r.stderr
+    a = json.loads(r.stdout)
+    assert a["head"] == new[-1].hash and a["seq"] == 5 and a["day"] == "2026-03-06"
+    r = _cli("verify-hours", "--db", url, "--anchor", a["head"])
+    assert r.returncode == 0 and "sealed through 2026-03-06" in r.stdout, r.stdout + r.stderr
+
+    # the tail removed: the event store still has facts for those days
+    with engine.begin() as conn:
+        conn.execute(delete(hours_chain).where(hours_chain.c.seq >= 4))
+    r = run("verify-hours", "--db", url)
+    assert r.exit_code == 1, r.output
+    assert "缺少 2 天" in r.output and "2026-03-05, 2026-03-06" in r.output and "no sealed record" in r.output
+    r = run("verify-hours", "--db", url, "--anchor", a["head"])
+    assert r.exit_code == 1 and "no longer holds the anchored head" in r.output
+
+    # ... and with their events too: the chain is complete for what is left, only the anchor tells
+    tz = layout().factory.tz
+    with engine.begin() as conn:
+        conn.execute(delete(t.events).where(t.events.c.ts >= datetime.combine(date(2026, 3, 5), dtime(0), tz)))
+    assert run("verify-hours", "--db", url).exit_code == 0
+    r = run("verify-hours", "--db", url, "--anchor", a["head"])
+    assert r.exit_code == 1 and a["head"] in r.output and "已篡改" in r.output
+    assert run("verify-hours", "--db", url, "--anchor", new[2].hash).exit_code == 0  # an older anchor holds
+
+    # everything removed: not "OK … 0 records"
+    with engine.begin() as conn:
+        conn.execute(delete(hours_chain))
+    r = _cli("verify-hours", "--db", url)
+    assert r.returncode == 1 and "缺少 3 天" in r.stdout and "2026-03-02, 2026-03-03, 2026-03-04" in r.stdout
+    # days still inside the grace period need no record yet
+    assert run("verify-hours", "--db", url, "--grace-days", "100000").exit_code == 0

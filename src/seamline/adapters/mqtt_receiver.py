@@ -120,8 +120,11 @@ def _receiver_main(settings: MqttSettings, conn: Connection) -> None:
     room = threading.Condition()
 
     def send(kind: str, data: object) -> None:
-        with send_lock:
-            conn.send_bytes(_enc.encode((kind, data)))
+        try:
+            with send_lock:
+                conn.send_bytes(_enc.encode((kind, data)))
+        except OSError:  # the parent has gone (shut down, or killed): nobody to tell, nothing to raise
+            stop.set()
 
     # Message ids are per connection: an ack that comes back from the parent after a reconnect
     # would acknowledge whichever new message reuses the id, uncommitted. So the id handed to the

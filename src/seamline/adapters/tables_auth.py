@@ -19,6 +19,8 @@ users = Table(
     Column("factory_id", String(64)),
     Column("lines", JSON, nullable=False),  # a supervisor's lines
     Column("active", Boolean, nullable=False),
+    # No longer used (kept for the schema): accounts are not locked, wrong passwords slow down
+    # the address they come from instead (auth/throttle.py).
     Column("failed_logins", Integer, nullable=False),
     Column("locked_until", UtcDateTime()),
     Column("created_at", UtcDateTime(), nullable=False),

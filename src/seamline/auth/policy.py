@@ -30,6 +30,11 @@ def r(*roles: Role, scope: str | None = None, note: str = "") -> Rule:
 
 PUBLIC = Rule(public=True)
 
+# Parameters an access decision reads (the factory a principal is bound to, the line, station or
+# worker a limited role is held to). Each may appear at most once in a request: the check and the
+# handler must see the same value, and with two values they would not (issue #18).
+SCOPE_PARAMS = frozenset({"factory", "line", "station", "worker", "badge", "kind", "key"})
+
 POLICY: dict[tuple[str, str], Rule] = {
     # --- sign-in, pairing, static files ----------------------------------------------------
     ("GET", "/login"): PUBLIC,

@@ -1,4 +1,4 @@
-"""Auth use-cases: accounts, sign-in with lock-out, sessions, API tokens, tablet pairing, audit.
+"""Auth use-cases: accounts, sign-in with growing waits per address, sessions, API tokens, tablet pairing, audit.
 
 Why sessions live in the database rather than in signed cookies: a supervisor who unpairs a lost
 tablet, or an admin who disables a leaver, must cut access at once, on every server process.
@@ -6,8 +6,7 @@ tablet, or an admin who disables a leaver, must cut access at once, on every ser
 
 from __future__ import annotations
 
-import threading
-from collections import deque
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,17 +18,22 @@ from sqlalchemy.exc import IntegrityError
 from . import passwords
 from .roles import ACCOUNT_ROLES, Principal, Role, parse_roles
 from .store import AuthStore
+from .throttle import Backoff, Budget, Throttle, client_key
 
 SESSION_COOKIE = "seamline_session"  # the HTTP cookie that carries a session secret
 USER_SESSION_TTL = timedelta(hours=12)  # one shift and its overtime
 TABLET_SESSION_TTL = timedelta(days=365)  # a paired tablet stays paired until unpaired
 PAIRING_CODE_TTL = timedelta(minutes=10)
-# Six digits are guessable at network speed; a cap on wrong codes (per server process, all callers
-# together) keeps the odds of hitting a live code in one window under 1 in 6,000 with 5 codes live.
-MAX_BAD_PAIRINGS = 30
-BAD_PAIRING_WINDOW = timedelta(minutes=10)
-MAX_FAILED_LOGINS = 5
-LOCKOUT = timedelta(minutes=15)
+# Wrong passwords and pairing codes slow down the address they come from (auth/throttle.py), they
+# never lock an account or pairing for everyone. The figures are in docs/access.md.
+LOGIN_PER_ACCOUNT_AT_ADDRESS = Backoff(free=5, base_s=1.0, cap_s=900.0, forget_after=timedelta(hours=1))
+LOGIN_PER_ADDRESS = Backoff(free=20, base_s=1.0, cap_s=900.0, forget_after=timedelta(hours=1))
+LOGIN_ACCOUNT_BUDGET = 50  # failures per account and hour (all addresses) before failed addresses wait the cap
+PAIRING_PER_ADDRESS = Backoff(free=5, base_s=2.0, cap_s=600.0, forget_after=timedelta(hours=1))
+# Six digits are guessable at network speed: once 30 wrong codes (all addresses together) arrive in
+# ten minutes, an address that has typed a wrong code waits the cap; one with a clean record may try.
+PAIRING_BUDGET = 30
+PAIRING_BUDGET_WINDOW = timedelta(minutes=10)
 # Verifying against a real hash when the user is unknown keeps the answer time the same, so the
 # login form does not tell which user names exist.
 _DUMMY_HASH = passwords.hash_password("no-such-user-placeholder")
@@ -38,9 +42,16 @@ _DUMMY_HASH = passwords.hash_password("no-such-user-placeholder")
 class AuthError(Exception):
     """A refusal with a message fit to show the person (never which half of a login was wrong)."""
 
-    def __init__(self, message: str, status: int = 400) -> None:
+    def __init__(self, message: str, status: int = 400, retry_after_s: int | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.retry_after_s = retry_after_s  # with 429: whole seconds until the next try is heard
+
+
+def _too_many(what: str, wait_s: float) -> AuthError:
+    secs = max(1, math.ceil(wait_s))
+    return AuthError(f"尝试过于频繁：请 {secs} 秒后再试 / too many wrong {what} from here: try again in {secs} s",
+                     429, secs)
 
 
 @dataclass(frozen=True)
@@ -67,8 +78,11 @@ class AuthService:
         self.store = AuthStore(engine)
         self.station_lines = station_lines or (lambda _f: {})
         self.clock = clock
-        self._bad_pairings: deque[datetime] = deque()
-        self._pair_lock = threading.Lock()
+        self._login_at = Throttle(LOGIN_PER_ADDRESS)
+        self._login_user_at = Throttle(LOGIN_PER_ACCOUNT_AT_ADDRESS)
+        self._login_budget = Budget(LOGIN_ACCOUNT_BUDGET, timedelta(hours=1))
+        self._pair_at = Throttle(PAIRING_PER_ADDRESS)
+        self._pair_budget = Budget(PAIRING_BUDGET, PAIRING_BUDGET_WINDOW)
 
     # --- accounts -----------------------------------------------------------------------------
     def add_user(
@@ -134,7 +148,7 @@ class AuthService:
                 passwords.check_strength(password, username)
             except passwords.WeakPassword as e:
                 raise AuthError(str(e)) from None
-            values.update(password_hash=passwords.hash_password(password), failed_logins=0, locked_until=None)
+            values.update(password_hash=passwords.hash_password(password))
         if active is not None:
             values["active"] = active
         self.store.update_user(username, **values)
@@ -179,26 +193,38 @@ class AuthService:
         return line_set
 
     # --- sign-in ------------------------------------------------------------------------------
-    def login(self, username: str, password: str) -> tuple[str, Principal]:
+    def login(self, username: str, password: str, *, client: str | None = None) -> tuple[str, Principal]:
+        """Sign in. ``client`` is the caller's address: wrong passwords slow down that address (and
+        that account at that address) with growing waits, answered 429 before the password is even
+        checked — but nobody else, so a guesser cannot keep the real user out."""
         now = self.clock()
+        addr = client_key(client)
+        pair_key = f"{username}\n{addr}"
+        wait = max(self._login_at.retry_after_s(addr, now), self._login_user_at.retry_after_s(pair_key, now))
+        if self._login_budget.exhausted(username, now) and self._login_user_at.failures(pair_key, now) > 0:
+            wait = max(wait, LOGIN_PER_ACCOUNT_AT_ADDRESS.cap_s)
+        if wait > 0:
+            raise _too_many("passwords", wait)
         user = self.store.user(username)
         if user is None:
             passwords.verify_password(_DUMMY_HASH, password)
+            self._login_failed(username, addr, pair_key, now)
             raise AuthError("wrong user name or password", 401)
-        if user["locked_until"] is not None and user["locked_until"] > now:
-            raise AuthError("too many failed attempts: try again in 15 minutes or ask an admin", 429)
         if not passwords.verify_password(user["password_hash"], password) or not user["active"]:
-            failed = user["failed_logins"] + 1
-            locked = now + LOCKOUT if failed >= MAX_FAILED_LOGINS else None
-            self.store.update_user(username, failed_logins=0 if locked else failed, locked_until=locked)
-            self.audit_action(username, "user", "login failed", username, {"locked": locked is not None})
+            self._login_failed(username, addr, pair_key, now)
+            self.audit_action(username, "user", "login failed", username, {"client": addr})
             raise AuthError("wrong user name or password", 401)
-        self.store.update_user(username, failed_logins=0, locked_until=None)
+        self._login_user_at.forget(pair_key)
         secret, csrf = self._new_session(
             "user", now + USER_SESSION_TTL, username=username, factory_id=user["factory_id"]
         )
         self.audit_action(username, "user", "login", username, None)
         return secret, self._user_principal(user, passwords.digest(secret), csrf)
+
+    def _login_failed(self, username: str, addr: str, pair_key: str, now: datetime) -> None:
+        self._login_at.fail(addr, now)
+        self._login_user_at.fail(pair_key, now)
+        self._login_budget.spend(username, now)
 
     def _new_session(self, kind: str, expires_at: datetime, **who: Any) -> tuple[str, str]:
         """Store a session (only the hash of its secret); return the secret and its CSRF token."""
@@ -344,20 +370,23 @@ class AuthService:
         self.audit_action(actor, "user", "issue pairing code", f"{factory}/{station}", None)
         return Pairing(code, factory, station, now + PAIRING_CODE_TTL)
 
-    def pair(self, code: str) -> tuple[str, Principal]:
-        """Bind the tablet presenting ``code`` to its station; an earlier tablet there is unpaired."""
+    def pair(self, code: str, *, client: str | None = None) -> tuple[str, Principal]:
+        """Bind the tablet presenting ``code`` to its station; an earlier tablet there is unpaired.
+        Wrong codes slow down the address that sends them (``client``), not pairing as a whole."""
         now = self.clock()
         code = code.strip()
-        with self._pair_lock:
-            while self._bad_pairings and self._bad_pairings[0] <= now - BAD_PAIRING_WINDOW:
-                self._bad_pairings.popleft()
-            if len(self._bad_pairings) >= MAX_BAD_PAIRINGS:
-                raise AuthError("too many wrong pairing codes: try again in a few minutes", 429)
+        addr = client_key(client)
+        wait = self._pair_at.retry_after_s(addr, now)
+        if self._pair_budget.exhausted("all", now) and self._pair_at.failures(addr, now) > 0:
+            wait = max(wait, PAIRING_PER_ADDRESS.cap_s)
+        if wait > 0:
+            raise _too_many("pairing codes", wait)
         row = self.store.use_pairing_code(passwords.digest(code), now) if code.isdigit() else None
         if row is None:
-            with self._pair_lock:
-                self._bad_pairings.append(now)
+            self._pair_at.fail(addr, now)
+            self._pair_budget.spend("all", now)
             raise AuthError("that pairing code is wrong, used or expired: ask your supervisor for a new one", 401)
+        self._pair_at.forget(addr)
         factory, station = row["factory_id"], row["station_id"]
         self.store.revoke_tablets_at(factory, station, now)
         secret, _csrf = self._new_session(

@@ -129,9 +129,33 @@ def append_chain(engine: Engine, records: Sequence[ChainRecord], sealed_at: date
 
 
 def first_event_day(engine: Engine, layout: FactoryLayout) -> date | None:
+    return event_day_span(engine, layout)[0]
+
+
+def event_day_span(engine: Engine, layout: FactoryLayout) -> tuple[date | None, date | None]:
+    """The first and the last local date holding an attendance or piece fact of the factory."""
     ev = t.events.c
+    where = (ev.factory_id == layout.factory.id, ev.type.in_(FACT_TYPES))
     with engine.connect() as conn:
-        ts = conn.execute(
-            select(ev.ts).where(ev.factory_id == layout.factory.id, ev.type.in_(FACT_TYPES)).order_by(ev.ts).limit(1)
-        ).scalar()
-    return None if ts is None else ts.astimezone(layout.factory.tz).date()
+        first = conn.execute(select(ev.ts).where(*where).order_by(ev.ts).limit(1)).scalar()
+        last = conn.execute(select(ev.ts).where(*where).order_by(ev.ts.desc()).limit(1)).scalar()
+    tz = layout.factory.tz
+    return (
+        None if first is None else first.astimezone(tz).date(),
+        None if last is None else last.astimezone(tz).date(),
+    )
+
+
+def known_factories(engine: Engine) -> list[str]:
+    """Every factory that has master data or sealed records: a chain deleted whole is still checked."""
+    names = set(load_layouts(engine))
+    with engine.connect() as conn:
+        if tc.hours_chain.name in _table_names(conn):
+            names |= set(conn.execute(select(tc.hours_chain.c.factory_id).distinct()).scalars())
+    return sorted(names)
+
+
+def _table_names(conn) -> set[str]:  # type: ignore[no-untyped-def]
+    from sqlalchemy import inspect
+
+    return set(inspect(conn).get_table_names())

@@ -81,32 +81,96 @@ def reseal(engine: Engine, factory: str, day: date, *, now: datetime | None = No
     return new[0]
 
 
+# verify-hours expects every day up to "today minus 1 minus this" to be sealed: seal-hours runs once a
+# day (after the night shift), so a day that finished yesterday may not be sealed yet.
+SEAL_GRACE_DAYS = 1
+
+
 @dataclass(frozen=True, slots=True)
 class VerifyResult:
     factory: str
     records: int
     head: str
     problems: tuple[Problem, ...]
+    # Why the chain is shorter than it must be (records at its end or start removed, or seal-hours
+    # not run): bilingual, and it fails the check.
+    missing: tuple[str, ...] = ()
+    sealed_through: date | None = None
 
     @property
     def ok(self) -> bool:
-        return not self.problems
+        return not self.problems and not self.missing
 
     @property
     def first_altered(self) -> Problem | None:
         return min(self.problems, key=lambda p: p.record.seq) if self.problems else None
 
 
-def verify(engine: Engine, factory: str) -> VerifyResult:
-    """Check the chain's links and recompute every sealed day from the event store."""
+def verify(
+    engine: Engine,
+    factory: str,
+    *,
+    today: date | None = None,
+    grace_days: int = SEAL_GRACE_DAYS,
+) -> VerifyResult:
+    """Check the chain's links, recompute every sealed day from the event store, and check that the
+    chain is as long as it must be.
+
+    Links and recomputation catch an edited record but not a removed one: deleting the newest records
+    (or all of them) leaves a shorter chain that is intact. Two checks catch that. (1) Completeness:
+    every day from the first fact in the event store through the last one — up to ``today`` minus one
+    minus ``grace_days`` — must have a record, because seal-hours seals every day in turn. (2) Anchors:
+    a head printed earlier (on a report, by `seamline hours-anchor`) must still be in the chain
+    (`verify-hours --anchor`); that also catches removing the tail together with its events.
+    """
     records = repo.load_chain(engine, factory)
     problems = verify_links(records)
-    if records:
+    missing: list[str] = []
+    try:
+        layout: FactoryLayout | None = repo.load_layout(engine, factory)
+    except repo.NotFound:  # sealed records of a factory no longer in the master data: links only
+        layout = None
+    if records and layout is not None:
         days = sorted({r.day for r in records})
         facts = repo.load_facts(engine, factory, days[0], days[-1])
         problems += verify_against(records, payloads_for(facts, days))
     problems.sort(key=lambda p: p.record.seq)
-    return VerifyResult(factory, len(records), head(records), tuple(problems))
+    sealed = {r.day for r in records}
+    if layout is not None:
+        first, last = repo.event_day_span(engine, layout)
+        today = today or datetime.now(UTC).astimezone(layout.factory.tz).date()
+        cutoff = today - timedelta(days=1 + grace_days)
+        if first is not None and last is not None and first <= cutoff:
+            due = day_range(first, min(last, cutoff))
+            absent = [d for d in due if d not in sealed]
+            if absent:
+                missing.append(
+                    f"缺少 {len(absent)} 天的封存记录（{_days(absent)}）：记录被删除或未运行 seal-hours / "
+                    f"{len(absent)} day(s) with facts in the event store have no sealed record ({_days(absent)}): "
+                    "records were removed, or seal-hours has not run"
+                )
+    return VerifyResult(
+        factory, len(records), head(records), tuple(problems), tuple(missing), max(sealed) if sealed else None
+    )
+
+
+def _days(days: Sequence[date]) -> str:
+    if len(days) <= 3:
+        return ", ".join(d.isoformat() for d in days)
+    return f"{days[0].isoformat()} … {days[-1].isoformat()}"
+
+
+def anchor(engine: Engine, factory: str) -> dict[str, object]:
+    """The chain's head as an anchor to keep outside the database (`seamline hours-anchor`)."""
+    records = repo.load_chain(engine, factory)
+    last = max(records, key=lambda r: r.seq) if records else None
+    return {
+        "factory": factory,
+        "head": head(records),
+        "seq": last.seq if last else 0,
+        "day": last.day.isoformat() if last else None,
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
 
 
 @dataclass(slots=True)

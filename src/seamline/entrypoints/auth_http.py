@@ -19,13 +19,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from typing import Any
-from urllib.parse import parse_qsl, quote, unquote
+from urllib.parse import quote, unquote
 
 import anyio
 from fastapi import FastAPI, HTTPException, Request
+from starlette.datastructures import QueryParams
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..auth.policy import match, methods_for, rule_for
+from ..auth.policy import SCOPE_PARAMS, match, methods_for, rule_for
 from ..auth.roles import OPEN, Principal, Role, Rule, decide
 from ..auth.service import SESSION_COOKIE, AuthService
 
@@ -36,7 +37,6 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Posted as HTML forms: login and pairing have no session yet (an Origin check guards them), and
 # logout checks the form's CSRF field itself.
 FORM_ROUTES = frozenset({"/login", "/pair", "/logout"})
-SCOPE_PARAMS = ("line", "station", "kind", "key")
 AUDIT_BODY_EXCERPT = 2000
 
 
@@ -142,13 +142,10 @@ class AuthMiddleware:
         principal = await self._principal(headers)
         scope.setdefault("state", {})["principal"] = principal
 
-        query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
-        params: dict[str, str] = dict(path_params)
-        for k, v in query:
-            if k in SCOPE_PARAMS and k in params and k not in path_params:
-                await _json(send, 400, f"`{k}` given twice")
-                return
-            params.setdefault(k, v)
+        params, repeated = request_params(scope, path_params)
+        if repeated is not None:
+            await _json(send, 400, f"参数 `{repeated}` 只能给一次 / `{repeated}` may be given only once")
+            return
 
         # People and tokens of one factory see only that factory: a request naming another is
         # refused, and one naming none is pinned to theirs (so "the only factory loaded" can never
@@ -282,6 +279,24 @@ def _match(scope: Scope) -> tuple[str | None, dict[str, str]]:
     if found is None:
         return None, {}
     return found[0], {k: unquote(v) for k, v in found[1].items()}
+
+
+def request_params(scope: Scope, path_params: dict[str, str]) -> tuple[dict[str, str], str | None]:
+    """The path and query parameters the access check reads, and the first scope parameter that is
+    given more than once (or both in the path and the query), if any.
+
+    The query is parsed by the same class the handlers' parameters come from (Starlette's
+    ``QueryParams``), so the value checked is the value used; a repeated scope parameter is refused
+    rather than resolved, because the framework keeps the last value and a check could keep another.
+    """
+    query = QueryParams(scope.get("query_string", b""))
+    params: dict[str, str] = dict(path_params)
+    for k in query:
+        values = query.getlist(k)
+        if k in SCOPE_PARAMS and (len(values) > 1 or k in path_params):
+            return params, k
+        params.setdefault(k, values[-1])
+    return params, None
 
 
 def _needs_lines(rule: Rule | None, p: Principal | None) -> bool:

@@ -51,35 +51,96 @@ def _aware(s: str | None, name: str) -> datetime | None:
 
 def verify_hours(
     db: Annotated[str, DB_OPT] = DEFAULT_DB,
-    factory: Annotated[str | None, typer.Option("--factory", help="one factory (default: all sealed)")] = None,
+    factory: Annotated[str | None, typer.Option("--factory", help="one factory (default: all)")] = None,
+    anchor: Annotated[
+        list[str] | None,
+        typer.Option("--anchor", help="a chain head kept earlier (hours-anchor, a report): must still be in the chain"),
+    ] = None,
+    grace_days: Annotated[
+        int, typer.Option("--grace-days", help="days after yesterday that may still be unsealed")
+    ] = 1,
 ) -> None:
-    """Check the hours hash chain and recompute it from the event store; name the first altered record."""
+    """Check the hours hash chain, recompute it from the event store, and check it is complete:
+    every day with facts must be sealed and every anchor given must still be in the chain."""
     from seamline.compliance import repository as repo
     from seamline.compliance.service import verify
 
     engine = _engine(db)
     if not _has_chain(engine):
+        if _has_facts(engine):
+            typer.echo("已篡改 / ALTERED: 封存记录表 hours_chain 不存在，但事件库中有考勤数据 / the hours_chain table "
+                       "is missing although the event store holds attendance facts")
+            raise typer.Exit(1)
         typer.echo(f"OK: no sealed hours records in {db} (no hours_chain table)")
         return
-    factories = [factory] if factory else repo.chain_factories(engine)
+    factories = [factory] if factory else repo.known_factories(engine)
     if not factories:
         typer.echo("OK: no sealed hours records yet")
         return
+    anchors = [a.strip().lower() for a in anchor or []]
+    found: set[str] = set()
     bad = False
     for f in factories:
-        res = verify(engine, f)
+        res = verify(engine, f, grace_days=grace_days)
+        found |= {a for a in anchors if _holds(engine, f, a)}
         if res.ok:
-            typer.echo(f"OK {f}: {res.records} records, chain head {res.head}")
+            if res.records:
+                typer.echo(f"完好 / OK {f}: {res.records} records, chain head {res.head}, "
+                           f"sealed through {res.sealed_through}")
+            else:
+                typer.echo(f"完好 / OK {f}: no sealed hours records yet")
             continue
         bad = True
         first = res.first_altered
-        assert first is not None
-        typer.echo(f"ALTERED {f}: first altered record: {first.record.label}: {first.reason}")
-        for p in res.problems:
-            if p is not first:
-                typer.echo(f"  also: {p.record.label}: {p.reason}")
+        if first is not None:
+            typer.echo(f"已篡改 / ALTERED {f}: first altered record: {first.record.label}: {first.reason}")
+            for p in res.problems:
+                if p is not first:
+                    typer.echo(f"  also: {p.record.label}: {p.reason}")
+        for m in res.missing:
+            typer.echo(f"已篡改 / ALTERED {f}: {m}")
+    for a in anchors:
+        if a not in found:
+            bad = True
+            typer.echo(f"已篡改 / ALTERED: 链中已没有锚定的链头 {a}：其后的记录被删除或改写 / the chain no longer "
+                       f"holds the anchored head {a}: records were removed or rewritten since it was taken")
     if bad:
         raise typer.Exit(1)
+
+
+def _holds(engine, factory: str, head: str) -> bool:  # type: ignore[no-untyped-def]
+    from seamline.compliance import repository as repo
+
+    return any(r.hash == head for r in repo.load_chain(engine, factory))
+
+
+def _has_facts(engine) -> bool:  # type: ignore[no-untyped-def]
+    from sqlalchemy import inspect, select
+
+    from seamline.adapters import tables as t
+    from seamline.compliance.repository import FACT_TYPES
+
+    if not inspect(engine).has_table("events"):
+        return False
+    with engine.connect() as conn:
+        return conn.execute(select(t.events.c.pos).where(t.events.c.type.in_(FACT_TYPES)).limit(1)).first() is not None
+
+
+def hours_anchor(
+    db: Annotated[str, DB_OPT] = DEFAULT_DB,
+    factory: Annotated[str | None, typer.Option("--factory", help="one factory (default: all sealed)")] = None,
+) -> None:
+    """Print each factory's chain head as JSON, to keep outside the database (a ticket, an e-mail, a
+    printed report): `verify-hours --anchor HEAD` later fails if records up to it were removed."""
+    from seamline.compliance import repository as repo
+    from seamline.compliance.service import anchor
+
+    engine = _engine(db)
+    if not _has_chain(engine):
+        typer.echo("错误 / error: 没有封存记录 / no sealed hours records (no hours_chain table)", err=True)
+        raise typer.Exit(2)
+    for f in [factory] if factory else repo.chain_factories(engine):
+        typer.echo(json.dumps(anchor(engine, f), ensure_ascii=False))
 
 
 def seal_hours(
@@ -243,6 +304,7 @@ def hours_alerts(
 def register(app: typer.Typer) -> None:
     app.command("verify-hours")(verify_hours)
     app.command("seal-hours")(seal_hours)
+    app.command("hours-anchor")(hours_anchor)
     app.command("hours-correct")(hours_correct)
     app.command("hours-report")(hours_report)
     app.command("hours-alerts")(hours_alerts)

@@ -46,8 +46,10 @@ def register(app: typer.Typer) -> None:
         ] = False,
     ) -> None:
         """Run ingest (MQTT and HTTP) and the API."""
-        from .serve import ServeConfig, start_runtime
+        from .serve import ServeConfig, exit_on_sigterm, start_runtime
         from .serve import serve as run
+
+        exit_on_sigterm()
 
         try:
             cfg = ServeConfig.from_toml(config) if config else ServeConfig()
@@ -89,7 +91,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run everything on the sample factory: embedded broker, ingest, simulator and web app."""
         from .demo import DemoOptions, run_demo
+        from .serve import exit_on_sigterm
 
+        exit_on_sigterm()
         logging.basicConfig(level="WARNING", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         run_demo(DemoOptions(data_dir, factory, host, port, broker_port, mqtt, speed, seed, fresh))
 

@@ -22,11 +22,15 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Issue a station's broker credentials: it may publish only to its own topic.
         Prints them once as JSON; send the broker SIGHUP afterwards."""
+        from ..adapters.mosquitto_auth import ProvisioningError, station_user
         from ..adapters.mosquitto_auth import provision_station as provision
-        from ..adapters.mosquitto_auth import station_user
         from ..domain.events import topic_for
 
-        password = provision(factory, station, passwd_file, acl_file)
+        try:
+            password = provision(factory, station, passwd_file, acl_file)
+        except ProvisioningError as e:
+            typer.echo(f"错误 / error: {e}", err=True)
+            raise typer.Exit(2) from None
         typer.echo(
             json.dumps(
                 {"username": station_user(factory, station), "password": password, "topic": topic_for(factory, station)}
@@ -37,12 +41,24 @@ def register(app: typer.Typer) -> None:
     def provision_ingest(
         passwd_file: PasswdOpt = Path("/etc/mosquitto/seamline.passwd"),
         acl_file: AclOpt = Path("/etc/mosquitto/seamline.acl"),
+        user: Annotated[
+            str,
+            typer.Option(help="seamline-ingest, or seamline-ingest-<name>: one per ingest process (scale-out)"),
+        ] = "seamline-ingest",
     ) -> None:
-        """Issue the ingest service's broker user (reads every station's events)."""
-        from ..adapters.mosquitto_auth import INGEST_USER
+        """Issue an ingest process's broker user (reads every station's events).
+
+        The generated broker config makes the user name the MQTT client id, so each process of a
+        scale-out group needs its own user (`--user seamline-ingest-2`)."""
+        from ..adapters.mosquitto_auth import ProvisioningError
         from ..adapters.mosquitto_auth import provision_ingest as provision
 
-        typer.echo(json.dumps({"username": INGEST_USER, "password": provision(passwd_file, acl_file)}))
+        try:
+            password = provision(passwd_file, acl_file, user)
+        except ProvisioningError as e:
+            typer.echo(f"错误 / error: {e}", err=True)
+            raise typer.Exit(2) from None
+        typer.echo(json.dumps({"username": user, "password": password}))
 
     @app.command("broker-config")
     def broker_config(
@@ -50,8 +66,13 @@ def register(app: typer.Typer) -> None:
         bind: str = "0.0.0.0",
         passwd_file: PasswdOpt = Path("/etc/mosquitto/seamline.passwd"),
         acl_file: AclOpt = Path("/etc/mosquitto/seamline.acl"),
+        persistence_dir: Annotated[
+            Path | None,
+            typer.Option(help="where Mosquitto keeps its database (default: the main mosquitto.conf's)"),
+        ] = None,
     ) -> None:
-        """Print a Mosquitto configuration with anonymous access off and the ACLs on."""
+        """Print a Mosquitto configuration: anonymous access off, ACLs on, client ids bound to user
+        names, the queue saved to disk on every change, payloads limited to 64 KiB."""
         from ..adapters.mosquitto_auth import broker_config as config
 
-        typer.echo(config(port, passwd_file, acl_file, bind), nl=False)
+        typer.echo(config(port, passwd_file, acl_file, bind, persistence_dir), nl=False)

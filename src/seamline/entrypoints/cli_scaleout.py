@@ -35,7 +35,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Receive over an MQTT 5 shared subscription, validate, deduplicate and store; no API, no live state.
 
-        Run several (each with its own --client-id) against one PostgreSQL, and one
+        Run several (each with its own broker user and --client-id, see `provision-ingest --user`)
+        against one PostgreSQL, and one
         `seamline serve --no-ingest` for the API and pages.
         """
         from ..adapters.mqtt_receiver import MqttSettings
@@ -52,6 +53,10 @@ def register(app: typer.Typer) -> None:
             typer.echo("error: --mqtt (or [mqtt] url in --config) is required", err=True)
             raise typer.Exit(2)
         cid = client_id or (cfg.client_id if config and cfg.client_id != "seamline-ingest" else None)
+        if cid is None and cfg.mqtt_username and cfg.mqtt_username != "seamline-ingest":
+            # The generated broker config uses the user name as the client id anyway: a member
+            # with its own user (`provision-ingest --user seamline-ingest-2`) is its own session.
+            cid = cfg.mqtt_username
         if cid is None:
             # Two members with one client id throw each other off the broker, and a changing id
             # strands the session's unacknowledged messages: each process needs its own, kept.

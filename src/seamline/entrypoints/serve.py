@@ -7,11 +7,14 @@ broker installed by hand; production points at Mosquitto.
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from socket import socket
+from types import FrameType
 from typing import Any
 
 import uvicorn
@@ -89,6 +92,22 @@ class ServeConfig:
 
     def override(self, **flags: Any) -> ServeConfig:
         return replace(self, **{k: v for k, v in flags.items() if v is not None})
+
+
+def exit_on_sigterm() -> None:
+    """Make SIGTERM (a service manager's stop) end the process like Ctrl-C: cleanly, exit code 0.
+
+    Without this, SIGTERM during start-up kills the process mid-way, and during `serve` uvicorn
+    shuts down gracefully but then re-raises SIGTERM with the default handler, which kills the
+    process before the runtime is closed: the MQTT receiver child then finds its pipe gone and
+    prints tracebacks. With it, the re-raised signal becomes ``SystemExit(0)``, which unwinds
+    through every ``finally`` (the runtime is closed, the receiver stopped)."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _exit_cleanly)
+
+
+def _exit_cleanly(_sig: int, _frame: FrameType | None) -> None:
+    raise SystemExit(0)
 
 
 def start_runtime(

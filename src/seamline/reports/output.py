@@ -7,12 +7,12 @@ ToUnicode mapping keeps the text extractable (the tests read the totals back wit
 
 from __future__ import annotations
 
-import csv
 import io
 from decimal import Decimal
 from typing import Any, cast
 from xml.sax.saxutils import escape
 
+from seamline.adapters import csv_cells
 from seamline.compliance.evaluate import Violation
 from seamline.reports.labels import labels
 from seamline.reports.model import CustomerReport, WorkerReport
@@ -94,7 +94,7 @@ def _meta(r: WorkerReport | CustomerReport, lang: str) -> list[list[str]]:
 def to_csv(r: WorkerReport | CustomerReport, lang: str = "en") -> str:
     L = labels(lang)
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = csv_cells.writer(buf, lineterminator="\n")  # names and notes never run as formulas
     w.writerow([L["worker_title"] if isinstance(r, WorkerReport) else L["customer_title"]])
     w.writerows(_meta(r, lang))
     w.writerow([])

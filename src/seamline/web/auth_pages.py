@@ -7,6 +7,7 @@ supervisor issues for its station; it then holds a year-long session bound to th
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -35,6 +36,18 @@ def _safe_next(target: str | None) -> str:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return "/"
     return target
+
+
+def _client(request: Request) -> str | None:
+    """The caller's address as the server sees it (behind a reverse proxy, uvicorn takes it from
+    X-Forwarded-For only when the proxy is in --forwarded-allow-ips)."""
+    return request.client.host if request.client else None
+
+
+def _retry_after(resp: Response, e: AuthError) -> Response:
+    if e.status == 429 and e.retry_after_s is not None:
+        resp.headers["Retry-After"] = str(e.retry_after_s)
+    return resp
 
 
 def register(app: FastAPI, jinja_env: Any) -> None:
@@ -81,12 +94,15 @@ def register(app: FastAPI, jinja_env: Any) -> None:
         request: Request, username: str = Form(""), password: str = Form(""), next: str = Form("/")
     ) -> Response:
         try:
-            secret, _p = await anyio.to_thread.run_sync(auth_service(request).login, username, password)
+            secret, _p = await anyio.to_thread.run_sync(
+                functools.partial(auth_service(request).login, username, password, client=_client(request))
+            )
         except AuthError as e:
-            msg = N_("Too many failed attempts: try again in 15 minutes") if e.status == 429 else N_(
+            msg = N_("Too many failed attempts from here: wait a little and try again") if e.status == 429 else N_(
                 "Wrong user name or password"
             )
-            return render(request, "login", N_("Log in"), error=msg, status=e.status, next_=_safe_next(next))
+            page = render(request, "login", N_("Log in"), error=msg, status=e.status, next_=_safe_next(next))
+            return _retry_after(page, e)
         resp = RedirectResponse(_safe_next(next), status_code=303)
         set_session(request, resp, secret, int(USER_SESSION_TTL.total_seconds()))
         return resp
@@ -98,11 +114,13 @@ def register(app: FastAPI, jinja_env: Any) -> None:
     @app.post("/pair", include_in_schema=False)
     async def pair(request: Request, code: str = Form("")) -> Response:
         try:
-            secret, p = await anyio.to_thread.run_sync(auth_service(request).pair, code)
+            secret, p = await anyio.to_thread.run_sync(
+                functools.partial(auth_service(request).pair, code, client=_client(request))
+            )
         except AuthError as e:
             msg = N_("Too many wrong codes: try again in a few minutes") if e.status == 429 else N_(
                 "That code is wrong, used or expired: ask your supervisor for a new one")
-            return render(request, "pair", N_("Pair this tablet"), error=msg, status=e.status)
+            return _retry_after(render(request, "pair", N_("Pair this tablet"), error=msg, status=e.status), e)
         resp = RedirectResponse(f"/station/{p.station}", status_code=303)
         set_session(request, resp, secret, int(TABLET_SESSION_TTL.total_seconds()))
         return resp

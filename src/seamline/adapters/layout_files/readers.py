@@ -25,6 +25,7 @@ from seamline.domain.model import (
     Style,
     Worker,
 )
+from seamline.domain.topic_ids import topic_id_problem
 
 from .errors import Problems
 from .tables import Table
@@ -191,6 +192,13 @@ def _zone(r: _Row, col: str, default: str) -> str:
     return tz
 
 
+def _topic_id(r: _Row, kind: str, value: str) -> None:
+    """Factory and station ids become MQTT topic levels and broker user names: no wildcards."""
+    problem = topic_id_problem(kind, value) if value else None
+    if problem:
+        r.error("id", problem)
+
+
 def read_factory(table: Table, problems: Problems) -> Factory | None:
     rows = _rows(table, problems)
     if len(rows) != 1:
@@ -199,6 +207,7 @@ def read_factory(table: Table, problems: Problems) -> Factory | None:
             return None
     r = rows[0]
     fid = r.text("id")
+    _topic_id(r, "factory", fid)
     f = Factory(id=fid, name=r.text("name", fid), timezone=_zone(r, "timezone", "Asia/Shanghai"))
     return f if r.ok else None
 
@@ -292,6 +301,7 @@ def read_stations(
         sid = r.text("id")
         if sid:
             _unique(r, "id", sid, seen, "station id")
+            _topic_id(r, "station", sid)
         sensor = r.text("sensor_id", sid)
         if sensor:
             _unique(r, "sensor_id", sensor, seen_sensor, "sensor id (one sensor sits on one station)")

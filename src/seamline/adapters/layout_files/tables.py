@@ -18,6 +18,7 @@ from typing import Any
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 
+from .. import csv_cells
 from .errors import Problems
 
 Cell = str | int | float | date | None
@@ -113,6 +114,8 @@ def read_csv(path: Path, source: str, required: Sequence[str], problems: Problem
     except csv.Error as e:
         problems.add(source, None, None, None, f"not a readable CSV: {e}")
         return None
+    # Cells seamline wrote with a protective "'" (adapters/csv_cells.py) get their text back.
+    raw = [[csv_cells.restore(c) for c in row] for row in raw]
     return _to_table(source, raw, required, problems)
 
 
@@ -143,7 +146,7 @@ def write_csv(path: Path, columns: Sequence[str], rows: Iterable[Sequence[Cell]]
     """Plain UTF-8 without BOM: diff-friendly in git; the .xlsx is the file for Excel users."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8", newline="") as f:
-        w = csv.writer(f, lineterminator="\n")
+        w = csv_cells.writer(f, lineterminator="\n")  # "=…" cells stay text in a spreadsheet
         w.writerow(columns)
         for r in rows:
             w.writerow([csv_text(v) for v in r])
