@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Connection, Engine, insert, select
 
 from seamline.adapters import tables as t
 from seamline.adapters import tables_compliance as tc
@@ -155,7 +155,7 @@ def known_factories(engine: Engine) -> list[str]:
     return sorted(names)
 
 
-def _table_names(conn) -> set[str]:  # type: ignore[no-untyped-def]
+def _table_names(conn: Connection) -> set[str]:
     from sqlalchemy import inspect
 
     return set(inspect(conn).get_table_names())

@@ -108,13 +108,13 @@ def verify_hours(
         raise typer.Exit(1)
 
 
-def _holds(engine, factory: str, head: str) -> bool:  # type: ignore[no-untyped-def]
+def _holds(engine: Engine, factory: str, head: str) -> bool:
     from seamline.compliance import repository as repo
 
     return any(r.hash == head for r in repo.load_chain(engine, factory))
 
 
-def _has_facts(engine) -> bool:  # type: ignore[no-untyped-def]
+def _has_facts(engine: Engine) -> bool:
     from sqlalchemy import inspect, select
 
     from seamline.adapters import tables as t
