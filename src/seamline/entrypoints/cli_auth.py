@@ -19,12 +19,15 @@ DbOpt = Annotated[str, typer.Option("--db", help=f"database URL (default {DEFAUL
 ACTOR = f"cli:{os.environ.get('USER', 'unknown')}"
 
 
-def _service(db: str):  # type: ignore[no-untyped-def]
+def _service(db: str, *, create: bool = False):  # type: ignore[no-untyped-def]
+    """The account service on ``db``; only the commands that set a server up (the first admin, a
+    token) may create the database, the others need it to exist."""
     from ..adapters import master_data, migrate
     from ..adapters.db import make_engine
     from ..auth.service import AuthService
+    from .cli_db import open_db
 
-    engine = make_engine(db)
+    engine = make_engine(db) if create else open_db(db)
     migrate.upgrade(engine)
     layouts = master_data.load_layouts(engine)
 
@@ -66,7 +69,7 @@ def register(app: typer.Typer) -> None:
         db: DbOpt = DEFAULT_URL,
     ) -> None:
         """Create an account; the password is asked for (never a default)."""
-        svc = _service(db)
+        svc = _service(db, create=True)
         try:
             u = svc.add_user(username, _password(password_file), role, actor=ACTOR, display_name=name,
                              factory=factory, lines=_split(lines))
@@ -109,7 +112,7 @@ def register(app: typer.Typer) -> None:
         db: DbOpt = DEFAULT_URL,
     ) -> None:
         """Issue an API bearer token; it is printed once and only its hash is kept."""
-        svc = _service(db)
+        svc = _service(db, create=True)
         try:
             tid, secret = svc.create_token(name, role, actor=ACTOR, factory=factory, lines=_split(lines),
                                            expires_days=expires_days)

@@ -72,10 +72,11 @@ def register(app: typer.Typer) -> None:
         gone = frozenset(b.strip() for b in absent.split(",") if b.strip())
         eff: dict[tuple[str, str], float] = {}
         if db is not None:
-            from seamline.adapters.db import make_engine
             from seamline.planning.efficiency_source import learned_efficiency
 
-            eff = learned_efficiency(make_engine(db), layout.factory.id, style)
+            from .cli_db import open_db
+
+            eff = learned_efficiency(open_db(db), layout.factory.id, style)
             print(f"{len(eff)} learned efficiencies", file=sys.stderr)
         problem = balance_problem(layout, style, line, absent=gone, efficiency=eff)
         try:

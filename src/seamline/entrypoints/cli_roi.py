@@ -32,6 +32,9 @@ def roi(
     from ..roi import service
     from ..roi.render import money, months, render_pdf
 
+    from .cli_db import require_db
+
+    require_db(db)
     rt = bootstrap(db, start_worker=False)
     try:
         if not rt.layouts:
