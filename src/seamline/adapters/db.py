@@ -27,11 +27,13 @@ def _where_to_look(url: str) -> str:
     demo = sqlite_file(DEMO_URL)
     found = demo is not None and demo.is_file() and demo.stat().st_size > 0 and url != DEMO_URL
     zh = (
-        f"演示数据在 {demo}：加 --db {DEMO_URL}" if found
+        f"演示数据在 {demo}：加 --db {DEMO_URL}"
+        if found
         else f"`make demo` 的数据在 {demo}（相对于仓库目录）：加 --db {DEMO_URL}"
     )
     en = (
-        f"the demo's data is in {demo}: pass --db {DEMO_URL}" if found
+        f"the demo's data is in {demo}: pass --db {DEMO_URL}"
+        if found
         else f"`make demo` keeps its data in {demo} (relative to the checkout): pass --db {DEMO_URL}"
     )
     return (
