@@ -155,5 +155,19 @@ def test_seal_and_correct_through_the_cli(make_db) -> None:  # type: ignore[no-u
 
 
 def test_verify_on_a_database_without_sealed_records(db_url: str) -> None:
+    from seamline.adapters import migrate
+    from seamline.adapters.db import make_engine
+
+    engine = make_engine(db_url)
+    migrate.upgrade(engine)
+    engine.dispose()
     res = run("verify-hours", "--db", db_url)
     assert res.exit_code == 0 and "no sealed hours records" in res.output
+
+
+def test_verify_on_a_missing_database_file_is_an_error_not_an_ok(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """An audit tool pointed at a wrong path must not answer "OK", nor leave an empty file there."""
+    res = run("verify-hours", "--db", f"sqlite:///{tmp_path}/data/nothing.db")
+    assert res.exit_code == 2
+    assert "找不到数据库" in res.output and "database not found" in res.output and "data/demo" in res.output
+    assert not (tmp_path / "data").exists()
