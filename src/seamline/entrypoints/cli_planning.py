@@ -110,7 +110,13 @@ def register(app: typer.Typer) -> None:
         problem = loading_problem(layout, date.fromisoformat(start), days)
         if not what_if:
             plan = solve_loading(problem, time_limit)
-            assert plan is not None
+            if plan is None:
+                print(
+                    f"错误：{time_limit:g} 秒内没有找到排产方案 / error: no loading plan found within "
+                    f"{time_limit:g} s: give it more time with --time-limit",
+                    file=sys.stderr,
+                )
+                raise typer.Exit(1)
             sys.stdout.write(json.dumps(plan.summary()) + "\n")
             return
         try:
