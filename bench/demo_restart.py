@@ -9,7 +9,7 @@ restart resumes) is asserted in tests/integration/test_demo.py; the time lives h
 The last line printed is one JSON object:
 {"run_s": .., "pieces_before_restart": .., "first_ready_s": .., "restart_ready_s": .., "restart_to_first_ratio": ..}
 
-Run: `.venv/bin/python bench/demo_restart.py [--run-s 120] [--quick]`.
+Run: `.venv/bin/python bench/demo_restart.py [--run-s 60] [--quick]`.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def stop(proc: subprocess.Popen[str]) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--run-s", type=float, default=120.0, help="seconds the first run stores events")
+    ap.add_argument("--run-s", type=float, default=60.0, help="seconds the first run stores events")
     ap.add_argument("--speed", type=float, default=120.0, help="simulated seconds per real second")
     add_quick(ap)
     args = ap.parse_args()

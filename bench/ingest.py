@@ -14,7 +14,7 @@ The last line printed is one JSON object:
 The server is started as README.md says: `seamline import`, `seamline token … --role admin`,
 `seamline serve` (login required), and read with that token.
 
-Run: `make bench` (or `.venv/bin/python bench/ingest.py --events 200000`; `--quick`: 5,000).
+Run: `make bench` (or `.venv/bin/python bench/ingest.py --events 200000`; default 100,000; `--quick`: 5,000).
 """
 
 from __future__ import annotations
@@ -141,7 +141,7 @@ def wait_applied(client: httpx.Client, target: int, timeout_s: float = 300) -> f
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--events", type=int, default=200_000)
+    ap.add_argument("--events", type=int, default=100_000)
     ap.add_argument("--latency-rate", type=float, default=5_000,
                     help="events/s during the latency phase (a 20,000-station factory makes 500-2,000)")
     ap.add_argument("--latency-seconds", type=float, default=6.0)

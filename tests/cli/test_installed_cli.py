@@ -381,6 +381,14 @@ INVOCATIONS: dict[str, Call] = {
 
 def invoke(name: str, call: Call, ctx: Ctx) -> str | None:
     """Run one invocation; None when it did what it should, else what went wrong."""
+    t0 = time.monotonic()
+    try:
+        return _invoke(name, call, ctx)
+    finally:
+        print(f"seamline {name}: {time.monotonic() - t0:.1f} s")
+
+
+def _invoke(name: str, call: Call, ctx: Ctx) -> str | None:
     args = ctx.fmt(call.args)
     expect = [e.format(**ctx.values) for e in call.expect]
     if call.ready is None:
@@ -540,7 +548,8 @@ def test_every_command_runs_for_real(ctx: Ctx) -> None:
     errors = _stage0(ctx)
     assert not errors, "\n\n".join(errors)
     for stage in (1, 2):
-        todo = [(n, c) for n, c in INVOCATIONS.items() if c.stage == stage]
+        # the long-running ones (a demo, an ingest process) first: they take longest to get ready
+        todo = sorted(((n, c) for n, c in INVOCATIONS.items() if c.stage == stage), key=lambda nc: nc[1].ready is None)
         with ThreadPoolExecutor(PARALLEL) as ex:
             errors += [e for e in ex.map(lambda nc: invoke(nc[0], nc[1], ctx), todo) if e]
     assert not errors, "\n\n".join(errors)
