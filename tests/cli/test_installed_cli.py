@@ -554,3 +554,54 @@ def test_every_command_runs_for_real(ctx: Ctx) -> None:
             errors += [e for e in ex.map(lambda nc: invoke(nc[0], nc[1], ctx), todo) if e]
     assert not errors, "\n\n".join(errors)
     assert (Path(ctx.tmp) / "data").exists() is False  # nothing fell back to the default database
+
+
+READS = (
+    ("tickets", "SO-2611-01", "--out", "t.pdf"),
+    ("cut-plan", "SO-2611-01"),
+    ("materials-import", str(EXAMPLES)),
+    ("skills",),
+    ("roi",),
+    ("export", "xiaoshan", "out"),
+    ("verify-hours",),
+    ("seal-hours", "--factory", "xiaoshan"),
+    ("hours-alerts", "--factory", "xiaoshan"),
+    ("users", "list"),
+)
+
+
+def test_without_a_database_reads_say_where_they_looked_and_create_nothing(tmp_path: Path) -> None:
+    """No --db, no data/seamline.db here: the error names the file, the folder and the demo's
+    database (Chinese first), with no "upgrade it with the migration" advice and no empty file."""
+
+    def one(args: tuple[str, ...]) -> tuple[tuple[str, ...], subprocess.CompletedProcess[str], list[Path]]:
+        d = tmp_path / args[0]
+        (d / "home").mkdir(parents=True)
+        (d / "cwd").mkdir()
+        p = run(list(args), d / "cwd", d / "home")
+        return args, p, list((d / "cwd").iterdir())
+
+    with ThreadPoolExecutor(PARALLEL) as ex:
+        results = list(ex.map(one, READS))
+    for args, p, left in results:
+        err = p.stderr
+        assert p.returncode == 2, (args, p.stdout, err)
+        assert err.index("找不到数据库") < err.index("database not found"), (args, err)
+        assert "data/seamline.db" in err and "--db sqlite:///data/demo/seamline.db" in err, (args, err)
+        assert "migration" not in err and "Traceback" not in err, (args, err)
+        assert left == [], (args, left)
+
+
+def test_a_database_older_than_a_feature_says_which_tables_and_how_to_upgrade(tmp_path: Path) -> None:
+    from seamline.adapters import migrate
+    from seamline.adapters.db import make_engine
+
+    url = f"sqlite:///{tmp_path}/old.db"
+    engine = make_engine(url)
+    migrate.upgrade(engine, "0002_compliance_quality")  # before the materials tables existed
+    engine.dispose()
+    (tmp_path / "home").mkdir()
+    p = run(["cut-plan", "SO-2611-01", "--db", url], tmp_path, tmp_path / "home")
+    assert p.returncode == 2, p.stdout + p.stderr
+    assert "没有物料表" in p.stderr and "no materials tables" in p.stderr and "material_lots" in p.stderr
+    assert f"seamline serve --db {url}" in p.stderr and "Traceback" not in p.stderr
