@@ -204,6 +204,11 @@ def main() -> None:
     if args.quick:
         args.time_limit, args.limit = 1.0, 1
     result: dict = {"time_limit_s": args.time_limit}
+    if not args.dispatch and not bench_dir().is_dir():
+        # A clone without the instances beside it: say so, and still run the dispatch benchmark.
+        print(f"no benchmark instances in {bench_dir()} (set SEAMLINE_BENCH_DIR): dispatch only", file=sys.stderr)
+        result["instances_missing"] = str(bench_dir())
+        args.dispatch = True
     if not args.dispatch:
         rows = []
         for fam in args.family or FAMILIES:
