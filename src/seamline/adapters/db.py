@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, create_engine, event
+if TYPE_CHECKING:  # SQLAlchemy is imported when an engine is made: `seamline CMD --help` never needs it
+    from sqlalchemy import Engine
 
 DEFAULT_URL = "sqlite:///data/seamline.db"
 DEMO_URL = "sqlite:///data/demo/seamline.db"  # where `make demo` (`seamline demo`) keeps its data
@@ -86,6 +88,8 @@ def existing_engine(url: str) -> Engine:
 
 def make_engine(url: str = DEFAULT_URL, *, echo: bool = False) -> Engine:
     """Create an engine; for SQLite, make the folder, switch to WAL and sane pragmas."""
+    from sqlalchemy import create_engine, event
+
     if url.startswith("sqlite"):
         path = url.split("///", 1)[1] if "///" in url else ""
         if path and path != ":memory:":

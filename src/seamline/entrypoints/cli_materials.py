@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy import Engine
 
 from ..adapters.db import DEFAULT_URL
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 LayoutOpt = Annotated[Path | None, typer.Option("--layout", help="factory folder (CSV) instead of the database")]
 DbOpt = Annotated[str, typer.Option("--db", help="database URL (SQLite file or postgresql+psycopg://...)")]
