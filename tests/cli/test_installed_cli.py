@@ -555,6 +555,18 @@ def test_every_command_runs_for_real(ctx: Ctx) -> None:
     assert not errors, "\n\n".join(errors)
     assert (Path(ctx.tmp) / "data").exists() is False  # nothing fell back to the default database
 
+    # the four hand-made changes are on record, once each (docs/access.md, "Audit log")
+    from seamline.adapters.db import make_engine
+    from seamline.auth.store import AuthStore
+
+    engine = make_engine(ctx.values["db"])
+    try:
+        _total, items = AuthStore(engine).audit_entries(200, 0)
+    finally:
+        engine.dispose()
+    cli = sorted(i["action"] for i in items if i["actor_kind"] == "cli" and i["action"].startswith("cli "))
+    assert cli == ["cli hours-correct", "cli import", "cli materials-import", "cli seal-hours"], cli
+
 
 READS = (
     ("tickets", "SO-2611-01", "--out", "t.pdf"),
