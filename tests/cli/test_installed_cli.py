@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -107,7 +108,7 @@ class Call:
     stop_signal: int = signal.SIGTERM
 
 
-def _json(out: str) -> dict:  # type: ignore[type-arg]
+def _json(out: str) -> dict[str, Any]:
     """The one JSON object a command printed (its last line)."""
     lines = [ln for ln in out.splitlines() if ln.strip()]
     assert lines, "no output"
@@ -437,8 +438,11 @@ def _invoke(name: str, call: Call, ctx: Ctx) -> str | None:
     return None
 
 
+Helps = dict[str, tuple[subprocess.CompletedProcess[str], Path]]
+
+
 @pytest.fixture(scope="module")
-def helps(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[subprocess.CompletedProcess[str], Path]]:
+def helps(tmp_path_factory: pytest.TempPathFactory) -> Helps:
     """`seamline NAME --help` of every listed command (and group subcommand), each run in its own
     empty folder with an empty HOME; with that folder, to check that it stays empty."""
     assert SEAMLINE.exists(), f"{SEAMLINE} is not installed (make venv)"
@@ -462,7 +466,7 @@ def helps(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[subproces
     return {n: v for n, v in out.items() if not groups.get(n)}  # a group's own entries are its subcommands
 
 
-def test_every_command_s_help_exits_0_and_writes_nothing(helps) -> None:  # type: ignore[no-untyped-def]
+def test_every_command_s_help_exits_0_and_writes_nothing(helps: Helps) -> None:
     bad = []
     for name, (p, d) in helps.items():
         left = sorted(str(x.relative_to(d)) for x in d.rglob("*") if x.name not in ("cwd", "home"))
@@ -472,7 +476,7 @@ def test_every_command_s_help_exits_0_and_writes_nothing(helps) -> None:  # type
     print(f"{len(helps)} commands")
 
 
-def test_every_listed_command_has_a_real_invocation(helps) -> None:  # type: ignore[no-untyped-def]
+def test_every_listed_command_has_a_real_invocation(helps: Helps) -> None:
     missing = sorted(set(helps) - set(INVOCATIONS))
     assert not missing, f"add an entry to INVOCATIONS in {__file__} for: {missing}"
     gone = sorted(set(INVOCATIONS) - set(helps))
@@ -515,7 +519,9 @@ def _stage0(ctx: Ctx) -> list[str]:
                 text=True,
             )
             deadline = time.monotonic() + HANG_S
-            while not call.ready(ctx):  # type: ignore[misc]
+            ready = call.ready
+            assert ready is not None
+            while not ready(ctx):
                 if serve.poll() is not None or time.monotonic() > deadline:
                     return [f"`seamline serve` never got ready:\n{serve.communicate(timeout=30)[0][-2000:]}"]
                 time.sleep(0.2)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime
 from itertools import pairwise
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
@@ -165,7 +166,7 @@ def test_verify_on_a_database_without_sealed_records(db_url: str) -> None:
     assert res.exit_code == 0 and "no sealed hours records" in res.output
 
 
-def test_verify_on_a_missing_database_file_is_an_error_not_an_ok(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_verify_on_a_missing_database_file_is_an_error_not_an_ok(tmp_path: Path) -> None:
     """An audit tool pointed at a wrong path must not answer "OK", nor leave an empty file there."""
     res = run("verify-hours", "--db", f"sqlite:///{tmp_path}/data/nothing.db")
     assert res.exit_code == 2

@@ -9,17 +9,20 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ..adapters.db import DEFAULT_URL
 
+if TYPE_CHECKING:
+    from ..auth.service import AuthService
+
 DbOpt = Annotated[str, typer.Option("--db", help=f"database URL (default {DEFAULT_URL})")]
 ACTOR = f"cli:{os.environ.get('USER', 'unknown')}"
 
 
-def _service(db: str, *, create: bool = False):  # type: ignore[no-untyped-def]
+def _service(db: str, *, create: bool = False) -> AuthService:
     """The account service on ``db``; only the commands that set a server up (the first admin, a
     token) may create the database, the others need it to exist."""
     from ..adapters import master_data, migrate
