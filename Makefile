@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 SYSSTAMP := .services/.system-deps-stamp
 
-.PHONY: demo test bench lint venv system-deps clean
+.PHONY: demo test bench bench-quick lint venv system-deps clean
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -30,12 +30,24 @@ test: venv system-deps
 	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# Each benchmark prints its figures; the last line of each is one JSON object.
+# Every bench/*.py with a main (helpers are named _*.py) runs in turn; each prints its figures and,
+# last, one JSON object. `make bench` uses each benchmark's default size (all of them within 15
+# minutes); `make bench-quick` passes --quick, each at its smallest size (about 3 minutes in all).
+# A benchmark added under bench/ joins both targets by itself; it must accept --quick.
+BENCHES = $(filter-out bench/_%,$(wildcard bench/*.py))
+BENCH_FLAGS ?=
+
 bench: venv system-deps
-	$(BIN)/python bench/ingest.py
-	@for b in bench/planning.py bench/learning.py bench/dispatch.py; do \
-	  if [ -f $$b ]; then echo "== $$b"; $(BIN)/python $$b || exit 1; fi; \
+	@set -e; for b in $(BENCHES); do \
+	  if grep -q '__name__ == "__main__"' $$b; then \
+	    echo "== $$b $(BENCH_FLAGS)"; start=$$(date +%s); \
+	    $(BIN)/python $$b $(BENCH_FLAGS) || { echo "!! $$b failed"; exit 1; }; \
+	    echo "== $$b took $$(( $$(date +%s) - start )) s"; \
+	  fi; \
 	done
+
+bench-quick:
+	@$(MAKE) --no-print-directory bench BENCH_FLAGS=--quick
 
 lint: venv
 	$(BIN)/ruff check src tests bench

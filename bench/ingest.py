@@ -11,7 +11,10 @@ Three phases on one Mosquitto started here, with the same payloads and QoS 1:
 The last line printed is one JSON object:
 {"events": N, "events_per_s": ..., "p50_ms": ..., "p99_ms": ..., "broker_only_per_s": ...}
 
-Run: `make bench` (or `.venv/bin/python bench/ingest.py --events 200000`).
+The server is started as README.md says: `seamline import`, `seamline token … --role admin`,
+`seamline serve` (login required), and read with that token.
+
+Run: `make bench` (or `.venv/bin/python bench/ingest.py --events 200000`; default 100,000; `--quick`: 5,000).
 """
 
 from __future__ import annotations
@@ -19,11 +22,8 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
-import os
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -35,33 +35,8 @@ import httpx
 import msgspec
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import REPO, add_quick, prepare_db, start_mosquitto, start_serve
 from mqtt_load import RawPublisher, publish_packet
-
-REPO = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_mosquitto(tmp: Path) -> tuple[subprocess.Popen, int]:
-    port = free_port()
-    conf = tmp / "mosquitto.conf"
-    conf.write_text(
-        f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
-        "max_queued_messages 0\nmax_inflight_messages 0\n"
-    )
-    exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-    proc = subprocess.Popen([exe, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(200):
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return proc, port
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("mosquitto did not start")
 
 
 def make_events(layout, n: int, run: str, start: datetime) -> list[tuple[str, str, int, bytes]]:
@@ -166,14 +141,15 @@ def wait_applied(client: httpx.Client, target: int, timeout_s: float = 300) -> f
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--events", type=int, default=200_000)
+    ap.add_argument("--events", type=int, default=100_000)
     ap.add_argument("--latency-rate", type=float, default=5_000,
                     help="events/s during the latency phase (a 20,000-station factory makes 500-2,000)")
     ap.add_argument("--latency-seconds", type=float, default=6.0)
+    add_quick(ap)
     args = ap.parse_args()
+    if args.quick:
+        args.events, args.latency_rate, args.latency_seconds = 5_000, 1_000, 2.0
 
-    from seamline.adapters import master_data, migrate
-    from seamline.adapters.db import make_engine
     from seamline.adapters.layout_files import load_factory
 
     tmp = Path(tempfile.mkdtemp(prefix="seamline-bench-"))
@@ -182,10 +158,8 @@ def main() -> None:
     try:
         layout = load_factory(REPO / "examples" / "factory")
         db = f"sqlite:///{tmp}/bench.db"
-        engine = make_engine(db)
-        migrate.upgrade(engine)
-        master_data.save_layout(engine, layout)
-        engine.dispose()
+        # As README.md says: import the factory, an API token (ingest status is an admin route), serve.
+        token = prepare_db(db)
         start = datetime.now(UTC) - timedelta(hours=3)
         events = make_events(layout, args.events, "ceil", start)
         packets = [publish_packet(t, p, (i % 65535) + 1) for i, (t, _s, _q, p) in enumerate(events)]
@@ -194,25 +168,8 @@ def main() -> None:
         ceiling = phase_ceiling(port, packets)
         print(f"  broker_only_per_s = {ceiling:,.0f}", file=sys.stderr)
 
-        api_port = free_port()
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        serve = subprocess.Popen(
-            [sys.executable, "-m", "seamline.entrypoints.cli", "serve", "--db", db, "--mqtt",
-             f"mqtt://127.0.0.1:{port}", "--port", str(api_port), "--client-id", "bench-ingest",
-             "--log-level", "WARNING"],
-            env=env, stdout=subprocess.DEVNULL, stderr=open(tmp / "serve.log", "w"),  # noqa: SIM115
-        )
-        client = httpx.Client(base_url=f"http://127.0.0.1:{api_port}", timeout=10)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if client.get("/api/v1/health").json()["mqtt"] == "connected":
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("seamline serve did not come up: see " + str(tmp / "serve.log"))
-            time.sleep(0.1)
+        serve = start_serve(tmp, db, token, "--mqtt", f"mqtt://127.0.0.1:{port}", "--client-id", "bench-ingest")
+        client = serve.client()
 
         events2 = make_events(layout, args.events, "run", start)
         packets2 = [publish_packet(t, p, (i % 65535) + 1) for i, (t, _s, _q, p) in enumerate(events2)]
@@ -259,7 +216,7 @@ def main() -> None:
         stop = threading.Event()
 
         def poller() -> None:
-            c = httpx.Client(base_url=f"http://127.0.0.1:{api_port}", timeout=10)
+            c = serve.client()
             while not stop.is_set():
                 st = status(c)["stations"]
                 now = time.perf_counter()
@@ -305,11 +262,7 @@ def main() -> None:
         print(json.dumps(result))
     finally:
         if serve is not None:
-            serve.terminate()
-            try:
-                serve.wait(10)
-            except subprocess.TimeoutExpired:
-                serve.kill()
+            serve.close()
         broker.terminate()
         broker.wait(5)
         shutil.rmtree(tmp, ignore_errors=True)

@@ -13,7 +13,7 @@ feeds every event through the learning state exactly as ingest would, and compar
   of a 2,000-worker factory, with a bare loop over the same events measured in the same run.
 
 The last line printed is one JSON object with those four figures. Usage:
-    .venv/bin/python bench/learning.py [--days 5] [--seed 7]
+    .venv/bin/python bench/learning.py [--days 5] [--seed 7] [--quick: 2 days, 200 workers]
 """
 
 from __future__ import annotations
@@ -34,7 +34,9 @@ from seamline.domain.model import Factory, FactoryLayout, Line, Operation, Order
 from seamline.learning.state import LearningState
 from seamline.sim import SimConfig, simulate
 
-REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import REPO, add_quick
+
 N0 = 30
 HORIZON = 50
 
@@ -198,7 +200,10 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2000)
     ap.add_argument("--cycle-sigma", type=float, default=0.2, help="log-σ of cycle times in the simulator")
     ap.add_argument("--double-rate", type=float, default=0.002, help="chance a piece is counted twice")
+    add_quick(ap)
     args = ap.parse_args()
+    if args.quick:
+        args.days, args.workers = 2.0, 200
     out = accuracy(args.days, args.seed, args.cycle_sigma, args.double_rate)
     sp = speed(args.workers)
     print(json.dumps({**out, "update_ms_per_1000_events": sp["update_ms_per_1000_events"]}))

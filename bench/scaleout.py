@@ -21,7 +21,9 @@ the event's timestamp, which is the publish time); → visible in live state, sa
 the read side. Peak RSS (VmHWM) of every ingest process and its MQTT receiver child, and of the
 read side.
 
-The last line printed is one JSON object. Run: `.venv/bin/python bench/scaleout.py --minutes 1`.
+The last line printed is one JSON object. Run: `.venv/bin/python bench/scaleout.py` (3,000 stations,
+1 minute: the `make bench` size; `--quick`: 300 stations, 15 s); the 20,000-station runs of
+docs/deploy.md: `--stations 20000 --minutes 10`.
 """
 
 from __future__ import annotations
@@ -43,17 +45,11 @@ from datetime import time as dtime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import add_quick, free_port, seamline_exe
 from mqtt_load import RawPublisher
 
-REPO = Path(__file__).resolve().parents[1]
 FACTORY = "big"
 TICK_S = 0.05
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def log(msg: str) -> None:
@@ -440,16 +436,19 @@ def _reader(db: str, out: str, stop) -> None:  # type: ignore[no-untyped-def]
 # --- main ------------------------------------------------------------------------------------------
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--stations", type=int, default=20_000)
+    ap.add_argument("--stations", type=int, default=3_000, help="the 20,000-station runs: --stations 20000")
     ap.add_argument("--rate", type=float, default=1.0, help="events per station per second")
-    ap.add_argument("--minutes", type=float, default=10.0)
+    ap.add_argument("--minutes", type=float, default=1.0)
     ap.add_argument("--processes", type=int, default=2, choices=(1, 2, 3, 4))
     ap.add_argument("--publishers", type=int, default=2, help="publisher processes")
     ap.add_argument("--baseline-s", type=float, default=20.0)
     ap.add_argument("--drain-s", type=float, default=120.0)
     ap.add_argument("--live", action="store_true", help="also run the read side (live state from the store)")
     ap.add_argument("--durable", action="store_true", help="PostgreSQL with fsync and synchronous commit")
+    add_quick(ap)
     args = ap.parse_args()
+    if args.quick:
+        args.stations, args.minutes, args.baseline_s, args.drain_s, args.publishers = 300, 0.25, 5.0, 60.0, 1
 
     from seamline.adapters import master_data, migrate
     from seamline.adapters.db import make_engine
@@ -486,9 +485,7 @@ def main() -> None:
             ingest.append(
                 subprocess.Popen(
                     [
-                        sys.executable,
-                        "-m",
-                        "seamline.entrypoints.cli",
+                        seamline_exe(),  # the installed command, as docs/deploy.md runs it
                         "ingest",
                         "--db",
                         db,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime
 from itertools import pairwise
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
@@ -155,6 +156,12 @@ def test_seal_and_correct_through_the_cli(make_db) -> None:  # type: ignore[no-u
 
 
 def test_verify_on_a_database_without_sealed_records(db_url: str) -> None:
+    from seamline.adapters import migrate
+    from seamline.adapters.db import make_engine
+
+    engine = make_engine(db_url)
+    migrate.upgrade(engine)
+    engine.dispose()
     res = run("verify-hours", "--db", db_url)
     assert res.exit_code == 0 and "no sealed hours records" in res.output
 
@@ -214,3 +221,11 @@ def test_a_shortened_chain_fails_and_an_anchor_catches_what_completeness_cannot(
     assert r.returncode == 1 and "缺少 3 天" in r.stdout and "2026-03-02, 2026-03-03, 2026-03-04" in r.stdout
     # days still inside the grace period need no record yet
     assert run("verify-hours", "--db", url, "--grace-days", "100000").exit_code == 0
+
+
+def test_verify_on_a_missing_database_file_is_an_error_not_an_ok(tmp_path: Path) -> None:
+    """An audit tool pointed at a wrong path must not answer "OK", nor leave an empty file there."""
+    res = run("verify-hours", "--db", f"sqlite:///{tmp_path}/data/nothing.db")
+    assert res.exit_code == 2
+    assert "找不到数据库" in res.output and "database not found" in res.output and "data/demo" in res.output
+    assert not (tmp_path / "data").exists()

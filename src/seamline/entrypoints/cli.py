@@ -7,7 +7,10 @@ shared file.
 
 from __future__ import annotations
 
+import functools
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import typer
 
@@ -19,6 +22,14 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+
+
+@app.callback()
+def _root() -> None:
+    """A root callback keeps `seamline` a group of commands even when the fast path below
+    registers one command only: without it typer collapses a one-command app into that command,
+    and `seamline aql 2000` would read "aql" as the lot size."""
+
 
 FEATURE_CLIS = (
     "seamline.entrypoints.cli_core",
@@ -43,44 +54,58 @@ FAST_COMMANDS = {
 }
 
 
+# Commands that change the factory's data by hand: each successful run goes to the audit log
+# (accounts, tokens and pairing codes log themselves, with more detail, in seamline.auth).
+AUDITED_COMMANDS = frozenset({"import", "materials-import", "hours-correct", "seal-hours"})
+
+_argv: list[str] | None = None  # the command line, when run as the `seamline` program (main)
+
+
+def _audited(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a command so that it is audited after it returned normally, and only then: `--help`,
+    bad arguments and failures (typer.Exit, exceptions) never reach the audit, and so never
+    touch a database."""
+
+    @functools.wraps(fn)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        result = fn(*args, **kwargs)
+        from seamline.adapters.db import DEFAULT_URL
+
+        argv = _argv if _argv is not None else [name, *(f"--{k}={v}" for k, v in kwargs.items() if v is not None)]
+        _audit_cli(argv, str(kwargs.get("db") or DEFAULT_URL))
+        return result
+
+    return run
+
+
 def _register_features(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     fast = FAST_COMMANDS.get(argv[0]) if argv else None
     for mod in optional_modules([fast] if fast else FEATURE_CLIS):
         mod.register(app)
+    for info in app.registered_commands:
+        if info.name in AUDITED_COMMANDS and info.callback is not None:
+            info.callback = _audited(info.name, info.callback)
 
 
 _register_features()
 
 
-# Commands that change the factory's data by hand: each successful run goes to the audit log
-# (accounts, tokens and pairing codes log themselves, with more detail, in seamline.auth).
-AUDITED_COMMANDS = frozenset({"import", "materials-import", "hours-correct", "seal-hours"})
-
-
 def main() -> None:
-    argv = sys.argv[1:]
-    code: object = 0
-    try:
-        app()
-    except SystemExit as e:  # typer ends every run, good or bad, with SystemExit
-        code = e.code
-        raise
-    finally:
-        if code in (0, None) and argv and argv[0] in AUDITED_COMMANDS:
-            _audit_cli(argv)
+    global _argv
+    _argv = sys.argv[1:]
+    app()
 
 
-def _audit_cli(argv: list[str]) -> None:
+def _audit_cli(argv: list[str], db: str) -> None:
     """Record `seamline <command> ...` (run by the OS user) in the audit log of its database."""
     import getpass
     from datetime import UTC, datetime
 
-    from seamline.adapters.db import DEFAULT_URL, make_engine
-    from seamline.auth.store import AuthStore
+    from sqlalchemy.exc import SQLAlchemyError
 
-    db = next((argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "--db"), None)
-    db = db or next((a.split("=", 1)[1] for a in argv if a.startswith("--db=")), DEFAULT_URL)
+    from seamline.adapters.db import make_engine
+    from seamline.auth.store import AuthStore
 
     engine = make_engine(db)
     try:
@@ -97,6 +122,8 @@ def _audit_cli(argv: list[str]) -> None:
                 "detail": {"argv": argv},
             }
         )
+    except SQLAlchemyError as e:  # the change is made; say loudly that it is not on record
+        typer.echo(f"警告：未写入审计日志 / warning: not written to the audit log of {db}: {e}", err=True)
     finally:
         engine.dispose()
 

@@ -22,12 +22,15 @@ DbOpt = Annotated[str, typer.Option("--db", help=f"database URL (default {DEFAUL
 ACTOR = f"cli:{os.environ.get('USER', 'unknown')}"
 
 
-def _service(db: str) -> AuthService:
+def _service(db: str, *, create: bool = False) -> AuthService:
+    """The account service on ``db``; only the commands that set a server up (the first admin, a
+    token) may create the database, the others need it to exist."""
     from ..adapters import master_data, migrate
     from ..adapters.db import make_engine
     from ..auth.service import AuthService
+    from .cli_db import open_db
 
-    engine = make_engine(db)
+    engine = make_engine(db) if create else open_db(db)
     migrate.upgrade(engine)
     layouts = master_data.load_layouts(engine)
 
@@ -48,13 +51,19 @@ def _split(s: str | None) -> list[str]:
     return [x.strip() for x in (s or "").split(",") if x.strip()]
 
 
-def register(app: typer.Typer) -> None:
+def _auth_error() -> type[Exception]:
+    """AuthError, imported when a command fails: seamline.auth.service hashes a dummy password at
+    import (constant-time logins), a second of CPU that every other command would pay at start-up."""
     from ..auth.service import AuthError
 
+    return AuthError
+
+
+def register(app: typer.Typer) -> None:
     users = typer.Typer(help="User accounts (people who log in to the pages and API).", no_args_is_help=True)
     app.add_typer(users, name="users")
 
-    def fail(e: AuthError) -> None:
+    def fail(e: Exception) -> None:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2)
 
@@ -69,11 +78,11 @@ def register(app: typer.Typer) -> None:
         db: DbOpt = DEFAULT_URL,
     ) -> None:
         """Create an account; the password is asked for (never a default)."""
-        svc = _service(db)
+        svc = _service(db, create=True)
         try:
             u = svc.add_user(username, _password(password_file), role, actor=ACTOR, display_name=name,
                              factory=factory, lines=_split(lines))
-        except AuthError as e:
+        except _auth_error() as e:
             fail(e)
         typer.echo(json.dumps(u, ensure_ascii=False))
 
@@ -98,7 +107,7 @@ def register(app: typer.Typer) -> None:
         try:
             u = svc.update_user(username, actor=ACTOR, roles=role or None,
                                 lines=_split(lines) if lines is not None else None, active=active, password=pw)
-        except AuthError as e:
+        except _auth_error() as e:
             fail(e)
         typer.echo(json.dumps(u, ensure_ascii=False))
 
@@ -112,11 +121,11 @@ def register(app: typer.Typer) -> None:
         db: DbOpt = DEFAULT_URL,
     ) -> None:
         """Issue an API bearer token; it is printed once and only its hash is kept."""
-        svc = _service(db)
+        svc = _service(db, create=True)
         try:
             tid, secret = svc.create_token(name, role, actor=ACTOR, factory=factory, lines=_split(lines),
                                            expires_days=expires_days)
-        except AuthError as e:
+        except _auth_error() as e:
             fail(e)
         typer.echo(json.dumps({"id": tid, "token": secret}))
 
@@ -125,6 +134,6 @@ def register(app: typer.Typer) -> None:
         """A six-digit code (valid 10 minutes) to type on a tablet at /pair to bind it to a station."""
         try:
             p = _service(db).issue_pairing_code(factory, station, actor=ACTOR)
-        except AuthError as e:
+        except _auth_error() as e:
             fail(e)
         typer.echo(json.dumps({"code": p.code, "station": p.station, "expires_at": p.expires_at.isoformat()}))

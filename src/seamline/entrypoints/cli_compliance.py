@@ -22,12 +22,14 @@ DEFAULT_DB = "sqlite:///data/seamline.db"
 
 
 def _engine(db: str, *, writing: bool = False) -> Engine:
-    """An engine on ``db``; writers first bring the schema up to date (the Alembic migrations)."""
+    """An engine on ``db``, which must exist (the hours of a factory never imported are nowhere);
+    writers first bring the schema up to date (the Alembic migrations)."""
     from seamline.adapters import migrate
-    from seamline.adapters.db import make_engine
     from seamline.adapters.tables import all_tables
 
-    engine = make_engine(db)
+    from .cli_db import open_db
+
+    engine = open_db(db)
     all_tables()
     if writing:
         migrate.upgrade(engine)

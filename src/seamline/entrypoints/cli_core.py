@@ -129,10 +129,12 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Write a factory's master data to CSV files or an Excel workbook."""
         from ..adapters import master_data
-        from ..adapters.db import make_engine
         from ..adapters.layout_files import save_factory
+        from .cli_db import open_db, require_tables
 
-        layouts = master_data.load_layouts(make_engine(db))
+        engine = open_db(db)
+        require_tables(engine, db, ["factories", "stations", "workers"], "工厂主数据", "factory master data")
+        layouts = master_data.load_layouts(engine)
         if factory not in layouts:
             typer.echo(f"error: unknown factory {factory!r}; known: {sorted(layouts)}", err=True)
             raise typer.Exit(2)

@@ -23,7 +23,9 @@ def skills(
     from ..bootstrap import bootstrap
     from ..learning.matrix import skill_matrix
     from ..learning.projection import LearningProjection
+    from .cli_db import require_db
 
+    require_db(db)
     rt = bootstrap(db, start_worker=False)
     try:
         proj = rt.projection("learning")

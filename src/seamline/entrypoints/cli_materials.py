@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy import Engine
 
 from ..adapters.db import DEFAULT_URL
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from ..domain.model import FactoryLayout
     from ..materials.service import Materials
 
@@ -50,20 +51,16 @@ def _open(layout_dir: Path | None, db: str, factory: str | None) -> tuple[Engine
         if (layout_dir / "materials.csv").exists():
             receive_lots_csv(mat.store, layout_dir / "materials.csv")
         return engine, lay, mat
-    engine = make_engine(db)
-    from sqlalchemy import inspect
-
     from ..adapters import tables_materials as tm
+    from .cli_db import open_db, require_tables
 
-    have = set(inspect(engine).get_table_names())
-    missing = [t.name for t in (tm.material_lots, tm.material_moves, tm.cut_bundles, tm.cartons, tm.carton_lines,
-                                tm.bom_lines) if t.name not in have]
-    if missing:
-        raise _fail(f"{db} has no materials tables ({', '.join(missing)}): upgrade the database with the migration"
-                    " that adds them, or pass --layout DIR")
+    engine = open_db(db)
+    tables = (tm.material_lots, tm.material_moves, tm.cut_bundles, tm.cartons, tm.carton_lines, tm.bom_lines)
+    require_tables(engine, db, ["factories", *(t.name for t in tables)], "物料", "materials")
     layouts = master_data.load_layouts(engine)
     if not layouts:
-        raise _fail(f"no factory in {db}: run `seamline import` first, or pass --layout DIR")
+        raise _fail(f"数据库 {db} 里没有工厂 / no factory in {db}: run `seamline import DIR --db {db}` first,"
+                    " or pass --layout DIR")
     if factory is None:
         if len(layouts) != 1:
             raise _fail(f"pass --factory, one of {sorted(layouts)}")

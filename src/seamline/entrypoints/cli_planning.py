@@ -72,10 +72,11 @@ def register(app: typer.Typer) -> None:
         gone = frozenset(b.strip() for b in absent.split(",") if b.strip())
         eff: dict[tuple[str, str], float] = {}
         if db is not None:
-            from seamline.adapters.db import make_engine
             from seamline.adapters.efficiency_source import learned_efficiency
 
-            eff = learned_efficiency(make_engine(db), layout.factory.id, style)
+            from .cli_db import open_db
+
+            eff = learned_efficiency(open_db(db), layout.factory.id, style)
             print(f"{len(eff)} learned efficiencies", file=sys.stderr)
         problem = balance_problem(layout, style, line, absent=gone, efficiency=eff)
         try:
@@ -109,7 +110,13 @@ def register(app: typer.Typer) -> None:
         problem = loading_problem(layout, date.fromisoformat(start), days)
         if not what_if:
             plan = solve_loading(problem, time_limit)
-            assert plan is not None
+            if plan is None:
+                print(
+                    f"错误：{time_limit:g} 秒内没有找到排产方案 / error: no loading plan found within "
+                    f"{time_limit:g} s: give it more time with --time-limit",
+                    file=sys.stderr,
+                )
+                raise typer.Exit(1)
             sys.stdout.write(json.dumps(plan.summary()) + "\n")
             return
         try:

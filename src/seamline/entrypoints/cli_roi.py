@@ -35,7 +35,9 @@ def roi(
     from ..bootstrap import bootstrap
     from ..roi import service
     from ..roi.render import money, months, render_pdf
+    from .cli_db import require_db
 
+    require_db(db)
     rt = bootstrap(db, start_worker=False)
     try:
         if not rt.layouts:
