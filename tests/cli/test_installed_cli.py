@@ -370,7 +370,41 @@ INVOCATIONS: dict[str, Call] = {
         ("seamline ingest: $share/seamline/",),
         ready=_ingest_ready,
     ),
+    "pilot-import": Call(
+        ("pilot-import", "{tmp}/daily-report.csv", "--db", DB),
+        ("imported 2 rows (2 new, 0 replaced); lines L2, L3",),
+    ),
+    "roi-forecast set": Call(
+        (
+            "roi-forecast",
+            "set",
+            "--db",
+            DB,
+            "--lines",
+            "L1",
+            "--mean",
+            "8",
+            "--low",
+            "3",
+            "--high",
+            "13",
+            "--source",
+            "cli test",
+            "--made-on",
+            "2026-11-01",
+        ),
+        ("recorded 1 forecast",),
+    ),
     # stage 2: after what stage 1 wrote
+    "pilot": Call(
+        ("pilot", "--db", DB, "--pilot", "L1", "--controls", "L2,L3", "--sensors-from", "2026-11-16"),
+        ("试点线 L1", "control lines L2, L3", "preliminary"),
+        stage=2,
+    ),
+    "roi-forecast list": Call(
+        ("roi-forecast", "list", "--db", DB, "--lines", "L1"), ('"source": "cli test"',), stage=2
+    ),
+    "hours-anchor": Call(("hours-anchor", "--db", DB), ('"head"',), stage=2),
     "verify-hours": Call(("verify-hours", "--db", DB), ("OK xiaoshan: 1 records",), stage=2),
     "users list": Call(("users", "list", "--db", DB), check=_check_users_list, stage=2),
     "users set": Call(("users", "set", "ada", "--disabled", "--db", DB), check=_check_user(False), stage=2),
@@ -488,6 +522,11 @@ def ctx(tmp_path_factory: pytest.TempPathFactory, mosquitto: str) -> Iterator[Ct
     tmp = tmp_path_factory.mktemp("cli")
     home = tmp_path_factory.mktemp("home")
     (tmp / "pw").write_text("a-long-enough-secret\n")
+    (tmp / "daily-report.csv").write_text(
+        "日期,产线,款号,标准工时(分钟),产量,出勤人数,工作小时,加班小时,疵点数\n"
+        "2026-11-02,L2,TEE-BASIC,6.5,2400,30,8,1,40\n2026-11-02,L3,TEE-BASIC,6.5,2100,30,8,0,35\n",
+        encoding="utf-8",
+    )
     (tmp / "tiny.txt").write_text("3 3\n0 3 1 2 2 2\n0 2 2 1 1 4\n1 4 2 3 0 1\n")  # OR-Library job shop
     c = Ctx(tmp, home, mosquitto)
     c.values.update(
