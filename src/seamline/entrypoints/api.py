@@ -43,9 +43,12 @@ class IngestAnswer(BaseModel):
 
 
 class Health(BaseModel):
-    ok: bool = Field(description="false while the ingest worker has an error")
+    ok: bool = Field(description="false while ingest retries a batch the database does not take")
     mqtt: str = Field(description="the MQTT receiver's state, `off` without one")
-    last_error: str | None = Field(description="the last ingest error (signed-in callers only)")
+    last_error: str | None = Field(
+        description="the latest ingest error with its UTC time, also after recovery: a batch retried, or an event"
+        " the database refused and the quarantine kept (signed-in callers only)"
+    )
 
 
 class FactorySummary(BaseModel):
@@ -242,7 +245,7 @@ def create_app(rt: Runtime, auth: AuthConfig | None = None) -> FastAPI:
         since error texts can name hosts and tables."""
         signed_in = getattr(request.state, "principal", None) is not None
         return {
-            "ok": rt.worker.last_error is None,
+            "ok": rt.worker.retrying is None,
             "mqtt": rt.receiver.status if rt.receiver else "off",
             "last_error": rt.worker.last_error if signed_in else None,
         }
