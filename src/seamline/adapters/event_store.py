@@ -165,8 +165,9 @@ class EventStore:
     ) -> list[EventRow]:
         """Append a batch in one transaction; returns the rows that were new (in input order).
 
-        ``rows`` must not repeat a key. ``judge_existing`` gets each row whose key was already
-        stored with the stored payload, and returns what to quarantine about them (conflicts).
+        ``rows`` must not repeat a key. ``judge_existing`` is called (when there are rows) with
+        each row whose key was already stored and the stored payload, and returns rows to
+        quarantine in the same transaction (the conflicts).
         """
         if self.is_sqlite:
             return self._commit_sqlite(rows, quarantined, gaps_for, judge_existing)
@@ -205,8 +206,8 @@ class EventStore:
                             stored[(e, f, s, src)] = payload
                 if stored:
                     new = [r for r in rows if r.key not in stored]
-                    if judge_existing is not None:
-                        quarantined += judge_existing([(r, stored[r.key]) for r in rows if r.key in stored])
+                if judge_existing is not None:
+                    quarantined += judge_existing([(r, stored[r.key]) for r in rows if r.key in stored])
                 cur.executemany(
                     f"INSERT INTO events ({','.join(_EVENT_COLS)}) VALUES ({','.join('?' * len(_EVENT_COLS))})",
                     [
@@ -295,7 +296,7 @@ class EventStore:
                     )
                     inserted = {tuple(x) for x in conn.execute(stmt, [r.as_dict() for r in rows])}
                 new = [r for r in rows if r.key in inserted]
-                if existing and judge_existing is not None:
+                if judge_existing is not None:
                     quarantined += judge_existing([(rows[o], p) for o, p in sorted(existing.items())])
             if quarantined:
                 conn.execute(

@@ -27,7 +27,7 @@ from urllib.parse import urlparse
 
 import msgspec
 
-from ..domain.events import TOPIC_FILTER
+from ..domain.events import MAX_PAYLOAD_BYTES, TOPIC_FILTER
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ def _receiver_main(settings: MqttSettings, conn: Connection) -> None:
     client.reconnect_delay_set(min_delay=0.2, max_delay=5)
     client.max_inflight_messages_set(65535)
     # deque.append / popleft are atomic in CPython: the network thread never waits for the flusher.
-    buf: deque[tuple[int, str, bytes, int]] = deque()
+    buf: deque[tuple[int, str, bytes, int, int]] = deque()
     send_lock = threading.Lock()
     outstanding = [0]  # received QoS>0 messages of this connection not yet acknowledged by the parent
     room = threading.Condition()
@@ -157,7 +157,19 @@ def _receiver_main(settings: MqttSettings, conn: Connection) -> None:
             return
 
     def on_message(_c, _u, m) -> None:  # type: ignore[no-untyped-def]
-        buf.append(((gen[0] << 16) | m.mid, m.topic, m.payload, m.qos))
+        # Nothing a publisher sends may raise here (paho would drop the connection, the broker
+        # redeliver the message, for ever): a topic that is not UTF-8 is passed on replaced, and
+        # the pipeline quarantines it. An oversize payload crosses the pipe only up to the limit,
+        # with its size, so the quarantine can say how large it was.
+        try:
+            topic = m.topic
+        except UnicodeDecodeError:
+            topic = m._topic.decode("utf-8", "replace")
+        payload = m.payload
+        size = len(payload)
+        if size > MAX_PAYLOAD_BYTES:
+            payload = payload[:MAX_PAYLOAD_BYTES]
+        buf.append(((gen[0] << 16) | m.mid, topic, payload, m.qos, size))
         if acks:
             drain_acks()
         if m.qos > 0:
@@ -223,7 +235,8 @@ def _receiver_main(settings: MqttSettings, conn: Connection) -> None:
             time.sleep(0.2)
 
 
-Batch = list[tuple[int, str, bytes, int]]
+# (tagged message id, topic, payload (at most MAX_PAYLOAD_BYTES of it), QoS, size as published)
+Batch = list[tuple[int, str, bytes, int, int]]
 
 
 class MqttReceiver:
@@ -255,7 +268,7 @@ class MqttReceiver:
 
     def _ack(self, items: Batch) -> Callable[[], None]:
         def ack() -> None:
-            acks = [(mid, qos) for mid, _t, _p, qos in items if qos > 0]
+            acks = [(mid, qos) for mid, _t, _p, qos, _n in items if qos > 0]
             if acks and self._conn is not None:
                 with self._send_lock:
                     try:

@@ -68,6 +68,7 @@ class RawEvent:
     source: str = "http"
     topic: str | None = None
     received_at: datetime | None = None
+    size: int | None = None  # as published, when only the start of an oversize payload was kept
 
 
 @dataclass(slots=True)
@@ -117,10 +118,22 @@ class _Item:
     ev: SensorEvent | None = None
     fingerprint: int = 0
     quarantine: QuarantineRow | None = None
+    # Later payloads of the batch with this item's key: judged against what the key holds.
+    followers: list[_Item] = field(default_factory=list)
 
 
 def _key(factory: str, station: str, source: str, event_id: str) -> str:
     return f"{factory}\x00{station}\x00{source}\x00{event_id}"
+
+
+def _fingerprint_of_stored(row: EventRow, stored: str) -> int:
+    """The fingerprint of a stored payload, as ``_canonical`` gives it for a new one."""
+    try:
+        old = decode_event(stored)
+    except ProtocolError:  # unreadable now (cannot happen to what ingest stored): not the same
+        return hash(("unreadable", stored))
+    old.factory, old.station = row.factory_id, row.station_id
+    return hash(_canonical(old))
 
 
 def _canonical(ev: SensorEvent) -> bytes:
@@ -179,6 +192,8 @@ class IngestPipeline:
 
     # --- validation --------------------------------------------------------------------------
     def _validate(self, raw: RawEvent, now: datetime) -> SensorEvent:
+        if raw.size is not None and raw.size > MAX_PAYLOAD_BYTES:
+            raise ProtocolError(f"payload of {raw.size} bytes is over the limit of {MAX_PAYLOAD_BYTES} bytes")
         ev = decode_wire(raw.payload)
         if raw.topic is not None:
             factory, station = parse_topic(raw.topic)
@@ -245,7 +260,7 @@ class IngestPipeline:
         now = self.clock()
         result = BatchResult()
         work: list[_Item] = []
-        in_batch: dict[str, int] = {}
+        in_batch: dict[str, _Item] = {}
         for i, raw in enumerate(items):
             item = _Item(i, raw, raw.received_at or now)
             try:
@@ -260,20 +275,23 @@ class IngestPipeline:
                 item.quarantine = self._quarantine(raw, item.received, reason)
                 work.append(item)
                 continue
+            item.ev, item.fingerprint = ev, hash(_canonical(ev))
             key = _key(ev.factory or "", ev.station or "", ev.source, ev.id)
-            fp = hash(_canonical(ev))
-            seen = in_batch.get(key)
-            if seen is None:
-                seen = self.recent.get(key)
-            if seen is not None:
-                if seen == fp:
+            stored = self.recent.get(key)
+            if stored is not None:  # stored recently: judged here, without the database
+                if stored == item.fingerprint:
                     result.duplicate += 1
+                    self.counters["duplicate"] += 1
                 else:
                     item.quarantine = self._conflict(raw, item.received, ev)
                     work.append(item)
                 continue
-            in_batch[key] = fp
-            item.row, item.ev, item.fingerprint = self._row(ev, raw, item.received), ev, fp
+            first = in_batch.get(key)
+            if first is not None:  # judged with the first, once the store says what the key holds
+                first.followers.append(item)
+                continue
+            in_batch[key] = item
+            item.row = self._row(ev, raw, item.received)
             work.append(item)
         self._commit(work, result, now)
         result.rejected.sort(key=lambda r: int(r["index"]))
@@ -300,19 +318,22 @@ class IngestPipeline:
             error = e
         (item,) = work
         text = _clean(f"{type(error).__name__}: {error}", 2000)
+        aside: list[_Item] = []
         if item.row is not None:
             reason = f"the database refused this event: {text}"
             log.error("event set aside: %s", reason)
-            aside = self._quarantine(item.raw, item.received, reason, kind="failed")
+            for it in (item, *item.followers):
+                q = self._quarantine(it.raw, it.received, reason, kind="failed")
+                aside.append(_Item(it.index, it.raw, it.received, quarantine=q))
         else:  # a quarantine row that will not store: keep the bytes and the reasons, nothing else
             assert item.quarantine is not None
             q = item.quarantine
             reason = f"{q.reason} (then the database refused its quarantine row: {text})"
-            aside = QuarantineRow(
-                q.received_at, q.source, None, None, None, None, q.raw, _clean(reason, 4000), "failed"
-            )
-        self._commit_once([_Item(item.index, item.raw, item.received, quarantine=aside)], result, now)
-        self.counters["failed"] += 1
+            minimal = QuarantineRow(q.received_at, q.source, None, None, None, None, q.raw, _clean(reason, 4000))
+            minimal.kind = "failed"
+            aside.append(_Item(item.index, item.raw, item.received, quarantine=minimal))
+        self._commit_once(aside, result, now)
+        self.counters["failed"] += len(aside)
         self.last_failure = f"{datetime.now(UTC).isoformat(timespec='seconds')} {reason}"
 
     def _commit_once(self, work: list[_Item], result: BatchResult, now: datetime) -> None:
@@ -320,7 +341,8 @@ class IngestPipeline:
         by_row = {id(it.row): it for it in work if it.row is not None}
         quarantined = [it.quarantine for it in work if it.quarantine is not None]
         gaps_found: list[GapRow] = []
-        conflicts: list[_Item] = []
+        judged: list[tuple[_Item, bool]] = []  # (item, conflict?) for repeats of a key in this work
+        held: dict[int, int] = {}  # id(row) -> fingerprint of what its key holds, when already stored
 
         def gaps_for(new_rows: list[EventRow]) -> list[GapRow]:
             gaps_found.clear()
@@ -335,20 +357,27 @@ class IngestPipeline:
                 last[key] = r.seq
             return gaps_found
 
-        def judge_existing(pairs: list[tuple[EventRow, str]]) -> list[QuarantineRow]:
-            conflicts.clear()
-            out = []
-            for row, stored in pairs:
-                it = by_row[id(row)]
-                if not self._same_as_stored(it, row, stored):
-                    conflicts.append(it)
-                    assert it.ev is not None
-                    out.append(self._conflict(it.raw, it.received, it.ev))
+        def judge(existing: list[tuple[EventRow, str]]) -> list[QuarantineRow]:
+            """Inside the transaction: each repeat against what its key holds — the stored
+            event, or else the first of the batch, which is being stored now."""
+            judged.clear()
+            held.clear()
+            stored_fp = held
+            stored_fp.update({id(row): _fingerprint_of_stored(row, stored) for row, stored in existing})
+            out: list[QuarantineRow] = []
+            for row in rows:
+                first = by_row[id(row)]
+                reference = stored_fp.get(id(row), first.fingerprint)
+                repeats = (first, *first.followers) if id(row) in stored_fp else first.followers
+                for it in repeats:
+                    conflict = it.fingerprint != reference
+                    judged.append((it, conflict))
+                    if conflict:
+                        assert it.ev is not None
+                        out.append(self._conflict(it.raw, it.received, it.ev))
             return out
 
-        new_rows = self.store.commit_batch(
-            rows, quarantined, None if self.store_only else gaps_for, judge_existing=judge_existing
-        )
+        new_rows = self.store.commit_batch(rows, quarantined, None if self.store_only else gaps_for, judge)
         # Committed: from here on nothing may raise before the counts are kept.
         with self.lock:
             if not self.store_only:
@@ -361,37 +390,26 @@ class IngestPipeline:
                 over = len(self.pending) - self.max_pending
                 if over > 0:  # bound memory: past the limit, every batch also folds in what it added
                     self.catch_up(over)
-            conflicted = {id(it) for it in conflicts}
-            for it in work:
-                if it.row is not None and id(it) not in conflicted:
-                    self.recent.add(_key(it.row.factory_id, it.row.station_id, it.row.source, it.row.event_id),
-                                    it.fingerprint)  # fmt: skip
+            for r in rows:
+                fp = held.get(id(r), by_row[id(r)].fingerprint)
+                self.recent.add(_key(r.factory_id, r.station_id, r.source, r.event_id), fp)
         for it in work:
             if it.quarantine is not None:
-                result.rejected.append(
-                    {"index": it.index, "id": _peek_id(it.raw.payload), "reason": it.quarantine.reason}
-                )
+                reason = it.quarantine.reason
+                result.rejected.append({"index": it.index, "id": _peek_id(it.raw.payload), "reason": reason})
+        conflicts = [it for it, conflict in judged if conflict]
+        duplicates = len(judged) - len(conflicts)
         for it in conflicts:
             assert it.ev is not None
             result.rejected.append({"index": it.index, "id": it.ev.id, "reason": self._conflict_reason(it.ev)})
         result.accepted += len(new_rows)
-        result.duplicate += len(rows) - len(new_rows) - len(conflicts)
+        result.duplicate += duplicates
         c = self.counters
         c["accepted"] += len(new_rows)
-        c["duplicate"] += len(rows) - len(new_rows) - len(conflicts)
+        c["duplicate"] += duplicates
         c["quarantined"] += len(quarantined) + len(conflicts)
         c["conflicts"] += len(conflicts) + sum(1 for q in quarantined if q.kind == "conflict")
         c["gaps"] += len(gaps_found)
-
-    @staticmethod
-    def _same_as_stored(it: _Item, row: EventRow, stored: str) -> bool:
-        """Whether a repeat of a stored key carries the same event (then it is a duplicate)."""
-        try:
-            old = decode_event(stored)
-        except ProtocolError:
-            return stored == row.payload
-        old.factory, old.station = row.factory_id, row.station_id
-        return hash(_canonical(old)) == it.fingerprint
 
     def fold(self, events: list[SensorEvent], gaps: int = 0) -> None:
         """Fold events committed elsewhere (by other ingest processes) into live state and the
