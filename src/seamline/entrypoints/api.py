@@ -427,7 +427,7 @@ def create_app(rt: Runtime, auth: AuthConfig | None = None) -> FastAPI:
         rows = _own_rows(principal_of(request), lay, scope, rows)
         return {"factory": f, "scope": scope, "start": s.isoformat(), "end": e.isoformat(), "rows": rows}
 
-    @api.get("/quarantine", response_model=QuarantinePage, responses=problems(422))
+    @api.get("/quarantine", response_model=QuarantinePage, responses=problems(400, 422))
     def quarantine(
         limit: Annotated[int, Query(ge=1, le=MAX_QUARANTINE_PAGE)] = 100,
         # Bounded: the databases take a 64-bit OFFSET, and 2**63 used to end in a 500.

@@ -385,7 +385,12 @@ class IngestPipeline:
                     ev = by_row[id(r)].ev
                     assert ev is not None
                     self._last_seq[(r.factory_id, r.station_id, r.source)] = r.seq
-                    self.live.apply(ev)
+                    try:
+                        self.live.apply(ev)
+                    except Exception as e:  # stored already: a bug in live state must not stop ingest
+                        log.exception("live state failed on event %s", ev.id)
+                        self.last_failure = f"{datetime.now(UTC).isoformat(timespec='seconds')} live state failed on"
+                        self.last_failure += f" event {ev.id!r}: {type(e).__name__}: {e}"
                     self.pending.append(ev)
                 over = len(self.pending) - self.max_pending
                 if over > 0:  # bound memory: past the limit, every batch also folds in what it added
