@@ -124,32 +124,42 @@ def decode_wire(payload: bytes) -> SensorEvent:
     """
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise ProtocolError(f"payload of {len(payload)} bytes is over the limit of {MAX_PAYLOAD_BYTES} bytes")
-    try:
-        payload.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise ProtocolError(f"payload is not valid UTF-8 ({e.reason} at byte {e.start})") from None
-    depth = nesting_depth(payload)
-    if depth > MAX_DEPTH:
-        raise ProtocolError(f"JSON nested {depth} deep; the limit is {MAX_DEPTH}")
+    if not payload.isascii():  # ASCII is UTF-8; only the rest needs the full check
+        try:
+            payload.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise ProtocolError(f"payload is not valid UTF-8 ({e.reason} at byte {e.start})") from None
+    if payload.count(b"[") + payload.count(b"{") > MAX_DEPTH:  # else it cannot nest deeper
+        depth = nesting_depth(payload)
+        if depth > MAX_DEPTH:
+            raise ProtocolError(f"JSON nested {depth} deep; the limit is {MAX_DEPTH}")
     ev = decode_event(payload)
     if ev.seq > MAX_SEQ:
         raise ProtocolError(f"invalid event: `seq` must be from 0 to {MAX_SEQ} (2**53-1) - at `$.seq`")
-    offset = ev.ts.utcoffset()
-    if offset is None or abs(offset) > MAX_UTC_OFFSET:
-        raise ProtocolError(f"invalid event: `ts` {ev.ts.isoformat()} has a UTC offset beyond ±14:00 - at `$.ts`")
-    try:
-        utc = ev.ts.astimezone(UTC)
-    except OverflowError:
-        utc = None
-    if utc is None or utc < TS_MIN:
+    ts = ev.ts
+    offset = ts.utcoffset()
+    if offset is None or not -MAX_UTC_OFFSET <= offset <= MAX_UTC_OFFSET:
+        raise ProtocolError(f"invalid event: `ts` {ts.isoformat()} has a UTC offset beyond ±14:00 - at `$.ts`")
+    year = ts.year
+    if year <= TS_MIN.year:  # the exact comparison only near the bound (a tz-aware one is slow)
+        try:
+            early = ts < TS_MIN
+        except OverflowError:  # year 1 at +14:00 has no UTC time
+            early = True
+    else:
+        early = False
+    if early or year > 9998:  # (beyond 9998 an offset can overflow the date type)
         raise ProtocolError(
             f"invalid event: `ts` {ev.ts.isoformat()} is outside the accepted range (from {TS_MIN.isoformat()}"
             " up to the server's clock) - at `$.ts`"
         )
-    for name in ev.__struct_fields__:
-        v = getattr(ev, name)
-        if isinstance(v, str) and "\x00" in v:
-            raise ProtocolError(f"invalid event: `{name}` contains a NUL character - at `$.{name}`")
+    # A decoded string holds NUL only from the escape `\u0000` (JSON forbids the raw byte);
+    # most payloads have no backslash at all, which a one-byte search settles.
+    if b"\\" in payload and b"\\u0000" in payload:
+        for name in ev.__struct_fields__:
+            v = getattr(ev, name)
+            if isinstance(v, str) and "\x00" in v:
+                raise ProtocolError(f"invalid event: `{name}` contains a NUL character - at `$.{name}`")
     return ev
 
 
@@ -158,16 +168,12 @@ _BRACKET = re.compile(rb"[\[\]{}]")
 
 
 def nesting_depth(payload: bytes) -> int:
-    """How deep arrays and objects nest in a JSON text (an object alone is 1), or, when that
-    cannot exceed ``MAX_DEPTH``, an upper bound of it.
+    """How deep arrays and objects nest in a JSON text (an object alone is 1).
 
-    Counting brackets is a C-speed scan that settles the usual payload at once; only a payload
-    with more brackets than the limit has its strings stripped and its depth measured, without
-    recursion (a decoder would need a stack frame per level: the RecursionError of issue #18).
+    Strings are stripped and brackets counted without recursion (a decoder needs a stack frame
+    per level: the RecursionError of issue #18). ``decode_wire`` calls it only when the payload
+    has more brackets than the limit: counting them is a C-speed scan that settles the usual one.
     """
-    opened = payload.count(b"[") + payload.count(b"{")
-    if opened <= MAX_DEPTH:
-        return opened
     depth = deepest = 0
     for m in _BRACKET.finditer(_STRING.sub(b"", payload)):
         if m.group() in (b"[", b"{"):
@@ -186,7 +192,7 @@ def split_batch(payload: bytes | str) -> list[bytes]:
         raise ProtocolError(f"the body must be a JSON array of events: {e}") from None
     except RecursionError:  # each event's own limit is checked later; this body is beyond any
         raise ProtocolError(
-            f"the body nests deeper than the decoder allows; events may nest {MAX_DEPTH} deep"
+            f"the body nests deeper than a decoder allows; an event may nest {MAX_DEPTH} deep"
         ) from None
     except UnicodeDecodeError as e:
         raise ProtocolError(f"the body is not valid UTF-8 ({e.reason} at byte {e.start})") from None

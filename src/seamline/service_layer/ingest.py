@@ -119,7 +119,7 @@ class _Item:
     fingerprint: int = 0
     quarantine: QuarantineRow | None = None
     # Later payloads of the batch with this item's key: judged against what the key holds.
-    followers: list[_Item] = field(default_factory=list)
+    followers: tuple[_Item, ...] = ()
 
 
 def _key(factory: str, station: str, source: str, event_id: str) -> str:
@@ -288,7 +288,7 @@ class IngestPipeline:
                 continue
             first = in_batch.get(key)
             if first is not None:  # judged with the first, once the store says what the key holds
-                first.followers.append(item)
+                first.followers += (item,)
                 continue
             in_batch[key] = item
             item.row = self._row(ev, raw, item.received)
@@ -488,7 +488,9 @@ def _peek_id(payload: bytes) -> str | None:
     """The event's id if the payload is JSON with a string id, for the rejection report."""
     import msgspec
 
-    if len(payload) > MAX_PAYLOAD_BYTES or nesting_depth(payload) > MAX_DEPTH:
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        return None
+    if payload.count(b"[") + payload.count(b"{") > MAX_DEPTH and nesting_depth(payload) > MAX_DEPTH:
         return None
     try:
         obj = msgspec.json.decode(payload)
