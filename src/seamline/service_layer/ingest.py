@@ -82,12 +82,12 @@ class BatchResult:
 
 
 class _RecentKeys:
-    """Recently stored event keys with a fingerprint of their content: the cheap first line of
-    deduplication, which also tells an identical repeat (a duplicate) from a conflict.
+    """Recently stored event keys with the hash of their stored payload: the cheap first line of
+    deduplication. A byte-identical repeat (what a broker redelivers) is a duplicate at once; a
+    repeat with other bytes goes to the store, which holds the content to judge it by.
 
     A key is ``factory NUL station NUL source NUL id`` (NUL cannot occur in a validated field, so
-    no two keys join to the same string); the fingerprint is ``hash`` of the event's canonical
-    encoding, compared only within this process.
+    no two keys join to the same string); hashes are compared only within this process.
     """
 
     def __init__(self, capacity: int) -> None:
@@ -116,7 +116,8 @@ class _Item:
     received: datetime
     row: EventRow | None = None
     ev: SensorEvent | None = None
-    fingerprint: int = 0
+    raw_hash: int = 0  # hash of the payload's bytes
+    canon: int | None = None  # hash of its canonical encoding, when needed (``_fp``)
     quarantine: QuarantineRow | None = None
     # Later payloads of the batch with this item's key: judged against what the key holds.
     followers: tuple[_Item, ...] = ()
@@ -124,6 +125,14 @@ class _Item:
 
 def _key(factory: str, station: str, source: str, event_id: str) -> str:
     return f"{factory}\x00{station}\x00{source}\x00{event_id}"
+
+
+def _fp(it: _Item) -> int:
+    """The fingerprint of an item's content, computed once and only for a repeat of a key."""
+    if it.canon is None:
+        assert it.ev is not None
+        it.canon = hash(_canonical(it.ev))
+    return it.canon
 
 
 def _fingerprint_of_stored(row: EventRow, stored: str) -> int:
@@ -275,16 +284,11 @@ class IngestPipeline:
                 item.quarantine = self._quarantine(raw, item.received, reason)
                 work.append(item)
                 continue
-            item.ev, item.fingerprint = ev, hash(_canonical(ev))
+            item.ev, item.raw_hash = ev, hash(raw.payload)
             key = _key(ev.factory or "", ev.station or "", ev.source, ev.id)
-            stored = self.recent.get(key)
-            if stored is not None:  # stored recently: judged here, without the database
-                if stored == item.fingerprint:
-                    result.duplicate += 1
-                    self.counters["duplicate"] += 1
-                else:
-                    item.quarantine = self._conflict(raw, item.received, ev)
-                    work.append(item)
+            if self.recent.get(key) == item.raw_hash:  # stored recently, these very bytes
+                result.duplicate += 1
+                self.counters["duplicate"] += 1
                 continue
             first = in_batch.get(key)
             if first is not None:  # judged with the first, once the store says what the key holds
@@ -342,7 +346,7 @@ class IngestPipeline:
         quarantined = [it.quarantine for it in work if it.quarantine is not None]
         gaps_found: list[GapRow] = []
         judged: list[tuple[_Item, bool]] = []  # (item, conflict?) for repeats of a key in this work
-        held: dict[int, int] = {}  # id(row) -> fingerprint of what its key holds, when already stored
+        held: dict[int, int] = {}  # id(row) -> hash of the stored payload, when the key was stored
 
         def gaps_for(new_rows: list[EventRow]) -> list[GapRow]:
             gaps_found.clear()
@@ -362,15 +366,22 @@ class IngestPipeline:
             event, or else the first of the batch, which is being stored now."""
             judged.clear()
             held.clear()
-            stored_fp = held
-            stored_fp.update({id(row): _fingerprint_of_stored(row, stored) for row, stored in existing})
+            stored_fp = {id(row): _fingerprint_of_stored(row, stored) for row, stored in existing}
+            held.update({id(row): hash(stored.encode()) for row, stored in existing})
             out: list[QuarantineRow] = []
             for row in rows:
                 first = by_row[id(row)]
-                reference = stored_fp.get(id(row), first.fingerprint)
-                repeats = (first, *first.followers) if id(row) in stored_fp else first.followers
+                if id(row) in stored_fp:
+                    reference, ref_bytes, repeats = stored_fp[id(row)], held[id(row)], (first, *first.followers)
+                elif first.followers:
+                    reference, ref_bytes, repeats = None, first.raw_hash, first.followers
+                else:
+                    continue
                 for it in repeats:
-                    conflict = it.fingerprint != reference
+                    if it.raw_hash == ref_bytes:
+                        conflict = False
+                    else:
+                        conflict = _fp(it) != (reference if reference is not None else _fp(first))
                     judged.append((it, conflict))
                     if conflict:
                         assert it.ev is not None
@@ -396,8 +407,8 @@ class IngestPipeline:
                 if over > 0:  # bound memory: past the limit, every batch also folds in what it added
                     self.catch_up(over)
             for r in rows:
-                fp = held.get(id(r), by_row[id(r)].fingerprint)
-                self.recent.add(_key(r.factory_id, r.station_id, r.source, r.event_id), fp)
+                h = held.get(id(r), by_row[id(r)].raw_hash)
+                self.recent.add(_key(r.factory_id, r.station_id, r.source, r.event_id), h)
         for it in work:
             if it.quarantine is not None:
                 reason = it.quarantine.reason
