@@ -291,8 +291,10 @@ def create_app(rt: Runtime, auth: AuthConfig | None = None) -> FastAPI:
     async def post_events(request: Request) -> IngestAnswer:
         """Post a JSON array of sensor events, each with `factory` and `station` added.
 
-        The answer counts accepted, duplicate (an id already stored) and rejected events; rejected
-        ones are kept in the quarantine with the reason given here.
+        The answer counts accepted, duplicate (the same event already stored under its station,
+        source and id) and rejected events; rejected ones (conflicts too: a stored key with other
+        content) are kept in the quarantine with the reason given here. One event over 64 KiB
+        refuses the whole post (413).
         """
         body = await request.body()
         if len(body) > MAX_BODY_BYTES:
