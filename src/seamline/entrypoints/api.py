@@ -541,7 +541,7 @@ def _check_own_stations(p: Principal, payloads: list[bytes], rt: Runtime) -> Non
     for i, raw in enumerate(payloads):
         try:
             w = msgspec.json.decode(raw, type=_Where)
-        except (msgspec.DecodeError, msgspec.ValidationError):
+        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError, UnicodeDecodeError):
             raise HTTPException(403, f"event {i}: unreadable, and {p.name} may post only its own events") from None
         if p.factory and w.factory != p.factory:
             raise HTTPException(403, f"event {i}: {p.name} may post only factory {p.factory!r}'s events")
