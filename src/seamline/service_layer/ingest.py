@@ -341,9 +341,20 @@ class IngestPipeline:
         self.last_failure = f"{datetime.now(UTC).isoformat(timespec='seconds')} {reason}"
 
     def _commit_once(self, work: list[_Item], result: BatchResult, now: datetime) -> None:
-        rows = [it.row for it in work if it.row is not None]
-        by_row = {id(it.row): it for it in work if it.row is not None}
-        quarantined = [it.quarantine for it in work if it.quarantine is not None]
+        rows: list[EventRow] = []
+        by_row: dict[int, _Item] = {}
+        quarantined: list[QuarantineRow] = []
+        rejected: list[_Item] = []
+        with_followers: list[_Item] = []
+        for it in work:
+            if it.row is not None:
+                rows.append(it.row)
+                by_row[id(it.row)] = it
+                if it.followers:
+                    with_followers.append(it)
+            elif it.quarantine is not None:
+                quarantined.append(it.quarantine)
+                rejected.append(it)
         gaps_found: list[GapRow] = []
         judged: list[tuple[_Item, bool]] = []  # (item, conflict?) for repeats of a key in this work
         held: dict[int, int] = {}  # id(row) -> hash of the stored payload, when the key was stored
@@ -369,14 +380,15 @@ class IngestPipeline:
             stored_fp = {id(row): _fingerprint_of_stored(row, stored) for row, stored in existing}
             held.update({id(row): hash(stored.encode()) for row, stored in existing})
             out: list[QuarantineRow] = []
-            for row in rows:
-                first = by_row[id(row)]
-                if id(row) in stored_fp:
-                    reference, ref_bytes, repeats = stored_fp[id(row)], held[id(row)], (first, *first.followers)
-                elif first.followers:
-                    reference, ref_bytes, repeats = None, first.raw_hash, first.followers
+            # Only keys met before (stored) or again (in this batch): usually none.
+            firsts = [by_row[id(row)] for row, _stored in existing]
+            firsts += [it for it in with_followers if id(it.row) not in stored_fp]
+            for first in firsts:
+                if id(first.row) in stored_fp:
+                    reference = stored_fp[id(first.row)]
+                    ref_bytes, repeats = held[id(first.row)], (first, *first.followers)
                 else:
-                    continue
+                    reference, ref_bytes, repeats = None, first.raw_hash, first.followers
                 for it in repeats:
                     if it.raw_hash == ref_bytes:
                         conflict = False
@@ -409,10 +421,10 @@ class IngestPipeline:
             for r in rows:
                 h = held.get(id(r), by_row[id(r)].raw_hash)
                 self.recent.add(_key(r.factory_id, r.station_id, r.source, r.event_id), h)
-        for it in work:
-            if it.quarantine is not None:
-                reason = it.quarantine.reason
-                result.rejected.append({"index": it.index, "id": _peek_id(it.raw.payload), "reason": reason})
+        for it in rejected:
+            assert it.quarantine is not None
+            reason = it.quarantine.reason
+            result.rejected.append({"index": it.index, "id": _peek_id(it.raw.payload), "reason": reason})
         conflicts = [it for it, conflict in judged if conflict]
         duplicates = len(judged) - len(conflicts)
         for it in conflicts:
