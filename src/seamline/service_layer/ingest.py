@@ -152,7 +152,8 @@ def _canonical(ev: SensorEvent) -> bytes:
 
 
 class IngestPipeline:
-    """Synchronous core: one call processes one batch in one transaction."""
+    """Synchronous core: one call processes one batch in one transaction (in several, when the
+    batch has to be split to find an event the database refuses)."""
 
     def __init__(
         self,
