@@ -55,7 +55,7 @@ class Runtime:
 
     def start_mqtt(self, settings: MqttSettings) -> None:
         def on_batch(items: Batch, ack: Callable[[], None]) -> None:
-            raws = [RawEvent(payload=p, source="mqtt", topic=t) for _mid, t, p, _q in items]
+            raws = [RawEvent(payload=p, source="mqtt", topic=t, size=n) for _mid, t, p, _q, n in items]
             self.worker.submit(raws, lambda _result: ack())
 
         self.receiver = MqttReceiver(settings, on_batch)

@@ -52,4 +52,4 @@ def test_openapi_and_model(client):
     model = client.get("/api/v1/factories/f1/model").json()
     assert [o["code"] for o in model["styles"][0]["operations"]] == ["OP1", "OP2"]
     assert model["calendars"][0]["breaks"][0]["start"] == "12:00:00"
-    assert client.get("/api/v1/quarantine").json() == {"total": 0, "items": []}
+    assert client.get("/api/v1/quarantine").json() == {"total": 0, "items": [], "next_before": None}

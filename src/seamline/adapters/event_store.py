@@ -4,9 +4,12 @@ One batch is one transaction: the accepted events, the quarantined payloads and 
 are committed together, so a crash loses a whole uncommitted batch (which the broker redelivers,
 since it was not acknowledged) and never half of one.
 
-Idempotency lives in the database: the unique index on ``event_id``. Inserting a batch reports
-which ids were new, so a duplicate that slipped past the pipeline's in-memory cache (after a
-restart, or from another ingest process) is still counted once.
+Idempotency lives in the database: the unique key (event_id, factory_id, station_id, source) —
+an id is the numbering device's own, so one station cannot shadow another's event by reusing its
+id. Inserting a batch reports which keys were new, and hands the stored payload of each key that
+was already there to ``judge_existing`` (inside the transaction), so a repeat that slipped past
+the pipeline's in-memory cache (after a restart, or from another ingest process) is still counted
+once, and a repeat with different content is still recorded as a conflict.
 """
 
 from __future__ import annotations
@@ -21,10 +24,14 @@ from sqlalchemy import Engine, func, insert, select, text
 from ..domain.events import SensorEvent, decode_event
 from . import tables as t
 
+# What a page of the quarantine shows of each raw payload (``EventStore.quarantine``).
+RAW_PREVIEW_BYTES = 1024
+
 _EVENT_COLS = (
     "event_id",
     "factory_id",
     "station_id",
+    "source",
     "seq",
     "type",
     "ts",
@@ -42,6 +49,7 @@ class EventRow:
     event_id: str
     factory_id: str
     station_id: str
+    source: str
     seq: int
     type: str
     ts: datetime
@@ -55,6 +63,11 @@ class EventRow:
     def as_dict(self) -> dict[str, Any]:
         return {c: getattr(self, c) for c in _EVENT_COLS}
 
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        """The deduplication key, in the unique index's column order."""
+        return (self.event_id, self.factory_id, self.station_id, self.source)
+
 
 @dataclass(slots=True)
 class QuarantineRow:
@@ -66,6 +79,7 @@ class QuarantineRow:
     event_id: str | None
     raw: bytes
     reason: str
+    kind: str = "invalid"  # invalid | conflict | failed (the database refused it)
 
 
 @dataclass(slots=True)
@@ -94,8 +108,9 @@ class TailRead:
     full: bool  # the read hit its limit: more rows are waiting
 
 
-def _copy_events_pg(conn: Any, rows: list[EventRow]) -> set[str]:
-    """Insert a batch on PostgreSQL; returns the event ids that were new.
+def _copy_events_pg(conn: Any, rows: list[EventRow]) -> tuple[set[tuple[str, str, str, str]], dict[int, str]]:
+    """Insert a batch on PostgreSQL; returns the keys that were new and, by position in ``rows``,
+    the stored payload of each row whose key was already there.
 
     A multi-row ``INSERT ... VALUES`` of a 5,000-event batch spends most of its time in the
     driver building and parsing a statement with 60,000 parameters (about ten times SQLite's cost
@@ -108,7 +123,7 @@ def _copy_events_pg(conn: Any, rows: list[EventRow]) -> set[str]:
     try:
         cur.execute(
             "CREATE TEMP TABLE IF NOT EXISTS events_in (ord integer, event_id text, factory_id text,"
-            " station_id text, seq bigint, type text, ts timestamptz, worker text, bundle text, op text,"
+            " station_id text, source text, seq bigint, type text, ts timestamptz, worker text, bundle text, op text,"
             " qty integer, payload text, received_at timestamptz) ON COMMIT DELETE ROWS"
         )
         with cur.copy(f"COPY events_in (ord,{cols}) FROM STDIN") as copy:
@@ -116,9 +131,21 @@ def _copy_events_pg(conn: Any, rows: list[EventRow]) -> set[str]:
                 copy.write_row((i, *(getattr(r, c) for c in _EVENT_COLS)))
         cur.execute(
             f"INSERT INTO events ({cols}) SELECT {cols} FROM events_in ORDER BY ord"
-            " ON CONFLICT (event_id) DO NOTHING RETURNING event_id"
+            " ON CONFLICT (event_id, factory_id, station_id, source) DO NOTHING"
+            " RETURNING event_id, factory_id, station_id, source"
         )
-        return {x[0] for x in cur.fetchall()}
+        new = {tuple(x) for x in cur.fetchall()}
+        existing: dict[int, str] = {}
+        if len(new) < len(rows):
+            cur.execute(
+                "SELECT i.ord, i.event_id, i.factory_id, i.station_id, i.source, e.payload FROM events_in i"
+                " JOIN events e ON e.event_id = i.event_id AND e.factory_id = i.factory_id"
+                " AND e.station_id = i.station_id AND e.source = i.source"
+            )
+            for o, *key, stored in cur.fetchall():
+                if tuple(key) not in new:
+                    existing[o] = stored
+        return new, existing
     finally:
         cur.close()
 
@@ -134,38 +161,53 @@ class EventStore:
         rows: list[EventRow],
         quarantined: list[QuarantineRow],
         gaps_for: Callable[[list[EventRow]], list[GapRow]] | None = None,
+        judge_existing: Callable[[list[tuple[EventRow, str]]], list[QuarantineRow]] | None = None,
     ) -> list[EventRow]:
-        """Append a batch in one transaction; returns the rows that were new (in input order)."""
+        """Append a batch in one transaction; returns the rows that were new (in input order).
+
+        ``rows`` must not repeat a key. ``judge_existing`` is called (when there are rows) with
+        each row whose key was already stored and the stored payload, and returns rows to
+        quarantine in the same transaction (the conflicts).
+        """
         if self.is_sqlite:
-            return self._commit_sqlite(rows, quarantined, gaps_for)
-        return self._commit_generic(rows, quarantined, gaps_for)
+            return self._commit_sqlite(rows, quarantined, gaps_for, judge_existing)
+        return self._commit_generic(rows, quarantined, gaps_for, judge_existing)
 
     def _commit_sqlite(
         self,
         rows: list[EventRow],
         quarantined: list[QuarantineRow],
         gaps_for: Callable[[list[EventRow]], list[GapRow]] | None,
+        judge_existing: Callable[[list[tuple[EventRow, str]]], list[QuarantineRow]] | None,
     ) -> list[EventRow]:
         # The raw driver path: SQLAlchemy's per-row overhead is larger than SQLite's own insert
-        # cost. SQLite has one writer at a time, so "which ids exist" checked inside the write
+        # cost. SQLite has one writer at a time, so "which keys exist" checked inside the write
         # transaction (BEGIN IMMEDIATE) cannot race with another writer.
         raw = self.engine.raw_connection()
         try:
             cur = raw.cursor()
             cur.execute("BEGIN IMMEDIATE")
             new = rows
+            quarantined = list(quarantined)
             if rows:
-                existing: set[str] = set()
-                ids = [r.event_id for r in rows]
+                wanted = {r.key for r in rows}
+                stored: dict[tuple[str, str, str, str], str] = {}
+                ids = sorted({r.event_id for r in rows})
                 for i in range(0, len(ids), 900):
                     chunk = ids[i : i + 900]
+                    # `event_id` leads the unique index, so this is an index lookup.
                     cur.execute(
-                        f"SELECT event_id FROM events WHERE event_id IN ({','.join('?' * len(chunk))})",
+                        "SELECT event_id, factory_id, station_id, source, payload FROM events"
+                        f" WHERE event_id IN ({','.join('?' * len(chunk))})",
                         chunk,
                     )
-                    existing.update(x[0] for x in cur.fetchall())
-                if existing:
-                    new = [r for r in rows if r.event_id not in existing]
+                    for e, f, s, src, payload in cur.fetchall():
+                        if (e, f, s, src) in wanted:
+                            stored[(e, f, s, src)] = payload
+                if stored:
+                    new = [r for r in rows if r.key not in stored]
+                if judge_existing is not None:
+                    quarantined += judge_existing([(r, stored[r.key]) for r in rows if r.key in stored])
                 cur.executemany(
                     f"INSERT INTO events ({','.join(_EVENT_COLS)}) VALUES ({','.join('?' * len(_EVENT_COLS))})",
                     [
@@ -173,6 +215,7 @@ class EventStore:
                             r.event_id,
                             r.factory_id,
                             r.station_id,
+                            r.source,
                             r.seq,
                             r.type,
                             _sqlite_ts(r.ts),
@@ -189,7 +232,7 @@ class EventStore:
             if quarantined:
                 cur.executemany(
                     "INSERT INTO quarantine (received_at, source, topic, factory_id, station_id, event_id, raw,"
-                    " reason) VALUES (?,?,?,?,?,?,?,?)",
+                    " reason, kind) VALUES (?,?,?,?,?,?,?,?,?)",
                     [
                         (
                             _sqlite_ts(q.received_at),
@@ -200,6 +243,7 @@ class EventStore:
                             q.event_id,
                             q.raw,
                             q.reason,
+                            q.kind,
                         )
                         for q in quarantined
                     ],
@@ -227,27 +271,33 @@ class EventStore:
         rows: list[EventRow],
         quarantined: list[QuarantineRow],
         gaps_for: Callable[[list[EventRow]], list[GapRow]] | None,
+        judge_existing: Callable[[list[tuple[EventRow, str]]], list[QuarantineRow]] | None,
     ) -> list[EventRow]:
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
         with self.engine.begin() as conn:
             new = rows
+            quarantined = list(quarantined)
             if rows:
                 # Take the transaction id before drawing any `pos` from the sequence, so that a
                 # reader that finds a position skipped knows its holder by the transaction
                 # horizon (the scale-out tailer, domain/ordering.PosTracker). Otherwise PostgreSQL
                 # may assign it only at the first row written, after a whole batch of nextval().
                 conn.execute(text("SELECT pg_current_xact_id()"))
+                existing: dict[int, str] = {}
                 if conn.dialect.name == "postgresql":
-                    inserted = _copy_events_pg(conn, rows)
+                    inserted, existing = _copy_events_pg(conn, rows)
                 else:
+                    key_cols = ["event_id", "factory_id", "station_id", "source"]
                     stmt = (
                         pg_insert(t.events)
-                        .on_conflict_do_nothing(index_elements=["event_id"])
-                        .returning(t.events.c.event_id)
+                        .on_conflict_do_nothing(index_elements=key_cols)
+                        .returning(*(t.events.c[c] for c in key_cols))
                     )
-                    inserted = {x[0] for x in conn.execute(stmt, [r.as_dict() for r in rows])}
-                new = [r for r in rows if r.event_id in inserted]
+                    inserted = {tuple(x) for x in conn.execute(stmt, [r.as_dict() for r in rows])}
+                new = [r for r in rows if r.key in inserted]
+                if judge_existing is not None:
+                    quarantined += judge_existing([(rows[o], p) for o, p in sorted(existing.items())])
             if quarantined:
                 conn.execute(
                     insert(t.quarantine),
@@ -261,6 +311,7 @@ class EventStore:
                             "event_id": q.event_id,
                             "raw": q.raw,
                             "reason": q.reason,
+                            "kind": q.kind,
                         }
                         for q in quarantined
                     ],
@@ -354,19 +405,57 @@ class EventStore:
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(t.events)).scalar_one())
 
-    def quarantine(self, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
-        q = select(t.quarantine).order_by(t.quarantine.c.qid.desc()).limit(limit).offset(offset)
+    def quarantine(
+        self,
+        limit: int = 100,
+        offset: int = 0,
+        before: int | None = None,
+        kind: str | None = None,
+        preview_bytes: int = RAW_PREVIEW_BYTES,
+    ) -> list[dict[str, Any]]:
+        """A page of the quarantine, newest first: ``before`` (a ``qid``) is the cursor of the
+        next page, ``offset`` skips rows. The raw payload is cut to ``preview_bytes`` in the
+        database (a page of large rejects must not cost its full size); ``raw_bytes`` tells the
+        whole size and ``quarantine_entry`` gives one whole."""
+        c = t.quarantine.c
+        cols = [c.qid, c.received_at, c.source, c.topic, c.factory_id, c.station_id, c.event_id, c.reason, c.kind]
+        q = select(*cols, func.substr(c.raw, 1, preview_bytes).label("raw"), func.length(c.raw).label("raw_bytes"))
+        if before is not None:
+            q = q.where(c.qid < before)
+        if kind is not None:
+            q = q.where(c.kind == kind)
+        q = q.order_by(c.qid.desc()).limit(limit).offset(offset)
         with self.engine.connect() as conn:
             out = []
             for r in conn.execute(q).mappings():
                 d = dict(r)
-                d["raw"] = bytes(d["raw"]).decode("utf-8", "replace")
+                d["raw"] = bytes(d["raw"] or b"").decode("utf-8", "replace")
+                d["raw_truncated"] = d["raw_bytes"] > preview_bytes
                 out.append(d)
             return out
 
-    def count_quarantine(self) -> int:
+    def quarantine_entry(self, qid: int) -> dict[str, Any] | None:
+        """One quarantined payload, whole (``raw`` as text with undecodable bytes replaced, and
+        ``raw_base64`` exactly as received)."""
+        import base64
+
         with self.engine.connect() as conn:
-            return int(conn.execute(select(func.count()).select_from(t.quarantine)).scalar_one())
+            r = conn.execute(select(t.quarantine).where(t.quarantine.c.qid == qid)).mappings().first()
+        if r is None:
+            return None
+        d = dict(r)
+        raw = bytes(d["raw"])
+        d["raw"] = raw.decode("utf-8", "replace")
+        d["raw_base64"] = base64.b64encode(raw).decode("ascii")
+        d["raw_bytes"] = len(raw)
+        return d
+
+    def count_quarantine(self, kind: str | None = None) -> int:
+        q = select(func.count()).select_from(t.quarantine)
+        if kind is not None:
+            q = q.where(t.quarantine.c.kind == kind)
+        with self.engine.connect() as conn:
+            return int(conn.execute(q).scalar_one())
 
     def gaps(self, factory: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
         q = select(t.seq_gaps).order_by(t.seq_gaps.c.gid.desc()).limit(limit)

@@ -28,7 +28,7 @@ from urllib.parse import urlparse
 
 import msgspec
 
-from ..domain.events import TOPIC_FILTER
+from ..domain.events import MAX_PAYLOAD_BYTES, TOPIC_FILTER
 
 if TYPE_CHECKING:  # paho is imported in the child process only
     from paho.mqtt.client import Client, ConnectFlags, DisconnectFlags, MQTTMessage
@@ -114,7 +114,7 @@ def _receiver_main(settings: MqttSettings, conn: Connection) -> None:
     client.reconnect_delay_set(min_delay=0.2, max_delay=5)  # type: ignore[arg-type]
     client.max_inflight_messages_set(65535)
     # deque.append / popleft are atomic in CPython: the network thread never waits for the flusher.
-    buf: deque[tuple[int, str, bytes | bytearray, int]] = deque()  # paho types payloads as either
+    buf: deque[tuple[int, str, bytes | bytearray, int, int]] = deque()  # paho types payloads as either
     send_lock = threading.Lock()
     outstanding = [0]  # received QoS>0 messages of this connection not yet acknowledged by the parent
     room = threading.Condition()
@@ -171,7 +171,19 @@ def _receiver_main(settings: MqttSettings, conn: Connection) -> None:
             return
 
     def on_message(_c: Client, _u: Any, m: MQTTMessage) -> None:
-        buf.append(((gen[0] << 16) | m.mid, m.topic, m.payload, m.qos))
+        # Nothing a publisher sends may raise here (paho would drop the connection, the broker
+        # redeliver the message, for ever): a topic that is not UTF-8 is passed on replaced, and
+        # the pipeline quarantines it. An oversize payload crosses the pipe only up to the limit,
+        # with its size, so the quarantine can say how large it was.
+        try:
+            topic = m.topic
+        except UnicodeDecodeError:
+            topic = m._topic.decode("utf-8", "replace")
+        payload = m.payload
+        size = len(payload)
+        if size > MAX_PAYLOAD_BYTES:
+            payload = payload[:MAX_PAYLOAD_BYTES]
+        buf.append(((gen[0] << 16) | m.mid, topic, payload, m.qos, size))
         if acks:
             drain_acks()
         if m.qos > 0:
@@ -237,7 +249,8 @@ def _receiver_main(settings: MqttSettings, conn: Connection) -> None:
             time.sleep(0.2)
 
 
-Batch = list[tuple[int, str, bytes, int]]
+# (tagged message id, topic, payload (at most MAX_PAYLOAD_BYTES of it), QoS, size as published)
+Batch = list[tuple[int, str, bytes, int, int]]
 
 
 class MqttReceiver:
@@ -269,7 +282,7 @@ class MqttReceiver:
 
     def _ack(self, items: Batch) -> Callable[[], None]:
         def ack() -> None:
-            acks = [(mid, qos) for mid, _t, _p, qos in items if qos > 0]
+            acks = [(mid, qos) for mid, _t, _p, qos, _n in items if qos > 0]
             if acks and self._conn is not None:
                 with self._send_lock:
                     try:

@@ -63,8 +63,10 @@ metadata = MetaData(
 
 # --- event store -----------------------------------------------------------------------------
 # Append-only. `pos` is the global order events were accepted in; replaying by `pos` rebuilds the
-# live state exactly. `event_id` is the sensor's unique id: the unique index is what makes
-# ingest idempotent across restarts and processes.
+# live state exactly. An event is identified by its numbering device: (factory, station, source)
+# and the device's `event_id`. That unique key makes ingest idempotent across restarts and
+# processes, and keeps one station from shadowing another's event by reusing its id (issue #18).
+# `event_id` leads the key so that looking ids up uses the index.
 events = Table(
     "events",
     metadata,
@@ -72,6 +74,7 @@ events = Table(
     Column("event_id", String(128), nullable=False),
     Column("factory_id", String(64), nullable=False),
     Column("station_id", String(64), nullable=False),
+    Column("source", String(16), nullable=False, server_default="sensor"),  # who numbered `seq`
     Column("seq", BigInteger, nullable=False),
     Column("type", String(16), nullable=False),
     Column("ts", UtcDateTime(), nullable=False),
@@ -81,7 +84,7 @@ events = Table(
     Column("qty", Integer),
     Column("payload", Text, nullable=False),
     Column("received_at", UtcDateTime(), nullable=False),
-    UniqueConstraint("event_id", name="uq_events_event_id"),
+    UniqueConstraint("event_id", "factory_id", "station_id", "source", name="uq_events_key"),
     # One secondary index: every index costs each insert, and the queries that read the store
     # (hours, reports, ROI) select a factory's time range; per-bundle and per-worker questions
     # are answered by the projections in memory.
@@ -100,6 +103,9 @@ quarantine = Table(
     Column("event_id", String(128)),
     Column("raw", LargeBinary, nullable=False),
     Column("reason", Text, nullable=False),
+    # invalid: broke the protocol; conflict: a known key with other content; failed: the
+    # database refused the event alone (found by splitting its batch).
+    Column("kind", String(16), nullable=False, server_default="invalid"),
     Index("ix_quarantine_received", "received_at"),
 )
 

@@ -68,6 +68,7 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/lines/{line}/live"): r(SU, PL, QA, OW, AD, scope="line"),
     ("GET", "/api/v1/efficiency"): r(SU, PL, OW, AD, note="a supervisor's rows are limited to their lines"),
     ("GET", "/api/v1/quarantine"): r(AD),
+    ("GET", "/api/v1/quarantine/{qid}"): r(AD),
     ("GET", "/api/v1/gaps"): r(OW, AD),
     ("GET", "/api/v1/ingest/status"): r(AD),
     # --- pages ------------------------------------------------------------------------------

@@ -6,13 +6,24 @@ which matters because every event of every station goes through here.
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
 import msgspec
 
 TOPIC_PREFIX = "seamline/v1/"
 TOPIC_FILTER = "seamline/v1/+/stations/+/events"
+
+# --- the protocol's limits (docs/sensor-protocol.md) -------------------------------------------
+# Checked by ``decode_wire`` before anything is stored, so no value a sensor can send overflows a
+# column, a date type or the decoder's stack. One constant each, so the broker configuration
+# (``message_size_limit``) and the HTTP API refuse exactly what ingest refuses.
+MAX_PAYLOAD_BYTES = 64 * 1024  # one event, UTF-8 JSON
+MAX_DEPTH = 32  # nesting of arrays/objects, the event object itself counted as 1
+MAX_SEQ = 2**53 - 1  # exact in every JSON parser (and far from the BIGINT edge, so seq+1 fits)
+TS_MIN = datetime(2000, 1, 1, tzinfo=UTC)  # earlier is a sensor clock that was never set
+MAX_UTC_OFFSET = timedelta(hours=14)  # the widest offset in use (Kiribati, UTC+14)
 
 Id = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
 Code = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
@@ -91,16 +102,93 @@ class ProtocolError(ValueError):
 
 
 def decode_event(payload: bytes | str) -> SensorEvent:
-    """Decode and validate one event; raises ProtocolError with a readable reason."""
+    """Decode an event the store already accepted (replay, reports); raises ProtocolError.
+
+    Deliberately without ``decode_wire``'s bounds: a store written before a bound existed must
+    still replay. Input from outside goes through ``decode_wire``.
+    """
     try:
         ev = _decoder.decode(payload)
     except msgspec.ValidationError as e:
         raise ProtocolError(f"invalid event: {e}") from None
     except msgspec.DecodeError as e:
         raise ProtocolError(f"malformed JSON: {e}") from None
+    except (RecursionError, UnicodeDecodeError) as e:
+        raise ProtocolError(f"malformed JSON: {e}") from None
     if ev.ts.tzinfo is None:
         raise ProtocolError("invalid event: `ts` must be RFC 3339 with an offset - at `$.ts`")
     return ev
+
+
+def decode_wire(payload: bytes) -> SensorEvent:
+    """Decode one event from a sensor, tablet or gateway, with every limit of the protocol.
+
+    Whatever passes fits the event store on both databases (a 64-bit ``seq`` with room for +1, a
+    timestamp every date type holds, text without NUL, no string wider than its column) and took
+    bounded time and stack to decode; whatever does not raises ProtocolError with the reason the
+    quarantine keeps. Bounds, not a list of known bad inputs: ingest must not depend on having
+    foreseen the payload.
+    """
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise ProtocolError(f"payload of {len(payload)} bytes is over the limit of {MAX_PAYLOAD_BYTES} bytes")
+    if not payload.isascii():  # ASCII is UTF-8; only the rest needs the full check
+        try:
+            payload.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise ProtocolError(f"payload is not valid UTF-8 ({e.reason} at byte {e.start})") from None
+    if payload.count(b"[") + payload.count(b"{") > MAX_DEPTH:  # else it cannot nest deeper
+        depth = nesting_depth(payload)
+        if depth > MAX_DEPTH:
+            raise ProtocolError(f"JSON nested {depth} deep; the limit is {MAX_DEPTH}")
+    ev = decode_event(payload)
+    if ev.seq > MAX_SEQ:
+        raise ProtocolError(f"invalid event: `seq` must be from 0 to {MAX_SEQ} (2**53-1) - at `$.seq`")
+    ts = ev.ts
+    offset = ts.utcoffset()
+    if offset is None or not -MAX_UTC_OFFSET <= offset <= MAX_UTC_OFFSET:
+        raise ProtocolError(f"invalid event: `ts` {ts.isoformat()} has a UTC offset beyond ±14:00 - at `$.ts`")
+    year = ts.year
+    if year <= TS_MIN.year:  # the exact comparison only near the bound (a tz-aware one is slow)
+        try:
+            early = ts < TS_MIN
+        except OverflowError:  # year 1 at +14:00 has no UTC time
+            early = True
+    else:
+        early = False
+    if early or year > 9998:  # (beyond 9998 an offset can overflow the date type)
+        raise ProtocolError(
+            f"invalid event: `ts` {ev.ts.isoformat()} is outside the accepted range (from {TS_MIN.isoformat()}"
+            " up to the server's clock) - at `$.ts`"
+        )
+    # A decoded string holds NUL only from the escape `\u0000` (JSON forbids the raw byte);
+    # most payloads have no backslash at all, which a one-byte search settles.
+    if b"\\" in payload and b"\\u0000" in payload:
+        for name in ev.__struct_fields__:
+            v = getattr(ev, name)
+            if isinstance(v, str) and "\x00" in v:
+                raise ProtocolError(f"invalid event: `{name}` contains a NUL character - at `$.{name}`")
+    return ev
+
+
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_BRACKET = re.compile(rb"[\[\]{}]")
+
+
+def nesting_depth(payload: bytes) -> int:
+    """How deep arrays and objects nest in a JSON text (an object alone is 1).
+
+    Strings are stripped and brackets counted without recursion (a decoder needs a stack frame
+    per level: the RecursionError of issue #18). ``decode_wire`` calls it only when the payload
+    has more brackets than the limit: counting them is a C-speed scan that settles the usual one.
+    """
+    depth = deepest = 0
+    for m in _BRACKET.finditer(_STRING.sub(b"", payload)):
+        if m.group() in (b"[", b"{"):
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
 
 
 def split_batch(payload: bytes | str) -> list[bytes]:
@@ -109,6 +197,12 @@ def split_batch(payload: bytes | str) -> list[bytes]:
         raws = _list_decoder.decode(payload)
     except (msgspec.ValidationError, msgspec.DecodeError) as e:
         raise ProtocolError(f"the body must be a JSON array of events: {e}") from None
+    except RecursionError:  # each event's own limit is checked later; this body is beyond any
+        raise ProtocolError(
+            f"the body nests deeper than a decoder allows; an event may nest {MAX_DEPTH} deep"
+        ) from None
+    except UnicodeDecodeError as e:
+        raise ProtocolError(f"the body is not valid UTF-8 ({e.reason} at byte {e.start})") from None
     return [bytes(r) for r in raws]
 
 

@@ -12,14 +12,15 @@ from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 import msgspec
-from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
+from fastapi import APIRouter, FastAPI, HTTPException, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from ..adapters.event_store import RAW_PREVIEW_BYTES
 from ..auth.roles import Principal, Role
 from ..bootstrap import Runtime
-from ..domain.events import ProtocolError, split_batch
+from ..domain.events import MAX_PAYLOAD_BYTES, ProtocolError, split_batch
 from ..domain.model import FactoryLayout
 from ..plugins import optional_modules
 from ..service_layer.ingest import RawEvent
@@ -28,6 +29,7 @@ from .auth_http import AuthConfig, install_auth, principal_of
 MAX_EVENTS_PER_POST = 10_000
 MAX_BODY_BYTES = 8 * 1024 * 1024
 MAX_OFFSET = 2**31 - 1
+MAX_QUARANTINE_PAGE = 500  # x 1 KiB previews: a page stays well under a megabyte
 
 
 class Rejected(BaseModel):
@@ -43,9 +45,12 @@ class IngestAnswer(BaseModel):
 
 
 class Health(BaseModel):
-    ok: bool = Field(description="false while the ingest worker has an error")
+    ok: bool = Field(description="false while ingest retries a batch the database does not take")
     mqtt: str = Field(description="the MQTT receiver's state, `off` without one")
-    last_error: str | None = Field(description="the last ingest error (signed-in callers only)")
+    last_error: str | None = Field(
+        description="the latest ingest error with its UTC time, also after recovery: a batch retried, or an event"
+        " the database refused and the quarantine kept (signed-in callers only)"
+    )
 
 
 class FactorySummary(BaseModel):
@@ -80,9 +85,10 @@ class Efficiency(BaseModel):
     rows: list[EfficiencyRow]
 
 
-class QuarantineItem(BaseModel):
-    model_config = ConfigDict(extra="allow")
+QuarantineKind = Literal["invalid", "conflict", "failed"]
 
+
+class QuarantineItem(BaseModel):
     qid: int
     received_at: datetime
     source: str = Field(description="mqtt | http | replay")
@@ -90,13 +96,38 @@ class QuarantineItem(BaseModel):
     factory_id: str | None
     station_id: str | None
     event_id: str | None
-    raw: str = Field(description="the payload as received (UTF-8, undecodable bytes replaced)")
+    raw: str = Field(
+        description=f"the payload as received, its first {RAW_PREVIEW_BYTES} bytes (UTF-8, undecodable bytes"
+        " replaced): GET /api/v1/quarantine/{qid} gives it whole"
+    )
+    raw_bytes: int = Field(description="the payload's whole size in bytes")
+    raw_truncated: bool = Field(description="true when `raw` is only the start of the payload")
     reason: str
+    kind: QuarantineKind = Field(
+        description="invalid: breaks the protocol; conflict: a stored event's key with other content;"
+        " failed: the database refused the event"
+    )
+
+
+class QuarantineEntry(BaseModel):
+    qid: int
+    received_at: datetime
+    source: str = Field(description="mqtt | http | replay")
+    topic: str | None
+    factory_id: str | None
+    station_id: str | None
+    event_id: str | None
+    raw: str = Field(description="the whole payload as text (UTF-8, undecodable bytes replaced)")
+    raw_base64: str = Field(description="the whole payload exactly as received, base64")
+    raw_bytes: int
+    reason: str
+    kind: QuarantineKind
 
 
 class QuarantinePage(BaseModel):
-    total: int
+    total: int = Field(description="rows in the quarantine (of `kind`, when given)")
     items: list[QuarantineItem]
+    next_before: int | None = Field(description="pass as `before` for the next (older) page; null on the last page")
 
 
 class Gap(BaseModel):
@@ -136,8 +167,17 @@ EVENTS_BODY: dict[str, Any] = {
                     "description": f"at most {MAX_EVENTS_PER_POST} events and {MAX_BODY_BYTES} bytes (else 413)",
                 },
                 "example": [
-                    {"id": "SEN-L1-07-000123", "seq": 123, "ts": "2026-11-26T09:15:02.250+08:00", "type": "piece",
-                     "factory": "xiaoshan", "station": "L1-S07", "bundle": "SO-2611-01-0004", "op": "T05", "qty": 1}
+                    {
+                        "id": "SEN-L1-07-000123",
+                        "seq": 123,
+                        "ts": "2026-11-26T09:15:02.250+08:00",
+                        "type": "piece",
+                        "factory": "xiaoshan",
+                        "station": "L1-S07",
+                        "bundle": "SO-2611-01-0004",
+                        "op": "T05",
+                        "qty": 1,
+                    }
                 ],
             }
         },
@@ -242,7 +282,7 @@ def create_app(rt: Runtime, auth: AuthConfig | None = None) -> FastAPI:
         since error texts can name hosts and tables."""
         signed_in = getattr(request.state, "principal", None) is not None
         return {
-            "ok": rt.worker.last_error is None,
+            "ok": rt.worker.retrying is None,
             "mqtt": rt.receiver.status if rt.receiver else "off",
             "last_error": rt.worker.last_error if signed_in else None,
         }
@@ -251,8 +291,10 @@ def create_app(rt: Runtime, auth: AuthConfig | None = None) -> FastAPI:
     async def post_events(request: Request) -> IngestAnswer:
         """Post a JSON array of sensor events, each with `factory` and `station` added.
 
-        The answer counts accepted, duplicate (an id already stored) and rejected events; rejected
-        ones are kept in the quarantine with the reason given here.
+        The answer counts accepted, duplicate (the same event already stored under its station,
+        source and id) and rejected events; rejected ones (conflicts too: a stored key with other
+        content) are kept in the quarantine with the reason given here. One event over 64 KiB
+        refuses the whole post (413).
         """
         body = await request.body()
         if len(body) > MAX_BODY_BYTES:
@@ -263,6 +305,13 @@ def create_app(rt: Runtime, auth: AuthConfig | None = None) -> FastAPI:
             raise HTTPException(400, str(e)) from None
         if len(payloads) > MAX_EVENTS_PER_POST:
             raise HTTPException(413, f"{len(payloads)} events in one post; at most {MAX_EVENTS_PER_POST}")
+        for i, p in enumerate(payloads):
+            if len(p) > MAX_PAYLOAD_BYTES:
+                raise HTTPException(
+                    413,
+                    f"第 {i} 个事件有 {len(p)} 字节，超过 {MAX_PAYLOAD_BYTES} 字节上限 / event {i} is {len(p)}"
+                    f" bytes; one event may have at most {MAX_PAYLOAD_BYTES} (docs/sensor-protocol.md)",
+                )
         if not payloads:
             return IngestAnswer(accepted=0, duplicate=0, rejected=[])
         _check_own_stations(principal_of(request), payloads, rt)
@@ -380,14 +429,34 @@ def create_app(rt: Runtime, auth: AuthConfig | None = None) -> FastAPI:
         rows = _own_rows(principal_of(request), lay, scope, rows)
         return {"factory": f, "scope": scope, "start": s.isoformat(), "end": e.isoformat(), "rows": rows}
 
-    @api.get("/quarantine", response_model=QuarantinePage, responses=problems(422))
+    @api.get("/quarantine", response_model=QuarantinePage, responses=problems(400, 422))
     def quarantine(
-        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+        limit: Annotated[int, Query(ge=1, le=MAX_QUARANTINE_PAGE)] = 100,
         # Bounded: the databases take a 64-bit OFFSET, and 2**63 used to end in a 500.
         offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+        before: Annotated[
+            int | None, Query(ge=1, le=2**63 - 1, description="cursor: only rows with a `qid` below this")
+        ] = None,
+        kind: QuarantineKind | None = None,
     ) -> dict[str, Any]:
-        """Rejected payloads, newest first, with the reason and the raw bytes as received."""
-        return {"total": rt.store.count_quarantine(), "items": rt.store.quarantine(limit, offset)}
+        """Rejected payloads, newest first, with the reason and the start of the raw payload.
+
+        Page with `before` (the previous page's `next_before`), which stays right while new
+        rejects arrive; `offset` also works. One whole payload: `/quarantine/{qid}`."""
+        items = rt.store.quarantine(limit, offset, before=before, kind=kind)
+        return {
+            "total": rt.store.count_quarantine(kind),
+            "items": items,
+            "next_before": items[-1]["qid"] if len(items) == limit else None,
+        }
+
+    @api.get("/quarantine/{qid}", response_model=QuarantineEntry, responses=problems(404, 422))
+    def quarantine_entry(qid: Annotated[int, Path(ge=1, le=2**63 - 1)]) -> dict[str, Any]:
+        """One rejected payload, whole: as text and exactly as received (base64)."""
+        entry = rt.store.quarantine_entry(qid)
+        if entry is None:
+            raise HTTPException(404, f"找不到隔离记录 {qid} / no quarantine entry {qid}")
+        return entry
 
     @api.get("/gaps", response_model=Gaps, responses=problems(422))
     def gaps(factory: str | None = None, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
@@ -472,7 +541,7 @@ def _check_own_stations(p: Principal, payloads: list[bytes], rt: Runtime) -> Non
     for i, raw in enumerate(payloads):
         try:
             w = msgspec.json.decode(raw, type=_Where)
-        except (msgspec.DecodeError, msgspec.ValidationError):
+        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError, UnicodeDecodeError):
             raise HTTPException(403, f"event {i}: unreadable, and {p.name} may post only its own events") from None
         if p.factory and w.factory != p.factory:
             raise HTTPException(403, f"event {i}: {p.name} may post only factory {p.factory!r}'s events")
