@@ -16,13 +16,13 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from ..domain.events import TOPIC_FILTER, topic_for
+from ..domain.events import MAX_PAYLOAD_BYTES, TOPIC_FILTER, topic_for
 from ..domain.topic_ids import topic_id_problem
 
 INGEST_USER = "seamline-ingest"
-# The largest event payload ingest takes (64 KiB). The same figure is enforced in ingest
-# (service_layer/ingest.py, issue #18 item 9); keep the two equal.
-MAX_PAYLOAD_BYTES = 65_536
+# The broker refuses what ingest would refuse: MAX_PAYLOAD_BYTES (64 KiB) is the protocol's one
+# limit (domain/events.py), enforced in ingest too.
+__all__ = ["MAX_PACKET_BYTES", "MAX_PAYLOAD_BYTES"]
 # A whole MQTT packet: the payload plus the fixed header, the topic (a factory and a station id of
 # at most 64 characters each, up to 4 bytes each in UTF-8, plus the fixed levels) and MQTT 5
 # properties. 4 KiB of headroom covers them with room to spare.
