@@ -11,7 +11,7 @@ from seamline.domain.model import Operation, Style, Worker
 from seamline.planning.balance.check import check_plan
 from seamline.planning.balance.data import BalanceProblem
 from seamline.planning.balance.solver import balance_line
-from seamline.planning.efficiency_source import learned_efficiency
+from seamline.adapters.learned_efficiency import learned_efficiency
 
 
 def _row(worker: str, op: str, eff: float, conf: str) -> dict:

@@ -21,6 +21,7 @@ class Family(StrEnum):
     jssp = "jssp"
     fjsp = "fjsp"
     salbp = "salbp"
+    alwabp = "alwabp"
 
 
 def _process_age_s() -> float:
@@ -57,32 +58,79 @@ def register(app: typer.Typer) -> None:
         absent: str = typer.Option("", "--absent", help="comma-separated badges not present"),
         time_limit: float = typer.Option(5.0, "--time-limit", help="seconds"),
         db: str | None = typer.Option(None, "--db", help="use learned efficiencies from this database"),
+        target: float | None = typer.Option(None, "--target", help="target output, pieces per hour"),
+        evaluate: Path | None = typer.Option(
+            None, "--evaluate", help='score this allocation instead of optimising (JSON: {"stations": [...]})'
+        ),
+        zones: Path | None = typer.Option(
+            None, "--zones", help='JSON {"OP": [station positions, 0-based]}: where each operation may go'
+        ),
     ) -> None:
-        """Balance a line for a style: who sews which share of which operation (JSON).
+        """Balance a line for a style: who sews which operation at which station, in line order (JSON).
 
-        Efficiencies come from the learning snapshot (``--db``) where known with at least medium
-        confidence, else from the workers' skill grades.
+        Precedence holds (bundles move forward), one machine type per worker within the line's
+        machine counts, helpers take the manual work, long operations are split. Efficiencies
+        come from the learning snapshot (``--db``; thin data is shrunk towards the grade prior),
+        else from the workers' skill grades. ``--evaluate`` scores a given allocation; the
+        report lists idle and overloaded workers (against ``--target``'s takt when given).
         """
+        import dataclasses
+
         from seamline.adapters.layout_files import load_factory
         from seamline.planning.balance.check import check_plan
-        from seamline.planning.balance.solver import balance_line
+        from seamline.planning.balance.solver import balance_line, evaluate_allocation
         from seamline.planning.from_layout import balance_problem
 
+        def fail(msg: str, code: int = 2) -> None:
+            print(f"错误 / error: {msg}", file=sys.stderr)
+            raise typer.Exit(code)
+
         layout = load_factory(factory)
+        if style not in layout.styles:
+            fail(f"找不到款式 / style not found: {style}")
         gone = frozenset(b.strip() for b in absent.split(",") if b.strip())
         eff: dict[tuple[str, str], float] = {}
+        prior: dict[tuple[str, str], float] = {}
         if db is not None:
             from seamline.adapters.db import make_engine
-            from seamline.planning.efficiency_source import learned_efficiency
+            from seamline.adapters.learned_efficiency import learned_efficiency_with_prior
 
-            eff = learned_efficiency(make_engine(db), layout.factory.id, style)
+            eff, prior = learned_efficiency_with_prior(make_engine(db), layout.factory.id, style)
             print(f"{len(eff)} learned efficiencies", file=sys.stderr)
         problem = balance_problem(layout, style, line, absent=gone, efficiency=eff)
+        if not problem.workers:
+            fail(f"线上没有工人 / no workers on line {line}")
+        zone_map: dict[str, frozenset[int]] = {}
+        if zones is not None:
+            try:
+                raw = json.loads(zones.read_text())
+                zone_map = {str(k): frozenset(int(x) for x in v) for k, v in raw.items()}
+            except (OSError, ValueError, TypeError, AttributeError) as e:
+                fail(f"区域文件无法读取 / cannot read zones file {zones}: {e}")
+        problem = dataclasses.replace(problem, target_pieces_per_hour=target, prior_weight=prior, zones=zone_map)
+        if evaluate is not None:
+            try:
+                raw_alloc = json.loads(evaluate.read_text())
+                stations: list[tuple[str, dict[str, float]]] = []
+                for st in raw_alloc["stations"]:
+                    ops = st["ops"]
+                    shares = (
+                        {str(o): 1.0 for o in ops}
+                        if isinstance(ops, list)
+                        else {str(k): float(v) for k, v in ops.items()}
+                    )
+                    stations.append((str(st["worker"]), shares))
+                plan = evaluate_allocation(problem, stations)
+            except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
+                fail(f"分配文件无效 / invalid allocation file {evaluate}: {e}")
+            out = plan.summary()
+            out["violations"] = check_plan(problem, plan)
+            sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+            return
         try:
             plan = balance_line(problem, time_limit)
         except ValueError as e:
-            print(f"error: {e}", file=sys.stderr)
-            raise typer.Exit(2) from e
+            fail(str(e))
         errors = check_plan(problem, plan)
         if errors:
             print("\n".join(errors), file=sys.stderr)
@@ -134,7 +182,9 @@ def register(app: typer.Typer) -> None:
 
     @app.command("solve")
     def solve(
-        family: Family = typer.Argument(..., help="jssp (OR-Library/Taillard), fjsp (Brandimarte), salbp (.alb)"),
+        family: Family = typer.Argument(
+            ..., help="jssp (OR-Library/Taillard), fjsp (Brandimarte), salbp (.alb), alwabp (Chaves et al.)"
+        ),
         path: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
         time_limit: float = typer.Option(10.0, "--time-limit", help="seconds"),
         cycle_time: int | None = typer.Option(None, "--cycle-time", help="SALBP cycle time (default: file's)"),
@@ -156,14 +206,28 @@ def register(app: typer.Typer) -> None:
             return solve_budget_s(time_limit, age0 + time.monotonic() - t0)
 
         result: dict[str, object]
-        if family is Family.salbp:
+        if family is Family.alwabp:
+            try:
+                line_p = readers.read_alwabp(path)
+            except ValueError as e:
+                print(f"错误 / error: {e}", file=sys.stderr)
+                raise typer.Exit(2) from e
+        elif family is Family.salbp:
             inst = readers.read_alb(path)
             if cycle_time is not None:
                 inst = inst.with_cycle_time(cycle_time)
         else:
             inst_s = readers.read_jssp(path) if family is Family.jssp else readers.read_fjsp(path)
         log(f"parsed; process age {age0 + time.monotonic() - t0:.2f}s, budget {budget():.2f}s")
-        if budget() < FAST_PATH_S:
+        if family is Family.alwabp:
+            # The same engine as ``seamline balance`` (construction → CP-SAT → LNS); with little
+            # budget left it returns the construction, which is always feasible.
+            from seamline.planning.balance.solver import solve_line
+
+            b = budget()
+            log(f"solver budget {b:.2f}s")
+            result = solve_line(line_p, b, seed=seed, log=log).to_json(line_p)
+        elif budget() < FAST_PATH_S:
             # Start-up ate the time (a loaded machine): answer with the pure-Python heuristics
             # rather than spend what is left importing CP-SAT.
             if family is Family.salbp:
