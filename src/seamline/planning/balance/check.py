@@ -54,6 +54,27 @@ def check_plan(p: BalanceProblem, plan: BalancePlan, tol: float = 1e-6) -> list[
     for b in badges:
         if abs(load[b] - plan.loads_min.get(b, 0.0)) > 1e-6 * max(1.0, load[b]):
             errors.append(f"worker {b}: load {plan.loads_min.get(b)} reported, {load[b]} true")
+    if plan.stations:
+        # Bundles move forward: every worker on an operation stands no later than every worker on
+        # the operations that follow it (floating machine types are exempt), and zones hold.
+        pos = {b: i for i, b in enumerate(plan.stations)}
+        if sorted(pos) != sorted(badges):
+            errors.append("stations do not list every worker exactly once")
+        at: dict[str, list[int]] = defaultdict(list)
+        for a in plan.assignments:
+            if a.badge in pos:
+                at[a.op_code].append(pos[a.badge])
+        floating = set(plan.floating_types)
+        for o in ops.values():
+            for q in o.predecessors:
+                if o.machine_type in floating or ops[q].machine_type in floating:
+                    continue
+                if at[q] and at[o.code] and max(at[q]) > min(at[o.code]):
+                    errors.append(f"{q} at station {max(at[q])} comes after {o.code} at station {min(at[o.code])}")
+        for code, allowed in p.zones.items():
+            for s in at.get(code, []):
+                if s not in allowed:
+                    errors.append(f"{code} at station {s}, outside its zone {sorted(allowed)}")
     true_cycle = max(load.values(), default=0.0)
     if abs(true_cycle - plan.cycle_min) > 1e-6 * max(1.0, true_cycle):
         errors.append(f"cycle {plan.cycle_min} reported, {true_cycle} true")

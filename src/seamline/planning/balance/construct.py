@@ -66,20 +66,20 @@ def _construct(st: _Static, cycle: int, rule: str, rng: random.Random, noise: fl
     out: list[tuple[int, tuple[int, ...]]] = []
     for s in range(k):
         cands = [st.fixed_at[s]] if s in st.fixed_at else [w for w in free_workers if w not in st.fixed_elsewhere]
-        best: tuple[float, int, list[int], str | None] | None = None
         last = s == k - 1
+        scored: list[tuple[float, int, list[int], str | None]] = []
         for w in cands:
             tasks, wtype = _fill(st, s, w, cycle, unassigned, left_preds, type_count, rule, rng, noise)
             if last and len(tasks) != len(unassigned):
-                continue
-            if not last and not _rest_coverable(st, s, w, tasks, unassigned, free_workers):
                 continue
             fast = sum(st.fastest[t] for t in tasks)
             load = sum(p.times[t][w] or 0 for t in tasks)
             score = fast * (fast / load) ** SCORE_POW if load else 0.0
             score *= 1 + (0.05 * noise * rng.random() if noise else 0.0)
-            if best is None or score > best[0]:
-                best = (score, w, tasks, wtype)
+            scored.append((score, w, tasks, wtype))
+        scored.sort(key=lambda x: -x[0])
+        # The best-scoring station whose leftovers the remaining workers can still cover.
+        best = next((c for c in scored if last or _rest_coverable(st, s, c[1], c[2], unassigned, free_workers)), None)
         if best is None:
             return None
         _, w, tasks, wtype = best
@@ -183,6 +183,14 @@ def _rest_coverable(
     return all(augment(ty, set()) for ty in sorted(need, key=lambda ty: len(need[ty])))
 
 
+def feasible_somehow(p: LineProblem) -> bool:
+    """Whether a construction finds any plan at the loosest cycle (each rule once)."""
+    st = _Static(p)
+    loose = sum(max(v for v in row if v is not None) for row in p.times)
+    rng = random.Random(0)
+    return any(_construct(st, loose, rule, rng, 0.0) is not None for rule in RULES)
+
+
 def best_construction(p: LineProblem, budget_s: float, seed: int = 0, upper: int | None = None) -> LineSolution | None:
     """Binary search on the cycle time with each rule, then randomised rules while time is left."""
     t_end = time.monotonic() + budget_s
@@ -212,12 +220,12 @@ def best_construction(p: LineProblem, budget_s: float, seed: int = 0, upper: int
     while time.monotonic() < t_end and hi - lo > 1:
         mid = (lo + hi) // 2
         found = None
-        tries = len(RULES) + (4 if rounds else 0)
-        for i in range(tries):
+        # Two rules a step keep the search short on long lines; restarts below add variety.
+        for i in range(2):
             if time.monotonic() >= t_end:
                 break
-            rule = RULES[i % len(RULES)]
-            sol = _construct(st, mid, rule, rng, 0.0 if i < len(RULES) else 0.4)
+            rule = RULES[(rounds + i) % len(RULES)]
+            sol = _construct(st, mid, rule, rng, 0.0 if i == 0 else 0.3)
             if sol is not None:
                 found = sol
                 break

@@ -30,7 +30,7 @@ from collections.abc import Callable, Mapping
 
 from ortools.sat.python import cp_model
 
-from seamline.planning.balance.construct import best_construction
+from seamline.planning.balance.construct import best_construction, feasible_somehow
 from seamline.planning.balance.data import (
     IDLE_FRACTION,
     Assignment,
@@ -42,6 +42,7 @@ from seamline.planning.balance.data import (
 from seamline.planning.balance.model import LineModel, build_line_model, extract_line
 
 SUB_LIMIT_S = 0.5
+FULL_CAP_S = 1.5  # small lines are proved optimal well within this; large ones gain nothing
 INIT_SIZE = 6
 
 
@@ -79,7 +80,7 @@ def solve_line(
     t0 = time.monotonic()
     deadline = t0 + time_limit_s
     lb = p.lower_bound()
-    best = best_construction(p, min(1.0, max(0.2, 0.1 * time_limit_s)), seed)
+    best = best_construction(p, min(0.6, max(0.2, 0.06 * time_limit_s)), seed)
     if best is None:
         # The construction can fail under tight zones/machines; the model may still find a plan.
         lm = build_line_model(p, lower=lb)
@@ -93,7 +94,7 @@ def solve_line(
     if best.cycle_time(p) <= lb and not p.pair_cost:
         return best
     # Phase 2: the whole model, hinted.
-    full_s = min(deadline - time.monotonic(), full_frac * time_limit_s)
+    full_s = min(deadline - time.monotonic(), full_frac * time_limit_s, FULL_CAP_S)
     if full_s > 0.05:
         lm = build_line_model(p, lower=lb, upper=best.cycle_time(p), hint=best)
         solver, status = _solve(lm, full_s, workers, seed)
@@ -131,8 +132,99 @@ def _window(p: LineProblem, sol: LineSolution, size: int, rng: random.Random, ex
     chosen = set(range(first, first + size))
     others = [s for s in range(k) if s not in chosen]
     rng.shuffle(others)
+    if rng.random() < 0.5:
+        # The lightest stations: an idle or half-idle worker may stand anywhere, so bringing her
+        # into the window is how help reaches the bottleneck.
+        others.sort(key=lambda s: loads[s])
     chosen.update(others[:extra])
     return sorted(chosen)
+
+
+def reassign_workers(p: LineProblem, sol: LineSolution) -> LineSolution:
+    """The best placing of workers onto the stations' task groups (tasks stay at their stations).
+
+    A bottleneck assignment problem, solved exactly: the smallest threshold for which the
+    (worker, station) pairs within it hold a perfect matching (augmenting paths). Precedence and
+    zones do not depend on who stands where, so the result is feasible whenever ``sol`` is.
+    """
+    k = p.num_stations
+    cost: list[list[int | None]] = []
+    for _, ts in sol.stations:
+        row: list[int | None] = []
+        for w in range(k):
+            c: int | None = 0
+            for t in ts:
+                tw = p.times[t][w]
+                if tw is None or (p.fixed_task is not None and p.fixed_task[t] not in (None, w)):
+                    c = None
+                    break
+                assert c is not None
+                c += tw
+            if p.worker_station is not None and p.worker_station[w] not in (None, len(cost)):
+                c = None
+            row.append(c)
+        cost.append(row)
+    current = [w for w, _ in sol.stations]
+
+    def matching(limit: int) -> list[int] | None:
+        owner: dict[int, int] = {}  # worker -> station
+
+        def aug(s: int, seen: set[int]) -> bool:
+            # the current worker first, so ties keep people where they are
+            order = [current[s]] + [w for w in range(k) if w != current[s]]
+            for w in order:
+                c = cost[s][w]
+                if c is None or c > limit or w in seen:
+                    continue
+                seen.add(w)
+                if w not in owner or aug(owner[w], seen):
+                    owner[w] = s
+                    return True
+            return False
+
+        for s in range(k):
+            if not aug(s, set()):
+                return None
+        at = [0] * k
+        for w, s in owner.items():
+            at[s] = w
+        return at
+
+    values = sorted({c for row in cost for c in row if c is not None})
+    lo, hi = 0, len(values) - 1
+    best_at: list[int] | None = None
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        at = matching(values[mid])
+        if at is not None:
+            best_at, hi = at, mid - 1
+        else:
+            lo = mid + 1
+    if best_at is None:
+        return sol
+    return LineSolution(tuple((best_at[s], ts) for s, (_, ts) in enumerate(sol.stations)))
+
+
+def _bring_idle(p: LineProblem, sol: LineSolution, rng: random.Random) -> LineSolution:
+    """The same plan with an idle worker's (empty) station moved next to a bottleneck station.
+
+    Moving an empty station keeps every task's order, so precedence holds; the next window then
+    holds a spare worker beside the bottleneck. Unchanged when there is no idle worker, or when
+    zones or fixed seats tie tasks or workers to station numbers.
+    """
+    if p.allowed is not None or (p.worker_station is not None and any(x is not None for x in p.worker_station)):
+        return sol
+    empty = [s for s, (_, ts) in enumerate(sol.stations) if not ts]
+    if not empty:
+        return sol
+    loads = sol.loads(p)
+    c = max(loads)
+    b = rng.choice([s for s, v in enumerate(loads) if v == c])
+    j = rng.choice(empty)
+    st = list(sol.stations)
+    idle = st.pop(j)
+    st.insert(min(b + rng.randint(0, 1), len(st)), idle)
+    return LineSolution(tuple(st))
 
 
 def lns_line(
@@ -145,22 +237,36 @@ def lns_line(
     log: Callable[[str], None] | None = None,
     sub_limit_s: float | None = None,
 ) -> LineSolution:
-    """Improve ``incumbent`` by re-solving windows of stations until ``deadline``."""
+    """Improve ``incumbent`` by re-solving windows of stations until ``deadline``.
+
+    Two neighbourhoods, chosen by their recent success: ``window`` frees the tasks *and* the
+    workers of a few consecutive stations (workers change places), ``tasks`` keeps every worker
+    in place and frees the tasks of a longer stretch of the line (much easier for CP-SAT, so it
+    can span most of the line).
+    """
     rng = random.Random(seed)
     if sub_limit_s is None:
         sub_limit_s = SUB_LIMIT_S
     best = incumbent
     k = p.num_stations
-    size = float(min(k, INIT_SIZE))
+    size = {"window": float(min(k, INIT_SIZE)), "tasks": float(min(k, 2 * INIT_SIZE))}
+    score = {"window": 1.0, "tasks": 1.0}
     it = 0
     while time.monotonic() < deadline - 0.05 and best.cycle_time(p) > lower_bound:
-        sz = round(size)
-        extra = rng.choice((0, 0, 1, 2)) if sz < k else 0
-        free = _window(p, best, sz, rng, min(extra, k - sz))
-        loads = best.loads(p)
+        kind = rng.choices(list(score), weights=list(score.values()))[0]
+        sz = round(size[kind])
+        extra = rng.choice((0, 1, 2, 3)) if sz < k and kind == "window" else 0
+        base = best
+        if kind == "window" and rng.random() < 0.5:
+            base = _bring_idle(p, best, rng)
+        free = _window(p, base, sz, rng, min(extra, k - sz))
+        loads = base.loads(p)
         cur_max = max(loads[s] for s in free)
+        seats = {base.stations[s][0]: (s,) for s in free} if kind == "tasks" else None
         try:
-            lm = build_line_model(p, free_stations=free, incumbent=best, upper=cur_max, hint=best)
+            lm = build_line_model(
+                p, free_stations=free, incumbent=base, upper=cur_max, hint=base, worker_stations=seats
+            )
         except ValueError:  # a task with no station left in this window: try another window
             it += 1
             continue
@@ -171,12 +277,20 @@ def lns_line(
         it += 1
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             found = extract_line(p, lm, solver)
+            moved = reassign_workers(p, found)
+            if _key(p, moved) < _key(p, found):
+                found = moved
             if _key(p, found) <= _key(p, best):
                 if _key(p, found) < _key(p, best):
-                    _log(log, f"lns it {it} size {sz}+{extra}: cycle {found.cycle_time(p)} {_key(p, found)}")
+                    score[kind] += 1.0
+                    _log(log, f"lns it {it} {kind} {sz}+{extra}: cycle {found.cycle_time(p)} {_key(p, found)}")
                 best = found
-        size = min(float(k), size * 1.15) if status == cp_model.OPTIMAL else max(2.0, size * 0.85)
-    _log(log, f"lns: {it} windows, final size {size:.1f}")
+        score[kind] = max(0.3, score[kind] * 0.9)
+        if status == cp_model.OPTIMAL:
+            size[kind] = min(float(k), size[kind] * 1.15)
+        else:
+            size[kind] = max(2.0, size[kind] * 0.85)
+    _log(log, f"lns: {it} windows, sizes " + ", ".join(f"{a}={v:.1f}" for a, v in size.items()))
     return best
 
 
@@ -361,7 +475,7 @@ def balance_line(
     t_end = time.monotonic() + time_limit_s
     lp, tasks, badges = to_line_problem(p, previous)
     floating: frozenset[str] = frozenset()
-    if best_construction(lp, min(0.5, 0.1 * time_limit_s), seed) is None:
+    if not feasible_somehow(lp):
         # Strict forward flow is impossible with these machines (a type with fewer workers than
         # the separate places its operations sit in the sequence, e.g. two bartack machines for
         # four bartacks): such types become floating stations that bundles visit out of order.
