@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from seamline.adapters.db import make_engine
+from seamline.adapters.learned_efficiency import learned_efficiency
 from seamline.adapters.tables import metadata
 from seamline.adapters.tables_learning import learning_skills
 from seamline.domain.model import Operation, Style, Worker
 from seamline.planning.balance.check import check_plan
 from seamline.planning.balance.data import BalanceProblem
 from seamline.planning.balance.solver import balance_line
-from seamline.adapters.learned_efficiency import learned_efficiency
 
 
 def _row(worker: str, op: str, eff: float, conf: str) -> dict:

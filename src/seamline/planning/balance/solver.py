@@ -74,13 +74,19 @@ def solve_line(
     workers: int = 2,
     seed: int = 0,
     full_frac: float = 0.15,
+    start: LineSolution | None = None,
     log: Callable[[str], None] | None = None,
 ) -> LineSolution:
-    """The best plan found within ``time_limit_s``; raises ValueError when none exists."""
+    """The best plan found within ``time_limit_s``; raises ValueError when none exists.
+
+    ``start`` is a construction already made (the CLI builds one before importing CP-SAT).
+    """
     t0 = time.monotonic()
     deadline = t0 + time_limit_s
     lb = p.lower_bound()
-    best = best_construction(p, min(0.6, max(0.2, 0.06 * time_limit_s)), seed)
+    best = start
+    if best is None:
+        best = best_construction(p, min(0.6, max(0.05, 0.06 * time_limit_s, 0.3 * time_limit_s)), seed)
     if best is None:
         # The construction can fail under tight zones/machines; the model may still find a plan.
         lm = build_line_model(p, lower=lb)
