@@ -56,7 +56,9 @@ def construct(
     return _construct(st, cycle, rule, rng or random.Random(0), noise)
 
 
-def _construct(st: _Static, cycle: int, rule: str, rng: random.Random, noise: float) -> LineSolution | None:
+def _construct(
+    st: _Static, cycle: int, rule: str, rng: random.Random, noise: float, order: list[int] | None = None
+) -> LineSolution | None:
     p = st.p
     n, k = p.num_tasks, p.num_workers
     left_preds = [len(x) for x in p.preds]
@@ -65,7 +67,12 @@ def _construct(st: _Static, cycle: int, rule: str, rng: random.Random, noise: fl
     type_count: dict[str, int] = {}
     out: list[tuple[int, tuple[int, ...]]] = []
     for s in range(k):
-        cands = [st.fixed_at[s]] if s in st.fixed_at else [w for w in free_workers if w not in st.fixed_elsewhere]
+        if order is not None:
+            cands = [order[s]]
+        elif s in st.fixed_at:
+            cands = [st.fixed_at[s]]
+        else:
+            cands = [w for w in free_workers if w not in st.fixed_elsewhere]
         last = s == k - 1
         scored: list[tuple[float, int, list[int], str | None]] = []
         for w in cands:

@@ -14,7 +14,7 @@ precedence bounds), and the sub-model is small.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
@@ -45,7 +45,7 @@ def build_line_model(
     free_stations: Collection[int] | None = None,
     incumbent: LineSolution | None = None,
     soft: bool = True,
-    worker_stations: dict[int, Collection[int]] | None = None,
+    worker_stations: Mapping[int, Collection[int]] | None = None,
 ) -> LineModel:
     """The model (all of it, or the neighbourhood ``free_stations`` of ``incumbent``).
 

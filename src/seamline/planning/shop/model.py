@@ -104,9 +104,9 @@ def build_shop_model(
             key = (o.job, o.op)
             m.add_hint(sm.starts[key], o.start)
             m.add_hint(sm.ends[key], o.end)
-            for mach, lit in sm.modes[key]:
-                if lit is not None:
-                    m.add_hint(lit, mach == o.machine)
+            for mach, mode_lit in sm.modes[key]:
+                if mode_lit is not None:
+                    m.add_hint(mode_lit, mach == o.machine)
         m.add_hint(mk, hint.makespan)
     return sm
 
