@@ -94,7 +94,7 @@ def _stations_of(res: dict) -> dict[str, list[int]]:
     return at
 
 
-def test_balance_tee_shirt_keeps_bundles_moving_forward_and_meets_a_target() -> None:
+def test_balance_tee_shirt_keeps_bundles_moving_forward_and_meets_a_target(tmp_path: Path) -> None:
     out = _seamline(
         "balance", str(FACTORY), "--style", "TEE-BASIC", "--line", "L1", "--time-limit", "2", "--target", "60"
     )
@@ -116,6 +116,30 @@ def test_balance_tee_shirt_keeps_bundles_moving_forward_and_meets_a_target() -> 
     assert res["target_pieces_per_hour"] == 60 and res["takt_min"] == 1.0
     assert res["meets_target"] is True and res["overloaded"] == []
     assert res["idle"] == [b for b in res["stations"] if res["workers"][b]["load_min"] < 0.8 * res["cycle_min"]]
+    # Someone is absent: re-balance against this plan, changing few (worker, operation) pairs.
+    prev = tmp_path / "plan.json"
+    prev.write_text(out.stdout)
+    gone = next(b for b in res["stations"] if res["workers"][b]["ops"])
+    out2 = _seamline(
+        "balance",
+        str(FACTORY),
+        "--style",
+        "TEE-BASIC",
+        "--line",
+        "L1",
+        "--time-limit",
+        "2",
+        "--absent",
+        gone,
+        "--previous",
+        str(prev),
+    )
+    assert out2.returncode == 0, out2.stderr
+    res2 = json.loads(out2.stdout)
+    assert gone not in res2["stations"] and len(res2["stations"]) == len(res["stations"]) - 1
+    lost = len(res["workers"][gone]["ops"])
+    pairs = sum(len(w["ops"]) for w in res["workers"].values())
+    assert lost <= res2["changes"] < 2 * pairs  # her pairs had to move; not everything was redone
 
 
 def test_balance_evaluate_scores_a_given_allocation(tmp_path: Path) -> None:

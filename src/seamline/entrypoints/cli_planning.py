@@ -68,6 +68,9 @@ def register(app: typer.Typer) -> None:
         zones: Path | None = typer.Option(
             None, "--zones", help='JSON {"OP": [station positions, 0-based]}: where each operation may go'
         ),
+        previous: Path | None = typer.Option(
+            None, "--previous", help="re-balance against this plan (balance's JSON output or an allocation file)"
+        ),
     ) -> None:
         """Balance a line for a style: who sews which operation at which station, in line order (JSON).
 
@@ -111,10 +114,20 @@ def register(app: typer.Typer) -> None:
             except (OSError, ValueError, TypeError, AttributeError) as e:
                 fail(f"区域文件无法读取 / cannot read zones file {zones}: {e}")
         problem = dataclasses.replace(problem, target_pieces_per_hour=target, prior_weight=prior, zones=zone_map)
-        if evaluate is not None:
-            try:
-                raw_alloc = json.loads(evaluate.read_text())
-                stations: list[tuple[str, dict[str, float]]] = []
+
+        def read_allocation(path: Path, present_only: bool = False) -> list[tuple[str, dict[str, float]]]:
+            """Stations in line order from an allocation file or a plan printed by this command."""
+            raw_alloc = json.loads(path.read_text())
+            out: list[tuple[str, dict[str, float]]] = []
+            if (
+                isinstance(raw_alloc.get("stations"), list)
+                and raw_alloc["stations"]
+                and isinstance(raw_alloc["stations"][0], str)
+            ):
+                # a plan printed by ``seamline balance``: badges in line order + workers' shares
+                for b in raw_alloc["stations"]:
+                    out.append((b, {str(k): float(v) for k, v in raw_alloc["workers"][b]["ops"].items()}))
+            else:
                 for st in raw_alloc["stations"]:
                     ops = st["ops"]
                     shares = (
@@ -122,16 +135,29 @@ def register(app: typer.Typer) -> None:
                         if isinstance(ops, list)
                         else {str(k): float(v) for k, v in ops.items()}
                     )
-                    stations.append((str(st["worker"]), shares))
-                plan = evaluate_allocation(problem, stations)
+                    out.append((str(st["worker"]), shares))
+            if present_only:
+                here = {w.badge for w in problem.workers}
+                out = [(b, sh) for b, sh in out if b in here]
+            return out
+
+        if evaluate is not None:
+            try:
+                plan = evaluate_allocation(problem, read_allocation(evaluate))
             except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
                 fail(f"分配文件无效 / invalid allocation file {evaluate}: {e}")
             out = plan.summary()
             out["violations"] = check_plan(problem, plan)
             sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
             return
+        prev_plan = None
+        if previous is not None:
+            try:
+                prev_plan = evaluate_allocation(problem, read_allocation(previous, present_only=True))
+            except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
+                fail(f"上一方案无效 / invalid previous plan {previous}: {e}")
         try:
-            plan = balance_line(problem, time_limit)
+            plan = balance_line(problem, time_limit, previous=prev_plan)
         except ValueError as e:
             fail(str(e))
         errors = check_plan(problem, plan)
