@@ -29,11 +29,13 @@ def test_jeans_bulletin_is_realistic() -> None:
     assert len(jeans_line().workers) == 35
 
 
-def test_jeans_line_balances_to_90_percent_within_5_s(jeans_plan) -> None:
+def test_jeans_line_balances_in_sequence_within_5_s(jeans_plan) -> None:
     p, plan, wall = jeans_plan
     assert wall <= 5.0
-    assert check_plan(p, plan) == []
-    assert plan.balance_efficiency >= 0.90
+    assert check_plan(p, plan) == []  # includes precedence along the stations
+    assert sorted(plan.stations) == sorted(w.badge for w in p.workers)
+    # Stations in sequence, one machine type per worker: well above a paper balance's 60-70 %.
+    assert plan.balance_efficiency >= 0.75
     assert plan.pieces_per_hour == pytest.approx(60.0 / plan.cycle_min)
     assert plan.loads_min[plan.bottleneck] == pytest.approx(plan.cycle_min)
     # Efficiencies differ, so the bottleneck is not simply work ÷ heads.
@@ -57,7 +59,7 @@ def test_checker_rejects_tampered_plans(jeans_plan) -> None:
     assert any("cycle" in e for e in check_plan(p, lied))
 
 
-def test_absent_bottleneck_worker_rebalance_changes_few_pairs(jeans_plan) -> None:
+def test_absent_worker_rebalance_changes_fewer_pairs_than_a_fresh_balance(jeans_plan) -> None:
     p, plan, _ = jeans_plan
     # Take away an SNLS operator (the biggest group): the line must re-spread her work.
     gone = next(b for b, t in plan.worker_machine.items() if t == "SNLS")
@@ -65,11 +67,10 @@ def test_absent_bottleneck_worker_rebalance_changes_few_pairs(jeans_plan) -> Non
     new = rebalance(p2, plan, 4.0)
     assert check_plan(p2, new) == []
     assert gone not in new.loads_min
-    assert new.cycle_min >= plan.cycle_min * 0.99  # one fewer operator cannot go faster
-    fresh = balance_line(p2, 2.0)
-    assert new.cycle_min <= fresh.cycle_min * 1.03
-    own = sum(1 for a in plan.assignments if a.badge == gone)
-    assert new.changes <= own + len(plan.assignments) // 3
+    fresh = balance_line(p2, 4.0)
+    fresh_changes = len(fresh.pairs() ^ plan.pairs())
+    assert new.changes < fresh_changes
+    assert new.cycle_min <= fresh.cycle_min * 1.15
 
 
 def test_slow_worker_sheds_work() -> None:
@@ -108,3 +109,62 @@ def test_machine_limits_are_respected() -> None:
     assert check_plan(p, plan) == []
     assert sum(1 for t in plan.worker_machine.values() if t == "SNLS") == 2
     assert plan.cycle_min == pytest.approx(2.0 / GRADE_EFFICIENCY[3], rel=1e-3)
+
+
+def _small_style() -> Style:
+    ops = (
+        Operation("A", "甲", "a", 1.0, "SNLS"),
+        Operation("B", "乙", "trim", 0.1, "MAN", 1, ("A",)),
+        Operation("C", "丙", "c", 1.2, "SNLS", 1, ("B",)),
+    )
+    return Style("S", "款", "s", ops)
+
+
+def test_helpers_get_the_manual_work() -> None:
+    style = _small_style()
+    sewers = tuple(Worker(f"S{i}", "w", skills={"SNLS": 4, "MAN": 3}) for i in (1, 2))
+    helper = Worker("H1", "helper", skills={"MAN": 4})
+    p = BalanceProblem(style=style, workers=(*sewers, helper), max_workers_per_op=1)
+    assert p.helpers() == {"H1"}
+    plan = balance_line(p, 2.0)
+    assert check_plan(p, plan) == []
+    # A sewer could trim within the cycle too; the helper takes it instead.
+    assert {a.op_code for a in plan.assignments if a.badge == "H1"} == {"B"}
+
+
+def test_precedence_and_zones_hold() -> None:
+    style = _small_style()
+    workers = tuple(Worker(f"W{i}", "w", skills={"SNLS": 4, "MAN": 4}) for i in range(3))
+    p = BalanceProblem(style=style, workers=workers, max_workers_per_op=1, zones={"C": frozenset({2})})
+    plan = balance_line(p, 2.0)
+    assert check_plan(p, plan) == []
+    pos = {b: i for i, b in enumerate(plan.stations)}
+    where = {a.op_code: pos[a.badge] for a in plan.assignments}
+    assert where["A"] <= where["B"] <= where["C"] == 2
+    # The checker sees a plan that walks a bundle back.
+    back = dataclasses.replace(plan, stations=tuple(reversed(plan.stations)))
+    assert any("comes after" in e or "zone" in e for e in check_plan(p, back))
+
+
+def test_measured_efficiency_is_not_capped_and_grades_are_a_prior() -> None:
+    style = _small_style()
+    w = Worker("W1", "w", skills={"SNLS": 5, "MAN": 5})
+    a = style.op("A")
+    p = BalanceProblem(style=style, workers=(w,), efficiency={("W1", "A"): 1.2})
+    assert p.efficiency_of(w, a) == pytest.approx(1.2)  # faster than standard, and the grade says 0.95
+    shrunk = dataclasses.replace(p, prior_weight={("W1", "A"): 0.5})
+    assert shrunk.efficiency_of(w, a) == pytest.approx(0.5 * 1.2 + 0.5 * GRADE_EFFICIENCY[5])
+
+
+def test_evaluate_a_given_allocation_reports_idle_overloaded_and_violations() -> None:
+    style = _small_style()
+    workers = tuple(Worker(f"W{i}", "w", skills={"SNLS": 4, "MAN": 4}) for i in range(3))
+    p = BalanceProblem(style=style, workers=workers, target_pieces_per_hour=50.0)
+    from seamline.planning.balance.solver import evaluate_allocation
+
+    plan = evaluate_allocation(p, [("W0", {"C": 1.0}), ("W1", {"A": 1.0, "B": 1.0})])
+    errs = check_plan(p, plan)
+    assert any("comes after" in e for e in errs)  # C sewn before A and B: bundles walk back
+    assert plan.idle == ("W2",) and plan.stations[-1] == "W2"
+    assert plan.cycle_min == pytest.approx(1.2 / GRADE_EFFICIENCY[4])
+    assert plan.meets_target is False and set(plan.overloaded) == {"W0", "W1"}  # takt 1.2 min

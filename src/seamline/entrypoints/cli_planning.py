@@ -21,6 +21,7 @@ class Family(StrEnum):
     jssp = "jssp"
     fjsp = "fjsp"
     salbp = "salbp"
+    alwabp = "alwabp"
 
 
 def _process_age_s() -> float:
@@ -37,6 +38,9 @@ def _process_age_s() -> float:
 
 
 FAST_PATH_S = 0.5  # below this budget importing and running CP-SAT is not worth it
+# ALWABP: importing CP-SAT alone can take a second on a loaded machine; below this the
+# construction (pure Python, already made) is the answer.
+ALWABP_CPSAT_S = 1.5
 
 
 def solve_budget_s(time_limit_s: float, age_s: float, grace_s: float = 1.5) -> float:
@@ -57,33 +61,106 @@ def register(app: typer.Typer) -> None:
         absent: str = typer.Option("", "--absent", help="comma-separated badges not present"),
         time_limit: float = typer.Option(5.0, "--time-limit", help="seconds"),
         db: str | None = typer.Option(None, "--db", help="use learned efficiencies from this database"),
+        target: float | None = typer.Option(None, "--target", help="target output, pieces per hour"),
+        evaluate: Path | None = typer.Option(
+            None, "--evaluate", help='score this allocation instead of optimising (JSON: {"stations": [...]})'
+        ),
+        zones: Path | None = typer.Option(
+            None, "--zones", help='JSON {"OP": [station positions, 0-based]}: where each operation may go'
+        ),
+        previous: Path | None = typer.Option(
+            None, "--previous", help="re-balance against this plan (balance's JSON output or an allocation file)"
+        ),
     ) -> None:
-        """Balance a line for a style: who sews which share of which operation (JSON).
+        """Balance a line for a style: who sews which operation at which station, in line order (JSON).
 
-        Efficiencies come from the learning snapshot (``--db``) where known with at least medium
-        confidence, else from the workers' skill grades.
+        Precedence holds (bundles move forward), one machine type per worker within the line's
+        machine counts, helpers take the manual work, long operations are split. Efficiencies
+        come from the learning snapshot (``--db``; thin data is shrunk towards the grade prior),
+        else from the workers' skill grades. ``--evaluate`` scores a given allocation; the
+        report lists idle and overloaded workers (against ``--target``'s takt when given).
         """
+        import dataclasses
+
         from seamline.adapters.layout_files import load_factory
         from seamline.planning.balance.check import check_plan
-        from seamline.planning.balance.solver import balance_line
+        from seamline.planning.balance.solver import balance_line, evaluate_allocation
         from seamline.planning.from_layout import balance_problem
 
+        def fail(msg: str, code: int = 2) -> None:
+            print(f"错误 / error: {msg}", file=sys.stderr)
+            raise typer.Exit(code)
+
         layout = load_factory(factory)
+        if style not in layout.styles:
+            fail(f"找不到款式 / style not found: {style}")
         gone = frozenset(b.strip() for b in absent.split(",") if b.strip())
         eff: dict[tuple[str, str], float] = {}
+        prior: dict[tuple[str, str], float] = {}
         if db is not None:
-            from seamline.adapters.efficiency_source import learned_efficiency
+            from seamline.adapters.learned_efficiency import learned_efficiency_with_prior
 
             from .cli_db import open_db
 
-            eff = learned_efficiency(open_db(db), layout.factory.id, style)
+            eff, prior = learned_efficiency_with_prior(open_db(db), layout.factory.id, style)
             print(f"{len(eff)} learned efficiencies", file=sys.stderr)
         problem = balance_problem(layout, style, line, absent=gone, efficiency=eff)
+        if not problem.workers:
+            fail(f"线上没有工人 / no workers on line {line}")
+        zone_map: dict[str, frozenset[int]] = {}
+        if zones is not None:
+            try:
+                raw = json.loads(zones.read_text())
+                zone_map = {str(k): frozenset(int(x) for x in v) for k, v in raw.items()}
+            except (OSError, ValueError, TypeError, AttributeError) as e:
+                fail(f"区域文件无法读取 / cannot read zones file {zones}: {e}")
+        problem = dataclasses.replace(problem, target_pieces_per_hour=target, prior_weight=prior, zones=zone_map)
+
+        def read_allocation(path: Path, present_only: bool = False) -> list[tuple[str, dict[str, float]]]:
+            """Stations in line order from an allocation file or a plan printed by this command."""
+            raw_alloc = json.loads(path.read_text())
+            out: list[tuple[str, dict[str, float]]] = []
+            if (
+                isinstance(raw_alloc.get("stations"), list)
+                and raw_alloc["stations"]
+                and isinstance(raw_alloc["stations"][0], str)
+            ):
+                # a plan printed by ``seamline balance``: badges in line order + workers' shares
+                for b in raw_alloc["stations"]:
+                    out.append((b, {str(k): float(v) for k, v in raw_alloc["workers"][b]["ops"].items()}))
+            else:
+                for st in raw_alloc["stations"]:
+                    ops = st["ops"]
+                    shares = (
+                        {str(o): 1.0 for o in ops}
+                        if isinstance(ops, list)
+                        else {str(k): float(v) for k, v in ops.items()}
+                    )
+                    out.append((str(st["worker"]), shares))
+            if present_only:
+                here = {w.badge for w in problem.workers}
+                out = [(b, sh) for b, sh in out if b in here]
+            return out
+
+        if evaluate is not None:
+            try:
+                plan = evaluate_allocation(problem, read_allocation(evaluate))
+            except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
+                fail(f"分配文件无效 / invalid allocation file {evaluate}: {e}")
+            out = plan.summary()
+            out["violations"] = check_plan(problem, plan)
+            sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+            return
+        prev_plan = None
+        if previous is not None:
+            try:
+                prev_plan = evaluate_allocation(problem, read_allocation(previous, present_only=True))
+            except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
+                fail(f"上一方案无效 / invalid previous plan {previous}: {e}")
         try:
-            plan = balance_line(problem, time_limit)
+            plan = balance_line(problem, time_limit, previous=prev_plan)
         except ValueError as e:
-            print(f"error: {e}", file=sys.stderr)
-            raise typer.Exit(2) from e
+            fail(str(e))
         errors = check_plan(problem, plan)
         if errors:
             print("\n".join(errors), file=sys.stderr)
@@ -141,7 +218,9 @@ def register(app: typer.Typer) -> None:
 
     @app.command("solve")
     def solve(
-        family: Family = typer.Argument(..., help="jssp (OR-Library/Taillard), fjsp (Brandimarte), salbp (.alb)"),
+        family: Family = typer.Argument(
+            ..., help="jssp (OR-Library/Taillard), fjsp (Brandimarte), salbp (.alb), alwabp (Chaves et al.)"
+        ),
         path: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
         time_limit: float = typer.Option(10.0, "--time-limit", help="seconds"),
         cycle_time: int | None = typer.Option(None, "--cycle-time", help="SALBP cycle time (default: file's)"),
@@ -163,14 +242,37 @@ def register(app: typer.Typer) -> None:
             return solve_budget_s(time_limit, age0 + time.monotonic() - t0)
 
         result: dict[str, object]
-        if family is Family.salbp:
+        if family is Family.alwabp:
+            try:
+                line_p = readers.read_alwabp(path)
+            except ValueError as e:
+                print(f"错误 / error: {e}", file=sys.stderr)
+                raise typer.Exit(2) from e
+        elif family is Family.salbp:
             inst = readers.read_alb(path)
             if cycle_time is not None:
                 inst = inst.with_cycle_time(cycle_time)
         else:
             inst_s = readers.read_jssp(path) if family is Family.jssp else readers.read_fjsp(path)
         log(f"parsed; process age {age0 + time.monotonic() - t0:.2f}s, budget {budget():.2f}s")
-        if budget() < FAST_PATH_S:
+        if family is Family.alwabp:
+            # The same engine as ``seamline balance`` (construction → CP-SAT → LNS). The pure-
+            # Python construction runs before CP-SAT is even imported, so a loaded machine still
+            # gets a feasible answer on time.
+            from seamline.planning.balance.construct import best_construction
+
+            b = budget()
+            first = best_construction(line_p, min(0.6, max(0.15, 0.06 * b), 0.5 * b), seed)
+            log(f"construction {first.cycle_time(line_p) if first else None}, budget left {budget():.2f}s")
+            if first is not None and budget() < ALWABP_CPSAT_S:
+                result = first.to_json(line_p)
+                log("fast path: construction only")
+            else:
+                from seamline.planning.balance.solver import solve_line
+
+                log(f"solver budget {budget():.2f}s")
+                result = solve_line(line_p, budget(), seed=seed, start=first, log=log).to_json(line_p)
+        elif budget() < FAST_PATH_S:
             # Start-up ate the time (a loaded machine): answer with the pure-Python heuristics
             # rather than spend what is left importing CP-SAT.
             if family is Family.salbp:

@@ -10,6 +10,7 @@ import os
 import re
 from pathlib import Path
 
+from seamline.planning.balance.data import LineProblem
 from seamline.planning.salbp.data import SalbpInstance
 from seamline.planning.shop.data import Mode, ShopInstance
 
@@ -93,6 +94,53 @@ def parse_alb(text: str, name: str = "salbp") -> SalbpInstance:
         i, j = line.replace(" ", "").split(",")
         prec.append((int(i), int(j)))
     return SalbpInstance(name=name, times=tuple(times), cycle_time=cycle, precedence=tuple(prec))
+
+
+def parse_alwabp(text: str, name: str = "alwabp") -> LineProblem:
+    """Chaves, Miralles & Lorena (2007) ALWABP: ``n``, then per task one time per worker (``Inf`` =
+    cannot), then 1-based precedence pairs ``i j`` until ``-1 -1``. Errors name the line."""
+    rows = [(no, ln.split()) for no, ln in enumerate(text.splitlines(), 1) if ln.strip()]
+    if not rows:
+        raise ValueError(f"{name}: empty file")
+    try:
+        n = int(rows[0][1][0])
+    except ValueError as e:
+        raise ValueError(f"{name}: line {rows[0][0]}: expected the number of tasks") from e
+    if n <= 0 or len(rows) < 1 + n:
+        raise ValueError(f"{name}: {n} tasks announced, {len(rows) - 1} lines follow")
+    times: list[tuple[int | None, ...]] = []
+    for no, vals in rows[1 : 1 + n]:
+        row: list[int | None] = []
+        for v in vals:
+            if v.lower() in ("inf", "infinity", "-"):
+                row.append(None)
+                continue
+            try:
+                row.append(round(float(v)))
+            except ValueError as e:
+                raise ValueError(f"{name}: line {no}: bad task time {v!r}") from e
+        if times and len(row) != len(times[0]):
+            raise ValueError(f"{name}: line {no}: {len(row)} times, the first task has {len(times[0])}")
+        times.append(tuple(row))
+    prec: list[tuple[int, int]] = []
+    for no, vals in rows[1 + n :]:
+        if len(vals) < 2:
+            raise ValueError(f"{name}: line {no}: expected a precedence pair 'i j'")
+        try:
+            i, j = int(vals[0]), int(vals[1])
+        except ValueError as e:
+            raise ValueError(f"{name}: line {no}: bad precedence pair {vals[:2]}") from e
+        if i == -1 and j == -1:
+            break
+        if not (1 <= i <= n and 1 <= j <= n):
+            raise ValueError(f"{name}: line {no}: precedence pair ({i}, {j}) outside tasks 1..{n}")
+        prec.append((i - 1, j - 1))
+    return LineProblem(name=name, times=tuple(times), precedence=tuple(prec))
+
+
+def read_alwabp(path: str | Path) -> LineProblem:
+    p = Path(path)
+    return parse_alwabp(p.read_text(), p.stem)
 
 
 def read_jssp(path: str | Path) -> ShopInstance:

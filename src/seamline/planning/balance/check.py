@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from seamline.planning.balance.data import BalancePlan, BalanceProblem
+from seamline.planning.balance.data import BalancePlan, BalanceProblem, LineProblem, LineSolution
 
 
 def check_plan(p: BalanceProblem, plan: BalancePlan, tol: float = 1e-6) -> list[str]:
@@ -54,9 +54,87 @@ def check_plan(p: BalanceProblem, plan: BalancePlan, tol: float = 1e-6) -> list[
     for b in badges:
         if abs(load[b] - plan.loads_min.get(b, 0.0)) > 1e-6 * max(1.0, load[b]):
             errors.append(f"worker {b}: load {plan.loads_min.get(b)} reported, {load[b]} true")
+    if plan.stations:
+        # Bundles move forward: every worker on an operation stands no later than every worker on
+        # the operations that follow it (floating machine types are exempt), and zones hold.
+        pos = {b: i for i, b in enumerate(plan.stations)}
+        if sorted(pos) != sorted(badges):
+            errors.append("stations do not list every worker exactly once")
+        at: dict[str, list[int]] = defaultdict(list)
+        for a in plan.assignments:
+            if a.badge in pos:
+                at[a.op_code].append(pos[a.badge])
+        floating = set(plan.floating_types)
+        for o in ops.values():
+            for q in o.predecessors:
+                if o.machine_type in floating or ops[q].machine_type in floating:
+                    continue
+                if at[q] and at[o.code] and max(at[q]) > min(at[o.code]):
+                    errors.append(f"{q} at station {max(at[q])} comes after {o.code} at station {min(at[o.code])}")
+        for code, allowed in p.zones.items():
+            for s in at.get(code, []):
+                if s not in allowed:
+                    errors.append(f"{code} at station {s}, outside its zone {sorted(allowed)}")
     true_cycle = max(load.values(), default=0.0)
     if abs(true_cycle - plan.cycle_min) > 1e-6 * max(1.0, true_cycle):
         errors.append(f"cycle {plan.cycle_min} reported, {true_cycle} true")
     if plan.bottleneck in badges and abs(load[plan.bottleneck] - true_cycle) > 1e-6 * max(1.0, true_cycle):
         errors.append(f"bottleneck {plan.bottleneck} is not the most loaded worker")
+    return errors
+
+
+def check_line(p: LineProblem, sol: LineSolution, cycle_time: int | None = None) -> list[str]:
+    """Every problem with a station plan (ALWABP and the sewing line's extras), independently of
+    the model: each worker at exactly one station, each task once, by a worker who can do it,
+    predecessors at the same or an earlier station, zones, fixed seats, machine types and counts,
+    and the reported cycle time (when given) equal to the heaviest station."""
+    errors: list[str] = []
+    k, n = p.num_workers, p.num_tasks
+    if len(sol.stations) != k:
+        errors.append(f"{len(sol.stations)} stations, expected {k} (one per worker)")
+    seen_w = [w for w, _ in sol.stations]
+    if sorted(seen_w) != list(range(k)):
+        errors.append(f"workers at stations {sorted(seen_w)} are not each of 0..{k - 1} exactly once")
+    station: dict[int, int] = {}
+    worker: dict[int, int] = {}
+    for s, (w, ts) in enumerate(sol.stations):
+        for t in ts:
+            if not 0 <= t < n:
+                errors.append(f"unknown task {t}")
+                continue
+            if t in station:
+                errors.append(f"task {t} assigned twice")
+            station[t], worker[t] = s, w
+            if not 0 <= w < k:
+                continue
+            if p.times[t][w] is None:
+                errors.append(f"worker {w} cannot do task {t}")
+            if p.allowed is not None and p.allowed[t] is not None and s not in p.allowed[t]:  # type: ignore[operator]
+                errors.append(f"task {t} at station {s}, outside its zone")
+            if p.fixed_task is not None and p.fixed_task[t] is not None and p.fixed_task[t] != w:
+                errors.append(f"task {t} fixed to worker {p.fixed_task[t]}, done by {w}")
+        if p.worker_station is not None and 0 <= w < k and p.worker_station[w] not in (None, s):
+            errors.append(f"worker {w} fixed at station {p.worker_station[w]}, stands at {s}")
+    missing = [t for t in range(n) if t not in station]
+    if missing:
+        errors.append(f"tasks not assigned: {missing[:10]}")
+    for i, j in p.precedence:
+        if i in station and j in station and station[i] > station[j]:
+            errors.append(f"task {i} (station {station[i]}) must not come after task {j} (station {station[j]})")
+    if p.task_type is not None:
+        per_type: dict[str, int] = defaultdict(int)
+        for w, ts in sol.stations:
+            types = {p.task_type[t] for t in ts if 0 <= t < n and p.task_type[t] is not None}
+            if len(types) > 1:
+                errors.append(f"worker {w} needs machines {sorted(t for t in types if t)}: one type per worker")
+            for ty in types:
+                if ty is not None:
+                    per_type[ty] += 1
+        for ty, cnt in per_type.items():
+            if ty in p.machines and cnt > p.machines[ty]:
+                errors.append(f"{cnt} workers on {ty}, only {p.machines[ty]} machines")
+    if cycle_time is not None and not errors:
+        loads = [sum(p.times[t][w] or 0 for t in ts) for w, ts in sol.stations]
+        if max(loads, default=0) != cycle_time:
+            errors.append(f"cycle time {cycle_time} reported, {max(loads, default=0)} true")
     return errors

@@ -1,109 +1,255 @@
-"""CP-SAT model of the garment line balance.
+"""CP-SAT models of the line problem (``LineProblem``): the engine's model and the textbook one.
 
-Shares are integers in thousandths of an operation's pieces (fine enough for any real line, and
-CP-SAT needs integers). Per worker a machine type y[w,t] (at most one; flexible operations such as
-manual trimming go with any), per eligible pair a presence z[w,o] and a share a[w,o]; the cycle
-C bounds every worker's minutes per garment. Objective: C, then few pieces of split work (each
-pair costs a sliver of the cycle, so the solver never trades real output for tidiness). For a
-re-balance the same builder adds the number of changed pairs against the previous plan.
+The engine's model is worker-indexed, which is compact: a[t,w] (task t done by worker w, only
+for pairs she can do), y[w,s] (worker w at station s, a permutation), st[t] and pos[w] (station
+numbers), a[t,w] ⇒ st[t] = pos[w], precedence st[i] ≤ st[j], and each worker's load ≤ C. Zones
+restrict st[t]; machine types are one literal per (worker, type) with counts. For large-
+neighbourhood search the same builder takes a set of *free stations*: tasks and workers at the
+other stations keep their incumbent places, enter only as constants (loads, machine counts,
+precedence bounds), and the sub-model is small.
+
+``build_plain_model`` is the formulation of Chaves, Miralles & Lorena (2007) as it stands
+(x[t,w,s], y[w,s]), without hints or bounds: the benchmark's yardstick.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from seamline.planning.balance.data import BalanceProblem
+from seamline.planning.balance.data import LineProblem, LineSolution
 
-SHARE_UNITS = 1000  # share resolution: 0.1 % of an operation
-TIME_UNITS = 1000  # minutes per piece in thousandths
+STRONG = True
 
 
 @dataclass
-class BalanceModel:
+class LineModel:
     model: cp_model.CpModel
-    share: dict[tuple[str, str], cp_model.IntVar] = field(default_factory=dict)
-    present: dict[tuple[str, str], cp_model.IntVar] = field(default_factory=dict)
-    machine: dict[tuple[str, str], cp_model.IntVar] = field(default_factory=dict)
+    stations: list[int]  # the free stations, in line order
+    workers: list[int]  # the free workers
+    tasks: list[int]  # the free tasks
+    a: dict[tuple[int, int], cp_model.IntVar] = field(default_factory=dict)
+    y: dict[tuple[int, int], cp_model.IntVar] = field(default_factory=dict)
     cycle: cp_model.IntVar | None = None
-    changes: cp_model.LinearExpr | int = 0
-    cost: dict[tuple[str, str], int] = field(default_factory=dict)
+    fixed: dict[int, tuple[int, tuple[int, ...]]] = field(default_factory=dict)  # station -> (worker, tasks)
 
 
-def build_balance_model(
-    p: BalanceProblem,
-    elig: Mapping[tuple[str, str], float],
+def build_line_model(
+    p: LineProblem,
     *,
-    previous: set[tuple[str, str]] | None = None,
-    max_cycle: int | None = None,
-    minimise_changes: bool = False,
-    hint: tuple[Mapping[str, str | None], Mapping[tuple[str, str], float]] | None = None,
-) -> BalanceModel:
+    upper: int | None = None,
+    lower: int = 0,
+    hint: LineSolution | None = None,
+    free_stations: Collection[int] | None = None,
+    incumbent: LineSolution | None = None,
+    soft: bool = True,
+    worker_stations: Mapping[int, Collection[int]] | None = None,
+) -> LineModel:
+    """The model (all of it, or the neighbourhood ``free_stations`` of ``incumbent``).
+
+    Objective: the cycle time (over the free workers), then the soft pair costs when ``soft``.
+    ``upper`` caps every free worker's load (a cycle-time search asks "is there a plan within
+    ``upper``?"). ``worker_stations`` narrows where each worker may stand (the other LNS
+    neighbourhood: all tasks free, workers moved only a little or only a few of them).
+    """
     m = cp_model.CpModel()
-    bm = BalanceModel(model=m)
-    ops = p.style.operations
-    fixed_types = sorted({o.machine_type for o in ops if o.machine_type not in p.flexible_types})
-    for (b, c), e in elig.items():
-        bm.cost[(b, c)] = max(1, round(p.style.op(c).sam_min / e * TIME_UNITS))
-    for w in p.workers:
-        types_w = [t for t in fixed_types if any((w.badge, o.code) in elig for o in ops if o.machine_type == t)]
-        for t in types_w:
-            bm.machine[(w.badge, t)] = m.new_bool_var(f"y_{w.badge}_{t}")
-        if types_w:
-            m.add_at_most_one(bm.machine[(w.badge, t)] for t in types_w)
-    for t in fixed_types:
-        limit = p.machines.get(t)
-        lits = [v for (b, tt), v in bm.machine.items() if tt == t]
-        if limit is not None and lits:
-            m.add(sum(lits) <= limit)
-    for o in ops:
-        pairs = [(w.badge, o.code) for w in p.workers if (w.badge, o.code) in elig]
-        if not pairs:
-            raise ValueError(f"nobody present can do operation {o.code} ({o.machine_type})")
-        for key in pairs:
-            a = m.new_int_var(0, SHARE_UNITS, f"a_{key[0]}_{key[1]}")
-            z = m.new_bool_var(f"z_{key[0]}_{key[1]}")
-            m.add(a <= SHARE_UNITS * z)
-            m.add(a >= 1).only_enforce_if(z)
-            if o.machine_type not in p.flexible_types:
-                m.add_implication(z, bm.machine[(key[0], o.machine_type)])
-            bm.share[key], bm.present[key] = a, z
-        m.add(sum(bm.share[k] for k in pairs) == SHARE_UNITS)
-        m.add(sum(bm.present[k] for k in pairs) <= p.max_workers_per_op)
-    loads = {}
-    ub = SHARE_UNITS * max(1, sum(bm.cost.values()))
-    bm.cycle = m.new_int_var(0, ub if max_cycle is None else max_cycle, "cycle")
-    for w in p.workers:
-        keys = [k for k in bm.share if k[0] == w.badge]
-        if not keys:
-            continue
-        m.add(sum(bm.present[k] for k in keys) <= p.max_ops_per_worker)
-        loads[w.badge] = sum(bm.cost[k] * bm.share[k] for k in keys)
-        m.add(loads[w.badge] <= bm.cycle)
-    # Lower bound: the work at best efficiency spread evenly over everyone present.
-    best_cost = {o.code: min(bm.cost[k] for k in bm.cost if k[1] == o.code) for o in ops}
-    m.add(len(p.workers) * bm.cycle >= SHARE_UNITS * sum(best_cost.values()))
-    split_penalty = max(1, SHARE_UNITS * sum(best_cost.values()) // max(1, len(p.workers)) // 500)
-    n_pairs = sum(bm.present.values())
-    if previous is not None:
-        bm.changes = sum(1 - bm.present[k] for k in previous if k in bm.present) + sum(
-            bm.present[k] for k in bm.present if k not in previous
-        )
-    if minimise_changes:
-        if max_cycle is None:
-            raise ValueError("minimising changes needs the cycle bound of a first solve")
-        # Lexicographic under the cycle bound: fewest changed pairs, then shortest cycle, then splits.
-        m.minimize((max_cycle + 1) * 64 * bm.changes + 64 * bm.cycle + n_pairs)
+    k, n = p.num_workers, p.num_tasks
+    if free_stations is None or incumbent is None:
+        stations, workers, tasks = list(range(k)), list(range(k)), list(range(n))
+        fixed: dict[int, tuple[int, tuple[int, ...]]] = {}
+        st_of: dict[int, int] = {}
     else:
-        m.minimize(bm.cycle + split_penalty * n_pairs)
+        fs = set(free_stations)
+        stations = sorted(fs)
+        workers = [incumbent.stations[s][0] for s in stations]
+        tasks = sorted(t for s in stations for t in incumbent.stations[s][1])
+        fixed = {s: incumbent.stations[s] for s in range(k) if s not in fs}
+        st_of = {t: s for s, (_, ts) in fixed.items() for t in ts}
+    lm = LineModel(model=m, stations=stations, workers=workers, tasks=tasks, fixed=fixed)
+    smin, smax = stations[0], stations[-1]
+    sset = set(stations)
+    cap = upper if upper is not None else sum(max(v for v in row if v is not None) for row in p.times)
+    # Stations and workers: a permutation of the free workers onto the free stations.
+    pos: dict[int, cp_model.IntVar] = {}
+    for w in workers:
+        fixed_s = p.worker_station[w] if p.worker_station is not None else None
+        near = None if worker_stations is None else worker_stations.get(w)
+        for s in stations:
+            if (fixed_s is None or fixed_s == s) and (near is None or s in near):
+                lm.y[(w, s)] = m.new_bool_var(f"y{w}_{s}")
+        m.add_exactly_one(lm.y[(w, s)] for s in stations if (w, s) in lm.y)
+        pos[w] = m.new_int_var_from_domain(cp_model.Domain.from_values(stations), f"pos{w}")
+        m.add(pos[w] == sum(s * lm.y[(w, s)] for s in stations if (w, s) in lm.y))
+    for s in stations:
+        m.add_exactly_one(lm.y[(w, s)] for w in workers if (w, s) in lm.y)
+    # Tasks: earliest/latest station from fixed predecessors and successors, and zones.
+    st: dict[int, cp_model.IntVar] = {}
+    x: dict[tuple[int, int], cp_model.IntVar] = {}
+    for t in tasks:
+        lo = max((st_of[i] for i in p.preds[t] if i in st_of), default=smin)
+        hi = min((st_of[j] for j in p.succs[t] if j in st_of), default=smax)
+        dom = [s for s in stations if lo <= s <= hi and p.station_ok(t, s)]
+        if not dom:
+            raise ValueError(f"{p.name}: task {t} has no station left in this neighbourhood")
+        st[t] = m.new_int_var_from_domain(cp_model.Domain.from_values(dom), f"st{t}")
+        if STRONG:
+            for s in dom:
+                x[(t, s)] = m.new_bool_var(f"x{t}_{s}")
+            m.add_exactly_one(x[(t, s)] for s in dom)
+            m.add(st[t] == sum(s * x[(t, s)] for s in dom))
+        lits = []
+        for w in workers:
+            tw = p.times[t][w]
+            if tw is None or (p.fixed_task is not None and p.fixed_task[t] not in (None, w)):
+                continue
+            if tw > cap:
+                continue
+            lit = m.new_bool_var(f"a{t}_{w}")
+            lm.a[(t, w)] = lit
+            m.add(st[t] == pos[w]).only_enforce_if(lit)
+            if STRONG:
+                for s in stations:
+                    if (w, s) in lm.y:
+                        if (t, s) in x:
+                            m.add_bool_or([lit.Not(), lm.y[(w, s)].Not(), x[(t, s)]])
+                        else:
+                            m.add_implication(lit, lm.y[(w, s)].Not())
+            lits.append(lit)
+        if not lits:
+            raise ValueError(f"{p.name}: nobody free can do task {t} within the cycle")
+        m.add_exactly_one(lits)
+    free_t = set(tasks)
+    for i, j in p.precedence:
+        if i in free_t and j in free_t:
+            m.add(st[i] <= st[j])
+    # Machine types: one per worker, and no more workers per type than machines.
+    if p.task_type is not None:
+        fixed_count: dict[str, int] = {}
+        for _, (_, ts) in fixed.items():
+            for ty in {p.task_type[t] for t in ts} - {None}:
+                assert ty is not None
+                fixed_count[ty] = fixed_count.get(ty, 0) + 1
+        mt: dict[tuple[int, str], cp_model.IntVar] = {}
+        for (t, w), lit in lm.a.items():
+            ty = p.task_type[t]
+            if ty is None:
+                continue
+            if (w, ty) not in mt:
+                mt[(w, ty)] = m.new_bool_var(f"m{w}_{ty}")
+            m.add_implication(lit, mt[(w, ty)])
+        for w in workers:
+            lits_w = [v for (ww, _), v in mt.items() if ww == w]
+            if len(lits_w) > 1:
+                m.add_at_most_one(lits_w)
+        for ty, limit in p.machines.items():
+            lits_t = [v for (_, tt), v in mt.items() if tt == ty]
+            if lits_t:
+                m.add(sum(lits_t) <= limit - fixed_count.get(ty, 0))
+    # Loads and the cycle time.
+    lm.cycle = m.new_int_var(max(0, lower), cap, "cycle")
+    for w in workers:
+        keys = [(t, w) for t in tasks if (t, w) in lm.a]
+        m.add(sum((p.times[t][w] or 0) * lm.a[(t, w)] for t, _ in keys) <= lm.cycle)
+    soft_terms = [(c, lm.a[key]) for key, c in p.pair_cost.items() if key in lm.a and c] if soft else []
+    if soft_terms:
+        weight = sum(abs(c) for c, _ in soft_terms) + 1
+        m.minimize(weight * lm.cycle + sum(c * v for c, v in soft_terms))
+    else:
+        m.minimize(lm.cycle)
     if hint is not None:
-        types, shares = hint
-        for (b, t), v in bm.machine.items():
-            m.add_hint(v, types.get(b) == t)
-        for key, a in bm.share.items():
-            s = round(shares.get(key, 0.0) * SHARE_UNITS)
-            m.add_hint(a, s)
-            m.add_hint(bm.present[key], s > 0)
-    return bm
+        h_st = hint.station_of()
+        h_w = hint.worker_of()
+        for (t, w), lit in lm.a.items():
+            m.add_hint(lit, h_w.get(t) == w)
+        for (w, s), lit in lm.y.items():
+            m.add_hint(lit, hint.stations[s][0] == w)
+        for t in tasks:
+            if t in h_st and h_st[t] in sset:
+                m.add_hint(st[t], h_st[t])
+        loads = hint.loads(p)
+        m.add_hint(lm.cycle, max([loads[s] for s in stations] + [max(0, lower)]))
+    return lm
+
+
+def extract_line(p: LineProblem, lm: LineModel, solver: cp_model.CpSolver) -> LineSolution:
+    """The full plan: free stations from the solver, the others from the incumbent."""
+    at: dict[int, int] = {}
+    for (w, s), lit in lm.y.items():
+        if solver.boolean_value(lit):
+            at[s] = w
+    tasks_of: dict[int, list[int]] = {w: [] for w in lm.workers}
+    for (t, w), lit in lm.a.items():
+        if solver.boolean_value(lit):
+            tasks_of[w].append(t)
+    out: list[tuple[int, tuple[int, ...]]] = []
+    for s in range(p.num_stations):
+        if s in lm.fixed:
+            out.append(lm.fixed[s])
+        else:
+            w = at[s]
+            out.append((w, tuple(sorted(tasks_of[w]))))
+    return LineSolution(tuple(out))
+
+
+@dataclass
+class PlainModel:
+    model: cp_model.CpModel
+    x: dict[tuple[int, int, int], cp_model.IntVar]
+    cycle: cp_model.IntVar
+
+
+def build_plain_model(p: LineProblem) -> PlainModel:
+    """Chaves et al. (2007) ALWABP-2 formulation: x[t,w,s], y[w,s], min C. No hint, no bounds."""
+    m = cp_model.CpModel()
+    k, n = p.num_workers, p.num_tasks
+    x: dict[tuple[int, int, int], cp_model.IntVar] = {}
+    y = {(w, s): m.new_bool_var(f"y{w}_{s}") for w in range(k) for s in range(k)}
+    ub = sum(max(v for v in row if v is not None) for row in p.times)
+    c = m.new_int_var(0, ub, "C")
+    for t in range(n):
+        for w in range(k):
+            if p.times[t][w] is None:
+                continue
+            for s in range(k):
+                x[(t, w, s)] = m.new_bool_var(f"x{t}_{w}_{s}")
+                m.add_implication(x[(t, w, s)], y[(w, s)])
+        m.add(sum(v for (tt, _, _), v in x.items() if tt == t) == 1)
+    for w in range(k):
+        m.add(sum(y[(w, s)] for s in range(k)) == 1)
+    for s in range(k):
+        m.add(sum(y[(w, s)] for w in range(k)) <= 1)
+        for w in range(k):
+            m.add(sum((p.times[t][w] or 0) * x[(t, w, s)] for t in range(n) if (t, w, s) in x) <= c)
+    for i, j in p.precedence:
+        si = sum(s * v for (t, _, s), v in x.items() if t == i)
+        sj = sum(s * v for (t, _, s), v in x.items() if t == j)
+        m.add(si <= sj)
+    m.minimize(c)
+    return PlainModel(m, x, c)
+
+
+def solve_plain_line(p: LineProblem, time_limit_s: float, *, workers: int = 2) -> LineSolution | None:
+    """The textbook model alone (the benchmark's baseline)."""
+    pm = build_plain_model(p)
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = time_limit_s
+    solver.parameters.num_workers = workers
+    status = solver.solve(pm.model)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    at: dict[int, tuple[int, list[int]]] = {}
+    for (t, w, s), v in pm.x.items():
+        if solver.boolean_value(v):
+            at.setdefault(s, (w, []))[1].append(t)
+    # Workers with no task still stand somewhere: give them the empty stations in any order.
+    used = {w for w, _ in at.values()}
+    idle = [w for w in range(p.num_workers) if w not in used]
+    out = []
+    for s in range(p.num_workers):
+        if s in at:
+            out.append((at[s][0], tuple(sorted(at[s][1]))))
+        else:
+            out.append((idle.pop(), ()))
+    return LineSolution(tuple(out))

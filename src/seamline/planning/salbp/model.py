@@ -37,7 +37,7 @@ def _add_assignment(
             per_station[s].append((inst.times[j], lit))
             lits.append((s, lit))
         m.add_exactly_one(lit for _, lit in lits)
-        station_of.append(sum(s * lit for s, lit in lits))
+        station_of.append(cp_model.LinearExpr.weighted_sum([lit for _, lit in lits], [s for s, _ in lits]))
     for items in per_station.values():
         if items:
             m.add(sum(t * lit for t, lit in items) <= inst.cycle_time)
