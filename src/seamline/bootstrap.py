@@ -74,6 +74,7 @@ FEATURE_PROJECTIONS = (
     "seamline.learning.projection",
     "seamline.quality.projection",
     "seamline.materials.projection",
+    "seamline.service_layer.counting",
 )
 
 
@@ -83,6 +84,14 @@ def make_projections(layouts: dict[str, FactoryLayout], engine: Engine) -> list[
     for mod in optional_modules(FEATURE_PROJECTIONS):
         out.append(mod.create(layouts, engine))
     return out
+
+
+def bind_live(projections: list[Projection], live: LiveState) -> None:
+    """Projections that feed live state (counting: pieces counted from motor bursts) get it here."""
+    for p in projections:
+        bind = getattr(p, "bind_live", None)
+        if bind is not None:
+            bind(live)
 
 
 def replay_into(store: EventStore, live: LiveState, projections: list[Projection] = ()) -> int:  # type: ignore[assignment]
@@ -104,6 +113,7 @@ def bootstrap(db_url: str = DEFAULT_URL, *, start_worker: bool = True) -> Runtim
     layouts = master_data.load_layouts(engine)
     live = LiveState(layouts)
     projections = make_projections(layouts, engine)
+    bind_live(projections, live)
     t0 = time.perf_counter()
     replayed = replay_into(store, live, projections)
     if replayed:
