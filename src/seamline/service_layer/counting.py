@@ -114,6 +114,24 @@ class CountingProjection:
             self.live.counted_pieces(f, s, bundle, op, qty, ts)
 
     # --- reads (under the pipeline lock) ------------------------------------------------------
+    def station_bundle(self, factory: str, station: str) -> dict[str, Any]:
+        """The open bundle at a station, for the tablet's bundle-done: quantity, the operation,
+        pieces already reported as events and pieces counted from bursts (provisional)."""
+        c = self.counters.get(factory)
+        o = c.open.get(station) if c is not None else None
+        if o is None:
+            return {"open_bundle": None}
+        lay = self.layouts.get(factory)
+        b = lay.bundles.get(o.bundle) if lay else None
+        real = self.real.get((factory, station, o.bundle), {})
+        return {
+            "open_bundle": o.bundle,
+            "bundle_op": o.op,
+            "bundle_qty": b.qty if b else None,
+            "bundle_reported": real.get(o.op, 0) if o.op else 0,
+            "bundle_counted": o.counted,
+        }
+
     def flags(self, factory: str) -> list[dict[str, Any]]:
         return [_flag_dict(x) for x in reversed(self.counters[factory].flags)] if factory in self.counters else []
 

@@ -55,6 +55,12 @@ JS_STRINGS: dict[str, str] = {
     "operator": N_("Operator"),
     "operations": N_("Operations (share of pieces)"),
     "std_min_per_garment": N_("Std min / garment"),
+    "bundle_started": N_("Bundle {bundle} started"),
+    "bundle_done": N_("Bundle {bundle} done: {n} pieces"),
+    "same_bundle": N_("Bundle {bundle} is already in work"),
+    "no_camera": N_("No camera: type the code or use the scanner"),
+    "no_op": N_("No operation known for this bundle yet"),
+    "counted": N_("{n} counted / {qty}"),
     "not_paired": N_("This tablet is not paired to this station: taps are kept; ask your supervisor"),
 }
 
@@ -75,6 +81,14 @@ def _lang(request: Request) -> str:
     return pick_lang(request.query_params.get("lang"), request.cookies.get(LANG_COOKIE))
 
 
+def _bundle_fields(rt: Any, lay: Any, station: str | None) -> dict[str, Any]:
+    """The tablet's bundle scan needs the open bundle's quantity and what was reported of it."""
+    proj = next((p for p in rt.pipeline.projections if getattr(p, "name", "") == "counting"), None)
+    if proj is None or station is None:
+        return {"open_bundle": None}
+    return proj.station_bundle(lay.factory.id, station)
+
+
 def register(app: FastAPI, rt: Any) -> None:
     """Mount the pages on the API app (called by ``create_app`` when this module exists)."""
     progress: OrderProgress = attach(rt)
@@ -89,7 +103,7 @@ def register(app: FastAPI, rt: Any) -> None:
         try:
             if kind == "station":
                 lay = views.find_station(layouts, key or "")
-                return lambda: views.station_data(rt.live, lay, key, fmt)
+                return lambda: {**views.station_data(rt.live, lay, key, fmt), **_bundle_fields(rt, lay, key)}
             if kind == "line":
                 lay = views.find_line(layouts, key or "")
                 return lambda: views.line_data(rt.live, lay, key, fmt)
