@@ -203,6 +203,7 @@ class Publisher:
         self._lock = threading.Lock()
         self._inflight: dict[int, int] = {}  # mid -> outbox row
         self._acked: list[int] = []
+        self._early: set[int] = set()  # PUBACKs that arrived before publish() returned the mid
         self._high = 0  # highest row handed to the client in this connection
         self.connected = threading.Event()
         self.published = 0
@@ -217,6 +218,7 @@ class Publisher:
             return
         with self._lock:
             self._inflight.clear()  # unacknowledged rows are sent again on this connection
+            self._early.clear()
             self._high = 0
         self.connected.set()
 
@@ -228,6 +230,8 @@ class Publisher:
             n = self._inflight.pop(mid, None)
             if n is not None:
                 self._acked.append(n)
+            else:
+                self._early.add(mid)
 
     def start(self) -> None:
         self.c.loop_start()
@@ -247,12 +251,17 @@ class Publisher:
             return 0
         rows = self.outbox.pending(high, room)
         for n, topic, payload in rows:
-            with self._lock:  # held across publish: the PUBACK callback must find the mid
-                info = self.c.publish(topic, payload, qos=1)
-                if info.rc != mqtt.MQTT_ERR_SUCCESS:
-                    break
-                self._inflight[info.mid] = n
+            # Not under our lock: paho calls on_publish holding its own message lock.
+            info = self.c.publish(topic, payload, qos=1)
+            if info.rc != mqtt.MQTT_ERR_SUCCESS:
+                break
+            with self._lock:
                 self._high = max(self._high, n)
+                if info.mid in self._early:  # the PUBACK beat us here
+                    self._early.discard(info.mid)
+                    self._acked.append(n)
+                else:
+                    self._inflight[info.mid] = n
         return len(rows)
 
     def stop(self) -> None:
