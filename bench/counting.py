@@ -127,9 +127,15 @@ def _cpu_s(pid: int) -> float:
     return (int(parts[11]) + int(parts[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def gateway_run(n_meters: int, seconds: float, seed: int, poll_hz: float, d: Path) -> dict[str, float]:
+def gateway_run(
+    n_meters: int, seconds: float, seed: int, poll_hz: float, d: Path, per_link: int = 10
+) -> dict[str, float]:
+    """``per_link`` meters (units 1..per_link) behind each Modbus TCP endpoint: an RS-485 bus of
+    meters behind a TCP converter, the common wiring; the gateway polls the links in parallel."""
     tr, truth = _traces(n_meters, seconds, seed)
-    srv = TraceServer(tr, HZ, free_port()).start()
+    units = sorted(tr)
+    groups = [units[i : i + per_link] for i in range(0, len(units), per_link)]
+    servers = [TraceServer({k + 1: tr[u] for k, u in enumerate(g)}, HZ, free_port()).start() for g in groups]
     bport = free_port()
     broker = _mosquitto(bport, d)
     msgs: list[tuple[str, bytes]] = []
@@ -141,26 +147,49 @@ def gateway_run(n_meters: int, seconds: float, seed: int, poll_hz: float, d: Pat
     sub.loop_start()
     ready.wait(5)
     mp = d / f"meters-{n_meters}.toml"
-    lines = [f'[gateway]\nfactory = "F1"\ntz = "Asia/Shanghai"\npoll_hz = {poll_hz}\nhost = "127.0.0.1"\nport = {srv.port}\n']
-    lines += [f'[[meter]]\nstation = "S{u:03d}"\nunit = {u}\nregister = 0\n' for u in tr]
+    lines = [f'[gateway]\nfactory = "F1"\ntz = "Asia/Shanghai"\npoll_hz = {poll_hz}\nhost = "127.0.0.1"\n']
+    for g, srv in zip(groups, servers, strict=True):
+        lines += [
+            f'[[meter]]\nstation = "S{u:03d}"\nport = {srv.port}\nunit = {k + 1}\nregister = 0\n'
+            for k, u in enumerate(g)
+        ]
     mp.write_text("\n".join(lines))
     lead = 4.0
-    srv.t0 = time.monotonic() + lead
+    t0 = time.monotonic() + lead
+    for srv in servers:
+        srv.t0 = t0
     wall0 = time.time() + lead
     gw = subprocess.Popen(
-        [SEAMLINE, "gateway", "--map", str(mp), "--mqtt", f"mqtt://127.0.0.1:{bport}",
-         "--queue", str(d / f"q{n_meters}.sqlite"), "--seconds", str(seconds + lead + 1)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            SEAMLINE,
+            "gateway",
+            "--map",
+            str(mp),
+            "--mqtt",
+            f"mqtt://127.0.0.1:{bport}",
+            "--queue",
+            str(d / f"q{n_meters}.sqlite"),
+            "--seconds",
+            str(seconds + lead + 1),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     time.sleep(lead + 1)
     c0, w0 = _cpu_s(gw.pid), time.monotonic()
     time.sleep(seconds - 2)
     c1, w1 = _cpu_s(gw.pid), time.monotonic()
-    out, _err = gw.communicate(timeout=120)
-    time.sleep(0.5)
-    sub.loop_stop()
-    srv.stop()
-    broker.kill()
+    try:
+        out, _err = gw.communicate(timeout=120)
+        time.sleep(0.5)
+    finally:
+        if gw.poll() is None:
+            gw.kill()
+        sub.loop_stop()
+        for srv in servers:
+            srv.stop()
+        broker.kill()
     report = json.loads(out.strip().splitlines()[-1])
     found: dict[int, list[float]] = defaultdict(list)
     for topic, payload in msgs:
@@ -183,9 +212,14 @@ def gateway_run(n_meters: int, seconds: float, seed: int, poll_hz: float, d: Pat
         fn += len(starts) - hit
     return {
         "f1": 2 * tp / (2 * tp + fp + fn) if tp else 0.0,
-        "tp": tp, "fp": fp, "fn": fn,
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
         "cpu_pct": 100.0 * (c1 - c0) / (w1 - w0),
-        "polls": report["polls"], "late_ticks": report["late_ticks"], "read_errors": report["read_errors"],
+        "polls": report["polls"],
+        "poll_hz_per_link": round(report["polls"] / len(servers) / report["seconds"], 2),
+        "late_ticks": report["late_ticks"],
+        "read_errors": report["read_errors"],
     }
 
 

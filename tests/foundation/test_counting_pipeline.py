@@ -46,8 +46,13 @@ class Feed:
         run = sew_bundle(PROFILE, qty, self.t + 1, 1.0, r)
         for b in run.bursts:
             for k in range(chatter):
-                self.send("burst", b.start_s + k * b.run_s / chatter, source="sensor", run_s=b.run_s / chatter * 0.8,
-                          trim=b.trim and k == chatter - 1)
+                self.send(
+                    "burst",
+                    b.start_s + k * b.run_s / chatter,
+                    source="sensor",
+                    run_s=b.run_s / chatter * 0.8,
+                    trim=b.trim and k == chatter - 1,
+                )
         self.t = run.end_s + 5
         if done:
             self.send("piece", self.t, bundle="O1-0001", op="OP1", qty=qty)

@@ -34,7 +34,9 @@ def serve(tr: dict[int, np.ndarray]) -> TraceServer:
 
 
 def write_map(path: Path, port: int, units: list[int], poll_hz: float = 5.0) -> Path:
-    lines = [f'[gateway]\nfactory = "F1"\ntz = "Asia/Shanghai"\npoll_hz = {poll_hz}\nhost = "127.0.0.1"\nport = {port}\n']
+    lines = [
+        f'[gateway]\nfactory = "F1"\ntz = "Asia/Shanghai"\npoll_hz = {poll_hz}\nhost = "127.0.0.1"\nport = {port}\n'
+    ]
     lines += [f'[[meter]]\nstation = "S{u:02d}"\nunit = {u}\nregister = 0\nscale = 0.01\n' for u in units]
     path.write_text("\n".join(lines))
     return path

@@ -7,7 +7,6 @@ import sys
 import threading
 import time
 from collections import defaultdict
-from datetime import datetime
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -72,9 +71,21 @@ def test_gateway_publishes_the_bursts_of_a_served_trace(mosquitto: str, tmp_path
         srv.t0 = time.monotonic() + 4.0  # the trace starts when the gateway is polling
         t_wall0 = time.time() + 4.0
         res = subprocess.run(
-            [SEAMLINE, "gateway", "--map", str(mp), "--mqtt", mosquitto, "--queue", str(tmp_path / "q.sqlite"),
-             "--seconds", "45"],
-            capture_output=True, text=True, timeout=90,
+            [
+                SEAMLINE,
+                "gateway",
+                "--map",
+                str(mp),
+                "--mqtt",
+                mosquitto,
+                "--queue",
+                str(tmp_path / "q.sqlite"),
+                "--seconds",
+                "45",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=90,
         )
         assert res.returncode == 0, res.stderr
         time.sleep(0.5)
@@ -124,9 +135,21 @@ def test_kill_9_of_the_broker_loses_no_burst(tmp_path: Path) -> None:
     mp = write_map(tmp_path / "meters.toml", srv.port, [1, 2, 3, 4])
     srv.t0 = time.monotonic()
     gw = subprocess.Popen(
-        [SEAMLINE, "gateway", "--map", str(mp), "--mqtt", f"mqtt://127.0.0.1:{port}",
-         "--queue", str(tmp_path / "q.sqlite"), "--seconds", "26"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            SEAMLINE,
+            "gateway",
+            "--map",
+            str(mp),
+            "--mqtt",
+            f"mqtt://127.0.0.1:{port}",
+            "--queue",
+            str(tmp_path / "q.sqlite"),
+            "--seconds",
+            "26",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         time.sleep(7)

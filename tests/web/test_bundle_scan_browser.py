@@ -49,9 +49,7 @@ def _free_bundle(served: Served, station: str) -> str:
 
 def _tablet_events(served: Served, station: str, types: tuple[str, ...]) -> list[Any]:
     return [
-        ev
-        for _pos, ev in served.rt.store.iter_events(types=types)
-        if ev.station == station and ev.source == "tablet"
+        ev for _pos, ev in served.rt.store.iter_events(types=types) if ev.station == station and ev.source == "tablet"
     ]
 
 

@@ -11,6 +11,7 @@ and a restart of the gateway continues where it stopped (seq numbering included)
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sqlite3
 import threading
@@ -54,7 +55,9 @@ class Meter:
 
     @property
     def link(self) -> tuple[str, ...]:
-        return ("rtu", self.serial or "", str(self.baudrate)) if self.serial else ("tcp", self.host or "", str(self.port))
+        return (
+            ("rtu", self.serial or "", str(self.baudrate)) if self.serial else ("tcp", self.host or "", str(self.port))
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +135,9 @@ class Outbox:
         with self.lock:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=FULL")
-            self.db.execute("CREATE TABLE IF NOT EXISTS outbox (n INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT, payload BLOB)")
+            self.db.execute(
+                "CREATE TABLE IF NOT EXISTS outbox (n INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT, payload BLOB)"
+            )
             self.db.execute("CREATE TABLE IF NOT EXISTS seq (station TEXT PRIMARY KEY, last INTEGER)")
             self.db.execute("CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT)")
             row = self.db.execute("SELECT v FROM meta WHERE k='gateway_id'").fetchone()
@@ -345,10 +350,8 @@ class Gateway:
         next_t = time.monotonic()
         while not self._stop.is_set():
             if not client.connected:
-                try:
+                with contextlib.suppress(Exception):
                     await client.connect()
-                except Exception:
-                    pass
                 if not client.connected:
                     self.stats.read_errors += 1
                     await asyncio.sleep(1.0)
@@ -381,10 +384,8 @@ class Gateway:
                 self.stats.late_ticks += 1
                 next_t = time.monotonic()
                 delay = 0
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), delay)
-            except TimeoutError:
-                pass
         client.close()
 
     async def run(self, publisher: Publisher | None, seconds: float | None = None) -> None:
@@ -398,10 +399,8 @@ class Gateway:
 
         tasks.append(asyncio.ensure_future(pump()))
         if seconds:
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), seconds)
-            except TimeoutError:
-                pass
             self._stop.set()
         await asyncio.gather(*tasks)
 

@@ -56,7 +56,11 @@ class Window:
             self.trims_seen = True
 
     def features(self, gap_s: float) -> dict[str, float]:
-        f = {"bursts": float(self.bursts), "run_s": self.run_s, "pieces_by_gap": 1.0 + sum(g >= gap_s for g in self.gaps_s)}
+        f = {
+            "bursts": float(self.bursts),
+            "run_s": self.run_s,
+            "pieces_by_gap": 1.0 + sum(g >= gap_s for g in self.gaps_s),
+        }
         if self.trims_seen:
             f["trims"] = float(self.trims)
         return f if self.bursts else {}
@@ -115,9 +119,9 @@ def learn(samples: list[Sample]) -> Signature | None:
     best_gap, best_cv = GAP_CANDIDATES_S[0], math.inf
     for g in GAP_CANDIDATES_S:
         vals = [s.window.features(g)["pieces_by_gap"] for s in samples]
-        r, cv = ratio_cv(vals, pieces)
+        r, gap_cv = ratio_cv(vals, pieces)
         # The gap count's natural ratio is 1 piece per gap; prefer thresholds near it.
-        score = cv + 0.5 * abs(math.log(r)) if r > 0 else math.inf
+        score = gap_cv + 0.5 * abs(math.log(r)) if r > 0 else math.inf
         if score < best_cv:
             best_gap, best_cv = g, score
     ratio: dict[str, float] = {}
@@ -234,7 +238,7 @@ class BurstCounter:
         sig, o.signature = self.signature_for(o.style, o.op, o.worker)
         if sig is None:
             return 0
-        est = int(math.floor(sig.estimate(o.window) + 0.5))
+        est = math.floor(sig.estimate(o.window) + 0.5)
         delta = max(0, est - o.counted)
         o.counted += delta
         return delta

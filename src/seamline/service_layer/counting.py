@@ -90,7 +90,7 @@ class CountingProjection:
             op = max(real, key=lambda k: real[k]) if real else o.op
             if op is None or not real:
                 c.open.pop(s, None)  # no quantity to reconcile against: drop the window
-                if o.counted:
+                if o.counted and o.op is not None:
                     self._feed(f, s, o.bundle, o.op, -o.counted, ev.ts)
                 return
             counted = o.counted
@@ -171,8 +171,15 @@ class CountingProjection:
         out = []
         for style, op in sorted(c.samples):
             sig, which = c.signature_for(style, op, None)
-            out.append({"style": style, "op": op, "bundles": len(c.samples[(style, op)]), "signature": which,
-                        **(sig.as_dict() if sig else {})})
+            out.append(
+                {
+                    "style": style,
+                    "op": op,
+                    "bundles": len(c.samples[(style, op)]),
+                    "signature": which,
+                    **(sig.as_dict() if sig else {}),
+                }
+            )
         return out
 
 

@@ -9,6 +9,7 @@ read: trace sample ``floor((now - t0) * hz)``, the last sample after the end. py
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -26,7 +27,9 @@ class TraceServer:
     """Serve ``traces[unit]`` (amps sampled at ``hz``) from ``t0`` on; runs in its own thread."""
 
     def __init__(self, traces: dict[int, np.ndarray], hz: float, port: int, host: str = "127.0.0.1") -> None:
-        self.traces = {u: np.round(np.asarray(tr) / SCALE_A).clip(0, 65535).astype(np.int64) for u, tr in traces.items()}
+        self.traces = {
+            u: np.round(np.asarray(tr) / SCALE_A).clip(0, 65535).astype(np.int64) for u, tr in traces.items()
+        }
         self.hz = hz
         self.host, self.port = host, port
         self.t0 = time.monotonic()
@@ -69,10 +72,8 @@ class TraceServer:
             self._ready.set()
             await self._server.serve_forever()
 
-        try:
+        with contextlib.suppress(asyncio.CancelledError, RuntimeError):
             self._loop.run_until_complete(main())
-        except (asyncio.CancelledError, RuntimeError):
-            pass
 
     def start(self, t0: float | None = None) -> TraceServer:
         self._thread.start()
@@ -92,8 +93,6 @@ class TraceServer:
     def stop(self) -> None:
         if self._loop is not None and self._server is not None:
             fut = asyncio.run_coroutine_threadsafe(self._server.shutdown(), self._loop)
-            try:
+            with contextlib.suppress(Exception):
                 fut.result(5)
-            except Exception:
-                pass
         self._thread.join(5)

@@ -101,9 +101,7 @@ def _ln(r: np.random.Generator, median: float, sigma: float) -> float:
     return float(median * math.exp(r.normal(0.0, sigma)))
 
 
-def sew_bundle(
-    profile: MotorProfile, pieces: int, start_s: float, speed: float, r: np.random.Generator
-) -> BundleRun:
+def sew_bundle(profile: MotorProfile, pieces: int, start_s: float, speed: float, r: np.random.Generator) -> BundleRun:
     """A worker (``speed`` = efficiency, 1.0 = standard) sews ``pieces`` pieces from ``start_s``."""
     out = BundleRun(pieces=pieces)
     t = start_s + _ln(r, 3.0, 0.4)  # read the ticket, open the bundle
@@ -162,7 +160,7 @@ def current_trace(
 ) -> np.ndarray:
     """Sampled RMS amps from 0 to ``end_s``: a meter averaging over each sample period."""
     el = el or MotorElectrics()
-    n = int(math.ceil(end_s * hz)) + 1
+    n = math.ceil(end_s * hz) + 1
     dt = 1.0 / hz
     running = np.zeros(n)
     level = np.full(n, el.run_a)
