@@ -25,7 +25,7 @@ from sqlalchemy import Engine
 from ..domain.events import BundleIn, BundleOut, Burst, Bursts, Login, Logout, Piece, SensorEvent
 from ..domain.live import LiveState
 from ..domain.model import FactoryLayout
-from ..learning.signature import BurstCounter, Flag, Reconciliation
+from ..learning.signature import BurstCounter, Flag, Open, Reconciliation
 
 
 class CountingProjection:
@@ -40,6 +40,11 @@ class CountingProjection:
         # Real (scanned / reported) pieces per (factory, station, bundle, op) while a bundle is open.
         self.real: dict[tuple[str, str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
         self.counted_total: dict[tuple[str, str], int] = defaultdict(int)
+        # The station's order of operations on one bundle: (factory, station, style, op) -> next op.
+        self.follow: dict[tuple[str, str, str, str], str] = {}
+        self.prev_op: dict[tuple[str, str, str], str] = {}
+        self.first_op: dict[tuple[str, str, str], str] = {}  # (factory, station, style) -> first op
+        self.motor: set[tuple[str, str]] = set()  # stations that have reported bursts
 
     def bind_live(self, live: LiveState) -> None:
         """Counted pieces feed this live state (bootstrap binds it)."""
@@ -62,7 +67,8 @@ class CountingProjection:
                 self.worker[(f, s)] = None
         elif isinstance(ev, BundleIn):
             style = self._style(f, ev.bundle)
-            op = self.last_op.get((f, s, style)) if style else None
+            # The operation the station started its last bundle of this style with, else its last.
+            op = (self.first_op.get((f, s, style)) or self.last_op.get((f, s, style))) if style else None
             self.real.pop((f, s, ev.bundle), None)
             c.bundle_in(s, ev.bundle, ev.ts.timestamp(), style, op, self.worker.get((f, s)))
         elif isinstance(ev, Piece):
@@ -71,9 +77,24 @@ class CountingProjection:
                 self.last_op[(f, s, style)] = ev.op
             o = c.open.get(s)
             if o is not None and o.bundle == ev.bundle:
-                self.real[(f, s, ev.bundle)][ev.op] += ev.qty
                 if o.op is None:
                     o.op = ev.op
+                real = self.real[(f, s, ev.bundle)]
+                real[ev.op] += ev.qty
+                lay = self.layouts.get(f)
+                b = lay.bundles.get(ev.bundle) if lay else None
+                if style and b is not None and real[ev.op] >= b.qty:
+                    # The operation is done for the whole bundle: reconcile it now and open a
+                    # window for the station's next operation of the same bundle (as learned).
+                    prev = self.prev_op.get((f, s, ev.bundle))
+                    if prev is not None:
+                        self.follow[(f, s, style, prev)] = ev.op
+                    else:
+                        self.first_op[(f, s, style)] = ev.op
+                    self.prev_op[(f, s, ev.bundle)] = ev.op
+                    self._reconcile(c, f, s, o, ev.op, real.pop(ev.op), ev.ts)
+                    nxt = self.follow.get((f, s, style, ev.op))
+                    c.bundle_in(s, ev.bundle, ev.ts.timestamp(), style, nxt, self.worker.get((f, s)))
         elif isinstance(ev, Burst):
             self._burst(c, f, s, ev.ts.timestamp(), ev.run_s, ev.trim, ev.ts)
         elif isinstance(ev, Bursts):
@@ -83,6 +104,7 @@ class CountingProjection:
             for i in range(n):
                 self._burst(c, f, s, t0 + i * ev.period_s / n, ev.run_s / n, i < ev.trims, ev.ts)
         elif isinstance(ev, BundleOut):
+            self.prev_op.pop((f, s, ev.bundle), None)
             o = c.open.get(s)
             if o is None or o.bundle != ev.bundle:
                 return
@@ -93,12 +115,20 @@ class CountingProjection:
                 if o.counted and o.op is not None:
                     self._feed(f, s, o.bundle, o.op, -o.counted, ev.ts)
                 return
-            counted = o.counted
-            c.bundle_done(s, ev.bundle, op, real[op], ev.ts.timestamp())
-            if counted and o.op is not None:
-                self._feed(f, s, o.bundle, o.op, -counted, ev.ts)
+            self._reconcile(c, f, s, o, op, real[op], ev.ts)
+
+    def _reconcile(self, c: BurstCounter, f: str, s: str, o: Open, op: str, pieces: int, ts: datetime) -> None:
+        """The scan's quantity wins: retract the provisional count, let the counter learn."""
+        if (f, s) not in self.motor:  # a station without a motor sensor: nothing to reconcile
+            c.open.pop(s, None)
+            return
+        counted = o.counted
+        c.bundle_done(s, o.bundle, op, pieces, ts.timestamp())
+        if counted and o.op is not None:
+            self._feed(f, s, o.bundle, o.op, -counted, ts)
 
     def _burst(self, c: BurstCounter, f: str, s: str, start_s: float, run_s: float, trim: bool, ts: datetime) -> None:
+        self.motor.add((f, s))
         n = c.burst(s, start_s, run_s, trim)
         o = c.open.get(s)
         if n and o is not None and o.op is not None:

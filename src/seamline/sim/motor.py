@@ -143,6 +143,19 @@ def sew_bundle(profile: MotorProfile, pieces: int, start_s: float, speed: float,
     return out
 
 
+def piece_plan(profile: MotorProfile, cycle_s: float, r: np.random.Generator) -> list[tuple[float, float, bool]]:
+    """One piece's bursts as ``(idle before, run_s, trim)``, scaled so the piece takes ``cycle_s``
+    (the floor model's cycle time); the idle after the last burst is the remainder."""
+    run = sew_bundle(profile, 1, 0.0, 1.0, r)
+    k = cycle_s / run.end_s if run.end_s > 0 else 1.0
+    out = []
+    last = 0.0
+    for b in run.bursts:
+        out.append(((b.start_s - last) * k, b.run_s * k, b.trim))
+        last = b.start_s + b.run_s
+    return out
+
+
 # --- current -----------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class MotorElectrics:
