@@ -41,6 +41,7 @@ def test_a_motor_line_reports_bursts_and_bundle_quantities_and_counting_follows_
         assert len(recs) > 20
         errs = [abs(r["diff"]) / r["pieces"] for r in recs]
         assert statistics.median(errs) <= 0.05, sorted(errs)
+        assert statistics.mean(errs) <= 0.10, sorted(errs)
         # Live pieces of L1 (scanned + provisional counts) against the truth's pieces.
         live = sum(
             t.pieces for (f, scope, key, _h), t in rt.live.hourly.items() if scope == "line" and key == "L1"

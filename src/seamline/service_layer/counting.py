@@ -44,11 +44,33 @@ class CountingProjection:
         self.follow: dict[tuple[str, str, str, str], str] = {}
         self.prev_op: dict[tuple[str, str, str], str] = {}
         self.first_op: dict[tuple[str, str, str], str] = {}  # (factory, station, style) -> first op
+        self.station_ops: dict[tuple[str, str, str], list[str]] = {}  # ops a station has sewn, per style
+        self.reported: dict[tuple[str, str, str], int] = defaultdict(int)  # (factory, bundle, op) -> pieces
         self.motor: set[tuple[str, str]] = set()  # stations that have reported bursts
 
     def bind_live(self, live: LiveState) -> None:
         """Counted pieces feed this live state (bootstrap binds it)."""
         self.live = live
+
+    def _guess_op(self, f: str, s: str, style: str, bundle: str) -> str | None:
+        """Which operation the station is about to sew on a bundle: of the operations it has sewn
+        for this style, the first the bundle still needs whose predecessors are all reported."""
+        lay = self.layouts.get(f)
+        st = lay.styles.get(style) if lay else None
+        b = lay.bundles.get(bundle) if lay else None
+        if st is None or b is None:
+            return None
+        opmap = st.op_map()
+
+        def done(op: str) -> bool:
+            return self.reported.get((f, bundle, op), 0) >= b.qty
+
+        todo = [op for op in self.station_ops.get((f, s, style), []) if not done(op)]
+        for op in todo:
+            o = opmap.get(op)
+            if o is not None and all(done(p) for p in o.predecessors):
+                return op
+        return todo[0] if todo else (self.first_op.get((f, s, style)) or self.last_op.get((f, s, style)))
 
     def _style(self, factory: str, bundle: str) -> str | None:
         lay = self.layouts.get(factory)
@@ -68,13 +90,17 @@ class CountingProjection:
         elif isinstance(ev, BundleIn):
             style = self._style(f, ev.bundle)
             # The operation the station started its last bundle of this style with, else its last.
-            op = (self.first_op.get((f, s, style)) or self.last_op.get((f, s, style))) if style else None
+            op = self._guess_op(f, s, style, ev.bundle) if style else None
             self.real.pop((f, s, ev.bundle), None)
             c.bundle_in(s, ev.bundle, ev.ts.timestamp(), style, op, self.worker.get((f, s)))
         elif isinstance(ev, Piece):
             style = self._style(f, ev.bundle)
             if style:
                 self.last_op[(f, s, style)] = ev.op
+                ops = self.station_ops.setdefault((f, s, style), [])
+                if ev.op not in ops:
+                    ops.append(ev.op)
+                self.reported[(f, ev.bundle, ev.op)] += ev.qty
             o = c.open.get(s)
             if o is not None and o.bundle == ev.bundle:
                 if o.op is None:
@@ -93,7 +119,7 @@ class CountingProjection:
                         self.first_op[(f, s, style)] = ev.op
                     self.prev_op[(f, s, ev.bundle)] = ev.op
                     self._reconcile(c, f, s, o, ev.op, real.pop(ev.op), ev.ts)
-                    nxt = self.follow.get((f, s, style, ev.op))
+                    nxt = self._guess_op(f, s, style, ev.bundle) or self.follow.get((f, s, style, ev.op))
                     c.bundle_in(s, ev.bundle, ev.ts.timestamp(), style, nxt, self.worker.get((f, s)))
         elif isinstance(ev, Burst):
             self._burst(c, f, s, ev.ts.timestamp(), ev.run_s, ev.trim, ev.ts)
