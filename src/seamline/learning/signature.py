@@ -21,7 +21,7 @@ bench/counting.py drive it with events.
 from __future__ import annotations
 
 import math
-import statistics
+from bisect import bisect_left
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
@@ -45,25 +45,44 @@ class Window:
     run_s: float = 0.0
     gaps_s: list[float] = field(default_factory=list)  # idle seconds between consecutive bursts
     trims_seen: bool = False  # the sensor reports trims at all
+    # Count of gaps >= _thr, kept up to date as bursts arrive (counting is per burst: O(1) each).
+    _thr: float = -1.0
+    _n_long: int = 0
+    _sorted: list[float] | None = None
 
     def add(self, start_s: float, run_s: float, trim: bool, last_end_s: float | None) -> None:
         if last_end_s is not None:
-            self.gaps_s.append(max(0.0, start_s - last_end_s))
+            g = max(0.0, start_s - last_end_s)
+            self.gaps_s.append(g)
+            self._sorted = None
+            if g >= self._thr:
+                self._n_long += 1
         self.bursts += 1
         self.run_s += run_s
         if trim:
             self.trims += 1
             self.trims_seen = True
 
+    def long_gaps(self, gap_s: float) -> int:
+        if gap_s == self._thr:
+            return self._n_long
+        if self._sorted is None:
+            self._sorted = sorted(self.gaps_s)
+        return len(self._sorted) - bisect_left(self._sorted, gap_s)
+
+    def track(self, gap_s: float) -> None:
+        """Keep the long-gap count for this threshold up to date from now on."""
+        if gap_s != self._thr:
+            self._n_long = self.long_gaps(gap_s)
+            self._thr = gap_s
+
     def features(self, gap_s: float) -> dict[str, float]:
-        f = {
-            "bursts": float(self.bursts),
-            "run_s": self.run_s,
-            "pieces_by_gap": 1.0 + sum(g >= gap_s for g in self.gaps_s),
-        }
+        if not self.bursts:
+            return {}
+        f = {"bursts": float(self.bursts), "run_s": self.run_s, "pieces_by_gap": 1.0 + self.long_gaps(gap_s)}
         if self.trims_seen:
             f["trims"] = float(self.trims)
-        return f if self.bursts else {}
+        return f
 
 
 @dataclass(slots=True)
@@ -82,6 +101,7 @@ class Signature:
     bundles: int
 
     def estimate(self, w: Window) -> float:
+        w.track(self.gap_s)
         feats = w.features(self.gap_s)
         num = den = 0.0
         for k, x in feats.items():
@@ -112,13 +132,14 @@ def learn(samples: list[Sample]) -> Signature | None:
         per = [v / n for v, n in zip(values, pieces, strict=True)]
         # Pooled ratio (Σx / Σn) weighs big bundles more; the spread is the bundles' scatter.
         r = sum(values) / sum(pieces)
-        sd = statistics.stdev(per) if len(per) > 1 else r
+        m = sum(per) / len(per)
+        sd = math.sqrt(sum((x - m) ** 2 for x in per) / (len(per) - 1)) if len(per) > 1 else r
         return r, (sd / r if r > 0 else math.inf)
 
     pieces = [s.pieces for s in samples]
     best_gap, best_cv = GAP_CANDIDATES_S[0], math.inf
     for g in GAP_CANDIDATES_S:
-        vals = [s.window.features(g)["pieces_by_gap"] for s in samples]
+        vals = [1.0 + s.window.long_gaps(g) for s in samples]
         r, gap_cv = ratio_cv(vals, pieces)
         # The gap count's natural ratio is 1 piece per gap; prefer thresholds near it.
         score = gap_cv + 0.5 * abs(math.log(r)) if r > 0 else math.inf
@@ -126,9 +147,10 @@ def learn(samples: list[Sample]) -> Signature | None:
             best_gap, best_cv = g, score
     ratio: dict[str, float] = {}
     cv: dict[str, float] = {}
-    keys = set.intersection(*(set(s.window.features(best_gap)) for s in samples))
+    feats = [s.window.features(best_gap) for s in samples]
+    keys = set.intersection(*(set(f) for f in feats))
     for k in sorted(keys):
-        vals = [s.window.features(best_gap)[k] for s in samples]
+        vals = [f[k] for f in feats]
         r, c = ratio_cv(vals, pieces)
         if r > 0 and math.isfinite(c):
             ratio[k], cv[k] = r, c
