@@ -74,7 +74,7 @@ def test_counted_pieces_feed_live_state_and_the_scan_quantity_wins(rt) -> None: 
     feed.bundle(20, done=False)  # in work: counted from bursts only
     live_now = _pieces(rt) - total
     assert 17 <= live_now <= 23
-    proj = rt.projection("counting")
+    proj = rt.projection("motor_counts")
     assert proj.station_bundle("f1", "S1")["bundle_counted"] == live_now
     feed.send("piece", feed.t, bundle="O1-0001", op="OP1", qty=20)
     feed.send("bundle_out", feed.t + 1, bundle="O1-0001")
@@ -85,7 +85,7 @@ def test_counted_pieces_feed_live_state_and_the_scan_quantity_wins(rt) -> None: 
     rt2 = bootstrap(str(rt.engine.url), start_worker=False)
     try:
         assert _pieces(rt2) == total + 20
-        assert rt2.projection("counting").reconciliations("f1")[0]["counted"] == live_now
+        assert rt2.projection("motor_counts").reconciliations("f1")[0]["counted"] == live_now
     finally:
         rt2.close()
 

@@ -36,7 +36,7 @@ def test_a_motor_line_reports_bursts_and_bundle_quantities_and_counting_follows_
         for i in range(0, len(res.events), 4000):
             chunk = res.events[i : i + 4000]
             rt.pipeline.process([RawEvent(payload=p, source="mqtt", topic=t) for t, p, *_ in chunk])
-        proj = rt.projection("counting")
+        proj = rt.projection("motor_counts")
         recs = [r for r in proj.reconciliations("F1", limit=5000) if r["signature"] != "none"]
         assert len(recs) > 20
         errs = [abs(r["diff"]) / r["pieces"] for r in recs]

@@ -13,7 +13,7 @@ from .api import factory_layout, problems
 
 
 def _projection(rt: Runtime) -> CountingProjection:
-    p = rt.projection("counting")
+    p = rt.projection("motor_counts")
     if not isinstance(p, CountingProjection):
         raise HTTPException(503, "计数投影未运行 / the counting projection is not running")
     return p

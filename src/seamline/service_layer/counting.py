@@ -29,7 +29,7 @@ from ..learning.signature import BurstCounter, Flag, Open, Reconciliation
 
 
 class CountingProjection:
-    name = "counting"
+    name = "motor_counts"
 
     def __init__(self, layouts: dict[str, FactoryLayout]) -> None:
         self.layouts = layouts

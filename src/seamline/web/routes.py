@@ -83,7 +83,7 @@ def _lang(request: Request) -> str:
 
 def _bundle_fields(rt: Any, lay: Any, station: str | None) -> dict[str, Any]:
     """The tablet's bundle scan needs the open bundle's quantity and what was reported of it."""
-    proj = next((p for p in rt.pipeline.projections if getattr(p, "name", "") == "counting"), None)
+    proj = next((p for p in rt.pipeline.projections if getattr(p, "name", "") == "motor_counts"), None)
     if proj is None or station is None:
         return {"open_bundle": None}
     return proj.station_bundle(lay.factory.id, station)
