@@ -125,3 +125,23 @@ def test_scanner_typing_the_code_and_enter_starts_the_bundle(served: Served, con
     page.wait_for_function("() => document.body.dataset.queued === '0'", timeout=10_000)
     ins = [e for e in _tablet_events(served, sid, ("bundle_in",)) if e.bundle == bundle]
     assert len(ins) == 1
+
+
+def test_a_bundle_typed_offline_is_queued_and_sent_when_back(served: Served, context: Any) -> None:
+    """Manual entry while the network is down: the scan waits in the tablet's queue, then arrives once."""
+    f = served.layout.factory.id
+    with served.rt.pipeline.lock:
+        sid = [s for (pf, s), st in sorted(served.rt.live.stations.items()) if pf == f and st.line == "L1"][-2]
+    bundle = _free_bundle(served, sid)
+    page = context.new_page()
+    page.goto(f"{served.url}/station/{sid}")
+    page.wait_for_function("() => document.body.dataset.events !== undefined", timeout=10_000)
+    context.set_offline(True)
+    page.fill("#scan-input", bundle)
+    page.press("#scan-input", "Enter")
+    page.wait_for_function("() => Number(document.body.dataset.queued) >= 1", timeout=5_000)
+    assert page.inner_text("#t-scan-bundle") == bundle  # shown at once, from the tablet's own record
+    assert not [e for e in _tablet_events(served, sid, ("bundle_in",)) if e.bundle == bundle]
+    context.set_offline(False)
+    page.wait_for_function("() => document.body.dataset.queued === '0'", timeout=15_000)
+    assert len([e for e in _tablet_events(served, sid, ("bundle_in",)) if e.bundle == bundle]) == 1
