@@ -228,7 +228,7 @@
   document.addEventListener("keydown", (e) => {
     if (e.target && e.target.id === "scan-input") return;
     const now = Date.now();
-    if (now - klast > 80) kbuf = "";
+    if (now - klast > 200) kbuf = "";  // scanners type within ms; keep slack for slow Bluetooth ones
     klast = now;
     if (e.key === "Enter") { if (kbuf.length >= 3) { scanned(kbuf); e.preventDefault(); } kbuf = ""; return; }
     if (e.key.length === 1) kbuf += e.key;
