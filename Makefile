@@ -31,7 +31,7 @@ test: venv system-deps
 # Each benchmark prints its figures; the last line of each is one JSON object.
 bench: venv system-deps
 	$(BIN)/python bench/ingest.py
-	@for b in bench/planning.py bench/learning.py bench/dispatch.py; do \
+	@for b in bench/planning.py bench/learning.py bench/dispatch.py bench/counting.py; do \
 	  if [ -f $$b ]; then echo "== $$b"; $(BIN)/python $$b || exit 1; fi; \
 	done
 
