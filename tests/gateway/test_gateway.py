@@ -27,12 +27,19 @@ class Sub:
         self.msgs: list[tuple[str, bytes]] = []
         self.ready = threading.Event()
         self.c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
-        self.c.on_connect = lambda c, *_: (c.subscribe("seamline/v1/+/stations/+/events", qos=1), self.ready.set())
-        self.c.on_message = lambda _c, _u, m: self.msgs.append((m.topic, m.payload))
+        self.c.on_connect = self._on_connect
+        self.c.on_message = self._on_message
         self.c.connect("127.0.0.1", url_port)
         self.c.loop_start()
         assert self.ready.wait(5)
         time.sleep(0.2)
+
+    def _on_connect(self, c: mqtt.Client, *_: object) -> None:
+        c.subscribe("seamline/v1/+/stations/+/events", qos=1)
+        self.ready.set()
+
+    def _on_message(self, _c: mqtt.Client, _u: object, m: mqtt.MQTTMessage) -> None:
+        self.msgs.append((m.topic, bytes(m.payload)))
 
     def stop(self) -> None:
         self.c.loop_stop()
