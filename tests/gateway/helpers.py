@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import pty
+import select
+import threading
+import tty
 from pathlib import Path
 
 import numpy as np
@@ -29,14 +34,44 @@ def traces(n_meters: int, seconds: float, seed: int) -> tuple[dict[int, np.ndarr
     return out, truth
 
 
-def serve(tr: dict[int, np.ndarray]) -> TraceServer:
-    return TraceServer(tr, HZ, free_port()).start()
+def serve(tr: dict[int, np.ndarray], serial: str | None = None) -> TraceServer:
+    return TraceServer(tr, HZ, free_port(), serial=serial).start()
 
 
-def write_map(path: Path, port: int, units: list[int], poll_hz: float = 5.0) -> Path:
-    lines = [
-        f'[gateway]\nfactory = "F1"\ntz = "Asia/Shanghai"\npoll_hz = {poll_hz}\nhost = "127.0.0.1"\nport = {port}\n'
-    ]
+class PtyLink:
+    """Two pseudo-terminals joined by a relay thread: an RS-485 bus in software. The meter server
+    opens one end, the gateway the other, and Modbus RTU frames pass byte for byte."""
+
+    def __init__(self) -> None:
+        self.ma, self.sa = pty.openpty()
+        self.mb, self.sb = pty.openpty()
+        for fd in (self.sa, self.sb):
+            tty.setraw(fd)
+        self.server_port, self.gateway_port = os.ttyname(self.sa), os.ttyname(self.sb)
+        self._stop = threading.Event()
+        self._t = threading.Thread(target=self._relay, daemon=True)
+        self._t.start()
+
+    def _relay(self) -> None:
+        while not self._stop.is_set():
+            ready, _, _ = select.select([self.ma, self.mb], [], [], 0.2)
+            for fd in ready:
+                try:
+                    data = os.read(fd, 4096)
+                except OSError:
+                    return
+                os.write(self.mb if fd == self.ma else self.ma, data)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._t.join(2)
+        for fd in (self.ma, self.sa, self.mb, self.sb):
+            os.close(fd)
+
+
+def write_map(path: Path, port: int, units: list[int], poll_hz: float = 5.0, serial: str | None = None) -> Path:
+    link = f'serial = "{serial}"\nbaudrate = 9600\n' if serial else f'host = "127.0.0.1"\nport = {port}\n'
+    lines = [f'[gateway]\nfactory = "F1"\ntz = "Asia/Shanghai"\npoll_hz = {poll_hz}\n{link}']
     lines += [f'[[meter]]\nstation = "S{u:02d}"\nunit = {u}\nregister = 0\nscale = 0.01\n' for u in units]
     path.write_text("\n".join(lines))
     return path

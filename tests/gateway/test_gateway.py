@@ -17,7 +17,7 @@ from seamline.domain.bursts import BurstDetector
 from seamline.domain.events import Burst, decode_event
 from tests.conftest import _mosquitto_bin, free_port
 
-from .helpers import f1, serve, traces, write_map
+from .helpers import PtyLink, f1, serve, traces, write_map
 
 SEAMLINE = str(Path(sys.executable).with_name("seamline"))
 
@@ -68,13 +68,16 @@ def test_meter_map_errors_are_clear(tmp_path: Path) -> None:
         load_map(p)
 
 
-def test_gateway_publishes_the_bursts_of_a_served_trace(mosquitto: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("link", ["tcp", "rtu"])
+def test_gateway_publishes_the_bursts_of_a_served_trace(mosquitto: str, tmp_path: Path, link: str) -> None:
+    """Modbus TCP, and Modbus RTU over a software serial line (a pty pair), end to end."""
     tr, truth = traces(4, 40.0, seed=7)
     assert sum(len(v) for v in truth.values()) >= 15
-    srv = serve(tr)
+    bus = PtyLink() if link == "rtu" else None
+    srv = serve(tr, serial=bus.server_port if bus else None)
     sub = Sub(_port(mosquitto))
     try:
-        mp = write_map(tmp_path / "meters.toml", srv.port, [1, 2, 3, 4])
+        mp = write_map(tmp_path / "meters.toml", srv.port, [1, 2, 3, 4], serial=bus.gateway_port if bus else None)
         srv.t0 = time.monotonic() + 4.0  # the trace starts when the gateway is polling
         t_wall0 = time.time() + 4.0
         res = subprocess.run(
@@ -99,6 +102,8 @@ def test_gateway_publishes_the_bursts_of_a_served_trace(mosquitto: str, tmp_path
     finally:
         srv.stop()
         sub.stop()
+        if bus is not None:
+            bus.close()
     found: dict[str, list[tuple[float, float]]] = defaultdict(list)
     seqs: dict[str, list[int]] = defaultdict(list)
     for topic, payload in sub.msgs:

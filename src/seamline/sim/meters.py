@@ -16,7 +16,7 @@ from collections.abc import Callable
 from functools import partial
 
 import numpy as np
-from pymodbus.server import ModbusTcpServer
+from pymodbus.server import ModbusSerialServer, ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
 REGISTER = 0
@@ -26,16 +26,20 @@ SCALE_A = 0.01
 class TraceServer:
     """Serve ``traces[unit]`` (amps sampled at ``hz``) from ``t0`` on; runs in its own thread."""
 
-    def __init__(self, traces: dict[int, np.ndarray], hz: float, port: int, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, traces: dict[int, np.ndarray], hz: float, port: int, host: str = "127.0.0.1", serial: str | None = None
+    ) -> None:
+        """``serial``: serve Modbus RTU on this serial device instead of TCP on ``host:port``."""
         self.traces = {
             u: np.round(np.asarray(tr) / SCALE_A).clip(0, 65535).astype(np.int64) for u, tr in traces.items()
         }
         self.hz = hz
         self.host, self.port = host, port
+        self.serial = serial
         self.t0 = time.monotonic()
         self.clock: Callable[[], float] = time.monotonic
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._server: ModbusTcpServer | None = None
+        self._server: ModbusTcpServer | ModbusSerialServer | None = None
         self._thread = threading.Thread(target=self._run, daemon=True, name="trace-server")
         self._ready = threading.Event()
 
@@ -68,7 +72,10 @@ class TraceServer:
         ]
 
         async def main() -> None:
-            self._server = ModbusTcpServer(devices, address=(self.host, self.port))
+            if self.serial is not None:
+                self._server = ModbusSerialServer(devices, port=self.serial, baudrate=9600)
+            else:
+                self._server = ModbusTcpServer(devices, address=(self.host, self.port))
             self._ready.set()
             await self._server.serve_forever()
 
@@ -81,7 +88,7 @@ class TraceServer:
         deadline = time.monotonic() + 10
         import socket
 
-        while time.monotonic() < deadline:
+        while self.serial is None and time.monotonic() < deadline:
             try:
                 with socket.create_connection((self.host, self.port), timeout=0.2):
                     break
