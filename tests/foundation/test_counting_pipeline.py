@@ -103,3 +103,7 @@ def test_a_chattering_sensor_is_flagged_on_the_supervisors_api(rt) -> None:  # t
     sigs = client.get("/api/v1/counting/signatures").json()["signatures"]
     assert sigs[0]["op"] == "OP1" and sigs[0]["bundles"] == 3
     assert client.get("/api/v1/counting/bundles").json()["reconciled"][0]["pieces"] == 15
+    # ... and on the supervisor's line page, in Chinese first.
+    alerts = client.get("/web/data/line?key=L1&lang=zh_CN").json()["alerts"]
+    mine = [a for a in alerts if a["kind"].startswith("count_")]
+    assert mine and mine[0]["station"] == "S1" and "O1-0001" in mine[0]["text"] and "扎包" in mine[0]["text"]

@@ -199,6 +199,9 @@ class Flag:
     kind: str  # too_many_bursts | no_bursts | over_quantity
     detail: str
     at_s: float
+    # The figures behind it, for a translated message: bursts seen / pieces / bursts expected, or
+    # pieces counted / bundle quantity.
+    figures: tuple[int, ...] = ()
 
 
 class BurstCounter:
@@ -287,11 +290,14 @@ class BurstCounter:
                         "too_many_bursts",
                         f"{o.window.bursts} bursts for {pieces} pieces, about {expected:.0f} expected",
                         at_s,
+                        (o.window.bursts, pieces, round(expected)),
                     )
                 )
                 return rec  # rework / wrong operation / broken sensor: do not learn from it
         if pieces > 0 and o.window.bursts == 0 and sig is not None:
-            self.flags.append(Flag(station, bundle, op, o.worker, "no_bursts", f"{pieces} pieces, no bursts", at_s))
+            self.flags.append(
+                Flag(station, bundle, op, o.worker, "no_bursts", f"{pieces} pieces, no bursts", at_s, (0, pieces))
+            )
             return rec
         if o.style is not None and o.window.bursts > 0 and pieces > 0:
             self.teach(o.style, op, o.worker, o.window, pieces)
@@ -303,6 +309,7 @@ class BurstCounter:
         if o is None or o.flagged or qty <= 0 or o.counted <= qty * 1.2 + 1:
             return None
         o.flagged = True
-        f = Flag(station, o.bundle, o.op, o.worker, "over_quantity", f"{o.counted} counted, bundle of {qty}", at_s)
+        detail = f"{o.counted} counted, bundle of {qty}"
+        f = Flag(station, o.bundle, o.op, o.worker, "over_quantity", detail, at_s, (o.counted, qty))
         self.flags.append(f)
         return f

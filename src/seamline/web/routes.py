@@ -89,6 +89,32 @@ def _bundle_fields(rt: Any, lay: Any, station: str | None) -> dict[str, Any]:
     return proj.station_bundle(lay.factory.id, station)
 
 
+COUNT_FLAG_TEXT = {
+    "too_many_bursts": N_("{station}: bundle {bundle} has {a} motor bursts for {b} pieces ({c} expected)"),
+    "over_quantity": N_("{station}: {a} pieces counted from the motor, bundle {bundle} has {b}"),
+    "no_bursts": N_("{station}: bundle {bundle} reported without motor bursts: sensor?"),
+}
+
+
+def _with_count_flags(d: dict[str, Any], rt: Any, lay: Any, line: str | None, fmt: Fmt) -> dict[str, Any]:
+    """The supervisor's alerts also list motor counts that do not fit (service_layer/counting.py)."""
+    proj = next((p for p in rt.pipeline.projections if getattr(p, "name", "") == "motor_counts"), None)
+    c = proj.counters.get(lay.factory.id) if proj is not None else None
+    if c is None or not c.flags:
+        return d
+    extra = []
+    for fl in reversed(c.flags):
+        st = lay.stations.get(fl.station)
+        if st is None or st.line_id != line:
+            continue
+        a, b, cc = (*fl.figures, 0, 0, 0)[:3]
+        text = fmt.gettext(COUNT_FLAG_TEXT[fl.kind]).format(station=fl.station, bundle=fl.bundle, a=a, b=b, c=cc)
+        extra.append({"kind": "count_" + fl.kind, "station": fl.station, "text": text})
+        if len(extra) >= 10:
+            break
+    return {**d, "alerts": [*d.get("alerts", []), *extra]}
+
+
 def register(app: FastAPI, rt: Any) -> None:
     """Mount the pages on the API app (called by ``create_app`` when this module exists)."""
     progress: OrderProgress = attach(rt)
@@ -106,7 +132,7 @@ def register(app: FastAPI, rt: Any) -> None:
                 return lambda: {**views.station_data(rt.live, lay, key, fmt), **_bundle_fields(rt, lay, key)}
             if kind == "line":
                 lay = views.find_line(layouts, key or "")
-                return lambda: views.line_data(rt.live, lay, key, fmt)
+                return lambda: _with_count_flags(views.line_data(rt.live, lay, key, fmt), rt, lay, key, fmt)
             if kind == "overview":
                 return lambda: views.overview_data(rt.live, layouts, progress, fmt)
             if kind == "plan":
