@@ -85,7 +85,8 @@ def load_map(path: Path) -> MeterMap:
     poll_hz = float(gw.get("poll_hz", 5.0))
     if not 0.5 <= poll_hz <= 50:
         raise MapError(f"poll_hz 须在 0.5–50 / poll_hz must be 0.5-50, got {poll_hz}")
-    defaults = {k: v for k, v in gw.items() if k in ("port", "kind", "scale", "on_a", "off_a", "host", "serial", "baudrate")}
+    shared = ("port", "kind", "scale", "on_a", "off_a", "host", "serial", "baudrate")
+    defaults = {k: v for k, v in gw.items() if k in shared}
     meters = []
     seen: set[tuple[tuple[str, ...], int, int, str]] = set()
     for i, m in enumerate(doc.get("meter", []), 1):
