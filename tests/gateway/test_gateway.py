@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import threading
@@ -187,3 +188,77 @@ def test_kill_9_of_the_broker_loses_no_burst(tmp_path: Path) -> None:
     assert report["queued"] == 0
     assert report["bursts"] >= 6 and len(sub2.msgs) > 0
     assert len(ids) == report["bursts"]
+
+
+def test_the_gateway_publishes_with_its_own_credentials_and_keeps_what_the_broker_refuses(
+    tmp_path: Path, mosquitto: str
+) -> None:
+    """A provisioned gateway user may publish to its factory's stations; with a wrong password the
+    broker refuses the connection and every burst stays in the gateway's queue."""
+    import json
+    import tempfile
+
+    from seamline.adapters.mosquitto_auth import broker_config
+
+    d = Path(tempfile.mkdtemp(prefix="seamline-gw-"))
+    d.chmod(0o755)  # Mosquitto drops root for its own user
+    passwd, acl = d / "p", d / "a"
+    out = subprocess.run(
+        [SEAMLINE, "provision-gateway", "F1", "hall1", "--passwd-file", str(passwd), "--acl-file", str(acl)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    creds = json.loads(out)
+    assert creds["username"] == "gateway.F1.hall1"
+    assert "topic write seamline/v1/F1/stations/+/events" in acl.read_text()
+    subprocess.run(
+        [SEAMLINE, "provision-ingest", "--passwd-file", str(passwd), "--acl-file", str(acl)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    port = free_port()
+    conf = d / "m.conf"
+    conf.write_text(broker_config(port, passwd, acl, bind="127.0.0.1").replace("persistence true", "persistence false"))
+    broker = subprocess.Popen([_mosquitto_bin(), "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    tr, _truth = traces(2, 20.0, seed=3)
+    srv = serve(tr)
+    try:
+        time.sleep(0.5)
+        mp = write_map(tmp_path / "meters.toml", srv.port, [1, 2])
+        runs = {}
+        for label, pw in (("good", creds["password"]), ("bad", "wrong")):
+            srv.t0 = time.monotonic() + 2
+            env = {**__import__("os").environ, "GW_PW": pw}
+            res = subprocess.run(
+                [
+                    SEAMLINE,
+                    "gateway",
+                    "--map",
+                    str(mp),
+                    "--mqtt",
+                    f"mqtt://gateway.F1.hall1@127.0.0.1:{port}",
+                    "--password-env",
+                    "GW_PW",
+                    "--queue",
+                    str(tmp_path / f"{label}.sqlite"),
+                    "--seconds",
+                    "22",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=90,
+                env=env,
+            )
+            assert res.returncode == 0, res.stderr
+            runs[label] = json.loads(res.stdout.strip().splitlines()[-1])
+    finally:
+        srv.stop()
+        broker.terminate()
+        broker.wait(5)
+        shutil.rmtree(d, ignore_errors=True)
+    assert runs["good"]["bursts"] > 0 and runs["good"]["published"] == runs["good"]["bursts"]
+    assert runs["good"]["queued"] == 0
+    assert runs["bad"]["bursts"] > 0 and runs["bad"]["published"] == 0
+    assert runs["bad"]["queued"] == runs["bad"]["bursts"]  # kept for when the credentials are fixed

@@ -15,6 +15,31 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
+    @app.command("provision-gateway")
+    def provision_gateway(
+        factory: str,
+        name: str,
+        passwd_file: Annotated[Path, typer.Option(help="Mosquitto password file")] = Path(
+            "/etc/mosquitto/seamline.passwd"
+        ),
+        acl_file: Annotated[Path, typer.Option(help="Mosquitto ACL file (regenerated)")] = Path(
+            "/etc/mosquitto/seamline.acl"
+        ),
+    ) -> None:
+        """Issue a gateway's broker credentials: it may publish to the stations of its factory only.
+        Prints them once as JSON; send the broker SIGHUP afterwards."""
+        from ..adapters.mosquitto_auth import gateway_user
+        from ..adapters.mosquitto_auth import provision_gateway as provision
+        from ..domain.events import topic_for
+
+        try:
+            user = gateway_user(factory, name)
+        except ValueError as e:
+            typer.echo(f"错误 / error: {e}", err=True)
+            raise typer.Exit(2) from None
+        password = provision(factory, name, passwd_file, acl_file)
+        typer.echo(json.dumps({"username": user, "password": password, "topic": topic_for(factory, "+")}))
+
     @app.command("gateway")
     def gateway(
         meter_map: Annotated[Path, typer.Option("--map", help="meter map (TOML): meter -> station")],
