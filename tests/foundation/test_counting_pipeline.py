@@ -107,3 +107,21 @@ def test_a_chattering_sensor_is_flagged_on_the_supervisors_api(rt) -> None:  # t
     alerts = client.get("/web/data/line?key=L1&lang=zh_CN").json()["alerts"]
     mine = [a for a in alerts if a["kind"].startswith("count_")]
     assert mine and mine[0]["station"] == "S1" and "O1-0001" in mine[0]["text"] and "扎包" in mine[0]["text"]
+
+
+def test_burst_events_need_no_bundle_or_operation_and_bad_ones_are_quarantined(rt) -> None:  # type: ignore[no-untyped-def]
+    ok = [
+        payload("burst", 1, DAY, run_s=2.5),
+        payload("burst", 2, DAY + timedelta(seconds=5), run_s=1.0, trim=True, stitches=42, source="gateway"),
+        payload("bursts", 3, DAY + timedelta(seconds=10), period_s=60, n=7, run_s=21.5, trims=3),
+    ]
+    bad = [
+        (payload("burst", 4, DAY, run_s=-1), "`$.run_s`"),
+        (payload("burst", 5, DAY), "`run_s`"),
+        (payload("bursts", 6, DAY, period_s=0, n=1, run_s=1), "`$.period_s`"),
+    ]
+    res = rt.pipeline.process([RawEvent(payload=p) for p in ok])
+    assert res.accepted == 3 and not res.rejected
+    for raw, reason in bad:
+        res = rt.pipeline.process([RawEvent(payload=raw)])
+        assert res.accepted == 0 and reason in res.rejected[0]["reason"], res.rejected
