@@ -43,10 +43,25 @@ def test_a_motor_line_reports_bursts_and_bundle_quantities_and_counting_follows_
         assert statistics.median(errs) <= 0.05, sorted(errs)
         assert statistics.mean(errs) <= 0.10, sorted(errs)
         # Live pieces of L1 (scanned + provisional counts) against the truth's pieces.
-        live = sum(
-            t.pieces for (f, scope, key, _h), t in rt.live.hourly.items() if scope == "line" and key == "L1"
-        )
+        live = sum(t.pieces for (f, scope, key, _h), t in rt.live.hourly.items() if scope == "line" and key == "L1")
         true = sum(1 for p in res.truth["pieces"] if p[2].startswith("L1-"))
         assert abs(live - true) / true <= 0.05, (live, true)
     finally:
         rt.close()
+
+
+def test_sim_cli_runs_a_line_on_motor_bursts(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    exe = str(Path(sys.executable).with_name("seamline"))
+    repo = Path(__file__).resolve().parents[2]
+    out = tmp_path / "e.jsonl"
+    args = [exe, "sim", "--factory", str(repo / "examples" / "factory"), "--hours", "1", "--seed", "3"]
+    r = subprocess.run([*args, "--out", str(out), "--motor-lines", "L1"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    rows = [msgspec.json.decode(line) for line in out.read_text().splitlines()]
+    burst_stations = {row["topic"].split("/")[4] for row in rows if row["payload"]["type"] == "burst"}
+    assert burst_stations and all(s.startswith("L1-") for s in burst_stations)
+    bad = subprocess.run([*args, "--out", str(out), "--motor-lines", "NOPE"], capture_output=True, text=True)
+    assert bad.returncode != 0 and "unknown line" in bad.stderr
