@@ -89,7 +89,7 @@ class CountingProjection:
                 self.worker[(f, s)] = None
         elif isinstance(ev, BundleIn):
             style = self._style(f, ev.bundle)
-            # The operation the station started its last bundle of this style with, else its last.
+            # Which operation: what the bundle still needs of what this station sews (see _guess_op).
             op = self._guess_op(f, s, style, ev.bundle) if style else None
             self.real.pop((f, s, ev.bundle), None)
             c.bundle_in(s, ev.bundle, ev.ts.timestamp(), style, op, self.worker.get((f, s)))
