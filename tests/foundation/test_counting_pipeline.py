@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from seamline.bootstrap import bootstrap
 from seamline.entrypoints.api import create_app
+from seamline.service_layer.counting import CountingProjection
 from seamline.service_layer.ingest import RawEvent
 from seamline.sim.motor import op_motor_profile, rng_for, sew_bundle
 from tests.conftest import tiny_layout
@@ -75,6 +76,7 @@ def test_counted_pieces_feed_live_state_and_the_scan_quantity_wins(rt) -> None: 
     live_now = _pieces(rt) - total
     assert 17 <= live_now <= 23
     proj = rt.projection("motor_counts")
+    assert isinstance(proj, CountingProjection)
     assert proj.station_bundle("f1", "S1")["bundle_counted"] == live_now
     feed.send("piece", feed.t, bundle="O1-0001", op="OP1", qty=20)
     feed.send("bundle_out", feed.t + 1, bundle="O1-0001")
@@ -85,7 +87,9 @@ def test_counted_pieces_feed_live_state_and_the_scan_quantity_wins(rt) -> None: 
     rt2 = bootstrap(str(rt.engine.url), start_worker=False)
     try:
         assert _pieces(rt2) == total + 20
-        assert rt2.projection("motor_counts").reconciliations("f1")[0]["counted"] == live_now
+        proj2 = rt2.projection("motor_counts")
+        assert isinstance(proj2, CountingProjection)
+        assert proj2.reconciliations("f1")[0]["counted"] == live_now
     finally:
         rt2.close()
 

@@ -9,6 +9,7 @@ import msgspec
 
 from seamline.bootstrap import bootstrap
 from seamline.domain.cutting import cut_order
+from seamline.service_layer.counting import CountingProjection
 from seamline.service_layer.ingest import RawEvent
 from seamline.sim import SimConfig, simulate
 
@@ -37,6 +38,7 @@ def test_a_motor_line_reports_bursts_and_bundle_quantities_and_counting_follows_
             chunk = res.events[i : i + 4000]
             rt.pipeline.process([RawEvent(payload=p, source="mqtt", topic=t) for t, p, *_ in chunk])
         proj = rt.projection("motor_counts")
+        assert isinstance(proj, CountingProjection)
         recs = [r for r in proj.reconciliations("F1", limit=5000) if r["signature"] != "none"]
         assert len(recs) > 20
         errs = [abs(r["diff"]) / r["pieces"] for r in recs]
