@@ -2,8 +2,11 @@
 # Re-vendors the front-end libraries the pages use from the npm registry into the package.
 # The result is committed, so `make demo` never needs npm; run this only to upgrade.
 #   ECharts 5.x (Apache-2.0): src/seamline/web/static/vendor/echarts.min.js (+ its LICENSE)
+#   jsQR 1.x (Apache-2.0): src/seamline/web/static/vendor/jsQR.js (+ its LICENSE): the tablet's QR
+#   decoder where the browser has no BarcodeDetector (Chromium on Linux/Windows, Firefox)
 set -euo pipefail
 ECHARTS_VERSION="${ECHARTS_VERSION:-5.6.0}"
+JSQR_VERSION="${JSQR_VERSION:-1.4.0}"
 here="$(cd "$(dirname "$0")/.." && pwd)"
 dest="$here/src/seamline/web/static/vendor"
 tmp="$(mktemp -d)"
@@ -13,3 +16,7 @@ mkdir -p "$dest"
 cp "$tmp/package/dist/echarts.min.js" "$dest/echarts.min.js"
 cp "$tmp/package/LICENSE" "$dest/LICENSE-echarts.txt"
 echo "echarts ${ECHARTS_VERSION} (Apache-2.0) -> $dest"
+(cd "$tmp" && npm pack --silent "jsqr@${JSQR_VERSION}" >/dev/null && mkdir -p jsqr && tar xzf "jsqr-${JSQR_VERSION}.tgz" -C jsqr)
+cp "$tmp/jsqr/package/dist/jsQR.js" "$dest/jsQR.js"
+cp "$tmp/jsqr/package/LICENSE" "$dest/LICENSE-jsqr.txt"
+echo "jsQR ${JSQR_VERSION} (Apache-2.0) -> $dest"

@@ -75,6 +75,7 @@ FEATURE_PROJECTIONS = (
     "seamline.adapters.learning_store",
     "seamline.quality.projection",
     "seamline.materials.projection",
+    "seamline.service_layer.counting",
 )
 
 
@@ -84,6 +85,14 @@ def make_projections(layouts: dict[str, FactoryLayout], engine: Engine) -> list[
     for mod in optional_modules(FEATURE_PROJECTIONS):
         out.append(mod.create(layouts, engine))
     return out
+
+
+def bind_live(projections: Sequence[Projection], live: LiveState) -> None:
+    """Projections that feed live state (counting: pieces counted from motor bursts) get it here."""
+    for p in projections:
+        bind = getattr(p, "bind_live", None)
+        if bind is not None:
+            bind(live)
 
 
 def replay_into(store: EventStore, live: LiveState, projections: Sequence[Projection] = ()) -> int:
@@ -105,6 +114,7 @@ def bootstrap(db_url: str = DEFAULT_URL, *, start_worker: bool = True) -> Runtim
     layouts = master_data.load_layouts(engine)
     live = LiveState(layouts)
     projections = make_projections(layouts, engine)
+    bind_live(projections, live)
     t0 = time.perf_counter()
     replayed = replay_into(store, live, projections)
     if replayed:

@@ -29,7 +29,7 @@ from .adapters import master_data, migrate
 from .adapters.db import make_engine
 from .adapters.event_store import EventStore
 from .adapters.mqtt_receiver import Batch, MqttReceiver, MqttSettings
-from .bootstrap import Runtime, make_projections
+from .bootstrap import Runtime, bind_live, make_projections
 from .domain.events import parse_topic
 from .domain.live import LiveState
 from .service_layer.ingest import IngestPipeline, IngestWorker, RawEvent
@@ -62,6 +62,7 @@ def bootstrap_read(
     live = LiveState(layouts)
     pipeline = IngestPipeline(store, live, layouts, store_only=True)
     pipeline.projections = make_projections(layouts, engine)
+    bind_live(pipeline.projections, live)
     worker = IngestWorker(pipeline)
     tailer = LiveTailer(store, pipeline, reorder_wait_s=reorder_wait_s, login_hold_s=login_hold_s)
     t0 = time.perf_counter()

@@ -19,7 +19,8 @@ def test_every_payload_decodes_and_leaves_the_topic_to_name_factory_and_station(
     assert len(evs) > 5000
     seen_types = {type(d.ev).__struct_config__.tag for d in evs}
     # A day on the floor shows every kind of event the protocol has.
-    assert seen_types == set(TYPE_NAMES)
+    # Raw motor signals (burst, bursts) come from sim/motor.py, not the event-level floor model.
+    assert seen_types == set(TYPE_NAMES) - {"burst", "bursts"}
     for (topic, payload, ts), d in zip(day_result.events, evs, strict=True):
         factory, _station = parse_topic(topic)
         assert factory == "F1"

@@ -58,6 +58,14 @@ def station_user(factory: str, station: str) -> str:
     return f"{factory}/{station}"
 
 
+def gateway_user(factory: str, name: str) -> str:
+    """A Modbus gateway (docs/gateway.md) publishes for many stations of one factory.
+    ``gateway.{factory}.{name}``: mosquitto_passwd refuses ':' and a URL's user part '@' and '/'."""
+    if not name or not all(ch.isalnum() or ch in "-_" for ch in name):
+        raise ValueError(f"网关名只能用字母、数字、- 和 _ / a gateway name is letters, digits, - and _: {name!r}")
+    return f"gateway.{factory}.{name}"
+
+
 def _passwd_bin() -> str:
     exe = shutil.which("mosquitto_passwd") or "/usr/bin/mosquitto_passwd"
     if not Path(exe).exists():
@@ -98,6 +106,9 @@ def write_acl(passwd_file: Path, acl_file: Path) -> None:
     for user in sorted(users(passwd_file)):
         if is_ingest_user(user):
             blocks.append(f"user {user}\ntopic read {TOPIC_FILTER}\n")
+        elif user.startswith("gateway."):
+            factory = user[len("gateway.") :].rsplit(".", 1)[0]
+            blocks.append(f"user {user}\ntopic write {topic_for(factory, '+')}\n")
         elif "/" in user:
             factory, station = user.split("/", 1)
             if topic_id_problem("factory", factory) or topic_id_problem("station", station):
@@ -112,6 +123,14 @@ def provision_station(factory: str, station: str, passwd_file: Path, acl_file: P
     check_station_ids(factory, station)
     password = secrets.token_urlsafe(18)
     set_password(passwd_file, station_user(factory, station), password)
+    write_acl(passwd_file, acl_file)
+    return password
+
+
+def provision_gateway(factory: str, name: str, passwd_file: Path, acl_file: Path) -> str:
+    """Create (or renew) a gateway's credentials: it may publish to every station of its factory."""
+    password = secrets.token_urlsafe(18)
+    set_password(passwd_file, gateway_user(factory, name), password)
     write_acl(passwd_file, acl_file)
     return password
 

@@ -81,8 +81,47 @@ class Defect(_Base, tag="defect"):
     qty: Qty = 1
 
 
-SensorEvent = Login | Logout | BundleIn | BundleOut | Piece | Machine | Downtime | Defect
-EVENT_TYPES: tuple[type[_Base], ...] = (Login, Logout, BundleIn, BundleOut, Piece, Machine, Downtime, Defect)
+RunS = Annotated[float, msgspec.Meta(ge=0, le=3600)]
+Count = Annotated[int, msgspec.Meta(ge=0, le=10_000_000)]
+
+
+class Burst(_Base, tag="burst"):
+    """One sewing burst seen by a motor sensor (compatible extension, protocol v1).
+
+    `ts` is when the motor started; it ran `run_s` seconds. A retrofit sensor knows neither the
+    bundle nor the operation, so the event carries neither: the counting projection
+    (service_layer/counting.py) attributes it from the station's scans.
+    """
+
+    run_s: RunS
+    stitches: Count | None = None  # needle pulses, when the sensor sees them
+    trim: bool = False  # the burst ended with a thread trim
+
+
+class Bursts(_Base, tag="bursts"):
+    """Short aggregate of bursts (a sensor that reports every `period_s` instead of each burst):
+    `n` bursts starting in [ts, ts + period_s), `run_s` seconds of motor run, `trims` trims."""
+
+    period_s: Annotated[float, msgspec.Meta(gt=0, le=3600)]
+    n: Count
+    run_s: Annotated[float, msgspec.Meta(ge=0, le=3600)]
+    trims: Count = 0
+    stitches: Count | None = None
+
+
+SensorEvent = Login | Logout | BundleIn | BundleOut | Piece | Machine | Downtime | Defect | Burst | Bursts
+EVENT_TYPES: tuple[type[_Base], ...] = (
+    Login,
+    Logout,
+    BundleIn,
+    BundleOut,
+    Piece,
+    Machine,
+    Downtime,
+    Defect,
+    Burst,
+    Bursts,
+)
 
 
 def type_name(cls: type[_Base]) -> str:

@@ -214,6 +214,13 @@ class LiveState:
             for scope, key in keys:
                 self.hourly[(f, scope, key, h)].defects += qty
 
+    def counted_pieces(self, factory: str, station: str, bundle: str, op: str, qty: int, ts: datetime) -> None:
+        """Hook for pieces counted from motor bursts (service_layer/counting.py): tallied like
+        reported pieces, never stored; ``qty`` < 0 retracts a provisional count at reconciliation."""
+        if factory in self.layouts and self.layouts[factory].style_of_bundle(bundle) is not None:
+            ev = Piece(id="~counted", seq=0, ts=ts, bundle=bundle, op=op, qty=qty)
+            self._piece(self.station_live(factory, station), ev)
+
     def _style_index(self, factory: str, style: Style) -> tuple[dict[str, Operation], frozenset[str]]:
         key = (factory, style.code)
         idx = self._styles.get(key)

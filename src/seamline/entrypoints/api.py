@@ -507,6 +507,7 @@ FEATURE_ROUTERS = (
     "seamline.entrypoints.api_learning",
     "seamline.entrypoints.api_materials",
     "seamline.entrypoints.api_roi",
+    "seamline.entrypoints.api_counting",
 )
 
 

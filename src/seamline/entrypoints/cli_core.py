@@ -88,6 +88,10 @@ def register(app: typer.Typer) -> None:
         speed: Annotated[float, typer.Option(help="simulated seconds per real second")] = 60.0,
         seed: int = 1,
         fresh: Annotated[bool, typer.Option("--fresh", help="delete the demo's data and start over")] = False,
+        motor_lines: Annotated[
+            str,
+            typer.Option(help="lines on raw motor bursts + tablet scans, comma-separated; 'first' or '' for none"),
+        ] = "first",
     ) -> None:
         """Run everything on the sample factory: embedded broker, ingest, simulator and web app."""
         from .demo import DemoOptions, run_demo
@@ -95,7 +99,8 @@ def register(app: typer.Typer) -> None:
 
         exit_on_sigterm()
         logging.basicConfig(level="WARNING", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        run_demo(DemoOptions(data_dir, factory, host, port, broker_port, mqtt, speed, seed, fresh))
+        lines = None if motor_lines == "first" else tuple(x.strip() for x in motor_lines.split(",") if x.strip())
+        run_demo(DemoOptions(data_dir, factory, host, port, broker_port, mqtt, speed, seed, fresh, lines))
 
     @app.command("import")
     def import_(

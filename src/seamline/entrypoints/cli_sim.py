@@ -72,15 +72,22 @@ def sim(
     out: Path | None = typer.Option(None, "--out", help="Write the event stream as JSON lines."),
     truth: Path | None = typer.Option(None, "--truth", help="Write the ground truth as JSON."),
     start: str | None = typer.Option(None, help="Start time (ISO 8601); default: the latest shift start."),
+    motor_lines: str = typer.Option(
+        "", "--motor-lines", help="Lines on raw motor bursts + tablet bundle quantities, comma-separated."
+    ),
 ) -> None:
     """Simulate the sewing floor and publish/write what its sensors would send."""
     layout = _load_factory(factory)
+    motor = tuple(x.strip() for x in motor_lines.split(",") if x.strip())
+    unknown = [x for x in motor if x not in layout.lines]
+    if unknown:
+        raise typer.BadParameter(f"未知产线 / unknown line(s) {unknown}; known: {sorted(layout.lines)}")
     start_dt = _parse_start(start, layout)
     if hours <= 0:
         if not mqtt_url:
             raise typer.BadParameter("--hours 0 (run until stopped) needs --mqtt")
         stop = threading.Event()
-        cfg = SimConfig(seed=seed, start=start_dt, record_pieces=truth is not None)
+        cfg = SimConfig(seed=seed, start=start_dt, record_pieces=truth is not None, motor_lines=motor)
         typer.echo(f"publishing to {mqtt_url} at {speed:g}x until Ctrl-C", err=True)
         holder: dict[str, Engine] = {}
 
@@ -97,7 +104,7 @@ def sim(
         if truth is not None and eng is not None:
             write_truth(eng.truth_dict(eng.published_until or eng.start), truth)
         return
-    cfg = SimConfig(seed=seed, start=start_dt, hours=hours)
+    cfg = SimConfig(seed=seed, start=start_dt, hours=hours, motor_lines=motor)
     t0 = time.perf_counter()
     res = simulate(layout, cfg)
     typer.echo(

@@ -45,6 +45,9 @@ class DemoOptions:
     speed: float = 60.0
     seed: int = 1
     fresh: bool = False
+    # Lines whose stations report raw motor bursts plus tablet bundle scans (issue #20); None = the
+    # first line, so the demo shows both data paths.
+    motor_lines: tuple[str, ...] | None = None
 
 
 def prepare(opts: DemoOptions) -> Runtime:
@@ -113,6 +116,7 @@ def run_demo(opts: DemoOptions) -> None:
         run_id=f"d{int(time.time()):x}",
         seq_base=seq_base,
         record_pieces=False,
+        motor_lines=tuple(sorted(layout.lines)[:1]) if opts.motor_lines is None else opts.motor_lines,
     )
     stop = threading.Event()
     url = f"http://{opts.host}:{opts.port}"
@@ -141,6 +145,8 @@ def run_demo(opts: DemoOptions) -> None:
             f"  factory {layout.factory.id}: {len(layout.lines)} lines, {len(layout.stations)} stations; "
             f"simulated at {opts.speed:g}x; data in {opts.data_dir}"
         )
+        if config.motor_lines:
+            print(f"  motor bursts + bundle scans (no piece counter) on: {', '.join(config.motor_lines)}")
         if sim_layout is not layout:
             print(f"  resuming: {len(sim_layout.orders)} orders with {len(sim_layout.bundles)} bundles still to sew")
         sim_thread.start()

@@ -48,6 +48,9 @@ class SimConfig:
     balances: Balances = field(default_factory=dict)
     # Keep every piece in the ground truth (offline runs); live runs may turn it off to save memory.
     record_pieces: bool = True
+    # Lines whose stations have a motor sensor and a tablet instead of a piece counter: they report
+    # `burst` events (sim/motor.py) and, at each bundle's end, the tablet's `piece` of its quantity.
+    motor_lines: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.start is not None and self.start.tzinfo is None:

@@ -36,12 +36,14 @@ from seamline.domain.model import (
 
 from .balance import SUBSTITUTES, check_balance, initial_balance
 from .config import SimConfig, default_start
+from .motor import MotorProfile, op_motor_profile, piece_plan, rng_for
 from .truth import Truth
 from .wire import (
     Emitted,
     StationWire,
     WBundleIn,
     WBundleOut,
+    WBurst,
     WDefect,
     WDowntime,
     WLogin,
@@ -125,6 +127,7 @@ class Engine:
             defect_rate_mean=config.defect_rate_mean,
         )
         self.done_count: dict[tuple[str, str, str], int] = defaultdict(int)
+        self._motor_profiles: dict[tuple[str, str], MotorProfile] = {}
         self.truth = Truth(
             run_id=self.run_id,
             seed=config.seed,
@@ -138,6 +141,15 @@ class Engine:
             line.start()
 
     # -- time ----------------------------------------------------------------------------------
+    def motor_profile(self, style: str, op: Operation) -> MotorProfile:
+        key = (style, op.code)
+        p = self._motor_profiles.get(key)
+        if p is None:
+            p = self._motor_profiles[key] = op_motor_profile(
+                self.config.seed, style, op.code, op.sam_min, op.machine_type
+            )
+        return p
+
     def ts(self, t_s: float) -> datetime:
         return (self._start_utc + timedelta(seconds=round(t_s, 3))).astimezone(self.tz)
 
@@ -515,6 +527,7 @@ class StationSim:
         self.win = Window(0.0, 0.0, False, False, None, None)
         self.fail_clock = self._draw_fail()
         self._mu = -0.5 * self.cfg.cycle_sigma**2
+        self.motor_rng = rng_for(self.cfg.seed, "motor-station", station.id)
 
     # -- time windows --------------------------------------------------------------------------
     def _gen_windows(self) -> Iterator[Window]:
@@ -711,11 +724,24 @@ class StationSim:
             todo.extend(self.line.complete(b, code, self))
         self._emit(WBundleOut, bundle=bid)
 
+    def _sew_motor(self, style: str, op: Operation, cycle_s: float) -> Generator[Any, Any, str]:
+        """A piece on a motor-sensor station: its bursts (sim/motor.py) over the cycle; returns the
+        id of the last burst (the truth's handle on the piece)."""
+        prof = self.eng.motor_profile(style, op)
+        ev_id = ""
+        for gap, run, trim in piece_plan(prof, cycle_s, self.motor_rng):
+            yield from self._work(gap, sewing=False)
+            yield from self._ensure_working()
+            ev_id = self._emit(WBurst, run_s=round(run, 3), trim=trim)
+            yield from self._work(run)
+        return ev_id
+
     def _sew(self, b: BundleSim, code: str) -> Proc:
         eng, cfg, rng = self.eng, self.cfg, self.rng
         style = b.run.style
         op = b.run.ops[code]
         bid = b.bundle.id
+        motor = self.station.line_id in cfg.motor_lines
         for _ in range(b.bundle.qty):
             yield from self._ensure_working()
             worker = self.worker
@@ -724,9 +750,13 @@ class StationSim:
             eff = skill.efficiency(eng.done_count[(worker.badge, style.code, code)])
             cycle_s = op.sam_min * 60.0 / eff * rng.lognormvariate(self._mu, cfg.cycle_sigma)
             t0 = self.env.now
-            yield from self._work(cycle_s)
+            if motor:
+                ev_id = yield from self._sew_motor(style.code, op, cycle_s)
+            else:
+                yield from self._work(cycle_s)
             worker = self.worker or worker
-            ev_id = self._emit(WPiece, bundle=bid, op=code)
+            if not motor:
+                ev_id = self._emit(WPiece, bundle=bid, op=code)
             eng.done_count[(worker.badge, style.code, code)] += 1
             defect = rng.random() < skill.defect_rate
             if eng.truth.record_pieces:
@@ -747,8 +777,14 @@ class StationSim:
             if defect:
                 self._emit(WDefect, bundle=bid, op=code, defect=DEFECT_CODES[rng.randrange(len(DEFECT_CODES))])
                 yield from self._work(cycle_s * cfg.rework_factor)
-            if rng.random() < cfg.double_count_rate and self.env.now + cfg.double_count_delay_s < self.win.b:
+            if (
+                not motor
+                and rng.random() < cfg.double_count_rate
+                and self.env.now + cfg.double_count_delay_s < self.win.b
+            ):
                 # A bouncing sensor: the same piece counted again a moment later, with a new id.
                 yield self.env.timeout(cfg.double_count_delay_s)
                 dup = self._emit(WPiece, bundle=bid, op=code)
                 eng.truth.duplicates.append({"event_id": dup, "of": ev_id, "station": self.id, "_s": self.env.now})
+        if motor:  # the operator taps "bundle done" on the tablet: the bundle's quantity
+            self._emit(WPiece, bundle=bid, op=code, qty=b.bundle.qty)

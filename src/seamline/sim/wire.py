@@ -53,6 +53,11 @@ class WDowntime(_W, tag="downtime"):
     phase: Literal["start", "end"]
 
 
+class WBurst(_W, tag="burst"):
+    run_s: float
+    trim: bool = False
+
+
 class WDefect(_W, tag="defect"):
     bundle: str
     op: str

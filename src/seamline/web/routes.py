@@ -55,6 +55,12 @@ JS_STRINGS: dict[str, str] = {
     "operator": N_("Operator"),
     "operations": N_("Operations (share of pieces)"),
     "std_min_per_garment": N_("Std min / garment"),
+    "bundle_started": N_("Bundle {bundle} started"),
+    "bundle_done": N_("Bundle {bundle} done: {n} pieces"),
+    "same_bundle": N_("Bundle {bundle} is already in work"),
+    "no_camera": N_("No camera: type the code or use the scanner"),
+    "no_op": N_("No operation known for this bundle yet"),
+    "counted": N_("{n} counted / {qty}"),
     "not_paired": N_("This tablet is not paired to this station: taps are kept; ask your supervisor"),
 }
 
@@ -76,6 +82,40 @@ def _lang(request: Request) -> str:
     return pick_lang(request.query_params.get("lang"), request.cookies.get(LANG_COOKIE))
 
 
+def _bundle_fields(rt: Any, lay: Any, station: str | None) -> dict[str, Any]:
+    """The tablet's bundle scan needs the open bundle's quantity and what was reported of it."""
+    proj = next((p for p in rt.pipeline.projections if getattr(p, "name", "") == "motor_counts"), None)
+    if proj is None or station is None:
+        return {"open_bundle": None}
+    return proj.station_bundle(lay.factory.id, station)
+
+
+COUNT_FLAG_TEXT = {
+    "too_many_bursts": N_("{station}: bundle {bundle} has {a} motor bursts for {b} pieces ({c} expected)"),
+    "over_quantity": N_("{station}: {a} pieces counted from the motor, bundle {bundle} has {b}"),
+    "no_bursts": N_("{station}: bundle {bundle} reported without motor bursts: sensor?"),
+}
+
+
+def _with_count_flags(d: dict[str, Any], rt: Any, lay: Any, line: str | None, fmt: Fmt) -> dict[str, Any]:
+    """The supervisor's alerts also list motor counts that do not fit (service_layer/counting.py)."""
+    proj = next((p for p in rt.pipeline.projections if getattr(p, "name", "") == "motor_counts"), None)
+    c = proj.counters.get(lay.factory.id) if proj is not None else None
+    if c is None or not c.flags:
+        return d
+    extra = []
+    for fl in reversed(c.flags):
+        st = lay.stations.get(fl.station)
+        if st is None or st.line_id != line:
+            continue
+        a, b, cc = (*fl.figures, 0, 0, 0)[:3]
+        text = fmt.gettext(COUNT_FLAG_TEXT[fl.kind]).format(station=fl.station, bundle=fl.bundle, a=a, b=b, c=cc)
+        extra.append({"kind": "count_" + fl.kind, "station": fl.station, "text": text})
+        if len(extra) >= 10:
+            break
+    return {**d, "alerts": [*d.get("alerts", []), *extra]}
+
+
 def register(app: FastAPI, rt: Any) -> None:
     """Mount the pages on the API app (called by ``create_app`` when this module exists)."""
     progress: OrderProgress = attach(rt)
@@ -90,10 +130,13 @@ def register(app: FastAPI, rt: Any) -> None:
         try:
             if kind == "station":
                 lay = views.find_station(layouts, key or "")
-                return lambda: views.station_data(rt.live, lay, key or "", fmt)
+                return lambda: {
+                    **views.station_data(rt.live, lay, key or "", fmt),
+                    **_bundle_fields(rt, lay, key or ""),
+                }
             if kind == "line":
                 lay = views.find_line(layouts, key or "")
-                return lambda: views.line_data(rt.live, lay, key or "", fmt)
+                return lambda: _with_count_flags(views.line_data(rt.live, lay, key or "", fmt), rt, lay, key or "", fmt)
             if kind == "overview":
                 return lambda: views.overview_data(rt.live, layouts, progress, fmt)
             if kind == "plan":
@@ -177,8 +220,11 @@ def register(app: FastAPI, rt: Any) -> None:
         out = []
         for lay in rt.layouts.values():
             for lid, ln in sorted(lay.lines.items()):
-                if me is None or me.kind == "open" or (me.line_limited() and lid in me.lines) or not (
-                    "worker" in me.roles or me.line_limited()
+                if (
+                    me is None
+                    or me.kind == "open"
+                    or (me.line_limited() and lid in me.lines)
+                    or not ("worker" in me.roles or me.line_limited())
                 ):
                     out.append((lid, fmt.split_name(ln.name)))
         return out

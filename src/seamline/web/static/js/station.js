@@ -164,6 +164,135 @@
     b.classList.toggle("active", !on);
     b.textContent = !on ? SL.t("end_downtime", { reason: b.dataset.label }) : b.dataset.label;
   }));
+
+  // --- bundle tickets: camera (BarcodeDetector, else the vendored jsQR), a USB/Bluetooth scanner
+  // that types the code + Enter, or the code typed by hand. The ticket's QR is the bare bundle id
+  // (materials/tickets.py). Scanning sends `bundle_in`; "bundle done" (or scanning the next bundle)
+  // sends the operation's remaining pieces of the bundle (its quantity less what was reported)
+  // and `bundle_out`. Both go through the same offline queue as every other tap.
+  const OPEN_KEY = "seamline.bundle." + station;
+  function localOpen() { try { return JSON.parse(localStorage.getItem(OPEN_KEY) || "null"); } catch (e) { return null; } }
+  function setLocalOpen(v) { if (v) localStorage.setItem(OPEN_KEY, JSON.stringify(v)); else localStorage.removeItem(OPEN_KEY); }
+  function openBundle() {
+    // What this tablet did last wins until the server's snapshot has caught up with it.
+    const loc = localOpen();
+    if (loc && loc.bundle) return loc;
+    if (loc && loc.closed && loc.closed === state.open_bundle) return null;
+    return state.open_bundle ? { bundle: state.open_bundle } : null;
+  }
+  function renderScan() {
+    const o = openBundle();
+    SL.text("t-scan-bundle", o ? o.bundle : "–");
+    let txt = "";
+    if (o && state.open_bundle === o.bundle && state.bundle_qty) {
+      txt = SL.t("counted", { n: (state.bundle_reported || 0) + (state.bundle_counted || 0), qty: state.bundle_qty });
+    }
+    SL.text("t-scan-count", txt);
+    SL.$("bundle-done").disabled = !o;
+  }
+  function bundleDone() {
+    const o = openBundle();
+    if (!o) { toast(SL.t("no_bundle")); return; }
+    const same = state.open_bundle === o.bundle;
+    const op = (same && state.bundle_op) || (state.current && state.current.op) || null;
+    const qty = same && state.bundle_qty ? state.bundle_qty : null;
+    const left = qty !== null ? qty - (state.bundle_reported || 0) : 0;
+    if (op && left > 0) enqueue({ type: "piece", bundle: o.bundle, op: op, qty: left });
+    else if (!op) toast(SL.t("no_op"));
+    enqueue({ type: "bundle_out", bundle: o.bundle });
+    setLocalOpen({ bundle: null, closed: o.bundle });
+    toast(SL.t("bundle_done", { bundle: o.bundle, n: Math.max(left, 0) }));
+    renderScan();
+  }
+  function scanned(raw) {
+    const code = String(raw || "").trim();
+    if (!code) return;
+    const o = openBundle();
+    if (o && o.bundle === code) { toast(SL.t("same_bundle", { bundle: code })); return; }
+    if (o) bundleDone();
+    enqueue({ type: "bundle_in", bundle: code });
+    setLocalOpen({ bundle: code });
+    toast(SL.t("bundle_started", { bundle: code }));
+    renderScan();
+    stopCamera();
+  }
+  SL.$("scan-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const inp = SL.$("scan-input");
+    scanned(inp.value);
+    inp.value = "";
+  });
+  SL.$("bundle-done").addEventListener("click", bundleDone);
+  // A keyboard-wedge scanner types fast and ends with Enter, wherever the focus is.
+  let kbuf = "", klast = 0;
+  document.addEventListener("keydown", (e) => {
+    if (e.target && e.target.id === "scan-input") return;
+    const now = Date.now();
+    if (now - klast > 200) kbuf = "";  // scanners type within ms; keep slack for slow Bluetooth ones
+    klast = now;
+    if (e.key === "Enter") { if (kbuf.length >= 3) { scanned(kbuf); e.preventDefault(); } kbuf = ""; return; }
+    if (e.key.length === 1) kbuf += e.key;
+  });
+
+  let camStream = null, camTimer = null, detector = null;
+  function loadJsQR() {
+    if (window.jsQR) return Promise.resolve(window.jsQR);
+    return new Promise((ok, fail) => {
+      const s = document.createElement("script");
+      s.src = window.SL_JSQR; s.onload = () => ok(window.jsQR); s.onerror = fail;
+      document.head.appendChild(s);
+    });
+  }
+  async function makeDetector() {
+    if ("BarcodeDetector" in window) {
+      try {
+        const formats = await window.BarcodeDetector.getSupportedFormats();
+        if (formats.includes("qr_code")) {
+          const bd = new window.BarcodeDetector({ formats: ["qr_code"] });
+          return async (video) => { const r = await bd.detect(video); return r.length ? r[0].rawValue : null; };
+        }
+      } catch (e) { /* fall back to jsQR */ }
+    }
+    const jsQR = await loadJsQR();
+    const canvas = SL.$("scan-canvas");
+    const ctx = canvas.getContext("2d", { willReadFrequently: true });
+    return async (video) => {
+      const w = video.videoWidth, h = video.videoHeight;
+      if (!w || !h) return null;
+      canvas.width = w; canvas.height = h;
+      ctx.drawImage(video, 0, 0, w, h);
+      const r = jsQR(ctx.getImageData(0, 0, w, h).data, w, h, { inversionAttempts: "dontInvert" });
+      return r ? r.data : null;
+    };
+  }
+  async function startCamera() {
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) { toast(SL.t("no_camera")); return; }
+    try {
+      camStream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false });
+    } catch (e) { toast(SL.t("no_camera")); return; }
+    const video = SL.$("scan-video");
+    video.srcObject = camStream;
+    SL.$("scan-view").hidden = false;
+    await video.play();
+    detector = detector || await makeDetector();
+    const tick = async () => {
+      if (!camStream) return;
+      let code = null;
+      try { code = await detector(video); } catch (e) { code = null; }
+      if (code) { scanned(code); return; }
+      camTimer = setTimeout(tick, 150);
+    };
+    tick();
+  }
+  function stopCamera() {
+    if (camTimer) clearTimeout(camTimer);
+    camTimer = null;
+    if (camStream) camStream.getTracks().forEach((t) => t.stop());
+    camStream = null;
+    SL.$("scan-view").hidden = true;
+  }
+  SL.$("scan-camera").addEventListener("click", startCamera);
+  SL.$("scan-stop").addEventListener("click", stopCamera);
   window.addEventListener("online", () => { lastFailed = false; flush(); });
   window.addEventListener("offline", badge);
   SL.$("lang-toggle").addEventListener("click", (e) => {
@@ -171,9 +300,16 @@
     location.search = "?lang=" + encodeURIComponent(e.currentTarget.getAttribute("href").split("=")[1]);
   });
 
-  render(d0);
+  function renderAll(d) {
+    render(d);
+    // The server has seen the local scan (or another device closed the bundle): follow it.
+    const loc = localOpen();
+    if (loc && ((loc.bundle && d.open_bundle === loc.bundle) || (loc.closed && d.open_bundle !== loc.closed))) setLocalOpen(null);
+    renderScan();
+  }
+  renderAll(d0);
   badge();
   flush();
-  SL.stream(render);
-  window.SL_TABLET = { flush: flush, queue: loadQueue };
+  SL.stream(renderAll);
+  window.SL_TABLET = { flush: flush, queue: loadQueue, scanned: scanned, bundleDone: bundleDone };
 })();

@@ -1,0 +1,315 @@
+"""Counting pieces from motor bursts: per-operation signatures learned from scanned bundles.
+
+A retrofit sensor sees the motor run and stop, never a piece. What makes a piece visible is that an
+operation repeats: the same seams, so about the same number of bursts, trims and run seconds per
+piece, and a longer idle gap between pieces (dispose, pick up, align) than inside one. None of these
+is exact (repositioning splits a seam, rework adds bursts, a fast worker runs fewer seconds), so a
+signature keeps, for every feature, the per-piece ratio *and its spread across bundles*, learned only
+from bundles whose true quantity a scan told us. A bundle in work is then counted as the
+inverse-variance weighted mean of the per-feature estimates: a feature that was steady in the known
+bundles gets the weight, a noisy one (or one the sensor does not report, e.g. trims) none.
+
+The scan's quantity always wins: at bundle done the count is reconciled, the difference recorded
+and the bundle becomes training data. Until an operation has ``MIN_BUNDLES`` known bundles it is not
+counted at all (cold start: scans only). A bundle whose bursts do not fit the signature (far more
+bursts per piece than learned: rework, the wrong operation, a sensor that chatters) is flagged.
+
+Pure: no database, no clock, no I/O; the ingest projection (service_layer/counting.py) and
+bench/counting.py drive it with events.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+
+MIN_BUNDLES = 3  # known bundles before an operation (or a worker on it) is counted from bursts
+KEEP_BUNDLES = 30  # training bundles kept per key: the signature follows drift (learning curves)
+GAP_CANDIDATES_S = (0.8, 1.2, 1.6, 2.0, 2.5, 3.0, 4.0, 5.0, 6.5, 8.0, 10.0)
+CV_FLOOR = 0.004  # no feature is trusted as perfectly steady from a handful of bundles
+MISFIT_RATIO = 1.6  # bursts per piece this many times the signature's: flag the bundle
+MISFIT_MIN_EXCESS = 6  # ... and at least this many bursts more than expected (small bundles)
+
+Key = tuple[str, str]  # (style, op)
+WorkerKey = tuple[str, str, str]  # (style, op, worker)
+
+
+@dataclass(slots=True)
+class Window:
+    """What the sensor reported while one bundle was in work at one station."""
+
+    bursts: int = 0
+    trims: int = 0
+    run_s: float = 0.0
+    gaps_s: list[float] = field(default_factory=list)  # idle seconds between consecutive bursts
+    trims_seen: bool = False  # the sensor reports trims at all
+    # Count of gaps >= _thr, kept up to date as bursts arrive (counting is per burst: O(1) each).
+    _thr: float = -1.0
+    _n_long: int = 0
+    _sorted: list[float] | None = None
+
+    def add(self, start_s: float, run_s: float, trim: bool, last_end_s: float | None) -> None:
+        if last_end_s is not None:
+            g = max(0.0, start_s - last_end_s)
+            self.gaps_s.append(g)
+            self._sorted = None
+            if g >= self._thr:
+                self._n_long += 1
+        self.bursts += 1
+        self.run_s += run_s
+        if trim:
+            self.trims += 1
+            self.trims_seen = True
+
+    def long_gaps(self, gap_s: float) -> int:
+        if gap_s == self._thr:
+            return self._n_long
+        if self._sorted is None:
+            self._sorted = sorted(self.gaps_s)
+        return len(self._sorted) - bisect_left(self._sorted, gap_s)
+
+    def track(self, gap_s: float) -> None:
+        """Keep the long-gap count for this threshold up to date from now on."""
+        if gap_s != self._thr:
+            self._n_long = self.long_gaps(gap_s)
+            self._thr = gap_s
+
+    def features(self, gap_s: float) -> dict[str, float]:
+        if not self.bursts:
+            return {}
+        f = {"bursts": float(self.bursts), "run_s": self.run_s, "pieces_by_gap": 1.0 + self.long_gaps(gap_s)}
+        if self.trims_seen:
+            f["trims"] = float(self.trims)
+        return f
+
+
+@dataclass(slots=True)
+class Sample:
+    window: Window
+    pieces: int
+
+
+@dataclass(slots=True)
+class Signature:
+    """Per-piece ratio and coefficient of variation of each feature, and the gap threshold."""
+
+    gap_s: float
+    ratio: dict[str, float]
+    cv: dict[str, float]
+    bundles: int
+
+    def estimate(self, w: Window) -> float:
+        w.track(self.gap_s)
+        feats = w.features(self.gap_s)
+        num = den = 0.0
+        for k, x in feats.items():
+            r = self.ratio.get(k)
+            if not r:
+                continue
+            wt = 1.0 / max(self.cv[k], CV_FLOOR) ** 2
+            num += wt * x / r
+            den += wt
+        return num / den if den else 0.0
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "bundles": self.bundles,
+            "gap_s": self.gap_s,
+            "per_piece": {k: round(v, 4) for k, v in self.ratio.items()},
+            "cv": {k: round(v, 4) for k, v in self.cv.items()},
+        }
+
+
+def learn(samples: list[Sample]) -> Signature | None:
+    """Fit a signature from known bundles; None below MIN_BUNDLES."""
+    samples = [s for s in samples if s.pieces > 0 and s.window.bursts > 0]
+    if len(samples) < MIN_BUNDLES:
+        return None
+
+    def ratio_cv(values: list[float], pieces: list[int]) -> tuple[float, float]:
+        per = [v / n for v, n in zip(values, pieces, strict=True)]
+        # Pooled ratio (Σx / Σn) weighs big bundles more; the spread is the bundles' scatter.
+        r = sum(values) / sum(pieces)
+        m = sum(per) / len(per)
+        sd = math.sqrt(sum((x - m) ** 2 for x in per) / (len(per) - 1)) if len(per) > 1 else r
+        return r, (sd / r if r > 0 else math.inf)
+
+    pieces = [s.pieces for s in samples]
+    best_gap, best_cv = GAP_CANDIDATES_S[0], math.inf
+    for g in GAP_CANDIDATES_S:
+        vals = [1.0 + s.window.long_gaps(g) for s in samples]
+        r, gap_cv = ratio_cv(vals, pieces)
+        # The gap count's natural ratio is 1 piece per gap; prefer thresholds near it.
+        score = gap_cv + 0.5 * abs(math.log(r)) if r > 0 else math.inf
+        if score < best_cv:
+            best_gap, best_cv = g, score
+    ratio: dict[str, float] = {}
+    cv: dict[str, float] = {}
+    feats = [s.window.features(best_gap) for s in samples]
+    keys = set.intersection(*(set(f) for f in feats))
+    for k in sorted(keys):
+        vals = [f[k] for f in feats]
+        r, c = ratio_cv(vals, pieces)
+        if r > 0 and math.isfinite(c):
+            ratio[k], cv[k] = r, c
+    return Signature(best_gap, ratio, cv, len(samples)) if ratio else None
+
+
+@dataclass(slots=True)
+class Open:
+    """A bundle in work at a station."""
+
+    bundle: str
+    style: str | None
+    op: str | None
+    worker: str | None
+    since_s: float
+    window: Window = field(default_factory=Window)
+    last_end_s: float | None = None
+    counted: int = 0  # pieces counted from bursts so far (provisional)
+    signature: str = "none"  # which signature counts it: worker | operation | none (cold start)
+    flagged: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Reconciliation:
+    station: str
+    bundle: str
+    style: str | None
+    op: str
+    worker: str | None
+    pieces: int  # the scan's quantity: wins
+    counted: int  # what the bursts said
+    bursts: int
+    signature: str
+
+    @property
+    def diff(self) -> int:
+        return self.counted - self.pieces
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    station: str
+    bundle: str
+    op: str | None
+    worker: str | None
+    kind: str  # too_many_bursts | no_bursts | over_quantity
+    detail: str
+    at_s: float
+    # The figures behind it, for a translated message: bursts seen / pieces / bursts expected, or
+    # pieces counted / bundle quantity.
+    figures: tuple[int, ...] = ()
+
+
+class BurstCounter:
+    """Counts pieces per station from bursts between a bundle scan and its done scan.
+
+    Times are seconds on any monotonic scale the caller chooses (the projection uses POSIX
+    seconds of the event timestamps).
+    """
+
+    def __init__(self) -> None:
+        self.samples: dict[Key, deque[Sample]] = defaultdict(lambda: deque(maxlen=KEEP_BUNDLES))
+        self.worker_samples: dict[WorkerKey, deque[Sample]] = defaultdict(lambda: deque(maxlen=KEEP_BUNDLES))
+        self._sig: dict[tuple[str, ...], Signature | None] = {}
+        self.open: dict[str, Open] = {}
+        self.reconciled: deque[Reconciliation] = deque(maxlen=5000)
+        self.flags: deque[Flag] = deque(maxlen=2000)
+
+    # --- signatures ---------------------------------------------------------------------------
+    def signature_for(self, style: str | None, op: str | None, worker: str | None) -> tuple[Signature | None, str]:
+        """The worker's own signature where it has enough bundles, else the operation's."""
+        if style is None or op is None:
+            return None, "none"
+        if worker is not None:
+            wk = (style, op, worker)
+            if wk not in self._sig:
+                self._sig[wk] = learn(list(self.worker_samples.get(wk, ())))
+            if self._sig[wk] is not None:
+                return self._sig[wk], "worker"
+        k = (style, op)
+        if k not in self._sig:
+            self._sig[k] = learn(list(self.samples.get(k, ())))
+        return self._sig[k], ("operation" if self._sig[k] is not None else "none")
+
+    def teach(self, style: str, op: str, worker: str | None, window: Window, pieces: int) -> None:
+        s = Sample(window, pieces)
+        self.samples[(style, op)].append(s)
+        self._sig.pop((style, op), None)
+        if worker is not None:
+            self.worker_samples[(style, op, worker)].append(s)
+            self._sig.pop((style, op, worker), None)
+
+    # --- events -------------------------------------------------------------------------------
+    def bundle_in(
+        self, station: str, bundle: str, at_s: float, style: str | None, op: str | None, worker: str | None
+    ) -> Open:
+        """A bundle is scanned in; a previous open bundle at the station stays open until done."""
+        o = Open(bundle, style, op, worker, at_s)
+        _sig, o.signature = self.signature_for(style, op, worker)
+        self.open[station] = o
+        return o
+
+    def burst(self, station: str, start_s: float, run_s: float, trim: bool = False) -> int:
+        """Fold one burst; returns the pieces newly counted (0 while cold or between bundles)."""
+        o = self.open.get(station)
+        if o is None:
+            return 0
+        o.window.add(start_s, run_s, trim, o.last_end_s)
+        o.last_end_s = start_s + run_s
+        sig, o.signature = self.signature_for(o.style, o.op, o.worker)
+        if sig is None:
+            return 0
+        est = math.floor(sig.estimate(o.window) + 0.5)
+        delta = max(0, est - o.counted)
+        o.counted += delta
+        return delta
+
+    def bundle_done(self, station: str, bundle: str, op: str, pieces: int, at_s: float) -> Reconciliation | None:
+        """The scan's quantity for the bundle: reconcile, learn, flag what does not fit."""
+        o = self.open.get(station)
+        if o is None or o.bundle != bundle:
+            return None
+        del self.open[station]
+        sig, which = self.signature_for(o.style, op, o.worker)
+        rec = Reconciliation(station, bundle, o.style, op, o.worker, pieces, o.counted, o.window.bursts, which)
+        self.reconciled.append(rec)
+        if sig is not None and pieces > 0:
+            expected = sig.ratio.get("bursts", 0.0) * pieces
+            excess = o.window.bursts - expected
+            if o.window.bursts > MISFIT_RATIO * expected and excess >= MISFIT_MIN_EXCESS:
+                self.flags.append(
+                    Flag(
+                        station,
+                        bundle,
+                        op,
+                        o.worker,
+                        "too_many_bursts",
+                        f"{o.window.bursts} bursts for {pieces} pieces, about {expected:.0f} expected",
+                        at_s,
+                        (o.window.bursts, pieces, round(expected)),
+                    )
+                )
+                return rec  # rework / wrong operation / broken sensor: do not learn from it
+        if pieces > 0 and o.window.bursts == 0 and sig is not None:
+            self.flags.append(
+                Flag(station, bundle, op, o.worker, "no_bursts", f"{pieces} pieces, no bursts", at_s, (0, pieces))
+            )
+            return rec
+        if o.style is not None and o.window.bursts > 0 and pieces > 0:
+            self.teach(o.style, op, o.worker, o.window, pieces)
+        return rec
+
+    def check_quantity(self, station: str, qty: int, at_s: float) -> Flag | None:
+        """Flag once when the burst count runs past the bundle's quantity by a margin."""
+        o = self.open.get(station)
+        if o is None or o.flagged or qty <= 0 or o.counted <= qty * 1.2 + 1:
+            return None
+        o.flagged = True
+        detail = f"{o.counted} counted, bundle of {qty}"
+        f = Flag(station, o.bundle, o.op, o.worker, "over_quantity", detail, at_s, (o.counted, qty))
+        self.flags.append(f)
+        return f
