@@ -395,6 +395,15 @@ INVOCATIONS: dict[str, Call] = {
         ),
         ("recorded 1 forecast",),
     ),
+    "provision-gateway": Call(
+        ("provision-gateway", "xiaoshan", "hall1", "--passwd-file", "{tmp}/gw.passwd", "--acl-file", "{tmp}/gw.acl"),
+        ('"username": "gateway.xiaoshan.hall1"', '"topic": "seamline/v1/xiaoshan/stations/+/events"'),
+    ),
+    # a meter that does not answer: the gateway says so, keeps going, and stops when told
+    "gateway": Call(
+        ("gateway", "--map", "{tmp}/meters.toml", "--mqtt", "{mqtt}", "--queue", "{tmp}/gw.sqlite", "--seconds", "2"),
+        ("gateway up: 1 meters at 5 Hz", '"bursts": 0'),
+    ),
     # stage 2: after what stage 1 wrote
     "pilot": Call(
         ("pilot", "--db", DB, "--pilot", "L1", "--controls", "L2,L3", "--sensors-from", "2026-11-16"),
@@ -526,6 +535,11 @@ def ctx(tmp_path_factory: pytest.TempPathFactory, mosquitto: str) -> Iterator[Ct
         "日期,产线,款号,标准工时(分钟),产量,出勤人数,工作小时,加班小时,疵点数\n"
         "2026-11-02,L2,TEE-BASIC,6.5,2400,30,8,1,40\n2026-11-02,L3,TEE-BASIC,6.5,2100,30,8,0,35\n",
         encoding="utf-8",
+    )
+    (tmp / "meters.toml").write_text(
+        '[gateway]\nfactory = "xiaoshan"\ntz = "Asia/Shanghai"\npoll_hz = 5\nhost = "127.0.0.1"\n'
+        f"port = {free_port()}\nscale = 0.01\non_a = 1.0\noff_a = 0.7\n\n"
+        '[[meter]]\nstation = "L1-S01"\nunit = 1\nregister = 0\n'
     )
     (tmp / "tiny.txt").write_text("3 3\n0 3 1 2 2 2\n0 2 2 1 1 4\n1 4 2 3 0 1\n")  # OR-Library job shop
     c = Ctx(tmp, home, mosquitto)
