@@ -68,6 +68,69 @@ class StationLive:
     last_ts: datetime | None = None
 
 
+ROLLUP_FIELDS = (
+    "pieces", "earned_min", "output", "defects", "attended_s", "running_s", "idle_s", "off_s", "downtime_s",
+)
+
+
+@dataclass(slots=True)
+class RollupCell:
+    """One (line, station, worker, operation, hour) of history: what the rollup table keeps.
+
+    Attended time has no operation (``op`` = ""), machine and downtime seconds no worker either:
+    the finest grain at which each figure is known.
+    """
+
+    pieces: int = 0
+    earned_min: float = 0.0
+    output: int = 0
+    defects: int = 0
+    attended_s: float = 0.0
+    running_s: float = 0.0
+    idle_s: float = 0.0
+    off_s: float = 0.0
+    downtime_s: float = 0.0
+
+
+@dataclass(slots=True)
+class RollupRow:
+    factory: str
+    hour: datetime
+    line: str
+    station: str
+    worker: str
+    op: str
+    cell: RollupCell
+
+
+class HourBucket:
+    """Everything live state knows about one local clock hour of one factory.
+
+    Partitioning by hour is what keeps memory a function of stations × window: a bucket older
+    than the retention window is handed to the rollup table whole and dropped (``evict_before``),
+    and a query for today touches today's buckets only, however long the history.
+    """
+
+    __slots__ = ("downtime", "fine", "hourly", "machine", "ops")
+
+    def __init__(self) -> None:
+        self.hourly: dict[tuple[str, str], Tally] = defaultdict(Tally)  # (scope, key)
+        self.machine: dict[tuple[str, str], float] = defaultdict(float)  # (station, state)
+        self.downtime: dict[tuple[str, str], float] = defaultdict(float)  # (station, reason)
+        self.ops: dict[tuple[str, str], int] = defaultdict(int)  # (station, op) -> pieces
+        self.fine: dict[tuple[str, str, str, str], RollupCell] = defaultdict(RollupCell)  # line, station, worker, op
+
+    def __getstate__(self) -> tuple[dict[Any, Any], ...]:
+        return (dict(self.hourly), dict(self.machine), dict(self.downtime), dict(self.ops), dict(self.fine))
+
+    def __setstate__(self, state: tuple[dict[Any, Any], ...]) -> None:
+        self.hourly = defaultdict(Tally, state[0])
+        self.machine = defaultdict(float, state[1])
+        self.downtime = defaultdict(float, state[2])
+        self.ops = defaultdict(int, state[3])
+        self.fine = defaultdict(RollupCell, state[4])
+
+
 def _round(x: float | None, nd: int = 2) -> float | None:
     return None if x is None else round(x, nd)
 
@@ -79,19 +142,14 @@ class LiveState:
         self.layouts = layouts
         self.stations: dict[tuple[str, str], StationLive] = {}
         self.worker_at: dict[tuple[str, str], str] = {}  # (factory, badge) -> station
-        # (factory, scope, key, hour_start) -> Tally
-        self.hourly: dict[tuple[str, str, str, datetime], Tally] = defaultdict(Tally)
-        # (factory, station, hour_start, state) -> seconds
-        self.machine_s: dict[tuple[str, str, datetime, str], float] = defaultdict(float)
-        # (factory, station, hour_start, reason) -> seconds
-        self.downtime_s: dict[tuple[str, str, datetime, str], float] = defaultdict(float)
-        # (factory, station, op, hour) -> pieces, for per-operation views
-        self.op_pieces: dict[tuple[str, str, str, datetime], int] = defaultdict(int)
+        # factory -> local hour start -> what happened in it (see HourBucket)
+        self.buckets: dict[str, dict[datetime, HourBucket]] = {}
         self.line_style: dict[tuple[str, str], str] = {}
         self.latest_ts: dict[str, datetime] = {}
         self.events_applied = 0
         self._tz: dict[str, ZoneInfo] = {}
         self._hour_cache: dict[str, tuple[datetime, datetime, datetime]] = {}
+        self._bucket_cache: dict[str, tuple[datetime, HourBucket]] = {}
         self._styles: dict[tuple[str, str], tuple[dict[str, Operation], frozenset[str], Style]] = {}
 
     # --- helpers -------------------------------------------------------------------------
@@ -110,6 +168,69 @@ class LiveState:
         self._hour_cache[factory] = (h, (h.astimezone(UTC) + timedelta(hours=1)).astimezone(h.tzinfo), h)
         return h
 
+    def bucket(self, factory: str, h: datetime) -> HourBucket:
+        """The bucket of local hour ``h`` (created on first use)."""
+        c = self._bucket_cache.get(factory)
+        if c is not None and c[0] == h:
+            return c[1]
+        hours = self.buckets.get(factory)
+        if hours is None:
+            hours = self.buckets[factory] = {}
+        b = hours.get(h)
+        if b is None:
+            b = hours[h] = HourBucket()
+        self._bucket_cache[factory] = (h, b)
+        return b
+
+    def buckets_between(self, factory: str, start: datetime, end: datetime) -> list[tuple[datetime, HourBucket]]:
+        """The buckets of hours in [start, end), cheapest when the range is a day: one pass over
+        the retained hours (a few days' worth), never over history."""
+        return [(h, b) for h, b in self.buckets.get(factory, {}).items() if start <= h < end]
+
+    def horizon(self, factory: str) -> datetime | None:
+        """The oldest hour still in memory (older hours are in the rollup table)."""
+        hours = self.buckets.get(factory)
+        return min(hours) if hours else None
+
+    def evict_before(self, factory: str, cutoff: datetime) -> list[RollupRow]:
+        """Drop the hours before ``cutoff`` and return their rollup rows (for the rollup table)."""
+        hours = self.buckets.get(factory, {})
+        old = [h for h in hours if h < cutoff]
+        out: list[RollupRow] = []
+        for h in sorted(old):
+            b = hours.pop(h)
+            for (line, station, worker, op), cell in b.fine.items():
+                out.append(RollupRow(factory, h, line, station, worker, op, cell))
+        if old:
+            self._bucket_cache.pop(factory, None)
+        return out
+
+    # Flat views of the buckets, for comparisons and callers that want every retained hour.
+    @property
+    def hourly(self) -> dict[tuple[str, str, str, datetime], Tally]:
+        return {(f, sc, k, h): t for f, hs in self.buckets.items() for h, b in hs.items() for (sc, k), t in b.hourly.items()}
+
+    @property
+    def machine_s(self) -> dict[tuple[str, str, datetime, str], float]:
+        return {(f, s, h, st): v for f, hs in self.buckets.items() for h, b in hs.items() for (s, st), v in b.machine.items()}
+
+    @property
+    def downtime_s(self) -> dict[tuple[str, str, datetime, str], float]:
+        return {(f, s, h, r): v for f, hs in self.buckets.items() for h, b in hs.items() for (s, r), v in b.downtime.items()}
+
+    @property
+    def op_pieces(self) -> dict[tuple[str, str, str, datetime], int]:
+        return {(f, s, op, h): n for f, hs in self.buckets.items() for h, b in hs.items() for (s, op), n in b.ops.items()}
+
+    def bucket_ops(self, factory: str, h: datetime) -> dict[tuple[str, str], int]:
+        """(station, op) -> pieces in local hour ``h`` (empty if nothing happened)."""
+        b = self.buckets.get(factory, {}).get(h)
+        return dict(b.ops) if b is not None else {}
+
+    def op_pieces_between(self, factory: str, start: datetime, end: datetime) -> dict[tuple[str, str, datetime], int]:
+        """(station, op, hour) -> pieces for the hours in [start, end)."""
+        return {(s, op, h): n for h, b in self.buckets_between(factory, start, end) for (s, op), n in b.ops.items()}
+
     def station_live(self, factory: str, station: str) -> StationLive:
         key = (factory, station)
         st = self.stations.get(key)
@@ -127,17 +248,28 @@ class LiveState:
             secs = cal.attended_s(s, e)
             if secs <= 0:
                 continue
+            b = self.bucket(st.factory, h)
             for scope, key in (
                 ("worker", worker),
                 ("station", st.station),
                 ("line", st.line),
                 ("factory", ""),
             ):
-                self.hourly[(st.factory, scope, key, h)].attended_s += secs
+                b.hourly[(scope, key)].attended_s += secs
+            b.fine[(st.line, st.station, worker, "")].attended_s += secs
 
-    def _add_state_time(self, st: StationLive, state: str, start: datetime, end: datetime, bucket: dict) -> None:
+    def _add_state_time(self, st: StationLive, state: str, start: datetime, end: datetime, machine: bool) -> None:
         for h, s, e in split_by_hour(start, end, self.tz(st.factory)):
-            bucket[(st.factory, st.station, h, state)] += (e - s).total_seconds()
+            secs = (e - s).total_seconds()
+            b = self.bucket(st.factory, h)
+            cell = b.fine[(st.line, st.station, "", "")]
+            if machine:
+                b.machine[(st.station, state)] += secs
+                if state in MACHINE_STATES:
+                    setattr(cell, f"{state}_s", getattr(cell, f"{state}_s") + secs)
+            else:
+                b.downtime[(st.station, state)] += secs
+                cell.downtime_s += secs
 
     def _close_session(self, st: StationLive, ts: datetime) -> None:
         if st.worker is not None and st.login_ts is not None:
@@ -179,7 +311,7 @@ class LiveState:
                 self._close_session(st, ts)
         elif isinstance(ev, Machine):
             if st.machine_since is not None and ts > st.machine_since:
-                self._add_state_time(st, st.machine_state, st.machine_since, ts, self.machine_s)
+                self._add_state_time(st, st.machine_state, st.machine_since, ts, True)
             if st.machine_since is None or ts >= st.machine_since:
                 st.machine_state = ev.state
                 st.machine_since = ts
@@ -189,7 +321,7 @@ class LiveState:
             else:
                 since = st.downtime.pop(ev.reason, None)
                 if since is not None and ts > since:
-                    self._add_state_time(st, ev.reason, since, ts, self.downtime_s)
+                    self._add_state_time(st, ev.reason, since, ts, False)
         elif isinstance(ev, BundleIn):
             st.wip[ev.bundle] = ts
             st.bundle = ev.bundle
@@ -199,13 +331,14 @@ class LiveState:
             if st.bundle == ev.bundle:
                 st.bundle = next(reversed(st.wip), None) if st.wip else None
         elif isinstance(ev, Defect):
-            h = self.hour_of(f, ts)
+            b = self.bucket(f, self.hour_of(f, ts))
             qty = ev.qty
             keys = [("station", st.station), ("line", st.line), ("factory", "")]
             if st.worker is not None:
                 keys.append(("worker", st.worker))
             for scope, key in keys:
-                self.hourly[(f, scope, key, h)].defects += qty
+                b.hourly[(scope, key)].defects += qty
+            b.fine[(st.line, st.station, st.worker or "", ev.op)].defects += qty
 
     def _style_index(self, factory: str, style: Style) -> tuple[dict[str, Operation], frozenset[str]]:
         key = (factory, style.code)
@@ -227,17 +360,22 @@ class LiveState:
         ops, finals = self._style_index(f, style)
         earned = ev.qty * ops[ev.op].sam_min
         final = ev.op in finals
-        h = self.hour_of(f, ev.ts)
+        b = self.bucket(f, self.hour_of(f, ev.ts))
         keys = [("station", st.station), ("line", st.line), ("factory", "")]
         if st.worker is not None:
             keys.append(("worker", st.worker))
         for scope, key in keys:
-            t = self.hourly[(f, scope, key, h)]
+            t = b.hourly[(scope, key)]
             t.pieces += ev.qty
             t.earned_min += earned
             if final:
                 t.output += ev.qty
-        self.op_pieces[(f, st.station, ev.op, h)] += ev.qty
+        b.ops[(st.station, ev.op)] += ev.qty
+        cell = b.fine[(st.line, st.station, st.worker or "", ev.op)]
+        cell.pieces += ev.qty
+        cell.earned_min += earned
+        if final:
+            cell.output += ev.qty
         st.bundle = ev.bundle
         st.op = ev.op
         st.last_piece_ts = ev.ts
@@ -294,9 +432,10 @@ class LiveState:
             raise ValueError(f"scope must be one of {SCOPES}")
         now = self.as_of(factory, as_of)
         out: dict[str, dict[datetime, Tally]] = defaultdict(dict)
-        for (f, sc, key, h), t in self.hourly.items():
-            if f == factory and sc == scope and start <= h < end:
-                out[key][h] = Tally(t.pieces, t.earned_min, t.attended_s, t.output, t.defects)
+        for h, b in self.buckets_between(factory, start, end):
+            for (sc, key), t in b.hourly.items():
+                if sc == scope:
+                    out[key][h] = Tally(t.pieces, t.earned_min, t.attended_s, t.output, t.defects)
         for (sc, key, h), secs in self._open_attended(factory, now, start, end).items():
             if sc == scope and start <= h < end:
                 t = out[key].get(h)
@@ -339,30 +478,45 @@ class LiveState:
         self, factory: str, station: str, start: datetime, end: datetime, as_of: datetime
     ) -> dict[str, float]:
         out = dict.fromkeys(MACHINE_STATES, 0.0)
-        for (f, s, h, state), secs in self.machine_s.items():
-            if f == factory and s == station and start <= h < end:
-                out[state] = out.get(state, 0.0) + secs
+        for _h, b in self.buckets_between(factory, start, end):
+            for (s, state), secs in b.machine.items():
+                if s == station:
+                    out[state] = out.get(state, 0.0) + secs
         st = self.stations.get((factory, station))
-        if st is not None and st.machine_since is not None and as_of > st.machine_since:
-            for h, s0, e0 in split_by_hour(st.machine_since, as_of, self.tz(factory)):
-                if start <= h < end:
-                    out[st.machine_state] = out.get(st.machine_state, 0.0) + (e0 - s0).total_seconds()
+        if st is not None and st.machine_since is not None:
+            # The open state counts only over the window: a station silent for a month costs what
+            # one silent for a minute does.
+            out[st.machine_state] = out.get(st.machine_state, 0.0) + self._open_span_s(
+                factory, st.machine_since, as_of, start, end
+            )
         return out
+
+    def _open_span_s(self, factory: str, since: datetime, as_of: datetime, start: datetime, end: datetime) -> float:
+        """Seconds of [since, as_of) that fall in hours whose start is in [start, end)."""
+        tz = self.tz(factory)
+        lo = max(since, hour_start(start, tz))
+        last = hour_start(end, tz)
+        hi = min(as_of, end if last == end else (last.astimezone(UTC) + timedelta(hours=1)).astimezone(tz))
+        if hi <= lo:
+            return 0.0
+        return sum((e0 - s0).total_seconds() for h, s0, e0 in split_by_hour(lo, hi, tz) if start <= h < end)
 
     def downtime_seconds(
         self, factory: str, stations: set[str], start: datetime, end: datetime, as_of: datetime
     ) -> dict[str, float]:
         out: dict[str, float] = defaultdict(float)
-        for (f, s, h, reason), secs in self.downtime_s.items():
-            if f == factory and s in stations and start <= h < end:
-                out[reason] += secs
-        for (f, s), st in self.stations.items():
-            if f != factory or s not in stations:
+        for _h, b in self.buckets_between(factory, start, end):
+            for (s, reason), secs in b.downtime.items():
+                if s in stations:
+                    out[reason] += secs
+        for s in stations:
+            st = self.stations.get((factory, s))
+            if st is None:
                 continue
             for reason, since in st.downtime.items():
-                for h, s0, e0 in split_by_hour(since, as_of, self.tz(factory)):
-                    if start <= h < end:
-                        out[reason] += (e0 - s0).total_seconds()
+                span = self._open_span_s(factory, since, as_of, start, end)
+                if span > 0:
+                    out[reason] += span
         return dict(out)
 
     def line_live(self, factory: str, line: str, as_of: datetime | None = None) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from ..domain.live import LiveState
 from ..domain.model import FactoryLayout, Order, ShiftCalendar
@@ -184,8 +184,8 @@ def balance(layout: FactoryLayout, live: LiveState, line: str, since: datetime) 
         return None, []
     on_line = {s.id for s in layout.stations.values() if s.line_id == line}
     per_op: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for (pf, st, op, h), n in live.op_pieces.items():
-        if pf == f and st in on_line and h >= since:
+    for (st, op, _h), n in live.op_pieces_between(f, since, datetime.max.replace(tzinfo=UTC)).items():
+        if st in on_line:
             per_op[op][st] += n
     ops = style.op_map()
     loads: dict[str, StationLoad] = {}

@@ -105,7 +105,7 @@ def station_data(live: LiveState, layout: FactoryLayout, station: str, fmt: Fmt)
     status = al.station_status(snap)
     nt = next_task(layout, live, station, day_start)
     hour = now.replace(minute=0, second=0, microsecond=0)
-    pieces_hour = sum(n for (pf, ps, _op, h), n in live.op_pieces.items() if pf == f and ps == station and h == hour)
+    pieces_hour = sum(n for (ps, _op), n in live.bucket_ops(f, hour).items() if ps == station)
     eff = None
     if worker:
         tallies = live.tallies(f, "worker", day_start, day_end, now).get(worker, {})
