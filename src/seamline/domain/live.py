@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from .efficiency import efficiency_pct, hour_start, split_by_hour, target_for_attended
@@ -131,6 +131,12 @@ class HourBucket:
         self.fine = defaultdict(RollupCell, state[4])
 
 
+class HistorySource(Protocol):
+    """Where hours that left memory are read back from (the rollup table, adapters/history.py)."""
+
+    def rollups(self, factory: str, start: datetime, end: datetime) -> list[RollupRow]: ...
+
+
 def _round(x: float | None, nd: int = 2) -> float | None:
     return None if x is None else round(x, nd)
 
@@ -147,6 +153,9 @@ class LiveState:
         self.line_style: dict[tuple[str, str], str] = {}
         self.latest_ts: dict[str, datetime] = {}
         self.events_applied = 0
+        # factory -> the hour before which everything was handed to the rollup table
+        self.evicted_before: dict[str, datetime] = {}
+        self.history: HistorySource | None = None
         self._tz: dict[str, ZoneInfo] = {}
         self._hour_cache: dict[str, tuple[datetime, datetime, datetime]] = {}
         self._bucket_cache: dict[str, tuple[datetime, HourBucket]] = {}
@@ -203,7 +212,22 @@ class LiveState:
                 out.append(RollupRow(factory, h, line, station, worker, op, cell))
         if old:
             self._bucket_cache.pop(factory, None)
+        prev = self.evicted_before.get(factory)
+        if prev is None or cutoff > prev:
+            self.evicted_before[factory] = cutoff
         return out
+
+    def __getstate__(self) -> dict[str, Any]:
+        """For checkpoints: the accumulators, not the history reader or the caches."""
+        state = dict(self.__dict__)
+        state["history"] = None
+        state["_hour_cache"] = {}
+        state["_bucket_cache"] = {}
+        state["_styles"] = {}
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
 
     # Flat views of the buckets, for comparisons and callers that want every retained hour.
     @property
@@ -436,6 +460,10 @@ class LiveState:
             for (sc, key), t in b.hourly.items():
                 if sc == scope:
                     out[key][h] = Tally(t.pieces, t.earned_min, t.attended_s, t.output, t.defects)
+        evicted = self.evicted_before.get(factory)
+        if self.history is not None and evicted is not None and start < evicted:
+            rows = self.history.rollups(factory, start, min(end, evicted))
+            self._add_rollups(out, scope, rows, self.tz(factory))
         for (sc, key, h), secs in self._open_attended(factory, now, start, end).items():
             if sc == scope and start <= h < end:
                 t = out[key].get(h)
@@ -443,6 +471,29 @@ class LiveState:
                     t = out[key][h] = Tally()
                 t.attended_s += secs
         return out
+
+    @staticmethod
+    def _add_rollups(out: dict[str, dict[datetime, Tally]], scope: str, rows: list[RollupRow], tz: ZoneInfo) -> None:
+        """Fold rollup rows (hours no longer in memory) into per-key, per-hour tallies of ``scope``."""
+        for r in rows:
+            c = r.cell
+            if not (c.pieces or c.earned_min or c.output or c.defects or c.attended_s):
+                continue  # machine and downtime rows: not part of the tallies
+            if scope == "worker":
+                if not r.worker:
+                    continue
+                key = r.worker
+            else:
+                key = r.station if scope == "station" else r.line if scope == "line" else ""
+            h = r.hour.astimezone(tz)
+            t = out[key].get(h)
+            if t is None:
+                t = out[key][h] = Tally()
+            t.pieces += c.pieces
+            t.earned_min += c.earned_min
+            t.attended_s += c.attended_s
+            t.output += c.output
+            t.defects += c.defects
 
     def efficiency(
         self,

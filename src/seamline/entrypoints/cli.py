@@ -32,6 +32,7 @@ FEATURE_CLIS = (
     "seamline.entrypoints.cli_production",
     "seamline.entrypoints.cli_auth",
     "seamline.entrypoints.cli_scaleout",
+    "seamline.entrypoints.cli_history",
 )
 
 

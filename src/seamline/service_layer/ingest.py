@@ -338,6 +338,9 @@ class IngestWorker:
         self._thread = threading.Thread(target=self._run, daemon=True, name="ingest")
         self._held: _Work | None = None
         self.last_error: str | None = None
+        # Called on this thread between batches (checkpoints, service_layer/history.py): here no
+        # batch is half committed, so the store's last position is exactly what has been folded.
+        self.between_batches: list[Callable[[], None]] = []
 
     def start(self) -> None:
         self._thread.start()
@@ -387,6 +390,11 @@ class IngestWorker:
                 works.append(w)
                 n += len(w.items)
             self._process(works)
+            for hook in self.between_batches:
+                try:
+                    hook()
+                except Exception:  # a checkpoint that fails is retried later; ingest goes on
+                    log.exception("between-batches hook failed")
             if stop_after:
                 return
 

@@ -23,7 +23,10 @@ class LineOrder:
 
 
 class OrderProgress:
-    """Pieces at final operations (finished garments) and earned standard minutes per order."""
+    """Pieces at final operations (finished garments) and earned standard minutes per order.
+
+    Retention: one entry per order (and line), so it grows with master data, not with events.
+    """
 
     name = "web.order_progress"
 
@@ -71,8 +74,16 @@ class OrderProgress:
             lo.earned_min += earned
 
 
+def create(layouts: dict[str, FactoryLayout], engine: object) -> OrderProgress:
+    """The projection as bootstrap makes it: checkpointed and replayed with the others."""
+    return OrderProgress(layouts)
+
+
 def attach(rt: object) -> OrderProgress:
-    """Build the projection from the store and hook it into ingest without losing or doubling events.
+    """The runtime's order-progress projection (bootstrap made it, from the checkpoint and the tail).
+
+    A runtime built without it (older wiring) gets one built from the store and hooked into
+    ingest without losing or doubling events.
 
     Ingest commits a batch to the store and only then takes the pipeline lock to apply it, so a
     batch committed while we replay (under the lock) would be applied to us a second time right
@@ -81,6 +92,9 @@ def attach(rt: object) -> OrderProgress:
     (ids are unique, so a kept id never hides a new event).
     """
     pipeline = rt.pipeline  # type: ignore[attr-defined]
+    for p in pipeline.projections:
+        if isinstance(p, OrderProgress):
+            return p
     proj = OrderProgress(rt.layouts)  # type: ignore[attr-defined]
     tail: deque[str] = deque(maxlen=2 * 5000 + 100)
     with pipeline.lock:
