@@ -69,12 +69,18 @@ def build_sqlite(n_events: int, progress: bool = True) -> Path:
         sfx = "" if k == 0 else f"-w{k}"
         wave = replace(
             base,
-            orders={o.id + sfx: replace(o, id=o.id + sfx, due=o.due + timedelta(weeks=k)) for o in base.orders.values()},
+            orders={
+                o.id + sfx: replace(o, id=o.id + sfx, due=o.due + timedelta(weeks=k)) for o in base.orders.values()
+            },
             bundles={b.id + sfx: replace(b, id=b.id + sfx, order_id=b.order_id + sfx) for b in base.bundles.values()},
         )
         start = (START + timedelta(weeks=k)).astimezone(base.factory.tz)
-        sim = SimEngine(wave, SimConfig(seed=7 + k, start=start, hours=1.0, record_pieces=False,
-                                        run_id=f"hist{k}", seq_base=k * 1_000_000))
+        sim = SimEngine(
+            wave,
+            SimConfig(
+                seed=7 + k, start=start, hours=1.0, record_pieces=False, run_id=f"hist{k}", seq_base=k * 1_000_000
+            ),
+        )
         t_s = 0.0
         while done < n_events and t_s < 7 * 86400 - 3600:
             t_s += 3600.0
@@ -85,7 +91,10 @@ def build_sqlite(n_events: int, progress: bool = True) -> Path:
                 done += res.accepted
             if progress:
                 rate = done / max(time.perf_counter() - t0, 1e-9)
-                sys.stderr.write(f"\rbuilding {path.name}: {done:,}/{n_events:,} events, week {k} day {t_s / 86400:.1f}, {rate:,.0f}/s ")
+                sys.stderr.write(
+                    f"\rbuilding {path.name}: {done:,}/{n_events:,} events, "
+                    f"week {k} day {t_s / 86400:.1f}, {rate:,.0f}/s "
+                )
                 sys.stderr.flush()
     if progress:
         sys.stderr.write("\n")

@@ -162,11 +162,12 @@ def bootstrap(
             projections = [states[p.name] for p in projections]  # type: ignore[misc]
             after_pos = pos
         else:
-            log.warning("checkpoint holds %s, this build has %s: replaying the whole store", sorted(states), sorted(names))
+            log.warning("checkpoint holds %s, this build has %s: replaying the whole store", sorted(states), names)
     if after_pos == 0:
         history.clear()  # rollups belong to the checkpoint they were written with
     live.history = history
-    keeper = HistoryKeeper(history, live, projections, retain_days if retain_days is not None else retain_days_setting())
+    days = retain_days if retain_days is not None else retain_days_setting()
+    keeper = HistoryKeeper(history, live, projections, days)
     t0 = time.perf_counter()
     replayed = replay_into(store, live, projections, after_pos=after_pos, keeper=keeper, progress=progress)
     if replayed:

@@ -74,8 +74,15 @@ class HistoryStore:
         with self.engine.connect() as conn:
             rows = conn.execute(q).all()
         return [
-            RollupRow(r.factory_id, r.hour, r.line_id, r.station_id, r.worker, r.op,
-                      RollupCell(*(getattr(r, n) for n in ROLLUP_FIELDS)))
+            RollupRow(
+                r.factory_id,
+                r.hour,
+                r.line_id,
+                r.station_id,
+                r.worker,
+                r.op,
+                RollupCell(*(getattr(r, n) for n in ROLLUP_FIELDS)),
+            )
             for r in rows
         ]
 
@@ -138,10 +145,13 @@ class HistoryStore:
         with self.engine.begin() as conn:
             self._add_rollups(conn, rollups)
             conn.execute(delete(t))
-            conn.execute(insert(t), [
-                {"name": n, "pos": pos, "version": CHECKPOINT_VERSION, "taken_at": now, "state": b}
-                for n, b in blobs.items()
-            ])
+            conn.execute(
+                insert(t),
+                [
+                    {"name": n, "pos": pos, "version": CHECKPOINT_VERSION, "taken_at": now, "state": b}
+                    for n, b in blobs.items()
+                ],
+            )
         return sum(len(b) for b in blobs.values())
 
     def load(self) -> tuple[int, dict[str, object]] | None:

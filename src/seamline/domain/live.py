@@ -69,7 +69,15 @@ class StationLive:
 
 
 ROLLUP_FIELDS = (
-    "pieces", "earned_min", "output", "defects", "attended_s", "running_s", "idle_s", "off_s", "downtime_s",
+    "pieces",
+    "earned_min",
+    "output",
+    "defects",
+    "attended_s",
+    "running_s",
+    "idle_s",
+    "off_s",
+    "downtime_s",
 )
 
 
@@ -232,19 +240,30 @@ class LiveState:
     # Flat views of the buckets, for comparisons and callers that want every retained hour.
     @property
     def hourly(self) -> dict[tuple[str, str, str, datetime], Tally]:
-        return {(f, sc, k, h): t for f, hs in self.buckets.items() for h, b in hs.items() for (sc, k), t in b.hourly.items()}
+        return {
+            (f, sc, k, h): t for f, hs in self.buckets.items() for h, b in hs.items() for (sc, k), t in b.hourly.items()
+        }
 
     @property
     def machine_s(self) -> dict[tuple[str, str, datetime, str], float]:
-        return {(f, s, h, st): v for f, hs in self.buckets.items() for h, b in hs.items() for (s, st), v in b.machine.items()}
+        return {
+            (f, s, h, st): v
+            for f, hs in self.buckets.items()
+            for h, b in hs.items()
+            for (s, st), v in b.machine.items()
+        }
 
     @property
     def downtime_s(self) -> dict[tuple[str, str, datetime, str], float]:
-        return {(f, s, h, r): v for f, hs in self.buckets.items() for h, b in hs.items() for (s, r), v in b.downtime.items()}
+        return {
+            (f, s, h, r): v for f, hs in self.buckets.items() for h, b in hs.items() for (s, r), v in b.downtime.items()
+        }
 
     @property
     def op_pieces(self) -> dict[tuple[str, str, str, datetime], int]:
-        return {(f, s, op, h): n for f, hs in self.buckets.items() for h, b in hs.items() for (s, op), n in b.ops.items()}
+        return {
+            (f, s, op, h): n for f, hs in self.buckets.items() for h, b in hs.items() for (s, op), n in b.ops.items()
+        }
 
     def bucket_ops(self, factory: str, h: datetime) -> dict[tuple[str, str], int]:
         """(station, op) -> pieces in local hour ``h`` (empty if nothing happened)."""

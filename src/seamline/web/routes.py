@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from functools import cache
@@ -71,6 +72,39 @@ def jinja_env(lang: str) -> Environment:
     return env
 
 
+class SharedPages:
+    """One computation per page per tick, shared by every reader of that page.
+
+    Keyed by (kind, key, language). A reader gets the cached data if live state has not changed
+    since it was computed, or (``max_age_s`` > 0, the streams) if it is younger than that; else
+    one reader computes it while the others of the same page wait for that result instead of
+    computing it again. So N open screens of one line cost one computation a second, not N, and
+    the ingest lock is taken once per page per tick.
+    """
+
+    def __init__(self) -> None:
+        self._data: dict[tuple[str, str, str], tuple[int, float, dict[str, Any]]] = {}
+        self._locks: dict[tuple[str, str, str], threading.Lock] = {}
+        self._guard = threading.Lock()
+        self.computed = 0
+
+    def get(
+        self, page: tuple[str, str, str], applied: Callable[[], int], fn: Callable[[], dict[str, Any]], max_age_s: float
+    ) -> dict[str, Any]:
+        with self._guard:
+            lock = self._locks.setdefault(page, threading.Lock())
+        with lock:
+            hit = self._data.get(page)
+            now = time.monotonic()
+            if hit is not None and (hit[0] == applied() or now - hit[1] < max_age_s):
+                return hit[2]
+            seen = applied()
+            data = fn()
+            self.computed += 1
+            self._data[page] = (seen, time.monotonic(), data)
+            return data
+
+
 def _lang(request: Request) -> str:
     return pick_lang(request.query_params.get("lang"), request.cookies.get(LANG_COOKIE))
 
@@ -80,6 +114,7 @@ def register(app: FastAPI, rt: Any) -> None:
     progress: OrderProgress = attach(rt)
     auth_pages.register(app, jinja_env)
     app.state.web_progress = progress
+    shared = app.state.web_pages = SharedPages()
     app.mount(STATIC_PREFIX, StaticFiles(directory=HERE / "static"), name="web-static")
 
     def builder(kind: str, key: str | None, lang: str) -> Callable[[], dict[str, Any]]:
@@ -110,8 +145,13 @@ def register(app: FastAPI, rt: Any) -> None:
 
         return run
 
-    async def compute(fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-        return await anyio.to_thread.run_sync(locked(fn))
+    async def compute_shared(
+        page: tuple[str, str, str], fn: Callable[[], dict[str, Any]], max_age_s: float = 0.0
+    ) -> dict[str, Any]:
+        def applied() -> int:
+            return int(rt.live.events_applied)
+
+        return await anyio.to_thread.run_sync(lambda: shared.get(page, applied, locked(fn), max_age_s))
 
     def page(request: Request, template: str, kind: str, key: str | None, title: str) -> Response:
         lang = _lang(request)
@@ -201,12 +241,14 @@ def register(app: FastAPI, rt: Any) -> None:
     @app.get("/web/data/{kind}", include_in_schema=False)
     async def data(request: Request, kind: str, key: str | None = None) -> JSONResponse:
         """The same page data as the stream, once (for scripts and checks)."""
-        return JSONResponse(await compute(builder(kind, key, _lang(request))))
+        lang = _lang(request)
+        return JSONResponse(await compute_shared((kind, key or "", lang), builder(kind, key, lang)))
 
     @app.get("/web/stream/{kind}", include_in_schema=False)
     async def stream(request: Request, kind: str, key: str | None = None) -> EventSourceResponse:
         """Page data whenever live state changed, at most once per second."""
-        fn = builder(kind, key, _lang(request))
+        lang = _lang(request)
+        fn = builder(kind, key, lang)
 
         async def events() -> AsyncIterator[dict[str, Any]]:
             seen = -1
@@ -219,7 +261,7 @@ def register(app: FastAPI, rt: Any) -> None:
                 if applied != seen and now - last_push >= MIN_PUSH_INTERVAL_S:
                     seen = applied
                     last_push = now
-                    payload = await compute(fn)
+                    payload = await compute_shared((kind, key or "", lang), fn, MIN_PUSH_INTERVAL_S)
                     yield {"event": "data", "data": json.dumps(payload, ensure_ascii=False)}
                 await asyncio.sleep(POLL_S)
 
