@@ -10,8 +10,6 @@ import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import pytest
-
 import seamline.domain.live as live_mod
 from seamline.bootstrap import bootstrap, make_projections, replay_into
 from seamline.domain.live import LiveState
