@@ -18,6 +18,7 @@ Accounting rules (docs/data-model.md):
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -434,20 +435,32 @@ class LiveState:
         return latest
 
     def _open_attended(
-        self, factory: str, as_of: datetime, start: datetime, end: datetime
+        self, factory: str, as_of: datetime, start: datetime, end: datetime, stations: Collection[str] | None = None
     ) -> dict[tuple[str, str, datetime], float]:
         """Attended seconds of sessions still open at ``as_of``, per (scope, key, hour), for the hours
-        in [start, end): only those are cut, so an ``as_of`` years after a login stays cheap."""
+        in [start, end): only those are cut, so an ``as_of`` years after a login stays cheap.
+        ``stations`` limits the work to the stations a page shows."""
         out: dict[tuple[str, str, datetime], float] = defaultdict(float)
         tz = self.tz(factory)
-        for (f, _), st in self.stations.items():
-            if f != factory or st.worker is None or st.login_ts is None or as_of <= st.login_ts:
+        first, stop = hour_start(start, tz), min(as_of, end + timedelta(hours=1))
+        # The breaks once per calendar for the whole window, walked alongside each session's hours
+        # (the same sums as cal.attended_s per hour, without scanning the calendar again).
+        breaks_of: dict[str, list[tuple[datetime, datetime]]] = {}
+        keys = (
+            ((factory, s) for s in stations) if stations is not None else (k for k in self.stations if k[0] == factory)
+        )
+        for key in keys:
+            st = self.stations.get(key)
+            if st is None or st.worker is None or st.login_ts is None or as_of <= st.login_ts:
                 continue
-            cal = self._calendar(f, st.line)
-            begin, stop = max(st.login_ts, hour_start(start, tz)), min(as_of, end + timedelta(hours=1))
-            # The breaks once for the whole span, walked alongside the hours (the same sums as
-            # cal.attended_s per hour, without scanning the calendar again for every hour).
-            breaks, i = cal.break_intervals(begin, stop), 0
+            cal = self._calendar(factory, st.line)
+            begin = max(st.login_ts, first)
+            if stop <= begin:
+                continue
+            breaks = breaks_of.get(cal.id)
+            if breaks is None:
+                breaks = breaks_of[cal.id] = cal.break_intervals(first, stop) if stop > first else []
+            i = 0
             for h, s, e in split_by_hour(begin, stop, tz):
                 secs = (e - s).total_seconds()
                 while i < len(breaks) and breaks[i][1] <= s:
@@ -468,9 +481,18 @@ class LiveState:
         return out
 
     def tallies(
-        self, factory: str, scope: str, start: datetime, end: datetime, as_of: datetime | None = None
+        self,
+        factory: str,
+        scope: str,
+        start: datetime,
+        end: datetime,
+        as_of: datetime | None = None,
+        stations: Collection[str] | None = None,
     ) -> dict[str, dict[datetime, Tally]]:
-        """Per key, per hour in [start, end): closed tallies plus open sessions up to as_of."""
+        """Per key, per hour in [start, end): closed tallies plus open sessions up to as_of.
+
+        ``stations``: only open sessions at these stations are cut (a page of one line passes its
+        stations; keys of other stations then lack their open session's minutes)."""
         if scope not in SCOPES:
             raise ValueError(f"scope must be one of {SCOPES}")
         now = self.as_of(factory, as_of)
@@ -483,7 +505,7 @@ class LiveState:
         if self.history is not None and evicted is not None and start < evicted:
             rows = self.history.rollups(factory, start, min(end, evicted))
             self._add_rollups(out, scope, rows, self.tz(factory))
-        for (sc, key, h), secs in self._open_attended(factory, now, start, end).items():
+        for (sc, key, h), secs in self._open_attended(factory, now, start, end, stations).items():
             if sc == scope and start <= h < end:
                 t = out[key].get(h)
                 if t is None:
@@ -561,6 +583,24 @@ class LiveState:
             )
         return out
 
+    def machine_seconds_of(
+        self, factory: str, stations: Collection[str], start: datetime, end: datetime, as_of: datetime
+    ) -> dict[str, dict[str, float]]:
+        """``machine_seconds`` for several stations in one pass over the window's hours."""
+        out = {s: dict.fromkeys(MACHINE_STATES, 0.0) for s in stations}
+        for _h, b in self.buckets_between(factory, start, end):
+            for (s, state), secs in b.machine.items():
+                d = out.get(s)
+                if d is not None:
+                    d[state] = d.get(state, 0.0) + secs
+        for s, d in out.items():
+            st = self.stations.get((factory, s))
+            if st is not None and st.machine_since is not None:
+                d[st.machine_state] = d.get(st.machine_state, 0.0) + self._open_span_s(
+                    factory, st.machine_since, as_of, start, end
+                )
+        return out
+
     def _open_span_s(self, factory: str, since: datetime, as_of: datetime, start: datetime, end: datetime) -> float:
         """Seconds of [since, as_of) that fall in hours whose start is in [start, end)."""
         tz = self.tz(factory)
@@ -600,8 +640,10 @@ class LiveState:
         station_ids = sorted(
             (s for s in layout.stations.values() if s.line_id == line), key=lambda s: (s.position, s.id)
         )
-        st_tallies = self.tallies(factory, "station", day_start, day_end, now)
-        line_tallies = self.tallies(factory, "line", day_start, day_end, now).get(line, {})
+        shown = [s.id for s in station_ids]
+        st_tallies = self.tallies(factory, "station", day_start, day_end, now, shown)
+        line_tallies = self.tallies(factory, "line", day_start, day_end, now, shown).get(line, {})
+        machine = self.machine_seconds_of(factory, shown, day_start, day_end, now)
         style_code = self.line_style.get((factory, line))
         style = layout.styles.get(style_code) if style_code else None
         target_eff = layout.lines[line].target_efficiency_pct
@@ -636,7 +678,7 @@ class LiveState:
                     "earned_min_today": round(day.earned_min, 3),
                     "attended_min_today": round(day.attended_s / 60, 3),
                     "efficiency_pct_today": _round(efficiency_pct(day.earned_min, day.attended_s / 60)),
-                    "machine_s_today": self.machine_seconds(factory, s.id, day_start, day_end, now),
+                    "machine_s_today": machine[s.id],
                     "last_seq": st.last_seq,
                 }
             )
