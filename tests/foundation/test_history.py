@@ -260,3 +260,24 @@ def test_checkpoint_survives_an_unknown_shape(db_url, tmp_path):
     finally:
         rt2.close()
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_a_frozen_view_keeps_its_moment_while_ingest_goes_on():
+    """Pages compute from a view taken under the lock; events applied afterwards (copy-on-write)
+    do not change it, and the live state still gets them."""
+    from seamline.domain.events import decode_event
+
+    live = LiveState({"f1": tiny_layout()})
+    events = [decode_event(p) for p in day_events(DAY0, "v")]
+    for ev in events[:20]:
+        ev.factory = "f1"
+        live.apply(ev)
+    as_of = DAY0.replace(hour=18)
+    before = live.line_live("f1", "L1", as_of)
+    view = live.frozen_view()
+    for ev in events[20:]:
+        ev.factory = "f1"
+        live.apply(ev)
+    assert view.line_live("f1", "L1", as_of) == before
+    after = live.line_live("f1", "L1", as_of)
+    assert after != before and after["today"]["pieces"] == 35

@@ -65,15 +65,24 @@ class HistoryStore:
     def __init__(self, engine: Engine, layouts: Mapping[str, FactoryLayout]) -> None:
         self.engine = engine
         self.layouts = layouts
+        # (factory, start, end) -> rows: the table changes only at a checkpoint, and pages ask for
+        # the same past span (e.g. the month so far, for the hours rules) every few seconds.
+        self._cache: dict[tuple[str, datetime, datetime], list[RollupRow]] = {}
+        self._generation = 0  # bumped when the table changes: a read begun before is not cached
 
     # --- rollups -------------------------------------------------------------------------------
     def rollups(self, factory: str, start: datetime, end: datetime) -> list[RollupRow]:
         """Rollup rows of hours in [start, end)."""
+        key = (factory, start, end)
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit
+        gen = self._generation
         c = hour_rollups.c
         q = select(hour_rollups).where(c.factory_id == factory, c.hour >= start, c.hour < end)
         with self.engine.connect() as conn:
             rows = conn.execute(q).all()
-        return [
+        out = [
             RollupRow(
                 r.factory_id,
                 r.hour,
@@ -85,6 +94,11 @@ class HistoryStore:
             )
             for r in rows
         ]
+        if len(self._cache) >= 32:
+            self._cache.clear()
+        if gen == self._generation:
+            self._cache[key] = out
+        return out
 
     def max_pos(self) -> int:
         """The event store's last position (0 when empty)."""
@@ -142,6 +156,8 @@ class HistoryStore:
             _Pickler(buf, self.layouts, self.engine).dump(obj)
             blobs[name] = buf.getvalue()
         t = projection_checkpoints
+        self._generation += 1
+        self._cache.clear()
         with self.engine.begin() as conn:
             self._add_rollups(conn, rollups)
             conn.execute(delete(t))
@@ -152,6 +168,8 @@ class HistoryStore:
                     for n, b in blobs.items()
                 ],
             )
+        self._generation += 1
+        self._cache.clear()
         return sum(len(b) for b in blobs.values())
 
     def load(self) -> tuple[int, dict[str, object]] | None:
@@ -166,6 +184,8 @@ class HistoryStore:
 
     def clear(self) -> None:
         """Forget checkpoints and rollups (``seamline rebuild`` starts from the event store)."""
+        self._generation += 1
+        self._cache.clear()
         with self.engine.begin() as conn:
             conn.execute(delete(projection_checkpoints))
             conn.execute(delete(hour_rollups))

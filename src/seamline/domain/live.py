@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -120,19 +120,33 @@ class HourBucket:
     and a query for today touches today's buckets only, however long the history.
     """
 
-    __slots__ = ("downtime", "fine", "hourly", "machine", "ops")
+    __slots__ = ("downtime", "fine", "frozen", "hourly", "machine", "ops")
 
     def __init__(self) -> None:
+        self.frozen = False  # a reader's view holds it: the writer copies it before changing it
         self.hourly: dict[tuple[str, str], Tally] = defaultdict(Tally)  # (scope, key)
         self.machine: dict[tuple[str, str], float] = defaultdict(float)  # (station, state)
         self.downtime: dict[tuple[str, str], float] = defaultdict(float)  # (station, reason)
         self.ops: dict[tuple[str, str], int] = defaultdict(int)  # (station, op) -> pieces
         self.fine: dict[tuple[str, str, str, str], RollupCell] = defaultdict(RollupCell)  # line, station, worker, op
 
+    def thawed(self) -> HourBucket:
+        """A private, writable copy (copy-on-write for readers' views)."""
+        b = HourBucket()
+        b.hourly.update(
+            (k, Tally(t.pieces, t.earned_min, t.attended_s, t.output, t.defects)) for k, t in self.hourly.items()
+        )
+        b.machine.update(self.machine)
+        b.downtime.update(self.downtime)
+        b.ops.update(self.ops)
+        b.fine.update((k, RollupCell(*astuple(c))) for k, c in self.fine.items())
+        return b
+
     def __getstate__(self) -> tuple[dict[Any, Any], ...]:
         return (dict(self.hourly), dict(self.machine), dict(self.downtime), dict(self.ops), dict(self.fine))
 
     def __setstate__(self, state: tuple[dict[Any, Any], ...]) -> None:
+        self.frozen = False
         self.hourly = defaultdict(Tally, state[0])
         self.machine = defaultdict(float, state[1])
         self.downtime = defaultdict(float, state[2])
@@ -189,7 +203,7 @@ class LiveState:
     def bucket(self, factory: str, h: datetime) -> HourBucket:
         """The bucket of local hour ``h`` (created on first use)."""
         c = self._bucket_cache.get(factory)
-        if c is not None and c[0] == h:
+        if c is not None and c[0] == h and not c[1].frozen:
             return c[1]
         hours = self.buckets.get(factory)
         if hours is None:
@@ -197,6 +211,8 @@ class LiveState:
         b = hours.get(h)
         if b is None:
             b = hours[h] = HourBucket()
+        elif b.frozen:
+            b = hours[h] = b.thawed()
         self._bucket_cache[factory] = (h, b)
         return b
 
@@ -225,6 +241,31 @@ class LiveState:
         if prev is None or cutoff > prev:
             self.evicted_before[factory] = cutoff
         return out
+
+    def frozen_view(self) -> LiveState:
+        """A consistent, read-only view for a page, taken under the ingest lock in about a
+        millisecond; the page is then computed from it outside the lock while ingest goes on.
+
+        Copy-on-write: the view shares the hour buckets, marked frozen, and the writer copies a
+        frozen bucket before changing it (usually only the current hour's). Station states are small
+        and copied.
+        """
+        v = object.__new__(LiveState)
+        v.__dict__.update(self.__dict__)
+        for hours in self.buckets.values():
+            for b in hours.values():
+                b.frozen = True
+        v.buckets = {f: dict(hs) for f, hs in self.buckets.items()}
+        v.stations = {k: replace(st, downtime=dict(st.downtime), wip=dict(st.wip)) for k, st in self.stations.items()}
+        v.worker_at = dict(self.worker_at)
+        v.line_style = dict(self.line_style)
+        v.latest_ts = dict(self.latest_ts)
+        v.evicted_before = dict(self.evicted_before)
+        v._tz = dict(self._tz)
+        v._hour_cache = {}
+        v._bucket_cache = {}
+        v._styles = dict(self._styles)
+        return v
 
     def __getstate__(self) -> dict[str, Any]:
         """For checkpoints: the accumulators, not the history reader or the caches."""

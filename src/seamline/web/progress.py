@@ -38,6 +38,14 @@ class OrderProgress:
         # Ids read by the start-up replay that ingest may apply once more (see attach()).
         self._replayed_tail: set[str] = set()
 
+    def frozen_view(self) -> OrderProgress:
+        """A copy for a page computed outside the ingest lock (one entry per order: cheap)."""
+        v = OrderProgress(self.layouts)
+        v.done.update(self.done)
+        v.earned_min.update(self.earned_min)
+        v.by_line = {k: LineOrder(lo.first_ts, lo.last_ts, lo.earned_min) for k, lo in self.by_line.items()}
+        return v
+
     def apply(self, ev: SensorEvent) -> None:
         if not isinstance(ev, Piece):
             return

@@ -23,6 +23,7 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sse_starlette import EventSourceResponse
 
+from ..domain.live import LiveState
 from . import auth_pages, views
 from .i18n import LANGS, N_, Fmt, pick_lang, translations
 from .progress import OrderProgress, attach
@@ -117,36 +118,42 @@ def register(app: FastAPI, rt: Any) -> None:
     shared = app.state.web_pages = SharedPages()
     app.mount(STATIC_PREFIX, StaticFiles(directory=HERE / "static"), name="web-static")
 
-    def builder(kind: str, key: str | None, lang: str) -> Callable[[], dict[str, Any]]:
-        """A function computing a page's data under the pipeline lock; 404 if the key is unknown."""
+    PageFn = Callable[[LiveState, OrderProgress], dict[str, Any]]
+
+    def builder(kind: str, key: str | None, lang: str) -> PageFn:
+        """A function computing a page's data from a view of live state; 404 if the key is unknown."""
         fmt = Fmt(lang)
         layouts = rt.layouts
         try:
             if kind == "station":
                 lay = views.find_station(layouts, key or "")
-                return lambda: views.station_data(rt.live, lay, key, fmt)
+                return lambda live, _p: views.station_data(live, lay, key, fmt)
             if kind == "line":
                 lay = views.find_line(layouts, key or "")
-                return lambda: views.line_data(rt.live, lay, key, fmt)
+                return lambda live, _p: views.line_data(live, lay, key, fmt)
             if kind == "overview":
-                return lambda: views.overview_data(rt.live, layouts, progress, fmt)
+                return lambda live, prog: views.overview_data(live, layouts, prog, fmt)
             if kind == "plan":
                 lay = layouts[key] if key else next(iter(layouts.values()))
-                return lambda: views.plan_data(rt.live, lay, progress, fmt)
+                return lambda live, prog: views.plan_data(live, lay, prog, fmt)
         except (views.NotFound, KeyError, StopIteration):
             raise HTTPException(404, f"unknown {kind} {key!r}") from None
         raise HTTPException(404, f"unknown page kind {kind!r}")
 
-    def locked(fn: Callable[[], dict[str, Any]]) -> Callable[[], dict[str, Any]]:
+    def locked(fn: PageFn) -> Callable[[], dict[str, Any]]:
+        """Take a consistent view under the ingest lock (about a millisecond), compute outside it:
+        a page being computed never holds ingest up (docs/pages.md)."""
+
         def run() -> dict[str, Any]:
             with rt.pipeline.lock:
                 rt.pipeline.catch_up()  # the order-progress projection must have every event
-                return fn()
+                live, prog = rt.live.frozen_view(), progress.frozen_view()
+            return fn(live, prog)
 
         return run
 
     async def compute_shared(
-        page: tuple[str, str, str], fn: Callable[[], dict[str, Any]], max_age_s: float = 0.0
+        page: tuple[str, str, str], fn: PageFn, max_age_s: float = 0.0
     ) -> dict[str, Any]:
         def applied() -> int:
             return int(rt.live.events_applied)
@@ -165,7 +172,7 @@ def register(app: FastAPI, rt: Any) -> None:
         kind: str,
         key: str | None,
         title: str,
-        data_fn: Callable[[], dict[str, Any]],
+        data_fn: PageFn,
     ) -> Response:
         data = locked(data_fn)()
         tr = translations(lang)
