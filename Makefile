@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 SYSSTAMP := .services/.system-deps-stamp
 
-.PHONY: demo test bench lint venv system-deps clean
+.PHONY: demo test bench bench-history lint venv system-deps clean
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -34,6 +34,10 @@ bench: venv system-deps
 	@for b in bench/planning.py bench/learning.py bench/dispatch.py; do \
 	  if [ -f $$b ]; then echo "== $$b"; $(BIN)/python $$b || exit 1; fi; \
 	done
+
+# Cost against history (issue #19): builds 100k/1M/3M-event stores once (bench/.cache/), then measures.
+bench-history: venv system-deps
+	$(BIN)/python bench/history.py $(BENCH_ARGS)
 
 lint: venv
 	$(BIN)/ruff check src tests bench
