@@ -37,7 +37,7 @@ class HistoryKeeper:
     projections: list[Projection]
     retain_days: float = DEFAULT_RETAIN_DAYS
     every_s: float = 300.0
-    every_events: int = 200_000
+    every_events: int = 500_000
     last_at: float = field(default_factory=time.monotonic)
     last_pos: int = 0
     last_bytes: int = 0

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ..domain.events import Piece, SensorEvent
-from ..domain.model import FactoryLayout
+from ..domain.model import FactoryLayout, Operation, Style
 
 
 @dataclass(slots=True)
@@ -37,6 +37,12 @@ class OrderProgress:
         self.by_line: dict[tuple[str, str, str], LineOrder] = {}  # (factory, line, order)
         # Ids read by the start-up replay that ingest may apply once more (see attach()).
         self._replayed_tail: set[str] = set()
+        self._styles: dict[tuple[str, str], tuple[Style, dict[str, Operation], frozenset[str]]] = {}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        """Checkpoints written before the style cache existed load with an empty one."""
+        self.__dict__.update(state)
+        self.__dict__.setdefault("_styles", {})
 
     def frozen_view(self) -> OrderProgress:
         """A copy for a page computed outside the ingest lock (one entry per order: cheap)."""
@@ -63,14 +69,17 @@ class OrderProgress:
         style = lay.styles.get(order.style_code) if order else None
         if order is None or style is None:
             return
-        ops = style.op_map()
-        op = ops.get(ev.op)
+        idx = self._styles.get((lay.factory.id, style.code))
+        if idx is None or idx[0] is not style:  # once per style (and again if master data changes)
+            finals = frozenset(o.code for o in style.operations) - {p for o in style.operations for p in o.predecessors}
+            idx = self._styles[(lay.factory.id, style.code)] = (style, style.op_map(), finals)
+        op = idx[1].get(ev.op)
         if op is None:
             return
         key = (lay.factory.id, order.id)
         earned = ev.qty * op.sam_min
         self.earned_min[key] += earned
-        if not any(ev.op in o.predecessors for o in style.operations):
+        if ev.op in idx[2]:
             self.done[key] += ev.qty
         lk = (lay.factory.id, station.line_id, order.id)
         lo = self.by_line.get(lk)
