@@ -121,7 +121,7 @@ def test_conflicts_over_mqtt_are_judged_per_topic(rt):
     assert rt.live.stations[("f1", "S2")].machine_state == "off"
 
 
-def test_migration_0007_keeps_the_rows_and_reads_their_source(db_url):
+def test_migration_0008_keeps_the_rows_and_reads_their_source(db_url):
     """An existing store (at 0006, with an event numbered by a tablet) upgrades in place: every row
     kept, `source` read from the payload, the old global id no longer unique."""
     eng = make_engine(db_url)

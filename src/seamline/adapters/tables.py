@@ -238,6 +238,7 @@ FEATURE_TABLE_MODULES = (
     "seamline.adapters.tables_planning",
     "seamline.adapters.tables_roi",
     "seamline.adapters.tables_auth",
+    "seamline.adapters.tables_history",
 )
 
 

@@ -18,9 +18,10 @@ Accounting rules (docs/data-model.md):
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Collection
+from dataclasses import astuple, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from .efficiency import efficiency_pct, hour_start, split_by_hour, target_for_attended
@@ -68,6 +69,97 @@ class StationLive:
     last_ts: datetime | None = None
 
 
+ROLLUP_FIELDS = (
+    "pieces",
+    "earned_min",
+    "output",
+    "defects",
+    "attended_s",
+    "running_s",
+    "idle_s",
+    "off_s",
+    "downtime_s",
+)
+
+
+@dataclass(slots=True)
+class RollupCell:
+    """One (line, station, worker, operation, hour) of history: what the rollup table keeps.
+
+    Attended time has no operation (``op`` = ""), machine and downtime seconds no worker either:
+    the finest grain at which each figure is known.
+    """
+
+    pieces: int = 0
+    earned_min: float = 0.0
+    output: int = 0
+    defects: int = 0
+    attended_s: float = 0.0
+    running_s: float = 0.0
+    idle_s: float = 0.0
+    off_s: float = 0.0
+    downtime_s: float = 0.0
+
+
+@dataclass(slots=True)
+class RollupRow:
+    factory: str
+    hour: datetime
+    line: str
+    station: str
+    worker: str
+    op: str
+    cell: RollupCell
+
+
+class HourBucket:
+    """Everything live state knows about one local clock hour of one factory.
+
+    Partitioning by hour is what keeps memory a function of stations × window: a bucket older
+    than the retention window is handed to the rollup table whole and dropped (``evict_before``),
+    and a query for today touches today's buckets only, however long the history.
+    """
+
+    __slots__ = ("downtime", "fine", "frozen", "hourly", "machine", "ops")
+
+    def __init__(self) -> None:
+        self.frozen = False  # a reader's view holds it: the writer copies it before changing it
+        self.hourly: dict[tuple[str, str], Tally] = defaultdict(Tally)  # (scope, key)
+        self.machine: dict[tuple[str, str], float] = defaultdict(float)  # (station, state)
+        self.downtime: dict[tuple[str, str], float] = defaultdict(float)  # (station, reason)
+        self.ops: dict[tuple[str, str], int] = defaultdict(int)  # (station, op) -> pieces
+        self.fine: dict[tuple[str, str, str, str], RollupCell] = defaultdict(RollupCell)  # line, station, worker, op
+
+    def thawed(self) -> HourBucket:
+        """A private, writable copy (copy-on-write for readers' views)."""
+        b = HourBucket()
+        b.hourly.update(
+            (k, Tally(t.pieces, t.earned_min, t.attended_s, t.output, t.defects)) for k, t in self.hourly.items()
+        )
+        b.machine.update(self.machine)
+        b.downtime.update(self.downtime)
+        b.ops.update(self.ops)
+        b.fine.update((k, RollupCell(*astuple(c))) for k, c in self.fine.items())
+        return b
+
+    def __getstate__(self) -> tuple[dict[Any, Any], ...]:
+        return (dict(self.hourly), dict(self.machine), dict(self.downtime), dict(self.ops), dict(self.fine))
+
+    def __setstate__(self, state: tuple[dict[Any, Any], ...]) -> None:
+        self.frozen = False
+        self.hourly = defaultdict(Tally, state[0])
+        self.machine = defaultdict(float, state[1])
+        self.downtime = defaultdict(float, state[2])
+        self.ops = defaultdict(int, state[3])
+        self.fine = defaultdict(RollupCell, state[4])
+
+
+class HistorySource(Protocol):
+    """Where hours that left memory are read back from (the rollup table, adapters/history.py)."""
+
+    def rollups(self, factory: str, start: datetime, end: datetime) -> list[RollupRow]: ...
+
+
 def _round(x: float | None, nd: int = 2) -> float | None:
     return None if x is None else round(x, nd)
 
@@ -79,19 +171,17 @@ class LiveState:
         self.layouts = layouts
         self.stations: dict[tuple[str, str], StationLive] = {}
         self.worker_at: dict[tuple[str, str], str] = {}  # (factory, badge) -> station
-        # (factory, scope, key, hour_start) -> Tally
-        self.hourly: dict[tuple[str, str, str, datetime], Tally] = defaultdict(Tally)
-        # (factory, station, hour_start, state) -> seconds
-        self.machine_s: dict[tuple[str, str, datetime, str], float] = defaultdict(float)
-        # (factory, station, hour_start, reason) -> seconds
-        self.downtime_s: dict[tuple[str, str, datetime, str], float] = defaultdict(float)
-        # (factory, station, op, hour) -> pieces, for per-operation views
-        self.op_pieces: dict[tuple[str, str, str, datetime], int] = defaultdict(int)
+        # factory -> local hour start -> what happened in it (see HourBucket)
+        self.buckets: dict[str, dict[datetime, HourBucket]] = {}
         self.line_style: dict[tuple[str, str], str] = {}
         self.latest_ts: dict[str, datetime] = {}
         self.events_applied = 0
+        # factory -> the hour before which everything was handed to the rollup table
+        self.evicted_before: dict[str, datetime] = {}
+        self.history: HistorySource | None = None
         self._tz: dict[str, ZoneInfo] = {}
         self._hour_cache: dict[str, tuple[datetime, datetime, datetime]] = {}
+        self._bucket_cache: dict[str, tuple[datetime, HourBucket]] = {}
         self._styles: dict[tuple[str, str], tuple[dict[str, Operation], frozenset[str], Style]] = {}
 
     # --- helpers -------------------------------------------------------------------------
@@ -110,6 +200,122 @@ class LiveState:
         self._hour_cache[factory] = (h, (h.astimezone(UTC) + timedelta(hours=1)).astimezone(h.tzinfo), h)
         return h
 
+    def bucket(self, factory: str, h: datetime) -> HourBucket:
+        """The bucket of local hour ``h`` (created on first use)."""
+        c = self._bucket_cache.get(factory)
+        if c is not None and c[0] == h and not c[1].frozen:
+            return c[1]
+        hours = self.buckets.get(factory)
+        if hours is None:
+            hours = self.buckets[factory] = {}
+        b = hours.get(h)
+        if b is None:
+            b = hours[h] = HourBucket()
+        elif b.frozen:
+            b = hours[h] = b.thawed()
+        self._bucket_cache[factory] = (h, b)
+        return b
+
+    def buckets_between(self, factory: str, start: datetime, end: datetime) -> list[tuple[datetime, HourBucket]]:
+        """The buckets of hours in [start, end), cheapest when the range is a day: one pass over
+        the retained hours (a few days' worth), never over history."""
+        return [(h, b) for h, b in self.buckets.get(factory, {}).items() if start <= h < end]
+
+    def horizon(self, factory: str) -> datetime | None:
+        """The oldest hour still in memory (older hours are in the rollup table)."""
+        hours = self.buckets.get(factory)
+        return min(hours) if hours else None
+
+    def evict_before(self, factory: str, cutoff: datetime) -> list[RollupRow]:
+        """Drop the hours before ``cutoff`` and return their rollup rows (for the rollup table)."""
+        hours = self.buckets.get(factory, {})
+        old = [h for h in hours if h < cutoff]
+        out: list[RollupRow] = []
+        for h in sorted(old):
+            b = hours.pop(h)
+            for (line, station, worker, op), cell in b.fine.items():
+                out.append(RollupRow(factory, h, line, station, worker, op, cell))
+        if old:
+            self._bucket_cache.pop(factory, None)
+        prev = self.evicted_before.get(factory)
+        if prev is None or cutoff > prev:
+            self.evicted_before[factory] = cutoff
+        return out
+
+    def frozen_view(self) -> LiveState:
+        """A consistent, read-only view for a page, taken under the ingest lock in about a
+        millisecond; the page is then computed from it outside the lock while ingest goes on.
+
+        Copy-on-write: the view shares the hour buckets, marked frozen, and the writer copies a
+        frozen bucket before changing it (usually only the current hour's). Station states are small
+        and copied.
+        """
+        v = object.__new__(LiveState)
+        v.__dict__.update(self.__dict__)
+        for hours in self.buckets.values():
+            for b in hours.values():
+                b.frozen = True
+        v.buckets = {f: dict(hs) for f, hs in self.buckets.items()}
+        v.stations = {k: replace(st, downtime=dict(st.downtime), wip=dict(st.wip)) for k, st in self.stations.items()}
+        v.worker_at = dict(self.worker_at)
+        v.line_style = dict(self.line_style)
+        v.latest_ts = dict(self.latest_ts)
+        v.evicted_before = dict(self.evicted_before)
+        v._tz = dict(self._tz)
+        v._hour_cache = {}
+        v._bucket_cache = {}
+        v._styles = dict(self._styles)
+        return v
+
+    def __getstate__(self) -> dict[str, Any]:
+        """For checkpoints: the accumulators, not the history reader or the caches."""
+        state = dict(self.__dict__)
+        state["history"] = None
+        state["_hour_cache"] = {}
+        state["_bucket_cache"] = {}
+        state["_styles"] = {}
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+    # Flat views of the buckets, for comparisons and callers that want every retained hour.
+    @property
+    def hourly(self) -> dict[tuple[str, str, str, datetime], Tally]:
+        return {
+            (f, sc, k, h): t for f, hs in self.buckets.items() for h, b in hs.items() for (sc, k), t in b.hourly.items()
+        }
+
+    @property
+    def machine_s(self) -> dict[tuple[str, str, datetime, str], float]:
+        return {
+            (f, s, h, st): v
+            for f, hs in self.buckets.items()
+            for h, b in hs.items()
+            for (s, st), v in b.machine.items()
+        }
+
+    @property
+    def downtime_s(self) -> dict[tuple[str, str, datetime, str], float]:
+        return {
+            (f, s, h, r): v for f, hs in self.buckets.items() for h, b in hs.items() for (s, r), v in b.downtime.items()
+        }
+
+    @property
+    def op_pieces(self) -> dict[tuple[str, str, str, datetime], int]:
+        return {
+            (f, s, op, h): n for f, hs in self.buckets.items() for h, b in hs.items() for (s, op), n in b.ops.items()
+        }
+
+    def bucket_ops(self, factory: str, h: datetime) -> dict[tuple[str, str], int]:
+        """(station, op) -> pieces in local hour ``h`` (empty if nothing happened)."""
+        b = self.buckets.get(factory, {}).get(h)
+        return dict(b.ops) if b is not None else {}
+
+    def op_pieces_between(self, factory: str, start: datetime, end: datetime) -> dict[tuple[str, str, datetime], int]:
+        """(station, op, hour) -> pieces for the hours in [start, end)."""
+        return {(s, op, h): n for h, b in self.buckets_between(factory, start, end) for (s, op), n in b.ops.items()}
+
     def station_live(self, factory: str, station: str) -> StationLive:
         key = (factory, station)
         st = self.stations.get(key)
@@ -127,24 +333,28 @@ class LiveState:
             secs = cal.attended_s(s, e)
             if secs <= 0:
                 continue
+            b = self.bucket(st.factory, h)
             for scope, key in (
                 ("worker", worker),
                 ("station", st.station),
                 ("line", st.line),
                 ("factory", ""),
             ):
-                self.hourly[(st.factory, scope, key, h)].attended_s += secs
+                b.hourly[(scope, key)].attended_s += secs
+            b.fine[(st.line, st.station, worker, "")].attended_s += secs
 
-    def _add_state_time(
-        self,
-        st: StationLive,
-        state: str,
-        start: datetime,
-        end: datetime,
-        bucket: dict[tuple[str, str, datetime, str], float],
-    ) -> None:
+    def _add_state_time(self, st: StationLive, state: str, start: datetime, end: datetime, machine: bool) -> None:
         for h, s, e in split_by_hour(start, end, self.tz(st.factory)):
-            bucket[(st.factory, st.station, h, state)] += (e - s).total_seconds()
+            secs = (e - s).total_seconds()
+            b = self.bucket(st.factory, h)
+            cell = b.fine[(st.line, st.station, "", "")]
+            if machine:
+                b.machine[(st.station, state)] += secs
+                if state in MACHINE_STATES:
+                    setattr(cell, f"{state}_s", getattr(cell, f"{state}_s") + secs)
+            else:
+                b.downtime[(st.station, state)] += secs
+                cell.downtime_s += secs
 
     def _close_session(self, st: StationLive, ts: datetime) -> None:
         if st.worker is not None and st.login_ts is not None:
@@ -186,7 +396,7 @@ class LiveState:
                 self._close_session(st, ts)
         elif isinstance(ev, Machine):
             if st.machine_since is not None and ts > st.machine_since:
-                self._add_state_time(st, st.machine_state, st.machine_since, ts, self.machine_s)
+                self._add_state_time(st, st.machine_state, st.machine_since, ts, True)
             if st.machine_since is None or ts >= st.machine_since:
                 st.machine_state = ev.state
                 st.machine_since = ts
@@ -196,7 +406,7 @@ class LiveState:
             else:
                 since = st.downtime.pop(ev.reason, None)
                 if since is not None and ts > since:
-                    self._add_state_time(st, ev.reason, since, ts, self.downtime_s)
+                    self._add_state_time(st, ev.reason, since, ts, False)
         elif isinstance(ev, BundleIn):
             st.wip[ev.bundle] = ts
             st.bundle = ev.bundle
@@ -206,13 +416,14 @@ class LiveState:
             if st.bundle == ev.bundle:
                 st.bundle = next(reversed(st.wip), None) if st.wip else None
         elif isinstance(ev, Defect):
-            h = self.hour_of(f, ts)
+            b = self.bucket(f, self.hour_of(f, ts))
             qty = ev.qty
             keys = [("station", st.station), ("line", st.line), ("factory", "")]
             if st.worker is not None:
                 keys.append(("worker", st.worker))
             for scope, key in keys:
-                self.hourly[(f, scope, key, h)].defects += qty
+                b.hourly[(scope, key)].defects += qty
+            b.fine[(st.line, st.station, st.worker or "", ev.op)].defects += qty
 
     def counted_pieces(self, factory: str, station: str, bundle: str, op: str, qty: int, ts: datetime) -> None:
         """Hook for pieces counted from motor bursts (service_layer/counting.py): tallied like
@@ -241,17 +452,22 @@ class LiveState:
         ops, finals = self._style_index(f, style)
         earned = ev.qty * ops[ev.op].sam_min
         final = ev.op in finals
-        h = self.hour_of(f, ev.ts)
+        b = self.bucket(f, self.hour_of(f, ev.ts))
         keys = [("station", st.station), ("line", st.line), ("factory", "")]
         if st.worker is not None:
             keys.append(("worker", st.worker))
         for scope, key in keys:
-            t = self.hourly[(f, scope, key, h)]
+            t = b.hourly[(scope, key)]
             t.pieces += ev.qty
             t.earned_min += earned
             if final:
                 t.output += ev.qty
-        self.op_pieces[(f, st.station, ev.op, h)] += ev.qty
+        b.ops[(st.station, ev.op)] += ev.qty
+        cell = b.fine[(st.line, st.station, st.worker or "", ev.op)]
+        cell.pieces += ev.qty
+        cell.earned_min += earned
+        if final:
+            cell.output += ev.qty
         st.bundle = ev.bundle
         st.op = ev.op
         st.last_piece_ts = ev.ts
@@ -267,20 +483,32 @@ class LiveState:
         return latest
 
     def _open_attended(
-        self, factory: str, as_of: datetime, start: datetime, end: datetime
+        self, factory: str, as_of: datetime, start: datetime, end: datetime, stations: Collection[str] | None = None
     ) -> dict[tuple[str, str, datetime], float]:
         """Attended seconds of sessions still open at ``as_of``, per (scope, key, hour), for the hours
-        in [start, end): only those are cut, so an ``as_of`` years after a login stays cheap."""
+        in [start, end): only those are cut, so an ``as_of`` years after a login stays cheap.
+        ``stations`` limits the work to the stations a page shows."""
         out: dict[tuple[str, str, datetime], float] = defaultdict(float)
         tz = self.tz(factory)
-        for (f, _), st in self.stations.items():
-            if f != factory or st.worker is None or st.login_ts is None or as_of <= st.login_ts:
+        first, stop = hour_start(start, tz), min(as_of, end + timedelta(hours=1))
+        # The breaks once per calendar for the whole window, walked alongside each session's hours
+        # (the same sums as cal.attended_s per hour, without scanning the calendar again).
+        breaks_of: dict[str, list[tuple[datetime, datetime]]] = {}
+        keys = (
+            ((factory, s) for s in stations) if stations is not None else (k for k in self.stations if k[0] == factory)
+        )
+        for key in keys:
+            st = self.stations.get(key)
+            if st is None or st.worker is None or st.login_ts is None or as_of <= st.login_ts:
                 continue
-            cal = self._calendar(f, st.line)
-            begin, stop = max(st.login_ts, hour_start(start, tz)), min(as_of, end + timedelta(hours=1))
-            # The breaks once for the whole span, walked alongside the hours (the same sums as
-            # cal.attended_s per hour, without scanning the calendar again for every hour).
-            breaks, i = cal.break_intervals(begin, stop), 0
+            cal = self._calendar(factory, st.line)
+            begin = max(st.login_ts, first)
+            if stop <= begin:
+                continue
+            breaks = breaks_of.get(cal.id)
+            if breaks is None:
+                breaks = breaks_of[cal.id] = cal.break_intervals(first, stop) if stop > first else []
+            i = 0
             for h, s, e in split_by_hour(begin, stop, tz):
                 secs = (e - s).total_seconds()
                 while i < len(breaks) and breaks[i][1] <= s:
@@ -291,33 +519,70 @@ class LiveState:
                     secs -= max(overlap, 0.0)
                     j += 1
                 if secs > 0:
-                    for scope, key in (
+                    for sc, k in (
                         ("worker", st.worker),
                         ("station", st.station),
                         ("line", st.line),
                         ("factory", ""),
                     ):
-                        out[(scope, key, h)] += secs
+                        out[(sc, k, h)] += secs
         return out
 
     def tallies(
-        self, factory: str, scope: str, start: datetime, end: datetime, as_of: datetime | None = None
+        self,
+        factory: str,
+        scope: str,
+        start: datetime,
+        end: datetime,
+        as_of: datetime | None = None,
+        stations: Collection[str] | None = None,
     ) -> dict[str, dict[datetime, Tally]]:
-        """Per key, per hour in [start, end): closed tallies plus open sessions up to as_of."""
+        """Per key, per hour in [start, end): closed tallies plus open sessions up to as_of.
+
+        ``stations``: only open sessions at these stations are cut (a page of one line passes its
+        stations; keys of other stations then lack their open session's minutes)."""
         if scope not in SCOPES:
             raise ValueError(f"scope must be one of {SCOPES}")
         now = self.as_of(factory, as_of)
         out: dict[str, dict[datetime, Tally]] = defaultdict(dict)
-        for (f, sc, key, h), t in self.hourly.items():
-            if f == factory and sc == scope and start <= h < end:
-                out[key][h] = Tally(t.pieces, t.earned_min, t.attended_s, t.output, t.defects)
-        for (sc, key, h), secs in self._open_attended(factory, now, start, end).items():
+        for h, b in self.buckets_between(factory, start, end):
+            for (sc, key), t in b.hourly.items():
+                if sc == scope:
+                    out[key][h] = Tally(t.pieces, t.earned_min, t.attended_s, t.output, t.defects)
+        evicted = self.evicted_before.get(factory)
+        if self.history is not None and evicted is not None and start < evicted:
+            rows = self.history.rollups(factory, start, min(end, evicted))
+            self._add_rollups(out, scope, rows, self.tz(factory))
+        for (sc, key, h), secs in self._open_attended(factory, now, start, end, stations).items():
             if sc == scope and start <= h < end:
                 tally = out[key].get(h)
                 if tally is None:
                     tally = out[key][h] = Tally()
                 tally.attended_s += secs
         return out
+
+    @staticmethod
+    def _add_rollups(out: dict[str, dict[datetime, Tally]], scope: str, rows: list[RollupRow], tz: ZoneInfo) -> None:
+        """Fold rollup rows (hours no longer in memory) into per-key, per-hour tallies of ``scope``."""
+        for r in rows:
+            c = r.cell
+            if not (c.pieces or c.earned_min or c.output or c.defects or c.attended_s):
+                continue  # machine and downtime rows: not part of the tallies
+            if scope == "worker":
+                if not r.worker:
+                    continue
+                key = r.worker
+            else:
+                key = r.station if scope == "station" else r.line if scope == "line" else ""
+            h = r.hour.astimezone(tz)
+            t = out[key].get(h)
+            if t is None:
+                t = out[key][h] = Tally()
+            t.pieces += c.pieces
+            t.earned_min += c.earned_min
+            t.attended_s += c.attended_s
+            t.output += c.output
+            t.defects += c.defects
 
     def efficiency(
         self,
@@ -353,30 +618,63 @@ class LiveState:
         self, factory: str, station: str, start: datetime, end: datetime, as_of: datetime
     ) -> dict[str, float]:
         out = dict.fromkeys(MACHINE_STATES, 0.0)
-        for (f, s, h, state), secs in self.machine_s.items():
-            if f == factory and s == station and start <= h < end:
-                out[state] = out.get(state, 0.0) + secs
+        for _h, b in self.buckets_between(factory, start, end):
+            for (s, state), secs in b.machine.items():
+                if s == station:
+                    out[state] = out.get(state, 0.0) + secs
         st = self.stations.get((factory, station))
-        if st is not None and st.machine_since is not None and as_of > st.machine_since:
-            for h, s0, e0 in split_by_hour(st.machine_since, as_of, self.tz(factory)):
-                if start <= h < end:
-                    out[st.machine_state] = out.get(st.machine_state, 0.0) + (e0 - s0).total_seconds()
+        if st is not None and st.machine_since is not None:
+            # The open state counts only over the window: a station silent for a month costs what
+            # one silent for a minute does.
+            out[st.machine_state] = out.get(st.machine_state, 0.0) + self._open_span_s(
+                factory, st.machine_since, as_of, start, end
+            )
         return out
+
+    def machine_seconds_of(
+        self, factory: str, stations: Collection[str], start: datetime, end: datetime, as_of: datetime
+    ) -> dict[str, dict[str, float]]:
+        """``machine_seconds`` for several stations in one pass over the window's hours."""
+        out = {s: dict.fromkeys(MACHINE_STATES, 0.0) for s in stations}
+        for _h, b in self.buckets_between(factory, start, end):
+            for (s, state), secs in b.machine.items():
+                d = out.get(s)
+                if d is not None:
+                    d[state] = d.get(state, 0.0) + secs
+        for s, d in out.items():
+            st = self.stations.get((factory, s))
+            if st is not None and st.machine_since is not None:
+                d[st.machine_state] = d.get(st.machine_state, 0.0) + self._open_span_s(
+                    factory, st.machine_since, as_of, start, end
+                )
+        return out
+
+    def _open_span_s(self, factory: str, since: datetime, as_of: datetime, start: datetime, end: datetime) -> float:
+        """Seconds of [since, as_of) that fall in hours whose start is in [start, end)."""
+        tz = self.tz(factory)
+        lo = max(since, hour_start(start, tz))
+        last = hour_start(end, tz)
+        hi = min(as_of, end if last == end else (last.astimezone(UTC) + timedelta(hours=1)).astimezone(tz))
+        if hi <= lo:
+            return 0.0
+        return sum((e0 - s0).total_seconds() for h, s0, e0 in split_by_hour(lo, hi, tz) if start <= h < end)
 
     def downtime_seconds(
         self, factory: str, stations: set[str], start: datetime, end: datetime, as_of: datetime
     ) -> dict[str, float]:
         out: dict[str, float] = defaultdict(float)
-        for (f, s, h, reason), secs in self.downtime_s.items():
-            if f == factory and s in stations and start <= h < end:
-                out[reason] += secs
-        for (f, s), st in self.stations.items():
-            if f != factory or s not in stations:
+        for _h, b in self.buckets_between(factory, start, end):
+            for (s, reason), secs in b.downtime.items():
+                if s in stations:
+                    out[reason] += secs
+        for s in stations:
+            st = self.stations.get((factory, s))
+            if st is None:
                 continue
             for reason, since in st.downtime.items():
-                for h, s0, e0 in split_by_hour(since, as_of, self.tz(factory)):
-                    if start <= h < end:
-                        out[reason] += (e0 - s0).total_seconds()
+                span = self._open_span_s(factory, since, as_of, start, end)
+                if span > 0:
+                    out[reason] += span
         return dict(out)
 
     def line_live(self, factory: str, line: str, as_of: datetime | None = None) -> dict[str, Any]:
@@ -390,8 +688,10 @@ class LiveState:
         station_ids = sorted(
             (s for s in layout.stations.values() if s.line_id == line), key=lambda s: (s.position, s.id)
         )
-        st_tallies = self.tallies(factory, "station", day_start, day_end, now)
-        line_tallies = self.tallies(factory, "line", day_start, day_end, now).get(line, {})
+        shown = [s.id for s in station_ids]
+        st_tallies = self.tallies(factory, "station", day_start, day_end, now, shown)
+        line_tallies = self.tallies(factory, "line", day_start, day_end, now, shown).get(line, {})
+        machine = self.machine_seconds_of(factory, shown, day_start, day_end, now)
         style_code = self.line_style.get((factory, line))
         style = layout.styles.get(style_code) if style_code else None
         target_eff = layout.lines[line].target_efficiency_pct
@@ -426,7 +726,7 @@ class LiveState:
                     "earned_min_today": round(day.earned_min, 3),
                     "attended_min_today": round(day.attended_s / 60, 3),
                     "efficiency_pct_today": _round(efficiency_pct(day.earned_min, day.attended_s / 60)),
-                    "machine_s_today": self.machine_seconds(factory, s.id, day_start, day_end, now),
+                    "machine_s_today": machine[s.id],
                     "last_seq": st.last_seq,
                 }
             )

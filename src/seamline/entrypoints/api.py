@@ -393,8 +393,9 @@ def create_app(rt: Runtime, auth: AuthConfig | None = None) -> FastAPI:
         lay = factory_layout(rt, factory)
         if line not in lay.lines:
             raise HTTPException(404, f"unknown line {line!r}; lines: {sorted(lay.lines)}")
-        with rt.pipeline.lock:
-            return rt.live.line_live(lay.factory.id, line, _aware("as_of", as_of))
+        with rt.pipeline.lock:  # a view in a millisecond; the page is computed outside the lock
+            live = rt.live.frozen_view()
+        return live.line_live(lay.factory.id, line, _aware("as_of", as_of))
 
     @api.get("/efficiency", response_model=Efficiency, response_model_exclude_unset=True, responses=bad)
     def efficiency(
@@ -415,15 +416,16 @@ def create_app(rt: Runtime, auth: AuthConfig | None = None) -> FastAPI:
         _aware("end", end)
         _aware("as_of", as_of)
         with rt.pipeline.lock:
-            now = rt.live.as_of(f, as_of)
-            day_start, day_end = rt.live.day_bounds(f, now)
-            s = start or day_start
-            e = end or (s + timedelta(days=1) if start else day_end)
-            if e <= s:
-                raise HTTPException(422, "`end` must be after `start`")
-            if e - s > timedelta(days=93):
-                raise HTTPException(422, "ranges are limited to 93 days")
-            rows = rt.live.efficiency(f, scope, s, e, as_of, hourly=hourly)
+            live = rt.live.frozen_view()
+        now = live.as_of(f, as_of)
+        day_start, day_end = live.day_bounds(f, now)
+        s = start or day_start
+        e = end or (s + timedelta(days=1) if start else day_end)
+        if e <= s:
+            raise HTTPException(422, "`end` must be after `start`")
+        if e - s > timedelta(days=93):
+            raise HTTPException(422, "ranges are limited to 93 days")
+        rows = live.efficiency(f, scope, s, e, as_of, hourly=hourly)
         if key is not None:
             rows = [r for r in rows if r["key"] == key]
         rows = _own_rows(principal_of(request), lay, scope, rows)

@@ -44,6 +44,7 @@ FEATURE_CLIS = (
     "seamline.entrypoints.cli_auth",
     "seamline.entrypoints.cli_scaleout",
     "seamline.entrypoints.cli_gateway",
+    "seamline.entrypoints.cli_history",
 )
 
 

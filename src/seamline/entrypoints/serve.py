@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import sys
 import threading
 import tomllib
 from collections.abc import Callable
@@ -140,6 +141,9 @@ def serve(
     """Run the web server until Ctrl-C / SIGTERM, then (unless told not to) close everything.
     ``auth`` defaults to required: only the demo passes an open one."""
     app = create_app(rt, auth or AuthConfig(mode="required"))
+    # Pages are computed in threads beside ingest (docs/pages.md); with the default 5 ms GIL switch
+    # interval an ingest request waits up to that at every hand-over while a page is computed.
+    sys.setswitchinterval(0.001)
     # A request still running 5 s after Ctrl-C / SIGTERM is cut off rather than holding the shutdown.
     config = uvicorn.Config(
         app, host=host, port=port, log_level="warning", access_log=False, timeout_graceful_shutdown=5

@@ -45,6 +45,11 @@ class LearningProjection:
     def apply(self, ev: SensorEvent) -> None:
         self.state.apply(ev)
 
+    def retain(self, cutoff: datetime) -> None:
+        """Retention: cells keep their last cycles already (state.MAX_KEEP); the per-bundle style
+        cache is the one thing that grows with history, and it is only a cache."""
+        self.state._bundle_style.clear()
+
     def estimates(
         self, factory: str | None = None, line: str | None = None, worker: str | None = None
     ) -> list[SkillEstimate]:

@@ -204,6 +204,11 @@ class Flag:
     figures: tuple[int, ...] = ()
 
 
+def _recent() -> deque[Sample]:
+    """The last KEEP_BUNDLES samples (a named factory: counters are pickled into checkpoints)."""
+    return deque(maxlen=KEEP_BUNDLES)
+
+
 class BurstCounter:
     """Counts pieces per station from bursts between a bundle scan and its done scan.
 
@@ -212,8 +217,8 @@ class BurstCounter:
     """
 
     def __init__(self) -> None:
-        self.samples: dict[Key, deque[Sample]] = defaultdict(lambda: deque(maxlen=KEEP_BUNDLES))
-        self.worker_samples: dict[WorkerKey, deque[Sample]] = defaultdict(lambda: deque(maxlen=KEEP_BUNDLES))
+        self.samples: dict[Key, deque[Sample]] = defaultdict(_recent)
+        self.worker_samples: dict[WorkerKey, deque[Sample]] = defaultdict(_recent)
         self._sig: dict[tuple[str, ...], Signature | None] = {}
         self.open: dict[str, Open] = {}
         self.reconciled: deque[Reconciliation] = deque(maxlen=5000)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import Engine
 
 from seamline.domain.events import SensorEvent
@@ -20,6 +22,9 @@ class MaterialsProjection:
 
     def apply(self, ev: SensorEvent) -> None:
         self.routing.apply(ev)
+
+    def retain(self, cutoff: datetime) -> None:
+        self.routing.forget_before(cutoff)
 
 
 def create(layouts: dict[str, FactoryLayout], engine: Engine) -> MaterialsProjection:

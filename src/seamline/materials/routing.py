@@ -157,6 +157,12 @@ class Routing:
         else:
             t.defects += ev.qty
 
+    def forget_before(self, cutoff: datetime) -> None:
+        """Retention: drop bundles that have not moved since ``cutoff`` and are at no station
+        (finished or abandoned); the ones still on the floor stay whatever their age."""
+        for key in [k for k, t in self.tracks.items() if not t.at and t.last_move is not None and t.last_move < cutoff]:
+            del self.tracks[key]
+
     # --- queries ---------------------------------------------------------------------------
     def now(self, factory: str, as_of: datetime | None = None) -> datetime:
         if as_of is not None:

@@ -355,7 +355,7 @@ class DhuAggregator:
         for k in [k for k in self.hourly if k[4] < cutoff]:
             del self.hourly[k]
         days = {hour_start(cutoff, tz).date() for tz in self._tz.values()}
-        oldest = min(days)
+        oldest = min(days) if days else cutoff.date()
         for dk in [k for k in self._daily if k[3] < oldest]:
             del self._daily[dk]
         self._alerted = {a for a in self._alerted if a[3] >= oldest}

@@ -3,6 +3,8 @@ events, rebuilt from the event store at start-up like the live state."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import Engine
 
 from ..domain.events import Defect, Login, Logout, Piece, SensorEvent
@@ -21,6 +23,10 @@ class QualityProjection:
     def apply(self, ev: SensorEvent) -> None:
         if isinstance(ev, (Piece, Defect, Login, Logout)):
             self.dhu.apply(ev)
+
+    def retain(self, cutoff: datetime) -> None:
+        """Keep the hours from ``cutoff`` on (the retention window, service_layer/history.py)."""
+        self.dhu.forget_before(cutoff)
 
 
 def create(layouts: dict[str, FactoryLayout], engine: Engine) -> QualityProjection:

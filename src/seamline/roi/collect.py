@@ -95,7 +95,7 @@ class Collected:
 def default_period(live: LiveState, factory: str) -> tuple[datetime, datetime]:
     """From the first local midnight with data to the end of the hour of the latest event."""
     tz = live.tz(factory)
-    hours = [h for (f, sc, _k, h) in live.hourly if f == factory and sc == "factory"]
+    hours = list(live.buckets.get(factory, {}))
     latest = live.latest_ts.get(factory)
     if not hours or latest is None:
         now = datetime.now(tz)

@@ -28,6 +28,11 @@ from ..domain.model import FactoryLayout
 from ..learning.signature import BurstCounter, Flag, Open, Reconciliation
 
 
+def _op_counts() -> defaultdict[str, int]:
+    """A named factory, not a lambda: the projection is pickled into checkpoints."""
+    return defaultdict(int)
+
+
 class CountingProjection:
     name = "motor_counts"
 
@@ -38,7 +43,7 @@ class CountingProjection:
         self.worker: dict[tuple[str, str], str | None] = {}
         self.last_op: dict[tuple[str, str, str], str] = {}  # (factory, station, style) -> op
         # Real (scanned / reported) pieces per (factory, station, bundle, op) while a bundle is open.
-        self.real: dict[tuple[str, str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        self.real: dict[tuple[str, str, str], dict[str, int]] = defaultdict(_op_counts)
         self.counted_total: dict[tuple[str, str], int] = defaultdict(int)
         # The station's order of operations on one bundle: (factory, station, style, op) -> next op.
         self.follow: dict[tuple[str, str, str, str], str] = {}
@@ -47,6 +52,24 @@ class CountingProjection:
         self.station_ops: dict[tuple[str, str, str], list[str]] = {}  # ops a station has sewn, per style
         self.reported: dict[tuple[str, str, str], int] = defaultdict(int)  # (factory, bundle, op) -> pieces
         self.motor: set[tuple[str, str]] = set()  # stations that have reported bursts
+        self.bundle_seen: dict[tuple[str, str], datetime] = {}  # (factory, bundle) -> last piece report
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Checkpoints pickle each read model apart: live state is saved on its own and bound again
+        # after loading (bootstrap.bind_live), never copied into this one.
+        state = dict(self.__dict__)
+        state["live"] = None
+        return state
+
+    def retain(self, cutoff: datetime) -> None:
+        """Forget the piece reports of bundles not reported since ``cutoff`` (retention rule of
+        docs/history: the window kept in memory); open bundles and signatures are kept."""
+        old = {k for k, t in self.bundle_seen.items() if t < cutoff}
+        if not old:
+            return
+        for k in old:
+            del self.bundle_seen[k]
+        self.reported = defaultdict(int, {k: v for k, v in self.reported.items() if (k[0], k[1]) not in old})
 
     def bind_live(self, live: LiveState) -> None:
         """Counted pieces feed this live state (bootstrap binds it)."""
@@ -101,6 +124,7 @@ class CountingProjection:
                 if ev.op not in ops:
                     ops.append(ev.op)
                 self.reported[(f, ev.bundle, ev.op)] += ev.qty
+                self.bundle_seen[(f, ev.bundle)] = ev.ts
             o = c.open.get(s)
             if o is not None and o.bundle == ev.bundle:
                 if o.op is None:

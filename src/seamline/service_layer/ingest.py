@@ -554,6 +554,9 @@ class IngestWorker:
         self._held: _Work | None = None
         self.retrying: str | None = None
         self._last_error: str | None = None
+        # Called on this thread between batches (checkpoints, service_layer/history.py): here no
+        # batch is half committed, so the store's last position is exactly what has been folded.
+        self.between_batches: list[Callable[[], None]] = []
 
     @property
     def last_error(self) -> str | None:
@@ -609,6 +612,11 @@ class IngestWorker:
                 works.append(w)
                 n += len(w.items)
             self._process(works)
+            for hook in self.between_batches:
+                try:
+                    hook()
+                except Exception:  # a checkpoint that fails is retried later; ingest goes on
+                    log.exception("between-batches hook failed")
             if stop_after:
                 return
 

@@ -19,12 +19,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from ..domain.live import LiveState, StationLive
 from ..domain.model import FactoryLayout, Operation, Style
 from ..planning.dispatch.data import LineSnapshot, QueuedBundle, StationState
 from ..planning.dispatch.rule import dispatch
+
+_FAR = datetime.max.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,8 +56,8 @@ def _line_style(layout: FactoryLayout, live: LiveState, st: StationLive) -> Styl
 def _shares(live: LiveState, factory: str, stations: set[str], since: datetime) -> dict[str, dict[str, float]]:
     """station -> op -> share of the op's pieces today made at that station."""
     per_op: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for (f, s, op, h), n in live.op_pieces.items():
-        if f == factory and s in stations and h >= since:
+    for (s, op, _h), n in live.op_pieces_between(factory, since, _FAR).items():
+        if s in stations:
             per_op[op][s] += n
     out: dict[str, dict[str, float]] = defaultdict(dict)
     for op, by_st in per_op.items():

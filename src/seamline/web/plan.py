@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 
 from ..domain.live import LiveState
 from ..domain.model import FactoryLayout, Order, ShiftCalendar
@@ -48,8 +49,10 @@ class LinePlan:
     orders: list[OrderPlan] = field(default_factory=list)
 
 
+@lru_cache(maxsize=4096)
 def working_windows(cal: ShiftCalendar, day: date) -> list[tuple[datetime, datetime]]:
-    """The day's working time: the shift minus its breaks (empty on days off)."""
+    """The day's working time: the shift minus its breaks (empty on days off). Cached: the
+    overview asks for the same days of the same calendars for every order, every second."""
     if day.weekday() not in cal.workdays:
         return []
     tz = cal.tz
@@ -86,16 +89,46 @@ def advance(cal: ShiftCalendar, start: datetime, work_min: float) -> datetime:
     return t + timedelta(minutes=left)
 
 
-def working_minutes(cal: ShiftCalendar, start: datetime, end: datetime) -> float:
-    total = 0.0
-    day = start.astimezone(cal.tz).date()
-    last = end.astimezone(cal.tz).date()
+@lru_cache(maxsize=4096)
+def _day_minutes(cal: ShiftCalendar, day: date) -> float:
+    return sum((we - ws).total_seconds() / 60.0 for ws, we in working_windows(cal, day))
+
+
+@lru_cache(maxsize=4096)
+def _days_minutes(cal: ShiftCalendar, first: date, last: date) -> float:
+    """Working minutes of the whole days first..last (cached: the same span for every second of a day)."""
+    total, day = 0.0, first
     while day <= last:
+        total += _day_minutes(cal, day)
+        day += timedelta(days=1)
+    return total
+
+
+def working_minutes(cal: ShiftCalendar, start: datetime, end: datetime) -> float:
+    if end <= start:
+        return 0.0
+    tz = cal.tz
+    first = start.astimezone(tz).date()
+    last = end.astimezone(tz).date()
+
+    def part(day: date) -> float:
+        total = 0.0
         for ws, we in working_windows(cal, day):
             s, e = max(ws, start), min(we, end)
             if e > s:
                 total += (e - s).total_seconds() / 60.0
-        day += timedelta(days=1)
+        return total
+
+    # The first and the last two days are cut at start/end (a shift past midnight reaches into
+    # the next day); the days between are whole.
+    one = timedelta(days=1)
+    total = part(first)
+    if last - first >= 3 * one:
+        total += _days_minutes(cal, first + one, last - 2 * one)
+    day = max(first + one, last - one)
+    while day <= last:
+        total += part(day)
+        day += one
     return total
 
 
@@ -126,6 +159,10 @@ def load_orders(layout: FactoryLayout, progress: OrderProgress, live: LiveState,
         if pf == f:
             ran[style_code].add(lid)
 
+    on_lines: dict[str, list[tuple[float, str]]] = defaultdict(list)  # order -> (earned, line)
+    for (pf, lid, oid), lo in progress.by_line.items():
+        if pf == f:
+            on_lines[oid].append((lo.earned_min, lid))
     plans: list[OrderPlan] = []
     for o in layout.orders.values():
         style = layout.styles.get(o.style_code)
@@ -135,7 +172,7 @@ def load_orders(layout: FactoryLayout, progress: OrderProgress, live: LiveState,
         earned = progress.earned_min.get((f, o.id), 0.0)
         remaining = max(0.0, o.quantity * sam - earned)
         op = OrderPlan(o, sam, progress.done.get((f, o.id), 0), remaining)
-        on = [(lo.earned_min, lid) for (pf, lid, oid), lo in progress.by_line.items() if pf == f and oid == o.id]
+        on = on_lines.get(o.id)
         if on:
             op.line = max(on)[1]
             op.started = True
@@ -184,8 +221,8 @@ def balance(layout: FactoryLayout, live: LiveState, line: str, since: datetime) 
         return None, []
     on_line = {s.id for s in layout.stations.values() if s.line_id == line}
     per_op: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for (pf, st, op, h), n in live.op_pieces.items():
-        if pf == f and st in on_line and h >= since:
+    for (st, op, _h), n in live.op_pieces_between(f, since, datetime.max.replace(tzinfo=UTC)).items():
+        if st in on_line:
             per_op[op][st] += n
     ops = style.op_map()
     loads: dict[str, StationLoad] = {}

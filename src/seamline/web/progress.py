@@ -14,7 +14,7 @@ from typing import Protocol
 
 from ..adapters.event_store import EventStore
 from ..domain.events import Piece, SensorEvent
-from ..domain.model import FactoryLayout
+from ..domain.model import FactoryLayout, Operation, Style
 from ..service_layer.ingest import IngestPipeline
 
 
@@ -26,7 +26,10 @@ class LineOrder:
 
 
 class OrderProgress:
-    """Pieces at final operations (finished garments) and earned standard minutes per order."""
+    """Pieces at final operations (finished garments) and earned standard minutes per order.
+
+    Retention: one entry per order (and line), so it grows with master data, not with events.
+    """
 
     name = "web.order_progress"
 
@@ -37,6 +40,20 @@ class OrderProgress:
         self.by_line: dict[tuple[str, str, str], LineOrder] = {}  # (factory, line, order)
         # Ids read by the start-up replay that ingest may apply once more (see attach()).
         self._replayed_tail: set[str] = set()
+        self._styles: dict[tuple[str, str], tuple[Style, dict[str, Operation], frozenset[str]]] = {}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        """Checkpoints written before the style cache existed load with an empty one."""
+        self.__dict__.update(state)
+        self.__dict__.setdefault("_styles", {})
+
+    def frozen_view(self) -> OrderProgress:
+        """A copy for a page computed outside the ingest lock (one entry per order: cheap)."""
+        v = OrderProgress(self.layouts)
+        v.done.update(self.done)
+        v.earned_min.update(self.earned_min)
+        v.by_line = {k: LineOrder(lo.first_ts, lo.last_ts, lo.earned_min) for k, lo in self.by_line.items()}
+        return v
 
     def apply(self, ev: SensorEvent) -> None:
         if not isinstance(ev, Piece):
@@ -55,14 +72,17 @@ class OrderProgress:
         style = lay.styles.get(order.style_code) if order else None
         if order is None or style is None:
             return
-        ops = style.op_map()
-        op = ops.get(ev.op)
+        idx = self._styles.get((lay.factory.id, style.code))
+        if idx is None or idx[0] is not style:  # once per style (and again if master data changes)
+            finals = frozenset(o.code for o in style.operations) - {p for o in style.operations for p in o.predecessors}
+            idx = self._styles[(lay.factory.id, style.code)] = (style, style.op_map(), finals)
+        op = idx[1].get(ev.op)
         if op is None:
             return
         key = (lay.factory.id, order.id)
         earned = ev.qty * op.sam_min
         self.earned_min[key] += earned
-        if not any(ev.op in o.predecessors for o in style.operations):
+        if ev.op in idx[2]:
             self.done[key] += ev.qty
         lk = (lay.factory.id, station.line_id, order.id)
         lo = self.by_line.get(lk)
@@ -82,8 +102,16 @@ class _Runtime(Protocol):
     pipeline: IngestPipeline
 
 
+def create(layouts: dict[str, FactoryLayout], engine: object) -> OrderProgress:
+    """The projection as bootstrap makes it: checkpointed and replayed with the others."""
+    return OrderProgress(layouts)
+
+
 def attach(rt: _Runtime) -> OrderProgress:
-    """Build the projection from the store and hook it into ingest without losing or doubling events.
+    """The runtime's order-progress projection (bootstrap made it, from the checkpoint and the tail).
+
+    A runtime built without it (older wiring) gets one built from the store and hooked into
+    ingest without losing or doubling events.
 
     Ingest commits a batch to the store and only then takes the pipeline lock to apply it, so a
     batch committed while we replay (under the lock) would be applied to us a second time right
@@ -92,6 +120,9 @@ def attach(rt: _Runtime) -> OrderProgress:
     (ids are unique, so a kept id never hides a new event).
     """
     pipeline = rt.pipeline
+    for p in pipeline.projections:
+        if isinstance(p, OrderProgress):
+            return p
     proj = OrderProgress(rt.layouts)
     tail: deque[str] = deque(maxlen=2 * 5000 + 100)
     with pipeline.lock:

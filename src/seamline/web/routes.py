@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from functools import cache
@@ -22,6 +23,7 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sse_starlette import EventSourceResponse
 
+from ..domain.live import LiveState
 from . import auth_pages, views
 from .i18n import LANGS, N_, Fmt, pick_lang, translations
 from .progress import OrderProgress, attach
@@ -78,6 +80,39 @@ def jinja_env(lang: str) -> Environment:
     return env
 
 
+class SharedPages:
+    """One computation per page per tick, shared by every reader of that page.
+
+    Keyed by (kind, key, language). A reader gets the cached data if live state has not changed
+    since it was computed, or (``max_age_s`` > 0, the streams) if it is younger than that; else
+    one reader computes it while the others of the same page wait for that result instead of
+    computing it again. So N open screens of one line cost one computation a second, not N, and
+    the ingest lock is taken once per page per tick.
+    """
+
+    def __init__(self) -> None:
+        self._data: dict[tuple[str, str, str], tuple[int, float, dict[str, Any]]] = {}
+        self._locks: dict[tuple[str, str, str], threading.Lock] = {}
+        self._guard = threading.Lock()
+        self.computed = 0
+
+    def get(
+        self, page: tuple[str, str, str], applied: Callable[[], int], fn: Callable[[], dict[str, Any]], max_age_s: float
+    ) -> dict[str, Any]:
+        with self._guard:
+            lock = self._locks.setdefault(page, threading.Lock())
+        with lock:
+            hit = self._data.get(page)
+            now = time.monotonic()
+            if hit is not None and (hit[0] == applied() or now - hit[1] < max_age_s):
+                return hit[2]
+            seen = applied()
+            data = fn()
+            self.computed += 1
+            self._data[page] = (seen, time.monotonic(), data)
+            return data
+
+
 def _lang(request: Request) -> str:
     return pick_lang(request.query_params.get("lang"), request.cookies.get(LANG_COOKIE))
 
@@ -121,41 +156,53 @@ def register(app: FastAPI, rt: Any) -> None:
     progress: OrderProgress = attach(rt)
     auth_pages.register(app, jinja_env)
     app.state.web_progress = progress
+    shared = app.state.web_pages = SharedPages()
     app.mount(STATIC_PREFIX, StaticFiles(directory=HERE / "static"), name="web-static")
 
-    def builder(kind: str, key: str | None, lang: str) -> Callable[[], dict[str, Any]]:
-        """A function computing a page's data under the pipeline lock; 404 if the key is unknown."""
+    PageFn = Callable[[LiveState, OrderProgress], dict[str, Any]]
+
+    def builder(kind: str, key: str | None, lang: str) -> PageFn:
+        """A function computing a page's data from a view of live state; 404 if the key is unknown."""
         fmt = Fmt(lang)
         layouts = rt.layouts
         try:
             if kind == "station":
                 lay = views.find_station(layouts, key or "")
-                return lambda: {
-                    **views.station_data(rt.live, lay, key or "", fmt),
+                return lambda live, _p: {
+                    **views.station_data(live, lay, key or "", fmt),
                     **_bundle_fields(rt, lay, key or ""),
                 }
             if kind == "line":
                 lay = views.find_line(layouts, key or "")
-                return lambda: _with_count_flags(views.line_data(rt.live, lay, key or "", fmt), rt, lay, key or "", fmt)
+                return lambda live, _p: _with_count_flags(
+                    views.line_data(live, lay, key or "", fmt), rt, lay, key or "", fmt
+                )
             if kind == "overview":
-                return lambda: views.overview_data(rt.live, layouts, progress, fmt)
+                return lambda live, prog: views.overview_data(live, layouts, prog, fmt)
             if kind == "plan":
                 lay = layouts[key] if key else next(iter(layouts.values()))
-                return lambda: views.plan_data(rt.live, lay, progress, fmt)
+                return lambda live, prog: views.plan_data(live, lay, prog, fmt)
         except (views.NotFound, KeyError, StopIteration):
             raise HTTPException(404, f"unknown {kind} {key!r}") from None
         raise HTTPException(404, f"unknown page kind {kind!r}")
 
-    def locked(fn: Callable[[], dict[str, Any]]) -> Callable[[], dict[str, Any]]:
+    def locked(fn: PageFn) -> Callable[[], dict[str, Any]]:
+        """Take a consistent view under the ingest lock (about a millisecond), compute outside it:
+        a page being computed never holds ingest up (docs/pages.md)."""
+
         def run() -> dict[str, Any]:
             with rt.pipeline.lock:
                 rt.pipeline.catch_up()  # the order-progress projection must have every event
-                return fn()
+                live, prog = rt.live.frozen_view(), progress.frozen_view()
+            return fn(live, prog)
 
         return run
 
-    async def compute(fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-        return await anyio.to_thread.run_sync(locked(fn))
+    async def compute_shared(page: tuple[str, str, str], fn: PageFn, max_age_s: float = 0.0) -> dict[str, Any]:
+        def applied() -> int:
+            return int(rt.live.events_applied)
+
+        return await anyio.to_thread.run_sync(lambda: shared.get(page, applied, locked(fn), max_age_s))
 
     def page(request: Request, template: str, kind: str, key: str | None, title: str) -> Response:
         lang = _lang(request)
@@ -169,7 +216,7 @@ def register(app: FastAPI, rt: Any) -> None:
         kind: str,
         key: str | None,
         title: str,
-        data_fn: Callable[[], dict[str, Any]],
+        data_fn: PageFn,
     ) -> Response:
         data = locked(data_fn)()
         tr = translations(lang)
@@ -248,12 +295,14 @@ def register(app: FastAPI, rt: Any) -> None:
     @app.get("/web/data/{kind}", include_in_schema=False)
     async def data(request: Request, kind: str, key: str | None = None) -> JSONResponse:
         """The same page data as the stream, once (for scripts and checks)."""
-        return JSONResponse(await compute(builder(kind, key, _lang(request))))
+        lang = _lang(request)
+        return JSONResponse(await compute_shared((kind, key or "", lang), builder(kind, key, lang)))
 
     @app.get("/web/stream/{kind}", include_in_schema=False)
     async def stream(request: Request, kind: str, key: str | None = None) -> EventSourceResponse:
         """Page data whenever live state changed, at most once per second."""
-        fn = builder(kind, key, _lang(request))
+        lang = _lang(request)
+        fn = builder(kind, key, lang)
 
         async def events() -> AsyncIterator[dict[str, Any]]:
             seen = -1
@@ -266,7 +315,7 @@ def register(app: FastAPI, rt: Any) -> None:
                 if applied != seen and now - last_push >= MIN_PUSH_INTERVAL_S:
                     seen = applied
                     last_push = now
-                    payload = await compute(fn)
+                    payload = await compute_shared((kind, key or "", lang), fn, MIN_PUSH_INTERVAL_S)
                     yield {"event": "data", "data": json.dumps(payload, ensure_ascii=False)}
                 await asyncio.sleep(POLL_S)
 

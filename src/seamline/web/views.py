@@ -105,10 +105,10 @@ def station_data(live: LiveState, layout: FactoryLayout, station: str, fmt: Fmt)
     status = al.station_status(snap)
     nt = next_task(layout, live, station, day_start)
     hour = now.replace(minute=0, second=0, microsecond=0)
-    pieces_hour = sum(n for (pf, ps, _op, h), n in live.op_pieces.items() if pf == f and ps == station and h == hour)
+    pieces_hour = sum(n for (ps, _op), n in live.bucket_ops(f, hour).items() if ps == station)
     eff = None
     if worker:
-        tallies = live.tallies(f, "worker", day_start, day_end, now).get(worker, {})
+        tallies = live.tallies(f, "worker", day_start, day_end, now, [station]).get(worker, {})
         earned = sum(t.earned_min for t in tallies.values())
         attended = sum(t.attended_s for t in tallies.values()) / 60.0
         eff = efficiency_pct(earned, attended)
@@ -167,9 +167,12 @@ def station_data(live: LiveState, layout: FactoryLayout, station: str, fmt: Fmt)
     }
 
 
-def _worker_hours(live: LiveState, factory: str, start: datetime, end: datetime, now: datetime) -> dict[str, float]:
+def _worker_hours(
+    live: LiveState, factory: str, start: datetime, end: datetime, now: datetime, stations: list[str] | None = None
+) -> dict[str, float]:
+    """Hours attended per worker; open sessions are cut only at ``stations`` (the page's)."""
     out: dict[str, float] = {}
-    for key, by_hour in live.tallies(factory, "worker", start, end, now).items():
+    for key, by_hour in live.tallies(factory, "worker", start, end, now, stations).items():
         out[key] = sum(t.attended_s for t in by_hour.values()) / 3600.0
     return out
 
@@ -233,9 +236,10 @@ def line_data(
         if sl is not None and sl.downtime:
             reason, since = min(sl.downtime.items(), key=lambda x: x[1])
             st["downtime_since"], st["downtime_reason"] = since.isoformat(), reason
-    hours_by_worker = _worker_hours(live, f, day_start, day_end, now)
-    raw_alerts = [a for a in al.line_alerts(ll["stations"], now, hours_by_worker, rules)
-                  if not str(a["kind"]).startswith("hours")]
+    hours_by_worker = _worker_hours(live, f, day_start, day_end, now, [s["station"] for s in ll["stations"]])
+    raw_alerts = [
+        a for a in al.line_alerts(ll["stations"], now, hours_by_worker, rules) if not str(a["kind"]).startswith("hours")
+    ]
     raw_alerts += _hours_rule_alerts(live, layout, ll["stations"])
     stations = []
     for st in ll["stations"]:

@@ -8,8 +8,8 @@ filled from the payloads already stored (absent means ``sensor``, the protocol's
 
 The quarantine gains ``kind``: ``invalid`` (every row so far), ``conflict`` or ``failed``.
 
-Revision ID: 0007_event_key
-Revises: 0006_layout_order
+Revision ID: 0008_event_key
+Revises: 0007_roi_pilot
 Create Date: 2026-12-05 06:40:00
 """
 
@@ -18,8 +18,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_event_key"
-down_revision = "0006_layout_order"
+revision = "0008_event_key"
+down_revision = "0007_roi_pilot"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,365 @@
+"""History benchmark (issue #19): does the cost of `seamline serve` grow with the event store?
+
+For each store size (default 100k, 1M and 3M events of the sample factory, built by the
+simulator and cached under bench/.cache/, see _history_store.py) this:
+1. copies the store (SQLite file, or into a fresh PostgreSQL database with `--engine postgresql`),
+   issues an API token with the installed CLI (`seamline token`, docs/access.md), and starts
+   `seamline serve` the way the README says; the first start replays the whole store and writes a
+   checkpoint (reported as `cold_startup_s`); the server is stopped and started again, and
+   "start-up" is the time from spawning it to the first answer of the line live route;
+2. measures p50/p95 of the line live API, the overview, line dashboard and station tablet data
+   routes, each read right after one posted event so every read computes fresh data;
+3. measures `POST /api/v1/events` (one event per post, ~20 posts/s) p95 without readers, then
+   with one reader per page refreshing every second;
+4. reads the server's peak RSS (VmHWM) at the end.
+
+The ratios compare the largest store with the smallest, in the same run. The last line printed is
+one JSON object:
+{"events": [..], "startup_ratio": x, "startup_s_max": x, "rss_ratio": x, "page_p95_ratio_max": x,
+ "page_p95_ms_max": x, "ingest_under_readers_ratio": x, "engine": "sqlite"}
+
+Run: `.venv/bin/python bench/history.py` (about an hour the first time: building the 3M store
+takes most of it), `--quick` (20k and 60k events, a few minutes), `--engine postgresql`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import httpx
+import msgspec
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _history_store import build_sqlite
+from ingest import start_mosquitto
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+SEAMLINE = str(BIN / "seamline")
+PAGES = {
+    "line_live": "/api/v1/lines/L1/live",
+    "overview": "/web/data/overview",
+    "line_dashboard": "/web/data/line?key=L1",
+    "station_tablet": "/web/data/station?key={station}",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def pct(xs: list[float], q: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, max(0, round(q * (len(xs) - 1))))]
+
+
+# --- PostgreSQL --------------------------------------------------------------------------------
+@contextlib.contextmanager
+def postgres_cluster() -> Iterator[str]:
+    """A throwaway cluster on a free loopback port (as tests/conftest.py starts one)."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/postgres"))
+    if not found:
+        raise SystemExit("PostgreSQL is not installed: bash scripts/install-system-deps.sh")
+    bindir = found[-1].parent
+
+    def as_pg(cmd: list[str]) -> list[str]:
+        return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
+
+    d = Path(tempfile.mkdtemp(prefix="seamline-bench-pg-"))
+    d.chmod(0o777)
+    if os.geteuid() == 0:
+        shutil.chown(d, "postgres")
+    data, port = d / "data", free_port()
+    subprocess.run(
+        as_pg([str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "seamline", "--no-sync", "-E", "UTF8"]),
+        check=True,
+        capture_output=True,
+    )
+    opts = f"-p {port} -k {d} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off"
+    subprocess.run(
+        as_pg([str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-w", "-l", str(d / "log"), "start"]),
+        check=True,
+        capture_output=True,
+    )
+    try:
+        yield f"postgresql+psycopg://seamline@127.0.0.1:{port}"
+    finally:
+        subprocess.run(as_pg([str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]), capture_output=True)
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def copy_to_postgres(src: Path, server: str, name: str) -> str:
+    """A fresh database holding the cached SQLite store's master data and events."""
+    import psycopg
+
+    from seamline.adapters import master_data, migrate
+    from seamline.adapters.db import make_engine
+
+    with psycopg.connect(server.replace("postgresql+psycopg", "postgresql") + "/postgres", autocommit=True) as c:
+        c.execute(f"DROP DATABASE IF EXISTS {name}")
+        c.execute(f"CREATE DATABASE {name}")
+    url = f"{server}/{name}"
+    eng = make_engine(url)
+    migrate.upgrade(eng)
+    for lay in master_data.load_layouts(make_engine(f"sqlite:///{src}")).values():
+        master_data.save_layout(eng, lay)
+    eng.dispose()
+    cols = "pos, event_id, factory_id, station_id, seq, type, ts, worker, bundle, op, qty, payload, received_at"
+    lite = sqlite3.connect(src)
+    with psycopg.connect(url.replace("postgresql+psycopg", "postgresql")) as pg:
+        with pg.cursor() as cur, cur.copy(f"COPY events ({cols}) FROM STDIN") as cp:
+            for row in lite.execute(f"SELECT {cols} FROM events ORDER BY pos"):
+                r = list(row)
+                r[6] = r[6] + "+00" if r[6] else r[6]
+                r[12] = r[12] + "+00" if r[12] else r[12]
+                cp.write_row(r)
+        pg.execute("SELECT setval(pg_get_serial_sequence('events', 'pos'), (SELECT max(pos) FROM events))")
+    lite.close()
+    return url
+
+
+# --- the server --------------------------------------------------------------------------------
+class Server:
+    def __init__(self, db: str, tmp: Path, mqtt: str) -> None:
+        self.db, self.tmp, self.mqtt = db, tmp, mqtt
+        self.port = free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, token: str) -> float:
+        """Spawn `seamline serve`; seconds until the line live route first answers."""
+        t0 = time.perf_counter()
+        log = open(self.tmp / f"serve-{self.port}.log", "ab")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [
+                SEAMLINE,
+                "serve",
+                "--db",
+                self.db,
+                "--port",
+                str(self.port),
+                "--mqtt",
+                self.mqtt,
+                "--client-id",
+                f"bench-history-{self.port}",
+                "--log-level",
+                "WARNING",
+            ],
+            stdout=log,
+            stderr=log,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        c = httpx.Client(base_url=self.url, timeout=60, headers={"Authorization": f"Bearer {token}"})
+        deadline = time.monotonic() + 3600
+        while True:
+            if self.proc.poll() is not None:
+                log.close()
+                tail = Path(log.name).read_text(errors="replace")[-3000:]
+                raise RuntimeError(f"seamline serve exited:\n{tail}")
+            try:
+                if c.get(PAGES["line_live"]).status_code == 200:
+                    return time.perf_counter() - t0
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("seamline serve did not answer within an hour")
+            time.sleep(0.05)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def peak_rss_mb(self) -> float:
+        assert self.proc is not None
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+
+def cli(*args: str) -> str:
+    return subprocess.run([SEAMLINE, *args], check=True, capture_output=True, text=True).stdout
+
+
+class Poster:
+    """Valid piece events just after the store's latest event, one station of line L1 each."""
+
+    def __init__(self, db_src: Path) -> None:
+        lite = sqlite3.connect(db_src)
+        self.latest = datetime.fromisoformat(lite.execute("SELECT max(ts) FROM events").fetchone()[0] + "+00:00")
+        self.factory, self.station = lite.execute(
+            "SELECT factory_id, id FROM stations WHERE line_id = 'L1' ORDER BY id LIMIT 1"
+        ).fetchone()
+        bundle, style = lite.execute(
+            "SELECT b.id, o.style_code FROM bundles b JOIN orders o ON o.id = b.order_id ORDER BY b.id LIMIT 1"
+        ).fetchone()
+        op = lite.execute(
+            "SELECT code FROM operations WHERE style_code = ? ORDER BY seq_no LIMIT 1", (style,)
+        ).fetchone()
+        lite.close()
+        self.bundle, self.op = bundle, op[0]
+        self.n = 0
+        self.enc = msgspec.json.Encoder()
+
+    def body(self) -> bytes:
+        self.n += 1
+        ts = self.latest + timedelta(seconds=1 + self.n * 0.01)
+        return self.enc.encode(
+            [
+                {
+                    "id": f"bench-{os.getpid()}-{time.time_ns()}-{self.n}",
+                    "factory": self.factory,
+                    "station": self.station,
+                    "seq": 10_000_000 + self.n,
+                    "ts": ts.isoformat(),
+                    "type": "piece",
+                    "bundle": self.bundle,
+                    "op": self.op,
+                    "qty": 1,
+                }
+            ]
+        )
+
+
+def measure(src: Path, n_events: int, engine: str, pg: str | None, samples: int, ingest_s: float) -> dict[str, float]:
+    tmp = Path(tempfile.mkdtemp(prefix="seamline-history-"))
+    with contextlib.ExitStack() as stack:
+        stack.callback(shutil.rmtree, tmp, ignore_errors=True)
+        if engine == "sqlite":
+            shutil.copy(src, tmp / "store.db")
+            db = f"sqlite:///{tmp}/store.db"
+        else:
+            assert pg is not None
+            db = copy_to_postgres(src, pg, f"h{n_events}")
+        tok = json.loads(cli("token", "bench", "--role", "admin", "--role", "gateway", "--db", db))["token"]
+        poster = Poster(src)
+        broker, mqtt_port = start_mosquitto(tmp)
+        stack.callback(broker.wait, 5)
+        stack.callback(broker.terminate)
+        srv = Server(db, tmp, f"mqtt://127.0.0.1:{mqtt_port}")
+        stack.callback(srv.stop)
+        cold = srv.start(tok)  # no checkpoint yet: replays the store, writes one
+        srv.stop()
+        startup = srv.start(tok)
+        headers = {"Authorization": f"Bearer {tok}", "Content-Type": "application/json"}
+        c = httpx.Client(base_url=srv.url, timeout=60, headers=headers)
+        pages = {k: v.format(station=poster.station) for k, v in PAGES.items()}
+        lat: dict[str, list[float]] = {k: [] for k in pages}
+        for _ in range(samples):
+            r = c.post("/api/v1/events", content=poster.body())
+            r.raise_for_status()
+            for k, path in pages.items():
+                t0 = time.perf_counter()
+                c.get(path).raise_for_status()
+                lat[k].append((time.perf_counter() - t0) * 1000)
+
+        def ingest(readers: bool) -> list[float]:
+            stop = threading.Event()
+
+            def reader(path: str) -> None:
+                rc = httpx.Client(base_url=srv.url, timeout=60, headers=headers)
+                while not stop.is_set():
+                    t0 = time.monotonic()
+                    with contextlib.suppress(httpx.HTTPError):
+                        rc.get(path)
+                    stop.wait(max(0.0, 1.0 - (time.monotonic() - t0)))
+
+            threads = (
+                [threading.Thread(target=reader, args=(p,), daemon=True) for p in pages.values()] if readers else []
+            )
+            for th in threads:
+                th.start()
+            out: list[float] = []
+            end = time.monotonic() + ingest_s
+            while time.monotonic() < end:
+                t0 = time.perf_counter()
+                c.post("/api/v1/events", content=poster.body()).raise_for_status()
+                out.append((time.perf_counter() - t0) * 1000)
+                time.sleep(max(0.0, 0.05 - (time.perf_counter() - t0)))
+            stop.set()
+            for th in threads:
+                th.join(5)
+            return out
+
+        alone = ingest(False)
+        under = ingest(True)
+        res = {
+            "events": n_events,
+            "cold_startup_s": round(cold, 2),
+            "startup_s": round(startup, 2),
+            "rss_mb": round(srv.peak_rss_mb(), 1),
+            **{f"{k}_p50_ms": round(statistics.median(v), 1) for k, v in lat.items()},
+            **{f"{k}_p95_ms": round(pct(v, 0.95), 1) for k, v in lat.items()},
+            "ingest_p95_ms": round(pct(alone, 0.95), 1),
+            "ingest_p95_readers_ms": round(pct(under, 0.95), 1),
+        }
+        return res
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="20k and 60k events: a few minutes")
+    ap.add_argument("--sizes", type=str, default=None, help="comma-separated event counts (overrides --quick)")
+    ap.add_argument("--engine", choices=("sqlite", "postgresql"), default="sqlite")
+    ap.add_argument("--samples", type=int, default=None, help="reads per page per store")
+    args = ap.parse_args()
+    sizes = (
+        [int(x) for x in args.sizes.split(",")]
+        if args.sizes
+        else ([20_000, 60_000] if args.quick else [100_000, 1_000_000, 3_000_000])
+    )
+    samples = args.samples or (15 if args.quick else 40)
+    ingest_s = 5.0 if args.quick else 15.0
+    results = []
+    with contextlib.ExitStack() as stack:
+        pg = stack.enter_context(postgres_cluster()) if args.engine == "postgresql" else None
+        for n in sizes:
+            src = build_sqlite(n)
+            r = measure(src, n, args.engine, pg, samples, ingest_s)
+            print(json.dumps(r), file=sys.stderr)
+            results.append(r)
+    lo, hi = results[0], results[-1]
+    p95_keys = [f"{k}_p95_ms" for k in PAGES]
+    out = {
+        "events": sizes,
+        "startup_ratio": round(hi["startup_s"] / lo["startup_s"], 3),
+        "startup_s_max": max(r["startup_s"] for r in results),
+        "rss_ratio": round(hi["rss_mb"] / lo["rss_mb"], 3),
+        "page_p95_ratio_max": round(max(hi[k] / max(lo[k], 0.1) for k in p95_keys), 3),
+        "page_p95_ms_max": max(r[k] for r in results for k in p95_keys),
+        "ingest_under_readers_ratio": round(
+            max(r["ingest_p95_readers_ms"] / max(r["ingest_p95_ms"], 0.1) for r in results), 3
+        ),
+        "engine": args.engine,
+    }
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()

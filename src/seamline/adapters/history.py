@@ -1,0 +1,194 @@
+"""Hour rollups and projection checkpoints in the database (tables in ``tables_history``).
+
+Both are written in one transaction (``HistoryStore.save``): the hours evicted from memory and
+the pickled read models that no longer hold them, at one event-store position. A crash between
+two checkpoints therefore never counts an hour twice: on restart the tail after the checkpoint
+is replayed into a state that still has those hours in memory, and the rollups in the table are
+exactly the ones that state has dropped.
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+from collections.abc import Mapping
+from dataclasses import astuple, fields
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, delete, func, insert, or_, select
+
+from ..domain.live import ROLLUP_FIELDS, RollupCell, RollupRow
+from ..domain.model import FactoryLayout
+from .tables_history import hour_rollups, projection_checkpoints
+
+# Bump when a read model's pickled shape changes: an old checkpoint is then ignored (full replay).
+CHECKPOINT_VERSION = "1"
+_KEY = ("factory_id", "hour", "line_id", "station_id", "worker", "op")
+assert tuple(f.name for f in fields(RollupCell)) == ROLLUP_FIELDS
+
+
+class _Pickler(pickle.Pickler):
+    """Master data and the engine are not state: they are referred to, and re-attached on load,
+    so a checkpoint stays small and a re-imported layout is the one used after a restart."""
+
+    def __init__(self, f: io.BytesIO, layouts: Mapping[str, FactoryLayout], engine: Engine) -> None:
+        super().__init__(f, protocol=pickle.HIGHEST_PROTOCOL)
+        self._layouts, self._engine = layouts, engine
+
+    def persistent_id(self, obj: Any) -> Any:
+        if obj is self._layouts:
+            return ("layouts",)
+        if obj is self._engine:
+            return ("engine",)
+        if isinstance(obj, FactoryLayout):
+            return ("layout", obj.factory.id)
+        return None
+
+
+class _Unpickler(pickle.Unpickler):
+    def __init__(self, f: io.BytesIO, layouts: Mapping[str, FactoryLayout], engine: Engine) -> None:
+        super().__init__(f)
+        self._layouts, self._engine = layouts, engine
+
+    def persistent_load(self, pid: Any) -> Any:
+        if pid[0] == "layouts":
+            return self._layouts
+        if pid[0] == "engine":
+            return self._engine
+        if pid[0] == "layout":
+            return self._layouts[pid[1]]
+        raise pickle.UnpicklingError(f"unknown reference {pid!r}")
+
+
+class HistoryStore:
+    def __init__(self, engine: Engine, layouts: Mapping[str, FactoryLayout]) -> None:
+        self.engine = engine
+        self.layouts = layouts
+        # (factory, start, end) -> rows: the table changes only at a checkpoint, and pages ask for
+        # the same past span (e.g. the month so far, for the hours rules) every few seconds.
+        self._cache: dict[tuple[str, datetime, datetime], list[RollupRow]] = {}
+        self._generation = 0  # bumped when the table changes: a read begun before is not cached
+
+    # --- rollups -------------------------------------------------------------------------------
+    def rollups(self, factory: str, start: datetime, end: datetime) -> list[RollupRow]:
+        """Rollup rows of hours in [start, end)."""
+        key = (factory, start, end)
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit
+        gen = self._generation
+        c = hour_rollups.c
+        q = select(hour_rollups).where(c.factory_id == factory, c.hour >= start, c.hour < end)
+        with self.engine.connect() as conn:
+            rows = conn.execute(q).all()
+        out = [
+            RollupRow(
+                r.factory_id,
+                r.hour,
+                r.line_id,
+                r.station_id,
+                r.worker,
+                r.op,
+                RollupCell(*(getattr(r, n) for n in ROLLUP_FIELDS)),
+            )
+            for r in rows
+        ]
+        if len(self._cache) >= 32:
+            self._cache.clear()
+        if gen == self._generation:
+            self._cache[key] = out
+        return out
+
+    def max_pos(self) -> int:
+        """The event store's last position (0 when empty)."""
+        from .tables import events
+
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.coalesce(func.max(events.c.pos), 0))).scalar_one())
+
+    def count_rollups(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(hour_rollups)).scalar_one())
+
+    @staticmethod
+    def _add_rollups(conn: Any, rows: list[RollupRow]) -> None:
+        """Add rows to the table; an hour already there (a late event for an evicted hour) is summed."""
+        if not rows:
+            return
+        merged: dict[tuple[Any, ...], list[float]] = {}
+        for r in rows:
+            k = (r.factory, r.hour.astimezone(UTC), r.line, r.station, r.worker, r.op)
+            acc = merged.get(k)
+            v = astuple(r.cell)
+            merged[k] = list(v) if acc is None else [a + b for a, b in zip(acc, v, strict=True)]
+        c = hour_rollups.c
+        hours_by_factory: dict[str, set[datetime]] = {}
+        for k in merged:
+            hours_by_factory.setdefault(k[0], set()).add(k[1])
+        for f, hours in hours_by_factory.items():
+            hs = sorted(hours)
+            for i in range(0, len(hs), 500):
+                chunk = hs[i : i + 500]
+                old = conn.execute(
+                    select(hour_rollups).where(c.factory_id == f, or_(*[c.hour == h for h in chunk]))
+                ).all()
+                if not old:
+                    continue
+                for r in old:
+                    k = (r.factory_id, r.hour.astimezone(UTC), r.line_id, r.station_id, r.worker, r.op)
+                    prev = [getattr(r, n) for n in ROLLUP_FIELDS]
+                    acc = merged.get(k)
+                    merged[k] = prev if acc is None else [a + b for a, b in zip(acc, prev, strict=True)]
+                conn.execute(delete(hour_rollups).where(c.factory_id == f, or_(*[c.hour == h for h in chunk])))
+        values = [dict(zip(_KEY + ROLLUP_FIELDS, (*k, *v), strict=True)) for k, v in merged.items()]
+        for i in range(0, len(values), 5000):
+            conn.execute(insert(hour_rollups), values[i : i + 5000])
+
+    # --- checkpoints ---------------------------------------------------------------------------
+    def save(self, pos: int, states: Mapping[str, object], rollups: list[RollupRow]) -> int:
+        """Write the evicted hours and every read model's state at ``pos`` in one transaction;
+        returns the checkpoint's size in bytes."""
+        now = datetime.now(UTC)
+        blobs = {}
+        for name, obj in states.items():
+            buf = io.BytesIO()
+            _Pickler(buf, self.layouts, self.engine).dump(obj)
+            blobs[name] = buf.getvalue()
+        t = projection_checkpoints
+        self._generation += 1
+        self._cache.clear()
+        with self.engine.begin() as conn:
+            self._add_rollups(conn, rollups)
+            conn.execute(delete(t))
+            conn.execute(
+                insert(t),
+                [
+                    {"name": n, "pos": pos, "version": CHECKPOINT_VERSION, "taken_at": now, "state": b}
+                    for n, b in blobs.items()
+                ],
+            )
+        self._generation += 1
+        self._cache.clear()
+        return sum(len(b) for b in blobs.values())
+
+    def load(self) -> tuple[int, dict[str, object]] | None:
+        """The latest checkpoint (position, name -> state), or None if there is none usable."""
+        t = projection_checkpoints
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t.c.name, t.c.pos, t.c.version, t.c.state)).all()
+        if not rows or any(r.version != CHECKPOINT_VERSION for r in rows) or len({r.pos for r in rows}) != 1:
+            return None
+        states = {r.name: _Unpickler(io.BytesIO(r.state), self.layouts, self.engine).load() for r in rows}
+        return rows[0].pos, states
+
+    def clear(self) -> None:
+        """Forget checkpoints and rollups (``seamline rebuild`` starts from the event store)."""
+        self._generation += 1
+        self._cache.clear()
+        with self.engine.begin() as conn:
+            conn.execute(delete(projection_checkpoints))
+            conn.execute(delete(hour_rollups))
+
+
+__all__ = ["CHECKPOINT_VERSION", "HistoryStore"]

@@ -1,0 +1,44 @@
+"""Tables that keep history cheap: hour rollups and projection checkpoints (issue #19).
+
+``hour_rollups`` holds what live state drops from memory once an hour leaves the retention
+window, at the finest grain every figure is known (factory × line × station × worker × operation
+× local hour). ``projection_checkpoints`` holds the pickled in-memory read models at a recorded
+event-store position, so start-up replays only the events after it.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, Float, Index, Integer, LargeBinary, String, Table
+
+from .tables import UtcDateTime, metadata
+
+hour_rollups = Table(
+    "hour_rollups",
+    metadata,
+    Column("factory_id", String(64), primary_key=True),
+    Column("hour", UtcDateTime(), primary_key=True),  # the local clock hour's start, stored as UTC
+    Column("line_id", String(64), primary_key=True),
+    Column("station_id", String(64), primary_key=True),
+    Column("worker", String(64), primary_key=True),  # "" = nobody logged in / not per worker
+    Column("op", String(64), primary_key=True),  # "" = not per operation (attended, machine time)
+    Column("pieces", Integer, nullable=False, default=0),
+    Column("earned_min", Float, nullable=False, default=0.0),
+    Column("output", Integer, nullable=False, default=0),
+    Column("defects", Integer, nullable=False, default=0),
+    Column("attended_s", Float, nullable=False, default=0.0),
+    Column("running_s", Float, nullable=False, default=0.0),
+    Column("idle_s", Float, nullable=False, default=0.0),
+    Column("off_s", Float, nullable=False, default=0.0),
+    Column("downtime_s", Float, nullable=False, default=0.0),
+    Index("ix_hour_rollups_factory_hour", "factory_id", "hour"),
+)
+
+projection_checkpoints = Table(
+    "projection_checkpoints",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("pos", BigInteger, nullable=False),  # the last event-store position folded in
+    Column("version", String(32), nullable=False),
+    Column("taken_at", UtcDateTime(), nullable=False),
+    Column("state", LargeBinary, nullable=False),
+)
