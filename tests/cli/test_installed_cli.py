@@ -121,6 +121,12 @@ def _check_token(out: str, ctx: Ctx) -> None:
     ctx.values["token"] = token
 
 
+def _check_rebuild(out: str, ctx: Ctx) -> None:
+    m = re.search(r"rebuilt: (\d+) 事件 / events", out)
+    assert m, out
+    assert int(m.group(1)) >= int(ctx.values["events"]), (m.group(1), ctx.values["events"])
+
+
 def _check_sim(out: str, ctx: Ctx) -> None:
     lines = (ctx.tmp / "ev.jsonl").read_text().splitlines()
     assert len(lines) > 1000
@@ -415,6 +421,7 @@ INVOCATIONS: dict[str, Call] = {
     ),
     "hours-anchor": Call(("hours-anchor", "--db", DB), ('"head"',), stage=2),
     "verify-hours": Call(("verify-hours", "--db", DB), ("OK xiaoshan: 1 records",), stage=2),
+    "rebuild": Call(("rebuild", "--db", DB), ("hour rollups",), check=_check_rebuild, stage=2),
     "users list": Call(("users", "list", "--db", DB), check=_check_users_list, stage=2),
     "users set": Call(("users", "set", "ada", "--disabled", "--db", DB), check=_check_user(False), stage=2),
 }
