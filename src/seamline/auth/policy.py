@@ -111,6 +111,13 @@ POLICY: dict[tuple[str, str], Rule] = {
     # --- owner ------------------------------------------------------------------------------------
     ("GET", "/api/v1/roi"): r(OW, AD),
     ("GET", "/api/v1/roi/evidence/{figure}"): r(OW, AD),
+    ("GET", "/api/v1/roi/pilot"): r(OW, AD),
+    ("GET", "/owner/weekly.pdf"): r(OW, AD),
+    ("GET", "/owner/weekly.png"): r(OW, AD),
+    # --- counting from motor bursts (factory-wide; a supervisor sees their line's flags on the line page)
+    ("GET", "/api/v1/counting/flags"): r(PL, QA, OW, AD),
+    ("GET", "/api/v1/counting/bundles"): r(PL, QA, OW, AD),
+    ("GET", "/api/v1/counting/signatures"): r(PL, QA, OW, AD),
 }
 
 
