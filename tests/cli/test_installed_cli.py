@@ -122,9 +122,9 @@ def _check_token(out: str, ctx: Ctx) -> None:
 
 
 def _check_rebuild(out: str, ctx: Ctx) -> None:
-    m = re.search(r"rebuilt: (\d+) 事件 / events", out)
+    m = re.search(r"rebuilt: ([\d,]+) 事件 / events", out)
     assert m, out
-    assert int(m.group(1)) >= int(ctx.values["events"]), (m.group(1), ctx.values["events"])
+    assert int(m.group(1).replace(",", "")) >= int(ctx.values["events"]), (m.group(1), ctx.values["events"])
 
 
 def _check_sim(out: str, ctx: Ctx) -> None:
