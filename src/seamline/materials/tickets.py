@@ -129,7 +129,7 @@ def _ticket(c: Canvas, t: Ticket, x: float, y: float, w: float, h: float) -> Non
 def sheets_pdf(tickets: Sequence[Ticket]) -> bytes:
     """A4 pages, 2 × 5 tickets each, dashed cut lines."""
     buf = BytesIO()
-    c = Canvas(buf, pagesize=A4, initialFontName=cjk_font())
+    c = Canvas(buf, pagesize=A4, initialFontName=cjk_font())  # type: ignore[arg-type]  # stub says float
     c.setTitle("扎票 bundle tickets")
     pw, ph = A4
     margin = SHEET_MARGIN_MM * mm
@@ -151,7 +151,7 @@ def labels_pdf(tickets: Sequence[Ticket]) -> bytes:
     """One 60 × 40 mm page per bundle, for a thermal label printer."""
     buf = BytesIO()
     lw, lh = LABEL_SIZE
-    c = Canvas(buf, pagesize=LABEL_SIZE, initialFontName=cjk_font())
+    c = Canvas(buf, pagesize=LABEL_SIZE, initialFontName=cjk_font())  # type: ignore[arg-type]  # stub says float
     c.setTitle("扎标签 bundle labels")
     for t in tickets:
         pad = 2 * mm
