@@ -2,8 +2,9 @@
 an API client the JSON it always had.
 
 Who gets which is decided by the request's Accept header alone: a browser navigating asks for
-``text/html``; ``fetch`` from our own scripts, httpx, curl and the tablets' queue send ``*/*`` or
-``application/json`` and keep the machine-readable answer. The reason the access check gives is
+``text/html`` and never names JSON; ``fetch`` from our own scripts, httpx, curl and the tablets'
+queue send ``*/*`` or name ``application/json`` (alone or beside HTML) and keep the
+machine-readable answer. The reason the access check gives is
 English for operators and logs, so the page shows it only folded under "details", below a
 translated heading and explanation.
 """
@@ -27,8 +28,9 @@ HEADINGS = {
 
 
 def wants_html(accept: str | None) -> bool:
-    """A browser's navigation (``text/html`` asked for explicitly); ``*/*`` and JSON clients are not."""
-    return accept is not None and "text/html" in accept.lower()
+    """A browser's navigation: ``text/html`` asked for and JSON not named (``*/*`` alone is a script)."""
+    low = (accept or "").lower()
+    return "text/html" in low and "application/json" not in low
 
 
 def lang_of(query_string: bytes | str, cookie_header: str | None) -> str:
