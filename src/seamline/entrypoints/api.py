@@ -272,8 +272,10 @@ def create_app(rt: Runtime, auth: AuthConfig | None = None) -> FastAPI:
         title="seamline",
         version="0.1.0",
         description="Manufacturing execution for garment sewing lines: sensor events in, live efficiency out.",
+        docs_url=None,  # served below from the package, not from a CDN
     )
     app.state.runtime = rt
+    _self_hosted_docs(app)
     install_auth(app, rt, auth or AuthConfig())
     api = APIRouter(prefix="/api/v1")
     bad = problems(400, 404, 422)
@@ -507,6 +509,33 @@ def create_app(rt: Runtime, auth: AuthConfig | None = None) -> FastAPI:
     for mod in optional_modules(FEATURE_ROUTERS):
         mod.register(app, rt)
     return app
+
+
+VENDOR = "/web/static/vendor"
+
+
+def _self_hosted_docs(app: FastAPI) -> None:
+    """/docs with Swagger UI's files from the package (FastAPI's "self-hosting JavaScript and CSS for
+    docs"): FastAPI's default loads them from a CDN, which a factory network without internet
+    access cannot reach, and the page stayed blank. scripts/vendor-frontend.sh fetches them."""
+    from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+
+    oauth2 = app.swagger_ui_oauth2_redirect_url or "/docs/oauth2-redirect"
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{app.title} - Swagger UI",
+            oauth2_redirect_url=oauth2,
+            swagger_js_url=f"{VENDOR}/swagger-ui-bundle.js",
+            swagger_css_url=f"{VENDOR}/swagger-ui.css",
+            swagger_favicon_url=f"{VENDOR}/swagger-favicon-32x32.png",
+        )
+
+    @app.get(oauth2, include_in_schema=False)
+    def swagger_ui_redirect() -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()
 
 
 FEATURE_ROUTERS = (
