@@ -4,9 +4,12 @@
 #   ECharts 5.x (Apache-2.0): src/seamline/web/static/vendor/echarts.min.js (+ its LICENSE)
 #   jsQR 1.x (Apache-2.0): src/seamline/web/static/vendor/jsQR.js (+ its LICENSE): the tablet's QR
 #   decoder where the browser has no BarcodeDetector (Chromium on Linux/Windows, Firefox)
+#   swagger-ui-dist 5.x (Apache-2.0): src/seamline/web/static/vendor/swagger-ui-bundle.js and
+#   swagger-ui.css (+ its LICENSE): /docs on a factory network with no way out to a CDN
 set -euo pipefail
 ECHARTS_VERSION="${ECHARTS_VERSION:-5.6.0}"
 JSQR_VERSION="${JSQR_VERSION:-1.4.0}"
+SWAGGER_UI_VERSION="${SWAGGER_UI_VERSION:-5.35.0}"
 here="$(cd "$(dirname "$0")/.." && pwd)"
 dest="$here/src/seamline/web/static/vendor"
 tmp="$(mktemp -d)"
@@ -20,3 +23,12 @@ echo "echarts ${ECHARTS_VERSION} (Apache-2.0) -> $dest"
 cp "$tmp/jsqr/package/dist/jsQR.js" "$dest/jsQR.js"
 cp "$tmp/jsqr/package/LICENSE" "$dest/LICENSE-jsqr.txt"
 echo "jsQR ${JSQR_VERSION} (Apache-2.0) -> $dest"
+(cd "$tmp" && npm pack --silent "swagger-ui-dist@${SWAGGER_UI_VERSION}" >/dev/null && mkdir -p swagger \
+  && tar xzf "swagger-ui-dist-${SWAGGER_UI_VERSION}.tgz" -C swagger)
+cp "$tmp/swagger/package/swagger-ui-bundle.js" "$dest/swagger-ui-bundle.js"
+cp "$tmp/swagger/package/swagger-ui.css" "$dest/swagger-ui.css"
+cp "$tmp/swagger/package/LICENSE" "$dest/LICENSE-swagger-ui.txt"
+cp "$tmp/swagger/package/NOTICE" "$dest/NOTICE-swagger-ui.txt"
+cp "$tmp/swagger/package/swagger-ui-bundle.js.LICENSE.txt" "$dest/swagger-ui-bundle.js.LICENSE.txt"
+cp "$tmp/swagger/package/favicon-32x32.png" "$dest/swagger-favicon-32x32.png"
+echo "swagger-ui-dist ${SWAGGER_UI_VERSION} (Apache-2.0) -> $dest"

@@ -184,7 +184,8 @@ def _check_json_lines(out: str, ctx: Ctx) -> None:
 
 
 def _check_csv_report(out: str, ctx: Ctx) -> None:
-    assert out.startswith("Monthly hours and pay") and "B1001" in out and "2026-11-01 .. 2026-11-30" in out
+    # Chinese first, as on the pages (`--lang en` for English)
+    assert out.startswith("月度工时与工资报告") and "B1001" in out and "2026-11-01 .. 2026-11-30" in out
 
 
 def _check_skills(out: str, ctx: Ctx) -> None:

@@ -47,8 +47,9 @@ def db(make_db, tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 def report(url: str, rates: Path, *args: str) -> str:
+    lang = [] if "--lang" in args else ["--lang", "en"]  # the tests below read the English wording
     res = CliRunner().invoke(app, ["hours-report", "--db", url, "--factory", FACTORY, "--month", "2026-03",
-                                   "--rates", str(rates), *args])
+                                   "--rates", str(rates), *lang, *args])
     assert res.exit_code == 0, res.output
     return res.output
 
@@ -115,7 +116,7 @@ def test_customer_pdf_lists_orders_and_head(db) -> None:  # type: ignore[no-unty
 def test_report_without_rates_has_hours_only(db) -> None:  # type: ignore[no-untyped-def]
     url, _engine, _rates, _tmp = db
     res = CliRunner().invoke(app, ["hours-report", "--db", url, "--factory", FACTORY, "--month", "2026-03",
-                                   "--worker", "W2", "--format", "csv"])
+                                   "--worker", "W2", "--format", "csv", "--lang", "en"])
     assert res.exit_code == 0, res.output
     assert "2026-03-02,workday,8.00,8.00,0.00,30,0,-" in res.output
     assert "no rate card given: pay not computed" in res.output
@@ -230,3 +231,44 @@ def test_report_csv_cells_never_run_as_formulas(make_db, tmp_path: Path) -> None
     by_worker = {row[0]: row for row in out["--customer"] if len(row) == 6}
     assert by_worker["W1"][1] == "'" + evil and by_worker["W1"][2:] == ["15.14", "1.43", "160", "80.00"]
     assert by_worker["W2"][1] == "'+cmd|' /C calc'!A0"
+
+
+# --- every PDF carries its font; Chinese is the default; an unsealed chain says so ----------------
+def _pdf(url: str, rates: Path, tmp: Path, name: str, *args: str) -> bytes:
+    out = tmp / name
+    res = CliRunner().invoke(app, ["hours-report", "--db", url, "--factory", FACTORY, "--month", "2026-03",
+                                   "--rates", str(rates), "--out", str(out), *args])
+    assert res.exit_code == 0, res.output
+    return out.read_bytes()
+
+
+def test_report_pdfs_embed_every_font_and_default_to_chinese(db) -> None:  # type: ignore[no-untyped-def]
+    from tests.pdf_checks import assert_all_fonts_embedded, text
+
+    url, engine, rates, tmp = db
+    default = _pdf(url, rates, tmp, "w1_default.pdf", "--worker", "W1")
+    customer_zh = _pdf(url, rates, tmp, "acme_zh.pdf", "--customer", "ACME", "--lang", "zh_CN")
+    english = _pdf(url, rates, tmp, "w1_en.pdf", "--worker", "W1", "--lang", "en")
+    for pdf in (default, customer_zh, english):
+        assert_all_fonts_embedded(pdf)
+    zh = text(default)
+    for heading in ("月度工时与工资报告 - 员工", "工时", "加班工时", "应发工资", "合规提示", "哈希链头"):
+        assert heading in zh, heading
+    assert "合计 18.00 16.00 2.00 200 0" in zh  # numbers drawn in the same embedded font
+    assert load_chain(engine, FACTORY)[-1].hash in zh
+    assert "月度工时与工资报告 - 客户" in text(customer_zh) and "订单 O1" in text(customer_zh)
+    assert "Monthly hours and pay - worker" in text(english) and "月度" not in text(english)
+
+
+def test_an_unsealed_month_says_not_sealed_instead_of_zeros(make_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from tests.pdf_checks import text
+
+    url, _engine = make_db(make_layout(), month_of_work().events)  # nothing sealed
+    rates = tmp_path / "rates.json"
+    rates.write_text(json.dumps(RATES))
+    pdf_text = text(_pdf(url, rates, tmp_path, "unsealed.pdf", "--worker", "W1"))
+    assert "哈希链头: 未封存 / not sealed" in pdf_text and "0" * 64 not in pdf_text
+    res = CliRunner().invoke(app, ["hours-report", "--db", url, "--factory", FACTORY, "--month", "2026-03",
+                                   "--worker", "W1", "--format", "csv", "--lang", "en"])
+    assert res.exit_code == 0, res.output
+    assert "Hash-chain head,未封存 / not sealed" in res.output and "0" * 64 not in res.output

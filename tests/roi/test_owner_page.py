@@ -137,16 +137,11 @@ def test_pdf_is_one_page_and_carries_the_payback(client: TestClient, lang: str, 
     text = pdf.pages[0].extract_text()
     assert f"{r['payback_months']} {word}" in text
     assert ("敏感性分析" if lang == "zh" else "Sensitivity") in text
-    if lang == "zh":  # the Chinese font travels with the file (a phone without it would show boxes)
-        import subprocess
-        import tempfile
+    # The font travels with the file in both languages (a phone without it would show boxes).
+    from tests.pdf_checks import assert_all_fonts_embedded
 
-        with tempfile.NamedTemporaryFile(suffix=".pdf") as f:
-            f.write(resp.content)
-            f.flush()
-            fonts = subprocess.run(["pdffonts", f.name], capture_output=True, text=True, check=True).stdout
-        rows = fonts.strip().splitlines()[2:]
-        assert rows and all(r.split()[-5] == "yes" for r in rows), fonts
+    assert_all_fonts_embedded(resp.content)
+    if lang == "zh":
         assert not re.search(r"\d{4}-\d{2}-\d{2}T", text)  # no ISO timestamps
 
 

@@ -47,6 +47,9 @@ def _tablet_station(served: Served) -> str:
     pytest.fail("no station of L1 is working on a bundle")
 
 
+UNDO_MS = 15_000  # station.js: how long a defect tap waits for an undo
+
+
 def _tablet_defects(served: Served, station: str) -> list[Any]:
     return [
         ev
@@ -94,10 +97,12 @@ def test_tablet_shows_the_next_task(served: Served, context: Any, artifacts: Any
 def test_tapped_defect_is_stored_once(served: Served, context: Any) -> None:
     sid = _tablet_station(served)
     page = context.new_page()
+    page.clock.install()  # the tap is held UNDO_MS (15 s) for an undo: the test jumps over it
     page.goto(f"{served.url}/station/{sid}")
     _wait_live(page)
     before = len(_tablet_defects(served, sid))
     page.click("button.defect[data-code='SKIP_STITCH']")
+    page.clock.fast_forward(UNDO_MS + 1_000)
     page.wait_for_function("() => document.body.dataset.queued === '0'", timeout=5_000)
     after = _tablet_defects(served, sid)
     assert len(after) == before + 1
@@ -109,6 +114,7 @@ def test_tapped_defect_is_stored_once(served: Served, context: Any) -> None:
 def test_defect_tapped_offline_arrives_once_when_back(served: Served, context: Any, artifacts: Any) -> None:
     sid = _tablet_station(served)
     page = context.new_page()
+    page.clock.install()
     page.goto(f"{served.url}/station/{sid}")
     _wait_live(page)
     shown_op = page.inner_text("#t-op")
@@ -117,6 +123,7 @@ def test_defect_tapped_offline_arrives_once_when_back(served: Served, context: A
     context.set_offline(True)
     page.click("button.defect[data-code='PUCKERING']")
     page.wait_for_function("() => document.body.dataset.queued === '1'", timeout=5_000)
+    page.clock.fast_forward(UNDO_MS + 1_000)  # past the undo window: now it tries to send
     page.wait_for_timeout(2_500)  # at least one retry while the network is down
     assert page.locator("#net").is_visible()
     assert "1" in page.inner_text("#net")
@@ -141,6 +148,37 @@ def test_defect_tapped_offline_arrives_once_when_back(served: Served, context: A
     )
     assert answer == {"accepted": 0, "duplicate": 1, "rejected": []}
     assert len(_tablet_defects(served, sid)) == before + 1
+
+
+def test_a_defect_tap_can_be_undone_within_the_window_and_leaves_no_gap(served: Served, context: Any) -> None:
+    sid = _tablet_station(served)
+    page = context.new_page()
+    errors = _page_errors(page)
+    page.clock.install()
+    page.goto(f"{served.url}/station/{sid}")
+    _wait_live(page)
+    before = len(_tablet_defects(served, sid))
+    last_seq = int(page.evaluate(f"() => localStorage.getItem('seamline.seq.{sid}') || '-1'"))
+    label = page.inner_text("button.defect[data-code='SKIP_STITCH']")
+
+    page.click("button.defect[data-code='SKIP_STITCH']")  # the gloved mis-tap
+    assert page.locator("#t-undo").is_visible() and label in page.inner_text("#t-undo")
+    assert page.inner_text("#t-undo").startswith("撤销")
+    box = page.locator("#t-undo").bounding_box()
+    assert box is not None and box["height"] >= 48  # as big a target as the tap it undoes
+    page.clock.fast_forward(10_000)  # still inside the window
+    page.click("#t-undo")
+    page.wait_for_function("() => document.body.dataset.queued === '0'", timeout=5_000)
+    assert page.locator("#t-undo").is_hidden()
+
+    page.click("button.defect[data-code='PUCKERING']")  # the tap meant
+    page.clock.fast_forward(UNDO_MS + 1_000)
+    page.wait_for_function("() => document.body.dataset.queued === '0'", timeout=5_000)
+    assert page.locator("#t-undo").is_hidden()  # once sent it cannot be taken back here
+    after = _tablet_defects(served, sid)
+    assert len(after) == before + 1  # the undone tap never reached the server
+    assert after[-1].defect == "PUCKERING" and after[-1].seq == last_seq + 1  # numbered on release: no gap
+    assert errors == []
 
 
 def test_downtime_taps_start_and_end_a_stop(served: Served, context: Any) -> None:

@@ -14,8 +14,9 @@ from urllib.parse import quote
 import msgspec
 from fastapi import APIRouter, FastAPI, HTTPException, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..adapters.event_store import RAW_PREVIEW_BYTES
 from ..auth.roles import Principal, Role
@@ -24,6 +25,7 @@ from ..domain.events import MAX_PAYLOAD_BYTES, ProtocolError, split_batch
 from ..domain.model import FactoryLayout
 from ..plugins import optional_modules
 from ..service_layer.ingest import RawEvent
+from ..web.errors import PAGE_STATUSES, error_page, lang_of, wants_html
 from .auth_http import AuthConfig, install_auth, principal_of
 
 MAX_EVENTS_PER_POST = 10_000
@@ -270,8 +272,10 @@ def create_app(rt: Runtime, auth: AuthConfig | None = None) -> FastAPI:
         title="seamline",
         version="0.1.0",
         description="Manufacturing execution for garment sewing lines: sensor events in, live efficiency out.",
+        docs_url=None,  # served below from the package, not from a CDN
     )
     app.state.runtime = rt
+    _self_hosted_docs(app)
     install_auth(app, rt, auth or AuthConfig())
     api = APIRouter(prefix="/api/v1")
     bad = problems(400, 404, 422)
@@ -486,9 +490,16 @@ def create_app(rt: Runtime, auth: AuthConfig | None = None) -> FastAPI:
 
     app.include_router(api)
 
-    @app.exception_handler(HTTPException)
-    async def http_error(_request: Request, exc: HTTPException) -> JSONResponse:
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+    # Starlette's class, so the router's own 404/405 are answered here too, not only ours.
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        """Browsers get 401/403/404 as translated pages (web/errors.py); API clients the JSON."""
+        if exc.status_code in PAGE_STATUSES and wants_html(request.headers.get("accept")):
+            lang = lang_of(request.url.query, request.headers.get("cookie"))
+            path = request.url.path + ("?" + request.url.query if request.url.query else "")
+            html = error_page(exc.status_code, lang, str(exc.detail), path)
+            return HTMLResponse(html, status_code=exc.status_code, headers=exc.headers)
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -498,6 +509,33 @@ def create_app(rt: Runtime, auth: AuthConfig | None = None) -> FastAPI:
     for mod in optional_modules(FEATURE_ROUTERS):
         mod.register(app, rt)
     return app
+
+
+VENDOR = "/web/static/vendor"
+
+
+def _self_hosted_docs(app: FastAPI) -> None:
+    """/docs with Swagger UI's files from the package (FastAPI's "self-hosting JavaScript and CSS for
+    docs"): FastAPI's default loads them from a CDN, which a factory network without internet
+    access cannot reach, and the page stayed blank. scripts/vendor-frontend.sh fetches them."""
+    from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+
+    oauth2 = app.swagger_ui_oauth2_redirect_url or "/docs/oauth2-redirect"
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{app.title} - Swagger UI",
+            oauth2_redirect_url=oauth2,
+            swagger_js_url=f"{VENDOR}/swagger-ui-bundle.js",
+            swagger_css_url=f"{VENDOR}/swagger-ui.css",
+            swagger_favicon_url=f"{VENDOR}/swagger-favicon-32x32.png",
+        )
+
+    @app.get(oauth2, include_in_schema=False)
+    def swagger_ui_redirect() -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()
 
 
 FEATURE_ROUTERS = (

@@ -79,7 +79,7 @@ def register(app: FastAPI, rt: Runtime) -> None:
         factory: str | None = None,
         worker: str | None = None,
         customer: str | None = None,
-        lang: Literal["en", "zh"] = "en",
+        lang: Literal["zh", "zh_CN", "zh-CN", "en"] = "zh",  # the pages' codes; Chinese first
         format: Literal["csv", "pdf"] = "csv",
     ) -> Response:
         """The monthly hours / overtime / violations report of one worker or one customer's orders,

@@ -29,6 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ..auth.policy import SCOPE_PARAMS, match, methods_for, rule_for
 from ..auth.roles import OPEN, Principal, Role, Rule, decide
 from ..auth.service import SESSION_COOKIE, AuthService
+from ..web.errors import PAGE_STATUSES, error_page, lang_of, wants_html
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +132,7 @@ class AuthMiddleware:
             if self.config.mode == "open":  # nothing to protect: the framework answers as usual
                 await self.app(scope, receive, send)
             else:
-                await _json(send, 404, f"no route {scope['path']!r}")
+                await _refuse(send, scope, _headers(scope), 404, f"no route {scope['path']!r}")
             return
         rule = rule_for(method, route_path)
         if rule is None and method != "OPTIONS" and self.config.mode != "open":
@@ -153,7 +154,8 @@ class AuthMiddleware:
         if principal is not None and principal.factory and principal.kind != "open" and not principal.is_admin:
             named = params.get("factory")
             if named is not None and named != principal.factory:
-                await _json(send, 403, f"{principal.name} belongs to factory {principal.factory!r}, not {named!r}")
+                refusal = f"{principal.name} belongs to factory {principal.factory!r}, not {named!r}"
+                await _refuse(send, scope, headers, 403, refusal)
                 return
             if named is None:
                 extra = "factory=" + quote(principal.factory, safe="")
@@ -176,14 +178,14 @@ class AuthMiddleware:
             if principal is not None and method not in SAFE_METHODS:
                 refused = {"refused": decision.reason}
                 await self._audit(principal, method, route_path, scope, decision.status, None, refused)
-            await _json(send, decision.status, decision.reason, bearer=decision.status == 401)
+            await _refuse(send, scope, headers, decision.status, decision.reason, bearer=decision.status == 401)
             return
 
         if method not in SAFE_METHODS and principal is not None and principal.kind != "open":
             problem = _csrf_problem(principal, route_path, headers)
             if problem:
                 await self._audit(principal, method, route_path, scope, 403, None, {"refused": problem})
-                await _json(send, 403, problem)
+                await _refuse(send, scope, headers, 403, problem)
                 return
 
         if method in SAFE_METHODS or principal is None or route_path in FORM_ROUTES or _machine(principal, route_path):
@@ -340,6 +342,22 @@ def _full_path(scope: Scope) -> str:
 
 def _headers(scope: Scope) -> dict[str, str]:
     return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+
+
+async def _refuse(
+    send: Send, scope: Scope, headers: dict[str, str], status: int, detail: str, *, bearer: bool = False
+) -> None:
+    """A refusal as a translated page for a browser's navigation, as JSON for everyone else."""
+    if status in PAGE_STATUSES and wants_html(headers.get("accept")):
+        lang = lang_of(scope.get("query_string", b""), headers.get("cookie"))
+        body = error_page(status, lang, detail, _full_path(scope)).encode()
+        out = [(b"content-type", b"text/html; charset=utf-8"), (b"content-length", str(len(body)).encode())]
+        if bearer:
+            out.append((b"www-authenticate", b'Bearer realm="seamline"'))
+        await send({"type": "http.response.start", "status": status, "headers": out})
+        await send({"type": "http.response.body", "body": body})
+        return
+    await _json(send, status, detail, bearer=bearer)
 
 
 async def _json(send: Send, status: int, detail: str, *, bearer: bool = False) -> None:

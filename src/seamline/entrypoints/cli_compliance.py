@@ -231,7 +231,7 @@ def hours_report(
     month: Annotated[str, typer.Option("--month", help="YYYY-MM")],
     worker: Annotated[str | None, typer.Option("--worker")] = None,
     customer: Annotated[str | None, typer.Option("--customer")] = None,
-    lang: Annotated[str, typer.Option("--lang", help="en | zh")] = "en",
+    lang: Annotated[str, typer.Option("--lang", help="zh | en (as on the pages; zh_CN also)")] = "zh",
     fmt: Annotated[str, typer.Option("--format", help="pdf | csv")] = "pdf",
     out: Annotated[Path | None, typer.Option("--out", help="file (default: stdout for csv)")] = None,
     rules: Annotated[str, typer.Option("--rules", help="comma-separated rule sets")] = "prc_labour_law",
@@ -244,11 +244,16 @@ def hours_report(
 ) -> None:
     """Monthly hours / overtime / pay / violations report for one worker or one customer."""
     from seamline.compliance.service import compute_period, month_bounds
+    from seamline.reports.labels import norm_lang
     from seamline.reports.model import customer_report, worker_report
     from seamline.reports.output import to_csv, to_pdf
 
     if (worker is None) == (customer is None):
         raise typer.BadParameter("give exactly one of --worker or --customer")
+    try:
+        lang = norm_lang(lang)
+    except ValueError as e:
+        raise typer.BadParameter(str(e)) from None
     from seamline.compliance.repository import NotFound
     from seamline.compliance.rules import RuleError
     from seamline.pay.rates import PayError
@@ -271,7 +276,13 @@ def hours_report(
     elif fmt == "pdf":
         if out is None:
             raise typer.BadParameter("a PDF needs --out")
-        out.write_bytes(to_pdf(rep, lang))
+        from seamline.adapters.pdf_fonts import PdfError
+
+        try:
+            out.write_bytes(to_pdf(rep, lang))
+        except PdfError as e:
+            typer.echo(f"错误 / error: {e}", err=True)
+            raise typer.Exit(2) from None
     else:
         raise typer.BadParameter("--format is pdf or csv")
     if out is not None:

@@ -3,8 +3,10 @@
 The QR code carries the bundle id and nothing else: it is what the station scanner or the tablet
 reads into ``bundle_in``, and a bare id keeps the code small (version 1-3), so it scans from a
 thermal label at 203 dpi. The ``qrcode`` package encodes it; the modules are drawn as vector
-rectangles, so the code stays sharp at any printer resolution. Chinese text uses the CID font
-STSong-Light, which every PDF reader has, so no font file is shipped or embedded.
+rectangles, so the code stays sharp at any printer resolution. All text, Chinese and Latin, uses the
+embedded TrueType CJK subset every seamline PDF uses (``adapters.pdf_fonts``): a label printer's
+driver or a phone without a Chinese font prints it as drawn. Labels are bilingual (中文 English),
+as the floor reads Chinese first and buyers' QC English.
 """
 
 from __future__ import annotations
@@ -18,16 +20,14 @@ import qrcode.constants
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
 
+from seamline.adapters.pdf_fonts import cjk_font
 from seamline.domain.model import FactoryLayout
 
 from .cutting import CutPlan
 
-CJK_FONT = "STSong-Light"
-LATIN_FONT = "Helvetica"
-LATIN_BOLD = "Helvetica-Bold"
+BOLD_STROKE_PT = 0.35  # the CJK font has no bold face: bold is the glyph filled and outlined
 LABEL_SIZE = (60 * mm, 40 * mm)
 SHEET_COLS, SHEET_ROWS = 2, 5
 SHEET_MARGIN_MM = 8
@@ -59,24 +59,15 @@ def tickets_of(plan: CutPlan, layout: FactoryLayout | None = None) -> list[Ticke
     ]
 
 
-def _register_font() -> None:
-    if CJK_FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
-
-
-def _font_for(text: str, bold: bool = False) -> str:
-    if text.isascii():
-        return LATIN_BOLD if bold else LATIN_FONT
-    return CJK_FONT
-
-
 def _text(c: Canvas, x: float, y: float, text: str, size: float, max_w: float, bold: bool = False) -> None:
     """Draw one line, shrinking the font until it fits ``max_w`` (long customer names)."""
-    font = _font_for(text, bold)
+    font = cjk_font()
     while size > 4 and pdfmetrics.stringWidth(text, font, size) > max_w:
         size -= 0.5
     c.setFont(font, size)
-    c.drawString(x, y, text)
+    if bold:
+        c.setLineWidth(BOLD_STROKE_PT)
+    c.drawString(x, y, text, mode=2 if bold else 0)
 
 
 def qr_matrix(value: str) -> list[list[bool]]:
@@ -125,7 +116,7 @@ def _ticket(c: Canvas, t: Ticket, x: float, y: float, w: float, h: float) -> Non
         t.customer,
         f"款号 Style {t.style_code}",
         t.style_name,
-        f"尺码 Size {t.size}   颜色 {t.colour}",
+        f"尺码 Size {t.size}   颜色 Colour {t.colour}",
         f"数量 Qty {t.qty}   床次 Lay {t.lay_no}",
         f"扎号 Bundle {t.n} / {t.of}",
     ]
@@ -137,10 +128,9 @@ def _ticket(c: Canvas, t: Ticket, x: float, y: float, w: float, h: float) -> Non
 
 def sheets_pdf(tickets: Sequence[Ticket]) -> bytes:
     """A4 pages, 2 × 5 tickets each, dashed cut lines."""
-    _register_font()
     buf = BytesIO()
-    c = Canvas(buf, pagesize=A4)
-    c.setTitle("bundle tickets")
+    c = Canvas(buf, pagesize=A4, initialFontName=cjk_font())  # type: ignore[arg-type]  # stub says float
+    c.setTitle("扎票 bundle tickets")
     pw, ph = A4
     margin = SHEET_MARGIN_MM * mm
     w = (pw - 2 * margin) / SHEET_COLS
@@ -159,11 +149,10 @@ def sheets_pdf(tickets: Sequence[Ticket]) -> bytes:
 
 def labels_pdf(tickets: Sequence[Ticket]) -> bytes:
     """One 60 × 40 mm page per bundle, for a thermal label printer."""
-    _register_font()
     buf = BytesIO()
     lw, lh = LABEL_SIZE
-    c = Canvas(buf, pagesize=LABEL_SIZE)
-    c.setTitle("bundle labels")
+    c = Canvas(buf, pagesize=LABEL_SIZE, initialFontName=cjk_font())  # type: ignore[arg-type]  # stub says float
+    c.setTitle("扎标签 bundle labels")
     for t in tickets:
         pad = 2 * mm
         side = lh - 2 * pad - 4 * mm
@@ -171,7 +160,13 @@ def labels_pdf(tickets: Sequence[Ticket]) -> bytes:
         tx = pad + side + 1.5 * mm
         tw = lw - tx - pad
         _text(c, tx, lh - pad - 8, t.order_id, 8, tw, bold=True)
-        lines = [t.style_code, f"{t.size} / {t.colour}", f"Qty {t.qty}", f"Lay {t.lay_no}", f"{t.n}/{t.of}"]
+        lines = [
+            f"款号 Style {t.style_code}",
+            f"{t.size} / {t.colour}",
+            f"数量 Qty {t.qty}",
+            f"床次 Lay {t.lay_no}",
+            f"扎号 Bundle {t.n}/{t.of}",
+        ]
         for i, line in enumerate(lines):
             _text(c, tx, lh - pad - 19 - i * 9, line, 7, tw)
         _text(c, pad, pad, t.bundle_id, 9, lw - 2 * pad, bold=True)

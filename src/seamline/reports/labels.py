@@ -32,6 +32,7 @@ LABELS: dict[str, dict[str, str]] = {
         "findings": "Findings",
         "no_findings": "No violations or warnings.",
         "chain_head": "Hash-chain head",
+        "not_sealed": "未封存 / not sealed",
         "workday": "workday",
         "rest_day": "rest day",
         "holiday": "holiday",
@@ -70,6 +71,7 @@ LABELS: dict[str, dict[str, str]] = {
         "findings": "合规提示",
         "no_findings": "无违规或预警。",
         "chain_head": "哈希链头",
+        "not_sealed": "未封存 / not sealed",
         "workday": "工作日",
         "rest_day": "休息日",
         "holiday": "法定节假日",
@@ -82,7 +84,21 @@ LABELS: dict[str, dict[str, str]] = {
 }
 
 
+def norm_lang(lang: str | None) -> str:
+    """The pages' language codes (``zh``, ``zh_CN``, ``zh-CN``, ``en``, ``en-US``) to a report language;
+    Chinese when none is given, as on the pages."""
+    if not lang:
+        return "zh"
+    low = lang.lower()
+    if low.startswith("zh"):
+        return "zh"
+    if low.startswith("en"):
+        return "en"
+    raise ValueError(f"language {lang!r}: one of zh, zh_CN, en")
+
+
 def labels(lang: str) -> dict[str, str]:
+    lang = norm_lang(lang)
     if lang not in LABELS:
         raise ValueError(f"language {lang!r}: one of {sorted(LABELS)}")
     return LABELS[lang]

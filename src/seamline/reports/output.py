@@ -1,8 +1,11 @@
 """Report writers: CSV (for spreadsheets and the buyer's auditors) and PDF (to print and sign).
 
-Both print the hash-chain head, so a later rewrite of the sealed history no longer matches the paper.
-PDF text uses ReportLab's built-in CID font STSong-Light: Chinese without shipping a font file, and its
-ToUnicode mapping keeps the text extractable (the tests read the totals back with pypdf).
+Both print the hash-chain head, so a later rewrite of the sealed history no longer matches the paper;
+a month with nothing sealed says "未封存 / not sealed" rather than the chain's 64-zero genesis, which
+reads like a real hash. Chinese is the default, as on the pages, and the same codes are understood
+(``zh``, ``zh_CN``, ``en``). PDF text uses the embedded TrueType CJK subset every seamline PDF uses
+(``adapters.pdf_fonts``), so a viewer without a Chinese font still shows it, and it stays
+extractable (the tests read the totals back with pypdf and pdftotext).
 """
 
 from __future__ import annotations
@@ -13,11 +16,18 @@ from typing import Any, cast
 from xml.sax.saxutils import escape
 
 from seamline.adapters import csv_cells
+from seamline.adapters.pdf_fonts import cjk_font
+from seamline.compliance.chain import GENESIS
 from seamline.compliance.evaluate import Violation
-from seamline.reports.labels import labels
+from seamline.reports.labels import labels, norm_lang
 from seamline.reports.model import CustomerReport, WorkerReport
 
-FONT = "STSong-Light"
+
+def chain_head_text(r: WorkerReport | CustomerReport, lang: str) -> str:
+    """The head to print: the hash, or "未封存 / not sealed" when no day of the chain is sealed."""
+    if r.chain_head == GENESIS:
+        return labels(lang)["not_sealed"]
+    return r.chain_head
 
 
 def _h(x: float) -> str:
@@ -91,7 +101,8 @@ def _meta(r: WorkerReport | CustomerReport, lang: str) -> list[list[str]]:
 
 
 # --- CSV -------------------------------------------------------------------------------------------
-def to_csv(r: WorkerReport | CustomerReport, lang: str = "en") -> str:
+def to_csv(r: WorkerReport | CustomerReport, lang: str = "zh") -> str:
+    lang = norm_lang(lang)
     L = labels(lang)
     buf = io.StringIO()
     w = csv_cells.writer(buf, lineterminator="\n")  # names and notes never run as formulas
@@ -110,31 +121,29 @@ def to_csv(r: WorkerReport | CustomerReport, lang: str = "en") -> str:
         w.writerow([v.worker, v.severity, v.rule_id, v.start.isoformat(), v.end.isoformat(), f"{v.value:g}",
                     f"{v.limit:g}", v.text_zh if lang == "zh" else v.text_en])
     w.writerow([])
-    w.writerow([L["chain_head"], r.chain_head])
+    w.writerow([L["chain_head"], chain_head_text(r, lang)])
     return buf.getvalue()
 
 
 # --- PDF -------------------------------------------------------------------------------------------
-def to_pdf(r: WorkerReport | CustomerReport, lang: str = "en") -> bytes:
+def to_pdf(r: WorkerReport | CustomerReport, lang: str = "zh") -> bytes:
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+    font = cjk_font()
+    lang = norm_lang(lang)
     L = labels(lang)
-    title_st = ParagraphStyle("t", fontName=FONT, fontSize=14, leading=18, spaceAfter=6)
-    body = ParagraphStyle("b", fontName=FONT, fontSize=9, leading=12)
-    small = ParagraphStyle("s", fontName=FONT, fontSize=7.5, leading=10)
+    title_st = ParagraphStyle("t", fontName=font, fontSize=14, leading=18, spaceAfter=6)
+    body = ParagraphStyle("b", fontName=font, fontSize=9, leading=12)
+    small = ParagraphStyle("s", fontName=font, fontSize=7.5, leading=10)
 
     def table(rows: list[list[str]], header: bool = True, total: bool = False) -> Table:
         t = Table(rows, repeatRows=1 if header else 0, hAlign="LEFT")
         style: list[tuple[Any, ...]] = [
-            ("FONT", (0, 0), (-1, -1), FONT, 8),
+            ("FONT", (0, 0), (-1, -1), font, 8),
             ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
             ("ALIGN", (2, 0), (-1, -1), "RIGHT"),
         ]
@@ -148,7 +157,8 @@ def to_pdf(r: WorkerReport | CustomerReport, lang: str = "en") -> bytes:
     buf = io.BytesIO()
     doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm,
                             bottomMargin=15 * mm, title=L["worker_title" if isinstance(r, WorkerReport)
-                                                          else "customer_title"])
+                                                          else "customer_title"],
+                            initialFontName=font)
     story: list = [Paragraph(L["worker_title"] if isinstance(r, WorkerReport) else L["customer_title"], title_st)]
     meta = table(_meta(r, lang), header=False)
     meta.setStyle(TableStyle([("ALIGN", (0, 0), (-1, -1), "LEFT")]))
@@ -164,6 +174,6 @@ def to_pdf(r: WorkerReport | CustomerReport, lang: str = "en") -> bytes:
         story.append(Paragraph(L["no_findings"], small))
     for v in r.findings:
         story.append(Paragraph(escape(_finding(v, lang)), small))
-    story += [Spacer(1, 4 * mm), Paragraph(f"{L['chain_head']}: {r.chain_head}", small)]
+    story += [Spacer(1, 4 * mm), Paragraph(f"{L['chain_head']}: {chain_head_text(r, lang)}", small)]
     doc.build(story)
     return buf.getvalue()

@@ -1,61 +1,23 @@
 """The weekly one-pager: a one-page PDF in Chinese with its font embedded, and a PNG of it for WeChat.
 
-Why a TrueType font from the system and not reportlab's built-in STSong-Light: a built-in CID font
-is not embedded, so a phone without that font shows boxes. reportlab embeds (a subset of) a
-TrueType font, but not the CFF outlines of the Noto CJK .ttc that fonts-noto-cjk ships, so the
-font is WenQuanYi Micro Hei (fonts-wqy-microhei, TrueType outlines) or another TrueType CJK font
-found below, or the one named by $SEAMLINE_CJK_FONT. The PNG is the PDF's page rendered by
+The font is the embedded TrueType CJK subset every seamline PDF uses (``adapters.pdf_fonts``), so
+a phone without a Chinese font still shows it. The PNG is the PDF's page rendered by
 poppler's ``pdftoppm``, so the image and the PDF cannot disagree.
 """
 
 from __future__ import annotations
 
 import io
-import os
 import shutil
 import subprocess
 import tempfile
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from seamline.adapters.pdf_fonts import PdfError as OnePagerError  # the name api_roi catches
+from seamline.adapters.pdf_fonts import cjk_font
+
 from .pilot_text import FORMULAS, day_words, months_words, p, pct_share, signed, yuan
-
-FONT_ENV = "SEAMLINE_CJK_FONT"
-FONT_CANDIDATES = (
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
-    "/usr/share/fonts/truetype/arphic/uming.ttc",
-)
-FONT_NAME = "SeamlineCJK"
-
-
-class OnePagerError(RuntimeError):
-    def __init__(self, zh: str, en: str) -> None:
-        self.zh, self.en = zh, en
-        super().__init__(f"{zh} / {en}")
-
-
-@lru_cache(maxsize=1)
-def cjk_font() -> str:
-    """Register a TrueType CJK font with reportlab (once) and return its name."""
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFError, TTFont
-
-    paths = [os.environ[FONT_ENV]] if os.environ.get(FONT_ENV) else list(FONT_CANDIDATES)
-    for path in paths:
-        if not Path(path).exists():
-            continue
-        try:
-            pdfmetrics.registerFont(TTFont(FONT_NAME, path, subfontIndex=0))
-            return FONT_NAME
-        except TTFError:
-            continue
-    raise OnePagerError(
-        "找不到可嵌入的中文 TrueType 字体：请安装 fonts-wqy-microhei，或用 SEAMLINE_CJK_FONT 指定",
-        "no embeddable CJK TrueType font: install fonts-wqy-microhei or name one in SEAMLINE_CJK_FONT",
-    )
 
 
 def render_onepager_pdf(r: dict[str, Any]) -> bytes:

@@ -79,8 +79,8 @@ def render_page(report: dict[str, Any], lang: str, query_string: str = "", pilot
 def render_pdf(report: dict[str, Any], lang: str) -> bytes:
     """One A4 page: payback and range, investment, the before/after table, the sensitivity table.
 
-    Chinese uses an embedded TrueType CJK font (``onepager.cjk_font``); English the standard
-    Helvetica. Figures are the same strings as on the page.
+    Both languages use the embedded TrueType CJK subset (``adapters.pdf_fonts``), Latin glyphs
+    included, so no font is left to the viewer. Figures are the same strings as on the page.
     """
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
@@ -88,13 +88,10 @@ def render_pdf(report: dict[str, Any], lang: str) -> bytes:
     from reportlab.lib.units import mm
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-    lang = norm_lang(lang)
-    if lang == "zh":
-        from .onepager import cjk_font
+    from seamline.adapters.pdf_fonts import cjk_font
 
-        font = bold = cjk_font()  # embedded TrueType subset, so phones without the font show it
-    else:
-        font, bold = "Helvetica", "Helvetica-Bold"
+    lang = norm_lang(lang)
+    font = bold = cjk_font()  # embedded TrueType subset in both languages: nothing left to the viewer
 
     def st(size: float, fnt: str = font, lead: float | None = None) -> ParagraphStyle:
         return ParagraphStyle("s", fontName=fnt, fontSize=size, leading=lead or size * 1.3, wordWrap="CJK")

@@ -46,6 +46,8 @@ JS_STRINGS: dict[str, str] = {
     "end_downtime": N_("End: {reason}"),
     "sent": N_("Sent"),
     "queued": N_("Queued"),
+    "undo_defect": N_("Undo: {defect}"),
+    "defect_undone": N_("Defect taken back"),
     "no_bundle": N_("No bundle at the station"),
     "no_orders_at_risk": N_("No orders at risk"),
     "no_balance": N_("No pieces yet today"),

@@ -13,6 +13,11 @@
   let flushing = false;
   let lastFailed = false;
   let retryTimer = null;
+  let holdTimer = null;
+  // A defect tap waits this long in the queue before it is numbered and sent, with an undo button:
+  // defects reduce pay and gloved mis-taps happen. Undone, it never reaches the server, and since
+  // `seq` is given only when an event is released, an undone tap leaves no gap in the sequence.
+  const UNDO_MS = 15000;
 
   function uuid() {
     // crypto.randomUUID needs a secure context; a tablet on the factory LAN is often plain http.
@@ -39,8 +44,26 @@
     return new Date(Date.now() + off).toISOString();
   }
 
+  function held(e) { return !!e.hold && e.hold > Date.now(); }
+  function undoButton(q) {
+    const b = SL.$("t-undo");
+    const last = q.filter(held).pop();
+    b.hidden = !last;
+    if (last) {
+      const label = (document.querySelector(`button.defect[data-code="${last.defect}"]`) || {}).textContent || last.defect;
+      b.textContent = SL.t("undo_defect", { defect: label });
+      b.dataset.id = last.id;
+    }
+  }
+  function scheduleHold(q) {
+    const next = q.filter(held).map((e) => e.hold);
+    clearTimeout(holdTimer);
+    if (next.length) holdTimer = setTimeout(flush, Math.max(0, Math.min(...next) - Date.now()) + 20);
+  }
+
   function badge() {
     const q = loadQueue();
+    undoButton(q);
     const net = SL.$("net");
     const offline = !navigator.onLine || lastFailed;
     if (offline) {
@@ -61,9 +84,15 @@
   async function flush() {
     if (flushing) return;
     const q = loadQueue();
-    if (!q.length) { lastFailed = false; badge(); return; }
+    scheduleHold(q);
+    // Number what may go now and store that before sending, so a retry repeats the same content.
+    let numbered = false;
+    q.forEach((e) => { if (!held(e) && e.seq === undefined) { e.seq = nextSeq(); numbered = true; } });
+    if (numbered) saveQueue(q);
+    const ready = q.filter((e) => !held(e));
+    if (!ready.length) { lastFailed = false; badge(); return; }
     flushing = true;
-    const batch = q.slice(0, 200);
+    const batch = ready.slice(0, 200).map((e) => { const out = Object.assign({}, e); delete out.hold; return out; });
     try {
       const csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
       const res = await fetch("/api/v1/events", {
@@ -91,14 +120,14 @@
       flushing = false;
       badge();
     }
-    if (!lastFailed && loadQueue().length) flush();
+    if (!lastFailed && loadQueue().some((e) => !held(e))) flush();
   }
 
-  function enqueue(ev) {
+  function enqueue(ev, holdMs) {
     const q = loadQueue();
     q.push(Object.assign({
-      id: uuid(), seq: nextSeq(), ts: stamp(), factory: state.factory, station: station, source: "tablet",
-    }, ev));
+      id: uuid(), ts: stamp(), factory: state.factory, station: station, source: "tablet",
+    }, holdMs ? { hold: Date.now() + holdMs } : {}, ev));
     saveQueue(q);
     toast(SL.t("queued"));
     badge();
@@ -155,8 +184,15 @@
 
   document.querySelectorAll("button.defect").forEach((b) => b.addEventListener("click", () => {
     if (!state.bundle || !state.current) { toast(SL.t("no_bundle")); return; }
-    enqueue({ type: "defect", bundle: state.bundle, op: state.current.op, defect: b.dataset.code, qty: 1 });
+    enqueue({ type: "defect", bundle: state.bundle, op: state.current.op, defect: b.dataset.code, qty: 1 }, UNDO_MS);
   }));
+  SL.$("t-undo").addEventListener("click", (ev) => {
+    const id = ev.currentTarget.dataset.id;
+    const q = loadQueue();
+    const left = q.filter((e) => !(e.id === id && held(e)));  // too late once released: it is on its way
+    if (left.length !== q.length) { saveQueue(left); toast(SL.t("defect_undone")); }
+    badge();
+  });
   document.querySelectorAll("button.downtime").forEach((b) => b.addEventListener("click", () => {
     const on = b.classList.contains("active");
     enqueue({ type: "downtime", reason: b.dataset.code, phase: on ? "end" : "start" });
