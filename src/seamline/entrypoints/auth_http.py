@@ -230,21 +230,33 @@ class AuthMiddleware:
                     excerpt.extend(body[: AUDIT_BODY_EXCERPT - len(excerpt)])
             return msg
 
-        async def snd(msg: Message) -> None:
-            nonlocal status
-            if msg["type"] == "http.response.start":
-                status = msg["status"]
-            await send(msg)
+        audited = False
 
-        try:
-            await self.app(scope, recv, snd)
-        finally:
+        async def audit() -> None:
+            nonlocal audited
+            audited = True
             detail: dict[str, Any] = {}
             if scope.get("query_string"):
                 detail["query"] = scope["query_string"].decode("latin-1")
             if excerpt:
                 detail["body"] = excerpt.decode("utf-8", "replace")
             await self._audit(principal, method, route_path, scope, status, h.hexdigest(), detail or None)
+
+        async def snd(msg: Message) -> None:
+            nonlocal status
+            if msg["type"] == "http.response.start":
+                status = msg["status"]
+            elif msg["type"] == "http.response.body" and not msg.get("more_body", False) and not audited:
+                # On record before the caller hears the answer: a client that reads the audit log
+                # right after its change must find it there.
+                await audit()
+            await send(msg)
+
+        try:
+            await self.app(scope, recv, snd)
+        finally:
+            if not audited:
+                await audit()
 
     async def _audit(
         self,
