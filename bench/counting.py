@@ -248,9 +248,9 @@ def main() -> None:
     print(f"counting {cnt} ({time.perf_counter() - t:.1f} s)", flush=True)
     with tempfile.TemporaryDirectory() as td:
         d = Path(td)
-        det = gateway_run(8, 40.0 if a.quick else 120.0, 201, 5.0, d)
+        det = gateway_run(8, 15.0 if a.quick else 120.0, 201, 5.0, d)
         print(f"gateway 8 meters at 5 Hz: {det}", flush=True)
-        cpu = gateway_run(100, 20.0 if a.quick else 60.0, 202, 5.0, d)
+        cpu = gateway_run(100, 10.0 if a.quick else 60.0, 202, 5.0, d)
         print(f"gateway 100 meters at 5 Hz: {cpu}", flush=True)
     print(
         json.dumps(

@@ -19,7 +19,7 @@ one JSON object:
  "page_p95_ms_max": x, "ingest_under_readers_ratio": x, "engine": "sqlite"}
 
 Run: `.venv/bin/python bench/history.py` (about an hour the first time: building the 3M store
-takes most of it), `--quick` (20k and 60k events, a few minutes), `--engine postgresql`.
+takes most of it), `--quick` (10k and 30k events, about a minute), `--engine postgresql`.
 """
 
 from __future__ import annotations
@@ -324,7 +324,7 @@ def measure(src: Path, n_events: int, engine: str, pg: str | None, samples: int,
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--quick", action="store_true", help="20k and 60k events: a few minutes")
+    ap.add_argument("--quick", action="store_true", help="10k and 30k events: about a minute")
     ap.add_argument("--sizes", type=str, default=None, help="comma-separated event counts (overrides --quick)")
     ap.add_argument("--engine", choices=("sqlite", "postgresql"), default="sqlite")
     ap.add_argument("--samples", type=int, default=None, help="reads per page per store")
@@ -332,10 +332,10 @@ def main() -> None:
     sizes = (
         [int(x) for x in args.sizes.split(",")]
         if args.sizes
-        else ([20_000, 60_000] if args.quick else [100_000, 1_000_000, 3_000_000])
+        else ([10_000, 30_000] if args.quick else [100_000, 1_000_000, 3_000_000])
     )
-    samples = args.samples or (15 if args.quick else 40)
-    ingest_s = 5.0 if args.quick else 15.0
+    samples = args.samples or (10 if args.quick else 40)
+    ingest_s = 3.0 if args.quick else 15.0
     results = []
     with contextlib.ExitStack() as stack:
         pg = stack.enter_context(postgres_cluster()) if args.engine == "postgresql" else None
