@@ -33,6 +33,7 @@ from collections.abc import Callable, Mapping
 
 from ortools.sat.python import cp_model
 
+from seamline.planning.balance.beam import beam_search
 from seamline.planning.balance.construct import best_construction, feasible_somehow
 from seamline.planning.balance.data import (
     IDLE_FRACTION,
@@ -47,6 +48,7 @@ from seamline.planning.balance.model import LineModel, build_line_model, extract
 SUB_LIMIT_S = 0.5
 FULL_MAX_SIZE = 400  # tasks × workers above which the whole model is left to the end
 INIT_SIZE = 6
+BEAM_FRAC = 0.3  # of the time left after the whole model
 
 
 def _log(log: Callable[[str], None] | None, msg: str) -> None:
@@ -125,7 +127,17 @@ def solve_line(
             _log(log, f"full model cycle {best.cycle_time(p)}, bound {lb}, optimal={status == cp_model.OPTIMAL}")
             if status == cp_model.OPTIMAL:
                 return best
-    # Phase 3: LNS.
+    # Phase 3: the beam search (thousands of cheap constructions) gives LNS a much better start.
+    beam_s = BEAM_FRAC * (deadline - time.monotonic())
+    if beam_s > 0.1 and best.cycle_time(p) > lb and not p.pair_cost:
+        found_b = beam_search(p, beam_s, seed, incumbent=best, lower=lb)
+        if found_b is not None:
+            moved = reassign_workers(p, found_b)
+            found_b = moved if _key(p, moved) < _key(p, found_b) else found_b
+            if _key(p, found_b) < _key(p, best):
+                best = found_b
+        _log(log, f"beam search cycle {best.cycle_time(p)}")
+    # Phase 4: LNS.
     best = lns_line(p, best, deadline - 0.3 * max(0.0, min(3.0, time_limit_s * 0.1)), lb, workers, seed, log)
     left = deadline - time.monotonic()
     if left > 0.2 and best.cycle_time(p) > lb:
