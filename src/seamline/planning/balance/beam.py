@@ -29,7 +29,7 @@ FILLS = 2
 
 
 class _State:
-    __slots__ = ("out", "unassigned", "left_preds", "free", "type_count", "rest")
+    __slots__ = ("free", "left_preds", "out", "rest", "type_count", "unassigned")
 
     def __init__(
         self,
@@ -95,19 +95,13 @@ def beam_construct(
         children: list[_State] = []
         seen: set[tuple[frozenset[int], frozenset[int]]] = set()
         for node in beam:
-            if s in st.fixed_at:
-                cands = [st.fixed_at[s]]
-            else:
-                cands = [w for w in node.free if w not in st.fixed_elsewhere]
+            cands = [st.fixed_at[s]] if s in st.fixed_at else [w for w in node.free if w not in st.fixed_elsewhere]
             for w, rule, nz in [(w, r, z) for w in cands for r, z in _variants(rng, noise, fills)]:
                 tasks, wtype = _fill(st, s, w, cycle, node.unassigned, node.left_preds, node.type_count, rule, rng, nz)
                 if last:
                     if len(tasks) != len(node.unassigned):
                         continue
                     return LineSolution(tuple([*node.out, (w, tuple(sorted(tasks)))]))
-                if not tasks and len(node.unassigned) > 0 and len(node.free) > 1:
-                    # An empty station only helps when someone must wait; keep it but rank it last.
-                    pass
                 unassigned = node.unassigned - set(tasks)
                 free = [x for x in node.free if x != w]
                 key = (frozenset(unassigned), frozenset(free))
