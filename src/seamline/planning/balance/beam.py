@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 
 from seamline.planning.balance.construct import RULES, _fill, _rest_coverable, _Static
 from seamline.planning.balance.data import LineProblem, LineSolution
@@ -48,20 +49,18 @@ class _State:
         self.rest = rest
 
 
-def _rest_work(p: LineProblem, unassigned: set[int], free: list[int], cycle: int) -> int:
+def _rest_work(speed: list[list[tuple[int, int]]], unassigned: set[int], free: set[int], cycle: int) -> int:
     """Work left at each task's fastest free worker within ``cycle``; INF when a task has none."""
     total = 0
-    times = p.times
     for t in unassigned:
-        row = times[t]
-        best = INF
-        for w in free:
-            v = row[w]
-            if v is not None and v < best:
-                best = v
-        if best > cycle:
+        for v, w in speed[t]:
+            if w in free:
+                if v > cycle:
+                    return INF
+                total += v
+                break
+        else:
             return INF
-        total += best
     return total
 
 
@@ -88,6 +87,7 @@ def beam_construct(
         0,
     )
     beam = [root]
+    speed = st.speed
     for s in range(k):
         if time.monotonic() > t_end:
             return None
@@ -107,7 +107,7 @@ def beam_construct(
                 key = (frozenset(unassigned), frozenset(free))
                 if key in seen:
                     continue
-                rest = _rest_work(p, unassigned, free, cycle)
+                rest = _rest_work(speed, unassigned, set(free), cycle)
                 if rest > cycle * len(free):
                     continue
                 if (p.task_type is not None or p.fixed_task is not None) and not _rest_coverable(
@@ -141,8 +141,19 @@ def beam_search(
     incumbent: LineSolution | None = None,
     lower: int | None = None,
     width: int = 4,
+    polish: Callable[[LineSolution], LineSolution] | None = None,
 ) -> LineSolution | None:
-    """The best plan the beam finds within ``budget_s``, searching the cycle time from above."""
+    """The best plan the beam finds within ``budget_s``, searching the cycle time from above.
+
+    ``polish`` improves each plan found (local descent, placing workers) before the next cycle is tried.
+    """
+
+    def better(sol: LineSolution) -> LineSolution:
+        if polish is None:
+            return sol
+        out = polish(sol)
+        return out if out.cycle_time(p) <= sol.cycle_time(p) else sol
+
     t_end = time.monotonic() + budget_s
     st = _Static(p)
     rng = random.Random(seed)
@@ -162,6 +173,7 @@ def beam_search(
         if sol is None:
             sol = beam_construct(st, mid, width, rng, 0.3, t_end)
         if sol is not None:
+            sol = better(sol)
             best, hi = sol, sol.cycle_time(p)
         else:
             lo = mid
@@ -171,6 +183,7 @@ def beam_search(
     while time.monotonic() < t_end and hi > lb:
         sol = beam_construct(st, hi - 1, w, rng, 0.5, t_end)
         if sol is not None:
+            sol = better(sol)
             best, hi = sol, sol.cycle_time(p)
             fails = 0
             w = width
@@ -179,3 +192,87 @@ def beam_search(
             if fails % 3 == 0:
                 w = min(4 * width * 4, w * 2)
     return best
+
+
+def relieve(p: LineProblem, sol: LineSolution, max_rounds: int = 10_000) -> LineSolution:
+    """Local descent on the bottleneck: move one task off a station at the cycle time to any
+    station its precedence allows (between its predecessors' and successors' stations) whose
+    load stays below the cycle, or swap it with a task of another station when both fit; stop
+    when no bottleneck station can be relieved. Each move lowers the cycle or the number of
+    stations at it. Only for lines without machine types or fixed tasks (their rules are left to
+    CP-SAT); zones are respected.
+    """
+    if p.task_type is not None or p.fixed_task is not None:
+        return sol
+    k = len(sol.stations)
+    workers = [w for w, _ in sol.stations]
+    tasks = [list(ts) for _, ts in sol.stations]
+    at = [0] * p.num_tasks
+    for s, ts in enumerate(tasks):
+        for t in ts:
+            at[t] = s
+    times = p.times
+    loads = [sum(times[t][workers[s]] or 0 for t in tasks[s]) for s in range(k)]
+
+    def window(t: int) -> tuple[int, int]:
+        lo = max((at[i] for i in p.preds[t]), default=0)
+        hi = min((at[j] for j in p.succs[t]), default=k - 1)
+        return lo, hi
+
+    for _ in range(max_rounds):
+        c = max(loads)
+        moved = False
+        for s in sorted(range(k), key=lambda x: -loads[x]):
+            if loads[s] < c:
+                break
+            w = workers[s]
+            best: tuple[int, int, int, int] | None = None  # (new max of the two, t, s2, t2)
+            for t in tasks[s]:
+                tw = times[t][w] or 0
+                lo, hi = window(t)
+                for s2 in range(lo, hi + 1):
+                    if s2 == s or not p.station_ok(t, s2):
+                        continue
+                    v = times[t][workers[s2]]
+                    if v is None:
+                        continue
+                    if loads[s2] + v < c:
+                        cand = (max(loads[s] - tw, loads[s2] + v), t, s2, -1)
+                        if best is None or cand < best:
+                            best = cand
+                        continue
+                    # Swap with a task of s2 that may move to s.
+                    for t2 in tasks[s2]:
+                        v2 = times[t2][w]
+                        if v2 is None or v2 >= tw or not p.station_ok(t2, s):
+                            continue
+                        new_s2 = loads[s2] + v - (times[t2][workers[s2]] or 0)
+                        new_s = loads[s] - tw + v2
+                        if max(new_s, new_s2) >= c:
+                            continue
+                        # precedence: t2 moves to s and t to s2 (t not a predecessor/successor of t2)
+                        at[t] = s2
+                        lo2, hi2 = window(t2)
+                        at[t] = s
+                        if not (lo2 <= s <= hi2) or t2 in p.succs[t] or t in p.succs[t2]:
+                            continue
+                        cand = (max(new_s, new_s2), t, s2, t2)
+                        if best is None or cand < best:
+                            best = cand
+            if best is None:
+                continue
+            _, t, s2, t2 = best
+            tasks[s].remove(t)
+            tasks[s2].append(t)
+            at[t] = s2
+            if t2 >= 0:
+                tasks[s2].remove(t2)
+                tasks[s].append(t2)
+                at[t2] = s
+            loads[s] = sum(times[x][workers[s]] or 0 for x in tasks[s])
+            loads[s2] = sum(times[x][workers[s2]] or 0 for x in tasks[s2])
+            moved = True
+            break
+        if not moved:
+            break
+    return LineSolution(tuple((workers[s], tuple(sorted(tasks[s]))) for s in range(k)))

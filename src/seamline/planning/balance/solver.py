@@ -33,7 +33,7 @@ from collections.abc import Callable, Mapping
 
 from ortools.sat.python import cp_model
 
-from seamline.planning.balance.beam import beam_search
+from seamline.planning.balance.beam import beam_search, relieve
 from seamline.planning.balance.construct import best_construction, feasible_somehow
 from seamline.planning.balance.data import (
     IDLE_FRACTION,
@@ -130,10 +130,8 @@ def solve_line(
     # Phase 3: the beam search (thousands of cheap constructions) gives LNS a much better start.
     beam_s = BEAM_FRAC * (deadline - time.monotonic())
     if beam_s > 0.1 and best.cycle_time(p) > lb and not p.pair_cost:
-        found_b = beam_search(p, beam_s, seed, incumbent=best, lower=lb)
+        found_b = beam_search(p, beam_s, seed, incumbent=best, lower=lb, polish=lambda x: polish(p, x))
         if found_b is not None:
-            moved = reassign_workers(p, found_b)
-            found_b = moved if _key(p, moved) < _key(p, found_b) else found_b
             if _key(p, found_b) < _key(p, best):
                 best = found_b
         _log(log, f"beam search cycle {best.cycle_time(p)}")
@@ -234,6 +232,16 @@ def reassign_workers(p: LineProblem, sol: LineSolution) -> LineSolution:
     if best_at is None:
         return sol
     return LineSolution(tuple((best_at[s], ts) for s, (_, ts) in enumerate(sol.stations)))
+
+
+def polish(p: LineProblem, sol: LineSolution) -> LineSolution:
+    """Local descent on the bottleneck and the best placing of workers, alternated until neither helps."""
+    best = sol
+    while True:
+        cand = reassign_workers(p, relieve(p, best))
+        if _key(p, cand) >= _key(p, best):
+            return best
+        best = cand
 
 
 def _bring_idle(p: LineProblem, sol: LineSolution, rng: random.Random) -> LineSolution:
