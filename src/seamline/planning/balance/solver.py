@@ -131,9 +131,8 @@ def solve_line(
     beam_s = BEAM_FRAC * (deadline - time.monotonic())
     if beam_s > 0.1 and best.cycle_time(p) > lb and not p.pair_cost:
         found_b = beam_search(p, beam_s, seed, incumbent=best, lower=lb, polish=lambda x: polish(p, x))
-        if found_b is not None:
-            if _key(p, found_b) < _key(p, best):
-                best = found_b
+        if found_b is not None and _key(p, found_b) < _key(p, best):
+            best = found_b
         _log(log, f"beam search cycle {best.cycle_time(p)}")
     # Phase 4: LNS.
     best = lns_line(p, best, deadline - 0.3 * max(0.0, min(3.0, time_limit_s * 0.1)), lb, workers, seed, log)
