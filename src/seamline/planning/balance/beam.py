@@ -73,7 +73,14 @@ def _variants(rng: random.Random, noise: float, fills: int) -> list[tuple[str, f
 
 
 def beam_construct(
-    st: _Static, cycle: int, width: int, rng: random.Random, noise: float, t_end: float, fills: int = FILLS
+    st: _Static,
+    cycle: int,
+    width: int,
+    rng: random.Random,
+    noise: float,
+    t_end: float,
+    fills: int = FILLS,
+    relaxed: bool = False,
 ) -> LineSolution | None:
     """A plan with every station within ``cycle`` found by a beam of ``width``, or None."""
     p = st.p
@@ -92,6 +99,8 @@ def beam_construct(
         if time.monotonic() > t_end:
             return None
         last = s == k - 1
+        if last and relaxed:
+            return _complete(st, s, beam)
         children: list[_State] = []
         seen: set[tuple[frozenset[int], frozenset[int]]] = set()
         for node in beam:
@@ -132,6 +141,24 @@ def beam_construct(
             children.sort(key=lambda c: c.rest)
         beam = children[:width]
     return None
+
+
+def _complete(st: _Static, s: int, beam: list[_State]) -> LineSolution | None:
+    """The last station takes whatever is left, over the cycle if need be (a start for ``relieve``)."""
+    p = st.p
+    best: tuple[int, LineSolution] | None = None
+    for node in beam:
+        for w in node.free:
+            load = 0
+            for t in node.unassigned:
+                v = p.times[t][w]
+                if v is None or not p.station_ok(t, s):
+                    break
+                load += v
+            else:
+                if best is None or load < best[0]:
+                    best = (load, LineSolution(tuple([*node.out, (w, tuple(sorted(node.unassigned)))])))
+    return None if best is None else best[1]
 
 
 def beam_search(
@@ -181,7 +208,15 @@ def beam_search(
     w = width
     fails = 0
     while time.monotonic() < t_end and hi > lb:
-        sol = beam_construct(st, hi - 1, w, rng, 0.5, t_end)
+        # Every other try: build for a tighter cycle, let the last station overflow, and let the
+        # local descent push the overflow back up the line.
+        relax = polish is not None and p.task_type is None and p.fixed_task is None and fails % 2 == 1
+        target = hi - 1 - (rng.randint(0, max(1, (hi - lb) // 10)) if relax else 0)
+        sol = beam_construct(st, target, w, rng, 0.5, t_end, relaxed=relax)
+        if sol is not None and relax:
+            sol = better(sol)
+            if sol.cycle_time(p) >= hi:
+                sol = None
         if sol is not None:
             sol = better(sol)
             best, hi = sol, sol.cycle_time(p)

@@ -48,7 +48,7 @@ from seamline.planning.balance.model import LineModel, build_line_model, extract
 SUB_LIMIT_S = 0.5
 FULL_MAX_SIZE = 400  # tasks × workers above which the whole model is left to the end
 INIT_SIZE = 6
-BEAM_FRAC = 0.3  # of the time left after the whole model
+BEAM_FRAC = 0.85  # of the time left after the whole model
 
 
 def _log(log: Callable[[str], None] | None, msg: str) -> None:
