@@ -169,10 +169,12 @@ def beam_search(
     lower: int | None = None,
     width: int = 4,
     polish: Callable[[LineSolution], LineSolution] | None = None,
+    stall_s: float | None = None,
 ) -> LineSolution | None:
     """The best plan the beam finds within ``budget_s``, searching the cycle time from above.
 
     ``polish`` improves each plan found (local descent, placing workers) before the next cycle is tried.
+    ``stall_s``: give up after this long without a better plan (the time goes back to the caller).
     """
 
     def better(sol: LineSolution) -> LineSolution:
@@ -207,7 +209,10 @@ def beam_search(
     # Then: probabilistic beams just below the incumbent, wider after failures.
     w = width
     fails = 0
+    last_gain = time.monotonic()
     while time.monotonic() < t_end and hi > lb:
+        if stall_s is not None and time.monotonic() - last_gain > stall_s:
+            break
         # Every other try: build for a tighter cycle, let the last station overflow, and let the
         # local descent push the overflow back up the line.
         relax = polish is not None and p.task_type is None and p.fixed_task is None and fails % 2 == 1
@@ -220,6 +225,7 @@ def beam_search(
         if sol is not None:
             sol = better(sol)
             best, hi = sol, sol.cycle_time(p)
+            last_gain = time.monotonic()
             fails = 0
             w = width
         else:

@@ -52,6 +52,7 @@ SUB_LIMIT_S = 0.5
 FULL_MAX_SIZE = 400  # tasks × workers above which the whole model is left to the end
 INIT_SIZE = 6
 BEAM_FRAC = 0.85  # of the time left after the whole model
+BEAM_STALL = 0.25  # of its budget without a better plan: the beam hands over to LNS
 
 
 def _log(log: Callable[[str], None] | None, msg: str) -> None:
@@ -133,7 +134,9 @@ def solve_line(
     # Phase 3: the beam search (thousands of cheap constructions) gives LNS a much better start.
     beam_s = BEAM_FRAC * (deadline - time.monotonic())
     if beam_s > 0.1 and best.cycle_time(p) > lb and not p.pair_cost:
-        found_b = beam_search(p, beam_s, seed, incumbent=best, lower=lb, polish=lambda x: polish(p, x))
+        found_b = beam_search(
+            p, beam_s, seed, incumbent=best, lower=lb, polish=lambda x: polish(p, x), stall_s=BEAM_STALL * beam_s
+        )
         if found_b is not None and _key(p, found_b) < _key(p, best):
             best = found_b
         _log(log, f"beam search cycle {best.cycle_time(p)}")
