@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 
 from seamline.planning.balance.beam import beam_construct, beam_search, relieve
 from seamline.planning.balance.check import check_line
@@ -78,3 +79,15 @@ def test_polish_never_worsens_a_plan() -> None:
     out = polish(p, first)
     assert check_line(p, out) == []
     assert out.cycle_time(p) <= first.cycle_time(p)
+
+
+def test_beam_hands_back_the_time_when_it_stalls() -> None:
+    p = read_alwabp(BENCH / "tonge-41.alwabp")
+    first = best_construction(p, 0.2, 0)
+    assert first is not None
+    t0 = time.monotonic()
+    found = beam_search(p, 30.0, 0, incumbent=first, stall_s=0.0)
+    # With no patience only the bisection on the cycle runs; the random descent below it does not.
+    assert time.monotonic() - t0 < 15.0
+    assert found is not None and check_line(p, found) == []
+    assert found.cycle_time(p) <= first.cycle_time(p)
