@@ -32,6 +32,8 @@ class _Static:
                 if s is not None:
                     self.fixed_at[s] = w
         self.fixed_elsewhere = set(self.fixed_at.values())
+        # per task, (time, worker) of the able workers, fastest first (the beam's look-ahead)
+        self.speed = [sorted((v, w) for w, v in enumerate(row) if v is not None) for row in p.times]
 
 
 def _priority(st: _Static, rule: str, t: int, w: int, rng: random.Random, noise: float) -> float:

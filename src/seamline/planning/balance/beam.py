@@ -1,0 +1,319 @@
+"""Station-oriented beam search for a line problem: many cheap constructions instead of one.
+
+For a trial cycle time C the line is built station by station. Each partial plan in the beam is
+extended by every free worker, who fills the next station with available tasks by a randomised
+priority rule (``construct._fill``). A child is kept only when what is left can still fit: every
+task left has a free worker able to do it within C, and the work left, each task at its fastest
+*free* worker's time, is at most C × free workers. Children are ranked by that work left (lower is
+better: the station took much work, and took it from the worker who is good at it while the
+workers who are uniquely good at later tasks stay free); the best ``width`` distinct ones form
+the next beam. After Borba & Ritt (2014), station-oriented (probabilistic) beam search for
+ALWABP-2: the cycle time is searched from above — each success lowers it to the plan's own cycle,
+each failure retries with another seed and a wider beam, and whenever the search stalls the
+cycle is probed by bisection between the best plan and the bound.
+
+The pruning test is what makes it fast: hopeless partial plans die at the first stations, so a
+failed cycle costs milliseconds and a 70-task line takes thousands of station fills a second.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+
+from seamline.planning.balance.construct import RULES, _fill, _rest_coverable, _Static
+from seamline.planning.balance.data import LineProblem, LineSolution
+
+INF = 1 << 60
+FILLS = 2
+
+
+class _State:
+    __slots__ = ("free", "left_preds", "out", "rest", "type_count", "unassigned")
+
+    def __init__(
+        self,
+        out: list[tuple[int, tuple[int, ...]]],
+        unassigned: set[int],
+        left_preds: list[int],
+        free: list[int],
+        type_count: dict[str, int],
+        rest: int,
+    ) -> None:
+        self.out = out
+        self.unassigned = unassigned
+        self.left_preds = left_preds
+        self.free = free
+        self.type_count = type_count
+        self.rest = rest
+
+
+def _rest_work(speed: list[list[tuple[int, int]]], unassigned: set[int], free: set[int], cycle: int) -> int:
+    """Work left at each task's fastest free worker within ``cycle``; INF when a task has none."""
+    total = 0
+    for t in unassigned:
+        for v, w in speed[t]:
+            if w in free:
+                if v > cycle:
+                    return INF
+                total += v
+                break
+        else:
+            return INF
+    return total
+
+
+def _variants(rng: random.Random, noise: float, fills: int) -> list[tuple[str, float]]:
+    """The (rule, noise) pairs each worker fills a station with: the plain rule, then random ones."""
+    out = [(RULES[rng.randrange(len(RULES))] if noise else RULES[0], noise)]
+    for _ in range(fills - 1):
+        out.append((RULES[rng.randrange(len(RULES))], max(noise, 0.3)))
+    return out
+
+
+def beam_construct(
+    st: _Static,
+    cycle: int,
+    width: int,
+    rng: random.Random,
+    noise: float,
+    t_end: float,
+    fills: int = FILLS,
+    relaxed: bool = False,
+) -> LineSolution | None:
+    """A plan with every station within ``cycle`` found by a beam of ``width``, or None."""
+    p = st.p
+    k = p.num_workers
+    root = _State(
+        [],
+        set(range(p.num_tasks)),
+        [len(x) for x in p.preds],
+        list(range(k)),
+        {},
+        0,
+    )
+    beam = [root]
+    speed = st.speed
+    for s in range(k):
+        if time.monotonic() > t_end:
+            return None
+        last = s == k - 1
+        if last and relaxed:
+            return _complete(st, s, beam)
+        children: list[_State] = []
+        seen: set[tuple[frozenset[int], frozenset[int]]] = set()
+        for node in beam:
+            cands = [st.fixed_at[s]] if s in st.fixed_at else [w for w in node.free if w not in st.fixed_elsewhere]
+            for w, rule, nz in [(w, r, z) for w in cands for r, z in _variants(rng, noise, fills)]:
+                tasks, wtype = _fill(st, s, w, cycle, node.unassigned, node.left_preds, node.type_count, rule, rng, nz)
+                if last:
+                    if len(tasks) != len(node.unassigned):
+                        continue
+                    return LineSolution(tuple([*node.out, (w, tuple(sorted(tasks)))]))
+                unassigned = node.unassigned - set(tasks)
+                free = [x for x in node.free if x != w]
+                key = (frozenset(unassigned), frozenset(free))
+                if key in seen:
+                    continue
+                rest = _rest_work(speed, unassigned, set(free), cycle)
+                if rest > cycle * len(free):
+                    continue
+                if (p.task_type is not None or p.fixed_task is not None) and not _rest_coverable(
+                    st, s, w, tasks, node.unassigned, node.free
+                ):
+                    continue
+                seen.add(key)
+                lp = list(node.left_preds)
+                for t in tasks:
+                    for sc in p.succs[t]:
+                        lp[sc] -= 1
+                tc = node.type_count
+                if wtype is not None:
+                    tc = dict(tc)
+                    tc[wtype] = tc.get(wtype, 0) + 1
+                children.append(_State([*node.out, (w, tuple(sorted(tasks)))], unassigned, lp, free, tc, rest))
+        if not children:
+            return None
+        if noise:
+            children.sort(key=lambda c: c.rest * (1.0 + noise * 0.05 * rng.random()))
+        else:
+            children.sort(key=lambda c: c.rest)
+        beam = children[:width]
+    return None
+
+
+def _complete(st: _Static, s: int, beam: list[_State]) -> LineSolution | None:
+    """The last station takes whatever is left, over the cycle if need be (a start for ``relieve``)."""
+    p = st.p
+    best: tuple[int, LineSolution] | None = None
+    for node in beam:
+        for w in node.free:
+            load = 0
+            for t in node.unassigned:
+                v = p.times[t][w]
+                if v is None or not p.station_ok(t, s):
+                    break
+                load += v
+            else:
+                if best is None or load < best[0]:
+                    best = (load, LineSolution(tuple([*node.out, (w, tuple(sorted(node.unassigned)))])))
+    return None if best is None else best[1]
+
+
+def beam_search(
+    p: LineProblem,
+    budget_s: float,
+    seed: int = 0,
+    incumbent: LineSolution | None = None,
+    lower: int | None = None,
+    width: int = 4,
+    polish: Callable[[LineSolution], LineSolution] | None = None,
+    stall_s: float | None = None,
+) -> LineSolution | None:
+    """The best plan the beam finds within ``budget_s``, searching the cycle time from above.
+
+    ``polish`` improves each plan found (local descent, placing workers) before the next cycle is tried.
+    ``stall_s``: give up after this long without a better plan (the time goes back to the caller).
+    """
+
+    def better(sol: LineSolution) -> LineSolution:
+        if polish is None:
+            return sol
+        out = polish(sol)
+        return out if out.cycle_time(p) <= sol.cycle_time(p) else sol
+
+    t_end = time.monotonic() + budget_s
+    st = _Static(p)
+    rng = random.Random(seed)
+    lb = p.lower_bound() if lower is None else lower
+    best = incumbent
+    hi = best.cycle_time(p) if best is not None else sum(max(v for v in row if v is not None) for row in p.times)
+    if best is None:
+        best = beam_construct(st, hi, width, rng, 0.0, t_end)
+        if best is None:
+            return None
+        hi = best.cycle_time(p)
+    lo = lb - 1  # the largest cycle known to fail (for the beam), below the bound at first
+    # Bisection first: a failure at a cycle raises ``lo`` only for the deterministic beam.
+    while hi - lo > 1 and time.monotonic() < t_end:
+        mid = (lo + hi) // 2
+        sol = beam_construct(st, mid, width, rng, 0.0, t_end)
+        if sol is None:
+            sol = beam_construct(st, mid, width, rng, 0.3, t_end)
+        if sol is not None:
+            sol = better(sol)
+            best, hi = sol, sol.cycle_time(p)
+        else:
+            lo = mid
+    # Then: probabilistic beams just below the incumbent, wider after failures.
+    w = width
+    fails = 0
+    last_gain = time.monotonic()
+    while time.monotonic() < t_end and hi > lb:
+        if stall_s is not None and time.monotonic() - last_gain > stall_s:
+            break
+        # Every other try: build for a tighter cycle, let the last station overflow, and let the
+        # local descent push the overflow back up the line.
+        relax = polish is not None and p.task_type is None and p.fixed_task is None and fails % 2 == 1
+        target = hi - 1 - (rng.randint(0, max(1, (hi - lb) // 10)) if relax else 0)
+        sol = beam_construct(st, target, w, rng, 0.5, t_end, relaxed=relax)
+        if sol is not None and relax:
+            sol = better(sol)
+            if sol.cycle_time(p) >= hi:
+                sol = None
+        if sol is not None:
+            sol = better(sol)
+            best, hi = sol, sol.cycle_time(p)
+            last_gain = time.monotonic()
+            fails = 0
+            w = width
+        else:
+            fails += 1
+            if fails % 3 == 0:
+                w = min(4 * width * 4, w * 2)
+    return best
+
+
+def relieve(p: LineProblem, sol: LineSolution, max_rounds: int = 10_000) -> LineSolution:
+    """Local descent on the bottleneck: move one task off a station at the cycle time to any
+    station its precedence allows (between its predecessors' and successors' stations) whose
+    load stays below the cycle, or swap it with a task of another station when both fit; stop
+    when no bottleneck station can be relieved. Each move lowers the cycle or the number of
+    stations at it. Only for lines without machine types or fixed tasks (their rules are left to
+    CP-SAT); zones are respected.
+    """
+    if p.task_type is not None or p.fixed_task is not None:
+        return sol
+    k = len(sol.stations)
+    workers = [w for w, _ in sol.stations]
+    tasks = [list(ts) for _, ts in sol.stations]
+    at = [0] * p.num_tasks
+    for s, ts in enumerate(tasks):
+        for t in ts:
+            at[t] = s
+    times = p.times
+    loads = [sum(times[t][workers[s]] or 0 for t in tasks[s]) for s in range(k)]
+
+    def window(t: int) -> tuple[int, int]:
+        lo = max((at[i] for i in p.preds[t]), default=0)
+        hi = min((at[j] for j in p.succs[t]), default=k - 1)
+        return lo, hi
+
+    for _ in range(max_rounds):
+        c = max(loads)
+        moved = False
+        for s in sorted(range(k), key=lambda x: -loads[x]):
+            if loads[s] < c:
+                break
+            w = workers[s]
+            best: tuple[int, int, int, int] | None = None  # (new max of the two, t, s2, t2)
+            for t in tasks[s]:
+                tw = times[t][w] or 0
+                lo, hi = window(t)
+                for s2 in range(lo, hi + 1):
+                    if s2 == s or not p.station_ok(t, s2):
+                        continue
+                    v = times[t][workers[s2]]
+                    if v is None:
+                        continue
+                    if loads[s2] + v < c:
+                        cand = (max(loads[s] - tw, loads[s2] + v), t, s2, -1)
+                        if best is None or cand < best:
+                            best = cand
+                        continue
+                    # Swap with a task of s2 that may move to s.
+                    for t2 in tasks[s2]:
+                        v2 = times[t2][w]
+                        if v2 is None or v2 >= tw or not p.station_ok(t2, s):
+                            continue
+                        new_s2 = loads[s2] + v - (times[t2][workers[s2]] or 0)
+                        new_s = loads[s] - tw + v2
+                        if max(new_s, new_s2) >= c:
+                            continue
+                        # precedence: t2 moves to s and t to s2 (t not a predecessor/successor of t2)
+                        at[t] = s2
+                        lo2, hi2 = window(t2)
+                        at[t] = s
+                        if not (lo2 <= s <= hi2) or t2 in p.succs[t] or t in p.succs[t2]:
+                            continue
+                        cand = (max(new_s, new_s2), t, s2, t2)
+                        if best is None or cand < best:
+                            best = cand
+            if best is None:
+                continue
+            _, t, s2, t2 = best
+            tasks[s].remove(t)
+            tasks[s2].append(t)
+            at[t] = s2
+            if t2 >= 0:
+                tasks[s2].remove(t2)
+                tasks[s].append(t2)
+                at[t2] = s
+            loads[s] = sum(times[x][workers[s]] or 0 for x in tasks[s])
+            loads[s2] = sum(times[x][workers[s2]] or 0 for x in tasks[s2])
+            moved = True
+            break
+        if not moved:
+            break
+    return LineSolution(tuple((workers[s], tuple(sorted(tasks[s]))) for s in range(k)))
