@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.process import BaseProcess
+from typing import cast
 
 from sqlalchemy import Engine
 
@@ -168,7 +169,7 @@ def bootstrap(
         names = {"live"} | {p.name for p in projections}
         if set(states) == names and isinstance(states["live"], LiveState):
             live = states["live"]
-            projections = [states[p.name] for p in projections]  # type: ignore[misc]
+            projections = [cast(Projection, states[p.name]) for p in projections]
             after_pos = pos
         else:
             log.warning("checkpoint holds %s, this build has %s: replaying the whole store", sorted(states), names)

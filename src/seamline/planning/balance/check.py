@@ -109,7 +109,7 @@ def check_line(p: LineProblem, sol: LineSolution, cycle_time: int | None = None)
                 continue
             if p.times[t][w] is None:
                 errors.append(f"worker {w} cannot do task {t}")
-            if p.allowed is not None and p.allowed[t] is not None and s not in p.allowed[t]:  # type: ignore[operator]
+            if not p.station_ok(t, s):
                 errors.append(f"task {t} at station {s}, outside its zone")
             if p.fixed_task is not None and p.fixed_task[t] is not None and p.fixed_task[t] != w:
                 errors.append(f"task {t} fixed to worker {p.fixed_task[t]}, done by {w}")

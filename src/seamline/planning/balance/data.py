@@ -249,7 +249,8 @@ class LineProblem:
         return self.times[t][w] is not None
 
     def station_ok(self, t: int, s: int) -> bool:
-        return self.allowed is None or self.allowed[t] is None or s in self.allowed[t]  # type: ignore[operator]
+        zone = None if self.allowed is None else self.allowed[t]
+        return zone is None or s in zone
 
     def type_of(self, t: int) -> str | None:
         return None if self.task_type is None else self.task_type[t]
