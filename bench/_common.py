@@ -64,7 +64,7 @@ def start_mosquitto(tmp: Path) -> tuple[subprocess.Popen[bytes], int]:
     conf = tmp / "mosquitto.conf"
     conf.write_text(
         f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
-        "max_queued_messages 0\nmax_inflight_messages 0\n"
+        "max_queued_messages 0\nmax_inflight_messages 0\nmax_queued_bytes 0\n"
     )
     exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
     proc = subprocess.Popen([exe, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -35,7 +35,6 @@ import multiprocessing as mp
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -45,7 +44,7 @@ from datetime import time as dtime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import add_quick, free_port, seamline_exe
+from _common import add_quick, free_port, seamline_exe, start_mosquitto
 from mqtt_load import RawPublisher
 
 FACTORY = "big"
@@ -97,24 +96,6 @@ def start_postgres(tmp: Path, durable: bool) -> tuple[str, callable]:  # type: i
     with psycopg.connect(f"postgresql://seamline@127.0.0.1:{port}/postgres", autocommit=True) as c:
         c.execute("CREATE DATABASE bench")
     return f"postgresql+psycopg://seamline@127.0.0.1:{port}/bench", stop
-
-
-def start_mosquitto(tmp: Path) -> tuple[subprocess.Popen, int]:
-    port = free_port()
-    conf = tmp / "mosquitto.conf"
-    conf.write_text(
-        f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
-        "max_queued_messages 0\nmax_inflight_messages 0\nmax_queued_bytes 0\n"
-    )
-    exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-    proc = subprocess.Popen([exe, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(200):
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return proc, port
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("mosquitto did not start")
 
 
 def rss_peak_mb(pid: int) -> float | None:
