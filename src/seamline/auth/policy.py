@@ -80,6 +80,10 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/web/stream/{kind}"): r(WK, SU, PL, QA, OW, AD, scope="web"),
     ("GET", "/owner"): r(OW, AD),
     ("GET", "/owner.pdf"): r(OW, AD),
+    # --- planning board (a what-if stores nothing; only a planner or admin changes the plan) ---
+    ("POST", "/api/v1/plan/what-if"): r(PL, OW, AD),
+    ("POST", "/api/v1/plan/moves"): r(PL, AD),
+    ("GET", "/api/v1/plan/moves"): r(PL, OW, AD),
     # --- quality ------------------------------------------------------------------------------
     ("GET", "/api/v1/quality/dhu"): r(SU, PL, QA, OW, AD, scope="line"),
     ("GET", "/api/v1/quality/alerts"): r(QA, OW, AD),

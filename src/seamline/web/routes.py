@@ -24,7 +24,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sse_starlette import EventSourceResponse
 
 from ..domain.live import LiveState
-from . import auth_pages, views
+from ..service_layer.plan_board import PlanBoards
+from . import auth_pages, board, views
 from .i18n import LANGS, N_, Fmt, pick_lang, translations
 from .progress import OrderProgress, attach
 
@@ -159,6 +160,7 @@ def register(app: FastAPI, rt: Any) -> None:
     auth_pages.register(app, jinja_env)
     app.state.web_progress = progress
     shared = app.state.web_pages = SharedPages()
+    boards = app.state.plan_boards = PlanBoards(rt.engine)  # the planner's board (web/board.py)
     app.mount(STATIC_PREFIX, StaticFiles(directory=HERE / "static"), name="web-static")
 
     PageFn = Callable[[LiveState, OrderProgress], dict[str, Any]]
@@ -183,7 +185,10 @@ def register(app: FastAPI, rt: Any) -> None:
                 return lambda live, prog: views.overview_data(live, layouts, prog, fmt)
             if kind == "plan":
                 lay = layouts[key] if key else next(iter(layouts.values()))
-                return lambda live, prog: views.plan_data(live, lay, prog, fmt)
+                return lambda live, prog: {
+                    **views.plan_data(live, lay, prog, fmt),
+                    **board.board_data(live, lay, prog, fmt, boards),
+                }
         except (views.NotFound, KeyError, StopIteration):
             raise HTTPException(404, f"unknown {kind} {key!r}") from None
         raise HTTPException(404, f"unknown page kind {kind!r}")

@@ -390,31 +390,11 @@ def overview_data(live: LiveState, layouts: dict[str, FactoryLayout], progress: 
 
 
 def plan_data(live: LiveState, layout: FactoryLayout, progress: OrderProgress, fmt: Fmt) -> dict[str, Any]:
-    """Orders and progress, line loading (Gantt), today's de-facto balance per line."""
+    """Today's de-facto balance per line; the board and the orders come from ``web/board.py``."""
     f = layout.factory.id
     now = live.as_of(f).astimezone(live.tz(f))
     day_start, _end = live.day_bounds(f, now)
-    line_plans = pl.load_orders(layout, progress, live, now)
-    done = [
-        p
-        for p in (
-            pl.OrderPlan(o, 0.0, progress.done.get((f, o.id), 0), 0.0)
-            for o in layout.orders.values()
-            if o.id not in {q.order.id for lp in line_plans for q in lp.orders}
-        )
-    ]
-    rows = [_order_row(fmt, layout, p) for lp in line_plans for p in lp.orders] + [
-        _order_row(fmt, layout, p) for p in done
-    ]
-    rows.sort(key=lambda r: (not r["at_risk"], r["order"]))
-    line_ids = [lp.line for lp in line_plans]
-    items = []
-    for i, lp in enumerate(line_plans):
-        for p in lp.orders:
-            if p.start and p.finish:
-                items.append(
-                    [i, p.start.timestamp() * 1000, p.finish.timestamp() * 1000, p.order.id, pl.at_risk(layout, p)]
-                )
+    line_ids = sorted(layout.lines)
     balances = []
     for lid in line_ids:
         style_code, loads = pl.balance(layout, live, lid, day_start)
@@ -459,8 +439,6 @@ def plan_data(live: LiveState, layout: FactoryLayout, progress: OrderProgress, f
         "clock": now.isoformat(),
         "clock_txt": fmt.datetime(now),
         "now_ms": now.timestamp() * 1000,
-        "orders": rows,
-        "gantt": {"lines": [_line_name(fmt, layout, lid) for lid in line_ids], "items": items},
         "balances": balances,
         "events": live.events_applied,
     }

@@ -39,6 +39,8 @@ def check_loading(pb: LoadingProblem, plan: LoadingPlan, tol_min: float = 0.5) -
             styles_today.add(o.style_code)
             if o.lines and ld.line_id not in o.lines:
                 errors.append(f"order {oid} not allowed on {ld.line_id}")
+            if n and o.release is not None and ld.day < o.release:
+                errors.append(f"order {oid} made on {ld.day}, before its release day {o.release}")
         switches = len(styles_today - prev_styles[ld.line_id])
         if pb.workday(ld.day):
             prev_styles[ld.line_id] = styles_today

@@ -48,6 +48,8 @@ class LoadOrder:
     priority: int = 0
     # Lines that may not make it (fabric, skills, customer audits); empty: any line
     lines: tuple[str, ...] = ()
+    # Earliest day it may start (material arrives, or the planner moved it there); None: any day
+    release: date | None = None
 
 
 @dataclass(frozen=True)

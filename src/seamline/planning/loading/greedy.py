@@ -1,7 +1,8 @@
 """Earliest-due-date loading without overtime: the hint for CP-SAT and a fallback plan.
 
 Orders in due-date order go to the line that would finish them soonest (appending after what the
-line already has, paying the changeover when the style differs), day by day at regular hours.
+line already has, paying the changeover when the style differs), day by day at regular hours; an
+order with a release day waits for it.
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ def edd_loading(pb: LoadingProblem) -> tuple[dict[str, str | None], Pieces]:
             if o.lines and ln.line_id not in o.lines:
                 continue
             pos, left, style = cursor[ln.line_id]
+            if o.release is not None:
+                rel = next((k for k, i in enumerate(workdays) if days[i] >= o.release), len(workdays))
+                if rel > pos:  # the line waits for the release day (idle days in this hint)
+                    pos, left = rel, reg[ln.line_id]
             alloc: list[tuple[int, int]] = []
             need = o.qty
             first = True

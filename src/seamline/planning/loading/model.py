@@ -62,7 +62,9 @@ def build_loading_model(
             xs.append(x)
             ps = []
             for d in workdays:
-                p = m.new_int_var(0, o.qty, f"p_{o.order_id}_{ln.line_id}_{d}")
+                # Before its release day an order makes nothing (the variable is fixed at 0).
+                hi = 0 if o.release is not None and days[d] < o.release else o.qty
+                p = m.new_int_var(0, hi, f"p_{o.order_id}_{ln.line_id}_{d}")
                 y = m.new_bool_var(f"y_{o.order_id}_{ln.line_id}_{d}")
                 m.add(p <= o.qty * y)
                 m.add(p >= 1).only_enforce_if(y)  # active means producing: switches land on real days
