@@ -59,8 +59,9 @@ def test_order_progress_is_rebuilt_at_start_and_counts_each_event_once(db: str) 
         plan = client.get("/web/data/plan?lang=en").json()
         (row,) = plan["orders"]
         assert (row["order"], row["done_txt"], row["qty_txt"], row["progress_txt"]) == ("O1", "5", "100", "5%")
-        assert plan["gantt"]["lines"] == ["Test line"]
-        assert client.get("/web/data/plan").json()["gantt"]["lines"] == ["测试线"]
+        assert [ln["name"] for ln in plan["board"]["lines"]] == ["Test line"]
+        assert [b["order"] for b in plan["board"]["bars"]] == ["O1"]
+        assert client.get("/web/data/plan").json()["board"]["lines"][0]["name"] == "测试线"
     finally:
         rt.close()
 

@@ -16,7 +16,7 @@ from typing import Any
 from ..domain.live import LiveState
 from ..domain.model import FactoryLayout
 from ..service_layer.plan_board import Board, FloorState, MoveOutcome, PlanBoards
-from .i18n import Fmt
+from .i18n import N_, Fmt
 from .progress import OrderProgress
 
 DAY_MS = 86_400_000
@@ -45,7 +45,7 @@ def status(order_due: date, today: date, finish: date | None, finished: bool) ->
     return "ok"
 
 
-STATUS_TEXT = {"late": "Late", "risk": "At risk", "ok": "On time", "done": "Done"}
+STATUS_TEXT = {"late": N_("Late"), "risk": N_("At risk"), "ok": N_("On time"), "done": N_("Done")}
 
 
 def _day_txt(fmt: Fmt, d: date | None) -> str:
