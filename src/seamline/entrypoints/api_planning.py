@@ -98,6 +98,9 @@ def register(app: FastAPI, rt: Runtime) -> None:
                 )
             except MoveRefused as e:
                 raise HTTPException(409, str(e)) from None
+            pages = getattr(app.state, "web_pages", None)
+            if pages is not None:
+                pages.forget("plan")  # open boards get the new plan with their next update
             # The board with the move, so the page shows it at once.
             page = board_data(live, layout, prog, fmt, b)
             return {"version": version, "what_if": what_if_data(outcome, before, layout, fmt), "page": page}

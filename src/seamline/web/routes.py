@@ -115,6 +115,12 @@ class SharedPages:
             self._data[page] = (seen, time.monotonic(), data)
             return data
 
+    def forget(self, kind: str) -> None:
+        """Drop every cached copy of a kind of page (the plan after a confirmed move)."""
+        with self._guard:
+            for page in [p for p in self._data if p[0] == kind]:
+                self._data.pop(page, None)
+
 
 def _lang(request: Request) -> str:
     return pick_lang(request.query_params.get("lang"), request.cookies.get(LANG_COOKIE))
