@@ -67,7 +67,25 @@
         due.title = x.tip[2];
         t.appendChild(due);
       });
-      b.bars.filter((x) => x.row === row).forEach((x) => t.appendChild(barEl(x)));
+      // Orders sharing days on a line get lanes (one above the other) so no bar hides another.
+      const mine = b.bars.filter((x) => x.row === row).sort((p, q) => p.x0 - q.x0 || p.x1 - q.x1);
+      const ends = [];
+      const lane = new Map();
+      mine.forEach((x) => {
+        let k = ends.findIndex((e) => e <= x.x0);
+        if (k < 0) { k = ends.length; ends.push(0); }
+        ends[k] = x.x1;
+        lane.set(x.order, k);
+      });
+      const laneH = ends.length > 1 ? 30 : 40;
+      r.style.height = Math.max(52, ends.length * (laneH + 4) + 8) + "px";
+      mine.forEach((x) => {
+        const e = barEl(x);
+        e.style.top = 6 + lane.get(x.order) * (laneH + 4) + "px";
+        e.style.height = laneH + "px";
+        if (ends.length > 1) e.classList.add("lane");
+        t.appendChild(e);
+      });
       const today = el("span", "board-today");
       today.style.left = b.today_x * DAY_W + "px";
       t.appendChild(today);
