@@ -5,7 +5,7 @@
   "use strict";
   const boardEl = SL.$("board");
   const tip = SL.$("board-tip");
-  const DAY_W = 34; // px per day
+  const DAY_W = 72; // px per day (the board scrolls sideways inside its frame)
   let data = SL.data;
   let selected = null; // order id
   let pending = null; // {order, line, start}: a what-if on screen (the board is not redrawn meanwhile)
@@ -60,13 +60,6 @@
         o.style.width = DAY_W + "px";
         t.appendChild(o);
       });
-      b.bars.filter((x) => x.row === row).forEach((x) => {
-        const due = el("span", "board-due " + x.status);
-        due.style.left = x.due_x * DAY_W - 1 + "px";
-        due.dataset.order = x.order;
-        due.title = x.tip[2];
-        t.appendChild(due);
-      });
       // Orders sharing days on a line get lanes (one above the other) so no bar hides another.
       const mine = b.bars.filter((x) => x.row === row).sort((p, q) => p.x0 - q.x0 || p.x1 - q.x1);
       const ends = [];
@@ -85,6 +78,13 @@
         e.style.height = laneH + "px";
         if (ends.length > 1) e.classList.add("lane");
         t.appendChild(e);
+        // The order's due date: a dashed mark in its own lane (end of the due day).
+        const due = el("span", "board-due " + x.status);
+        due.style.left = Math.max(0, x.due_x * DAY_W - 1) + "px";
+        due.style.top = e.style.top;
+        due.style.height = laneH + "px";
+        due.dataset.order = x.order;
+        t.appendChild(due);
       });
       const today = el("span", "board-today");
       today.style.left = b.today_x * DAY_W + "px";
