@@ -174,3 +174,35 @@ def test_the_keyboard_moves_an_order_and_cancel_puts_it_back(board_site: Board, 
         assert _bar(page, order) == before
     finally:
         ctx.close()
+
+
+def test_a_touch_drag_asks_for_the_what_if_too(board_site: Board, browser: Any) -> None:
+    """A finger on a tablet: the same Pointer Events with pointerType "touch"."""
+    ctx = browser.new_context(
+        viewport={"width": 1024, "height": 768}, has_touch=True, locale="zh-CN", timezone_id="Asia/Shanghai"
+    )
+    page = ctx.new_page()
+    try:
+        page.goto(f"{board_site.url}/plan")
+        page.fill("#username", "pia")
+        page.fill("#password", PASSWORD)
+        page.click("#login-submit")
+        page.wait_for_selector(".board-bar")
+        bar = page.locator('.board-row[data-row="1"] .board-bar').first
+        order = bar.get_attribute("data-order")
+        before = _bar(page, order)
+        box = bar.bounding_box()
+        x, y = box["x"] + 10, box["y"] + box["height"] / 2
+        ev = {"pointerType": "touch", "pointerId": 7, "isPrimary": True, "button": 0}
+        bar.dispatch_event("pointerdown", {**ev, "clientX": x, "clientY": y})
+        for dx in (10, 40, 72 * 2):
+            bar.dispatch_event("pointermove", {**ev, "clientX": x + dx, "clientY": y})
+        bar.dispatch_event("pointerup", {**ev, "clientX": x + 72 * 2, "clientY": y})
+        page.wait_for_function(
+            "() => ['feasible', 'infeasible'].includes(document.body.dataset.whatif)", timeout=20_000
+        )
+        assert order in page.inner_text("#wi-move")
+        page.click("#wi-cancel")
+        assert _bar(page, order) == before
+    finally:
+        ctx.close()
