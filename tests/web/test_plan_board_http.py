@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -166,3 +166,33 @@ def test_overdue_orders_are_late_not_at_risk(site: Site) -> None:
     (bar,) = [b for b in d["board"]["bars"] if b["order"] == "O2"]
     assert bar["due_x"] <= 0 and bar["label"].startswith("O2 · ")
     assert "Due" in bar["tip"][2] and "SAM" in bar["tip"][3]
+
+
+def test_the_what_if_names_the_material_shortage_a_move_creates(site: Site) -> None:
+    """150 cones for two orders of 100 pieces at one cone each: the order loaded second runs short."""
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from seamline.materials.bom import Bom, BomLine
+    from seamline.materials.ledger import Lot
+    from seamline.materials.store import MaterialsStore
+
+    store = MaterialsStore(site.rt.engine, "F")
+    store.save_bom(Bom([BomLine("S1", "THREAD-40", "trim", "cone", Decimal(1))]))  # no fabric: unusable
+    w = site.call(Role.PLANNER, "POST", "/api/v1/plan/what-if", {"order": "O1", "line": "L2", "start": "2026-11-24"})
+    assert w.json()["feasible"] is True and "no fabric in the BOM" in w.json()["materials_error"]
+    bom = [
+        BomLine("S1", "JERSEY", "fabric", "m", Decimal("0.5")),
+        BomLine("S1", "THREAD-40", "trim", "cone", Decimal(1)),
+    ]
+    store.save_bom(Bom(bom))
+    store.receive(Lot("LOT-1", "THREAD-40", "cone", datetime(2026, 11, 20, tzinfo=UTC)), Decimal(150))
+    store.receive(Lot("LOT-2", "JERSEY", "m", datetime(2026, 11, 20, tzinfo=UTC)), Decimal(1000))
+    bars = _bars(site)
+    assert bars["O1"][1] <= bars["O2"][1]  # O1 (already sewing) is loaded first: O2 is the short one
+    later = (date.fromisoformat(bars["O2"][1]) + timedelta(days=3)).isoformat()
+    w = site.call(Role.PLANNER, "POST", "/api/v1/plan/what-if?lang=en", {"order": "O1", "line": "L2", "start": later})
+    assert w.status_code == 200, w.text
+    short = {s["order"]: s for s in w.json()["shortages"]}
+    assert set(short) == {"O1"}  # now O2 goes first and O1 is the one that runs dry
+    assert (short["O1"]["material"], short["O1"]["short"], short["O1"]["new"]) == ("THREAD-40", "50.000", True)

@@ -139,6 +139,7 @@ class MoveOutcome:
     what_if: WhatIf
     shortages: tuple[Shortage, ...]  # shortages with the move, loading in planned start order
     new_shortages: tuple[Shortage, ...]  # of those, the ones the board's plan does not have
+    materials_error: str | None = None  # why shortages could not be checked (a BOM without fabric...)
 
 
 def _sequence(plan: LoadingPlan) -> list[str]:
@@ -148,13 +149,10 @@ def _sequence(plan: LoadingPlan) -> list[str]:
 
 def _shortages(engine: Engine, layout: FactoryLayout, plan: LoadingPlan) -> list[Shortage]:
     """Materials short if orders are loaded in the plan's start order (nothing without a BOM)."""
-    try:
-        mats = Materials.from_db(engine, layout)
-        if not mats.bom.styles():
-            return []
-        return mats.check_materials(_sequence(plan))
-    except DomainError:
+    mats = Materials.from_db(engine, layout)
+    if not mats.bom.styles():
         return []
+    return mats.check_materials(_sequence(plan))
 
 
 def try_move(
@@ -165,8 +163,11 @@ def try_move(
     wi = what_if(board.problem, board.plan, move, others, time_limit_s)
     if wi.after is None:
         return MoveOutcome(wi, (), ())
-    after = _shortages(engine, layout, wi.after)
-    before = {(s.order_id, s.material): s.short for s in _shortages(engine, layout, board.plan)}
+    try:
+        after = _shortages(engine, layout, wi.after)
+        before = {(s.order_id, s.material): s.short for s in _shortages(engine, layout, board.plan)}
+    except DomainError as e:  # master data the check cannot use: say so, the move is still answered
+        return MoveOutcome(wi, (), (), str(e))
     new = [s for s in after if before.get((s.order_id, s.material), Decimal(0)) < s.short]
     return MoveOutcome(wi, tuple(after), tuple(new))
 

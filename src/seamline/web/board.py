@@ -255,4 +255,5 @@ def what_if_data(outcome: MoveOutcome, board: Board, layout: FactoryLayout, fmt:
             for c in wi.lines
         ],
         "shortages": [{**s.as_dict(), "new": s in outcome.new_shortages} for s in outcome.shortages],
+        "materials_error": outcome.materials_error,
     }

@@ -280,7 +280,8 @@
     const sh = SL.$("wi-short");
     SL.clear(sh);
     w.shortages.forEach((s) => sh.appendChild(el("li", "data" + (s.new ? " band-low" : ""), s.message)));
-    SL.$("wi-no-short").hidden = w.shortages.length > 0;
+    if (w.materials_error) sh.appendChild(el("li", "data band-low", w.materials_error));
+    SL.$("wi-no-short").hidden = w.shortages.length > 0 || !!w.materials_error;
     SL.$("wi-confirm").disabled = !w.feasible;
     document.body.dataset.whatif = w.feasible ? "feasible" : "infeasible";
   }
