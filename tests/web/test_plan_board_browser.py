@@ -169,6 +169,10 @@ def test_the_keyboard_moves_an_order_and_cancel_puts_it_back(board_site: Board, 
             "() => ['feasible', 'infeasible'].includes(document.body.dataset.whatif)", timeout=20_000
         )
         assert page.inner_text("#wi-feasible") in ("Feasible", "Not feasible")
+        from .conftest import ARTIFACTS
+
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "planner-what-if-en-full.png"), full_page=True)
         page.click("#wi-cancel")
         assert page.locator("#whatif").is_hidden()
         assert _bar(page, order) == before
