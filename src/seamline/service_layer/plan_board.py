@@ -25,12 +25,15 @@ from decimal import Decimal
 from sqlalchemy.engine import Engine
 
 from ..adapters.plan_moves import StoredMove, current_moves, plan_version, save_move
+from ..compliance.rules import RuleSet
 from ..domain.model import DomainError, FactoryLayout
 from ..materials.ledger import Shortage
 from ..materials.service import Materials
 from ..planning.from_layout import loading_problem
 from ..planning.loading.data import LoadingPlan, LoadingProblem
 from ..planning.loading.whatif import Move, WhatIf, board_plan, starts, what_if
+from .hours_alerts import factory_rules
+from .loading import check, hours_policy
 
 MAX_AGE_S = 300.0
 SOLVE_S = 3.0
@@ -74,9 +77,12 @@ def horizon_days(pb: LoadingProblem) -> int:
     return max(MIN_HORIZON_DAYS, min(MAX_HORIZON_DAYS, need))
 
 
-def remaining_problem(layout: FactoryLayout, floor: FloorState) -> LoadingProblem:
-    """The factory's orders less what is finished, on its lines, from today."""
+def remaining_problem(layout: FactoryLayout, floor: FloorState, rules: RuleSet | None = None) -> LoadingProblem:
+    """The factory's orders less what is finished, on its lines, from today, within the hours
+    rules in force (``service_layer.loading.hours_policy``: the tightest cap wins)."""
     pb = loading_problem(layout, floor.today, MIN_HORIZON_DAYS, current_styles=dict(floor.line_styles))
+    if rules is not None:
+        pb = dataclasses.replace(pb, policy=hours_policy(rules, pb.policy))
     orders = tuple(
         dataclasses.replace(o, qty=o.qty - floor.done.get(o.order_id, 0))
         for o in pb.orders
@@ -90,7 +96,7 @@ def compute_board(engine: Engine, layout: FactoryLayout, floor: FloorState, time
     f = layout.factory.id
     version = plan_version(engine, f)
     stored = current_moves(engine, f)
-    pb = remaining_problem(layout, floor)
+    pb = remaining_problem(layout, floor, factory_rules())
     left = {o.order_id for o in pb.orders}
     # A move into the past (yesterday's confirmed start) starts today; a move of a finished order is moot.
     moves = {
@@ -140,6 +146,7 @@ class MoveOutcome:
     shortages: tuple[Shortage, ...]  # shortages with the move, loading in planned start order
     new_shortages: tuple[Shortage, ...]  # of those, the ones the board's plan does not have
     materials_error: str | None = None  # why shortages could not be checked (a BOM without fabric...)
+    hours_warnings: tuple[str, ...] = ()  # the compliance evaluator's near-breach findings on the plan
 
 
 def _sequence(plan: LoadingPlan) -> list[str]:
@@ -163,13 +170,20 @@ def try_move(
     wi = what_if(board.problem, board.plan, move, others, time_limit_s)
     if wi.after is None:
         return MoveOutcome(wi, (), ())
+    # The hours the plan asks of each line's operators, through the compliance evaluator
+    # (service_layer/loading.check): a violation makes the move infeasible, a warning is shown.
+    checked = check(wi.after, factory_rules(), board.problem.policy)
+    if checked.violations:
+        reasons = tuple(dict.fromkeys(f"{v.text_zh} / {v.text_en}" for v in checked.violations))
+        wi = dataclasses.replace(wi, feasible=False, reasons=wi.reasons + reasons)
+    warnings = tuple(dict.fromkeys(f"{v.text_zh} / {v.text_en}" for v in checked.warnings))
     try:
         after = _shortages(engine, layout, wi.after)
         before = {(s.order_id, s.material): s.short for s in _shortages(engine, layout, board.plan)}
     except DomainError as e:  # master data the check cannot use: say so, the move is still answered
-        return MoveOutcome(wi, (), (), str(e))
+        return MoveOutcome(wi, (), (), str(e), warnings)
     new = [s for s in after if before.get((s.order_id, s.material), Decimal(0)) < s.short]
-    return MoveOutcome(wi, tuple(after), tuple(new))
+    return MoveOutcome(wi, tuple(after), tuple(new), None, warnings)
 
 
 class MoveRefused(DomainError):

@@ -256,4 +256,5 @@ def what_if_data(outcome: MoveOutcome, board: Board, layout: FactoryLayout, fmt:
         ],
         "shortages": [{**s.as_dict(), "new": s in outcome.new_shortages} for s in outcome.shortages],
         "materials_error": outcome.materials_error,
+        "hours_warnings": list(outcome.hours_warnings),
     }

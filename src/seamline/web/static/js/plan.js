@@ -254,6 +254,7 @@
     const reasons = SL.$("wi-reasons");
     SL.clear(reasons);
     w.reasons.forEach((t) => reasons.appendChild(el("li", "data", t)));
+    (w.hours_warnings || []).forEach((t) => reasons.appendChild(el("li", "data warn", t)));
     const pair = (a, b) => (b === null || b === undefined ? String(a) : a === b ? String(a) : a + " → " + b);
     SL.text("wi-late", pair(w.late_days_before, w.late_days_after));
     SL.text("wi-ot", pair(w.overtime_h_before, w.overtime_h_after) + " h");
