@@ -168,17 +168,18 @@ def try_move(
     """The what-if of ``move`` against ``board``; stores nothing."""
     others = {k: v for k, v in board.moves.items() if k != move.order_id}
     wi = what_if(board.problem, board.plan, move, others, time_limit_s)
-    if wi.after is None:
+    plan = wi.after
+    if plan is None:
         return MoveOutcome(wi, (), ())
     # The hours the plan asks of each line's operators, through the compliance evaluator
     # (service_layer/loading.check): a violation makes the move infeasible, a warning is shown.
-    checked = check(wi.after, factory_rules(), board.problem.policy)
+    checked = check(plan, factory_rules(), board.problem.policy)
     if checked.violations:
         reasons = tuple(dict.fromkeys(f"{v.text_zh} / {v.text_en}" for v in checked.violations))
         wi = dataclasses.replace(wi, feasible=False, reasons=wi.reasons + reasons)
     warnings = tuple(dict.fromkeys(f"{v.text_zh} / {v.text_en}" for v in checked.warnings))
     try:
-        after = _shortages(engine, layout, wi.after)
+        after = _shortages(engine, layout, plan)
         before = {(s.order_id, s.material): s.short for s in _shortages(engine, layout, board.plan)}
     except DomainError as e:  # master data the check cannot use: say so, the move is still answered
         return MoveOutcome(wi, (), (), str(e), warnings)
