@@ -10,9 +10,10 @@ the environment in chunks (live mode) gives exactly the same stream as one long 
 
 from __future__ import annotations
 
+import heapq
 import math
 import random
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Generator, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -38,6 +39,7 @@ from .balance import SUBSTITUTES, check_balance, initial_balance
 from .config import SimConfig, default_start
 from .motor import MotorProfile, op_motor_profile, piece_plan, rng_for
 from .truth import Truth
+from .wip import done_at, preload_shares
 from .wire import (
     Emitted,
     StationWire,
@@ -51,7 +53,7 @@ from .wire import (
     WMachine,
     WPiece,
 )
-from .workforce import Workforce
+from .workforce import GRADE_EFF, Workforce
 
 EPS = 1e-6
 DEFECT_CODES = ("SKIP_STITCH", "BROKEN_STITCH", "PUCKERING", "OPEN_SEAM", "UNEVEN_STITCH", "STAIN")
@@ -97,11 +99,13 @@ class Run:
 
 
 class BundleSim:
-    __slots__ = ("bundle", "finals_left", "run", "waiting")
+    __slots__ = ("bundle", "finals_left", "run", "seq", "waiting")
 
-    def __init__(self, bundle: Bundle, run: Run) -> None:
+    def __init__(self, bundle: Bundle, run: Run, seq: int) -> None:
         self.bundle = bundle
         self.run = run
+        # Release order on the line: stations take the oldest bundle (lowest ticket) first.
+        self.seq = seq
         self.waiting = {o.code: len(o.predecessors) for o in run.style.operations}
         self.finals_left = len(run.finals)
 
@@ -239,9 +243,13 @@ class LineSim:
         self.cal: ShiftCalendar = eng.layout.calendar_for_line(line.id)
         self.stations = [StationSim(self, st) for st in stations]
         self.by_id = {s.id: s for s in self.stations}
-        self._assign_workers(workers)
         self.runs = self._plan_runs(orders)
-        self.ready: dict[tuple[int, str], deque[tuple[float, BundleSim]]] = defaultdict(deque)
+        self._assign_workers(workers)
+        # Bundles waiting for an operation, a heap by release order: "the oldest bundle first" is
+        # the ticket order, not the moment it became ready (bundles released together would
+        # otherwise tie and a station would sew one operation for all of them before the next).
+        self.ready: dict[tuple[int, str], list[tuple[int, BundleSim]]] = defaultdict(list)
+        self._seq = 0
         self.remaining: dict[tuple[int, str], int] = {}
         for run in self.runs:
             for op in run.ops:
@@ -256,15 +264,30 @@ class LineSim:
         self._start_date = eng.start.astimezone(self.cal.tz).date()
 
     def _assign_workers(self, workers: list[Worker]) -> None:
-        """Best grade on the station's machine type first; whoever is left is a spare."""
+        """Seat the workers where their skills fit best; whoever is left is a spare.
+
+        Only stations with work in the line's runs get a regular (an operator whose machine the
+        balance leaves empty is a spare who stands in for absent colleagues, as a supervisor would
+        use them). The seating maximises the summed median efficiency of each worker's grade on the
+        station's machine type (an assignment problem), so no station gets a beginner on its machine
+        while a skilled operator sits where they are barely needed: a greedy pass in line order did
+        that and made the last stations the line's bottleneck."""
+        used = {sid for run in self.runs for sid, codes in run.balance.items() if codes}
+        seats = [st for st in self.stations if st.id in used] if self.runs else list(self.stations)
         free = list(workers)
-        for st in self.stations:
-            if not free:
-                break
-            w = max(free, key=lambda w: (w.grade_for(st.station.machine_type), -free.index(w)))
-            free.remove(w)
-            st.regular = w
-            self.eng.truth.assignments[st.id] = w.badge
+        if seats and free:
+            from scipy.optimize import linear_sum_assignment
+
+            def fit(w: Worker, st: StationSim) -> float:
+                return GRADE_EFF.get(max(0, min(w.grade_for(st.station.machine_type), 5)), 0.5)
+
+            cost = [[-fit(w, st) for w in free] for st in seats]
+            rows, cols = linear_sum_assignment(cost)
+            for r, c in zip(rows, cols, strict=True):
+                seats[r].regular = free[c]
+                self.eng.truth.assignments[seats[r].id] = free[c].badge
+            taken = {int(c) for c in cols}
+            free = [w for i, w in enumerate(free) if i not in taken]
         self.spares = free
         self.eng.truth.spares[self.line.id] = [w.badge for w in free]
 
@@ -380,17 +403,56 @@ class LineSim:
 
     # -- bundles -------------------------------------------------------------------------------
     def _release(self) -> Proc:
+        pre = self._preload()
         for run in self.runs:
             for bundle in run.bundles:
+                if bundle.id in pre:
+                    continue
                 while self.wip >= self.cap:
                     self._wip_event = self.env.event()
                     yield self._wip_event
                 self.wip += 1
-                b = BundleSim(bundle, run)
-                now = self.env.now
+                b = self._new_bundle(bundle, run)
                 for op in run.first_ops:
-                    self.ready[(run.index, op)].append((now, b))
-                    self._notify(run, op)
+                    self._ready(run, op, b)
+
+    def _new_bundle(self, bundle: Bundle, run: Run) -> BundleSim:
+        self._seq += 1
+        return BundleSim(bundle, run, self._seq)
+
+    def _ready(self, run: Run, op: str, b: BundleSim) -> None:
+        heapq.heappush(self.ready[(run.index, op)], (b.seq, b))
+        self._notify(run, op)
+
+    def _preload(self) -> set[str]:
+        """Put the work in progress on the line before the first shift (sim/wip.py): bundles the
+        config says are under way (a resumed demo), else, with ``preload_wip_bundles_per_station``,
+        the first bundles of the first run spread along the line. Returns the bundle ids placed."""
+        cfg = self.eng.config
+        placed: list[tuple[Run, Bundle, frozenset[str]]] = []
+        for run in self.runs:
+            for bundle in run.bundles:
+                done = cfg.wip.get(bundle.id)
+                if done is not None:
+                    placed.append((run, bundle, frozenset(done) & set(run.ops)))
+        if not placed and cfg.preload_wip_bundles_per_station > 0 and self.runs:
+            run = self.runs[0]
+            n = min(len(run.bundles), max(1, round(cfg.preload_wip_bundles_per_station * len(self.stations))))
+            placed = [(run, b, done_at(run.style, f)) for b, f in zip(run.bundles, preload_shares(n), strict=False)]
+        for run, bundle, done in placed:
+            b = self._new_bundle(bundle, run)
+            self.wip += 1
+            for code in run.style.topological_order():
+                if code in done:
+                    self.remaining[(run.index, code)] -= 1
+                    for s in run.succ[code]:
+                        b.waiting[s] -= 1
+                    if code in run.finals:
+                        b.finals_left -= 1
+            for code, n_wait in b.waiting.items():
+                if n_wait == 0 and code not in done:
+                    self._ready(run, code, b)
+        return {bundle.id for _, bundle, _ in placed}
 
     def _notify(self, run: Run, op: str) -> None:
         for st in (*run.by_op.get(op, ()), *self.coverers.get((run.index, op), ())):
@@ -440,7 +502,7 @@ class LineSim:
     def pick(self, st: StationSim) -> tuple[BundleSim, str] | None:
         """The oldest bundle waiting for one of the station's operations of its current run."""
         run = self.runs[st.run_idx]
-        best: deque[tuple[float, BundleSim]] | None = None
+        best: list[tuple[int, BundleSim]] | None = None
         best_op = ""
         for op in self.ops_of(st, run):
             q = self.ready.get((run.index, op))
@@ -448,7 +510,7 @@ class LineSim:
                 best, best_op = q, op
         if best is None:
             return None
-        _, b = best.popleft()
+        _, b = heapq.heappop(best)
         self._take(run, best_op)
         return b, best_op
 
@@ -475,8 +537,7 @@ class LineSim:
                     self._take(run, s)
                     carried.append(s)
                 else:
-                    self.ready[(run.index, s)].append((now, b))
-                    self._notify(run, s)
+                    self._ready(run, s, b)
         if op in run.finals:
             b.finals_left -= 1
             if b.finals_left == 0:
