@@ -167,16 +167,17 @@ def floor_health(layout: FactoryLayout, events: Iterable[Ev], until: datetime | 
                     stops.append((stop_from, t))
                     stop_from = None
             elif kind == "piece":
-                bundle, op = str(ev.get("bundle")), str(ev.get("op"))
-                style = style_of.get(bundle)
-                if style is None:
+                bundle, op_code = str(ev.get("bundle")), str(ev.get("op"))
+                style_code = style_of.get(bundle)
+                if style_code is None:
                     continue
-                qty = int(ev.get("qty", 1))  # type: ignore[call-overload]
-                h.earned_min += qty * ops_sam.get((style, op), 0.0)
-                if op in finals[style]:
-                    h.garments += qty
-                    day = ts.astimezone(cal.tz).date().isoformat()
-                    m = (t - shift_start.get((st.line_id, day), t)) / 60.0
+                qty = ev.get("qty", 1)
+                n = qty if isinstance(qty, int) else 1
+                h.earned_min += n * ops_sam.get((style_code, op_code), 0.0)
+                if op_code in finals[style_code]:
+                    h.garments += n
+                    on = ts.astimezone(cal.tz).date().isoformat()
+                    m = (t - shift_start.get((st.line_id, on), t)) / 60.0
                     if h.first_garment_min is None or m < h.first_garment_min:
                         h.first_garment_min = m
         if login is not None:

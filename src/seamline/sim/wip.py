@@ -15,6 +15,8 @@ operation is done so is each of its predecessors, since a successor cannot end b
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from seamline.domain.model import Style
 
 
@@ -42,3 +44,17 @@ def done_at(style: Style, share: float) -> frozenset[str]:
 def preload_shares(n: int) -> list[float]:
     """How far along each of ``n`` bundles is, oldest first: evenly spread over (0, 1)."""
     return [1.0 - (k + 0.5) / n for k in range(n)]
+
+
+def with_predecessors(style: Style, done: Iterable[str]) -> frozenset[str]:
+    """``done`` (unknown codes dropped) with every predecessor of a done operation: a bundle's
+    stored pieces may miss a few of an earlier operation, but it was sewn before the later one."""
+    ops = style.op_map()
+    out: set[str] = set()
+    todo = [c for c in done if c in ops]
+    while todo:
+        c = todo.pop()
+        if c not in out:
+            out.add(c)
+            todo.extend(ops[c].predecessors)
+    return frozenset(out)
