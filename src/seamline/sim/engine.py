@@ -233,6 +233,24 @@ class Engine:
         return self.truth.to_dict(end=self.ts(now_s), now_s=now_s, skills=skills, config=cfg)
 
 
+def helpers_needed(kept: list[float], cands: list[float], sam: float) -> int:
+    """How many of ``cands`` (loads in minutes per garment, least first) should share an operation of
+    ``sam`` minutes with the ``kept`` stations (loads already carrying ``sam / len(kept)`` each): as
+    many as lower the heaviest load among them; at least one when nobody is kept."""
+    m = len(kept)
+
+    def worst(k: int) -> float:
+        n = m + k
+        if n == 0:
+            return math.inf
+        return max([x - sam / m + sam / n for x in kept] + [x + sam / n for x in cands[:k]])
+
+    k = 0 if m else min(1, len(cands))
+    while k < len(cands) and worst(k + 1) < worst(k) - EPS:
+        k += 1
+    return k
+
+
 class LineSim:
     def __init__(
         self, eng: Engine, line: Line, stations: list[Station], workers: list[Worker], orders: list[Order]
@@ -469,37 +487,57 @@ class LineSim:
         return own + extra if extra else own
 
     def _plan_cover(self, day: date, staffed: set[str]) -> None:
-        """Operations whose every station is unstaffed today go to the least-loaded fitting station.
+        """Operations that lost stations to absences today get helper stations of a fitting type.
 
         This is what a line supervisor does first thing in the morning; without it one absence on a
-        single-station operation would stop the whole line.
+        single-station operation would stop the whole line. The helpers are the least-loaded fitting
+        stations, as many as lower the heaviest load among those doing the operation: a single
+        helper taking a whole operation (or the present half of a shared one carrying it alone)
+        became the line's bottleneck and starved everyone else (issue #21).
         """
         for run in self.runs:
-            load = {sid: sum(run.ops[c].sam_min for c in cs) for sid, cs in run.balance.items()}
+            # Minutes per garment at each station, an operation shared by n stations counting 1/n.
+            load: dict[str, float] = defaultdict(float)
             for code, sts in run.by_op.items():
-                if any(st.id in staffed for st in sts):
+                for st in sts:
+                    load[st.id] += run.ops[code].sam_min / len(sts)
+            for code, sts in run.by_op.items():
+                kept = [st for st in sts if st.id in staffed]
+                if len(kept) == len(sts):
                     continue
                 mt = run.ops[code].machine_type
                 subs = SUBSTITUTES.get(mt, ())
-                present = [st for st in self.stations if st.id in staffed]
+                present = [st for st in self.stations if st.id in staffed and st not in kept]
                 cands = [st for st in present if st.station.machine_type == mt]
-                cands = cands or [st for st in present if st.station.machine_type in subs] or present
+                cands = cands or [st for st in present if st.station.machine_type in subs]
+                if not kept:
+                    cands = cands or present
+                sam = run.ops[code].sam_min
+                for st in kept:  # the present stations of the operation carry the absent ones' share
+                    load[st.id] += sam / len(kept) - sam / len(sts)
                 if not cands:
                     continue
-                st = min(cands, key=lambda x: (load.get(x.id, 0.0), x.station.position))
-                load[st.id] = load.get(st.id, 0.0) + run.ops[code].sam_min
-                self.cover.setdefault((day, run.index, st.id), []).append(code)
-                self.coverers.setdefault((run.index, code), set()).add(st)
-                self.eng.truth.covers.append(
-                    {
-                        "date": day.isoformat(),
-                        "line": self.line.id,
-                        "style": run.style.code,
-                        "op": code,
-                        "station": st.id,
-                        "_s": self._day_start_s,
-                    }
-                )
+                # Helpers, least-loaded first, while that lowers the heaviest load among the stations
+                # doing the operation (one station taking it whole became the line's bottleneck).
+                ranked = sorted(cands, key=lambda x: (load[x.id], x.station.position))
+                k = helpers_needed([load[x.id] for x in kept], [load[x.id] for x in ranked], sam)
+                n = len(kept) + k
+                for st in kept:
+                    load[st.id] += sam / n - sam / len(kept)
+                for st in ranked[:k]:
+                    load[st.id] += sam / n
+                    self.cover.setdefault((day, run.index, st.id), []).append(code)
+                    self.coverers.setdefault((run.index, code), set()).add(st)
+                    self.eng.truth.covers.append(
+                        {
+                            "date": day.isoformat(),
+                            "line": self.line.id,
+                            "style": run.style.code,
+                            "op": code,
+                            "station": st.id,
+                            "_s": self._day_start_s,
+                        }
+                    )
 
     def pick(self, st: StationSim) -> tuple[BundleSim, str] | None:
         """The oldest bundle waiting for one of the station's operations of its current run."""
