@@ -454,9 +454,11 @@ class LineSim:
                 if given is not None:
                     placed.append((run, bundle, with_predecessors(run.style, given)))
         if not placed and cfg.preload_wip_bundles_per_station > 0 and self.runs:
-            run = self.runs[0]
-            n = min(len(run.bundles), max(1, round(cfg.preload_wip_bundles_per_station * len(self.stations))))
-            placed = [(run, b, done_at(run.style, f)) for b, f in zip(run.bundles, preload_shares(n), strict=False)]
+            # The oldest bundles furthest along; when the first run is short, the next run's first
+            # bundles follow it up the line (the line was already changing over yesterday).
+            n = max(1, round(cfg.preload_wip_bundles_per_station * len(self.stations)))
+            queue = [(run, b) for run in self.runs for b in run.bundles][:n]
+            placed = [(run, b, done_at(run.style, f)) for (run, b), f in zip(queue, preload_shares(n), strict=False)]
         for run, bundle, done in placed:
             if run.finals <= done:
                 continue  # finished after all
@@ -472,6 +474,11 @@ class LineSim:
             for code, n_wait in b.waiting.items():
                 if n_wait == 0 and code not in done:
                     self._ready(run, code, b)
+        if placed:
+            # A station whose part of a run is all behind it already works on the next run.
+            for st in self.stations:
+                while st.run_idx + 1 < len(self.runs) and self.done_with_run(st):
+                    st.run_idx += 1
         return {bundle.id for _, bundle, _ in placed}
 
     def _notify(self, run: Run, op: str) -> None:
