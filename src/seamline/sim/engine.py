@@ -235,8 +235,8 @@ class Engine:
 
 def helpers_needed(kept: list[float], cands: list[float], sam: float) -> int:
     """How many of ``cands`` (loads in minutes per garment, least first) should share an operation of
-    ``sam`` minutes with the ``kept`` stations (loads already carrying ``sam / len(kept)`` each): as
-    many as lower the heaviest load among them; at least one when nobody is kept."""
+    ``sam`` minutes with the ``kept`` stations (loads already carrying ``sam / len(kept)`` each): the
+    fewest that make the heaviest load among them lowest; at least one when nobody is kept."""
     m = len(kept)
 
     def worst(k: int) -> float:
@@ -245,10 +245,11 @@ def helpers_needed(kept: list[float], cands: list[float], sam: float) -> int:
             return math.inf
         return max([x - sam / m + sam / n for x in kept] + [x + sam / n for x in cands[:k]])
 
-    k = 0 if m else min(1, len(cands))
-    while k < len(cands) and worst(k + 1) < worst(k) - EPS:
-        k += 1
-    return k
+    # The fewest helpers reaching the lowest heaviest load (not a greedy stop: one helper may not
+    # lower it while two do).
+    options = range(0 if m else min(1, len(cands)), len(cands) + 1)
+    best = min(worst(k) for k in options)
+    return next(k for k in options if worst(k) <= best + EPS)
 
 
 class LineSim:
