@@ -172,3 +172,36 @@ def test_the_demo_runs_its_own_clock_and_its_floor_works_from_the_first_hour(tmp
     starved = sum(h.starved_min for h in health.values())
     assert attended > 0.9 * 100 * 60, attended  # about 4 lines x 30 stations x 60 min, absences aside
     assert starved / attended < 0.3, {lid: h.as_dict() for lid, h in health.items()}
+
+
+def test_the_demo_clock_decides_the_future_check_and_only_when_the_demo_set_it(tmp_path: Path) -> None:
+    """In process, with the demo's own wiring (`use_demo_clock`): a demo clock two days ahead of the
+    wall clock accepts an event on it (which the wall clock check refuses) and refuses one 10 min
+    ahead of it."""
+    from seamline.bootstrap import bootstrap
+    from seamline.domain.demo_clock import DemoClock
+    from seamline.entrypoints.demo import use_demo_clock
+    from seamline.service_layer.ingest import RawEvent
+
+    rt = bootstrap(f"sqlite:///{tmp_path}/d.db")
+    try:
+        layout = load_factory(FACTORY)
+        rt.save_layout(layout)
+
+        def send(ts: datetime) -> dict[str, Any]:
+            return rt.pipeline.process([RawEvent(json.dumps(_event(ts)).encode())]).as_dict()
+
+        ahead = datetime.now(UTC) + timedelta(days=2)
+        assert rt.live.demo_clock is None
+        assert send(ahead)["accepted"] == 0  # the wall clock: two days ahead is refused
+
+        cal = layout.calendar_for_line("L1")
+        clock = DemoClock(cal, ahead.astimezone(cal.tz), 60.0)
+        use_demo_clock(rt, clock)
+        on_clock = clock.now()
+        assert send(on_clock)["accepted"] == 1
+        refused = send(clock.now() + timedelta(minutes=10))
+        assert refused["accepted"] == 0 and "in the future" in json.dumps(refused["rejected"]), refused
+        assert rt.live.as_of(layout.factory.id) >= on_clock  # pages report the demo clock
+    finally:
+        rt.close()
