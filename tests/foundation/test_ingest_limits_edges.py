@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -159,4 +159,11 @@ def test_poison_over_a_real_mosquitto_is_quarantined_and_later_events_flow(db_ur
 def test_health_reports_ok_and_no_error_on_a_clean_run(client):
     r = post(client, payload("machine", 1, DAY + timedelta(hours=1), state="idle"))
     assert r.json()["accepted"] == 1
-    assert client.get("/api/v1/health").json() == {"ok": True, "mqtt": "off", "last_error": None}
+    h = client.get("/api/v1/health").json()
+    assert {k: h[k] for k in ("ok", "mqtt", "last_error", "clock")} == {
+        "ok": True,
+        "mqtt": "off",
+        "last_error": None,
+        "clock": "wall",  # only `seamline demo` sets its own clock
+    }
+    assert abs((datetime.fromisoformat(h["now"]) - datetime.now(UTC)).total_seconds()) < 60

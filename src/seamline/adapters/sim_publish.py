@@ -120,16 +120,27 @@ def run_live(
     *,
     speed: float = 60.0,
     client_id: str | None = None,
+    clock: Callable[[], float] | None = None,
+    clock_speed: float = 1.0,
 ) -> Engine:
     """Simulate and publish until ``stop`` is set (day after day, nights included).
 
     Returns the engine so a caller can write its ground truth: ``engine.truth_dict(engine.published_until)``
-    matches exactly what was published (the engine itself runs up to a minute ahead).
+    matches exactly what was published (the engine itself runs up to a minute ahead). ``clock``
+    replaces the wall clock events wait for (the demo's factory clock, ``clock_speed`` × real time).
     """
     eng = Engine(layout, config)
     pub = Publisher(mqtt_url, client_id or f"seamline-sim-{eng.run_id}")
     try:
-        _, eng.published_until = paced(engine_stream(eng, stop), pub.publish, speed=speed, stop=stop, progress=progress)
+        _, eng.published_until = paced(
+            engine_stream(eng, stop),
+            pub.publish,
+            speed=speed,
+            stop=stop,
+            progress=progress,
+            clock=clock or time.time,
+            clock_speed=clock_speed,
+        )
         pub.flush(timeout_s=10.0)
     finally:
         pub.close()

@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from .demo_clock import DemoClock
 from .efficiency import efficiency_pct, hour_start, split_by_hour, target_for_attended
 from .events import BundleIn, BundleOut, Defect, Downtime, Login, Logout, Machine, Piece, SensorEvent
 from .model import FactoryLayout, Operation, ShiftCalendar, Style
@@ -179,6 +180,8 @@ class LiveState:
         # factory -> the hour before which everything was handed to the rollup table
         self.evicted_before: dict[str, datetime] = {}
         self.history: HistorySource | None = None
+        # Set by `seamline demo` only (domain/demo_clock.py): "now" is then the demo's factory clock.
+        self.demo_clock: DemoClock | None = None
         self._tz: dict[str, ZoneInfo] = {}
         self._hour_cache: dict[str, tuple[datetime, datetime, datetime]] = {}
         self._bucket_cache: dict[str, tuple[datetime, HourBucket]] = {}
@@ -477,6 +480,8 @@ class LiveState:
     def as_of(self, factory: str, as_of: datetime | None = None) -> datetime:
         if as_of is not None:
             return as_of
+        if self.demo_clock is not None:
+            return self.demo_clock.now().astimezone(self.tz(factory))
         latest = self.latest_ts.get(factory)
         if latest is None:
             return datetime.now(self.tz(factory))

@@ -53,6 +53,12 @@ class Health(BaseModel):
         description="the latest ingest error with its UTC time, also after recovery: a batch retried, or an event"
         " the database refused and the quarantine kept (signed-in callers only)"
     )
+    clock: str = Field(
+        default="wall",
+        description="what event times are checked against: `wall` (the server's clock), or `demo:START@SPEEDx`"
+        " for the demo's factory clock (set by `seamline demo` only)",
+    )
+    now: datetime = Field(description="that clock's time now: events more than 5 minutes after it are refused")
 
 
 class FactorySummary(BaseModel):
@@ -289,6 +295,8 @@ def create_app(rt: Runtime, auth: AuthConfig | None = None) -> FastAPI:
             "ok": rt.worker.retrying is None,
             "mqtt": rt.receiver.status if rt.receiver else "off",
             "last_error": rt.worker.last_error if signed_in else None,
+            "clock": rt.live.demo_clock.describe() if rt.live.demo_clock is not None else "wall",
+            "now": rt.pipeline.clock(),
         }
 
     @api.post("/events", response_model=IngestAnswer, responses=problems(400, 413), openapi_extra=EVENTS_BODY)

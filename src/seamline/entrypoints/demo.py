@@ -3,7 +3,13 @@
 Embedded broker (amqtt) → ingest → SQLite in a local data folder → the web app, fed by the
 simulator running the sample factory in accelerated time. A second run resumes where the first
 stopped (the simulator continues from the latest stored event with fresh ids and sequence
-numbers); ``--fresh`` starts over.
+numbers, the bundles under way stay where they were); ``--fresh`` starts over.
+
+The demo keeps its own factory clock (domain/demo_clock.py): it starts inside a working shift of
+the latest workday (or where the last run stopped, if later) and runs at ``speed`` over working
+time only, so it shows a shift at work whenever it is started. The server checks event times
+against that clock and the pages say so; ``seamline serve`` never does. Lines start with work in
+progress along them (sim/wip.py), as a real line does in the morning.
 """
 
 from __future__ import annotations
@@ -14,12 +20,13 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from ..adapters.embedded_broker import start_embedded_broker
 from ..adapters.mqtt_receiver import MqttSettings
 from ..bootstrap import Runtime, bootstrap
+from ..domain.demo_clock import DemoClock, advance
 from ..domain.model import FactoryLayout
 
 log = logging.getLogger(__name__)
@@ -48,6 +55,10 @@ class DemoOptions:
     # Lines whose stations report raw motor bursts plus tablet bundle scans (issue #20); None = the
     # first line, so the demo shows both data paths.
     motor_lines: tuple[str, ...] | None = None
+    # The demo clock starts this long into the shift: the floor is already running when the pages open.
+    lead_min: float = 30.0
+    # Bundles per station already along each line at the start (sim/wip.py); 0 = empty lines.
+    preload_wip_bundles_per_station: float = 1.5
 
 
 def prepare(opts: DemoOptions) -> Runtime:
@@ -62,10 +73,8 @@ def prepare(opts: DemoOptions) -> Runtime:
     return rt
 
 
-def remaining_work(rt: Runtime, layout: FactoryLayout) -> FactoryLayout:
-    """The layout with the bundles already finished (every final operation has all its pieces)
-    taken out, so a resumed simulation goes on with the work that is left instead of sewing
-    finished bundles again."""
+def _made(rt: Runtime, layout: FactoryLayout) -> dict[tuple[str, str], int]:
+    """Pieces stored per (bundle, operation)."""
     from sqlalchemy import func, select
 
     from ..adapters import tables as t
@@ -76,7 +85,28 @@ def remaining_work(rt: Runtime, layout: FactoryLayout) -> FactoryLayout:
         .group_by(t.events.c.bundle, t.events.c.op)
     )
     with rt.engine.connect() as conn:
-        made = {(b, op): int(n) for b, op, n in conn.execute(q)}
+        return {(b, op): int(n) for b, op, n in conn.execute(q)}
+
+
+def work_in_progress(rt: Runtime, layout: FactoryLayout) -> dict[str, list[str]]:
+    """Bundles the stored events show under way: bundle -> operations with all their pieces, so a
+    resumed simulation carries them on instead of sewing them from the start again."""
+    made = _made(rt, layout)
+    started: dict[str, list[str]] = {}
+    for (bid, op), n in made.items():
+        b = layout.bundles.get(bid)
+        if b is not None:
+            ops = started.setdefault(bid, [])
+            if n >= b.qty:
+                ops.append(op)
+    return {bid: sorted(ops) for bid, ops in started.items()}
+
+
+def remaining_work(rt: Runtime, layout: FactoryLayout) -> FactoryLayout:
+    """The layout with the bundles already finished (every final operation has all its pieces)
+    taken out, so a resumed simulation goes on with the work that is left instead of sewing
+    finished bundles again."""
+    made = _made(rt, layout)
     finals = {code: style.final_operations() for code, style in layout.styles.items()}
     done = set()
     for b in layout.bundles.values():
@@ -92,6 +122,30 @@ def remaining_work(rt: Runtime, layout: FactoryLayout) -> FactoryLayout:
     )
 
 
+def demo_clock(layout: FactoryLayout, latest: datetime | None, opts: DemoOptions) -> tuple[DemoClock, datetime]:
+    """The demo's factory clock and where the simulation starts.
+
+    Fresh: the simulation starts at the latest shift start (the first line's calendar, on a
+    workday, at or before now in the factory's time zone) and the clock ``lead_min`` later, so
+    whoever opens the pages sees the shift already running. Resumed: from the latest stored event,
+    or from the latest shift start if that is later (a demo stopped last week goes on today)."""
+    from ..sim import default_start
+
+    cal = layout.calendar_for_line(sorted(layout.lines)[0]) if layout.lines else None
+    if cal is None:
+        raise ValueError("the demo factory has no line")
+    shift0 = default_start(layout)
+    sim_start = shift0 if latest is None else max(latest + timedelta(seconds=1), shift0)
+    origin = max(sim_start, advance(cal, shift0, opts.lead_min * 60.0))
+    return DemoClock(cal, advance(cal, origin, 0.0), opts.speed), sim_start
+
+
+def use_demo_clock(rt: Runtime, clock: DemoClock) -> None:
+    """Make the server follow the demo clock: pages report it, ingest checks event times against it."""
+    rt.live.demo_clock = clock
+    rt.pipeline.clock = clock.now
+
+
 def run_demo(opts: DemoOptions) -> None:
     from ..adapters.sim_publish import run_live
     from ..sim import SimConfig, SimProgress
@@ -100,19 +154,23 @@ def run_demo(opts: DemoOptions) -> None:
 
     t0 = time.monotonic()
     rt = prepare(opts)
+    layout = next(iter(rt.layouts.values()))
+    latest = rt.live.latest_ts.get(layout.factory.id)
+    clock, sim_start = demo_clock(layout, latest, opts)
+    use_demo_clock(rt, clock)
     mqtt_url = opts.mqtt_url
     if mqtt_url is None:
         rt.broker = start_embedded_broker("127.0.0.1", opts.broker_port)
         mqtt_url = f"mqtt://127.0.0.1:{opts.broker_port}"
     rt.start_mqtt(MqttSettings(url=mqtt_url, client_id="seamline-demo-ingest"))
 
-    layout = next(iter(rt.layouts.values()))
-    latest = rt.live.latest_ts.get(layout.factory.id)
     sim_layout = remaining_work(rt, layout) if latest else layout
     seq_base = max((st.last_seq for st in rt.live.stations.values()), default=-1) + 1
     config = SimConfig(
         seed=opts.seed,
-        start=(latest + timedelta(seconds=1)) if latest else None,
+        start=sim_start,
+        preload_wip_bundles_per_station=opts.preload_wip_bundles_per_station,
+        wip=work_in_progress(rt, sim_layout) if latest else {},
         run_id=f"d{int(time.time()):x}",
         seq_base=seq_base,
         record_pieces=False,
@@ -130,7 +188,18 @@ def run_demo(opts: DemoOptions) -> None:
 
     def simulate() -> None:
         try:
-            run_live(sim_layout, config, mqtt_url, stop, progress, speed=opts.speed, client_id="seamline-demo-sim")
+            # Paced by the demo clock alone: the backlog before it (the lead) goes out at once.
+            run_live(
+                sim_layout,
+                config,
+                mqtt_url,
+                stop,
+                progress,
+                speed=0,
+                client_id="seamline-demo-sim",
+                clock=clock.epoch,
+                clock_speed=opts.speed,
+            )
         except Exception:
             log.exception("simulator stopped")
 
@@ -144,6 +213,10 @@ def run_demo(opts: DemoOptions) -> None:
         print(
             f"  factory {layout.factory.id}: {len(layout.lines)} lines, {len(layout.stations)} stations; "
             f"simulated at {opts.speed:g}x; data in {opts.data_dir}"
+        )
+        print(
+            f"  演示时钟 / demo clock: {clock.now():%Y-%m-%d %H:%M} ({layout.factory.timezone}), working time only"
+            " (breaks, nights and rest days skipped)"
         )
         if config.motor_lines:
             print(f"  motor bursts + bundle scans (no piece counter) on: {', '.join(config.motor_lines)}")

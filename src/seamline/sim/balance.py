@@ -31,6 +31,17 @@ SUBSTITUTES: dict[str, tuple[str, ...]] = {
 
 Balance = dict[str, list[str]]
 
+# Minutes of work on a substitute machine per standard minute: an operator seldom has the grade on
+# the bulletin's machine type there (the simulator draws their speed from that grade, median 50 %
+# of standard at grade 0 against 72-98 % at the usual grades 2-4), and the machine lacks the
+# folder or attachment. Counting a substitute as fast as the right machine loaded, e.g., a jeans
+# waistband onto four lockstitch stations that then sewed it at half speed and starved the line.
+SUBSTITUTE_SLOWDOWN = 1.5
+
+
+def _cost(op_mt: str, st: Station) -> float:
+    return 1.0 if st.machine_type == op_mt else SUBSTITUTE_SLOWDOWN
+
 
 def initial_balance(style: Style, stations: Sequence[Station]) -> Balance:
     """Assign every operation of ``style`` to one or more of ``stations``: {station_id: [op_code]}.
@@ -55,11 +66,12 @@ def initial_balance(style: Style, stations: Sequence[Station]) -> Balance:
             cands = [(st, 2 * pitch) for st in sts]
         want = max(1, round(op.sam_min / pitch)) if pitch > 0 else 1
         ranked = sorted(cands, key=lambda c: (load[c[0].id] + c[1], pos[c[0].id]))
-        picked = [st.id for st, _ in ranked[: min(want, len(ranked))]]
-        for sid in picked:
-            load[sid] += op.sam_min / len(picked)
-        chosen[op.code] = picked
+        picked = [st for st, _ in ranked[: min(want, len(ranked))]]
+        for st in picked:
+            load[st.id] += op.sam_min / len(picked) * _cost(op.machine_type, st)
+        chosen[op.code] = [st.id for st in picked]
     _relieve(style, sts, chosen)
+    _fill_idle(style, sts, chosen)
     balance: Balance = {}
     for code in style.topological_order():
         for sid in chosen[code]:
@@ -77,12 +89,16 @@ def _relieve(style: Style, sts: Sequence[Station], chosen: dict[str, list[str]],
     """Local search: give the bottleneck station's operations a helper station while that lowers
     the bottleneck. Lines rarely have the machine mix a bulletin wants; sharing is how they cope."""
     ops = style.op_map()
+    by_id = {st.id: st for st in sts}
+
+    def cost(code: str, sid: str) -> float:
+        return _cost(ops[code].machine_type, by_id[sid])
 
     def loads() -> dict[str, float]:
         out = {st.id: 0.0 for st in sts}
         for code, sids in chosen.items():
             for sid in sids:
-                out[sid] += ops[code].sam_min / len(sids)
+                out[sid] += ops[code].sam_min / len(sids) * cost(code, sid)
         return out
 
     for _ in range(rounds):
@@ -98,14 +114,37 @@ def _relieve(style: Style, sts: Sequence[Station], chosen: dict[str, list[str]],
                 if st.id in sids:
                     continue
                 after = max(
-                    load[st.id] + share_new,
-                    *(load[sid] - share_old + share_new for sid in sids),
+                    load[st.id] + share_new * cost(code, st.id),
+                    *(load[sid] + (share_new - share_old) * cost(code, sid) for sid in sids),
                 )
                 if after < top - 1e-9 and (best is None or after < best[0]):
                     best = (after, code, st.id)
         if best is None:
             return
         chosen[best[1]].append(best[2])
+
+
+def _fill_idle(style: Style, sts: Sequence[Station], chosen: dict[str, list[str]]) -> None:
+    """A station left without work takes a share of the heaviest operation its machine can do.
+
+    ``_relieve`` only adds a helper where that lowers the bottleneck on paper (equal workers);
+    a station it leaves empty then waits all day although its operator could share an operation
+    of their machine type, which evens out the unequal speeds of real operators (issue #21: a
+    polo on a tee line left five stations with nothing to do)."""
+    ops = style.op_map()
+    for st in sts:
+        if any(st.id in sids for sids in chosen.values()):
+            continue
+        fit = [
+            c
+            for c, sids in chosen.items()
+            if st.machine_type == ops[c].machine_type or st.machine_type in SUBSTITUTES.get(ops[c].machine_type, ())
+        ]
+        if not fit:
+            continue
+        # Own machine type before a substitute, then the largest share per station.
+        best = max(fit, key=lambda c: (st.machine_type == ops[c].machine_type, ops[c].sam_min / len(chosen[c]), c))
+        chosen[best].append(st.id)
 
 
 def check_balance(style: Style, balance: Mapping[str, Sequence[str]], station_ids: set[str]) -> Balance:

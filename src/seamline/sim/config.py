@@ -45,6 +45,12 @@ class SimConfig:
     changeover_min: float = 15.0
     no_work_after_min: float = 10.0
     wip_bundles_per_station: float = 1.5
+    # Work in progress on the line before the first shift (sim/wip.py): 0 = lines start empty;
+    # the demo puts this many bundles per station along each line, spread over the operations.
+    preload_wip_bundles_per_station: float = 0.0
+    # Bundles already under way, with the operations done on them (a resumed demo): these start
+    # on the line instead of the preload.
+    wip: Mapping[str, Sequence[str]] = field(default_factory=dict)
     balances: Balances = field(default_factory=dict)
     # Keep every piece in the ground truth (offline runs); live runs may turn it off to save memory.
     record_pieces: bool = True

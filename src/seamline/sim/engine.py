@@ -10,9 +10,10 @@ the environment in chunks (live mode) gives exactly the same stream as one long 
 
 from __future__ import annotations
 
+import heapq
 import math
 import random
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Generator, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -38,6 +39,7 @@ from .balance import SUBSTITUTES, check_balance, initial_balance
 from .config import SimConfig, default_start
 from .motor import MotorProfile, op_motor_profile, piece_plan, rng_for
 from .truth import Truth
+from .wip import done_at, preload_shares, with_predecessors
 from .wire import (
     Emitted,
     StationWire,
@@ -51,7 +53,7 @@ from .wire import (
     WMachine,
     WPiece,
 )
-from .workforce import Workforce
+from .workforce import GRADE_EFF, Workforce
 
 EPS = 1e-6
 DEFECT_CODES = ("SKIP_STITCH", "BROKEN_STITCH", "PUCKERING", "OPEN_SEAM", "UNEVEN_STITCH", "STAIN")
@@ -97,11 +99,13 @@ class Run:
 
 
 class BundleSim:
-    __slots__ = ("bundle", "finals_left", "run", "waiting")
+    __slots__ = ("bundle", "finals_left", "run", "seq", "waiting")
 
-    def __init__(self, bundle: Bundle, run: Run) -> None:
+    def __init__(self, bundle: Bundle, run: Run, seq: int) -> None:
         self.bundle = bundle
         self.run = run
+        # Release order on the line: stations take the oldest bundle (lowest ticket) first.
+        self.seq = seq
         self.waiting = {o.code: len(o.predecessors) for o in run.style.operations}
         self.finals_left = len(run.finals)
 
@@ -229,6 +233,25 @@ class Engine:
         return self.truth.to_dict(end=self.ts(now_s), now_s=now_s, skills=skills, config=cfg)
 
 
+def helpers_needed(kept: list[float], cands: list[float], sam: float) -> int:
+    """How many of ``cands`` (loads in minutes per garment, least first) should share an operation of
+    ``sam`` minutes with the ``kept`` stations (loads already carrying ``sam / len(kept)`` each): the
+    fewest that make the heaviest load among them lowest; at least one when nobody is kept."""
+    m = len(kept)
+
+    def worst(k: int) -> float:
+        n = m + k
+        if n == 0:
+            return math.inf
+        return max([x - sam / m + sam / n for x in kept] + [x + sam / n for x in cands[:k]])
+
+    # The fewest helpers reaching the lowest heaviest load (not a greedy stop: one helper may not
+    # lower it while two do).
+    options = range(0 if m else min(1, len(cands)), len(cands) + 1)
+    best = min(worst(k) for k in options)
+    return next(k for k in options if worst(k) <= best + EPS)
+
+
 class LineSim:
     def __init__(
         self, eng: Engine, line: Line, stations: list[Station], workers: list[Worker], orders: list[Order]
@@ -239,9 +262,13 @@ class LineSim:
         self.cal: ShiftCalendar = eng.layout.calendar_for_line(line.id)
         self.stations = [StationSim(self, st) for st in stations]
         self.by_id = {s.id: s for s in self.stations}
-        self._assign_workers(workers)
         self.runs = self._plan_runs(orders)
-        self.ready: dict[tuple[int, str], deque[tuple[float, BundleSim]]] = defaultdict(deque)
+        self._assign_workers(workers)
+        # Bundles waiting for an operation, a heap by release order: "the oldest bundle first" is
+        # the ticket order, not the moment it became ready (bundles released together would
+        # otherwise tie and a station would sew one operation for all of them before the next).
+        self.ready: dict[tuple[int, str], list[tuple[int, BundleSim]]] = defaultdict(list)
+        self._seq = 0
         self.remaining: dict[tuple[int, str], int] = {}
         for run in self.runs:
             for op in run.ops:
@@ -256,15 +283,30 @@ class LineSim:
         self._start_date = eng.start.astimezone(self.cal.tz).date()
 
     def _assign_workers(self, workers: list[Worker]) -> None:
-        """Best grade on the station's machine type first; whoever is left is a spare."""
+        """Seat the workers where their skills fit best; whoever is left is a spare.
+
+        Only stations with work in the line's runs get a regular (an operator whose machine the
+        balance leaves empty is a spare who stands in for absent colleagues, as a supervisor would
+        use them). The seating maximises the summed median efficiency of each worker's grade on the
+        station's machine type (an assignment problem), so no station gets a beginner on its machine
+        while a skilled operator sits where they are barely needed: a greedy pass in line order did
+        that and made the last stations the line's bottleneck."""
+        used = {sid for run in self.runs for sid, codes in run.balance.items() if codes}
+        seats = [st for st in self.stations if st.id in used] if self.runs else list(self.stations)
         free = list(workers)
-        for st in self.stations:
-            if not free:
-                break
-            w = max(free, key=lambda w: (w.grade_for(st.station.machine_type), -free.index(w)))
-            free.remove(w)
-            st.regular = w
-            self.eng.truth.assignments[st.id] = w.badge
+        if seats and free:
+            from scipy.optimize import linear_sum_assignment
+
+            def fit(w: Worker, st: StationSim) -> float:
+                return GRADE_EFF.get(max(0, min(w.grade_for(st.station.machine_type), 5)), 0.5)
+
+            cost = [[-fit(w, st) for w in free] for st in seats]
+            rows, cols = linear_sum_assignment(cost)
+            for r, c in zip(rows, cols, strict=True):
+                seats[r].regular = free[c]
+                self.eng.truth.assignments[seats[r].id] = free[c].badge
+            taken = {int(c) for c in cols}
+            free = [w for i, w in enumerate(free) if i not in taken]
         self.spares = free
         self.eng.truth.spares[self.line.id] = [w.badge for w in free]
 
@@ -380,17 +422,65 @@ class LineSim:
 
     # -- bundles -------------------------------------------------------------------------------
     def _release(self) -> Proc:
+        pre = self._preload()
         for run in self.runs:
             for bundle in run.bundles:
+                if bundle.id in pre:
+                    continue
                 while self.wip >= self.cap:
                     self._wip_event = self.env.event()
                     yield self._wip_event
                 self.wip += 1
-                b = BundleSim(bundle, run)
-                now = self.env.now
+                b = self._new_bundle(bundle, run)
                 for op in run.first_ops:
-                    self.ready[(run.index, op)].append((now, b))
-                    self._notify(run, op)
+                    self._ready(run, op, b)
+
+    def _new_bundle(self, bundle: Bundle, run: Run) -> BundleSim:
+        self._seq += 1
+        return BundleSim(bundle, run, self._seq)
+
+    def _ready(self, run: Run, op: str, b: BundleSim) -> None:
+        heapq.heappush(self.ready[(run.index, op)], (b.seq, b))
+        self._notify(run, op)
+
+    def _preload(self) -> set[str]:
+        """Put the work in progress on the line before the first shift (sim/wip.py): bundles the
+        config says are under way (a resumed demo), else, with ``preload_wip_bundles_per_station``,
+        the first bundles of the first run spread along the line. Returns the bundle ids placed."""
+        cfg = self.eng.config
+        placed: list[tuple[Run, Bundle, frozenset[str]]] = []
+        for run in self.runs:
+            for bundle in run.bundles:
+                given = cfg.wip.get(bundle.id)
+                if given is not None:
+                    placed.append((run, bundle, with_predecessors(run.style, given)))
+        if not placed and cfg.preload_wip_bundles_per_station > 0 and self.runs:
+            # The oldest bundles furthest along; when the first run is short, the next run's first
+            # bundles follow it up the line (the line was already changing over yesterday).
+            n = max(1, round(cfg.preload_wip_bundles_per_station * len(self.stations)))
+            queue = [(run, b) for run in self.runs for b in run.bundles][:n]
+            placed = [(run, b, done_at(run.style, f)) for (run, b), f in zip(queue, preload_shares(n), strict=False)]
+        for run, bundle, done in placed:
+            if run.finals <= done:
+                continue  # finished after all
+            b = self._new_bundle(bundle, run)
+            self.wip += 1
+            for code in run.style.topological_order():
+                if code in done:
+                    self.remaining[(run.index, code)] -= 1
+                    for s in run.succ[code]:
+                        b.waiting[s] -= 1
+                    if code in run.finals:
+                        b.finals_left -= 1
+            for code, n_wait in b.waiting.items():
+                if n_wait == 0 and code not in done:
+                    self._ready(run, code, b)
+        if placed:
+            # A station whose part of a run is all behind it already works on the next run.
+            for st in self.stations:
+                while st.run_idx + 1 < len(self.runs) and self.done_with_run(st):
+                    st.run_idx += 1
+        return {bundle.id for _, bundle, _ in placed}
 
     def _notify(self, run: Run, op: str) -> None:
         for st in (*run.by_op.get(op, ()), *self.coverers.get((run.index, op), ())):
@@ -405,42 +495,62 @@ class LineSim:
         return own + extra if extra else own
 
     def _plan_cover(self, day: date, staffed: set[str]) -> None:
-        """Operations whose every station is unstaffed today go to the least-loaded fitting station.
+        """Operations that lost stations to absences today get helper stations of a fitting type.
 
         This is what a line supervisor does first thing in the morning; without it one absence on a
-        single-station operation would stop the whole line.
+        single-station operation would stop the whole line. The helpers are the least-loaded fitting
+        stations, as many as lower the heaviest load among those doing the operation: a single
+        helper taking a whole operation (or the present half of a shared one carrying it alone)
+        became the line's bottleneck and starved everyone else (issue #21).
         """
         for run in self.runs:
-            load = {sid: sum(run.ops[c].sam_min for c in cs) for sid, cs in run.balance.items()}
+            # Minutes per garment at each station, an operation shared by n stations counting 1/n.
+            load: dict[str, float] = defaultdict(float)
             for code, sts in run.by_op.items():
-                if any(st.id in staffed for st in sts):
+                for st in sts:
+                    load[st.id] += run.ops[code].sam_min / len(sts)
+            for code, sts in run.by_op.items():
+                kept = [st for st in sts if st.id in staffed]
+                if len(kept) == len(sts):
                     continue
                 mt = run.ops[code].machine_type
                 subs = SUBSTITUTES.get(mt, ())
-                present = [st for st in self.stations if st.id in staffed]
+                present = [st for st in self.stations if st.id in staffed and st not in kept]
                 cands = [st for st in present if st.station.machine_type == mt]
-                cands = cands or [st for st in present if st.station.machine_type in subs] or present
+                cands = cands or [st for st in present if st.station.machine_type in subs]
+                if not kept:
+                    cands = cands or present
+                sam = run.ops[code].sam_min
+                for st in kept:  # the present stations of the operation carry the absent ones' share
+                    load[st.id] += sam / len(kept) - sam / len(sts)
                 if not cands:
                     continue
-                st = min(cands, key=lambda x: (load.get(x.id, 0.0), x.station.position))
-                load[st.id] = load.get(st.id, 0.0) + run.ops[code].sam_min
-                self.cover.setdefault((day, run.index, st.id), []).append(code)
-                self.coverers.setdefault((run.index, code), set()).add(st)
-                self.eng.truth.covers.append(
-                    {
-                        "date": day.isoformat(),
-                        "line": self.line.id,
-                        "style": run.style.code,
-                        "op": code,
-                        "station": st.id,
-                        "_s": self._day_start_s,
-                    }
-                )
+                # Helpers, least-loaded first, while that lowers the heaviest load among the stations
+                # doing the operation (one station taking it whole became the line's bottleneck).
+                ranked = sorted(cands, key=lambda x: (load[x.id], x.station.position))
+                k = helpers_needed([load[x.id] for x in kept], [load[x.id] for x in ranked], sam)
+                n = len(kept) + k
+                for st in kept:
+                    load[st.id] += sam / n - sam / len(kept)
+                for st in ranked[:k]:
+                    load[st.id] += sam / n
+                    self.cover.setdefault((day, run.index, st.id), []).append(code)
+                    self.coverers.setdefault((run.index, code), set()).add(st)
+                    self.eng.truth.covers.append(
+                        {
+                            "date": day.isoformat(),
+                            "line": self.line.id,
+                            "style": run.style.code,
+                            "op": code,
+                            "station": st.id,
+                            "_s": self._day_start_s,
+                        }
+                    )
 
     def pick(self, st: StationSim) -> tuple[BundleSim, str] | None:
         """The oldest bundle waiting for one of the station's operations of its current run."""
         run = self.runs[st.run_idx]
-        best: deque[tuple[float, BundleSim]] | None = None
+        best: list[tuple[int, BundleSim]] | None = None
         best_op = ""
         for op in self.ops_of(st, run):
             q = self.ready.get((run.index, op))
@@ -448,7 +558,7 @@ class LineSim:
                 best, best_op = q, op
         if best is None:
             return None
-        _, b = best.popleft()
+        _, b = heapq.heappop(best)
         self._take(run, best_op)
         return b, best_op
 
@@ -475,8 +585,7 @@ class LineSim:
                     self._take(run, s)
                     carried.append(s)
                 else:
-                    self.ready[(run.index, s)].append((now, b))
-                    self._notify(run, s)
+                    self._ready(run, s, b)
         if op in run.finals:
             b.finals_left -= 1
             if b.finals_left == 0:
@@ -729,11 +838,16 @@ class StationSim:
         id of the last burst (the truth's handle on the piece)."""
         prof = self.eng.motor_profile(style, op)
         ev_id = ""
+        left = cycle_s
         for gap, run, trim in piece_plan(prof, cycle_s, self.motor_rng):
             yield from self._work(gap, sewing=False)
             yield from self._ensure_working()
             ev_id = self._emit(WBurst, run_s=round(run, 3), trim=trim)
             yield from self._work(run)
+            left -= gap + run
+        # The handling after the last seam (laying the piece aside, taking the next) is part of the
+        # cycle too: without it a motor-sensor station sewed about 1.5 times faster than the others.
+        yield from self._work(max(0.0, left), sewing=False)
         return ev_id
 
     def _sew(self, b: BundleSim, code: str) -> Proc:

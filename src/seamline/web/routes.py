@@ -259,6 +259,7 @@ def register(app: FastAPI, rt: Any) -> None:
                 signed_in=me is not None and me.kind == "user",
                 pair_stations=_pair_stations(me, kind, key),
                 full_nav=me is None or me.kind == "open" or not ("worker" in me.roles or me.line_limited()),
+                demo_clock=rt.live.demo_clock is not None,
             )
         )
         resp = HTMLResponse(html)
