@@ -61,11 +61,40 @@
     if (next.length) holdTimer = setTimeout(flush, Math.max(0, Math.min(...next) - Date.now()) + 20);
   }
 
+  // The bundle's defects: the server's count plus this tablet's taps not yet answered (held ones
+  // too: the worker sees the tap count at once, and an undo takes it back off).
+  function renderDefects() {
+    if (!state.bundle) { SL.text("t-bundle-defects", "–"); return; }
+    const mine = loadQueue().filter((e) => e.type === "defect" && e.bundle === state.bundle).reduce((n, e) => n + (e.qty || 1), 0);
+    SL.text("t-bundle-defects", String((state.bundle_defects || 0) + mine));
+  }
+
+  // Data age. The page data is fresh while its stream is open (the server pushes every change);
+  // once the stream is down, the age counts from the last moment it was up. A page the service
+  // worker answered from its cache carries <meta name="sl-cached-at">: when that copy was fetched.
+  const STALE_MS = 60000;
+  const cachedAt = document.querySelector('meta[name="sl-cached-at"]');
+  let freshAt = cachedAt ? Number(cachedAt.content) || 0 : Date.now();
+  let downSince = null;
+  function streamDown() { return downSince !== null && Date.now() - downSince > 5000; }
+  function ageTick() {
+    const now = Date.now();
+    if (SL.streamUp()) { freshAt = now; downSince = null; } else if (downSince === null) downSince = now;
+    const age = now - freshAt;
+    const el = SL.$("t-age");
+    const stale = age > STALE_MS;
+    el.hidden = !stale;
+    if (stale) el.textContent = SL.t("data_age", { n: Math.floor(age / 60000) });
+    document.body.dataset.stale = String(stale);
+    badge();
+  }
+
   function badge() {
     const q = loadQueue();
     undoButton(q);
+    renderDefects();
     const net = SL.$("net");
-    const offline = !navigator.onLine || lastFailed;
+    const offline = !navigator.onLine || lastFailed || streamDown();
     if (offline) {
       net.hidden = false; net.className = "net offline"; net.textContent = SL.t("offline_queued", { n: q.length });
     } else if (q.length) {
@@ -172,6 +201,9 @@
     const st = SL.$("t-status");
     st.textContent = d.status_label; st.className = "status-" + d.status;
     SL.text("t-clock", SL.t("last_update", { time: d.clock_txt }));
+    SL.$("t-earn-fig").hidden = !d.earnings;
+    SL.text("t-earn", d.earnings_txt || "");
+    renderDefects();
     const canDefect = !!(d.bundle && d.current);
     document.querySelectorAll("button.defect").forEach((b) => { b.disabled = !canDefect; });
     const open = new Set(d.downtime.map((x) => x.code));
@@ -347,5 +379,12 @@
   badge();
   flush();
   SL.stream(renderAll);
+  setInterval(ageTick, 1000);
+  ageTick();
+  // Installable app: the service worker keeps the station page, its scripts, styles and fonts, so
+  // a reload with the network down still opens the station and its queue (docs/pages.md).
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("/sw.js", { scope: "/station/" }).catch(() => { /* plain page still works */ });
+  }
   window.SL_TABLET = { flush: flush, queue: loadQueue, scanned: scanned, bundleDone: bundleDone };
 })();
