@@ -64,6 +64,11 @@ class RateCards:
         self._cache: dict[str, tuple[float, RateCard | None]] = {}
         self._lock = threading.Lock()
 
+    def forget(self) -> None:
+        """Read the cards again on the next ask (after an import in this process)."""
+        with self._lock:
+            self._cache.clear()
+
     def get(self, factory: str) -> RateCard | None:
         now = time.monotonic()
         with self._lock:

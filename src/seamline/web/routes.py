@@ -166,7 +166,7 @@ def register(app: FastAPI, rt: Any) -> None:
     pwa.register(app)
     app.state.web_progress = progress
     shared = app.state.web_pages = SharedPages()
-    cards = RateCards(rt.engine)
+    cards = app.state.web_rate_cards = RateCards(rt.engine)
     app.mount(STATIC_PREFIX, StaticFiles(directory=HERE / "static"), name="web-static")
 
     PageFn = Callable[[LiveState, OrderProgress], dict[str, Any]]
