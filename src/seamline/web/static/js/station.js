@@ -72,14 +72,31 @@
   // Data age. The page data is fresh while its stream is open (the server pushes every change);
   // once the stream is down, the age counts from the last moment it was up. A page the service
   // worker answered from its cache carries <meta name="sl-cached-at">: when that copy was fetched.
+  // The latest data the stream brought is kept too: a copy from the cache shows it if it is newer.
   const STALE_MS = 60000;
+  const LAST_KEY = "seamline.last." + station;
   const cachedAt = document.querySelector('meta[name="sl-cached-at"]');
   let freshAt = cachedAt ? Number(cachedAt.content) || 0 : Date.now();
   let downSince = null;
+  let gotStream = false, keptAt = 0;
+  function keepLast(d) {
+    keptAt = Date.now();
+    try { localStorage.setItem(LAST_KEY, JSON.stringify({ at: Date.now(), lang: SL.page.lang, data: d })); } catch (e) { /* full: no copy */ }
+  }
+  function lastKept() {
+    if (!cachedAt) return null;
+    try {
+      const k = JSON.parse(localStorage.getItem(LAST_KEY) || "null");
+      return k && k.at > freshAt && k.lang === SL.page.lang && k.data && k.data.station === station ? k : null;
+    } catch (e) { return null; }
+  }
   function streamDown() { return downSince !== null && Date.now() - downSince > 5000; }
   function ageTick() {
     const now = Date.now();
-    if (SL.streamUp()) { freshAt = now; downSince = null; } else if (downSince === null) downSince = now;
+    if (SL.streamUp()) {
+      freshAt = now; downSince = null;
+      if (gotStream && now - keptAt > 5000) keepLast(SL.data);  // still current: say so in the copy
+    } else if (downSince === null) downSince = now;
     const age = now - freshAt;
     const el = SL.$("t-age");
     const stale = age > STALE_MS;
@@ -375,10 +392,11 @@
     if (loc && ((loc.bundle && d.open_bundle === loc.bundle) || (loc.closed && d.open_bundle !== loc.closed))) setLocalOpen(null);
     renderScan();
   }
-  renderAll(d0);
+  const kept = lastKept();
+  if (kept) { freshAt = kept.at; SL.data = kept.data; renderAll(kept.data); } else renderAll(d0);
   badge();
   flush();
-  SL.stream(renderAll);
+  SL.stream((d) => { gotStream = true; keepLast(d); renderAll(d); });
   setInterval(ageTick, 1000);
   ageTick();
   // Installable app: the service worker keeps the station page, its scripts, styles and fonts, so

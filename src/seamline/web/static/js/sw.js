@@ -71,6 +71,8 @@ async function stationPage(request) {
   const key = url.origin + url.pathname;  // ?lang=… gives the same station
   const network = fetch(request).then((res) => {
     if (keepable(res)) { const c = res.clone(); stamped(c).then((r) => cache.put(key, r)); }
+    // Sent to pairing or sign-in, or refused: this device may no longer see the page, so no copy.
+    else if (res.type === "opaqueredirect" || res.status === 401 || res.status === 403) cache.delete(key);
     return res;
   });
   network.catch(() => null);  // a late failure after the timeout is not an error to report
