@@ -166,5 +166,8 @@ def test_server_gone_shows_age_and_offline_and_a_reload_opens_from_the_service_w
         )
         == "failed"
     )
-    page.screenshot(path=str(artifacts / "station-from-service-worker-zh.png"))
+    page.screenshot(path=str(artifacts / "station-from-service-worker-zh.png"), full_page=True)
+    page.set_viewport_size({"width": 800, "height": 1280})  # a 10" tablet upright: both badges fit
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+    page.screenshot(path=str(artifacts / "station-from-service-worker-portrait-zh.png"), full_page=True)
     assert errors == []
