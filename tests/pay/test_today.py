@@ -4,23 +4,28 @@ a card that misses an operation, the stored card, and the tablet's figures from 
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import create_engine
 
 from seamline.adapters import migrate
+from seamline.bootstrap import bootstrap
 from seamline.domain.events import BundleIn, Defect, Login, Logout, Piece
 from seamline.domain.live import LiveState
 from seamline.domain.model import Operation, Style
+from seamline.entrypoints.api import create_app
 from seamline.pay.rates import PayError, Rate, RateCard, parse_rate_card
 from seamline.pay.store import RateCards, load_rate_card, read_rate_file, save_rate_card
 from seamline.pay.today import piece_earnings, style_for_op
 from seamline.quality.dhu import DhuAggregator
 from seamline.web.i18n import Fmt
 from seamline.web.tablet import tablet_fields, worker_pieces_today
+from tests.conftest import tiny_layout
+from tests.foundation.helpers import CST, payload
 from tests.web.factory import STYLE, at, layout
 
 REPO = Path(__file__).resolve().parents[2]
@@ -147,3 +152,31 @@ def test_tablet_figures_from_live_state() -> None:
     assert (none["earnings"], none["earnings_txt"]) == (None, "")  # no card: the tablet hides the figure
     empty = tablet_fields(live, lay, "S3", Fmt("zh_CN"), _Quality(dhu), _Cards(card))  # type: ignore[arg-type]
     assert (empty["earnings"], empty["bundle_defects"], empty["bundle_defects_txt"]) == (None, None, "–")
+
+
+def test_the_hours_report_api_pays_with_the_stored_card(tmp_path: Path) -> None:
+    """No card: hours only. The stored card (as `make demo` stores the sample's): the pay is in."""
+    day = datetime(2026, 11, 20, tzinfo=CST)
+    rt = bootstrap(f"sqlite:///{tmp_path / 'r.db'}")
+    try:
+        lay = tiny_layout()
+        rt.save_layout(lay)
+        bundle = next(iter(lay.bundles))
+        c = TestClient(create_app(rt))
+        evs = [
+            payload("login", 0, day.replace(hour=8), worker="W1"),
+            payload("piece", 1, day.replace(hour=9), bundle=bundle, op="OP1", qty=40),
+            payload("logout", 2, day.replace(hour=11), worker="W1"),
+        ]
+        assert c.post("/api/v1/events", content=b"[" + b",".join(evs) + b"]").json()["accepted"] == 3
+        params = {"month": "2026-11", "worker": "W1", "lang": "en"}
+        hours_only = c.get("/api/v1/compliance/hours-report", params=params).text
+        assert "no rate card" in hours_only.lower() and "8.00" not in hours_only
+        save_rate_card(rt.engine, "f1", [{"per_sam_min": "0.40"}], "test")
+        paid = c.get("/api/v1/compliance/hours-report", params=params).text
+        assert "8.00" in paid  # 40 pieces x 0.5 min x 0.40 = 8.00, under the floor-free policy
+        save_rate_card(rt.engine, "f1", [{"op": "OP2", "per_piece": "0.10"}], "test")  # cannot price OP1
+        bad = c.get("/api/v1/compliance/hours-report", params=params)
+        assert bad.status_code == 422 and "rate card" in bad.json()["detail"]
+    finally:
+        rt.close()
