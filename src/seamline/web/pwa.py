@@ -62,7 +62,7 @@ def register(app: FastAPI) -> None:
         return Response(
             service_worker_js(),
             media_type="text/javascript",
-            headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/station/"},
+            headers={"Cache-Control": "no-cache"},
         )
 
     @app.get("/station/", include_in_schema=False)
