@@ -4,15 +4,18 @@ a card that misses an operation, the stored card, and the tablet's figures from 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, insert
 
 from seamline.adapters import migrate
+from seamline.adapters.tables import factories
 from seamline.bootstrap import bootstrap
 from seamline.domain.events import BundleIn, Defect, Login, Logout, Piece
 from seamline.domain.live import LiveState
@@ -180,3 +183,27 @@ def test_the_hours_report_api_pays_with_the_stored_card(tmp_path: Path) -> None:
         assert bad.status_code == 422 and "rate card" in bad.json()["detail"]
     finally:
         rt.close()
+
+
+def test_rates_import_refuses_bad_cards_and_unknown_factories_and_stores_nothing(tmp_path: Path) -> None:
+    """The installed command: a float for money or a factory never imported is exit 2, Chinese first."""
+    seamline = str(Path(sys.executable).parent / "seamline")
+    db = f"sqlite:///{tmp_path / 'c.db'}"
+    engine = create_engine(db)
+    migrate.upgrade(engine)
+    with engine.begin() as conn:
+        conn.execute(insert(factories).values(id="f1", name="Test", timezone="Asia/Shanghai"))
+    floats = tmp_path / "floats.json"
+    floats.write_text('[{"per_sam_min": 0.4}]', "utf-8")
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([seamline, "rates-import", *args, "--db", db], capture_output=True, text=True, timeout=60)
+
+    bad = run(str(floats), "--factory", "f1")
+    assert bad.returncode == 2 and bad.stderr.startswith("错误 / error:") and "as a string" in bad.stderr
+    nobody = run(str(REPO / "examples" / "factory" / "rates.json"), "--factory", "nope")
+    assert nobody.returncode == 2 and "没有工厂 'nope'" in nobody.stderr
+    assert load_rate_card(engine, "f1") is None and load_rate_card(engine, "nope") is None
+    ok = run(str(REPO / "examples" / "factory" / "rates.json"), "--factory", "f1")
+    assert ok.returncode == 0 and "rate card stored: f1, 5 rates" in ok.stdout
+    assert load_rate_card(engine, "f1") is not None

@@ -136,7 +136,7 @@ def register(app: typer.Typer) -> None:
         )
         if card is not None:
             save_rate_card(engine, layout.factory.id, card, str(rates))
-            typer.echo(f"rate card: {len(card)} rates from {rates}")
+            typer.echo(f"工价表 / rate card: {len(card)} rates from {rates}")
 
     @app.command()
     def export(
