@@ -111,13 +111,17 @@ def test_every_route_for_every_role(site: Site, method: str, path: str, role: Ro
     if path == "/" and role in (Role.WORKER, Role.SUPERVISOR):
         own = f"/station/{site.station}" if role is Role.WORKER else f"/lines/{site.line}"
         assert (r.status_code, r.headers.get("location")) == (303, own)
+    elif path == "/station/":  # the installed tablet app's start: its station, pairing, or home
+        own = f"/station/{site.station}" if role is Role.WORKER else "/pair" if role is None else "/"
+        assert (r.status_code, r.headers.get("location")) == (303, own)
     elif rule.public:
         assert r.status_code != 403, r.text
         if method == "GET":
             assert r.status_code == 200
     elif role is None:
         if method == "GET" and not path.startswith(("/api/", "/web/")):
-            assert r.status_code == 303 and r.headers["location"].startswith("/login?next=")
+            start = "/pair?next=" if path.startswith("/station/") else "/login?next="  # an unpaired tablet
+            assert r.status_code == 303 and r.headers["location"].startswith(start)
         else:
             assert r.status_code == 401, r.text
             assert r.headers.get("www-authenticate", "").startswith("Bearer")

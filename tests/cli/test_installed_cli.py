@@ -230,7 +230,7 @@ INVOCATIONS: dict[str, Call] = {
     # stage 0, in this order: a database as the README builds it, then events through the real path
     "import": Call(
         ("import", "{ex}", "--db", DB),
-        ("imported factory xiaoshan: 4 lines, 120 stations, 120 workers, 3 styles, 12 orders",),
+        ("imported factory xiaoshan: 4 lines, 120 stations, 120 workers, 3 styles, 12 orders", "rate card: 5 rates"),
         stage=0,
     ),
     "materials-import": Call(
@@ -328,6 +328,10 @@ INVOCATIONS: dict[str, Call] = {
         check=_check_tickets,
     ),
     "materials-check": Call(("materials-check", "SO-2611-01", "--db", DB), ("all materials available for SO-2611-01",)),
+    "rates-import": Call(
+        ("rates-import", "{ex}/rates.json", "--factory", "xiaoshan", "--db", DB),
+        ("工价表已保存 / rate card stored: xiaoshan, 5 rates",),
+    ),
     "small-lots": Call(("small-lots", "--db", DB), ("SO-2611-01/L1", "due 2026-12-02")),
     "roi": Call(("roi", "--db", DB, "--json"), check=_check_roi),
     "provision-station": Call(
@@ -622,7 +626,7 @@ def test_every_command_runs_for_real(ctx: Ctx) -> None:
     assert not errors, "\n\n".join(errors)
     assert (Path(ctx.tmp) / "data").exists() is False  # nothing fell back to the default database
 
-    # the four hand-made changes are on record, once each (docs/access.md, "Audit log")
+    # the five hand-made changes are on record, once each (docs/access.md, "Audit log")
     from seamline.adapters.db import make_engine
     from seamline.auth.store import AuthStore
 
@@ -632,13 +636,20 @@ def test_every_command_runs_for_real(ctx: Ctx) -> None:
     finally:
         engine.dispose()
     cli = sorted(i["action"] for i in items if i["actor_kind"] == "cli" and i["action"].startswith("cli "))
-    assert cli == ["cli hours-correct", "cli import", "cli materials-import", "cli seal-hours"], cli
+    assert cli == [
+        "cli hours-correct",
+        "cli import",
+        "cli materials-import",
+        "cli rates-import",
+        "cli seal-hours",
+    ], cli
 
 
 READS = (
     ("tickets", "SO-2611-01", "--out", "t.pdf"),
     ("cut-plan", "SO-2611-01"),
     ("materials-import", str(EXAMPLES)),
+    ("rates-import", str(EXAMPLES / "rates.json"), "--factory", "xiaoshan"),
     ("skills",),
     ("roi",),
     ("export", "xiaoshan", "out"),

@@ -49,6 +49,8 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/docs/oauth2-redirect"): r(SU, PL, QA, AU, OW, AD, GW),
     ("GET", "/redoc"): r(SU, PL, QA, AU, OW, AD, GW),
     ("GET", "/web/static/{path:path}"): PUBLIC,
+    ("GET", "/sw.js"): PUBLIC,
+    ("GET", "/station/"): PUBLIC,
     # --- administration ---------------------------------------------------------------------
     ("GET", "/api/v1/users"): r(AD),
     ("POST", "/api/v1/users"): r(AD),

@@ -93,11 +93,19 @@ def register(app: FastAPI, rt: Runtime) -> None:
             raise HTTPException(422, "give exactly one of `worker` or `customer`")
         layout = factory_layout(rt, factory)
         first, last = month_bounds(month)
+        from ..pay.payslip import PayPolicy
+        from ..pay.rates import PayError
+        from ..pay.store import RateCards
+
+        card = RateCards(rt.engine).get(layout.factory.id)  # the stored card: pay too (docs/compliance.md)
+        policy = PayPolicy(rates=card) if card is not None else None
         try:
             period = compute_period(rt.engine, layout.factory.id, first, last, rules=factory_rules())
-            rep = worker_report(period, worker, None) if worker else customer_report(period, customer or "", None)
+            rep = worker_report(period, worker, policy) if worker else customer_report(period, customer or "", policy)
         except (NotFound, KeyError) as e:
             raise HTTPException(404, f"nothing to report: {e}") from None
+        except PayError as e:
+            raise HTTPException(422, f"工价表不全 / the rate card cannot price this: {e}") from None
         name = f"hours-{layout.factory.id}-{month}-{worker or customer}"
         if format == "csv":
             return Response(to_csv(rep, lang), media_type="text/csv",

@@ -173,7 +173,9 @@ class AuthMiddleware:
         decision = decide(principal, rule, params, self.station_line() if _needs_lines(rule, principal) else {})
         if not decision.allowed:
             if decision.status == 401 and method in SAFE_METHODS and _is_page(route_path, headers):
-                await _redirect(send, "/login?next=" + quote(_full_path(scope), safe="/"))
+                # Nobody signed in at a station page: that is a tablet not (or no longer) paired.
+                start = "/pair" if route_path.startswith("/station/") else "/login"
+                await _redirect(send, start + "?next=" + quote(_full_path(scope), safe="/"))
                 return
             if principal is not None and method not in SAFE_METHODS:
                 refused = {"refused": decision.reason}

@@ -45,6 +45,7 @@ FEATURE_CLIS = (
     "seamline.entrypoints.cli_scaleout",
     "seamline.entrypoints.cli_gateway",
     "seamline.entrypoints.cli_history",
+    "seamline.entrypoints.cli_pay",
 )
 
 
@@ -58,7 +59,7 @@ FAST_COMMANDS = {
 
 # Commands that change the factory's data by hand: each successful run goes to the audit log
 # (accounts, tokens and pairing codes log themselves, with more detail, in seamline.auth).
-AUDITED_COMMANDS = frozenset({"import", "materials-import", "hours-correct", "seal-hours"})
+AUDITED_COMMANDS = frozenset({"import", "materials-import", "hours-correct", "seal-hours", "rates-import"})
 
 _argv: list[str] | None = None  # the command line, when run as the `seamline` program (main)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal, cast
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
 
     from seamline.compliance.rules import RuleSet
     from seamline.pay.payslip import PayPolicy
+    from seamline.pay.rates import RateCard
 
 DB_OPT = typer.Option("--db", help="database URL")
 DEFAULT_DB = "sqlite:///data/seamline.db"
@@ -197,7 +199,10 @@ def hours_correct(
     typer.echo(f"recorded {c.id}: {action} {worker} by {who}")
 
 
-def _policy(rates: Path | None, region: str | None, deduct: bool, basis: str) -> PayPolicy | None:
+def _policy(
+    rates: Path | None, region: str | None, deduct: bool, basis: str, stored: Callable[[], RateCard | None]
+) -> PayPolicy | None:
+    """``--rates FILE`` wins; without it the factory's stored card (``seamline rates-import``), if any."""
     from seamline.pay.payslip import PayPolicy
     from seamline.pay.rates import parse_rate_card
     from seamline.pay.wage_floor import Basis, load_min_wage
@@ -207,14 +212,21 @@ def _policy(rates: Path | None, region: str | None, deduct: bool, basis: str) ->
         raise typer.BadParameter(
             f"工资下限基准只能是 monthly 或 hourly / --floor-basis is monthly or hourly, not {basis!r}"
         )
-    if rates is None:
+    card = parse_rate_card(json.loads(rates.read_text("utf-8"))) if rates is not None else stored()
+    if card is None:
         return None
     return PayPolicy(
-        rates=parse_rate_card(json.loads(rates.read_text("utf-8"))),
+        rates=card,
         deduct_defects=deduct,
         min_wage=load_min_wage(region) if region else None,
         floor_basis=cast(Basis, basis),
     )
+
+
+def _stored_card(db: str, factory: str) -> RateCard | None:
+    from seamline.pay.store import RateCards
+
+    return RateCards(_engine(db)).get(factory)
 
 
 def _rules(names: str, config: Path | None, factory: str, customer: str | None) -> RuleSet:
@@ -235,7 +247,7 @@ def hours_report(
     fmt: Annotated[str, typer.Option("--format", help="pdf | csv")] = "pdf",
     out: Annotated[Path | None, typer.Option("--out", help="file (default: stdout for csv)")] = None,
     rules: Annotated[str, typer.Option("--rules", help="comma-separated rule sets")] = "prc_labour_law",
-    rates: Annotated[Path | None, typer.Option("--rates", help="rate card JSON (omit: hours only)")] = None,
+    rates: Annotated[Path | None, typer.Option("--rates", help="rate card JSON (omit: stored card)")] = None,
     region: Annotated[str | None, typer.Option("--region", help="minimum-wage region, e.g. zhejiang_1")] = None,
     deduct_defects: Annotated[bool, typer.Option("--deduct-defects/--no-deduct-defects")] = True,
     floor_basis: Annotated[str, typer.Option("--floor-basis", help="monthly | hourly")] = "monthly",
@@ -262,7 +274,7 @@ def hours_report(
     try:
         period = compute_period(_engine(db), factory, first, last,
                                 rules=_rules(rules, rules_config, factory, customer))
-        policy = _policy(rates, region, deduct_defects, floor_basis)
+        policy = _policy(rates, region, deduct_defects, floor_basis, lambda: _stored_card(db, factory))
         rep = worker_report(period, worker, policy) if worker else customer_report(period, customer or "", policy)
     except (PayError, RuleError, NotFound, KeyError) as e:
         typer.echo(f"error: {e}", err=True)

@@ -117,6 +117,15 @@ def register(app: typer.Typer) -> None:
         except (LayoutFileError, FileNotFoundError) as e:
             typer.echo(f"error: {e}", err=True)
             raise typer.Exit(2) from None
+        from ..pay.rates import PayError
+        from ..pay.store import RATES_FILE, read_rate_file, save_rate_card
+
+        rates = path / RATES_FILE if path.is_dir() else None
+        try:  # checked before anything is stored: a bad card stops the import, not half of it
+            card = read_rate_file(rates) if rates is not None and rates.is_file() else None
+        except PayError as e:
+            typer.echo(f"错误 / error: {e}", err=True)
+            raise typer.Exit(2) from None
         engine = make_engine(db)
         migrate.upgrade(engine)
         master_data.save_layout(engine, layout)
@@ -125,6 +134,9 @@ def register(app: typer.Typer) -> None:
             f"{len(layout.workers)} workers, {len(layout.styles)} styles, {len(layout.orders)} orders, "
             f"{len(layout.bundles)} bundles"
         )
+        if card is not None:
+            save_rate_card(engine, layout.factory.id, card, str(rates))
+            typer.echo(f"工价表 / rate card: {len(card)} rates from {rates}")
 
     @app.command()
     def export(

@@ -66,11 +66,26 @@ def prepare(opts: DemoOptions) -> Runtime:
         shutil.rmtree(opts.data_dir)
     opts.data_dir.mkdir(parents=True, exist_ok=True)
     rt = bootstrap(f"sqlite:///{opts.data_dir / 'seamline.db'}")
+    folder = opts.factory or find_examples()
     if not rt.layouts:
         from ..adapters.layout_files import load_factory
 
-        rt.save_layout(load_factory(opts.factory or find_examples()))
+        rt.save_layout(load_factory(folder))
+    _demo_rates(rt, folder)
     return rt
+
+
+def _demo_rates(rt: Runtime, folder: Path) -> None:
+    """The sample factory's rate card, so the tablets show earnings and pay reports are not empty;
+    stored once (a card imported by hand since is kept)."""
+    from ..pay.store import RATES_FILE, load_rate_card, read_rate_file, save_rate_card
+
+    rates = folder / RATES_FILE
+    if not rates.is_file():
+        return
+    for fid in rt.layouts:
+        if load_rate_card(rt.engine, fid) is None:
+            save_rate_card(rt.engine, fid, read_rate_file(rates), str(rates))
 
 
 def _made(rt: Runtime, layout: FactoryLayout) -> dict[tuple[str, str], int]:

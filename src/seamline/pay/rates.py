@@ -37,6 +37,14 @@ class RateCard:
     def __init__(self, rates: Iterable[Rate]) -> None:
         self._rates = {(r.style, r.op): r for r in rates}
 
+    def rate_for(self, style: str | None, op: str) -> Rate | None:
+        """The most specific rate that prices ``op`` of ``style`` (None: the card does not)."""
+        for key in ((style, op), (None, op), (style, None), (None, None)):
+            r = self._rates.get(key)
+            if r is not None:
+                return r
+        return None
+
     def unit_price(self, style: Style | None, op: str) -> Decimal:
         """Money for one good piece of ``op`` (on a bundle of ``style``)."""
         sc = style.code if style else None

@@ -201,6 +201,8 @@ class DhuAggregator:
         self._piece_keys: dict[tuple[str, str, str, str, datetime], int] = {}
         self._hour_cache: dict[str, tuple[datetime, datetime, datetime, date]] = {}
         self.defects: list[DefectRecord] = []
+        # (factory, bundle) -> defects recorded on it, any operation: the tablet shows the bundle's count.
+        self.bundle_defects: Counter[tuple[str, str]] = Counter()
         self.alerts: list[DhuAlert] = []
 
     # --- helpers ---------------------------------------------------------------------------
@@ -343,6 +345,7 @@ class DhuAggregator:
             bundle=ev.bundle, op=ev.op, op_key=okey, made_at_station=station, made_by=worker, made_ts=made_ts,
             line=line, reported_at_station=reporter,
         ))
+        self.bundle_defects[(f, ev.bundle)] += ev.qty
         keys = (("operation", okey), ("worker", worker), ("station", station))
         return self._add(f, line, ev.ts, keys, defects=ev.qty, defective=defective)
 
@@ -372,6 +375,9 @@ class DhuAggregator:
                         del self._bundle_ops[(key[0], key[1])]
         self._piece_keys = {k: v for k, v in self._piece_keys.items() if k[4] >= cutoff}
         self.defects = [d for d in self.defects if d.ts >= cutoff]
+        self.bundle_defects = Counter()
+        for d in self.defects:
+            self.bundle_defects[(d.factory, d.bundle)] += d.qty
         self.alerts = [a for a in self.alerts if a.ts >= cutoff]
 
     # --- queries ---------------------------------------------------------------------------

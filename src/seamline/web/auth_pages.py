@@ -108,8 +108,9 @@ def register(app: FastAPI, jinja_env: Any) -> None:
         return resp
 
     @app.get("/pair", response_class=HTMLResponse, include_in_schema=False)
-    def pair_page(request: Request) -> Response:
-        return render(request, "pair", N_("Pair this tablet"))
+    def pair_page(request: Request, next: str = "/") -> Response:
+        # ``next``: where a supervisor who opened a station page goes after logging in instead.
+        return render(request, "pair", N_("Pair this tablet"), next_=_safe_next(next))
 
     @app.post("/pair", include_in_schema=False)
     async def pair(request: Request, code: str = Form("")) -> Response:

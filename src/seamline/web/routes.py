@@ -24,8 +24,9 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sse_starlette import EventSourceResponse
 
 from ..domain.live import LiveState
+from ..pay.store import RateCards
 from ..service_layer.plan_board import PlanBoards
-from . import auth_pages, board, views
+from . import auth_pages, board, pwa, tablet, views
 from .i18n import LANGS, N_, Fmt, pick_lang, translations
 from .progress import OrderProgress, attach
 
@@ -56,6 +57,7 @@ JS_STRINGS: dict[str, str] = {
     "at_risk": N_("At risk"),
     "on_time": N_("On time"),
     "last_update": N_("Last update {time}"),
+    "data_age": N_("Data from {n} min ago"),
     "station": N_("Station"),
     "operator": N_("Operator"),
     "operations": N_("Operations (share of pieces)"),
@@ -126,6 +128,10 @@ def _lang(request: Request) -> str:
     return pick_lang(request.query_params.get("lang"), request.cookies.get(LANG_COOKIE))
 
 
+def _projection(rt: Any, name: str) -> Any:
+    return next((p for p in rt.pipeline.projections if getattr(p, "name", "") == name), None)
+
+
 def _bundle_fields(rt: Any, lay: Any, station: str | None) -> dict[str, Any]:
     """The tablet's bundle scan needs the open bundle's quantity and what was reported of it."""
     proj = next((p for p in rt.pipeline.projections if getattr(p, "name", "") == "motor_counts"), None)
@@ -164,9 +170,11 @@ def register(app: FastAPI, rt: Any) -> None:
     """Mount the pages on the API app (called by ``create_app`` when this module exists)."""
     progress: OrderProgress = attach(rt)
     auth_pages.register(app, jinja_env)
+    pwa.register(app)
     app.state.web_progress = progress
     shared = app.state.web_pages = SharedPages()
     boards = app.state.plan_boards = PlanBoards(rt.engine)  # the planner's board (web/board.py)
+    cards = app.state.web_rate_cards = RateCards(rt.engine)
     app.mount(STATIC_PREFIX, StaticFiles(directory=HERE / "static"), name="web-static")
 
     PageFn = Callable[[LiveState, OrderProgress], dict[str, Any]]
@@ -181,6 +189,7 @@ def register(app: FastAPI, rt: Any) -> None:
                 return lambda live, _p: {
                     **views.station_data(live, lay, key or "", fmt),
                     **_bundle_fields(rt, lay, key or ""),
+                    **tablet.tablet_fields(live, lay, key or "", fmt, _projection(rt, "quality"), cards),
                 }
             if kind == "line":
                 lay = views.find_line(layouts, key or "")

@@ -147,7 +147,7 @@ def station_data(live: LiveState, layout: FactoryLayout, station: str, fmt: Fmt)
         "next": task(nt.next),
         "next_kind": nt.kind,
         "next_kind_label": _(NEXT_KIND[nt.kind]),
-        "instruction": op.instruction if op else "",
+        "instruction": fmt.split_name(op.instruction) if op else "",
         "pieces_hour": pieces_hour,
         "pieces_hour_txt": fmt.num(pieces_hour),
         "target_hour_txt": fmt.num(target_hour) if target_hour else "–",

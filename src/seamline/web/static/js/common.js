@@ -31,8 +31,10 @@
         es.onerror = () => { if (live) live.classList.add("down"); };
       };
       open();
+      SL.streamUp = () => !!es && es.readyState === 1;  // EventSource.OPEN
       return () => es && es.close();
     },
+    streamUp() { return false; },
     setClock(d) { if (d.clock_txt) SL.text("clock", d.clock_txt); },
   };
   window.SL = SL;

@@ -63,11 +63,57 @@
     if (next.length) holdTimer = setTimeout(flush, Math.max(0, Math.min(...next) - Date.now()) + 20);
   }
 
+  // The bundle's defects: the server's count plus this tablet's taps not yet answered (held ones
+  // too: the worker sees the tap count at once, and an undo takes it back off).
+  function renderDefects() {
+    if (!state.bundle) { SL.text("t-bundle-defects", "–"); return; }
+    const mine = loadQueue().filter((e) => e.type === "defect" && e.bundle === state.bundle).reduce((n, e) => n + (e.qty || 1), 0);
+    SL.text("t-bundle-defects", String((state.bundle_defects || 0) + mine));
+  }
+
+  // Data age. The page data is fresh while its stream is open (the server pushes every change);
+  // once the stream is down, the age counts from the last moment it was up. A page the service
+  // worker answered from its cache carries <meta name="sl-cached-at">: when that copy was fetched.
+  // The latest data the stream brought is kept too: a copy from the cache shows it if it is newer.
+  const STALE_MS = 60000;
+  const LAST_KEY = "seamline.last." + station;
+  const cachedAt = document.querySelector('meta[name="sl-cached-at"]');
+  let freshAt = cachedAt ? Number(cachedAt.content) || 0 : Date.now();
+  let downSince = null;
+  let gotStream = false, keptAt = 0;
+  function keepLast(d) {
+    keptAt = Date.now();
+    try { localStorage.setItem(LAST_KEY, JSON.stringify({ at: Date.now(), lang: SL.page.lang, data: d })); } catch (e) { /* full: no copy */ }
+  }
+  function lastKept() {
+    if (!cachedAt) return null;
+    try {
+      const k = JSON.parse(localStorage.getItem(LAST_KEY) || "null");
+      return k && k.at > freshAt && k.lang === SL.page.lang && k.data && k.data.station === station ? k : null;
+    } catch (e) { return null; }
+  }
+  function streamDown() { return downSince !== null && Date.now() - downSince > 5000; }
+  function ageTick() {
+    const now = Date.now();
+    if (SL.streamUp()) {
+      freshAt = now; downSince = null;
+      if (gotStream && now - keptAt > 5000) keepLast(SL.data);  // still current: say so in the copy
+    } else if (downSince === null) downSince = now;
+    const age = now - freshAt;
+    const el = SL.$("t-age");
+    const stale = age > STALE_MS;
+    el.hidden = !stale;
+    if (stale) el.textContent = SL.t("data_age", { n: Math.floor(age / 60000) });
+    document.body.dataset.stale = String(stale);
+    badge();
+  }
+
   function badge() {
     const q = loadQueue();
     undoButton(q);
+    renderDefects();
     const net = SL.$("net");
-    const offline = !navigator.onLine || lastFailed;
+    const offline = !navigator.onLine || lastFailed || streamDown();
     if (offline) {
       net.hidden = false; net.className = "net offline"; net.textContent = SL.t("offline_queued", { n: q.length });
     } else if (q.length) {
@@ -174,6 +220,9 @@
     const st = SL.$("t-status");
     st.textContent = d.status_label; st.className = "status-" + d.status;
     SL.text("t-clock", SL.t("last_update", { time: d.clock_txt }));
+    SL.$("t-earn-fig").hidden = !d.earnings;
+    SL.text("t-earn", d.earnings_txt || "");
+    renderDefects();
     const canDefect = !!(d.bundle && d.current);
     document.querySelectorAll("button.defect").forEach((b) => { b.disabled = !canDefect; });
     const open = new Set(d.downtime.map((x) => x.code));
@@ -345,9 +394,17 @@
     if (loc && ((loc.bundle && d.open_bundle === loc.bundle) || (loc.closed && d.open_bundle !== loc.closed))) setLocalOpen(null);
     renderScan();
   }
-  renderAll(d0);
+  const kept = lastKept();
+  if (kept) { freshAt = kept.at; SL.data = kept.data; renderAll(kept.data); } else renderAll(d0);
   badge();
   flush();
-  SL.stream(renderAll);
+  SL.stream((d) => { gotStream = true; keepLast(d); renderAll(d); });
+  setInterval(ageTick, 1000);
+  ageTick();
+  // Installable app: the service worker keeps the station page, its scripts, styles and fonts, so
+  // a reload with the network down still opens the station and its queue (docs/pages.md).
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("/sw.js", { scope: "/station/" }).catch(() => { /* plain page still works */ });
+  }
   window.SL_TABLET = { flush: flush, queue: loadQueue, scanned: scanned, bundleDone: bundleDone };
 })();

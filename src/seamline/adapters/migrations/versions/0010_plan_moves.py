@@ -1,6 +1,6 @@
 """planning board: the planner's confirmed moves (issue #22)
 
-Revision ID: 0010_planner22
+Revision ID: 0010_plan_moves
 Revises: 0009_history
 Create Date: 2026-12-05 09:00:00
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010_planner22"
+revision = "0010_plan_moves"
 down_revision = "0009_history"
 branch_labels = None
 depends_on = None
