@@ -239,6 +239,7 @@ FEATURE_TABLE_MODULES = (
     "seamline.adapters.tables_roi",
     "seamline.adapters.tables_auth",
     "seamline.adapters.tables_history",
+    "seamline.adapters.tables_directives",
 )
 
 

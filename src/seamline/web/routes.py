@@ -24,7 +24,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sse_starlette import EventSourceResponse
 
 from ..domain.live import LiveState
-from . import auth_pages, views
+from ..service_layer.line_direction import director
+from . import auth_pages, direction, views
 from .i18n import LANGS, N_, Fmt, pick_lang, translations
 from .progress import OrderProgress, attach
 
@@ -65,6 +66,9 @@ JS_STRINGS: dict[str, str] = {
     "no_camera": N_("No camera: type the code or use the scanner"),
     "no_op": N_("No operation known for this bundle yet"),
     "counted": N_("{n} counted / {qty}"),
+    "no_suggestion": N_("No single move gains output now"),
+    "move_accepted": N_("Accepted: {move}"),
+    "move_refused": N_("Not accepted ({status}): reload the page"),
     "not_paired": N_("This tablet is not paired to this station: taps are kept; ask your supervisor"),
 }
 
@@ -113,6 +117,11 @@ class SharedPages:
             self.computed += 1
             self._data[page] = (seen, time.monotonic(), data)
             return data
+
+    def invalidate(self) -> None:
+        """Forget every page (a supervisor's directive changed them without a new event)."""
+        with self._guard:
+            self._data.clear()
 
 
 def _lang(request: Request) -> str:
@@ -170,14 +179,24 @@ def register(app: FastAPI, rt: Any) -> None:
         try:
             if kind == "station":
                 lay = views.find_station(layouts, key or "")
-                return lambda live, _p: {
-                    **views.station_data(live, lay, key or "", fmt),
-                    **_bundle_fields(rt, lay, key or ""),
-                }
+                return lambda live, _p: direction.station_page(
+                    director(rt),
+                    live,
+                    lay,
+                    key or "",
+                    fmt,
+                    {**views.station_data(live, lay, key or "", fmt), **_bundle_fields(rt, lay, key or "")},
+                )
             if kind == "line":
                 lay = views.find_line(layouts, key or "")
                 return lambda live, _p: _with_count_flags(
-                    views.line_data(live, lay, key or "", fmt), rt, lay, key or "", fmt
+                    direction.line_page(
+                        director(rt), live, lay, key or "", fmt, views.line_data(live, lay, key or "", fmt)
+                    ),
+                    rt,
+                    lay,
+                    key or "",
+                    fmt,
                 )
             if kind == "overview":
                 return lambda live, prog: views.overview_data(live, layouts, prog, fmt)
