@@ -6,8 +6,10 @@ inspection at 2 %) sends the supervisor running for nothing. Two rules fix it:
 - **capacity, not efficiency today**: a station's capacity is 60 ÷ SAM × its on-standard
   efficiency (earned minutes over the minutes it had work), in pieces an hour; an operation's
   capacity is the sum over the stations sharing it; the operation with the least capacity caps
-  the line, and within it the slowest station is the one to help. A station that is starved now
-  (waiting for work) or waited most of its time is left out: it is a victim, not the cause.
+  the line, and within it the slowest station is the one to help. An operation with a starved
+  station (waiting for work now, or most of its time) is no candidate: the operation that limits
+  the line has work piling up in front of it, and a station that waits has capacity to spare —
+  it is a victim of the bottleneck, not the bottleneck.
 - **hysteresis**: the marked bottleneck stays until another operation has been the lowest for
   ``hold_min`` minutes in a row *and* is at least ``margin`` below the marked one's capacity;
   a marked station that drops out (logged out, starved) is replaced at once.
@@ -44,24 +46,27 @@ class BottleneckState:
 
 
 def op_capacity(caps: Sequence[StationCapacity]) -> dict[str, float]:
-    """Op code -> pieces an hour of every non-starved station sewing it."""
+    """Op code -> pieces an hour of every station sewing it."""
     out: dict[str, float] = {}
     for c in caps:
-        if not c.starved and c.pcs_per_h > 0:
+        if c.pcs_per_h > 0:
             out[c.op_code] = out.get(c.op_code, 0.0) + c.pcs_per_h
     return out
 
 
+def candidate_ops(caps: Sequence[StationCapacity]) -> dict[str, float]:
+    """Op code -> capacity, for the operations none of whose stations is starved."""
+    starved = {c.op_code for c in caps if c.starved}
+    return {op: cap for op, cap in op_capacity(caps).items() if op not in starved}
+
+
 def raw_bottleneck(caps: Sequence[StationCapacity]) -> tuple[str, str, float] | None:
-    """(station, op, op capacity) of the lowest-capacity operation now, starved stations left out."""
-    by_op = op_capacity(caps)
+    """(station, op, op capacity) of the lowest-capacity candidate operation now."""
+    by_op = candidate_ops(caps)
     if not by_op:
         return None
     op = min(by_op, key=lambda o: (by_op[o], o))
-    st = min(
-        (c for c in caps if c.op_code == op and not c.starved and c.pcs_per_h > 0),
-        key=lambda c: (c.pcs_per_h, c.station),
-    )
+    st = min((c for c in caps if c.op_code == op and c.pcs_per_h > 0), key=lambda c: (c.pcs_per_h, c.station))
     return st.station, op, by_op[op]
 
 
@@ -77,14 +82,15 @@ def smooth_bottleneck(
     if raw is None:
         return BottleneckState()
     station, op, cap = raw
-    live = {c.station: c for c in caps if not c.starved and c.pcs_per_h > 0}
+    cands = candidate_ops(caps)
+    live = {c.station: c for c in caps if c.pcs_per_h > 0 and c.op_code in cands}
     if prev.station is None or prev.station not in live:
         return BottleneckState(station, op, now)
     marked_op = live[prev.station].op_code
     if op == marked_op:
         # the same operation is still the lowest: keep the marked station while it sews it
         return BottleneckState(prev.station, marked_op, prev.since)
-    marked_cap = op_capacity(caps).get(marked_op, 0.0)
+    marked_cap = cands[marked_op]
     if cap > marked_cap * (1.0 - margin):
         return BottleneckState(prev.station, marked_op, prev.since)  # not clearly lower: no move
     since = prev.challenger_since if prev.challenger == station and prev.challenger_since else now

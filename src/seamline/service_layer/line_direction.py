@@ -19,6 +19,7 @@ routing, waiting time, learning) with the planning rules (``planning.dispatch.ne
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections import defaultdict
@@ -198,18 +199,20 @@ class LineDirector:
         return layout.styles.get(code) if code else None
 
     def assignment(
-        self, layout: FactoryLayout, live: LiveState, line: str, day_start: datetime
+        self, layout: FactoryLayout, live: LiveState, line: str, day_start: datetime, fallback: bool = True
     ) -> tuple[dict[str, dict[str, float]], set[str]]:
-        """Station -> {op: share} on the line now, and the stations whose share a directive set."""
+        """Station -> {op: share} on the line now, and the stations whose share a directive set.
+        ``fallback``: stations with nothing yet get their machine type's uncovered operations."""
         f = layout.factory.id
         style = self.line_style(layout, live, line)
         stations = _line_stations(layout, line)
         if style is None:
             return {}, set()
         on_line = set(stations)
+        style_ops = style.op_map()
         per_op: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         for (st, op, _h), n in live.op_pieces_between(f, day_start, _FAR).items():
-            if st in on_line:
+            if st in on_line and op in style_ops:
                 per_op[op][st] += n
         out: dict[str, dict[str, float]] = defaultdict(dict)
         for op, by_st in per_op.items():
@@ -225,6 +228,8 @@ class LineDirector:
                 if sid is not None:
                     out[sid] = dict(shares)
             directed = {at[d.badge] for d in ds if d.badge in at}
+        if not fallback:
+            return dict(out), directed
         covered = {op for sh in out.values() for op in sh}
         ops = style.op_map()
         for sid in stations:
@@ -386,30 +391,60 @@ class LineDirector:
         style = self.line_style(layout, live, line)
         if style is None:
             return None
-        assign, _ = self.assignment(layout, live, line, day_start)
+        assign, _ = self.assignment(layout, live, line, day_start, fallback=False)
         figs = self.figures(layout, live, line, now)
         present = [(sid, fg.worker) for sid, fg in figs.items() if fg.worker and fg.worker in layout.workers]
         if len(present) < 2:
             return None
         eff = self.learned(f, line, style.code)
         ops = style.op_map()
-        for sid, badge in present:  # pairs sewn today without a learned value: today's figure
-            on_std = figs[sid].on_standard_pct
-            for c in assign.get(sid, {}):
-                if (badge, c) not in eff and on_std and c in ops:
-                    eff[(badge, c)] = on_std / 100.0
+        # Pairs sewn today with enough work time: today's on-standard efficiency, also learned from
+        # the events, but over the time the station had work only. Learned cycle times of a starved
+        # station still hold some of its waiting (final inspection at 29 % on the example line),
+        # which would make the engine move people onto a station that only lacks bundles.
+        for sid, badge in present:
+            fg = figs[sid]
+            on_std = fg.on_standard_pct
+            if on_std and fg.attended_min - fg.waiting_min >= MIN_ATTENDED_MIN:
+                for c in assign.get(sid, {}):
+                    if c in ops:
+                        eff[(badge, c)] = on_std / 100.0
+        # Starved stations (waiting for work now or most of the day) do not bind the line now: the
+        # engine balances the rest, and their operators are free hands (movable when another
+        # station keeps their operation); no one is moved onto an operation that waits for work.
+        caps = self.capacities(layout, live, line, figs, assign)
+        starved_st = {c.station for c in caps if c.starved}
+        starved_ops = frozenset(c.op_code for c in caps if c.starved)
         problem = BalanceProblem(style=style, workers=tuple(layout.workers[b] for _, b in present), efficiency=eff)
-        stations = [(badge, {c: s for c, s in assign.get(sid, {}).items() if c in ops}) for sid, badge in present]
         elig = problem.eligible()
-        stations = [(b, {c: s for c, s in sh.items() if (b, c) in elig}) for b, sh in stations]
+        orig = {badge: {c: sh for c, sh in assign.get(sid, {}).items() if c in ops} for sid, badge in present}
+        stations = [
+            (badge, {} if sid in starved_st else {c: sh for c, sh in orig[badge].items() if (badge, c) in elig})
+            for sid, badge in present
+        ]
+        carriers: dict[str, int] = defaultdict(int)
+        for sh in orig.values():
+            for c in sh:
+                carriers[c] += 1
+        movers = frozenset(
+            badge for sid, badge in present if sid not in starved_st or all(carriers[c] > 1 for c in orig[badge])
+        )
         machine_of = {badge: layout.stations[sid].machine_type for sid, badge in present}
+        to_ops = frozenset(ops) - starved_ops
         try:
-            move = best_move(problem, stations, machine_of=machine_of)
+            move = best_move(problem, stations, workers=movers, machine_of=machine_of, to_ops=to_ops)
         except ValueError:
             return None
         if move is None:
             return None
-        return Suggestion(line, style.code, move, now)
+        moved = dict(move.stations)
+        full = tuple(
+            (b, dict(moved.get(b) or orig[b])) if b != move.badge else (b, dict(moved[b])) for _s, b in present
+        )
+        frm = move.from_op
+        if frm is None and orig.get(move.badge):
+            frm = max(orig[move.badge], key=lambda c: (orig[move.badge][c], c))
+        return Suggestion(line, style.code, dataclasses.replace(move, stations=full, from_op=frm), now)
 
     def accept(self, layout: FactoryLayout, line: str, badge: str, to_op: str, by: str) -> Directive:
         """Store the current suggestion as a directive; ``LookupError`` if it is not the one shown."""

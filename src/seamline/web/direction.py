@@ -161,7 +161,7 @@ def line_page(
     headline: dict[str, Any] = {"station": bn.station, "text": _("No bottleneck yet: too little work today")}
     if bn.station is not None and style is not None:
         op = _op(layout, style_code, bn.op_code)
-        cap = sum(c.pcs_per_h for c in caps if c.op_code == bn.op_code and not c.starved)
+        cap = sum(c.pcs_per_h for c in caps if c.op_code == bn.op_code)
         headline = {
             "station": bn.station,
             "op": bn.op_code,

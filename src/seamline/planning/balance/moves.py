@@ -72,12 +72,14 @@ def best_move(
     min_gain_pph: float = MIN_GAIN_PPH,
     workers: frozenset[str] | None = None,
     machine_of: Mapping[str, str] | None = None,
+    to_ops: frozenset[str] | None = None,
 ) -> Move | None:
     """The single move (worker → another operation she can do) with the most pieces an hour gained.
 
     ``stations``: the current allocation, (badge, {op: share}) in line order; ``workers``: only
     these may move (default: everyone in the problem); ``machine_of``: badge -> the machine type of
-    the station she sits at (she stays at it). None when no move gains ``min_gain_pph``.
+    the station she sits at (she stays at it); ``to_ops``: the operations one may move onto
+    (default: all). None when no move gains ``min_gain_pph``.
     """
     before = evaluate_allocation(p, stations)
     if before.cycle_min <= 0:
@@ -92,7 +94,7 @@ def best_move(
         seat = (machine_of or {}).get(w.badge)
         machine = {seat} if seat else {p.style.op(c).machine_type for c in mine} - set(p.flexible_types)
         for o in p.style.operations:
-            if o.code in mine or (w.badge, o.code) not in elig:
+            if o.code in mine or (w.badge, o.code) not in elig or (to_ops is not None and o.code not in to_ops):
                 continue
             if machine and o.machine_type not in machine and o.machine_type not in p.flexible_types:
                 continue  # she would have to change machine: not a one-tap move
