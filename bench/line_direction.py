@@ -20,6 +20,7 @@ Both sides see the same events in the same run; the last line is one JSON object
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import statistics
 import sys
@@ -130,7 +131,7 @@ def main() -> None:
 
         def changes(seq: list[str | None]) -> int:
             vals = [x for x in seq if x is not None]
-            return sum(1 for p, q in zip(vals, vals[1:], strict=False) if p != q)
+            return sum(1 for p, q in itertools.pairwise(vals) if p != q)
 
         old_ch = sum(changes(v) for v in old_bn.values()) / (hours * len(layout.lines))
         new_ch = sum(changes(v) for v in new_bn.values()) / (hours * len(layout.lines))

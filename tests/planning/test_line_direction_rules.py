@@ -37,7 +37,11 @@ def test_the_same_bundles_next_assigned_operation_first_then_priority_and_due() 
     n = choose_next(plan, ready)
     assert (n.kind, n.op_code, n.bundle_id) == ("same_bundle", "B", "X1")
     plan = StationPlan("S1", "B", "X1", {"A": 1.0, "B": 1.0}, frozenset({"A", "B"}))
-    ready = [_rb("X2", "A", "S1", 0), _rb("X3", "A", None, 30, due=date(2026, 12, 5)), _rb("X4", "A", "S1", 60, priority=1)]
+    ready = [
+        _rb("X2", "A", "S1", 0),
+        _rb("X3", "A", None, 30, due=date(2026, 12, 5)),
+        _rb("X4", "A", "S1", 60, priority=1),
+    ]
     assert choose_next(plan, ready).bundle_id == "X4"  # priority first
     n = choose_next(plan, ready[:2])
     assert (n.kind, n.bundle_id, n.holder) == ("fetch", "X3", None)  # due date beats FIFO; at the cutting table
@@ -107,7 +111,9 @@ STYLE = Style(
 
 
 def _problem() -> BalanceProblem:
-    workers = tuple(Worker(b, b, "L", {mt: 3}) for b, mt in (("W1", "SNLS"), ("W2", "SNLS"), ("W3", "SNLS"), ("W4", "OL4")))
+    workers = tuple(
+        Worker(b, b, "L", {mt: 3}) for b, mt in (("W1", "SNLS"), ("W2", "SNLS"), ("W3", "SNLS"), ("W4", "OL4"))
+    )
     eff = {("W1", "A"): 1.0, ("W2", "A"): 1.0, ("W2", "B"): 1.0, ("W3", "B"): 1.0, ("W4", "C"): 1.0, ("W1", "B"): 0.8}
     return BalanceProblem(style=STYLE, workers=workers, efficiency=eff)
 

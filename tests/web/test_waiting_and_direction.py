@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from fastapi.testclient import TestClient
 
@@ -83,7 +81,9 @@ def test_tablet_shows_a_bundle_to_fetch_upstream_and_the_waiting_time(db_url: st
         import json
 
         raws = [
-            RawEvent(payload=json.dumps({**e, "id": f"d{i}", "seq": i, "factory": "F", "ts": e["ts"].isoformat()}).encode())
+            RawEvent(
+                payload=json.dumps({**e, "id": f"d{i}", "seq": i, "factory": "F", "ts": e["ts"].isoformat()}).encode()
+            )
             for i, e in enumerate(evs)
         ]
         rt.worker.submit_future(raws).result(10)

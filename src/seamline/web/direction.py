@@ -167,10 +167,10 @@ def line_page(
             "op": bn.op_code,
             "cap_pph": round(cap, 1),
             "target_pph": round(target_pph, 1) if target_pph else None,
-            "text": _("Bottleneck {station} {op} ({worker}): {capacity} pcs/h, target {target} pcs/h").format(
+            "worker_name": _worker_name(layout, figs[bn.station].worker if bn.station in figs else None),
+            "text": _("Bottleneck {station} {op}: {capacity} pcs/h, target {target} pcs/h").format(
                 station=bn.station,
                 op=_op_name(fmt, op),
-                worker=_worker_name(layout, figs[bn.station].worker if bn.station in figs else None),
                 capacity=fmt.num(cap),
                 target=fmt.num(target_pph) if target_pph else "–",
             ),
@@ -189,12 +189,15 @@ def line_page(
             "to_op": m.to_op,
             "from_op": m.from_op,
             "gain_pph": round(m.gain_pph, 1),
-            "text": _("Move {worker} ({badge}) from {from_op} to {to_op}: +{gain} pcs/h").format(
-                worker=name,
-                badge=m.badge,
-                from_op=_op_name(fmt, frm),
-                to_op=_op_name(fmt, to),
-                gain=fmt.num(m.gain_pph),
+            "worker_name": name,
+            "text": (
+                _("Move {badge} from {from_op} to {to_op}: +{gain} pcs/h").format(
+                    badge=m.badge, from_op=_op_name(fmt, frm), to_op=_op_name(fmt, to), gain=fmt.num(m.gain_pph)
+                )
+                if frm is not None
+                else _("Put {badge} on {to_op}: +{gain} pcs/h").format(
+                    badge=m.badge, to_op=_op_name(fmt, to), gain=fmt.num(m.gain_pph)
+                )
             ),
         }
     else:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from seamline.planning.balance.data import BalancePlan, BalanceProblem
 from seamline.planning.balance.solver import evaluate_allocation
 
-MIN_GAIN_PPH = 0.5  # below this a move is not worth the operator's walk
+MIN_GAIN_PPH = 2.0  # below this a move is not worth the operator's walk
 
 Stations = list[tuple[str, dict[str, float]]]
 

@@ -12,6 +12,8 @@
   }
   function renderLine(d) {
     SL.text("hl-text", d.headline ? d.headline.text : "");
+    SL.text("hl-worker", d.headline && d.headline.worker_name ? d.headline.worker_name : "");
+    SL.text("hl-sug-worker", d.suggestion ? d.suggestion.worker_name : "");
     const hl = SL.$("headline");
     if (hl) hl.classList.toggle("below-target", !!(d.headline && d.headline.below_target));
     SL.text("hl-sug", d.suggestion ? d.suggestion.text : SL.t("no_suggestion"));
