@@ -117,6 +117,7 @@ class LineDirector:
         self._bn: dict[tuple[str, str], BottleneckState] = {}
         self._suggest: dict[tuple[str, str], tuple[float, Suggestion | None]] = {}
         self._directives: dict[tuple[str, str], tuple[float, list[Directive]]] = {}
+        self._dirs: dict[tuple[str, str], tuple[datetime, int, float, dict[str, StationDirection]]] = {}
 
     # --- read models -------------------------------------------------------------------------
     def _waiting(self) -> WaitingProjection | None:
@@ -245,7 +246,22 @@ class LineDirector:
     def directions(
         self, layout: FactoryLayout, live: LiveState, line: str, day_start: datetime
     ) -> dict[str, StationDirection]:
-        """Every station of the line: current task and the next one from the plan."""
+        """Every station of the line: current task and the next one from the plan. Computed once per
+        line while no event came (at most a second old): every tablet of the line asks each second."""
+        key = (layout.factory.id, line)
+        applied = int(live.events_applied)
+        with self._lock:
+            hit = self._dirs.get(key)
+        if hit is not None and hit[0] == day_start and (hit[1] == applied or time.monotonic() - hit[2] < 1.0):
+            return hit[3]
+        out = self._directions(layout, live, line, day_start)
+        with self._lock:
+            self._dirs[key] = (day_start, applied, time.monotonic(), out)
+        return out
+
+    def _directions(
+        self, layout: FactoryLayout, live: LiveState, line: str, day_start: datetime
+    ) -> dict[str, StationDirection]:
         f = layout.factory.id
         style = self.line_style(layout, live, line)
         assign, directed = self.assignment(layout, live, line, day_start)
@@ -470,8 +486,10 @@ class LineDirector:
             )
         )
         key = (layout.factory.id, line)
-        self._directives.pop(key, None)
-        self._suggest.pop(key, None)
+        with self._lock:
+            self._directives.pop(key, None)
+            self._suggest.pop(key, None)
+            self._dirs.pop(key, None)
         return d
 
 

@@ -219,3 +219,44 @@ def line_page(
         }
         out["alerts"] = [group, *alerts]
     return out
+
+
+def overview_page(
+    director: LineDirector, live: LiveState, layouts: dict[str, FactoryLayout], fmt: Fmt, base: dict[str, Any]
+) -> dict[str, Any]:
+    """The overview with each line's and factory's efficiency on standard (overall kept beside)."""
+    out = dict(base)
+    facs = []
+    for fac in base["factories"]:
+        layout = layouts[fac["factory"]]
+        f = layout.factory.id
+        now = live.as_of(f).astimezone(live.tz(f))
+        totals = [0.0, 0.0, 0.0]
+        lines = []
+        for ln in fac["lines"]:
+            figs = director.figures(layout, live, ln["line"], now)
+            e = sum(x.earned_min for x in figs.values())
+            a = sum(x.attended_min for x in figs.values())
+            w = sum(x.waiting_min for x in figs.values())
+            totals = [totals[0] + e, totals[1] + a, totals[2] + w]
+            eff = on_standard_pct(e, a, w) if a > 0 else None
+            lines.append(
+                {
+                    **ln,
+                    "eff_overall_txt": ln["eff_txt"],
+                    "eff_txt": fmt.pct(eff, 1),
+                    "eff_band": al.efficiency_band(eff),
+                }
+            )
+        eff_f = on_standard_pct(*totals) if totals[1] > 0 else None
+        facs.append(
+            {
+                **fac,
+                "lines": lines,
+                "eff_overall_txt": fac["eff_txt"],
+                "eff_txt": fmt.pct(eff_f, 1),
+                "eff_band": al.efficiency_band(eff_f),
+            }
+        )
+    out["factories"] = facs
+    return out

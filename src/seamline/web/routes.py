@@ -199,7 +199,9 @@ def register(app: FastAPI, rt: Any) -> None:
                     fmt,
                 )
             if kind == "overview":
-                return lambda live, prog: views.overview_data(live, layouts, prog, fmt)
+                return lambda live, prog: direction.overview_page(
+                    director(rt), live, layouts, fmt, views.overview_data(live, layouts, prog, fmt)
+                )
             if kind == "plan":
                 lay = layouts[key] if key else next(iter(layouts.values()))
                 return lambda live, prog: views.plan_data(live, lay, prog, fmt)
