@@ -425,12 +425,14 @@ class LineDirector:
                 for c in assign.get(sid, {}):
                     if c in ops:
                         eff[(badge, c)] = on_std / 100.0
-        # Starved stations (waiting for work now or most of the day) do not bind the line now: the
+        # Starved stations (waiting for work now) do not bind the line now: the
         # engine balances the rest, and their operators are free hands (movable when another
         # station keeps their operation); no one is moved onto an operation that waits for work.
         caps = self.capacities(layout, live, line, figs, assign)
-        starved_st = {c.station for c in caps if c.starved}
-        starved_ops = frozenset(c.op_code for c in caps if c.starved)
+        # (waiting now: a station that waited in the morning and has work now binds the line again)
+        waiting_now = {sid for sid, fg in figs.items() if fg.waiting_since is not None}
+        starved_st = {c.station for c in caps if c.station in waiting_now} | (waiting_now - {c.station for c in caps})
+        starved_ops = frozenset(c.op_code for c in caps if c.station in waiting_now)
         problem = BalanceProblem(style=style, workers=tuple(layout.workers[b] for _, b in present), efficiency=eff)
         elig = problem.eligible()
         orig = {badge: {c: sh for c, sh in assign.get(sid, {}).items() if c in ops} for sid, badge in present}
