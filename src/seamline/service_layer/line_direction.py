@@ -425,19 +425,24 @@ class LineDirector:
                 for c in assign.get(sid, {}):
                     if c in ops:
                         eff[(badge, c)] = on_std / 100.0
-        # Starved stations (waiting for work now) do not bind the line now: the
-        # engine balances the rest, and their operators are free hands (movable when another
-        # station keeps their operation); no one is moved onto an operation that waits for work.
+        # An operation with a station waiting for work now does not bind the line now: the engine
+        # balances the other operations; the waiting operators are free hands (movable when another
+        # station keeps their operation) and no one is moved onto an operation that waits for work.
         caps = self.capacities(layout, live, line, figs, assign)
         # (waiting now: a station that waited in the morning and has work now binds the line again)
         waiting_now = {sid for sid, fg in figs.items() if fg.waiting_since is not None}
-        starved_st = {c.station for c in caps if c.station in waiting_now} | (waiting_now - {c.station for c in caps})
-        starved_ops = frozenset(c.op_code for c in caps if c.station in waiting_now)
+        starved_st = waiting_now
+        starved_ops = frozenset(c for sid in waiting_now for c in assign.get(sid, {}))
         problem = BalanceProblem(style=style, workers=tuple(layout.workers[b] for _, b in present), efficiency=eff)
         elig = problem.eligible()
         orig = {badge: {c: sh for c, sh in assign.get(sid, {}).items() if c in ops} for sid, badge in present}
         stations = [
-            (badge, {} if sid in starved_st else {c: sh for c, sh in orig[badge].items() if (badge, c) in elig})
+            (
+                badge,
+                {}
+                if sid in starved_st
+                else {c: sh for c, sh in orig[badge].items() if (badge, c) in elig and c not in starved_ops},
+            )
             for sid, badge in present
         ]
         carriers: dict[str, int] = defaultdict(int)

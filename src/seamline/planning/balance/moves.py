@@ -3,9 +3,10 @@
 A full re-balance moves many people; on the floor a supervisor moves one operator at a time. So
 the suggestion is the single move — one worker from her operation to another one she can do —
 whose plan, scored by the balance engine (``evaluate_allocation``, on the learned efficiencies of
-the ``BalanceProblem``), gives the most pieces an hour. Shares of the two operations touched are
-re-split among their workers in proportion to their efficiency (each then spends the same time
-on it per garment, which is the best split of one operation). The gain is the plan's pieces an
+the ``BalanceProblem``), gives the most pieces an hour. Every operation's pieces are split among
+its workers in proportion to their efficiency, before the move and after it (each then spends the
+same time on it per garment, the best split of one operation, and what a pull line does by itself:
+bundles go to whoever is free), so the gain is the move's, not a re-split. The gain is the plan's pieces an
 hour after the move minus before it: the balance's own figure, so it is as good as the
 efficiencies it is computed on.
 """
@@ -38,10 +39,15 @@ class Move:
 
 
 def _resplit(p: BalanceProblem, stations: Stations, op: str) -> None:
-    """Re-split ``op`` among the stations that carry it, in proportion to their efficiency."""
+    """Re-split ``op`` among the stations that carry it, in proportion to their speed on it: her
+    efficiency, divided by the number of operations she carries (her time is shared among them)."""
     wmap = {w.badge: w for w in p.workers}
     o = p.style.op(op)
-    carriers = [(i, p.efficiency_of(wmap[b], o)) for i, (b, sh) in enumerate(stations) if sh.get(op, 0) > 0]
+    carriers = [
+        (i, p.efficiency_of(wmap[b], o) / max(1, sum(1 for v in sh.values() if v > 0)))
+        for i, (b, sh) in enumerate(stations)
+        if sh.get(op, 0) > 0
+    ]
     total = sum(e for _, e in carriers)
     if total <= 0:
         return
@@ -81,6 +87,12 @@ def best_move(
     the station she sits at (she stays at it); ``to_ops``: the operations one may move onto
     (default: all). None when no move gains ``min_gain_pph``.
     """
+    # Who does what is the allocation; how an operation's pieces split among its workers follows
+    # their speed (bundles go to whoever is free): the same split before and after, so the gain is
+    # the move's and not a re-split anyone could make without moving.
+    stations = [(b, dict(sh)) for b, sh in stations]
+    for c in {c for _, sh in stations for c, v in sh.items() if v > 0}:
+        _resplit(p, stations, c)
     before = evaluate_allocation(p, stations)
     if before.cycle_min <= 0:
         return None
