@@ -36,7 +36,7 @@ def register(app: FastAPI, rt: Runtime) -> None:
         "/api/v1/lines/{line}/directives",
         status_code=201,
         response_model=DirectiveOut,
-        responses=problems(404, 409),
+        responses=problems(400, 404, 409, 422),
         tags=["supervisor"],
     )
     def accept_move(line: str, body: AcceptMove, request: Request) -> dict[str, Any]:
