@@ -428,7 +428,6 @@ class LineDirector:
         # An operation with a station waiting for work now does not bind the line now: the engine
         # balances the other operations; the waiting operators are free hands (movable when another
         # station keeps their operation) and no one is moved onto an operation that waits for work.
-        caps = self.capacities(layout, live, line, figs, assign)
         # (waiting now: a station that waited in the morning and has work now binds the line again)
         waiting_now = {sid for sid, fg in figs.items() if fg.waiting_since is not None}
         starved_st = waiting_now
