@@ -41,7 +41,9 @@ from seamline.service_layer.ingest import RawEvent  # noqa: E402
 from seamline.service_layer.line_direction import director  # noqa: E402
 from seamline.sim import SimConfig, default_start, simulate  # noqa: E402
 from seamline.web import alerts as al  # noqa: E402
+from seamline.web import direction, views  # noqa: E402
 from seamline.web.dispatch import next_task  # noqa: E402
+from seamline.web.i18n import Fmt  # noqa: E402
 
 
 def main() -> None:
@@ -87,6 +89,8 @@ def main() -> None:
                 live = rt.live.frozen_view()
             now = live.as_of(f)
             day_start, _ = live.day_bounds(f, now)
+            dr._ready.clear()  # the caches allow a second or two of staleness on a live server;
+            dr._dirs.clear()  # a step here is five simulated minutes
             for line in sorted(layout.lines):
                 dirs = dr.directions(layout, live, line, day_start)
                 figs = dr.figures(layout, live, line, now)
@@ -127,6 +131,19 @@ def main() -> None:
                     if att - wait > 0:
                         eff_on_std.append(100 * earned / (att - wait))
             t += step
+        # cost of a tablet page: the page data before issue #21 (views.station_data) and with the
+        # next task from the plan and on-standard efficiency layered on (web.direction), last step
+        fmt = Fmt("zh_CN")
+        staffed = [sid for (pf, sid), st in sorted(live.stations.items()) if pf == f and st.worker]
+        t1 = time.perf_counter()
+        for sid in staffed:
+            views.station_data(live, layout, sid, fmt)
+        base_ms = (time.perf_counter() - t1) * 1000 / max(1, len(staffed))
+        dr._dirs.clear()
+        t1 = time.perf_counter()
+        for sid in staffed:
+            direction.station_page(dr, live, layout, sid, fmt, views.station_data(live, layout, sid, fmt))
+        new_ms = (time.perf_counter() - t1) * 1000 / max(1, len(staffed))
         hours = max(1e-9, (sim.end - start - timedelta(minutes=30)).total_seconds() / 3600)
 
         def changes(seq: list[str | None]) -> int:
@@ -149,6 +166,9 @@ def main() -> None:
             "new_bottleneck_on_starved_share": round(new_on_starved / max(1, bn_obs), 3),
             "line_eff_overall_median_pct": round(statistics.median(eff_overall), 1) if eff_overall else None,
             "line_eff_on_standard_median_pct": round(statistics.median(eff_on_std), 1) if eff_on_std else None,
+            "tablet_page_ms_before": round(base_ms, 2),
+            "tablet_page_ms_after": round(new_ms, 2),
+            "tablet_page_cost_ratio": round(new_ms / base_ms, 2) if base_ms else None,
             "wall_s": round(time.perf_counter() - t0, 1),
         }
         for k, v in out.items():
