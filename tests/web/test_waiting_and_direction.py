@@ -103,3 +103,49 @@ def test_tablet_shows_a_bundle_to_fetch_upstream_and_the_waiting_time(db_url: st
         assert line["alerts"][0]["text"].startswith("1 stations waiting for work since")
     finally:
         rt.close()
+
+
+def test_one_bundle_is_shown_to_one_tablet_the_empty_handed_first(db_url: str) -> None:
+    """Two lockstitch stations want op B; one bundle is ready for it. S4 has nothing in hand and
+    gets it; S2, still holding B1, is told to wait for the station that feeds it."""
+    import json
+
+    from seamline.domain.model import Station, Worker
+    from seamline.service_layer.ingest import RawEvent
+
+    lay = layout()
+    lay.stations["S4"] = Station("S4", "F", "L", "sen4", "SNLS", 4)
+    lay.workers["W4"] = Worker("W4", "工人4", "L", {"SNLS": 3})
+    rt = bootstrap(db_url)
+    try:
+        rt.save_layout(lay)
+        evs = [
+            {"type": "login", "station": "S1", "worker": "W1", "ts": at(8, 0)},
+            {"type": "login", "station": "S2", "worker": "W2", "ts": at(8, 0)},
+            {"type": "login", "station": "S4", "worker": "W4", "ts": at(8, 0)},
+            {"type": "bundle_in", "station": "S1", "bundle": "B1", "ts": at(8, 1)},
+            {"type": "piece", "station": "S1", "bundle": "B1", "op": "A", "qty": 10, "ts": at(8, 15)},
+            {"type": "bundle_out", "station": "S1", "bundle": "B1", "ts": at(8, 15)},
+            {"type": "bundle_in", "station": "S2", "bundle": "B1", "ts": at(8, 20)},
+            {"type": "piece", "station": "S2", "bundle": "B1", "op": "B", "qty": 4, "ts": at(8, 25)},
+            {"type": "bundle_in", "station": "S1", "bundle": "B2", "ts": at(8, 26)},
+            {"type": "piece", "station": "S1", "bundle": "B2", "op": "A", "qty": 10, "ts": at(8, 40)},
+            {"type": "bundle_out", "station": "S1", "bundle": "B2", "ts": at(8, 40)},
+            {"type": "bundle_in", "station": "S1", "bundle": "B3", "ts": at(8, 41)},
+            {"type": "piece", "station": "S1", "bundle": "B3", "op": "A", "qty": 1, "ts": at(8, 50)},
+        ]
+        raws = [
+            RawEvent(
+                payload=json.dumps({**e, "id": f"t{i}", "seq": i, "factory": "F", "ts": e["ts"].isoformat()}).encode()
+            )
+            for i, e in enumerate(evs)
+        ]
+        rt.worker.submit_future(raws).result(10)
+        client = TestClient(create_app(rt))
+        s4 = client.get("/web/data/station?key=S4&lang=en").json()
+        s2 = client.get("/web/data/station?key=S2&lang=en").json()
+        assert (s4["next"]["op"], s4["next"]["bundle"], s4["next_kind"]) == ("B", "B2", "fetch")
+        assert s2["next_kind"] == "wait" and s2["next"]["bundle"] is None
+        assert s2["next_where"] == "No bundle ready: the next comes from S1"
+    finally:
+        rt.close()

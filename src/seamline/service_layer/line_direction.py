@@ -275,7 +275,18 @@ class LineDirector:
             for c in sh:
                 for succ in style.successors().get(c, []):
                     upstream[succ].append(sid)
-        for sid in _line_stations(layout, line):
+
+        # One bundle is shown to one tablet: stations a directive moved choose first (they follow
+        # it: no other operation is offered to them), then stations with nothing in hand (they need
+        # work now), then the others, each in line order; a (bundle, operation) taken is not
+        # offered again (the bundle's holder keeps its own next step on it).
+        def empty_first(sid: str) -> tuple[bool, bool]:
+            st = live.stations.get((f, sid))
+            return sid not in directed, st is not None and st.bundle is not None
+
+        taken: set[tuple[str, str]] = set()
+        up = {c: tuple(sorted(set(v))) for c, v in upstream.items()}
+        for sid in sorted(_line_stations(layout, line), key=empty_first):
             st = live.stations.get((f, sid))
             mt = layout.stations[sid].machine_type
             able = frozenset(c for c, o in ops.items() if o.machine_type == mt)
@@ -284,15 +295,20 @@ class LineDirector:
             cur_bundle = st.bundle if st is not None else None
             if cur_op is None and cur_bundle is not None and assigned:
                 cur_op = max(assigned, key=lambda c: (assigned[c], c))
-            mine = [r.bundle for r in ready if r.in_work_at in (None, sid)]
-            plan = StationPlan(
-                sid, cur_op, cur_bundle, assigned, able, {c: tuple(sorted(set(v))) for c, v in upstream.items()}
-            )
-            nxt = choose_next(plan, mine)
+            mine = [
+                r.bundle
+                for r in ready
+                if r.in_work_at in (None, sid) and (r.bundle.bundle_id, r.bundle.op_code) not in taken
+            ]
+            if sid in directed:
+                able = frozenset(assigned)
+            nxt = choose_next(StationPlan(sid, cur_op, cur_bundle, assigned, able, up), mine)
+            if st is not None and st.worker is not None and nxt.bundle_id is not None and nxt.op_code is not None:
+                taken.add((nxt.bundle_id, nxt.op_code))
             out[sid] = StationDirection(
                 sid, st.worker if st else None, cur_op, cur_bundle, assigned, nxt, sid in directed
             )
-        return out
+        return {sid: out[sid] for sid in _line_stations(layout, line)}
 
     # --- on-standard efficiency and the bottleneck --------------------------------------------
     def figures(self, layout: FactoryLayout, live: LiveState, line: str, now: datetime) -> dict[str, StationFigures]:
