@@ -50,9 +50,8 @@ class AuthError(Exception):
 
 def _too_many(what: str, wait_s: float) -> AuthError:
     secs = max(1, math.ceil(wait_s))
-    return AuthError(
-        f"尝试过于频繁：请 {secs} 秒后再试 / too many wrong {what} from here: try again in {secs} s", 429, secs
-    )
+    return AuthError(f"尝试过于频繁：请 {secs} 秒后再试 / too many wrong {what} from here: try again in {secs} s",
+                     429, secs)
 
 
 @dataclass(frozen=True)
@@ -393,13 +392,8 @@ class AuthService:
         secret, _csrf = self._new_session(
             "tablet", now + TABLET_SESSION_TTL, factory_id=factory, station_id=station, paired_by=row["created_by"]
         )
-        self.audit_action(
-            f"tablet {factory}/{station}",
-            "tablet",
-            "pair tablet",
-            f"{factory}/{station}",
-            {"code_issued_by": row["created_by"]},
-        )
+        self.audit_action(f"tablet {factory}/{station}", "tablet", "pair tablet", f"{factory}/{station}",
+                          {"code_issued_by": row["created_by"]})
         principal = self.session_principal(secret)
         assert principal is not None
         return secret, principal
