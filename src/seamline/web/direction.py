@@ -168,7 +168,7 @@ def line_page(
             "cap_pph": round(cap, 1),
             "target_pph": round(target_pph, 1) if target_pph else None,
             "worker_name": _worker_name(layout, figs[bn.station].worker if bn.station in figs else None),
-            "text": _("Bottleneck {station} {op}: {capacity} pcs/h, target {target} pcs/h").format(
+            "text": _("{station} {op}: {capacity} pcs/h against a target of {target} pcs/h").format(
                 station=bn.station,
                 op=_op_name(fmt, op),
                 capacity=fmt.num(cap),
