@@ -82,6 +82,7 @@ FEATURE_PROJECTIONS = (
     "seamline.quality.projection",
     "seamline.materials.projection",
     "seamline.service_layer.counting",
+    "seamline.service_layer.waiting",
     "seamline.web.progress",
 )
 

@@ -240,6 +240,7 @@ FEATURE_TABLE_MODULES = (
     "seamline.adapters.tables_auth",
     "seamline.adapters.tables_history",
     "seamline.adapters.tables_pay",
+    "seamline.adapters.tables_directives",
 )
 
 

@@ -68,6 +68,7 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/factories"): r(SU, PL, QA, AU, OW, AD),
     ("GET", "/api/v1/factories/{factory}/model"): r(SU, PL, QA, OW, AD),
     ("GET", "/api/v1/lines/{line}/live"): r(SU, PL, QA, OW, AD, scope="line"),
+    ("POST", "/api/v1/lines/{line}/directives"): r(SU, PL, AD, scope="line", note="accept the suggested move"),
     ("GET", "/api/v1/efficiency"): r(SU, PL, OW, AD, note="a supervisor's rows are limited to their lines"),
     ("GET", "/api/v1/quarantine"): r(AD),
     ("GET", "/api/v1/quarantine/{qid}"): r(AD),

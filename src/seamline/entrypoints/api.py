@@ -556,6 +556,7 @@ FEATURE_ROUTERS = (
     "seamline.entrypoints.api_materials",
     "seamline.entrypoints.api_roi",
     "seamline.entrypoints.api_counting",
+    "seamline.entrypoints.api_directives",
 )
 
 

@@ -25,8 +25,9 @@ from sse_starlette import EventSourceResponse
 
 from ..domain.live import LiveState
 from ..pay.store import RateCards
+from ..service_layer.line_direction import director
 from ..service_layer.plan_board import PlanBoards
-from . import auth_pages, board, pwa, tablet, views
+from . import auth_pages, board, direction, pwa, tablet, views
 from .i18n import LANGS, N_, Fmt, pick_lang, translations
 from .progress import OrderProgress, attach
 
@@ -68,6 +69,9 @@ JS_STRINGS: dict[str, str] = {
     "no_camera": N_("No camera: type the code or use the scanner"),
     "no_op": N_("No operation known for this bundle yet"),
     "counted": N_("{n} counted / {qty}"),
+    "no_suggestion": N_("No single move gains output now"),
+    "move_accepted": N_("Accepted: {move}"),
+    "move_refused": N_("Not accepted ({status}): reload the page"),
     "not_paired": N_("This tablet is not paired to this station: taps are kept; ask your supervisor"),
 }
 
@@ -122,6 +126,11 @@ class SharedPages:
         with self._guard:
             for page in [p for p in self._data if p[0] == kind]:
                 self._data.pop(page, None)
+
+    def invalidate(self) -> None:
+        """Forget every page (a supervisor's directive changed them without a new event)."""
+        with self._guard:
+            self._data.clear()
 
 
 def _lang(request: Request) -> str:
@@ -186,18 +195,33 @@ def register(app: FastAPI, rt: Any) -> None:
         try:
             if kind == "station":
                 lay = views.find_station(layouts, key or "")
-                return lambda live, _p: {
-                    **views.station_data(live, lay, key or "", fmt),
-                    **_bundle_fields(rt, lay, key or ""),
-                    **tablet.tablet_fields(live, lay, key or "", fmt, _projection(rt, "quality"), cards),
-                }
+                return lambda live, _p: direction.station_page(
+                    director(rt),
+                    live,
+                    lay,
+                    key or "",
+                    fmt,
+                    {
+                        **views.station_data(live, lay, key or "", fmt),
+                        **_bundle_fields(rt, lay, key or ""),
+                        **tablet.tablet_fields(live, lay, key or "", fmt, _projection(rt, "quality"), cards),
+                    },
+                )
             if kind == "line":
                 lay = views.find_line(layouts, key or "")
                 return lambda live, _p: _with_count_flags(
-                    views.line_data(live, lay, key or "", fmt), rt, lay, key or "", fmt
+                    direction.line_page(
+                        director(rt), live, lay, key or "", fmt, views.line_data(live, lay, key or "", fmt)
+                    ),
+                    rt,
+                    lay,
+                    key or "",
+                    fmt,
                 )
             if kind == "overview":
-                return lambda live, prog: views.overview_data(live, layouts, prog, fmt)
+                return lambda live, prog: direction.overview_page(
+                    director(rt), live, layouts, fmt, views.overview_data(live, layouts, prog, fmt)
+                )
             if kind == "plan":
                 lay = layouts[key] if key else next(iter(layouts.values()))
                 return lambda live, prog: {
