@@ -73,7 +73,11 @@ def station_page(
     style_code = live.line_style.get((f, line))
     out = dict(base)
     if d is not None:
-        cur = _op(layout, style_code, d.current_op)
+        # the bundle in hand decides the style (a bundle of the next style scanned in before the line
+        # switched): an operation of another style is not this bundle's task, and a tap on it would be
+        # refused by ingest — then the base's current task stays
+        held = layout.style_of_bundle(d.current_bundle) if d.current_bundle else None
+        cur = _op(layout, held.code if held is not None else style_code, d.current_op)
         if cur is not None:
             out["current"] = {
                 "op": cur.code,
