@@ -15,6 +15,7 @@ from seamline.adapters.layout_files import load_factory
 from seamline.bootstrap import Runtime, bootstrap
 from seamline.domain.model import FactoryLayout, Order
 from seamline.entrypoints.api import create_app
+from seamline.entrypoints.auth_http import AuthConfig
 from seamline.service_layer.ingest import RawEvent
 from seamline.sim import SimConfig, default_start, simulate
 
@@ -51,7 +52,7 @@ class Served:
         self.rt.close()
 
 
-def start(db_url: str, *, hours: float = 4.0, hold_back_min: float = 20.0) -> Served:
+def start(db_url: str, *, hours: float = 4.0, hold_back_min: float = 20.0, auth: AuthConfig | None = None) -> Served:
     """Simulate ``hours`` from yesterday's shift start; ingest all but the last ``hold_back_min``.
 
     Four hours from 08:00 end at lunch, so the held-back minutes (11:40-12:00) are busy ones.
@@ -69,7 +70,7 @@ def start(db_url: str, *, hours: float = 4.0, hold_back_min: float = 20.0) -> Se
     cut = sim.end - timedelta(minutes=hold_back_min)
     first = [e for e in sim.events if e[2] < cut]
     rest = [e for e in sim.events if e[2] >= cut]
-    app = create_app(rt)
+    app = create_app(rt, auth)
     served = Served(rt, layout, "", None, None, rest)  # type: ignore[arg-type]
     served.ingest(first)
     port = free_port()

@@ -24,7 +24,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sse_starlette import EventSourceResponse
 
 from ..domain.live import LiveState
-from . import auth_pages, views
+from . import auth_pages, nav, screens, views
 from .i18n import LANGS, N_, Fmt, pick_lang, translations
 from .progress import OrderProgress, attach
 
@@ -176,8 +176,9 @@ def register(app: FastAPI, rt: Any) -> None:
                 }
             if kind == "line":
                 lay = views.find_line(layouts, key or "")
-                return lambda live, _p: _with_count_flags(
-                    views.line_data(live, lay, key or "", fmt), rt, lay, key or "", fmt
+                return lambda live, _p: screens.with_quality_alerts(
+                    _with_count_flags(views.line_data(live, lay, key or "", fmt), rt, lay, key or "", fmt),
+                    rt, live, lay, key or "", fmt,
                 )
             if kind == "overview":
                 return lambda live, prog: views.overview_data(live, layouts, prog, fmt)
@@ -220,7 +221,13 @@ def register(app: FastAPI, rt: Any) -> None:
         title: str,
         data_fn: PageFn,
     ) -> Response:
-        data = locked(data_fn)()
+        return html_page(request, lang, template, kind, key, title, locked(data_fn)())
+
+    def html_page(
+        request: Request, lang: str, template: str, kind: str, key: str | None, title: str, data: dict[str, Any],
+        *, live: bool = True,
+    ) -> HTMLResponse:
+        """A page in the site's frame: header, navigation, language toggle, page data and strings."""
         tr = translations(lang)
         js = {k: tr.gettext(v) for k, v in JS_STRINGS.items()}
         other = "en" if lang != "en" else "zh_CN"
@@ -248,6 +255,9 @@ def register(app: FastAPI, rt: Any) -> None:
                 signed_in=me is not None and me.kind == "user",
                 pair_stations=_pair_stations(me, kind, key),
                 full_nav=me is None or me.kind == "open" or not ("worker" in me.roles or me.line_limited()),
+                nav=[(e.href, tr.gettext(e.label), e.kind) for e in nav.entries_for(me)],
+                live=live,
+                tv=kind == "line" and request.query_params.get("tv") == "1",
             )
         )
         resp = HTMLResponse(html)
@@ -269,12 +279,7 @@ def register(app: FastAPI, rt: Any) -> None:
         out = []
         for lay in rt.layouts.values():
             for lid, ln in sorted(lay.lines.items()):
-                if (
-                    me is None
-                    or me.kind == "open"
-                    or (me.line_limited() and lid in me.lines)
-                    or not ("worker" in me.roles or me.line_limited())
-                ):
+                if nav.may_open(me, "/lines/{line}", {"line": lid}):
                     out.append((lid, fmt.split_name(ln.name)))
         return out
 
@@ -293,6 +298,8 @@ def register(app: FastAPI, rt: Any) -> None:
     @app.get("/plan", response_class=HTMLResponse, include_in_schema=False)
     def plan_page(request: Request, factory: str | None = None) -> Response:
         return page(request, "plan.html", "plan", factory, N_("Planner"))
+
+    screens.register(app, rt, html_page)
 
     @app.get("/web/data/{kind}", include_in_schema=False)
     async def data(request: Request, kind: str, key: str | None = None) -> JSONResponse:

@@ -25,17 +25,21 @@
     while (box.children.length > d.stations.length) box.removeChild(box.lastChild);
   }
 
+  // On the big screen (?tv=1) the chart's text is as large as the page's: 24 px.
+  const fs = document.body.classList.contains("tv") ? 24 : 12;
+
   function renderChart(d) {
     chart.setOption({
       animation: false,
-      grid: { left: 48, right: 16, top: 36, bottom: 32 },
-      legend: { data: [SL.t("output"), SL.t("target")], top: 0 },
+      textStyle: { fontSize: fs },
+      grid: { left: fs * 4, right: 16, top: fs * 3, bottom: fs * 2.7 },
+      legend: { data: [SL.t("output"), SL.t("target")], top: 0, textStyle: { fontSize: fs } },
       tooltip: { trigger: "axis" },
-      xAxis: { type: "category", data: d.chart.hours },
-      yAxis: { type: "value", minInterval: 1 },
+      xAxis: { type: "category", data: d.chart.hours, axisLabel: { fontSize: fs } },
+      yAxis: { type: "value", minInterval: 1, axisLabel: { fontSize: fs } },
       series: [
         { name: SL.t("output"), type: "bar", data: d.chart.output, itemStyle: { color: "#2f6fb3" },
-          label: { show: true, position: "top" } },
+          label: { show: true, position: "top", fontSize: fs } },
         { name: SL.t("target"), type: "line", step: "middle", data: d.chart.target, itemStyle: { color: "#d9822b" },
           lineStyle: { width: 3 } },
       ],
