@@ -319,11 +319,11 @@ def materials_data(rt: Any, lay: FactoryLayout, fmt: Fmt) -> dict[str, Any]:
             wip = proj.routing.wip(f)
             stale_raw = proj.routing.stale(f)
         for row in sorted(wip["operations"], key=lambda r: -r["max_age_min"])[:MAX_ROWS]:
-            style, op = _op_name(fmt, lay, f"{row['style']}/{row['op']}")
+            style_name, op = _op_name(fmt, lay, f"{row['style']}/{row['op']}")
             wip_ops.append(
                 {
                     "op": op,
-                    "style": style,
+                    "style": style_name,
                     "bundles_txt": fmt.num(row["bundles"]),
                     "pieces_txt": fmt.num(row["pieces"]),
                     "max_age_txt": fmt.duration(row["max_age_min"] * 60),
@@ -333,14 +333,14 @@ def materials_data(rt: Any, lay: FactoryLayout, fmt: Fmt) -> dict[str, Any]:
         for b in stale_raw[:MAX_ROWS]:
             ops = []
             bundle = lay.bundles.get(b["bundle"])
-            style = (
+            bundle_style = (
                 lay.styles.get(lay.orders[bundle.order_id].style_code)
                 if bundle and bundle.order_id in lay.orders
                 else None
             )
             for code in b["at_operations"]:
-                o = style.op_map().get(code) if style else None
-                ops.append(fmt.name(o.name_zh, o.name_en) if o else code)
+                op_def = bundle_style.op_map().get(code) if bundle_style else None
+                ops.append(fmt.name(op_def.name_zh, op_def.name_en) if op_def else code)
             ln = lay.lines.get(b["line"] or "")
             stale.append(
                 {
