@@ -30,6 +30,7 @@ from .server import REPO, Served, start
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
+ARTIFACTS = REPO / "test-artifacts" / "web" / "matrix"
 AXE = REPO / "src" / "seamline" / "web" / "static" / "vendor" / "axe.min.js"
 PASSWORD = "matrix-sews-7-seams"
 SIZES = {"tablet": (800, 1280), "laptop": (1366, 768), "tv": (1920, 1080)}
@@ -94,6 +95,20 @@ SMALL_TEXT_JS = """(minPx) => {
     const px = parseFloat(getComputedStyle(el).fontSize);
     const t = walker.currentNode.textContent.trim().slice(0, 30);
     if (px < minPx) out.push(el.tagName + '.' + el.className + ' ' + px + 'px: ' + t);
+  }
+  return out;
+}"""
+
+CUT_OFF_JS = """() => {
+  const out = [];
+  for (const el of document.body.querySelectorAll('*')) {
+    if (!el.firstChild || !el.checkVisibility()) continue;
+    const cs = getComputedStyle(el);
+    const clipped = cs.textOverflow === 'ellipsis' || cs.overflowX === 'hidden';
+    const t = el.textContent.trim();
+    if (clipped && el.scrollWidth > el.clientWidth + 1 && t && !el.closest('.data')) {
+      out.push(el.className + ': ' + t.slice(0, 40));
+    }
   }
   return out;
 }"""
@@ -232,6 +247,10 @@ def _visit(ctx: Any, url: str, spec: PageSpec, lang: str, *, every_size_axe: boo
             out += [f"{size}: untranslated {t}" for t in untranslated(page.evaluate(VISIBLE_TEXT_JS))]
         if "tv=1" in url:
             out += [f"{size}: under 24 px: {t}" for t in page.evaluate(SMALL_TEXT_JS, 24)]
+        out += [f"{size}: text cut off: {t}" for t in page.evaluate(CUT_OFF_JS)]
+        if every_size_axe and size == ("tv" if "tv=1" in url else "laptop"):
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / f"{spec.name}-{lang}-{size}.png"))
         if every_size_axe or size == "laptop":
             out += [f"{size}: axe {v}" for v in page.evaluate(AXE_JS)]
     page.wait_for_timeout(200)  # anything the resizes started

@@ -32,7 +32,7 @@
     chart.setOption({
       animation: false,
       textStyle: { fontSize: fs },
-      grid: { left: fs * 4, right: 16, top: fs * 3, bottom: fs * 2.7 },
+      grid: { left: fs * 4, right: fs * 2.5, top: fs * 3, bottom: fs * 2.7 },
       legend: { data: [SL.t("output"), SL.t("target")], top: 0, textStyle: { fontSize: fs } },
       tooltip: { trigger: "axis" },
       xAxis: { type: "category", data: d.chart.hours, axisLabel: { fontSize: fs } },
