@@ -95,6 +95,12 @@ def quality_alert_text(fmt: Fmt, lay: FactoryLayout, a: DhuAlert) -> str:
     )
 
 
+def _who(lay: FactoryLayout, a: DhuAlert) -> dict[str, str]:
+    """A person's name inside an alert's text, so the page can mark it as a name (shown as entered,
+    not translated: the language checks skip it)."""
+    return {"who": _worker_name(lay, a.key)} if a.scope == "worker" else {}
+
+
 def _quality_alerts_today(rt: Any, lay: FactoryLayout, today: date) -> list[DhuAlert]:
     proj = next((p for p in rt.pipeline.projections if getattr(p, "name", "") == "quality"), None)
     if proj is None:
@@ -130,7 +136,7 @@ def with_quality_alerts(
             station = ""
         else:
             continue
-        extra.append({"kind": "quality", "station": station, "text": quality_alert_text(fmt, lay, a)})
+        extra.append({"kind": "quality", "station": station, "text": quality_alert_text(fmt, lay, a), **_who(lay, a)})
     return {**d, "alerts": [*d.get("alerts", []), *extra[-10:]]} if extra else d
 
 
@@ -189,7 +195,7 @@ def quality_data(rt: Any, lay: FactoryLayout, fmt: Fmt, lot_size: int | None) ->
             for r in snap.pareto[:MAX_ROWS]
         ]
     alerts = [
-        {"time_txt": fmt.time(a.ts.astimezone(now.tzinfo)), "text": quality_alert_text(fmt, lay, a)}
+        {"time_txt": fmt.time(a.ts.astimezone(now.tzinfo)), "text": quality_alert_text(fmt, lay, a), **_who(lay, a)}
         for a in reversed(_quality_alerts_today(rt, lay, now.date()))
     ][:MAX_ROWS]
     return {

@@ -55,7 +55,13 @@
     items.forEach((it) => {
       const li = document.createElement("li");
       li.className = it.kind ? "alert-" + it.kind : "";
-      li.textContent = textOf(it);
+      const text = textOf(it), at = it.who ? text.indexOf(it.who) : -1;
+      if (at < 0) li.textContent = text;
+      else {  // a person's name, shown as entered: marked so the language checks pass over it
+        const name = document.createElement("span");
+        name.className = "data"; name.textContent = it.who;
+        li.append(text.slice(0, at), name, text.slice(at + it.who.length));
+      }
       ul.appendChild(li);
     });
   }
