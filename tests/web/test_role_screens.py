@@ -119,6 +119,9 @@ def test_quality_page_shows_dhu_plans_audits_and_a_plan_for_any_lot(served: Serv
         assert "各工序百件疵点数" in zh and "各员工百件疵点数" in zh
         by_op = zh.split('id="q-by-op"')[1].split("</table>")[0]
         assert by_op.count("<tr>") >= 3  # header + operations sewn this morning
+        op_names = {o.name_zh for st in served.layout.styles.values() for o in st.operations}
+        shown = re.findall(r"<tr><td>([^<]+)</td>", by_op)
+        assert shown and set(shown) <= op_names  # the operations by their Chinese names, not STYLE:OP codes
         asked = re.search(r'<p id="aql-asked"[^>]*>(.*?)</p>', zh, re.S)
         assert asked is not None
         # ISO 2859-1, level II, normal: 2000 → K; AQL 2.5: n 125, Ac 7, Re 8; AQL 4.0: n 125, Ac 10, Re 11

@@ -69,8 +69,8 @@ def _worker_name(lay: FactoryLayout, badge: str) -> str:
 
 
 def _op_name(fmt: Fmt, lay: FactoryLayout, key: str) -> tuple[str, str]:
-    """``STYLE/OP`` → (style name, operation name) in the page's language."""
-    style_code, _, op = key.partition("/")
+    """``STYLE:OP`` → (style name, operation name) in the page's language."""
+    style_code, _, op = key.rpartition(":")  # quality.dhu.op_key: STYLE:OP, or OP without a style
     style = lay.styles.get(style_code)
     if style is None:
         return style_code, op
@@ -105,7 +105,12 @@ def _quality_alerts_today(rt: Any, lay: FactoryLayout, today: date) -> list[DhuA
     proj = next((p for p in rt.pipeline.projections if getattr(p, "name", "") == "quality"), None)
     if proj is None:
         return []
-    return [a for a in list(proj.dhu.alerts) if a.factory == lay.factory.id and a.day == today]
+    # An alert is raised again as the day's DHU moves: the latest of each worker and operation counts.
+    latest: dict[tuple[str, str], DhuAlert] = {}
+    for a in list(proj.dhu.alerts):
+        if a.factory == lay.factory.id and a.day == today:
+            latest[(a.scope, a.key)] = a
+    return sorted(latest.values(), key=lambda a: a.ts)
 
 
 def with_quality_alerts(
@@ -132,7 +137,7 @@ def with_quality_alerts(
     for a in _quality_alerts_today(rt, lay, now.date()):
         if a.scope == "worker" and (a.key in at_station or a.key in home):
             station = at_station.get(a.key, "")
-        elif a.scope == "operation" and a.key.partition("/")[0] in styles:
+        elif a.scope == "operation" and a.key.rpartition(":")[0] in styles:
             station = ""
         else:
             continue
@@ -325,7 +330,7 @@ def materials_data(rt: Any, lay: FactoryLayout, fmt: Fmt) -> dict[str, Any]:
             wip = proj.routing.wip(f)
             stale_raw = proj.routing.stale(f)
         for row in sorted(wip["operations"], key=lambda r: -r["max_age_min"])[:MAX_ROWS]:
-            style_name, op = _op_name(fmt, lay, f"{row['style']}/{row['op']}")
+            style_name, op = _op_name(fmt, lay, f"{row['style']}:{row['op']}")
             wip_ops.append(
                 {
                     "op": op,
