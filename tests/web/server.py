@@ -16,6 +16,7 @@ from seamline.bootstrap import Runtime, bootstrap
 from seamline.domain.model import FactoryLayout, Order
 from seamline.entrypoints.api import create_app
 from seamline.entrypoints.auth_http import AuthConfig
+from seamline.materials.service import Materials, load_bom, receive_lots_csv
 from seamline.service_layer.ingest import RawEvent
 from seamline.sim import SimConfig, default_start, simulate
 
@@ -67,6 +68,10 @@ def start(db_url: str, *, hours: float = 4.0, hold_back_min: float = 20.0, auth:
         RUSH_ORDER, "Rush Retail Ltd", "TEE-BASIC", {("M", "Black"): 3000}, start_at.date(), priority=2
     )
     rt.save_layout(layout)
+    # the sample factory's bill of materials and material lots (`seamline materials-import`)
+    store = Materials.from_db(rt.engine, layout).store
+    store.save_bom(load_bom(REPO / "examples" / "factory"))
+    receive_lots_csv(store, REPO / "examples" / "factory" / "materials.csv")
     cut = sim.end - timedelta(minutes=hold_back_min)
     first = [e for e in sim.events if e[2] < cut]
     rest = [e for e in sim.events if e[2] >= cut]

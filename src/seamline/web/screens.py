@@ -301,7 +301,8 @@ def materials_data(rt: Any, lay: FactoryLayout, fmt: Fmt) -> dict[str, Any]:
     mats = Materials.from_db(rt.engine, lay)
     # An order whose style has no bill of materials cannot be checked: it is named, the rest checked.
     no_bom = sorted({o.style_code for o in orders if o.style_code not in mats.bom.by_style})
-    found = mats.check_materials([o.id for o in orders if o.style_code in mats.bom.by_style])
+    checked = [o.id for o in orders if o.style_code in mats.bom.by_style]
+    found = mats.check_materials(checked)
     problem = (
         fmt.gettext("No bill of materials for the styles {styles}: their orders are not checked").format(
             styles=", ".join(no_bom)
@@ -368,6 +369,7 @@ def materials_data(rt: Any, lay: FactoryLayout, fmt: Fmt) -> dict[str, Any]:
         "clock": now.isoformat(),
         "clock_txt": fmt.datetime(now),
         "orders_txt": fmt.num(len(orders)),
+        "checked": len(checked),
         "shortages": shortages,
         "shortage_problem": problem,
         "wip": wip_ops,
