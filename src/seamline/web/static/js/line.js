@@ -27,6 +27,11 @@
 
   // On the big screen (?tv=1) the chart's text is as large as the page's: 24 px.
   const fs = document.body.classList.contains("tv") ? 24 : 12;
+  if (fs === 24) {  // the big screen has no header: Escape goes back to the normal page
+    document.addEventListener("keydown", (e) => {
+      if (e.key === "Escape") location.search = location.search.replace(/([?&])tv=1&?/, "$1").replace(/[?&]$/, "");
+    });
+  }
 
   function renderChart(d) {
     chart.setOption({
