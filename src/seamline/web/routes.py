@@ -178,7 +178,11 @@ def register(app: FastAPI, rt: Any) -> None:
                 lay = views.find_line(layouts, key or "")
                 return lambda live, _p: screens.with_quality_alerts(
                     _with_count_flags(views.line_data(live, lay, key or "", fmt), rt, lay, key or "", fmt),
-                    rt, live, lay, key or "", fmt,
+                    rt,
+                    live,
+                    lay,
+                    key or "",
+                    fmt,
                 )
             if kind == "overview":
                 return lambda live, prog: views.overview_data(live, layouts, prog, fmt)
@@ -224,8 +228,15 @@ def register(app: FastAPI, rt: Any) -> None:
         return html_page(request, lang, template, kind, key, title, locked(data_fn)())
 
     def html_page(
-        request: Request, lang: str, template: str, kind: str, key: str | None, title: str, data: dict[str, Any],
-        *, live: bool = True,
+        request: Request,
+        lang: str,
+        template: str,
+        kind: str,
+        key: str | None,
+        title: str,
+        data: dict[str, Any],
+        *,
+        live: bool = True,
     ) -> HTMLResponse:
         """A page in the site's frame: header, navigation, language toggle, page data and strings."""
         tr = translations(lang)
