@@ -181,6 +181,10 @@ def test_auditor_page_lists_hours_per_worker_and_its_downloads_work(served: Serv
         csv = c.get(pdfs[0].replace("&amp;", "&").replace("format=pdf", "format=csv"))
         assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
         assert c.get("/auditor?month=2026-13").status_code == 404
+        other = c.get("/auditor?month=2026-11&lang=zh_CN").text
+        toggle = re.search(r'<a class="lang" id="lang-toggle" href="([^"]+)"', other)
+        assert toggle is not None and "month=2026-11" in toggle.group(1) and "lang=en" in toggle.group(1)
+        assert 'id="a-month">2026-11<' in other
 
 
 def test_tv_mode_is_the_line_page_without_its_header(served: Served) -> None:

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import anyio
 from fastapi import FastAPI, HTTPException, Request
@@ -269,6 +270,9 @@ def register(app: FastAPI, rt: Any) -> None:
                 nav=[(e.href, tr.gettext(e.label), e.kind) for e in nav.entries_for(me)],
                 live=live,
                 tv=kind == "line" and request.query_params.get("tv") == "1",
+                # the toggle keeps the page's other choices (a month, a lot size, the big screen)
+                lang_href="?"
+                + urlencode([*((k, v) for k, v in request.query_params.multi_items() if k != "lang"), ("lang", other)]),
             )
         )
         resp = HTMLResponse(html)
