@@ -193,3 +193,20 @@ def test_tv_mode_is_the_line_page_without_its_header(served: Served) -> None:
         plain = c.get("/lines/L1").text
     assert '<body class="page-line tv">' in tv and '<body class="page-line">' in plain
     assert 'id="tv-link"' in plain
+
+
+def test_auditor_page_shows_pay_once_a_rate_card_is_stored(served: Served, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The card comes from the pay store where it is installed; here it is handed in directly."""
+    from seamline.pay.rates import parse_rate_card
+    from seamline.web import screens
+
+    with _client(served, Role.AUDITOR) as c:
+        assert 'id="a-no-pay"' in c.get("/auditor").text  # no card: said so, no pay column
+        monkeypatch.setattr(screens, "_rate_card", lambda _rt, _f: parse_rate_card([{"per_sam_min": "0.40"}]))
+        page = c.get("/auditor?lang=en").text
+        rows = page.split('id="a-by-worker"')[1].split("</table>")[0]
+        assert "Gross pay" in rows and 'id="a-no-pay"' not in page
+        assert len(re.findall(r"CN¥[\d,]+\.\d\d", rows)) >= 10
+        monkeypatch.setattr(screens, "_rate_card", lambda _rt, _f: parse_rate_card([{"op": "NOPE", "per_piece": "1"}]))
+        page = c.get("/auditor?lang=en").text  # a card that prices nothing here: the page still opens
+        assert 'id="a-pay-problem"' in page and "no rate for op" in page

@@ -414,13 +414,19 @@ def auditor_data(rt: Any, lay: FactoryLayout, fmt: Fmt, month: str | None, lang:
     lang_code = "zh" if lang.startswith("zh") else "en"
     card = _rate_card(rt, lay.factory.id)
     pay: dict[str, str] = {}
+    pay_problem = ""
     if card is not None:
         from ..pay.payslip import PayPolicy
+        from ..pay.rates import PayError
         from ..reports.model import worker_report
 
         policy = PayPolicy(rates=card)
         for badge in per:
-            slip = worker_report(period, badge, policy).payslip
+            try:
+                slip = worker_report(period, badge, policy).payslip
+            except PayError as e:  # a card that does not price every operation: that worker's pay stays open
+                pay_problem = pay_problem or str(e)
+                continue
             if slip is not None:
                 pay[badge] = format_currency(slip.gross, "CNY", locale=lang)
 
@@ -474,6 +480,7 @@ def auditor_data(rt: Any, lay: FactoryLayout, fmt: Fmt, month: str | None, lang:
         "months": _months_back(current, 12),
         "rules_txt": rules.name_zh if lang_code == "zh" else rules.name_en,
         "has_pay": card is not None,
+        "pay_problem": pay_problem,
         "chain_head": period.chain_head,
         "chain_sealed": bool(period.chain_head.strip("0")),
         "workers": workers,
