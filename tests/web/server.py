@@ -15,6 +15,8 @@ from seamline.adapters.layout_files import load_factory
 from seamline.bootstrap import Runtime, bootstrap
 from seamline.domain.model import FactoryLayout, Order
 from seamline.entrypoints.api import create_app
+from seamline.entrypoints.auth_http import AuthConfig
+from seamline.materials.service import Materials, load_bom, receive_lots_csv
 from seamline.service_layer.ingest import RawEvent
 from seamline.sim import SimConfig, default_start, simulate
 
@@ -51,7 +53,7 @@ class Served:
         self.rt.close()
 
 
-def start(db_url: str, *, hours: float = 4.0, hold_back_min: float = 20.0) -> Served:
+def start(db_url: str, *, hours: float = 4.0, hold_back_min: float = 20.0, auth: AuthConfig | None = None) -> Served:
     """Simulate ``hours`` from yesterday's shift start; ingest all but the last ``hold_back_min``.
 
     Four hours from 08:00 end at lunch, so the held-back minutes (11:40-12:00) are busy ones.
@@ -66,10 +68,14 @@ def start(db_url: str, *, hours: float = 4.0, hold_back_min: float = 20.0) -> Se
         RUSH_ORDER, "Rush Retail Ltd", "TEE-BASIC", {("M", "Black"): 3000}, start_at.date(), priority=2
     )
     rt.save_layout(layout)
+    # the sample factory's bill of materials and material lots (`seamline materials-import`)
+    store = Materials.from_db(rt.engine, layout).store
+    store.save_bom(load_bom(REPO / "examples" / "factory"))
+    receive_lots_csv(store, REPO / "examples" / "factory" / "materials.csv")
     cut = sim.end - timedelta(minutes=hold_back_min)
     first = [e for e in sim.events if e[2] < cut]
     rest = [e for e in sim.events if e[2] >= cut]
-    app = create_app(rt)
+    app = create_app(rt, auth)
     served = Served(rt, layout, "", None, None, rest)  # type: ignore[arg-type]
     served.ingest(first)
     port = free_port()

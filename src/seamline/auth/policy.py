@@ -75,13 +75,16 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/gaps"): r(OW, AD),
     ("GET", "/api/v1/ingest/status"): r(AD),
     # --- pages ------------------------------------------------------------------------------
-    ("GET", "/"): r(PL, QA, AU, OW, AD, note="workers and supervisors are sent to their own page"),
+    ("GET", "/"): r(PL, QA, OW, AD, note="workers, supervisors and auditors are sent to their own page"),
     ("GET", "/lines/{line}"): r(SU, PL, QA, OW, AD, scope="line"),
     ("GET", "/station/{station}"): r(WK, SU, PL, QA, OW, AD, scope="station"),
     ("GET", "/plan"): r(PL, OW, AD),
     ("GET", "/web/data/{kind}"): r(WK, SU, PL, QA, OW, AD, scope="web"),
     ("GET", "/web/stream/{kind}"): r(WK, SU, PL, QA, OW, AD, scope="web"),
     ("GET", "/owner"): r(OW, AD),
+    ("GET", "/quality"): r(PL, QA, OW, AD),
+    ("GET", "/materials"): r(PL, OW, AD),
+    ("GET", "/auditor"): r(AU, OW, AD),
     ("GET", "/owner.pdf"): r(OW, AD),
     # --- planning board (a what-if stores nothing; only a planner or admin changes the plan) ---
     ("POST", "/api/v1/plan/what-if"): r(PL, OW, AD),

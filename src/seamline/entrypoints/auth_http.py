@@ -30,6 +30,7 @@ from ..auth.policy import SCOPE_PARAMS, match, methods_for, rule_for
 from ..auth.roles import OPEN, Principal, Role, Rule, decide
 from ..auth.service import SESSION_COOKIE, AuthService
 from ..web.errors import PAGE_STATUSES, error_page, lang_of, wants_html
+from ..web.nav import landing, may_open
 
 log = logging.getLogger(__name__)
 
@@ -325,11 +326,11 @@ def _machine(p: Principal, route_path: str) -> bool:
 
 
 def _home(p: Principal) -> str | None:
-    if Role.WORKER in p.roles and p.station:
-        return f"/station/{quote(p.station)}"
-    if p.line_limited() and p.lines:
-        return f"/lines/{quote(sorted(p.lines)[0])}"
-    return None
+    """Where ``/`` sends someone who may not open the overview: the screen of their job."""
+    if may_open(p, "/"):
+        return None
+    target = landing(p)
+    return None if target == "/" else target
 
 
 def _csrf_problem(p: Principal, route_path: str, headers: dict[str, str]) -> str | None:

@@ -208,6 +208,16 @@ def record_audit(engine: Engine, factory_id: str, result: AuditResult, *, inspec
     return int(aid)
 
 
+def list_audits(engine: Engine, factory_id: str, *, limit: int = 50) -> list[dict[str, Any]]:
+    """The factory's latest audits, newest first (rows as stored, without their defects)."""
+    with engine.connect() as c:
+        rows = c.execute(
+            select(aql_audits).where(aql_audits.c.factory_id == factory_id)
+            .order_by(aql_audits.c.audited_at.desc(), aql_audits.c.id.desc()).limit(limit)
+        ).mappings().all()
+    return [dict(r) for r in rows]
+
+
 def load_audit(engine: Engine, audit_id: int) -> tuple[dict[str, Any], list[AuditDefect]]:
     """An audit row and its defects; raises KeyError when there is no such audit."""
     with engine.connect() as c:

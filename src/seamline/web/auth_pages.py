@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ..auth.service import SESSION_COOKIE, TABLET_SESSION_TTL, USER_SESSION_TTL, AuthError, AuthService
 from .i18n import N_, pick_lang, translations
+from .nav import landing
 
 LANG_COOKIE = "seamline_lang"
 STATIC_PREFIX = "/web/static"
@@ -103,7 +104,8 @@ def register(app: FastAPI, jinja_env: Any) -> None:
             )
             page = render(request, "login", N_("Log in"), error=msg, status=e.status, next_=_safe_next(next))
             return _retry_after(page, e)
-        resp = RedirectResponse(_safe_next(next), status_code=303)
+        target = _safe_next(next)
+        resp = RedirectResponse(landing(_p) if target == "/" else target, status_code=303)
         set_session(request, resp, secret, int(USER_SESSION_TTL.total_seconds()))
         return resp
 

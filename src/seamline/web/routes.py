@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import anyio
 from fastapi import FastAPI, HTTPException, Request
@@ -27,7 +28,7 @@ from ..domain.live import LiveState
 from ..pay.store import RateCards
 from ..service_layer.line_direction import director
 from ..service_layer.plan_board import PlanBoards
-from . import auth_pages, board, direction, pwa, tablet, views
+from . import auth_pages, board, direction, nav, pwa, screens, tablet, views
 from .i18n import LANGS, N_, Fmt, pick_lang, translations
 from .progress import OrderProgress, attach
 
@@ -209,11 +210,18 @@ def register(app: FastAPI, rt: Any) -> None:
                 )
             if kind == "line":
                 lay = views.find_line(layouts, key or "")
-                return lambda live, _p: _with_count_flags(
-                    direction.line_page(
-                        director(rt), live, lay, key or "", fmt, views.line_data(live, lay, key or "", fmt)
+                return lambda live, _p: screens.with_quality_alerts(
+                    _with_count_flags(
+                        direction.line_page(
+                            director(rt), live, lay, key or "", fmt, views.line_data(live, lay, key or "", fmt)
+                        ),
+                        rt,
+                        lay,
+                        key or "",
+                        fmt,
                     ),
                     rt,
+                    live,
                     lay,
                     key or "",
                     fmt,
@@ -264,7 +272,20 @@ def register(app: FastAPI, rt: Any) -> None:
         title: str,
         data_fn: PageFn,
     ) -> Response:
-        data = locked(data_fn)()
+        return html_page(request, lang, template, kind, key, title, locked(data_fn)())
+
+    def html_page(
+        request: Request,
+        lang: str,
+        template: str,
+        kind: str,
+        key: str | None,
+        title: str,
+        data: dict[str, Any],
+        *,
+        live: bool = True,
+    ) -> HTMLResponse:
+        """A page in the site's frame: header, navigation, language toggle, page data and strings."""
         tr = translations(lang)
         js = {k: tr.gettext(v) for k, v in JS_STRINGS.items()}
         other = "en" if lang != "en" else "zh_CN"
@@ -293,6 +314,12 @@ def register(app: FastAPI, rt: Any) -> None:
                 pair_stations=_pair_stations(me, kind, key),
                 full_nav=me is None or me.kind == "open" or not ("worker" in me.roles or me.line_limited()),
                 demo_clock=rt.live.demo_clock is not None,
+                nav=[(e.href, tr.gettext(e.label), e.kind) for e in nav.entries_for(me)],
+                live=live,
+                tv=kind == "line" and request.query_params.get("tv") == "1",
+                # the toggle keeps the page's other choices (a month, a lot size, the big screen)
+                lang_href="?"
+                + urlencode([*((k, v) for k, v in request.query_params.multi_items() if k != "lang"), ("lang", other)]),
             )
         )
         resp = HTMLResponse(html)
@@ -314,12 +341,7 @@ def register(app: FastAPI, rt: Any) -> None:
         out = []
         for lay in rt.layouts.values():
             for lid, ln in sorted(lay.lines.items()):
-                if (
-                    me is None
-                    or me.kind == "open"
-                    or (me.line_limited() and lid in me.lines)
-                    or not ("worker" in me.roles or me.line_limited())
-                ):
+                if nav.may_open(me, "/lines/{line}", {"line": lid}):
                     out.append((lid, fmt.split_name(ln.name)))
         return out
 
@@ -338,6 +360,8 @@ def register(app: FastAPI, rt: Any) -> None:
     @app.get("/plan", response_class=HTMLResponse, include_in_schema=False)
     def plan_page(request: Request, factory: str | None = None) -> Response:
         return page(request, "plan.html", "plan", factory, N_("Planner"))
+
+    screens.register(app, rt, html_page)
 
     @app.get("/web/data/{kind}", include_in_schema=False)
     async def data(request: Request, kind: str, key: str | None = None) -> JSONResponse:

@@ -25,17 +25,26 @@
     while (box.children.length > d.stations.length) box.removeChild(box.lastChild);
   }
 
+  // On the big screen (?tv=1) the chart's text is as large as the page's: 24 px.
+  const fs = document.body.classList.contains("tv") ? 24 : 12;
+  if (fs === 24) {  // the big screen has no header: Escape goes back to the normal page
+    document.addEventListener("keydown", (e) => {
+      if (e.key === "Escape") location.search = location.search.replace(/([?&])tv=1&?/, "$1").replace(/[?&]$/, "");
+    });
+  }
+
   function renderChart(d) {
     chart.setOption({
       animation: false,
-      grid: { left: 48, right: 16, top: 36, bottom: 32 },
-      legend: { data: [SL.t("output"), SL.t("target")], top: 0 },
+      textStyle: { fontSize: fs },
+      grid: { left: fs * 4, right: fs * 2.5, top: fs * 3, bottom: fs * 2.7 },
+      legend: { data: [SL.t("output"), SL.t("target")], top: 0, textStyle: { fontSize: fs } },
       tooltip: { trigger: "axis" },
-      xAxis: { type: "category", data: d.chart.hours },
-      yAxis: { type: "value", minInterval: 1 },
+      xAxis: { type: "category", data: d.chart.hours, axisLabel: { fontSize: fs } },
+      yAxis: { type: "value", minInterval: 1, axisLabel: { fontSize: fs } },
       series: [
         { name: SL.t("output"), type: "bar", data: d.chart.output, itemStyle: { color: "#2f6fb3" },
-          label: { show: true, position: "top" } },
+          label: { show: true, position: "top", fontSize: fs } },
         { name: SL.t("target"), type: "line", step: "middle", data: d.chart.target, itemStyle: { color: "#d9822b" },
           lineStyle: { width: 3 } },
       ],
@@ -51,7 +60,13 @@
     items.forEach((it) => {
       const li = document.createElement("li");
       li.className = it.kind ? "alert-" + it.kind : "";
-      li.textContent = textOf(it);
+      const text = textOf(it), at = it.who ? text.indexOf(it.who) : -1;
+      if (at < 0) li.textContent = text;
+      else {  // a person's name, shown as entered: marked so the language checks pass over it
+        const name = document.createElement("span");
+        name.className = "data"; name.textContent = it.who;
+        li.append(text.slice(0, at), name, text.slice(at + it.who.length));
+      }
       ul.appendChild(li);
     });
   }
