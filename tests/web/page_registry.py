@@ -54,4 +54,6 @@ PAGES: tuple[PageSpec, ...] = (
 
 # Routes under POLICY that are not pages a person reads: data, files and the API's own documentation.
 NOT_PAGES = ("/api/", "/web/", "/docs", "/redoc", "/openapi.json", "/logout")
-NOT_PAGE_SUFFIXES = (".pdf", ".png", ".csv")
+NOT_PAGE_SUFFIXES = (".pdf", ".png", ".csv", ".js")
+# Routes that only redirect: the tablet app's start URL (its station once paired, else /pair).
+REDIRECTS = frozenset({"/station/"})

@@ -25,7 +25,7 @@ from seamline.entrypoints.auth_http import AuthConfig
 from seamline.quality.audit import AuditDefect, run_audit
 from seamline.quality.store import record_audit
 
-from .page_registry import NOT_PAGE_SUFFIXES, NOT_PAGES, PAGES, PageSpec
+from .page_registry import NOT_PAGE_SUFFIXES, NOT_PAGES, PAGES, REDIRECTS, PageSpec
 from .server import REPO, Served, start
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -262,7 +262,9 @@ def test_the_registry_lists_every_page_with_the_policys_roles() -> None:
     """A page route added to the policy without a line in the registry fails here, and so does a
     line whose roles drifted from the policy's."""
     routes = {
-        p for (m, p) in POLICY if m == "GET" and not p.startswith(NOT_PAGES) and not p.endswith(NOT_PAGE_SUFFIXES)
+        p
+        for (m, p) in POLICY
+        if m == "GET" and not p.startswith(NOT_PAGES) and not p.endswith(NOT_PAGE_SUFFIXES) and p not in REDIRECTS
     }
     listed = {s.route for s in PAGES}
     assert routes - listed == set(), "pages missing from tests/web/page_registry.py"
