@@ -3,10 +3,10 @@
 Such a station never says which bundle or operation it sews. Both come from around it:
 
 - **Operation** (``assign_ops``): the line's current style (the bundles scanned at its tablet
-  stations), the operations of that style done on the station's machine type that no tablet station
-  of the line reports, and the line order: the sensor-only stations of one machine type, by
-  position, take those operations in precedence order (one each when the numbers match, else
-  contiguous shares, the first of a station's share counted).
+  stations), the layout's line order and machine types: the station sews an operation on its
+  machine type that no tablet station of the line reports and that lies, in precedence order,
+  between what the scanning stations before and after it sew; several such stations share those
+  operations in line order (the first of a station's share is counted).
 - **Bundles** (``SensorOnlyStation.queue``): a bundle joins the station's queue when the operation's
   scanned predecessors are reported for all its pieces (or, with none scanned, when the line first
   sees the bundle); counted pieces fill the queue first in, first out, each bundle up to its
@@ -61,17 +61,37 @@ class SensorOnlyReconciliation:
         return self.estimated - self.pieces
 
 
-def assign_ops(style: Style, stations: list[Station], scanned_ops: set[str], sensor_only: set[str]) -> dict[str, str]:
+def assign_ops(
+    style: Style, stations: list[Station], scanned: dict[str, set[str]], sensor_only: set[str]
+) -> dict[str, str]:
     """Which operation each sensor-only station of a line sews (see the module docstring).
 
-    ``stations``: the line's stations; ``scanned_ops``: operations tablet stations of the line
-    report for ``style``; ``sensor_only``: ids of the line's stations that are sensor-only."""
+    ``stations``: the line's stations; ``scanned``: per tablet station of the line, the operations
+    it reports for ``style``; ``sensor_only``: ids of the line's sensor-only stations. A station's
+    operation lies, in precedence order, after what the scanning stations before it on the line
+    sew and before what those after it sew (bundles move forward); among those, the operations on
+    its machine type that nobody scans, shared out in line order among the sensor-only stations
+    of that type between the same two scanning neighbours."""
     order = style.topological_order()
+    index = {c: i for i, c in enumerate(order)}
     opmap = style.op_map()
+    done = set().union(*scanned.values()) if scanned else set()
+    line = sorted(stations, key=lambda s: (s.position, s.id))
+    anchors: list[tuple[int, int, int]] = []  # position, lowest and highest op index of a scanning station
+    for st in line:
+        idx = [index[c] for c in scanned.get(st.id, ()) if c in index]
+        if idx:
+            anchors.append((st.position, min(idx), max(idx)))
+    groups: dict[tuple[str, int, int], list[Station]] = {}
+    for st in line:
+        if st.id not in sensor_only:
+            continue
+        lo = max((a[2] for a in anchors if a[0] < st.position), default=-1)
+        hi = min((a[1] for a in anchors if a[0] > st.position), default=len(order))
+        groups.setdefault((st.machine_type, lo, hi), []).append(st)
     out: dict[str, str] = {}
-    for mt in sorted({s.machine_type for s in stations if s.id in sensor_only}):
-        peers = sorted((s for s in stations if s.id in sensor_only and s.machine_type == mt), key=lambda s: s.position)
-        cands = [c for c in order if opmap[c].machine_type == mt and c not in scanned_ops]
+    for (mt, lo, hi), peers in groups.items():
+        cands = [c for c in order[lo + 1 : max(hi, lo + 1)] if opmap[c].machine_type == mt and c not in done]
         if not cands:
             continue
         for i, st in enumerate(peers):

@@ -301,7 +301,10 @@ class CountingProjection:
         lay = self.layouts[f]
         stations = [st for st in lay.stations.values() if st.line_id == line]
         so_ids = {st.id for st in stations if (f, st.id) in self.motor and (f, st.id) not in self.tablet}
-        op = assign_ops(lay.styles[style], stations, self.line_ops.get((f, line, style), set()), so_ids).get(s)
+        scanned = {
+            st.id: set(self.station_ops.get((f, st.id, style), ())) for st in stations if (f, st.id) in self.tablet
+        }
+        op = assign_ops(lay.styles[style], stations, scanned, so_ids).get(s)
         if op is None:
             self.unassigned_bursts[(f, s)] += 1
             return
