@@ -235,6 +235,7 @@ def sensor_only(seeds: list[int], bundles: int) -> dict[str, dict[str, float]]:
             "sensor_only_station_err_max_pct": round(max(shift), 3),
             "sensor_only_station_err_median_pct": round(statistics.median(shift), 3),
             "sensor_only_bundle_err_median_pct": round(statistics.median(per_bundle), 3),
+            "sensor_only_bundle_err_mean_pct": round(statistics.mean(per_bundle), 3),
             "sensor_only_stations": len(shift),
         }
     return out

@@ -75,6 +75,10 @@ class CountingProjection:
         # (factory, station, worker or "", op, local day) -> [estimated, confirmed by a downstream scan]
         self.so_day: dict[tuple[str, str, str, str, str], list[int]] = defaultdict(_est_conf)
         self._ancestors: dict[tuple[str, str], dict[str, frozenset[str]]] = {}
+        # Inferred operations are recomputed only when what they depend on changed (a station's
+        # first scan or burst, an operation new to a station, the line's style).
+        self._flow_ver = 0
+        self._assigned: dict[tuple[str, str], tuple[int, str | None]] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         # Checkpoints pickle each read model apart: live state is saved on its own and bound again
@@ -82,6 +86,12 @@ class CountingProjection:
         state = dict(self.__dict__)
         state["live"] = None
         return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # A checkpoint taken before a field existed (sensor-only stations) loads with its default.
+        fresh = CountingProjection(state.get("layouts", {})).__dict__
+        fresh.update(state)
+        self.__dict__.update(fresh)
 
     def retain(self, cutoff: datetime) -> None:
         """Forget the piece reports of bundles not reported since ``cutoff`` (retention rule of
@@ -146,6 +156,7 @@ class CountingProjection:
                 ops = self.station_ops.setdefault((f, s, style), [])
                 if ev.op not in ops:
                     ops.append(ev.op)
+                    self._flow_ver += 1
                 self.reported[(f, ev.bundle, ev.op)] += ev.qty
                 self.bundle_seen[(f, ev.bundle)] = ev.ts
             self._scanned(f, s, ev.bundle, style, ev.op, ev.ts)
@@ -202,7 +213,9 @@ class CountingProjection:
             self._feed(f, s, o.bundle, o.op, -counted, ts)
 
     def _burst(self, c: BurstCounter, f: str, s: str, start_s: float, run_s: float, trim: bool, ts: datetime) -> None:
-        self.motor.add((f, s))
+        if (f, s) not in self.motor:
+            self.motor.add((f, s))
+            self._flow_ver += 1
         if (f, s) not in self.tablet:
             self._so_burst(c, f, s, start_s, run_s, trim, ts)
             return
@@ -239,6 +252,7 @@ class CountingProjection:
         it feeds (the bundle reached their operation) and reconciles (it passed them)."""
         if (f, s) not in self.tablet:
             self.tablet.add((f, s))
+            self._flow_ver += 1
             old = self.sensor_only.pop((f, s), None)
             if old is not None:  # it was counted as sensor-only until its first scan: retract
                 for bid, n in old.alloc.items():
@@ -246,7 +260,9 @@ class CountingProjection:
         line = self._line_of(f, s)
         if line is None or style is None:
             return
-        self.line_style[(f, line)] = style
+        if self.line_style.get((f, line)) != style:
+            self.line_style[(f, line)] = style
+            self._flow_ver += 1
         seen = self.line_bundles.setdefault((f, line), {})
         if bundle not in seen:
             seen[bundle] = None
@@ -299,12 +315,17 @@ class CountingProjection:
             self.unassigned_bursts[(f, s)] += 1
             return
         lay = self.layouts[f]
-        stations = [st for st in lay.stations.values() if st.line_id == line]
-        so_ids = {st.id for st in stations if (f, st.id) in self.motor and (f, st.id) not in self.tablet}
-        scanned = {
-            st.id: set(self.station_ops.get((f, st.id, style), ())) for st in stations if (f, st.id) in self.tablet
-        }
-        op = assign_ops(lay.styles[style], stations, scanned, so_ids).get(s)
+        cached = self._assigned.get((f, s))
+        if cached is not None and cached[0] == self._flow_ver:
+            op = cached[1]
+        else:
+            stations = [st for st in lay.stations.values() if st.line_id == line]
+            so_ids = {st.id for st in stations if (f, st.id) in self.motor and (f, st.id) not in self.tablet}
+            scanned = {
+                st.id: set(self.station_ops.get((f, st.id, style), ())) for st in stations if (f, st.id) in self.tablet
+            }
+            op = assign_ops(lay.styles[style], stations, scanned, so_ids).get(s)
+            self._assigned[(f, s)] = (self._flow_ver, op)
         if op is None:
             self.unassigned_bursts[(f, s)] += 1
             return
