@@ -136,6 +136,9 @@ def test_a_sensor_only_station_is_estimated_then_reconciled_by_the_downstream_sc
     assert st["station"] == "S2" and st["op"] == "A02" and st["signature"] == "operation"
     assert st["estimated"] == {"O1-0004": live_est} and st["worker"] == "W2"
     assert so["days"][0]["estimated"] == live_est and so["days"][0]["confirmed"] == 0
+    # The station's page data says what it is counted as.
+    page = client.get("/web/data/station?key=S2&lang=zh_CN").json()
+    assert page["sensor_only"]["op"] == "A02" and page["sensor_only"]["estimated"] == {"O1-0004": live_est}
     # The next station scans the bundle for A03: it passed A02 with all its 20 pieces.
     feed.scanned("S3", "O1-0004", "A03", 20, end + 30)
     assert _station_pieces(rt, "S2") == 20
@@ -174,12 +177,18 @@ def test_cold_start_sensor_only_station_is_credited_by_the_scan_alone(rt: Runtim
     assert rec["estimated"] == 0 and rec["pieces"] == 20 and rec["signature"] == "none"
 
 
-def test_a_station_that_scans_is_not_sensor_only(rt: Runtime) -> None:
+def test_a_station_that_scans_is_not_sensor_only_and_shows_its_trims(rt: Runtime) -> None:
     feed = Feed(rt)
-    _train_a02_on_line_2(feed)
+    t = _train_a02_on_line_2(feed)
     proj = rt.projection("motor_counts")
     assert isinstance(proj, CountingProjection)
     assert proj.sensor_only_stations("f1")["stations"] == []
     sig = next(s for s in proj.signatures("f1") if s["op"] == "A02")
-    # Thread trims are part of the signature (SNLS: a trimmer), about one per seam.
+    # Thread trims are part of the signature (SNLS: a trimmer), about one per seam ...
     assert sig["trims_per_piece"] is not None and sig["trims_per_piece"] >= 0.9 * PROFILE.seams
+    # ... and shown with the bundle in work on the station's page data.
+    feed.send("T2", "bundle_in", t, bundle="O1-0005")
+    feed.sew("T2", 10, t + 1, seed=9)
+    page = TestClient(create_app(rt)).get("/web/data/station?key=T2&lang=en").json()
+    assert page["open_bundle"] == "O1-0005" and page["trims_per_piece"] == sig["trims_per_piece"]
+    assert page["bundle_trims"] >= 9 * PROFILE.seams * 0.9 and page["bundle_bursts"] >= page["bundle_trims"]
