@@ -26,9 +26,8 @@ from dataclasses import dataclass, field
 
 MIN_BUNDLES = 3  # known bundles before an operation (or a worker on it) is counted from bursts
 KEEP_BUNDLES = 30  # training bundles kept per key: the signature follows drift (learning curves)
-# Idle-gap thresholds tried between pieces: geometric, 0.8 s to about 75 s (slow operations and slow
-# workers have long turns inside a piece; a grid that stops short merges their pieces).
-GAP_CANDIDATES_S = tuple(round(0.8 * 1.25**i, 2) for i in range(21))
+GAP_MIN_S = 0.1  # gaps shorter than this are one burst's stutter, never between pieces
+GAP_DEFAULT_S = 3.0  # bundles too small to read a gap from (1 piece, or fewer gaps than pieces)
 CV_FLOOR = 0.004  # no feature is trusted as perfectly steady from a handful of bundles
 SEGMENT_MIN_SHARE = 0.5  # of a piece's run seconds: a shorter segment is a tap or a resewn seam
 # Pseudo-bundles pulling each feature's spread toward the signature's mean spread: from 3 bundles a
@@ -153,6 +152,26 @@ class Signature:
         }
 
 
+def piece_gap(samples: list[Sample]) -> float:
+    """The idle gap that separates pieces, from bundles of known quantity: a bundle of n pieces
+    has n - 1 gaps between pieces, the longest of its gaps if pieces are told apart by their
+    gaps; its threshold lies between its (n-1)-th and n-th longest gap (geometric mean). The
+    median over the bundles: read off the data, not fitted to make the known bundles look steady
+    (a threshold picked for the steadiest count on 3 bundles is often a lucky one)."""
+    mids = []
+    for s in samples:
+        gaps = sorted(s.window.gaps_s, reverse=True)
+        n = s.pieces
+        if n >= 2 and len(gaps) >= n:
+            mids.append(math.sqrt(max(gaps[n - 2], GAP_MIN_S) * max(gaps[n - 1], GAP_MIN_S)))
+        elif n >= 2 and len(gaps) == n - 1:
+            mids.append(max(gaps[-1] / 2, GAP_MIN_S))  # every gap is a piece's end
+    if not mids:
+        return GAP_DEFAULT_S
+    mids.sort()
+    return mids[len(mids) // 2]
+
+
 def learn(samples: list[Sample]) -> Signature | None:
     """Fit a signature from known bundles; None below MIN_BUNDLES."""
     samples = [s for s in samples if s.pieces > 0 and s.window.bursts > 0]
@@ -169,14 +188,7 @@ def learn(samples: list[Sample]) -> Signature | None:
 
     pieces = [s.pieces for s in samples]
     min_run = SEGMENT_MIN_SHARE * sum(s.window.run_s for s in samples) / sum(pieces)
-    best_gap, best_cv = GAP_CANDIDATES_S[0], math.inf
-    for g in GAP_CANDIDATES_S:
-        vals = [float(s.window.segments(g, min_run)) for s in samples]
-        r, gap_cv = ratio_cv(vals, pieces)
-        # The gap count's natural ratio is 1 piece per gap; prefer thresholds near it.
-        score = gap_cv + 0.5 * abs(math.log(r)) if r > 0 else math.inf
-        if score < best_cv:
-            best_gap, best_cv = g, score
+    best_gap = piece_gap(samples)
     ratio: dict[str, float] = {}
     cv: dict[str, float] = {}
     feats = [s.window.features(best_gap, min_run) for s in samples]
