@@ -121,3 +121,34 @@ def test_pieces_by_segment_ignore_pedal_taps_and_short_fragments() -> None:
     w.track(5.0, 2.5)
     w.add(t, 0.4, False, last)  # a fragment of the next piece: not a piece yet
     assert w.segments(5.0, 2.5) == 5
+
+
+def test_a_sensor_only_window_starts_afresh_when_it_grows_long() -> None:
+    from seamline.learning import sensor_only
+
+    c = BurstCounter()
+    r = rng_for(10, "test")
+    t = 0.0
+    for i in range(3):
+        run = sew_bundle(PROFILE, 20, t, 1.0, r)
+        _sew(c, run, f"B{i}", t)
+        c.bundle_done("S1", f"B{i}", "T03", 20, run.end_s)
+        t = run.end_s + 10
+    sig, _ = c.signature_for("TEE-BASIC", "T03", None)
+    st = sensor_only.SensorOnlyStation("S2", "TEE-BASIC", "T03")
+    qty = {"Q1": 40, "Q2": 40}
+    st.enqueue("Q1", lambda b: qty.get(b, 0))
+    st.enqueue("Q2", lambda b: qty.get(b, 0))
+    counted = 0
+    old = sensor_only.MAX_WINDOW_BURSTS
+    sensor_only.MAX_WINDOW_BURSTS = 30  # a short window: several fresh starts in 60 pieces
+    try:
+        for _ in range(3):
+            run = sew_bundle(PROFILE, 20, t, 1.0, r)
+            for b in run.bursts:
+                counted += sum(a.qty for a in st.burst(b.start_s, b.run_s, b.trim, sig, lambda x: qty.get(x, 0)))
+            t = run.end_s + 10
+    finally:
+        sensor_only.MAX_WINDOW_BURSTS = old
+    assert st.window.bursts < 30 and len(st.window.gaps_s) == st.window.bursts - 1
+    assert 50 <= counted + st.pending <= 70  # 60 pieces sewn: each window's pieces counted once

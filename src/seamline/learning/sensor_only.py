@@ -34,6 +34,7 @@ from ..domain.model import Station, Style
 from .signature import Signature, Window
 
 MAX_QUEUE = 200  # bundles waiting at a station: older ones are dropped (never reconciled)
+MAX_WINDOW_BURSTS = 20_000  # bursts in one running window (a few days of one station)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +128,10 @@ class SensorOnlyStation:
         self, start_s: float, run_s: float, trim: bool, sig: Signature | None, qty: Callable[[str], int]
     ) -> list[Allocation]:
         """Fold one burst; returns the pieces newly attributed to bundles."""
+        if self.window.bursts >= MAX_WINDOW_BURSTS:
+            # A fresh window (memory stays bounded over weeks): everything the old one held is
+            # attributed or reconciled already; the next bursts count from zero.
+            self.window, self.counted, self.last_end_s = Window(), 0, None
         self.window.add(start_s, run_s, trim, self.last_end_s)
         self.last_end_s = start_s + run_s
         if sig is None:
