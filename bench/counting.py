@@ -10,7 +10,12 @@
    published bursts against the true bursts (start within 0.45 s).
 3. Gateway CPU: the same with 100 meters at 5 Hz, CPU seconds of the gateway process / wall time.
 
-Last line: one JSON object.  `--quick`: fewer seeds, shorter gateway runs.
+4. Sensor-only stations (no tablet): a line per style through the real counting projection,
+   every second motor operation on a station with a motor sensor only (see ``sensor_only_line``);
+   per seed the worst and median station error over the shift, before downstream scans reconcile.
+
+Last line: one JSON object.  `--quick`: fewer seeds, shorter gateway runs; `--seeds 201,202`;
+`--no-gateway`: counting only (``burst_f1`` and CPU null).
 """
 
 from __future__ import annotations
@@ -27,19 +32,34 @@ import tempfile
 import threading
 import time
 from collections import defaultdict
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import paho.mqtt.client as mqtt
 
-from seamline.domain.events import decode_event
+from seamline.domain.events import BundleIn, BundleOut, Burst, Login, Logout, Piece, decode_event
+from seamline.domain.model import (
+    Bundle,
+    Factory,
+    FactoryLayout,
+    Line,
+    Operation,
+    Order,
+    ShiftCalendar,
+    Station,
+    Style,
+)
 from seamline.learning.signature import BurstCounter
+from seamline.service_layer.counting import CountingProjection
 from seamline.sim.meters import TraceServer
 from seamline.sim.motor import current_trace, op_motor_profile, rng_for, sew_bundle
 
 REPO = Path(__file__).resolve().parents[1]
 SEAMLINE = str(Path(sys.executable).with_name("seamline"))
 HZ = 10.0
+T0 = datetime(2026, 11, 20, 0, 0, tzinfo=UTC)
 
 
 def free_port() -> int:
@@ -48,10 +68,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def counting(seeds: list[int], workers: int, bundles: int) -> dict[str, float]:
+def counting(seeds: list[int], workers: int, bundles: int) -> dict[str, Any]:
     errs: list[float] = []
     shift: list[float] = []
+    per_seed: dict[str, float] = {}
     for seed in seeds:
+        n_before = len(shift)
         for bul in sorted((REPO / "examples" / "factory" / "bulletins").glob("*.csv")):
             style = bul.stem
             ops = list(csv.DictReader(bul.open(encoding="utf-8")))
@@ -77,7 +99,9 @@ def counting(seeds: list[int], workers: int, bundles: int) -> dict[str, float]:
                         c.bundle_done("S", bid, op, n, run.end_s)
                         t = run.end_s + 5
                 shift.append(abs(counted_sh - true_sh) / true_sh * 100)
+        per_seed[str(seed)] = round(max(shift[n_before:]), 3)
     return {
+        "shift_err_max_pct_per_seed": per_seed,
         "bundle_err_median_pct": statistics.median(errs),
         "bundle_err_mean_pct": statistics.mean(errs),
         "bundle_err_p90_pct": float(np.percentile(errs, 90)),
@@ -86,6 +110,140 @@ def counting(seeds: list[int], workers: int, bundles: int) -> dict[str, float]:
         "bundles": len(errs),
         "worker_shifts": len(shift),
     }
+
+
+NO_MOTOR = frozenset({"MAN", "IRON"})
+
+
+def _style_of(bul: Path) -> Style:
+    rows = list(csv.DictReader(bul.open(encoding="utf-8")))
+    ops = tuple(
+        Operation(
+            r["code"],
+            r["name_zh"],
+            r["name_en"],
+            float(r["sam_min"]),
+            r["machine_type"],
+            predecessors=tuple(x for x in r["predecessors"].split(";") if x),
+        )
+        for r in rows
+    )
+    return Style(code=bul.stem, name_zh=bul.stem, name_en=bul.stem, operations=ops)
+
+
+def sensor_only_line(seed: int, bul: Path, bundles: int) -> dict[str, list[float]]:
+    """One line of a style through the real counting projection: a station per operation in
+    precedence order, every second motor operation on a sensor-only station (bursts, a badge login,
+    no tablet; a later operation is scanned), the others scanned. Each sensor-only worker sewed 3
+    scanned bundles of the operation at a tablet station of another line first (the worker's
+    signature). Per sensor-only station: the shift's estimate from bursts against the true pieces,
+    and per bundle the estimate live before the downstream scan reconciled it."""
+    style = _style_of(bul)
+    r = rng_for(seed, "bench-sensor-only", style.code)
+    order_ids = style.topological_order()
+    opmap = style.op_map()
+    lay = FactoryLayout(factory=Factory(id="F", name="F"))
+    lay.calendars["day"] = ShiftCalendar(id="day")
+    lay.styles[style.code] = style
+    for ln in ("L1", "L2"):
+        lay.lines[ln] = Line(id=ln, factory_id="F", name=ln, calendar_id="day")
+    from datetime import date
+
+    lay.orders["O"] = Order("O", "C", style.code, {("M", "B"): 1}, date(2027, 1, 1))
+    motor = [c for c in order_ids if opmap[c].machine_type not in NO_MOTOR]
+    later_scanned = {c for i, c in enumerate(order_ids) for d in order_ids[i + 1 :] if d not in motor[1::2]}
+    so_ops = [c for c in motor[1::2] if c in later_scanned]
+    for i, c in enumerate(order_ids):
+        lay.stations[f"S{i:02d}"] = Station(f"S{i:02d}", "F", "L1", f"E{i}", opmap[c].machine_type, i + 1)
+    for c in so_ops:
+        lay.stations[f"T-{c}"] = Station(f"T-{c}", "F", "L2", f"T{c}", opmap[c].machine_type, 1)
+    qty = [int(r.integers(10, 31)) for _ in range(bundles)]
+    for k, q in enumerate(qty):
+        lay.bundles[f"B{k:03d}"] = Bundle(f"B{k:03d}", "O", "M", "B", q)
+    for c in so_ops:
+        for k in range(3):
+            lay.bundles[f"TR-{c}-{k}"] = Bundle(f"TR-{c}-{k}", "O", "M", "B", int(r.integers(10, 31)))
+    speed = {c: float(np.clip(np.exp(r.normal(np.log(0.8), 0.2)), 0.4, 1.3)) for c in order_ids}
+    prof = {c: op_motor_profile(seed, style.code, c, opmap[c].sam_min, opmap[c].machine_type) for c in motor}
+    evs: list[tuple[float, int, Any]] = []
+    n_ev = 0
+
+    def emit(t: float, station: str, cls: type, source: str = "tablet", **kw: object) -> None:
+        nonlocal n_ev
+        n_ev += 1
+        ev = cls(
+            id=f"e{n_ev}", seq=n_ev, ts=T0 + timedelta(seconds=t), factory="F", station=station, source=source, **kw
+        )
+        evs.append((t, n_ev, ev))
+
+    def sew(station: str, c: str, q: int, t: float, scanned: bool, bundle: str) -> float:
+        if scanned:
+            emit(t, station, BundleIn, bundle=bundle)
+        end = t + q * opmap[c].sam_min * 60 / speed[c]
+        if c in prof:
+            run = sew_bundle(prof[c], q, t + 1, speed[c], r)
+            for b in run.bursts:
+                emit(b.start_s, station, Burst, source="sensor", run_s=b.run_s, trim=b.trim)
+            end = run.end_s
+        if scanned:
+            emit(end, station, Piece, bundle=bundle, op=c, qty=q)
+            emit(end + 0.5, station, BundleOut, bundle=bundle)
+        return end + 1
+
+    truth: dict[str, int] = defaultdict(int)
+    t = 0.0
+    for c in so_ops:  # the install week: the worker's bundles of the operation scanned on line 2
+        emit(t, f"T-{c}", Login, worker=f"W-{c}")
+        for k in range(3):
+            t = sew(f"T-{c}", c, lay.bundles[f"TR-{c}-{k}"].qty, t, True, f"TR-{c}-{k}") + 5
+        emit(t, f"T-{c}", Logout, worker=f"W-{c}")
+    t0 = t + 60
+    free = {c: t0 for c in order_ids}
+    for i, c in enumerate(order_ids):
+        emit(t0, f"S{i:02d}", Login, source="sensor" if c in so_ops else "tablet", worker=f"W-{c}")
+    for k, q in enumerate(qty):
+        ready = t0
+        for i, c in enumerate(order_ids):
+            start = max(free[c], ready)
+            ready = free[c] = sew(f"S{i:02d}", c, q, start, c not in so_ops, f"B{k:03d}")
+            if c in so_ops:
+                truth[f"S{i:02d}"] += q
+    proj = CountingProjection({"F": lay})
+    for _t, _n, ev in sorted(evs, key=lambda x: (x[0], x[1])):
+        proj.apply(ev)
+    c = proj.counters["F"]
+    shift: list[float] = []
+    per_bundle: list[float] = []
+    for sid, true_n in truth.items():
+        so = proj.sensor_only.get(("F", sid))
+        if so is None:
+            shift.append(100.0)
+            continue
+        sig, _ = c.signature_for(so.style, so.op, f"W-{so.op}")
+        est = sig.estimate(so.window) if sig else 0.0
+        shift.append(abs(est - true_n) / true_n * 100)
+    for rec in proj.so_reconciled["F"]:
+        per_bundle.append(abs(rec.estimated - rec.pieces) / rec.pieces * 100)
+    return {"shift": shift, "bundle": per_bundle}
+
+
+def sensor_only(seeds: list[int], bundles: int) -> dict[str, dict[str, float]]:
+    out: dict[str, dict[str, float]] = {}
+    for seed in seeds:
+        shift: list[float] = []
+        per_bundle: list[float] = []
+        for bul in sorted((REPO / "examples" / "factory" / "bulletins").glob("*.csv")):
+            res = sensor_only_line(seed, bul, bundles)
+            shift += res["shift"]
+            per_bundle += res["bundle"]
+        out[str(seed)] = {
+            "sensor_only_station_err_max_pct": round(max(shift), 3),
+            "sensor_only_station_err_median_pct": round(statistics.median(shift), 3),
+            "sensor_only_bundle_err_median_pct": round(statistics.median(per_bundle), 3),
+            "sensor_only_bundle_err_mean_pct": round(statistics.mean(per_bundle), 3),
+            "sensor_only_stations": len(shift),
+        }
+    return out
 
 
 def _traces(n: int, seconds: float, seed: int) -> tuple[dict[int, np.ndarray], dict[int, list[float]]]:
@@ -241,25 +399,48 @@ def _pooled_f1(*runs: dict[str, float]) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--seeds", help="comma-separated seeds (default 101-105; --quick 101,102)")
+    ap.add_argument("--no-gateway", action="store_true", help="counting only: no gateway runs (no burst_f1 / CPU)")
     a = ap.parse_args()
     seeds = [101, 102] if a.quick else [101, 102, 103, 104, 105]
+    if a.seeds:
+        seeds = [int(x) for x in a.seeds.split(",")]
     t = time.perf_counter()
     cnt = counting(seeds, workers=3 if a.quick else 6, bundles=8)
     print(f"counting {cnt} ({time.perf_counter() - t:.1f} s)", flush=True)
-    with tempfile.TemporaryDirectory() as td:
-        d = Path(td)
-        det = gateway_run(8, 15.0 if a.quick else 120.0, 201, 5.0, d)
-        print(f"gateway 8 meters at 5 Hz: {det}", flush=True)
-        cpu = gateway_run(100, 10.0 if a.quick else 60.0, 202, 5.0, d)
-        print(f"gateway 100 meters at 5 Hz: {cpu}", flush=True)
+    t = time.perf_counter()
+    so = sensor_only(seeds, bundles=8 if a.quick else 12)
+    for seed, v in so.items():
+        print(
+            f"seed {seed}: worst worker-shift {cnt['shift_err_max_pct_per_seed'][seed]} %, sensor-only {v}", flush=True
+        )
+    print(f"sensor-only ({time.perf_counter() - t:.1f} s)", flush=True)
+    gw: dict[str, float | None] = {"burst_f1": None, "gateway_cpu_pct_100_meters": None}
+    if not a.no_gateway:
+        with tempfile.TemporaryDirectory() as td:
+            d = Path(td)
+            det = gateway_run(8, 15.0 if a.quick else 120.0, 201, 5.0, d)
+            print(f"gateway 8 meters at 5 Hz: {det}", flush=True)
+            cpu = gateway_run(100, 10.0 if a.quick else 60.0, 202, 5.0, d)
+            print(f"gateway 100 meters at 5 Hz: {cpu}", flush=True)
+        # Pooled over both gateway runs: every published burst against the truth.
+        gw = {"burst_f1": round(_pooled_f1(det, cpu), 4), "gateway_cpu_pct_100_meters": round(cpu["cpu_pct"], 1)}
     print(
         json.dumps(
             {
                 "bundle_err_median_pct": round(cnt["bundle_err_median_pct"], 3),
                 "shift_err_pct": round(cnt["shift_err_median_pct"], 3),
-                # Pooled over both gateway runs: every published burst against the truth.
-                "burst_f1": round(_pooled_f1(det, cpu), 4),
-                "gateway_cpu_pct_100_meters": round(cpu["cpu_pct"], 1),
+                **gw,
+                "shift_err_max_pct": round(cnt["shift_err_max_pct"], 3),
+                "shift_err_max_pct_per_seed": cnt["shift_err_max_pct_per_seed"],
+                "sensor_only_station_err_median_pct": round(
+                    statistics.median(v["sensor_only_station_err_median_pct"] for v in so.values()), 3
+                ),
+                "sensor_only_station_err_max_pct": max(v["sensor_only_station_err_max_pct"] for v in so.values()),
+                "sensor_only_bundle_err_median_pct": round(
+                    statistics.median(v["sensor_only_bundle_err_median_pct"] for v in so.values()), 3
+                ),
+                "sensor_only_per_seed": so,
             }
         )
     )

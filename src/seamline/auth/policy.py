@@ -128,6 +128,7 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/counting/flags"): r(PL, QA, OW, AD),
     ("GET", "/api/v1/counting/bundles"): r(PL, QA, OW, AD),
     ("GET", "/api/v1/counting/signatures"): r(PL, QA, OW, AD),
+    ("GET", "/api/v1/counting/sensor-only"): r(PL, QA, OW, AD),
 }
 
 

@@ -1,5 +1,6 @@
 """HTTP endpoints of counting from motor bursts (issue #20): the supervisor's misfit flags, the
-reconciliations of counted vs scanned bundles, the bundles in work and the learned signatures."""
+reconciliations of counted vs scanned bundles, the bundles in work, the learned signatures and
+the sensor-only stations' estimated counts."""
 
 from __future__ import annotations
 
@@ -50,5 +51,15 @@ def register(app: FastAPI, rt: Runtime) -> None:
         p = _projection(rt)
         with rt.pipeline.lock:
             return {"factory": lay.factory.id, "signatures": p.signatures(lay.factory.id)}
+
+    @api.get("/sensor-only", responses=problems(400, 404, 422, 503))
+    def sensor_only(factory: str | None = None, limit: int = Query(200, ge=1, le=5000)) -> dict[str, Any]:
+        """Stations with a motor sensor and no tablet: the operation inferred for each, pieces
+        estimated per bundle, reconciliations by downstream scans, and per worker and day the
+        estimated and the confirmed pieces (not piece events: piece-rate pay does not include them)."""
+        lay = factory_layout(rt, factory)
+        p = _projection(rt)
+        with rt.pipeline.lock:
+            return {"factory": lay.factory.id, **p.sensor_only_stations(lay.factory.id, limit)}
 
     app.include_router(api)

@@ -21,16 +21,21 @@ bench/counting.py drive it with events.
 from __future__ import annotations
 
 import math
-from bisect import bisect_left
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
 MIN_BUNDLES = 3  # known bundles before an operation (or a worker on it) is counted from bursts
 KEEP_BUNDLES = 30  # training bundles kept per key: the signature follows drift (learning curves)
-GAP_CANDIDATES_S = (0.8, 1.2, 1.6, 2.0, 2.5, 3.0, 4.0, 5.0, 6.5, 8.0, 10.0)
+GAP_MIN_S = 0.1  # gaps shorter than this are one burst's stutter, never between pieces
+GAP_DEFAULT_S = 3.0  # bundles too small to read a gap from (1 piece, or fewer gaps than pieces)
 CV_FLOOR = 0.004  # no feature is trusted as perfectly steady from a handful of bundles
+SEGMENT_MIN_SHARE = 0.5  # of a piece's run seconds: a shorter segment is a tap or a resewn seam
+# Pseudo-bundles pulling each feature's spread toward the signature's mean spread: from 3 bundles a
+# spread is a poor estimate, and a feature that looked steady by chance would take all the weight.
+CV_SHRINK = 1.0
 MISFIT_RATIO = 1.6  # bursts per piece this many times the signature's: flag the bundle
 MISFIT_MIN_EXCESS = 6  # ... and at least this many bursts more than expected (small bundles)
+TRIMS_LOW_SHARE = 0.5  # trims below this share of the signature's (and >= 6 fewer): flag the bundle
 
 Key = tuple[str, str]  # (style, op)
 WorkerKey = tuple[str, str, str]  # (style, op, worker)
@@ -43,43 +48,66 @@ class Window:
     bursts: int = 0
     trims: int = 0
     run_s: float = 0.0
-    gaps_s: list[float] = field(default_factory=list)  # idle seconds between consecutive bursts
+    gaps_s: list[float] = field(default_factory=list)  # idle seconds before each burst but the first
+    runs_s: list[float] = field(default_factory=list)  # run seconds of each burst
     trims_seen: bool = False  # the sensor reports trims at all
-    # Count of gaps >= _thr, kept up to date as bursts arrive (counting is per burst: O(1) each).
-    _thr: float = -1.0
-    _n_long: int = 0
-    _sorted: list[float] | None = None
+    # Pieces by segment for the tracked (gap, minimum run) pair, kept up to date as bursts arrive
+    # (counting is per burst: O(1) each): closed segments that count, and the open one's run.
+    _thr: tuple[float, float] = (-1.0, 0.0)
+    _n_seg: int = 0
+    _open_run: float = 0.0
 
     def add(self, start_s: float, run_s: float, trim: bool, last_end_s: float | None) -> None:
+        g = None
         if last_end_s is not None:
             g = max(0.0, start_s - last_end_s)
             self.gaps_s.append(g)
-            self._sorted = None
-            if g >= self._thr:
-                self._n_long += 1
+        self.runs_s.append(run_s)
         self.bursts += 1
         self.run_s += run_s
         if trim:
             self.trims += 1
             self.trims_seen = True
+        gap_s, min_run_s = self._thr
+        if g is not None and g >= gap_s:
+            self._n_seg += self._open_run >= min_run_s
+            self._open_run = 0.0
+        self._open_run += run_s
 
-    def long_gaps(self, gap_s: float) -> int:
-        if gap_s == self._thr:
-            return self._n_long
-        if self._sorted is None:
-            self._sorted = sorted(self.gaps_s)
-        return len(self._sorted) - bisect_left(self._sorted, gap_s)
+    def segments(self, gap_s: float, min_run_s: float) -> int:
+        """Pieces by segment: the bursts split at idle gaps of at least ``gap_s`` (the
+        dispose/pick-up between pieces); a segment counts if its motor ran ``min_run_s`` or more,
+        so a lone pedal tap, backtack or the resewn seam of a rework (a short run after a long
+        gap) is not taken for a piece, nor a piece's first seam before it has run long enough."""
+        if (gap_s, min_run_s) == self._thr:
+            return self._n_seg + (self._open_run >= min_run_s)
+        n, run = 0, 0.0
+        for i, r in enumerate(self.runs_s):
+            if i and self.gaps_s[i - 1] >= gap_s:
+                n += run >= min_run_s
+                run = 0.0
+            run += r
+        return n + (run >= min_run_s) if self.runs_s else 0
 
-    def track(self, gap_s: float) -> None:
-        """Keep the long-gap count for this threshold up to date from now on."""
-        if gap_s != self._thr:
-            self._n_long = self.long_gaps(gap_s)
-            self._thr = gap_s
+    def track(self, gap_s: float, min_run_s: float) -> None:
+        """Keep the segment count for these thresholds up to date from now on."""
+        if (gap_s, min_run_s) != self._thr:
+            n, run = 0, 0.0
+            for i, r in enumerate(self.runs_s):
+                if i and self.gaps_s[i - 1] >= gap_s:
+                    n += run >= min_run_s
+                    run = 0.0
+                run += r
+            self._thr, self._n_seg, self._open_run = (gap_s, min_run_s), n, run
 
-    def features(self, gap_s: float) -> dict[str, float]:
+    def features(self, gap_s: float, min_run_s: float) -> dict[str, float]:
         if not self.bursts:
             return {}
-        f = {"bursts": float(self.bursts), "run_s": self.run_s, "pieces_by_gap": 1.0 + self.long_gaps(gap_s)}
+        f = {
+            "bursts": float(self.bursts),
+            "run_s": self.run_s,
+            "pieces_by_gap": float(self.segments(gap_s, min_run_s)),
+        }
         if self.trims_seen:
             f["trims"] = float(self.trims)
         return f
@@ -96,13 +124,14 @@ class Signature:
     """Per-piece ratio and coefficient of variation of each feature, and the gap threshold."""
 
     gap_s: float
+    min_run_s: float  # a segment of bursts shorter than this is no piece (see Window.segments)
     ratio: dict[str, float]
     cv: dict[str, float]
     bundles: int
 
     def estimate(self, w: Window) -> float:
-        w.track(self.gap_s)
-        feats = w.features(self.gap_s)
+        w.track(self.gap_s, self.min_run_s)
+        feats = w.features(self.gap_s, self.min_run_s)
         num = den = 0.0
         for k, x in feats.items():
             r = self.ratio.get(k)
@@ -117,9 +146,30 @@ class Signature:
         return {
             "bundles": self.bundles,
             "gap_s": self.gap_s,
+            "min_run_s": round(self.min_run_s, 3),
             "per_piece": {k: round(v, 4) for k, v in self.ratio.items()},
             "cv": {k: round(v, 4) for k, v in self.cv.items()},
         }
+
+
+def piece_gap(samples: list[Sample]) -> float:
+    """The idle gap that separates pieces, from bundles of known quantity: a bundle of n pieces
+    has n - 1 gaps between pieces, the longest of its gaps if pieces are told apart by their
+    gaps; its threshold lies between its (n-1)-th and n-th longest gap (geometric mean). The
+    median over the bundles: read off the data, not fitted to make the known bundles look steady
+    (a threshold picked for the steadiest count on 3 bundles is often a lucky one)."""
+    mids = []
+    for s in samples:
+        gaps = sorted(s.window.gaps_s, reverse=True)
+        n = s.pieces
+        if n >= 2 and len(gaps) >= n:
+            mids.append(math.sqrt(max(gaps[n - 2], GAP_MIN_S) * max(gaps[n - 1], GAP_MIN_S)))
+        elif n >= 2 and len(gaps) == n - 1:
+            mids.append(max(gaps[-1] / 2, GAP_MIN_S))  # every gap is a piece's end
+    if not mids:
+        return GAP_DEFAULT_S
+    mids.sort()
+    return mids[len(mids) // 2]
 
 
 def learn(samples: list[Sample]) -> Signature | None:
@@ -137,24 +187,22 @@ def learn(samples: list[Sample]) -> Signature | None:
         return r, (sd / r if r > 0 else math.inf)
 
     pieces = [s.pieces for s in samples]
-    best_gap, best_cv = GAP_CANDIDATES_S[0], math.inf
-    for g in GAP_CANDIDATES_S:
-        vals = [1.0 + s.window.long_gaps(g) for s in samples]
-        r, gap_cv = ratio_cv(vals, pieces)
-        # The gap count's natural ratio is 1 piece per gap; prefer thresholds near it.
-        score = gap_cv + 0.5 * abs(math.log(r)) if r > 0 else math.inf
-        if score < best_cv:
-            best_gap, best_cv = g, score
+    min_run = SEGMENT_MIN_SHARE * sum(s.window.run_s for s in samples) / sum(pieces)
+    best_gap = piece_gap(samples)
     ratio: dict[str, float] = {}
     cv: dict[str, float] = {}
-    feats = [s.window.features(best_gap) for s in samples]
+    feats = [s.window.features(best_gap, min_run) for s in samples]
     keys = set.intersection(*(set(f) for f in feats))
     for k in sorted(keys):
         vals = [f[k] for f in feats]
         r, c = ratio_cv(vals, pieces)
         if r > 0 and math.isfinite(c):
             ratio[k], cv[k] = r, c
-    return Signature(best_gap, ratio, cv, len(samples)) if ratio else None
+    if len(cv) > 1:
+        m = len(samples) - 1
+        prior = sum(max(c, CV_FLOOR) ** 2 for c in cv.values()) / len(cv)
+        cv = {k: math.sqrt((m * c * c + CV_SHRINK * prior) / (m + CV_SHRINK)) for k, c in cv.items()}
+    return Signature(best_gap, min_run, ratio, cv, len(samples)) if ratio else None
 
 
 @dataclass(slots=True)
@@ -196,7 +244,7 @@ class Flag:
     bundle: str
     op: str | None
     worker: str | None
-    kind: str  # too_many_bursts | no_bursts | over_quantity
+    kind: str  # too_many_bursts | too_few_trims | no_bursts | over_quantity
     detail: str
     at_s: float
     # The figures behind it, for a translated message: bursts seen / pieces / bursts expected, or
@@ -299,6 +347,28 @@ class BurstCounter:
                     )
                 )
                 return rec  # rework / wrong operation / broken sensor: do not learn from it
+        trims_pp = sig.ratio.get("trims") if sig is not None else None
+        if trims_pp and pieces > 0 and o.window.bursts > 0:
+            expected_trims = trims_pp * pieces
+            if (
+                o.window.trims < TRIMS_LOW_SHARE * expected_trims
+                and expected_trims - o.window.trims >= MISFIT_MIN_EXCESS
+            ):
+                # The operation trims at every seam end, this bundle hardly did: the trimmer is off or
+                # broken, or the sensor lost its trim input. Counted without trims; not learned from.
+                self.flags.append(
+                    Flag(
+                        station,
+                        bundle,
+                        op,
+                        o.worker,
+                        "too_few_trims",
+                        f"{o.window.trims} trims for {pieces} pieces, about {expected_trims:.0f} expected",
+                        at_s,
+                        (o.window.trims, pieces, round(expected_trims)),
+                    )
+                )
+                return rec
         if pieces > 0 and o.window.bursts == 0 and sig is not None:
             self.flags.append(
                 Flag(station, bundle, op, o.worker, "no_bursts", f"{pieces} pieces, no bursts", at_s, (0, pieces))

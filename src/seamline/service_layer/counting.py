@@ -15,7 +15,8 @@ and quality read it) and a shift total over reconciled bundles is exact.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
@@ -25,12 +26,22 @@ from sqlalchemy import Engine
 from ..domain.events import BundleIn, BundleOut, Burst, Bursts, Login, Logout, Piece, SensorEvent
 from ..domain.live import LiveState
 from ..domain.model import FactoryLayout
+from ..learning.sensor_only import Allocation, SensorOnlyReconciliation, SensorOnlyStation, assign_ops
 from ..learning.signature import BurstCounter, Flag, Open, Reconciliation
 
 
 def _op_counts() -> defaultdict[str, int]:
     """A named factory, not a lambda: the projection is pickled into checkpoints."""
     return defaultdict(int)
+
+
+def _so_recs() -> deque[SensorOnlyReconciliation]:
+    return deque(maxlen=5000)
+
+
+def _est_conf() -> list[int]:
+    """[estimated, confirmed] pieces of a sensor-only station (named factory: pickled)."""
+    return [0, 0]
 
 
 class CountingProjection:
@@ -53,6 +64,21 @@ class CountingProjection:
         self.reported: dict[tuple[str, str, str], int] = defaultdict(int)  # (factory, bundle, op) -> pieces
         self.motor: set[tuple[str, str]] = set()  # stations that have reported bursts
         self.bundle_seen: dict[tuple[str, str], datetime] = {}  # (factory, bundle) -> last piece report
+        # Sensor-only stations (bursts, never a scan): learning/sensor_only.py.
+        self.tablet: set[tuple[str, str]] = set()  # stations that scan (bundle_in / piece)
+        self.line_style: dict[tuple[str, str], str] = {}  # (factory, line) -> style of its latest scan
+        self.line_ops: dict[tuple[str, str, str], set[str]] = {}  # (factory, line, style) -> ops scanned
+        self.line_bundles: dict[tuple[str, str], dict[str, None]] = {}  # bundles the line scanned, in order
+        self.sensor_only: dict[tuple[str, str], SensorOnlyStation] = {}
+        self.unassigned_bursts: dict[tuple[str, str], int] = defaultdict(int)  # no operation known yet
+        self.so_reconciled: dict[str, deque[SensorOnlyReconciliation]] = defaultdict(_so_recs)
+        # (factory, station, worker or "", op, local day) -> [estimated, confirmed by a downstream scan]
+        self.so_day: dict[tuple[str, str, str, str, str], list[int]] = defaultdict(_est_conf)
+        self._ancestors: dict[tuple[str, str], dict[str, frozenset[str]]] = {}
+        # Inferred operations are recomputed only when what they depend on changed (a station's
+        # first scan or burst, an operation new to a station, the line's style).
+        self._flow_ver = 0
+        self._assigned: dict[tuple[str, str], tuple[int, str | None]] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         # Checkpoints pickle each read model apart: live state is saved on its own and bound again
@@ -60,6 +86,12 @@ class CountingProjection:
         state = dict(self.__dict__)
         state["live"] = None
         return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # A checkpoint taken before a field existed (sensor-only stations) loads with its default.
+        fresh = CountingProjection(state.get("layouts", {})).__dict__
+        fresh.update(state)
+        self.__dict__.update(fresh)
 
     def retain(self, cutoff: datetime) -> None:
         """Forget the piece reports of bundles not reported since ``cutoff`` (retention rule of
@@ -112,6 +144,7 @@ class CountingProjection:
                 self.worker[(f, s)] = None
         elif isinstance(ev, BundleIn):
             style = self._style(f, ev.bundle)
+            self._scanned(f, s, ev.bundle, style, None, ev.ts)
             # Which operation: what the bundle still needs of what this station sews (see _guess_op).
             op = self._guess_op(f, s, style, ev.bundle) if style else None
             self.real.pop((f, s, ev.bundle), None)
@@ -123,8 +156,10 @@ class CountingProjection:
                 ops = self.station_ops.setdefault((f, s, style), [])
                 if ev.op not in ops:
                     ops.append(ev.op)
+                    self._flow_ver += 1
                 self.reported[(f, ev.bundle, ev.op)] += ev.qty
                 self.bundle_seen[(f, ev.bundle)] = ev.ts
+            self._scanned(f, s, ev.bundle, style, ev.op, ev.ts)
             o = c.open.get(s)
             if o is not None and o.bundle == ev.bundle:
                 if o.op is None:
@@ -178,7 +213,12 @@ class CountingProjection:
             self._feed(f, s, o.bundle, o.op, -counted, ts)
 
     def _burst(self, c: BurstCounter, f: str, s: str, start_s: float, run_s: float, trim: bool, ts: datetime) -> None:
-        self.motor.add((f, s))
+        if (f, s) not in self.motor:
+            self.motor.add((f, s))
+            self._flow_ver += 1
+        if (f, s) not in self.tablet:
+            self._so_burst(c, f, s, start_s, run_s, trim, ts)
+            return
         n = c.burst(s, start_s, run_s, trim)
         o = c.open.get(s)
         if n and o is not None and o.op is not None:
@@ -187,6 +227,149 @@ class CountingProjection:
             b = lay.bundles.get(o.bundle) if lay else None
             if b is not None:
                 c.check_quantity(s, b.qty, start_s)
+
+    # --- sensor-only stations (learning/sensor_only.py) ---------------------------------------
+    def _line_of(self, f: str, s: str) -> str | None:
+        lay = self.layouts.get(f)
+        st = lay.stations.get(s) if lay else None
+        return st.line_id if st else None
+
+    def _ancestors_of(self, f: str, style: str) -> dict[str, frozenset[str]]:
+        """Every operation's transitive predecessors (what must be sewn before it)."""
+        a = self._ancestors.get((f, style))
+        if a is None:
+            st = self.layouts[f].styles[style]
+            opmap = st.op_map()
+            a = {}
+            for code in st.topological_order():
+                preds = opmap[code].predecessors
+                a[code] = frozenset(preds).union(*(a[p] for p in preds))
+            self._ancestors[(f, style)] = a
+        return a
+
+    def _scanned(self, f: str, s: str, bundle: str, style: str | None, op: str | None, ts: datetime) -> None:
+        """A scan at a tablet station: the line's style and flow, which sensor-only stations
+        it feeds (the bundle reached their operation) and reconciles (it passed them)."""
+        if (f, s) not in self.tablet:
+            self.tablet.add((f, s))
+            self._flow_ver += 1
+            old = self.sensor_only.pop((f, s), None)
+            if old is not None:  # it was counted as sensor-only until its first scan: retract
+                for bid, n in old.alloc.items():
+                    self._so_feed(f, s, bid, old.op, -n, ts, confirmed=0)
+        line = self._line_of(f, s)
+        if line is None or style is None:
+            return
+        if self.line_style.get((f, line)) != style:
+            self.line_style[(f, line)] = style
+            self._flow_ver += 1
+        seen = self.line_bundles.setdefault((f, line), {})
+        if bundle not in seen:
+            seen[bundle] = None
+            while len(seen) > 2000:
+                del seen[next(iter(seen))]
+        if op is not None:
+            self.line_ops.setdefault((f, line, style), set()).add(op)
+        if not self.sensor_only:
+            return
+        lay = self.layouts[f]
+        b = lay.bundles.get(bundle)
+        if b is None:
+            return
+        anc = self._ancestors_of(f, style)
+        for (ff, ss), so in list(self.sensor_only.items()):
+            if ff != f or so.style != style:
+                continue
+            done = self.reported.get((f, bundle, so.op), 0) >= b.qty
+            if op is not None and so.op in anc.get(op, frozenset()) and not done:
+                # The bundle passed the station's operation with its full quantity.
+                diff, rec = so.reconcile(bundle, b.qty, self.worker.get((f, ss)), ts.timestamp())
+                self.reported[(f, bundle, so.op)] = b.qty
+                self.so_reconciled[f].append(rec)
+                self._so_feed(f, ss, bundle, so.op, diff, ts, confirmed=b.qty, estimated=-rec.estimated)
+            elif not done and self._reached(f, line, style, so.op, bundle, b.qty):
+                self._so_apply(f, ss, so, so.enqueue(bundle, self._qtys(f)), ts)
+
+    def _reached(self, f: str, line: str, style: str, op: str, bundle: str, qty: int) -> bool:
+        """The bundle is ready for ``op``: its scanned predecessors are reported in full."""
+        preds = self.layouts[f].styles[style].op(op).predecessors
+        scanned = self.line_ops.get((f, line, style), set())
+        return all(self.reported.get((f, bundle, p), 0) >= qty for p in preds if p in scanned)
+
+    def _qtys(self, f: str) -> Callable[[str], int]:
+        """A bundle's quantity from the layout (0: unknown bundle)."""
+        bundles = self.layouts[f].bundles
+
+        def qty(bundle: str) -> int:
+            b = bundles.get(bundle)
+            return b.qty if b is not None else 0
+
+        return qty
+
+    def _so_burst(
+        self, c: BurstCounter, f: str, s: str, start_s: float, run_s: float, trim: bool, ts: datetime
+    ) -> None:
+        line = self._line_of(f, s)
+        style = self.line_style.get((f, line)) if line else None
+        if line is None or style is None:
+            self.unassigned_bursts[(f, s)] += 1
+            return
+        lay = self.layouts[f]
+        cached = self._assigned.get((f, s))
+        if cached is not None and cached[0] == self._flow_ver:
+            op = cached[1]
+        else:
+            stations = [st for st in lay.stations.values() if st.line_id == line]
+            so_ids = {st.id for st in stations if (f, st.id) in self.motor and (f, st.id) not in self.tablet}
+            scanned = {
+                st.id: set(self.station_ops.get((f, st.id, style), ())) for st in stations if (f, st.id) in self.tablet
+            }
+            op = assign_ops(lay.styles[style], stations, scanned, so_ids).get(s)
+            self._assigned[(f, s)] = (self._flow_ver, op)
+        if op is None:
+            self.unassigned_bursts[(f, s)] += 1
+            return
+        so = self.sensor_only.get((f, s))
+        if so is None or (so.style, so.op) != (style, op):
+            if so is not None:  # a new assignment: what was estimated for the old one is withdrawn
+                for b, n in so.alloc.items():
+                    self._so_feed(f, s, b, so.op, -n, ts, confirmed=0)
+            so = self.sensor_only[(f, s)] = SensorOnlyStation(s, style, op)
+            qty = self._qtys(f)
+            for b in self.line_bundles.get((f, line), {}):
+                q = qty(b)
+                if q and self.reported.get((f, b, op), 0) < q and self._reached(f, line, style, op, b, q):
+                    so.enqueue(b, qty)
+        sig, _which = c.signature_for(style, op, self.worker.get((f, s)))
+        self._so_apply(f, s, so, so.burst(start_s, run_s, trim, sig, self._qtys(f)), ts)
+
+    def _so_apply(self, f: str, s: str, so: SensorOnlyStation, allocs: list[Allocation], ts: datetime) -> None:
+        for a in allocs:
+            self._so_feed(f, s, a.bundle, so.op, a.qty, ts, confirmed=0)
+
+    def _so_feed(
+        self,
+        f: str,
+        s: str,
+        bundle: str,
+        op: str,
+        qty: int,
+        ts: datetime,
+        *,
+        confirmed: int,
+        estimated: int | None = None,
+    ) -> None:
+        """Pieces of a sensor-only station into live state and its day tally (estimated vs
+        confirmed by a downstream scan): neither is an event, so piece-rate pay never sees them."""
+        if qty:
+            self._feed(f, s, bundle, op, qty, ts)
+        lay = self.layouts.get(f)
+        if lay is None:
+            return
+        day = ts.astimezone(lay.factory.tz).date().isoformat()
+        t = self.so_day[(f, s, self.worker.get((f, s)) or "", op, day)]
+        t[0] += qty if estimated is None else estimated
+        t[1] += confirmed
 
     def _feed(self, f: str, s: str, bundle: str, op: str, qty: int, ts: datetime) -> None:
         self.counted_total[(f, s)] += qty
@@ -200,16 +383,64 @@ class CountingProjection:
         c = self.counters.get(factory)
         o = c.open.get(station) if c is not None else None
         if o is None:
-            return {"open_bundle": None}
+            so = self.sensor_only.get((factory, station))
+            return {"open_bundle": None, **({"sensor_only": self._so_dict(factory, so)} if so else {})}
         lay = self.layouts.get(factory)
         b = lay.bundles.get(o.bundle) if lay else None
         real = self.real.get((factory, station, o.bundle), {})
+        sig, _which = c.signature_for(o.style, o.op, o.worker) if c is not None else (None, "none")
+        trims_pp = sig.ratio.get("trims") if sig is not None else None
         return {
             "open_bundle": o.bundle,
             "bundle_op": o.op,
             "bundle_qty": b.qty if b else None,
             "bundle_reported": real.get(o.op, 0) if o.op else 0,
             "bundle_counted": o.counted,
+            # Thread trims: what the sensor saw in this bundle and what the operation's signature
+            # expects per piece (None: no trimmer seen, or no signature yet).
+            "bundle_bursts": o.window.bursts,
+            "bundle_trims": o.window.trims if o.window.trims_seen else None,
+            "trims_per_piece": round(trims_pp, 3) if trims_pp else None,
+        }
+
+    def _so_dict(self, factory: str, so: SensorOnlyStation) -> dict[str, Any]:
+        return {
+            "station": so.station,
+            "style": so.style,
+            "op": so.op,
+            "worker": self.worker.get((factory, so.station)),
+            "signature": so.signature,
+            "bursts": so.window.bursts,
+            "trims": so.window.trims if so.window.trims_seen else None,
+            "queue": list(so.queue)[:20],
+            "estimated": dict(so.alloc),
+            "pending": so.pending,
+        }
+
+    def sensor_only_stations(self, factory: str, limit: int = 200) -> dict[str, Any]:
+        """Sensor-only stations: their inferred operation, estimated pieces per open bundle, the
+        reconciliations by downstream scans, and per worker and day the estimated and the
+        confirmed pieces (neither is a piece event: piece-rate pay shows them apart, docs/counting)."""
+        recs = list(self.so_reconciled.get(factory, ()))[-limit:][::-1]
+        days = [
+            {"station": s, "worker": w or None, "op": op, "day": day, "estimated": t[0], "confirmed": t[1]}
+            for (f, s, w, op, day), t in sorted(self.so_day.items())
+            if f == factory
+        ]
+        return {
+            "stations": [
+                self._so_dict(factory, so) for (f, _s), so in sorted(self.sensor_only.items()) if f == factory
+            ],
+            "unassigned_bursts": {s: n for (f, s), n in sorted(self.unassigned_bursts.items()) if f == factory},
+            "reconciled": [
+                {
+                    **{k: v for k, v in asdict(r).items() if k != "at_s"},
+                    "diff": r.diff,
+                    "at": datetime.fromtimestamp(r.at_s, UTC).isoformat(),
+                }
+                for r in recs
+            ],
+            "days": days,
         }
 
     def flags(self, factory: str) -> list[dict[str, Any]]:
@@ -239,6 +470,7 @@ class CountingProjection:
                 "worker": o.worker,
                 "counted": o.counted,
                 "bursts": o.window.bursts,
+                "trims": o.window.trims if o.window.trims_seen else None,
                 "signature": o.signature,
             }
             for s, o in sorted(c.open.items())
@@ -257,6 +489,7 @@ class CountingProjection:
                     "op": op,
                     "bundles": len(c.samples[(style, op)]),
                     "signature": which,
+                    "trims_per_piece": round(sig.ratio["trims"], 3) if sig and "trims" in sig.ratio else None,
                     **(sig.as_dict() if sig else {}),
                 }
             )

@@ -154,6 +154,7 @@ COUNT_FLAG_TEXT = {
     "too_many_bursts": N_("{station}: bundle {bundle} has {a} motor bursts for {b} pieces ({c} expected)"),
     "over_quantity": N_("{station}: {a} pieces counted from the motor, bundle {bundle} has {b}"),
     "no_bursts": N_("{station}: bundle {bundle} reported without motor bursts: sensor?"),
+    "too_few_trims": N_("{station}: bundle {bundle} has {a} thread trims for {b} pieces ({c} expected): trimmer off?"),
 }
 
 
