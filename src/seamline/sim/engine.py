@@ -36,6 +36,7 @@ from seamline.domain.model import (
 
 from .balance import SUBSTITUTES, check_balance, initial_balance
 from .config import SimConfig, default_start
+from .control import Dispatcher, dispatch_pick
 from .motor import MotorProfile, op_motor_profile, piece_plan, rng_for
 from .truth import Truth
 from .wire import (
@@ -127,6 +128,8 @@ class Engine:
             defect_rate_mean=config.defect_rate_mean,
         )
         self.done_count: dict[tuple[str, str, str], int] = defaultdict(int)
+        # A controller's dispatch rule (sim/control.py); None = the oldest ready bundle first.
+        self.dispatcher: Dispatcher | None = None
         self._motor_profiles: dict[tuple[str, str], MotorProfile] = {}
         self.truth = Truth(
             run_id=self.run_id,
@@ -440,6 +443,8 @@ class LineSim:
     def pick(self, st: StationSim) -> tuple[BundleSim, str] | None:
         """The oldest bundle waiting for one of the station's operations of its current run."""
         run = self.runs[st.run_idx]
+        if self.eng.dispatcher is not None:
+            return dispatch_pick(self, st, run, self.eng.dispatcher)
         best: deque[tuple[float, BundleSim]] | None = None
         best_op = ""
         for op in self.ops_of(st, run):
