@@ -16,12 +16,17 @@ side needs no type of the simulator and never sees its ground truth.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import Any, Protocol
 
 from .balance import check_balance
 
-if TYPE_CHECKING:
-    from .engine import BundleSim, Engine, LineSim, Run, StationSim
+# The engine imports this module (for ``dispatch_pick``), so its classes are typed loosely here:
+# Engine, LineSim, StationSim, Run and BundleSim of ``sim.engine``.
+Engine = Any
+LineSim = Any
+StationSim = Any
+Run = Any
+BundleSim = Any
 
 # (operation, oldest bundle waiting for it at this station, seconds it has waited, bundles waiting)
 Option = tuple[str, str, float, int]
