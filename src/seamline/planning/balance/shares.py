@@ -48,13 +48,21 @@ def balance_shares(
         # Fewest new pairs: iteratively re-weighted L1 (Candès, Wakin & Boyd 2008) — each round
         # makes a new pair with a small share dearer, so the slivers collapse onto few pairs.
         for _ in range(REWEIGHT_ROUNDS):
-            solver.Minimize(sum(weight[k] * x[k] for k in new) + 1e-3 * c_var)
+            obj = solver.Objective()
+            obj.Clear()
+            for k in new:
+                obj.SetCoefficient(x[k], weight[k])
+            obj.SetCoefficient(c_var, 1e-3)
+            obj.SetMinimization()
             if solver.Solve() != pywraplp.Solver.OPTIMAL:
                 raise ValueError("share balance: the re-balance programme has no optimum")
             weight = {k: 1.0 / (x[k].solution_value() + 0.01) for k in new}
+    per_op: dict[str, dict[str, float]] = {c: {} for c in codes}
+    for (b, c), v in x.items():
+        per_op[c][b] = v.solution_value()
     shares: dict[str, dict[str, float]] = {}
     for c in codes:
-        vals = {b: v.solution_value() for (b, cc), v in x.items() if cc == c}
+        vals = per_op[c]
         kept = {b: s for b, s in vals.items() if s >= MIN_SHARE} or {max(vals, key=lambda b: vals[b]): 1.0}
         tot = sum(kept.values())
         for b, s in kept.items():
@@ -74,10 +82,18 @@ def _model(
     for (b, c), e in sorted(elig.items()):
         x[(b, c)] = solver.NumVar(0.0, 1.0, f"x[{b},{c}]")
     c_var = solver.NumVar(0.0, solver.infinity(), "C")
+    by_op: dict[str, list[pywraplp.Variable]] = {c: [] for c in codes}
+    by_worker: dict[str, list[tuple[pywraplp.Variable, float]]] = {}
+    for (b, c), v in x.items():
+        by_op[c].append(v)
+        by_worker.setdefault(b, []).append((v, ops[c].sam_min / elig[(b, c)]))
     for c in codes:
-        solver.Add(sum(v for (b, cc), v in x.items() if cc == c) == 1.0)
-    for w in p.workers:
-        terms = [v * (ops[c].sam_min / elig[(b, c)]) for (b, c), v in x.items() if b == w.badge]
-        if terms:
-            solver.Add(sum(terms) <= c_var)
+        row = solver.Constraint(1.0, 1.0)
+        for v in by_op[c]:
+            row.SetCoefficient(v, 1.0)
+    for terms in by_worker.values():
+        row = solver.Constraint(-solver.infinity(), 0.0)
+        for v, minutes in terms:
+            row.SetCoefficient(v, minutes)
+        row.SetCoefficient(c_var, -1.0)
     return x, c_var, solver

@@ -27,7 +27,7 @@ from seamline.planning.balance.data import BalancePlan
 
 from .balancing import LineBalance, cycle_of, problem_for
 from .base import LineState, PolicyBase
-from .protocol import Option
+from .protocol import Directive, Option
 
 # A cell is trusted on its own data from this many clean cycles; before that the prior speaks.
 MIN_CYCLES = 5
@@ -49,17 +49,32 @@ class SeamlinePolicy(PolicyBase):
         self.learning = LearningState({self.fid: layout})
         self._feeders: dict[str, dict[str, frozenset[str]]] = {}
         self._last_drift: dict[str, datetime] = {}
+        self._memo: dict[tuple[str, str, str], float] = {}
 
     def observe(self, events: Sequence[SensorEvent]) -> None:
         super().observe(events)
         for ev in events:
             self.learning.apply(ev)
 
+    def decide(self, now: datetime) -> list[Directive]:
+        self._memo.clear()  # new events since the last decision: estimates may have moved
+        # Refit the factory-wide priors (skill group × grade, operation, worker knack) at every
+        # decision: in the first hours of a new style they are all that speaks for the pairs
+        # nobody has sewn yet, and the projection's default waits for 2000 new cycles.
+        self.learning.refresh_priors(force=True)
+        return super().decide(now)
+
     def efficiency(self, badge: str, style: str, op: Operation) -> float:
-        cell = self.learning.cells.get((self.fid, badge, style, op.code))
-        if cell is not None and cell.n_cycles >= MIN_CYCLES:
-            return self.learning.forecast(cell, HORIZON_PIECES)
-        return self.learning.prior_estimate(self.fid, badge, style, op.code)
+        key = (badge, style, op.code)
+        e = self._memo.get(key)
+        if e is None:
+            cell = self.learning.cells.get((self.fid, badge, style, op.code))
+            if cell is not None and cell.n_cycles >= MIN_CYCLES:
+                e = self.learning.forecast(cell, HORIZON_PIECES)
+            else:
+                e = self.learning.prior_estimate(self.fid, badge, style, op.code)
+            self._memo[key] = e
+        return e
 
     def wants(self, line: str, ls: LineState, now: datetime, present: dict[str, str], style: str) -> str | None:
         if ls.balance is None or ls.style != style:
