@@ -77,7 +77,10 @@ def main() -> None:
     jobs = [(s, ln, seed, days) for s, ln in STYLES for seed in range(1, seeds + 1)]
     with ProcessPoolExecutor(max_workers=max(1, a.jobs)) as ex:
         cases = list(ex.map(one_case, jobs))
-    print(f"{len(cases)} cases ({seeds} seeds × {len(STYLES)} styles × {days} working days) in {time.perf_counter() - t0:.0f} s")
+    print(
+        f"{len(cases)} cases ({seeds} seeds × {len(STYLES)} styles × {days} working days)"
+        f" in {time.perf_counter() - t0:.0f} s"
+    )
     print(f"{'style':10} {'policy':9} {'pcs/att.h':>20} {'line eff %':>20} {'WIP bundles':>20} {'small lead h':>20}")
 
     def fmt(xs: list[float], k: float = 1.0) -> str:
@@ -107,19 +110,25 @@ def main() -> None:
                 lead.append(s / b)
     eff_uplift = [c["seamline"]["eff"] / c["baseline"]["eff"] for c in cases if c["baseline"]["eff"] > 0]
     um, ulo, uhi = ci95(uplift)
-    print(f"uplift seamline/baseline (pcs per attended hour): {um:.3f} [{ulo:.3f}, {uhi:.3f}] over {len(uplift)} cases")
+    n_up = len(uplift)
+    print(f"uplift seamline/baseline (pcs per attended hour): {um:.3f} [{ulo:.3f}, {uhi:.3f}] over {n_up} cases")
     em, elo, ehi = ci95(eff_uplift)
     print(f"uplift in line efficiency (earned minutes, counts WIP in process): {em:.3f} [{elo:.3f}, {ehi:.3f}]")
     om, olo, ohi = ci95(oracle)
     print(f"seamline/oracle: {om:.3f} [{olo:.3f}, {ohi:.3f}]")
     lm, llo, lhi = ci95(lead)
-    print(f"small orders (≤ {SMALL_MAX_PCS} pcs) lead time seamline/baseline: {lm:.3f} [{llo:.3f}, {lhi:.3f}] over {len(lead)} cases")
+    print(
+        f"small orders (≤ {SMALL_MAX_PCS} pcs) lead time seamline/baseline: {lm:.3f} [{llo:.3f}, {lhi:.3f}]"
+        f" over {len(lead)} cases"
+    )
     wm, wlo, whi = ci95(wip)
     print(f"WIP seamline/baseline: {wm:.3f} [{wlo:.3f}, {whi:.3f}]")
     for d in range(1, days + 1):
         q = [c["seamline"]["quality"].get(d, math.nan) for c in cases]
         qm, qlo, qhi = ci95(q)
-        print(f"balance quality (oracle cycle ÷ seamline cycle, true efficiencies) end of day {d}: {qm:.3f} [{qlo:.3f}, {qhi:.3f}]")
+        print(
+            f"balance quality (oracle ÷ seamline cycle, on the truth) end of day {d}: {qm:.3f} [{qlo:.3f}, {qhi:.3f}]"
+        )
     base_eff = statistics.fmean(c["baseline"]["eff"] for c in cases) * 100
     print(
         json.dumps(

@@ -23,9 +23,7 @@ def test_every_operation_is_fully_shared_out_and_the_cycle_is_the_busiest_load()
     assert plan.cycle_min == pytest.approx(max(plan.loads_min.values()))
     # No allocation beats the LP's optimum by more than the dropped tiny shares: the lower bound
     # of a perfect split of all work over everyone at their best speed is below it.
-    best_speed = sum(
-        o.sam_min / max(p.efficiency_of(w, o) for w in p.workers) for o in p.style.operations
-    )
+    best_speed = sum(o.sam_min / max(p.efficiency_of(w, o) for w in p.workers) for o in p.style.operations)
     assert plan.cycle_min >= best_speed / len(p.workers) - 1e-9
     # The independent evaluation of the same allocation gives the same cycle.
     stations = [(b, {a.op_code: a.share for a in plan.assignments if a.badge == b}) for b in plan.loads_min]

@@ -27,9 +27,7 @@ REWEIGHT_ROUNDS = 4
 MIN_SHARE = 1e-4  # numerical dust below this is dropped (the rest of the op renormalised)
 
 
-def balance_shares(
-    p: BalanceProblem, previous: BalancePlan | None = None, *, tolerance: float = 0.02
-) -> BalancePlan:
+def balance_shares(p: BalanceProblem, previous: BalancePlan | None = None, *, tolerance: float = 0.02) -> BalancePlan:
     """The shortest cycle by shares; with ``previous``, then the fewest new pairs (by work moved)."""
     elig = p.eligible()
     codes = [o.code for o in p.style.operations]
@@ -79,7 +77,7 @@ def _model(
         raise RuntimeError("GLOP is not available in this OR-Tools build")
     ops = p.style.op_map()
     x: dict[tuple[str, str], pywraplp.Variable] = {}
-    for (b, c), e in sorted(elig.items()):
+    for b, c in sorted(elig):
         x[(b, c)] = solver.NumVar(0.0, 1.0, f"x[{b},{c}]")
     c_var = solver.NumVar(0.0, solver.infinity(), "C")
     by_op: dict[str, list[pywraplp.Variable]] = {c: [] for c in codes}

@@ -10,4 +10,4 @@ from .oracle import OraclePolicy
 from .protocol import Controller, Directive, Option
 from .seamline import SeamlinePolicy
 
-__all__ = ["BaselinePolicy", "Controller", "Directive", "OraclePolicy", "Option", "SeamlinePolicy"]
+__all__ = ["BaselinePolicy", "Controller", "Directive", "Option", "OraclePolicy", "SeamlinePolicy"]

@@ -46,11 +46,8 @@ def eligible(layout: FactoryLayout, style_code: str, present: Mapping[str, str])
         mt = op.machine_type
         subs = [t for t in SUBSTITUTES.get(mt, ()) if t in have]
         for sid, st_type in types.items():
-            if mt in FLEXIBLE or st_type == mt or st_type in subs:
-                ok = True
-            else:
-                ok = mt not in have and not subs
-            out[(sid, op.code)] = ok
+            fits = mt in FLEXIBLE or st_type == mt or st_type in subs
+            out[(sid, op.code)] = fits or (mt not in have and not subs)
     return out
 
 

@@ -86,9 +86,7 @@ class PolicyBase:
             def eff(badge: str, op: Operation, style: str = style) -> float:
                 return self.efficiency(badge, style, op)
 
-            new = balance_for(
-                self.layout, style, present, eff, previous=previous, time_limit_s=self.time_limit_s
-            )
+            new = balance_for(self.layout, style, present, eff, previous=previous, time_limit_s=self.time_limit_s)
             if not self.accept(ls, new, reason):
                 if ls.balance is not None:
                     self.day_plans[(line, now.date())] = ls.balance
