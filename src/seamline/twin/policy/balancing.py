@@ -9,7 +9,8 @@ The planning engine assigns operations to workers; on the floor each worker stay
 station (her machine), so a worker may take an operation only if her station's machine can sew
 it: its own type or a substitute (``domain.machines.SUBSTITUTES``, the same table the simulator's
 supervisor uses), manual work anywhere, and anywhere when nothing on the line fits (a helper
-does it at her place).
+does it at her place); and, as in the planning engine, only with the skill (grade ≥ 1 and at
+most one below the operation's grade) when someone present has it.
 """
 
 from __future__ import annotations
@@ -60,10 +61,15 @@ def problem_for(
     workers = tuple(layout.workers.get(b) or Worker(badge=b, name=b) for b in station_of)
     ok = eligible(layout, style_code, present)
     effs: dict[tuple[str, str], float] = {}
-    for w in workers:
-        sid = station_of[w.badge]
-        for op in style.operations:
-            effs[(w.badge, op.code)] = max(0.05, eff(w.badge, op)) if ok[(sid, op.code)] else 0.0
+    for op in style.operations:
+        able = [w for w in workers if ok[(station_of[w.badge], op.code)]]
+        # The planning engine's skill rule (BalanceProblem.grade_efficiency): nobody more than one
+        # grade below the operation's grade, and nobody without the skill — unless no one present
+        # has it, when the station's machine decides alone.
+        skilled = [w for w in able if BalanceProblem.grade_efficiency(w, op) > 0] or able
+        names = {w.badge for w in skilled}
+        for w in workers:
+            effs[(w.badge, op.code)] = max(0.05, eff(w.badge, op)) if w.badge in names else 0.0
     return BalanceProblem(style=style, workers=workers, efficiency=effs), station_of
 
 
