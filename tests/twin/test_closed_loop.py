@@ -104,8 +104,9 @@ def test_same_seed_same_policy_same_result(tee: Case) -> None:
 def test_oracle_not_worse_than_baseline(tee: Case) -> None:
     base = run_policy(tee, "baseline").result
     oracle = run_policy(tee, "oracle").result
-    assert oracle.earned_min >= base.earned_min
-    assert oracle.output_pcs >= base.output_pcs
+    # Packed garments: the oracle also holds less WIP, so on one day its earned minutes (which
+    # count the pieces sewn into bundles still in process) need not be higher.
+    assert oracle.output_pcs >= base.output_pcs > 0
 
 
 def test_plant_follows_an_installed_balance(tee: Case) -> None:
