@@ -15,7 +15,7 @@ from seamline.domain import events as domain_events
 from seamline.domain.events import BundleIn, Piece, SensorEvent
 from seamline.domain.model import FactoryLayout
 from seamline.sim import SimConfig
-from seamline.sim.control import install_balance
+from seamline.sim.control import install_balance, set_wip_cap, wip_bundles
 from seamline.sim.engine import Engine
 from seamline.twin.experiment import Case, line_case, run_policy
 from seamline.twin.loop import decode, run_loop
@@ -142,3 +142,20 @@ def test_plant_follows_an_installed_balance(tee: Case) -> None:
     assert sewn.get(stations[0]), "the station given every OL4 operation sewed none"
     for sid in stations[1:]:
         assert not sewn.get(sid), f"{sid} has no operation in the balance but sewed {sewn.get(sid)}"
+
+
+def test_wip_cap_is_kept_once_the_line_drains_below_it(tee: Case) -> None:
+    cfg = SimConfig(seed=tee.seed, start=tee.start, hours=24.0, record_pieces=False)
+    eng = Engine(tee.layout, cfg)
+    eng.run_until(3600.0)
+    assert wip_bundles(eng, tee.line) > 36
+    set_wip_cap(eng, tee.line, 36)
+    seen: list[int] = []
+    t = 3600.0
+    for _ in range(40):
+        t += 900.0
+        eng.run_until(t)
+        seen.append(wip_bundles(eng, tee.line))
+    first = next(i for i, w in enumerate(seen) if w <= 36)
+    assert all(w <= 36 for w in seen[first:])
+    assert max(seen[first:]) == 36  # the cutting room keeps feeding up to the cap
