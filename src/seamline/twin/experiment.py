@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from seamline.domain.cutting import cut_order
-from seamline.domain.model import FactoryLayout, Order
+from seamline.domain.model import FactoryLayout, Operation, Order
 from seamline.sim import SimConfig
 from seamline.sim.engine import Engine
 
@@ -129,8 +129,8 @@ def balance_quality(
         lb = ctl.day_plans[(case.line, d)]
         present = {sid: b for b, sid in lb.station_of.items()}
 
-        def eff(badge: str, op: object, d: date = d) -> float:
-            return truth_eff.get((badge, case.style, op.code), 0.5)  # type: ignore[attr-defined]
+        def eff(badge: str, op: Operation) -> float:
+            return truth_eff.get((badge, case.style, op.code), 0.5)
 
         problem, _ = problem_for(case.layout, case.style, present, eff)
         mine = cycle_of(lb.plan, problem)
