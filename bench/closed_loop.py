@@ -109,6 +109,14 @@ def main() -> None:
             if b > 0:
                 lead.append(s / b)
     eff_uplift = [c["seamline"]["eff"] / c["baseline"]["eff"] for c in cases if c["baseline"]["eff"] > 0]
+    for style, _ in STYLES:
+        rows = [c for c in cases if c["style"] == style]
+        up = ci95([c["seamline"]["oph"] / c["baseline"]["oph"] for c in rows if c["baseline"]["oph"] > 0])
+        ue = ci95([c["seamline"]["eff"] / c["baseline"]["eff"] for c in rows if c["baseline"]["eff"] > 0])
+        print(
+            f"{style:10} seamline/baseline: pcs per attended hour {up[0]:.3f} [{up[1]:.3f}, {up[2]:.3f}],"
+            f" line efficiency {ue[0]:.3f} [{ue[1]:.3f}, {ue[2]:.3f}]"
+        )
     um, ulo, uhi = ci95(uplift)
     n_up = len(uplift)
     print(f"uplift seamline/baseline (pcs per attended hour): {um:.3f} [{ulo:.3f}, {uhi:.3f}] over {n_up} cases")
