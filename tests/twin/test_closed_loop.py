@@ -13,11 +13,12 @@ import seamline.twin.policy as policy_pkg
 from seamline.adapters.layout_files import load_factory
 from seamline.domain import events as domain_events
 from seamline.domain.events import BundleIn, Piece, SensorEvent
-from seamline.domain.model import FactoryLayout
+from seamline.domain.model import DomainError, FactoryLayout
 from seamline.sim import SimConfig
 from seamline.sim.control import install_balance, set_wip_cap, wip_bundles
 from seamline.sim.engine import Engine
 from seamline.twin.experiment import Case, line_case, run_policy
+from seamline.twin.forecast import forecast_efficiency_gain, line_style
 from seamline.twin.loop import decode, run_loop
 from seamline.twin.policy import SeamlinePolicy
 from seamline.twin.policy.protocol import Directive, Option
@@ -159,3 +160,16 @@ def test_wip_cap_is_kept_once_the_line_drains_below_it(tee: Case) -> None:
     first = next(i for i, w in enumerate(seen) if w <= 36)
     assert all(w <= 36 for w in seen[first:])
     assert max(seen[first:]) == 36  # the cutting room keeps feeding up to the cap
+
+
+def test_forecast_from_the_twin_has_the_roi_shape(base: FactoryLayout) -> None:
+    assert line_style(base, "L1") == "TEE-BASIC"
+    assert line_style(base, "L3") in {"JEANS-5P"}
+    fc = forecast_efficiency_gain(base, ["L1"], seeds=2, days=1)
+    assert fc["metric"] == "efficiency_pct" and fc["lines"] == ["L1"]
+    assert fc["low"] <= fc["mean"] <= fc["high"]
+    deltas = [r["seamline_pct"] - r["baseline_pct"] for r in fc["runs"]]
+    assert len(deltas) == 2
+    assert fc["mean"] == pytest.approx(sum(deltas) / 2, abs=0.02)
+    with pytest.raises(DomainError, match="no such lines"):
+        forecast_efficiency_gain(base, ["L9"], seeds=1, days=1)
