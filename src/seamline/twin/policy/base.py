@@ -86,7 +86,13 @@ class PolicyBase:
             def eff(badge: str, op: Operation, style: str = style) -> float:
                 return self.efficiency(badge, style, op)
 
-            new = balance_for(self.layout, style, present, eff, previous=previous, time_limit_s=self.time_limit_s)
+            try:
+                new = balance_for(self.layout, style, present, eff, previous=previous, time_limit_s=self.time_limit_s)
+            except ValueError as e:  # e.g. nobody present can sew an operation: keep the floor as it is
+                self.decisions.append({"at": now.isoformat(), "line": line, "style": style, "reason": reason,
+                                       "error": str(e)})  # fmt: skip
+                continue
+
             if not self.accept(ls, new, reason):
                 if ls.balance is not None:
                     self.day_plans[(line, now.date())] = ls.balance
