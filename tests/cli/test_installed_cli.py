@@ -406,6 +406,11 @@ INVOCATIONS: dict[str, Call] = {
         ),
         ("recorded 1 forecast",),
     ),
+    # the twin computes the forecast (one line, one floor, one day: the command, not the figure)
+    "roi-forecast compute": Call(
+        ("roi-forecast", "compute", "--factory", "{ex}", "--lines", "L1", "--seeds", "2", "--days", "1"),
+        ('"metric": "efficiency_pct"', '"lines": [', "closed-loop twin"),
+    ),
     "provision-gateway": Call(
         ("provision-gateway", "xiaoshan", "hall1", "--passwd-file", "{tmp}/gw.passwd", "--acl-file", "{tmp}/gw.acl"),
         ('"username": "gateway.xiaoshan.hall1"', '"topic": "seamline/v1/xiaoshan/stations/+/events"'),

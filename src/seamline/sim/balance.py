@@ -10,24 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from seamline.domain.machines import SUBSTITUTES
 from seamline.domain.model import DomainError, Station, Style
 
-# When a line has no machine of the bulletin's type, these can do the work (first that exists).
-SUBSTITUTES: dict[str, tuple[str, ...]] = {
-    "OL3": ("OL4", "OL5"),
-    "OL4": ("OL5", "OL3"),
-    "OL5": ("OL4", "OL3"),
-    "DNLS": ("SNLS",),
-    "FOA": ("DNLS", "SNLS"),
-    "FL": ("OL4", "SNLS"),
-    "BT": ("SNLS",),
-    "BL": ("SNLS",),
-    "WB": ("DNLS", "SNLS"),
-    "BH": ("SNLS",),
-    "BS": ("SNLS",),
-    "IRON": ("MAN",),
-    "MAN": ("IRON",),
-}
+__all__ = ["SUBSTITUTES", "Balance", "check_balance", "initial_balance"]
 
 Balance = dict[str, list[str]]
 

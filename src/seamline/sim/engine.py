@@ -37,6 +37,7 @@ from seamline.domain.model import (
 
 from .balance import SUBSTITUTES, check_balance, initial_balance
 from .config import SimConfig, default_start
+from .control import Dispatcher, dispatch_pick
 from .motor import MotorProfile, op_motor_profile, piece_plan, rng_for
 from .truth import Truth
 from .wip import done_at, preload_shares, with_predecessors
@@ -131,6 +132,8 @@ class Engine:
             defect_rate_mean=config.defect_rate_mean,
         )
         self.done_count: dict[tuple[str, str, str], int] = defaultdict(int)
+        # A controller's dispatch rule (sim/control.py); None = the oldest ready bundle first.
+        self.dispatcher: Dispatcher | None = None
         self._motor_profiles: dict[tuple[str, str], MotorProfile] = {}
         self.truth = Truth(
             run_id=self.run_id,
@@ -267,7 +270,9 @@ class LineSim:
         # Bundles waiting for an operation, a heap by release order: "the oldest bundle first" is
         # the ticket order, not the moment it became ready (bundles released together would
         # otherwise tie and a station would sew one operation for all of them before the next).
-        self.ready: dict[tuple[int, str], list[tuple[int, BundleSim]]] = defaultdict(list)
+        # (run, op) -> heap of (ticket order, moment it became ready, bundle): stations take the
+        # oldest ticket; the moment tells a controller's dispatch rule how long it has waited
+        self.ready: dict[tuple[int, str], list[tuple[int, float, BundleSim]]] = defaultdict(list)
         self._seq = 0
         self.remaining: dict[tuple[int, str], int] = {}
         for run in self.runs:
@@ -440,7 +445,7 @@ class LineSim:
         return BundleSim(bundle, run, self._seq)
 
     def _ready(self, run: Run, op: str, b: BundleSim) -> None:
-        heapq.heappush(self.ready[(run.index, op)], (b.seq, b))
+        heapq.heappush(self.ready[(run.index, op)], (b.seq, float(self.env.now), b))
         self._notify(run, op)
 
     def _preload(self) -> set[str]:
@@ -550,7 +555,9 @@ class LineSim:
     def pick(self, st: StationSim) -> tuple[BundleSim, str] | None:
         """The oldest bundle waiting for one of the station's operations of its current run."""
         run = self.runs[st.run_idx]
-        best: list[tuple[int, BundleSim]] | None = None
+        if self.eng.dispatcher is not None:
+            return dispatch_pick(self, st, run, self.eng.dispatcher)
+        best: list[tuple[int, float, BundleSim]] | None = None
         best_op = ""
         for op in self.ops_of(st, run):
             q = self.ready.get((run.index, op))
@@ -558,7 +565,7 @@ class LineSim:
                 best, best_op = q, op
         if best is None:
             return None
-        _, b = heapq.heappop(best)
+        b = heapq.heappop(best)[2]
         self._take(run, best_op)
         return b, best_op
 

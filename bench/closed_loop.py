@@ -1,0 +1,158 @@
+"""Closed loop: the simulator as the plant, seamline (and two other policies) as the controller.
+
+For every style (tee on L1, polo on L2, jeans on L3 of examples/factory) and seed, the same line,
+workers, hidden skills, order book, absences and breakdowns run under three policies
+(docs/closed-loop.md): baseline (balance for equal workers, FIFO, ≤ 2 re-balances a day),
+seamline (efficiencies learned from the events only, dispatch and release control) and oracle
+(balance on the true efficiencies). Prints per style and policy: packed garments per attended
+hour, line efficiency (earned ÷ attended minutes), mean WIP (bundles), lead time of small orders
+(first bundle in → last bundle packed, working hours), each with a 95 % t-interval over seeds;
+then how close seamline's balance is to the oracle's (both scored on the truth) by working day;
+last, one JSON line.
+
+    .venv/bin/python bench/closed_loop.py [--seeds 10] [--days 4] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from scipy import stats
+
+from seamline.adapters.layout_files import load_factory
+from seamline.twin.experiment import POLICIES, SMALL_MAX_PCS, line_case, run_policy
+
+ROOT = Path(__file__).resolve().parent.parent
+STYLES = (("TEE-BASIC", "L1"), ("POLO", "L2"), ("JEANS-5P", "L3"))
+
+
+def ci95(xs: list[float]) -> tuple[float, float, float]:
+    """Mean and the 95 % t-interval of the mean (nan for fewer than two values)."""
+    xs = [x for x in xs if not math.isnan(x)]
+    if not xs:
+        return math.nan, math.nan, math.nan
+    m = statistics.fmean(xs)
+    if len(xs) < 2:
+        return m, math.nan, math.nan
+    h = stats.t.ppf(0.975, len(xs) - 1) * statistics.stdev(xs) / math.sqrt(len(xs))
+    return m, m - h, m + h
+
+
+def one_case(args: tuple[str, str, int, int]) -> dict[str, Any]:
+    style, line, seed, days = args
+    base = load_factory(ROOT / "examples" / "factory")
+    case = line_case(base, line, style, seed, days)
+    out: dict[str, Any] = {"style": style, "seed": seed}
+    for pol in POLICIES:
+        r = run_policy(case, pol, quality=pol == "seamline")
+        res = r.result
+        out[pol] = {
+            "oph": res.output_per_attended_h,
+            "eff": res.line_eff,
+            "wip": res.wip_mean_bundles,
+            "lead": {o: h for o, h in res.order_lead_h.items() if res.order_qty[o] <= SMALL_MAX_PCS},
+            "quality": r.balance_quality,
+            "decisions": len(res.decisions),
+        }
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--seeds", type=int, default=10)
+    ap.add_argument("--days", type=int, default=4)
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--quick", action="store_true", help="2 seeds × 2 days")
+    a = ap.parse_args()
+    seeds, days = (2, 2) if a.quick else (a.seeds, a.days)
+    t0 = time.perf_counter()
+    jobs = [(s, ln, seed, days) for s, ln in STYLES for seed in range(1, seeds + 1)]
+    with ProcessPoolExecutor(max_workers=max(1, a.jobs)) as ex:
+        cases = list(ex.map(one_case, jobs))
+    print(
+        f"{len(cases)} cases ({seeds} seeds × {len(STYLES)} styles × {days} working days)"
+        f" in {time.perf_counter() - t0:.0f} s"
+    )
+    print(f"{'style':10} {'policy':9} {'pcs/att.h':>20} {'line eff %':>20} {'WIP bundles':>20} {'small lead h':>20}")
+
+    def fmt(xs: list[float], k: float = 1.0) -> str:
+        m, lo, hi = ci95(xs)
+        return f"{m * k:6.2f} [{lo * k:6.2f},{hi * k:6.2f}]"
+
+    for style, _ in STYLES:
+        rows = [c for c in cases if c["style"] == style]
+        for pol in POLICIES:
+            leads = [statistics.fmean(c[pol]["lead"].values()) if c[pol]["lead"] else math.nan for c in rows]
+            print(
+                f"{style:10} {pol:9} {fmt([c[pol]['oph'] for c in rows]):>20} "
+                f"{fmt([c[pol]['eff'] for c in rows], 100):>20} {fmt([c[pol]['wip'] for c in rows]):>20} "
+                f"{fmt(leads):>20}"
+            )
+    # Ratios per case (paired: same floor), pooled over styles and seeds.
+    uplift = [c["seamline"]["oph"] / c["baseline"]["oph"] for c in cases if c["baseline"]["oph"] > 0]
+    oracle = [c["seamline"]["oph"] / c["oracle"]["oph"] for c in cases if c["oracle"]["oph"] > 0]
+    wip = [c["seamline"]["wip"] / c["baseline"]["wip"] for c in cases if c["baseline"]["wip"] > 0]
+    lead = []
+    for c in cases:
+        both = set(c["seamline"]["lead"]) & set(c["baseline"]["lead"])
+        if both:
+            s = statistics.fmean(c["seamline"]["lead"][o] for o in both)
+            b = statistics.fmean(c["baseline"]["lead"][o] for o in both)
+            if b > 0:
+                lead.append(s / b)
+    eff_uplift = [c["seamline"]["eff"] / c["baseline"]["eff"] for c in cases if c["baseline"]["eff"] > 0]
+    for style, _ in STYLES:
+        rows = [c for c in cases if c["style"] == style]
+        up = ci95([c["seamline"]["oph"] / c["baseline"]["oph"] for c in rows if c["baseline"]["oph"] > 0])
+        ue = ci95([c["seamline"]["eff"] / c["baseline"]["eff"] for c in rows if c["baseline"]["eff"] > 0])
+        print(
+            f"{style:10} seamline/baseline: pcs per attended hour {up[0]:.3f} [{up[1]:.3f}, {up[2]:.3f}],"
+            f" line efficiency {ue[0]:.3f} [{ue[1]:.3f}, {ue[2]:.3f}]"
+        )
+    um, ulo, uhi = ci95(uplift)
+    n_up = len(uplift)
+    print(f"uplift seamline/baseline (pcs per attended hour): {um:.3f} [{ulo:.3f}, {uhi:.3f}] over {n_up} cases")
+    em, elo, ehi = ci95(eff_uplift)
+    print(f"uplift in line efficiency (earned minutes, counts WIP in process): {em:.3f} [{elo:.3f}, {ehi:.3f}]")
+    om, olo, ohi = ci95(oracle)
+    print(f"seamline/oracle: {om:.3f} [{olo:.3f}, {ohi:.3f}]")
+    lm, llo, lhi = ci95(lead)
+    print(
+        f"small orders (≤ {SMALL_MAX_PCS} pcs) lead time seamline/baseline: {lm:.3f} [{llo:.3f}, {lhi:.3f}]"
+        f" over {len(lead)} cases"
+    )
+    wm, wlo, whi = ci95(wip)
+    print(f"WIP seamline/baseline: {wm:.3f} [{wlo:.3f}, {whi:.3f}]")
+    for d in range(1, days + 1):
+        q = [c["seamline"]["quality"].get(d, math.nan) for c in cases]
+        qm, qlo, qhi = ci95(q)
+        print(
+            f"balance quality (oracle ÷ seamline cycle, on the truth) end of day {d}: {qm:.3f} [{qlo:.3f}, {qhi:.3f}]"
+        )
+    base_eff = statistics.fmean(c["baseline"]["eff"] for c in cases) * 100
+    print(
+        json.dumps(
+            {
+                "seeds": seeds,
+                "styles": [s for s, _ in STYLES],
+                "uplift_mean": round(um, 4),
+                "uplift_ci95_low": round(ulo, 4),
+                "oracle_ratio": round(om, 4),
+                "small_order_lead_ratio": round(lm, 4),
+                "wip_ratio": round(wm, 4),
+                "baseline_line_eff_pct": round(base_eff, 2),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

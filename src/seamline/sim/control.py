@@ -1,0 +1,133 @@
+"""The plant side of the closed loop: what a controller may change on the simulated floor.
+
+The simulator is the plant; a controller (``seamline.twin``) decides from the sensor events alone.
+This module is the narrow set of levers a real floor has, and nothing else:
+
+- ``install_balance``: the line leader hands out new station → operations lists (a balance or a
+  re-balance); stations take them at their next bundle;
+- ``set_wip_cap``: how many bundles the cutting room feeds into the line at once;
+- a dispatch rule (``Engine.dispatcher``): when a station is free and bundles wait for more than
+  one of its operations, which operation it takes next (the tablet's "next task").
+
+The hooks pass plain values (station ids, operation codes, bundle ids, counts) so the deciding
+side needs no type of the simulator and never sees its ground truth.
+"""
+
+from __future__ import annotations
+
+import heapq
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+from .balance import check_balance
+
+# The engine imports this module (for ``dispatch_pick``), so its classes are typed loosely here:
+# Engine, LineSim, StationSim, Run and BundleSim of ``sim.engine``.
+Engine = Any
+LineSim = Any
+StationSim = Any
+Run = Any
+BundleSim = Any
+
+# (operation, oldest bundle waiting for it at this station, seconds it has waited, bundles waiting)
+Option = tuple[str, str, float, int]
+
+
+class Dispatcher(Protocol):
+    """Picks the next operation for a free station: returns an index into ``options``.
+
+    ``waiting`` is the line's WIP board: bundles waiting per operation of the running style.
+    """
+
+    def __call__(self, station: str, options: Sequence[Option], waiting: Mapping[str, int]) -> int: ...
+
+
+def dispatch_pick(line: LineSim, st: StationSim, run: Run, rule: Dispatcher) -> tuple[BundleSim, str] | None:
+    """``LineSim.pick`` with a controller's rule choosing among the station's operations.
+
+    Within an operation bundles stay in cutting-ticket order (the oldest ticket first); the rule only
+    chooses which operation. It is asked only when there is a choice.
+    """
+    now = line.env.now
+    opts: list[Option] = []
+    queues = []
+    for op in line.ops_of(st, run):
+        q = line.ready.get((run.index, op))
+        if q:
+            opts.append((op, q[0][2].bundle.id, now - q[0][1], len(q)))
+            queues.append(q)
+    if not opts:
+        return None
+    i = 0
+    if len(opts) > 1:
+        waiting = {op: len(q) for (ri, op), q in line.ready.items() if ri == run.index and q}
+        i = rule(st.id, opts, waiting)
+        if not 0 <= i < len(opts):
+            raise ValueError(f"dispatch rule returned {i} for {len(opts)} options at {st.id}")
+    b = heapq.heappop(queues[i])[2]
+    line._take(run, opts[i][0])
+    return b, opts[i][0]
+
+
+def line_of(eng: Engine, line_id: str) -> LineSim:
+    for line in eng.lines:
+        if line.line.id == line_id:
+            return line
+    raise KeyError(f"no simulated line {line_id}")
+
+
+def install_balance(eng: Engine, line_id: str, style_code: str, balance: Mapping[str, Sequence[str]]) -> int:
+    """Give the line's current and coming runs of ``style_code`` this station → operations balance.
+
+    The morning cover for absent people (``LineSim._plan_cover``) is dropped for those runs: the
+    new balance replaces it. Idle stations are woken so they look at their new work at once; a
+    bundle being sewn is finished first. Returns the number of runs changed.
+    """
+    line = line_of(eng, line_id)
+    ids = {s.id for s in line.stations}
+    style = eng.layout.styles[style_code]
+    bal = check_balance(style, balance, ids)
+    order = {c: i for i, c in enumerate(style.topological_order())}
+    current = min((s.run_idx for s in line.stations), default=0)
+    changed = 0
+    for run in line.runs[current:]:
+        if run.style.code != style_code:
+            continue
+        run.balance = {sid: sorted(dict.fromkeys(codes), key=order.__getitem__) for sid, codes in bal.items()}
+        run.by_op = {}
+        for sid, codes in run.balance.items():
+            for c in codes:
+                run.by_op.setdefault(c, []).append(line.by_id[sid])
+        line.cover = {k: v for k, v in line.cover.items() if k[1] != run.index}
+        for key in [k for k in line.coverers if k[0] == run.index]:
+            del line.coverers[key]
+        eng.truth.balances.append(
+            {
+                "line": line_id,
+                "run": run.index,
+                "style": style_code,
+                "orders": run.orders,
+                "stations": run.balance,
+                "at": eng.now_dt().isoformat(),
+            }
+        )
+        changed += 1
+    for st in line.stations:
+        if st.wake is not None and not st.wake.triggered:
+            st.wake.succeed()
+    return changed
+
+
+def set_wip_cap(eng: Engine, line_id: str, bundles: int) -> None:
+    """Bundles allowed in the line at once (released, not yet through the final operations)."""
+    line = line_of(eng, line_id)
+    line.cap = max(1, int(bundles))
+    ev = line._wip_event
+    if line.wip < line.cap and ev is not None and not ev.triggered:
+        ev.succeed()
+
+
+def wip_bundles(eng: Engine, line_id: str) -> int:
+    """Bundles in the line now (for the bench's measurements; controllers count from events)."""
+    return line_of(eng, line_id).wip

@@ -1,0 +1,139 @@
+"""The policies on identical floors: same line, workers, orders, absences and seed.
+
+``line_case`` cuts one line of a factory out with an order book of one style; ``run_policy``
+runs one policy on it for a few working days. The oracle's true efficiencies are read here, from
+the engine's hidden workforce, and handed to the oracle as a plain dict: this module is the one
+place where the truth meets a controller.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from seamline.domain.cutting import cut_order
+from seamline.domain.model import FactoryLayout, Operation, Order
+from seamline.sim import SimConfig
+from seamline.sim.engine import Engine
+
+from .loop import LoopResult, run_loop
+from .policy import BaselinePolicy, OraclePolicy, SeamlinePolicy
+from .policy.balancing import balance_for, cycle_of, problem_for
+from .policy.base import PolicyBase
+
+POLICIES = ("baseline", "seamline", "oracle")
+# Order sizes of a small-batch, fast-fashion book (garment-domain reference: most orders are a
+# few hundred pieces, some over a thousand): half small (100–300 pcs), half 500–1500.
+SMALL_MAX_PCS = 300
+
+
+@dataclass(frozen=True)
+class Case:
+    layout: FactoryLayout
+    line: str
+    style: str
+    seed: int
+    days: int
+    start: datetime
+
+
+def line_case(base: FactoryLayout, line_id: str, style_code: str, seed: int, days: int) -> Case:
+    """One line of ``base`` with its stations and workers, and an order book of ``style_code``
+    big enough to keep it busy for ``days`` (drawn from ``seed``)."""
+    style = base.styles[style_code]
+    stations = {k: s for k, s in base.stations.items() if s.line_id == line_id}
+    workers = {k: w for k, w in base.workers.items() if w.line_id == line_id}
+    cal = base.calendar_for_line(line_id)
+    # Capacity at 60 % of standard, with a margin so the line never runs dry in the horizon.
+    need = len(stations) * cal.shift_minutes() * 0.6 / style.sam_min * days * 1.3
+    rng = random.Random(f"{seed}/orders/{line_id}/{style_code}")
+    orders: dict[str, Order] = {}
+    first = _first_workday(cal.workdays)
+    total, n = 0, 0
+    while total < need:
+        n += 1
+        small = rng.random() < 0.5
+        qty = rng.randint(100, SMALL_MAX_PCS) if small else rng.randint(500, 1500)
+        qty = max(style.bundle_size, qty // style.bundle_size * style.bundle_size)
+        oid = f"T{seed}-{style_code[:4]}-{n:02d}"
+        orders[oid] = Order(oid, "twin", style_code, {("M", "Navy"): qty}, first + timedelta(days=7 + n))
+        total += qty
+    bundles = {b.id: b for o in orders.values() for b in cut_order(o, style)}
+    layout = FactoryLayout(
+        factory=base.factory,
+        lines={line_id: base.lines[line_id]},
+        stations=stations,
+        workers=workers,
+        styles={style_code: style},
+        orders=orders,
+        bundles=bundles,
+        calendars=dict(base.calendars),
+    )
+    start = datetime.combine(first, cal.shift_start, cal.tz)
+    return Case(layout, line_id, style_code, seed, days, start)
+
+
+def _first_workday(workdays: tuple[int, ...]) -> date:
+    d = date(2026, 11, 23)  # a Monday
+    while d.weekday() not in workdays:
+        d += timedelta(days=1)
+    return d
+
+
+def true_efficiency(eng: Engine, style_code: str) -> dict[tuple[str, str, str], float]:
+    """The hidden steady-state efficiency of every worker of the case on every operation."""
+    style = eng.layout.styles[style_code]
+    return {
+        (w.badge, style_code, op.code): eng.workforce.skill(w, style_code, op).eff_ss
+        for w in eng.layout.workers.values()
+        for op in style.operations
+    }
+
+
+@dataclass
+class PolicyRun:
+    result: LoopResult
+    # day index (1, 2, ...) -> oracle's cycle ÷ this policy's cycle, both on the true efficiencies
+    balance_quality: dict[int, float]
+
+
+def run_policy(case: Case, policy: str, *, time_limit_s: float = 0.3, quality: bool = False) -> PolicyRun:
+    cfg = SimConfig(seed=case.seed, start=case.start, hours=24.0 * (case.days + 2), record_pieces=False)
+    eng = Engine(case.layout, cfg)
+    truth_eff = true_efficiency(eng, case.style)
+    ctl: PolicyBase
+    if policy == "baseline":
+        ctl = BaselinePolicy(case.layout, [case.line], time_limit_s=time_limit_s)
+    elif policy == "seamline":
+        ctl = SeamlinePolicy(case.layout, [case.line], time_limit_s=time_limit_s)
+    elif policy == "oracle":
+        ctl = OraclePolicy(case.layout, [case.line], truth_eff, time_limit_s=time_limit_s)
+    else:
+        raise ValueError(f"unknown policy {policy!r}; one of {POLICIES}")
+    res = run_loop(case.layout, cfg, ctl, case.line, days=case.days, engine=eng)
+    q: dict[int, float] = {}
+    if quality:
+        q = balance_quality(case, ctl, truth_eff, time_limit_s)
+    return PolicyRun(res, q)
+
+
+def balance_quality(
+    case: Case, ctl: PolicyBase, truth_eff: dict[tuple[str, str, str], float], time_limit_s: float
+) -> dict[int, float]:
+    """For each day: the oracle's cycle for the people present ÷ the controller's plan's cycle,
+    both scored on the true efficiencies (1.0 = as good as balancing on the truth)."""
+    out: dict[int, float] = {}
+    days = sorted({d for (line, d) in ctl.day_plans if line == case.line})
+    for i, d in enumerate(days, start=1):
+        lb = ctl.day_plans[(case.line, d)]
+        present = {sid: b for b, sid in lb.station_of.items()}
+
+        def eff(badge: str, op: Operation) -> float:
+            return truth_eff.get((badge, case.style, op.code), 0.5)
+
+        problem, _ = problem_for(case.layout, case.style, present, eff)
+        mine = cycle_of(lb.plan, problem)
+        best = balance_for(case.layout, case.style, present, eff, time_limit_s=time_limit_s).plan.cycle_min
+        out[i] = min(1.0, best / mine) if mine > 0 else 0.0
+    return out

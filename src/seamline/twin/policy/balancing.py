@@ -1,0 +1,121 @@
+"""A station balance for the people present, from the planning engine, for any efficiency source.
+
+Every policy balances with the same engine (``planning.balance.shares.balance_shares``: the
+exact share balance of a free-flow line, deterministic, which the simulated line is) on the same
+eligibility; they differ only in the efficiencies they feed it. That keeps the comparison about
+the data: equal workers (baseline), learned from events (seamline), the truth (oracle).
+
+The planning engine assigns operations to workers; on the floor each worker stays at her
+station (her machine), so a worker may take an operation only if her station's machine can sew
+it: its own type or a substitute (``domain.machines.SUBSTITUTES``, the same table the simulator's
+supervisor uses), manual work anywhere, and anywhere when nothing on the line fits (a helper
+does it at her place); and, as in the planning engine, only with the skill (grade ≥ 1 and at
+most one below the operation's grade) when someone present has it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from seamline.domain.machines import SUBSTITUTES
+from seamline.domain.model import FactoryLayout, Operation, Worker
+from seamline.planning.balance.data import BalancePlan, BalanceProblem
+from seamline.planning.balance.shares import balance_shares
+from seamline.planning.balance.solver import evaluate_allocation
+
+FLEXIBLE = frozenset({"MAN"})
+# Efficiency of (worker badge, operation) as a fraction of standard.
+EffFn = Callable[[str, Operation], float]
+
+
+@dataclass(frozen=True)
+class LineBalance:
+    plan: BalancePlan
+    problem: BalanceProblem
+    stations: dict[str, tuple[str, ...]]  # station -> ops, what the floor is told
+    station_of: dict[str, str]  # badge -> station
+
+
+def eligible(layout: FactoryLayout, style_code: str, present: Mapping[str, str]) -> dict[tuple[str, str], bool]:
+    """(station, op) → can that station's machine sew the operation (see module docstring)."""
+    style = layout.styles[style_code]
+    types = {sid: layout.stations[sid].machine_type for sid in present}
+    have = set(types.values())
+    out: dict[tuple[str, str], bool] = {}
+    for op in style.operations:
+        mt = op.machine_type
+        subs = [t for t in SUBSTITUTES.get(mt, ()) if t in have]
+        for sid, st_type in types.items():
+            fits = mt in FLEXIBLE or st_type == mt or st_type in subs
+            out[(sid, op.code)] = fits or (mt not in have and not subs)
+    return out
+
+
+def problem_for(
+    layout: FactoryLayout, style_code: str, present: Mapping[str, str], eff: EffFn
+) -> tuple[BalanceProblem, dict[str, str]]:
+    """The planning problem for the people logged in at ``present`` (station → badge)."""
+    style = layout.styles[style_code]
+    station_of = {b: sid for sid, b in present.items()}
+    workers = tuple(layout.workers.get(b) or Worker(badge=b, name=b) for b in station_of)
+    ok = eligible(layout, style_code, present)
+    effs: dict[tuple[str, str], float] = {}
+    for op in style.operations:
+        able = [w for w in workers if ok[(station_of[w.badge], op.code)]]
+        # The planning engine's skill rule (BalanceProblem.grade_efficiency): nobody more than one
+        # grade below the operation's grade, and nobody without the skill — unless no one present
+        # has it, when the station's machine decides alone.
+        skilled = [w for w in able if BalanceProblem.grade_efficiency(w, op) > 0] or able
+        names = {w.badge for w in skilled}
+        for w in workers:
+            effs[(w.badge, op.code)] = max(0.05, eff(w.badge, op)) if w.badge in names else 0.0
+    return BalanceProblem(style=style, workers=workers, efficiency=effs), station_of
+
+
+def balance_for(
+    layout: FactoryLayout,
+    style_code: str,
+    present: Mapping[str, str],
+    eff: EffFn,
+    *,
+    previous: BalancePlan | None = None,
+    time_limit_s: float = 0.5,
+    seed: int = 0,
+) -> LineBalance:
+    """Balance the style on the people present; with ``previous``, the fewest changes among the
+    shortest cycles (``planning.balance.rebalance``)."""
+    problem, station_of = problem_for(layout, style_code, present, eff)
+    plan = balance_shares(problem, previous)
+    return LineBalance(plan, problem, stations_of(plan, station_of, layout, style_code), station_of)
+
+
+def stations_of(
+    plan: BalancePlan, station_of: Mapping[str, str], layout: FactoryLayout, style_code: str
+) -> dict[str, tuple[str, ...]]:
+    order = {c: i for i, c in enumerate(layout.styles[style_code].topological_order())}
+    out: dict[str, set[str]] = {}
+    for a in plan.assignments:
+        out.setdefault(station_of[a.badge], set()).add(a.op_code)
+    return {sid: tuple(sorted(ops, key=order.__getitem__)) for sid, ops in sorted(out.items())}
+
+
+def cycle_of(plan: BalancePlan, problem: BalanceProblem) -> float:
+    """Minutes per garment of ``plan``'s allocation under ``problem``'s efficiencies (workers
+    missing from the problem are dropped: their shares go unsewn, which shows as a longer cycle
+    only through the others — callers re-balance on a change of people anyway)."""
+    present = {w.badge for w in problem.workers}
+    shares: dict[str, dict[str, float]] = {}
+    for a in plan.assignments:
+        if a.badge in present:
+            shares.setdefault(a.badge, {})[a.op_code] = shares.get(a.badge, {}).get(a.op_code, 0.0) + a.share
+    # renormalise each operation's shares over the workers still here
+    tot: dict[str, float] = {}
+    for sh in shares.values():
+        for c, v in sh.items():
+            tot[c] = tot.get(c, 0.0) + v
+    stations = [(b, {c: v / tot[c] for c, v in sh.items()}) for b, sh in shares.items()]
+    try:
+        return evaluate_allocation(problem, stations).cycle_min
+    except ValueError:
+        return float("inf")
