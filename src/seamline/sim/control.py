@@ -16,7 +16,6 @@ side needs no type of the simulator and never sees its ground truth.
 from __future__ import annotations
 
 import heapq
-
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
