@@ -26,6 +26,10 @@ POLICIES = ("baseline", "seamline", "oracle")
 # Order sizes of a small-batch, fast-fashion book (garment-domain reference: most orders are a
 # few hundred pieces, some over a thousand): half small (100–300 pcs), half 500–1500.
 SMALL_MAX_PCS = 300
+# Bundles per station already along the line when a case starts, as in the demo (sim/wip.py): the
+# comparison is of lines in production, not of how fast an empty line fills (which would flatter
+# the policy with the smaller WIP cap).
+PRELOAD_WIP_BUNDLES_PER_STATION = 1.5
 
 
 @dataclass(frozen=True)
@@ -99,7 +103,14 @@ class PolicyRun:
 
 
 def run_policy(case: Case, policy: str, *, time_limit_s: float = 0.3, quality: bool = False) -> PolicyRun:
-    cfg = SimConfig(seed=case.seed, start=case.start, hours=24.0 * (case.days + 2), record_pieces=False)
+    cfg = SimConfig(
+        seed=case.seed,
+        start=case.start,
+        hours=24.0 * (case.days + 2),
+        record_pieces=False,
+        # a running line, not an empty one: the same bundles in progress for every policy (sim/wip.py)
+        preload_wip_bundles_per_station=PRELOAD_WIP_BUNDLES_PER_STATION,
+    )
     eng = Engine(case.layout, cfg)
     truth_eff = true_efficiency(eng, case.style)
     ctl: PolicyBase
