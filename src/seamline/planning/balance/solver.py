@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -46,13 +47,17 @@ from seamline.planning.balance.data import (
     LineProblem,
     LineSolution,
 )
+from seamline.planning.balance.repair import repair_previous
 from seamline.planning.balance.model import LineModel, build_line_model, extract_line
+from seamline.planning.balance.tabu import applicable as tabu_applicable
+from seamline.planning.balance.tabu import tabu_search
 
 SUB_LIMIT_S = 0.5
 FULL_MAX_SIZE = 400  # tasks × workers above which the whole model is left to the end
 INIT_SIZE = 6
-BEAM_FRAC = 0.85  # of the time left after the whole model
+BEAM_FRAC = float(os.environ.get("SEAMLINE_BEAM_FRAC", "0.85"))  # of the time left after the whole model
 BEAM_STALL = 0.25  # of its budget without a better plan: the beam hands over to LNS
+TABU_FRAC = float(os.environ.get("SEAMLINE_TABU_FRAC", "0.7"))  # of the time left after the beam
 
 
 def _log(log: Callable[[str], None] | None, msg: str) -> None:
@@ -92,10 +97,13 @@ def solve_line(
     full_frac: float = 0.5,
     start: LineSolution | None = None,
     log: Callable[[str], None] | None = None,
+    local_only: bool = False,
 ) -> LineSolution:
     """The best plan found within ``time_limit_s``; raises ValueError when none exists.
 
     ``start`` is a construction already made (the CLI builds one before importing CP-SAT).
+    ``local_only``: only neighbourhoods of ``start`` (LNS windows), no whole-model search — a
+    re-balance stays near the previous plan whatever the machine's load.
     """
     t0 = time.monotonic()
     deadline = t0 + time_limit_s
@@ -118,7 +126,7 @@ def solve_line(
     # Phase 2: the whole model, hinted.
     # Small lines: the whole model proves the optimum (given half the time on a loaded machine);
     # large ones: CP-SAT does not even find a plan for the whole line, so LNS gets the time.
-    small = p.num_tasks * p.num_workers <= FULL_MAX_SIZE
+    small = p.num_tasks * p.num_workers <= FULL_MAX_SIZE and not local_only
     full_s = min(deadline - time.monotonic(), full_frac * time_limit_s) if small else 0.0
     if full_s > 0.05:
         lm = build_line_model(p, lower=lb, upper=best.cycle_time(p), hint=best)
@@ -140,10 +148,17 @@ def solve_line(
         if found_b is not None and _key(p, found_b) < _key(p, best):
             best = found_b
         _log(log, f"beam search cycle {best.cycle_time(p)}")
+    # Phase 3b: tabu search on the overload below the incumbent's cycle (moves, swaps, workers).
+    tabu_s = TABU_FRAC * (deadline - time.monotonic())
+    if tabu_s > 0.1 and best.cycle_time(p) > lb and not p.pair_cost and tabu_applicable(p):
+        found_t = tabu_search(p, best, deadline=time.monotonic() + tabu_s, seed=seed, lower=lb)
+        if _key(p, found_t) < _key(p, best):
+            best = polish(p, found_t)
+        _log(log, f"tabu search cycle {best.cycle_time(p)}")
     # Phase 4: LNS.
     best = lns_line(p, best, deadline - 0.3 * max(0.0, min(3.0, time_limit_s * 0.1)), lb, workers, seed, log)
     left = deadline - time.monotonic()
-    if left > 0.2 and best.cycle_time(p) > lb:
+    if left > 0.2 and best.cycle_time(p) > lb and not local_only:
         lm = build_line_model(p, lower=lb, upper=best.cycle_time(p), hint=best)
         solver, status = _solve(lm, deadline - time.monotonic(), workers, seed + 1)
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -307,9 +322,22 @@ def lns_line(
         loads = base.loads(p)
         cur_max = max(loads[s] for s in free)
         seats = {base.stations[s][0]: (s,) for s in free} if kind == "tasks" else None
+        floor = 0
+        if p.pair_cost:
+            # With soft costs (helpers, few moves) a window must not trade them for cycle time the
+            # line cannot use: its stations need not get lighter than the heaviest station
+            # outside it (or one below the cycle, so a bottleneck station inside can be relieved).
+            out_max = max((v for s, v in enumerate(loads) if s not in set(free)), default=0)
+            floor = min(out_max, max(loads) - 1, cur_max)
         try:
             lm = build_line_model(
-                p, free_stations=free, incumbent=base, upper=cur_max, hint=base, worker_stations=seats
+                p,
+                free_stations=free,
+                incumbent=base,
+                upper=cur_max,
+                lower=floor,
+                hint=base,
+                worker_stations=seats,
             )
         except ValueError:  # a task with no station left in this window: try another window
             it += 1
@@ -527,8 +555,11 @@ def balance_line(
         lp, tasks, badges = to_line_problem(p, previous, floating=floating)
         if log:
             log(f"floating machine types (bundles visit them out of order): {sorted(floating)}")
+    start = repair_previous(lp, tasks, badges, previous) if previous is not None else None
     try:
-        sol = solve_line(lp, t_end - time.monotonic(), workers=workers, seed=seed, log=log)
+        sol = solve_line(
+            lp, t_end - time.monotonic(), workers=workers, seed=seed, log=log, start=start, local_only=start is not None
+        )
     except ValueError:
         if floating == _typed(p):
             raise
