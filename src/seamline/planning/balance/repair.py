@@ -68,23 +68,41 @@ def repair_previous(
         lo = max((at[i] for i in anc[t] if i in at), default=0)
         hi = min((at[j] for j in lp.all_succs[t] if j in at), default=k - 1)
         ty = lp.type_of(t)
-        best: tuple[int, int] | None = None
-        for s in range(lo, hi + 1):
+
+        def fits(s: int) -> int | None:
             w = order[s]
             v = lp.times[t][w]
             if v is None or not lp.station_ok(t, s):
-                continue
+                return None
             if lp.fixed_task is not None and lp.fixed_task[t] not in (None, w):
-                continue
+                return None
             if ty is not None and wtype[s] not in (None, ty):
-                continue
+                return None
             if ty is not None and wtype[s] is None and ty in lp.machines:
                 if sum(1 for x in wtype if x == ty) >= lp.machines[ty]:
-                    continue
-            if best is None or loads[s] + v < best[0]:
+                    return None
+            return v
+
+        best: tuple[int, int] | None = None
+        for s in range(lo, hi + 1):
+            v = fits(s)
+            if v is not None and (best is None or loads[s] + v < best[0]):
                 best = (loads[s] + v, s)
         if best is None:
-            return None
+            # Nobody able between its placed predecessors and successors: the first able station
+            # after the predecessors takes it, and the successors standing before it are lifted
+            # and placed again in their turn (they come later in the topological order).
+            later = [(s, v) for s in range(lo, k) if (v := fits(s)) is not None]
+            if not later:
+                return None
+            s, v = later[0]
+            best = (loads[s] + v, s)
+            for j in lp.all_succs[t]:
+                if j in at and at[j] < s:
+                    sj = at.pop(j)
+                    loads[sj] -= lp.times[j][order[sj]] or 0
+                    left = {lp.type_of(x) for x, y in at.items() if y == sj} - {None}
+                    wtype[sj] = next(iter(left)) if left else None
         s = best[1]
         at[t] = s
         loads[s] = best[0]

@@ -211,7 +211,13 @@ def tabu_search(
                         if rng.randrange(nties) == 0:
                             bm = (2, s, s2, -1, -1)
         if bm is None:
-            since = stall_iters  # nothing allowed: restart
+            if tabu_task or tabu_worker:
+                # every move is tabu: forget them (aspiration by default) rather than stop
+                tabu_task.clear()
+                tabu_worker.clear()
+                since += 1
+            else:
+                since = stall_iters  # no move at all: restart
         else:
             kind = bm[0]
             tenure = tenure_lo + rng.randrange(tenure_span)
