@@ -46,11 +46,13 @@ def repair_previous(
         for i, t in enumerate(sorted(idx, key=lambda x: tasks[x][1])):
             mid = (i + 0.5) / len(idx) * total
             acc = 0.0
+            holder = hs[-1][0]
             for w, sh in hs:
                 acc += sh
                 if mid <= acc + 1e-12:
+                    holder = w
                     break
-            at[t] = station_of_worker[w]
+            at[t] = station_of_worker[holder]
     anc: list[set[int]] = [set() for _ in range(lp.num_tasks)]
     for t in lp.topo_order:
         for i in lp.preds[t]:
@@ -69,30 +71,16 @@ def repair_previous(
         hi = min((at[j] for j in lp.all_succs[t] if j in at), default=k - 1)
         ty = lp.type_of(t)
 
-        def fits(s: int) -> int | None:
-            w = order[s]
-            v = lp.times[t][w]
-            if v is None or not lp.station_ok(t, s):
-                return None
-            if lp.fixed_task is not None and lp.fixed_task[t] not in (None, w):
-                return None
-            if ty is not None and wtype[s] not in (None, ty):
-                return None
-            if ty is not None and wtype[s] is None and ty in lp.machines:
-                if sum(1 for x in wtype if x == ty) >= lp.machines[ty]:
-                    return None
-            return v
-
         best: tuple[int, int] | None = None
         for s in range(lo, hi + 1):
-            v = fits(s)
+            v = _fits(lp, t, ty, s, order, wtype)
             if v is not None and (best is None or loads[s] + v < best[0]):
                 best = (loads[s] + v, s)
         if best is None:
             # Nobody able between its placed predecessors and successors: the first able station
             # after the predecessors takes it, and the successors standing before it are lifted
             # and placed again in their turn (they come later in the topological order).
-            later = [(s, v) for s in range(lo, k) if (v := fits(s)) is not None]
+            later = [(s, v) for s in range(lo, k) if (v := _fits(lp, t, ty, s, order, wtype)) is not None]
             if not later:
                 return None
             s, v = later[0]
@@ -110,3 +98,23 @@ def repair_previous(
             wtype[s] = ty
     sol = LineSolution(tuple((order[s], tuple(sorted(t for t, x in at.items() if x == s))) for s in range(k)))
     return sol if not check_line(lp, sol) else None
+
+
+def _fits(lp: LineProblem, t: int, ty: str | None, s: int, order: list[int], wtype: list[str | None]) -> int | None:
+    """Task ``t``'s time at station ``s`` when its worker may take it (ability, zone, machine), else None."""
+    w = order[s]
+    v = lp.times[t][w]
+    if v is None or not lp.station_ok(t, s):
+        return None
+    if lp.fixed_task is not None and lp.fixed_task[t] not in (None, w):
+        return None
+    if ty is not None and wtype[s] not in (None, ty):
+        return None
+    if (
+        ty is not None
+        and wtype[s] is None
+        and ty in lp.machines
+        and sum(1 for x in wtype if x == ty) >= lp.machines[ty]
+    ):
+        return None
+    return v

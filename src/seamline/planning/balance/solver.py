@@ -9,6 +9,9 @@
 3. Without soft costs (ALWABP): the station-oriented beam search of ``beam`` (look-ahead pruned,
    each plan polished by a bottleneck descent and the exact placing of workers) gets most of the
    time left: on 17–19-worker lines it reaches in seconds what LNS alone did not in ten.
+3b. Lines without machine types (ALWABP): a tabu search on the overload below the incumbent's
+   cycle (``tabu``: task moves, task swaps, worker swaps, O(1) each) gets most of what is left;
+   in pure Python it reaches plans the CP-SAT windows do not on 10–17-worker lines.
 4. Large-neighbourhood search: a window of consecutive stations around a bottleneck (plus a
    few random or idle stations, so workers can swap across the line) is freed and re-solved by
    CP-SAT, everything else fixed, hinted with the incumbent; or a longer stretch with the workers
@@ -22,7 +25,8 @@
 ``balance_line`` maps a style's bulletin and the workers present onto that problem (operations →
 tasks, long operations split into equal parts, each worker's minutes = SAM ÷ her efficiency,
 machine types and counts, zones, helpers preferred for manual work) and the plan back;
-``rebalance`` adds the previous plan as a soft cost so few (worker, operation) pairs change;
+``rebalance`` adds the previous plan as a soft cost so few (worker, operation) pairs change, and
+starts from it repaired (``repair``), searching only its neighbourhoods;
 ``evaluate_allocation`` scores a given allocation without optimising it.
 """
 
@@ -47,8 +51,8 @@ from seamline.planning.balance.data import (
     LineProblem,
     LineSolution,
 )
-from seamline.planning.balance.repair import repair_previous
 from seamline.planning.balance.model import LineModel, build_line_model, extract_line
+from seamline.planning.balance.repair import repair_previous
 from seamline.planning.balance.tabu import applicable as tabu_applicable
 from seamline.planning.balance.tabu import tabu_search
 

@@ -46,7 +46,6 @@ def tabu_search(
     stats: dict[str, int] | None = None,
     tenure: tuple[int, int] = (3, 8),
     shake: float = 0.1,
-    reach: int = 0,
 ) -> LineSolution:
     """The best plan found from ``sol`` (never worse than it)."""
     if not applicable(p) or not sol.stations:
@@ -98,11 +97,6 @@ def tabu_search(
             break
         it += 1
         hot = [s for s in range(k) if load[s] > target]
-        if reach:
-            near = set()
-            for s in hot:
-                near.update(range(max(0, s - reach), min(k, s + reach + 1)))
-            hot = sorted(near)
         # best move: (delta overload, delta sum of squares, tie-break, kind, a, b, c, d)
         bd = BIG
         bq = BIG
@@ -139,9 +133,7 @@ def tabu_search(
                     d = (n1 - target if n1 > target else 0) + (n2 - target if n2 > target else 0) - os_ - o2
                     if d <= bd:
                         q = n1 * n1 + n2 * n2 - ls * ls - l2 * l2
-                        if (d < bd or q <= bq) and (
-                            tabu_task.get((t, s2), 0) <= it or f + d < best_f
-                        ):
+                        if (d < bd or q <= bq) and (tabu_task.get((t, s2), 0) <= it or f + d < best_f):
                             if d < bd or q < bq:
                                 bd, bq, bm, nties = d, q, (0, t, s, s2, -1), 1
                             else:
@@ -220,22 +212,22 @@ def tabu_search(
                 since = stall_iters  # no move at all: restart
         else:
             kind = bm[0]
-            tenure = tenure_lo + rng.randrange(tenure_span)
+            ten = tenure_lo + rng.randrange(tenure_span)
             if kind == 2:
                 _, s, s2, _, _ = bm
                 w, w2 = workers[s], workers[s2]
                 workers[s], workers[s2] = w2, w
-                tabu_worker[(w, s)] = it + tenure
-                tabu_worker[(w2, s2)] = it + tenure
+                tabu_worker[(w, s)] = it + ten
+                tabu_worker[(w2, s2)] = it + ten
                 for x in (s, s2):
                     load[x] = sumw[x][workers[x]]
             else:
                 _, t, s, s2, t2 = bm
                 _move(t, s, s2, tasks, at, sumw, tw_row, kw)
-                tabu_task[(t, s)] = it + tenure
+                tabu_task[(t, s)] = it + ten
                 if t2 >= 0:
                     _move(t2, s2, s, tasks, at, sumw, tw_row, kw)
-                    tabu_task[(t2, s2)] = it + tenure
+                    tabu_task[(t2, s2)] = it + ten
                 for x in (s, s2):
                     load[x] = sumw[x][workers[x]]
             f += bd
@@ -287,7 +279,14 @@ def tabu_search(
 
 
 def _move(
-    t: int, s: int, s2: int, tasks: list[list[int]], at: list[int], sumw: list[list[int]], tw_row: list[list[int]], kw: int
+    t: int,
+    s: int,
+    s2: int,
+    tasks: list[list[int]],
+    at: list[int],
+    sumw: list[list[int]],
+    tw_row: list[list[int]],
+    kw: int,
 ) -> None:
     tasks[s].remove(t)
     tasks[s2].append(t)
