@@ -71,3 +71,14 @@ def test_tabu_leaves_lines_with_machine_types_to_cp_sat() -> None:
     typed = LineProblem("m", base.times, base.precedence, task_type=("A", None, None, None))
     sol = LineSolution(((2, (0, 2, 3)), (0, (1,)), (1, ())))
     assert tabu_search(typed, sol, max_iters=100) is sol
+
+
+def test_tabu_gives_the_turn_back_when_restarts_stop_paying() -> None:
+    p = read_alwabp(BENCH / "roszieg-41.alwabp")
+    start = _first_construction(p)
+    stats: dict[str, int] = {}
+    # A target below the optimum can never be met: with no patience the search stops at the
+    # first fruitless restart instead of spending its whole iteration budget.
+    out = tabu_search(p, start, max_iters=50_000, lower=0, stall_iters=200, patience=0, stats=stats)
+    assert check_line(p, out) == []
+    assert stats["iterations"] < 50_000

@@ -10,8 +10,9 @@
    each plan polished by a bottleneck descent and the exact placing of workers) gets most of the
    time left: on 17–19-worker lines it reaches in seconds what LNS alone did not in ten.
 3b. Lines without machine types (ALWABP): a tabu search on the overload below the incumbent's
-   cycle (``tabu``: task moves, task swaps, worker swaps, O(1) each) gets most of what is left;
-   in pure Python it reaches plans the CP-SAT windows do not on 10–17-worker lines.
+   cycle (``tabu``: task moves, task swaps, worker swaps, O(1) each) takes turns with LNS (4):
+   tabu until three restarts bring nothing, then LNS windows for a second, each from the
+   other's best plan; in pure Python it reaches plans the CP-SAT windows do not.
 4. Large-neighbourhood search: a window of consecutive stations around a bottleneck (plus a
    few random or idle stations, so workers can swap across the line) is freed and re-solved by
    CP-SAT, everything else fixed, hinted with the incumbent; or a longer stretch with the workers
@@ -34,7 +35,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -59,9 +59,10 @@ from seamline.planning.balance.tabu import tabu_search
 SUB_LIMIT_S = 0.5
 FULL_MAX_SIZE = 400  # tasks × workers above which the whole model is left to the end
 INIT_SIZE = 6
-BEAM_FRAC = float(os.environ.get("SEAMLINE_BEAM_FRAC", "0.85"))  # of the time left after the whole model
+BEAM_FRAC = 0.85  # of the time left after the whole model
 BEAM_STALL = 0.25  # of its budget without a better plan: the beam hands over to LNS
-TABU_FRAC = float(os.environ.get("SEAMLINE_TABU_FRAC", "0.7"))  # of the time left after the beam
+TABU_PATIENCE = 3  # tabu restarts without a better plan before LNS takes a turn
+LNS_TURN_S = 1.0
 
 
 def _log(log: Callable[[str], None] | None, msg: str) -> None:
@@ -152,15 +153,23 @@ def solve_line(
         if found_b is not None and _key(p, found_b) < _key(p, best):
             best = found_b
         _log(log, f"beam search cycle {best.cycle_time(p)}")
-    # Phase 3b: tabu search on the overload below the incumbent's cycle (moves, swaps, workers).
-    tabu_s = TABU_FRAC * (deadline - time.monotonic())
-    if tabu_s > 0.1 and best.cycle_time(p) > lb and not p.pair_cost and tabu_applicable(p):
-        found_t = tabu_search(p, best, deadline=time.monotonic() + tabu_s, seed=seed, lower=lb)
-        if _key(p, found_t) < _key(p, best):
-            best = polish(p, found_t)
-        _log(log, f"tabu search cycle {best.cycle_time(p)}")
-    # Phase 4: LNS.
-    best = lns_line(p, best, deadline - 0.3 * max(0.0, min(3.0, time_limit_s * 0.1)), lb, workers, seed, log)
+    # Phase 3b + 4: tabu search on the overload (lines without machine types), taking turns with
+    # LNS: tabu walks task by task, a CP-SAT window moves workers and tasks together; each
+    # starts from the other's best plan.
+    end_search = deadline - 0.3 * max(0.0, min(3.0, time_limit_s * 0.1))
+    if not p.pair_cost and tabu_applicable(p):
+        rnd = 0
+        while time.monotonic() < end_search - 0.1 and best.cycle_time(p) > lb:
+            found_t = tabu_search(p, best, deadline=end_search, seed=seed + rnd, lower=lb, patience=TABU_PATIENCE)
+            if _key(p, found_t) < _key(p, best):
+                best = polish(p, found_t)
+            _log(log, f"tabu round {rnd}: cycle {best.cycle_time(p)}")
+            turn_end = min(end_search, time.monotonic() + LNS_TURN_S)
+            if turn_end - time.monotonic() > 0.1 and best.cycle_time(p) > lb:
+                best = lns_line(p, best, turn_end, lb, workers, seed + rnd, log)
+            rnd += 1
+    else:
+        best = lns_line(p, best, end_search, lb, workers, seed, log)
     left = deadline - time.monotonic()
     if left > 0.2 and best.cycle_time(p) > lb and not local_only:
         lm = build_line_model(p, lower=lb, upper=best.cycle_time(p), hint=best)
@@ -560,6 +569,13 @@ def balance_line(
         if log:
             log(f"floating machine types (bundles visit them out of order): {sorted(floating)}")
     start = repair_previous(lp, tasks, badges, previous) if previous is not None else None
+    if previous is not None and start is None and previous.floating_types:
+        # The previous plan floated some machine types: keep the line's layout as it was.
+        f_prev = frozenset(previous.floating_types)
+        lp2, tasks2, badges2 = to_line_problem(p, previous, floating=f_prev)
+        start = repair_previous(lp2, tasks2, badges2, previous)
+        if start is not None:
+            lp, tasks, badges, floating = lp2, tasks2, badges2, f_prev
     try:
         sol = solve_line(
             lp, t_end - time.monotonic(), workers=workers, seed=seed, log=log, start=start, local_only=start is not None

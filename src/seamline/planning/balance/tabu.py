@@ -46,8 +46,13 @@ def tabu_search(
     stats: dict[str, int] | None = None,
     tenure: tuple[int, int] = (3, 8),
     shake: float = 0.1,
+    patience: int | None = None,
 ) -> LineSolution:
-    """The best plan found from ``sol`` (never worse than it)."""
+    """The best plan found from ``sol`` (never worse than it).
+
+    ``patience``: return after this many restarts without a better plan (the caller's other
+    neighbourhoods get a turn); None = until ``deadline`` or ``max_iters``.
+    """
     if not applicable(p) or not sol.stations:
         return sol
     rng = random.Random(seed)
@@ -91,6 +96,7 @@ def tabu_search(
     tabu_task: dict[tuple[int, int], int] = {}  # (task, station) -> first iteration it may return
     tabu_worker: dict[tuple[int, int], int] = {}  # (worker, station) -> same
     since = 0
+    fruitless = 0  # restarts since the last better plan
     it = 0
     while it < max_iters:
         if deadline is not None and (it & 31) == 0 and time.monotonic() > deadline:
@@ -240,6 +246,7 @@ def tabu_search(
             c = max(load)
             if c < best_c:
                 best, best_c = snapshot(), c
+                fruitless = 0
                 if stats is not None:
                     stats[f"it_at_{c}"] = it
             target = c - 1
@@ -249,6 +256,9 @@ def tabu_search(
             best_f = f
             since = 0
         elif since >= stall_iters:
+            fruitless += 1
+            if patience is not None and fruitless > patience:
+                break
             # restart from the best plan, shaken by a few random feasible task moves
             workers = [w for w, _ in best.stations]
             tasks = [list(ts) for _, ts in best.stations]
