@@ -41,8 +41,8 @@ from collections.abc import Callable, Mapping
 
 from ortools.sat.python import cp_model
 
-from seamline.planning.balance.beam import beam_search, relieve
-from seamline.planning.balance.construct import best_construction, feasible_somehow
+from seamline.planning.balance.beam import beam_construct, beam_search, relieve
+from seamline.planning.balance.construct import _Static, best_construction, feasible_somehow
 from seamline.planning.balance.data import (
     IDLE_FRACTION,
     Assignment,
@@ -63,6 +63,7 @@ BEAM_FRAC = 0.85  # of the time left after the whole model
 BEAM_STALL = 0.25  # of its budget without a better plan: the beam hands over to LNS
 TABU_PATIENCE = 3  # tabu restarts without a better plan before LNS takes a turn
 LNS_TURN_S = 1.0
+DIVERSIFY = __import__("os").environ.get("SEAMLINE_DIVERSIFY", "0") == "1"
 
 
 def _log(log: Callable[[str], None] | None, msg: str) -> None:
@@ -161,8 +162,18 @@ def solve_line(
     # CP-SAT solves it exactly, so they keep LNS alone (heskia lost 1.3 % with tabu turns).
     if not p.pair_cost and tabu_applicable(p) and p.num_tasks * p.num_workers > FULL_MAX_SIZE:
         rnd = 0
+        statics = _Static(p)
         while time.monotonic() < end_search - 0.1 and best.cycle_time(p) > lb:
-            found_t = tabu_search(p, best, deadline=end_search, seed=seed + rnd, lower=lb, patience=TABU_PATIENCE)
+            origin = best
+            if DIVERSIFY and rnd % 2 == 1:
+                # Every other round the tabu search starts from a new plan: a randomised beam
+                # built for one below the best cycle, its last station allowed to overflow.
+                fresh = beam_construct(
+                    statics, best.cycle_time(p) - 1, 4, random.Random(seed + rnd), 0.5, end_search, relaxed=True
+                )
+                if fresh is not None:
+                    origin = polish(p, fresh)
+            found_t = tabu_search(p, origin, deadline=end_search, seed=seed + rnd, lower=lb, patience=TABU_PATIENCE)
             if _key(p, found_t) < _key(p, best):
                 best = polish(p, found_t)
             _log(log, f"tabu round {rnd}: cycle {best.cycle_time(p)}")
