@@ -12,7 +12,8 @@
 3b. Lines without machine types (ALWABP): a tabu search on the overload below the incumbent's
    cycle (``tabu``: task moves, task swaps, worker swaps, O(1) each) takes turns with LNS (4):
    tabu until three restarts bring nothing, then LNS windows for a second, each from the
-   other's best plan; in pure Python it reaches plans the CP-SAT windows do not.
+   other's best plan; every other tabu round starts from a fresh randomised beam plan instead
+   (iterated beam search + local search); in pure Python it reaches plans the CP-SAT windows do not.
 4. Large-neighbourhood search: a window of consecutive stations around a bottleneck (plus a
    few random or idle stations, so workers can swap across the line) is freed and re-solved by
    CP-SAT, everything else fixed, hinted with the incumbent; or a longer stretch with the workers
@@ -63,7 +64,6 @@ BEAM_FRAC = 0.85  # of the time left after the whole model
 BEAM_STALL = 0.25  # of its budget without a better plan: the beam hands over to LNS
 TABU_PATIENCE = 3  # tabu restarts without a better plan before LNS takes a turn
 LNS_TURN_S = 1.0
-DIVERSIFY = __import__("os").environ.get("SEAMLINE_DIVERSIFY", "0") == "1"
 
 
 def _log(log: Callable[[str], None] | None, msg: str) -> None:
@@ -165,7 +165,7 @@ def solve_line(
         statics = _Static(p)
         while time.monotonic() < end_search - 0.1 and best.cycle_time(p) > lb:
             origin = best
-            if DIVERSIFY and rnd % 2 == 1:
+            if rnd % 2 == 1:
                 # Every other round the tabu search starts from a new plan: a randomised beam
                 # built for one below the best cycle, its last station allowed to overflow.
                 fresh = beam_construct(
