@@ -8,6 +8,7 @@ gaps (%) to the best known values. ``seamline solve`` runs as a real subprocess 
     .venv/bin/python bench/planning.py                     # everything, 2 s each (make bench, ≈ 15 min)
     .venv/bin/python bench/planning.py --time-limit 10     # the issue #24 goals: everything at 10 s (≈ 35 min)
     .venv/bin/python bench/planning.py --family alwabp --time-limit 10   # ALWABP, all 32 instances (≈ 12 min)
+    .venv/bin/python bench/planning.py --family alwabp --only tonge --only wee-mag --time-limit 10
     .venv/bin/python bench/planning.py --quick             # a few small instances per family, 1 s (make bench-quick)
     .venv/bin/python bench/planning.py --family fjsp --limit 3 --time-limit 2
 
@@ -102,10 +103,15 @@ def gap(value: float | None, best: int) -> float:
 
 
 def bench_family(
-    family: str, time_limit: float, limit: int | None, in_process: bool = False, quick: bool = False
+    family: str,
+    time_limit: float,
+    limit: int | None,
+    in_process: bool = False,
+    quick: bool = False,
+    only: list[str] | None = None,
 ) -> list[dict]:
     rows = []
-    chosen = instances(family)[:limit]
+    chosen = [x for x in instances(family) if not only or any(x[0].startswith(o) for o in only)][:limit]
     if quick:
         q = QUICK[family]
         chosen = chosen[:q] if isinstance(q, int) else [x for x in chosen if x[0] in q]
@@ -241,6 +247,12 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="a few small instances per family at 1 s (make bench-quick)")
     ap.add_argument("--family", action="append", choices=FAMILIES, help="repeatable; default all")
     ap.add_argument("--limit", type=int, default=None, help="first N instances per family")
+    ap.add_argument(
+        "--only",
+        action="append",
+        default=None,
+        help="repeatable; only instances whose name starts with this (e.g. --only tonge --only wee-mag)",
+    )
     ap.add_argument("--dispatch", action="store_true", help="only the dispatch decision-time benchmark")
     ap.add_argument(
         "--in-process",
@@ -259,7 +271,7 @@ def main() -> None:
     if not args.dispatch:
         rows = []
         for fam in args.family or FAMILIES:
-            rows += bench_family(fam, args.time_limit, args.limit, args.in_process, args.quick)
+            rows += bench_family(fam, args.time_limit, args.limit, args.in_process, args.quick, args.only)
 
         def summary(r: list[dict]) -> dict:
             out = {

@@ -8,9 +8,10 @@ import time
 import pytest
 
 from seamline.domain.model import Operation, Style, Worker
-from seamline.planning.balance.check import check_plan
+from seamline.planning.balance.check import check_line, check_plan
 from seamline.planning.balance.data import GRADE_EFFICIENCY, Assignment, BalanceProblem
-from seamline.planning.balance.solver import balance_line, rebalance
+from seamline.planning.balance.repair import repair_previous
+from seamline.planning.balance.solver import balance_line, plan_from_solution, rebalance, to_line_problem
 from tests.planning.fixtures import jeans_line, jeans_style
 
 
@@ -71,6 +72,22 @@ def test_absent_worker_rebalance_changes_fewer_pairs_than_a_fresh_balance(jeans_
     fresh_changes = len(fresh.pairs() ^ plan.pairs())
     assert new.changes < fresh_changes
     assert new.cycle_min <= fresh.cycle_min * 1.15
+
+
+def test_rebalance_starts_from_the_previous_plan_with_only_the_absent_workers_work_moved(jeans_plan) -> None:
+    # Few changes by construction, not by how far a timed search gets on a loaded machine: the
+    # re-balance starts here, and its search only accepts a shorter cycle or fewer changes.
+    p, plan, _ = jeans_plan
+    gone = next(b for b, t in plan.worker_machine.items() if t == "SNLS")
+    p2 = dataclasses.replace(p, workers=tuple(w for w in p.workers if w.badge != gone))
+    lp, tasks, badges = to_line_problem(p2, plan, floating=frozenset(plan.floating_types))
+    start = repair_previous(lp, tasks, badges, plan)
+    assert start is not None and check_line(lp, start) == []
+    repaired = plan_from_solution(p2, tasks, badges, start, plan)
+    her_ops = {a.op_code for a in plan.assignments if a.badge == gone}
+    # Her pairs go; the rest stay except where a split operation has fewer parts on a smaller line.
+    assert len(her_ops) <= repaired.changes <= 2 * len(her_ops) + 10
+    assert repaired.changes < len(plan.pairs()) // 4
 
 
 def test_slow_worker_sheds_work() -> None:

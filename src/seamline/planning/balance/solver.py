@@ -9,6 +9,11 @@
 3. Without soft costs (ALWABP): the station-oriented beam search of ``beam`` (look-ahead pruned,
    each plan polished by a bottleneck descent and the exact placing of workers) gets most of the
    time left: on 17–19-worker lines it reaches in seconds what LNS alone did not in ten.
+3b. Lines without machine types (ALWABP): a tabu search on the overload below the incumbent's
+   cycle (``tabu``: task moves, task swaps, worker swaps, O(1) each) takes turns with LNS (4):
+   tabu until three restarts bring nothing, then LNS windows for a second, each from the
+   other's best plan; every other tabu round starts from a fresh randomised beam plan instead
+   (iterated beam search + local search); in pure Python it reaches plans the CP-SAT windows do not.
 4. Large-neighbourhood search: a window of consecutive stations around a bottleneck (plus a
    few random or idle stations, so workers can swap across the line) is freed and re-solved by
    CP-SAT, everything else fixed, hinted with the incumbent; or a longer stretch with the workers
@@ -22,7 +27,8 @@
 ``balance_line`` maps a style's bulletin and the workers present onto that problem (operations →
 tasks, long operations split into equal parts, each worker's minutes = SAM ÷ her efficiency,
 machine types and counts, zones, helpers preferred for manual work) and the plan back;
-``rebalance`` adds the previous plan as a soft cost so few (worker, operation) pairs change;
+``rebalance`` adds the previous plan as a soft cost so few (worker, operation) pairs change, and
+starts from it repaired (``repair``), searching only its neighbourhoods;
 ``evaluate_allocation`` scores a given allocation without optimising it.
 """
 
@@ -36,8 +42,8 @@ from collections.abc import Callable, Mapping
 
 from ortools.sat.python import cp_model
 
-from seamline.planning.balance.beam import beam_search, relieve
-from seamline.planning.balance.construct import best_construction, feasible_somehow
+from seamline.planning.balance.beam import beam_construct, beam_search, relieve
+from seamline.planning.balance.construct import _Static, best_construction, feasible_somehow
 from seamline.planning.balance.data import (
     IDLE_FRACTION,
     Assignment,
@@ -47,12 +53,17 @@ from seamline.planning.balance.data import (
     LineSolution,
 )
 from seamline.planning.balance.model import LineModel, build_line_model, extract_line
+from seamline.planning.balance.repair import repair_previous
+from seamline.planning.balance.tabu import applicable as tabu_applicable
+from seamline.planning.balance.tabu import tabu_search
 
 SUB_LIMIT_S = 0.5
 FULL_MAX_SIZE = 400  # tasks × workers above which the whole model is left to the end
 INIT_SIZE = 6
 BEAM_FRAC = 0.85  # of the time left after the whole model
 BEAM_STALL = 0.25  # of its budget without a better plan: the beam hands over to LNS
+TABU_PATIENCE = 3  # tabu restarts without a better plan before LNS takes a turn
+LNS_TURN_S = 1.0
 
 
 def _log(log: Callable[[str], None] | None, msg: str) -> None:
@@ -92,10 +103,13 @@ def solve_line(
     full_frac: float = 0.5,
     start: LineSolution | None = None,
     log: Callable[[str], None] | None = None,
+    local_only: bool = False,
 ) -> LineSolution:
     """The best plan found within ``time_limit_s``; raises ValueError when none exists.
 
     ``start`` is a construction already made (the CLI builds one before importing CP-SAT).
+    ``local_only``: only neighbourhoods of ``start`` (LNS windows), no whole-model search — a
+    re-balance stays near the previous plan whatever the machine's load.
     """
     t0 = time.monotonic()
     deadline = t0 + time_limit_s
@@ -118,7 +132,7 @@ def solve_line(
     # Phase 2: the whole model, hinted.
     # Small lines: the whole model proves the optimum (given half the time on a loaded machine);
     # large ones: CP-SAT does not even find a plan for the whole line, so LNS gets the time.
-    small = p.num_tasks * p.num_workers <= FULL_MAX_SIZE
+    small = p.num_tasks * p.num_workers <= FULL_MAX_SIZE and not local_only
     full_s = min(deadline - time.monotonic(), full_frac * time_limit_s) if small else 0.0
     if full_s > 0.05:
         lm = build_line_model(p, lower=lb, upper=best.cycle_time(p), hint=best)
@@ -140,10 +154,37 @@ def solve_line(
         if found_b is not None and _key(p, found_b) < _key(p, best):
             best = found_b
         _log(log, f"beam search cycle {best.cycle_time(p)}")
-    # Phase 4: LNS.
-    best = lns_line(p, best, deadline - 0.3 * max(0.0, min(3.0, time_limit_s * 0.1)), lb, workers, seed, log)
+    # Phase 3b + 4: tabu search on the overload (lines without machine types), taking turns with
+    # LNS: tabu walks task by task, a CP-SAT window moves workers and tasks together; each
+    # starts from the other's best plan.
+    end_search = deadline - 0.3 * max(0.0, min(3.0, time_limit_s * 0.1))
+    # Small lines (tasks × workers ≤ FULL_MAX_SIZE): an LNS window spans most of the line and
+    # CP-SAT solves it exactly, so they keep LNS alone (heskia lost 1.3 % with tabu turns).
+    if not p.pair_cost and tabu_applicable(p) and p.num_tasks * p.num_workers > FULL_MAX_SIZE:
+        rnd = 0
+        statics = _Static(p)
+        while time.monotonic() < end_search - 0.1 and best.cycle_time(p) > lb:
+            origin = best
+            if rnd % 2 == 1:
+                # Every other round the tabu search starts from a new plan: a randomised beam
+                # built for one below the best cycle, its last station allowed to overflow.
+                fresh = beam_construct(
+                    statics, best.cycle_time(p) - 1, 4, random.Random(seed + rnd), 0.5, end_search, relaxed=True
+                )
+                if fresh is not None:
+                    origin = polish(p, fresh)
+            found_t = tabu_search(p, origin, deadline=end_search, seed=seed + rnd, lower=lb, patience=TABU_PATIENCE)
+            if _key(p, found_t) < _key(p, best):
+                best = polish(p, found_t)
+            _log(log, f"tabu round {rnd}: cycle {best.cycle_time(p)}")
+            turn_end = min(end_search, time.monotonic() + LNS_TURN_S)
+            if turn_end - time.monotonic() > 0.1 and best.cycle_time(p) > lb:
+                best = lns_line(p, best, turn_end, lb, workers, seed + rnd, log)
+            rnd += 1
+    else:
+        best = lns_line(p, best, end_search, lb, workers, seed, log)
     left = deadline - time.monotonic()
-    if left > 0.2 and best.cycle_time(p) > lb:
+    if left > 0.2 and best.cycle_time(p) > lb and not local_only:
         lm = build_line_model(p, lower=lb, upper=best.cycle_time(p), hint=best)
         solver, status = _solve(lm, deadline - time.monotonic(), workers, seed + 1)
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -307,9 +348,22 @@ def lns_line(
         loads = base.loads(p)
         cur_max = max(loads[s] for s in free)
         seats = {base.stations[s][0]: (s,) for s in free} if kind == "tasks" else None
+        floor = 0
+        if p.pair_cost:
+            # With soft costs (helpers, few moves) a window must not trade them for cycle time the
+            # line cannot use: its stations need not get lighter than the heaviest station
+            # outside it (or one below the cycle, so a bottleneck station inside can be relieved).
+            out_max = max((v for s, v in enumerate(loads) if s not in set(free)), default=0)
+            floor = min(out_max, max(loads) - 1, cur_max)
         try:
             lm = build_line_model(
-                p, free_stations=free, incumbent=base, upper=cur_max, hint=base, worker_stations=seats
+                p,
+                free_stations=free,
+                incumbent=base,
+                upper=cur_max,
+                lower=floor,
+                hint=base,
+                worker_stations=seats,
             )
         except ValueError:  # a task with no station left in this window: try another window
             it += 1
@@ -527,8 +581,18 @@ def balance_line(
         lp, tasks, badges = to_line_problem(p, previous, floating=floating)
         if log:
             log(f"floating machine types (bundles visit them out of order): {sorted(floating)}")
+    start = repair_previous(lp, tasks, badges, previous) if previous is not None else None
+    if previous is not None and start is None and previous.floating_types:
+        # The previous plan floated some machine types: keep the line's layout as it was.
+        f_prev = frozenset(previous.floating_types)
+        lp2, tasks2, badges2 = to_line_problem(p, previous, floating=f_prev)
+        start = repair_previous(lp2, tasks2, badges2, previous)
+        if start is not None:
+            lp, tasks, badges, floating = lp2, tasks2, badges2, f_prev
     try:
-        sol = solve_line(lp, t_end - time.monotonic(), workers=workers, seed=seed, log=log)
+        sol = solve_line(
+            lp, t_end - time.monotonic(), workers=workers, seed=seed, log=log, start=start, local_only=start is not None
+        )
     except ValueError:
         if floating == _typed(p):
             raise
