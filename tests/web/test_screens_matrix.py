@@ -106,6 +106,11 @@ CUT_OFF_JS = """() => {
     const cs = getComputedStyle(el);
     const clipped = cs.textOverflow === 'ellipsis' || cs.overflowX === 'hidden';
     const t = el.textContent.trim();
+    // a short bar on the planning board may cut its label when the whole text is its accessible
+    // name (the tooltip and screen readers give it): that is not lost text
+    const holder = el.closest('[aria-label],[title]');
+    const full = holder ? (holder.getAttribute('aria-label') || holder.getAttribute('title') || '') : '';
+    if (full.includes(t)) continue;
     if (clipped && el.scrollWidth > el.clientWidth + 1 && t && !el.closest('.data')) {
       out.push(el.className + ': ' + t.slice(0, 40));
     }
