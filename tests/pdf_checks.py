@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import tempfile
+from typing import Any
 
 
 def _run(tool: str, pdf: bytes, *args: str) -> str:
@@ -43,3 +44,36 @@ def assert_all_fonts_embedded(pdf: bytes) -> None:
 def text(pdf: bytes) -> str:
     """The text as pdftotext extracts it, whitespace runs folded to one space."""
     return " ".join(_run("pdftotext", pdf).split())
+
+
+def render_page(pdf: bytes, page: int = 1, dpi: int = 60) -> Any:
+    """The page as poppler's ``pdftoppm`` draws it (what a Linux viewer shows), in grey levels."""
+    from PIL import Image
+
+    with tempfile.TemporaryDirectory() as d:
+        src = f"{d}/in.pdf"
+        with open(src, "wb") as f:
+            f.write(pdf)
+        subprocess.run(
+            ["pdftoppm", "-gray", "-png", "-r", str(dpi), "-f", str(page), "-l", str(page), "-singlefile", src, f"{d}/out"],
+            check=True,
+            timeout=60,
+        )
+        with Image.open(f"{d}/out.png") as im:
+            return im.convert("L").copy()
+
+
+def ink_share(im: Any) -> float:
+    """Share of pixels darker than light grey: a page drawn blank (the font missing) has none."""
+    hist = im.histogram()
+    return sum(hist[:192]) / (im.width * im.height)
+
+
+def differs_from(im: Any, reference: Any) -> float:
+    """Mean absolute grey difference (0–1) between a rendering and its reference image."""
+    from PIL import ImageChops
+
+    if im.size != reference.size:
+        return 1.0
+    diff = ImageChops.difference(im, reference).histogram()
+    return sum(i * n for i, n in enumerate(diff)) / (255 * im.width * im.height)

@@ -272,3 +272,30 @@ def test_an_unsealed_month_says_not_sealed_instead_of_zeros(make_db, tmp_path: P
                                    "--worker", "W1", "--format", "csv", "--lang", "en"])
     assert res.exit_code == 0, res.output
     assert "Hash-chain head,未封存 / not sealed" in res.output and "0" * 64 not in res.output
+
+
+REFERENCE = Path(__file__).parent / "reference" / "hours-report-w1-zh-p1.png"
+
+
+def test_the_chinese_hours_report_renders_like_its_reference_image(db) -> None:  # type: ignore[no-untyped-def]
+    """The report a viewer shows, drawn by poppler, against a reviewed image of it: the Chinese report
+    once rendered blank on a viewer without the font (numbers included). A blank page, a missing
+    glyph run or a layout that moved differ by far more than the chain head and the printing time
+    do. SEAMLINE_UPDATE_REFERENCE=1 writes a new reference (review it before committing)."""
+    import os
+
+    from PIL import Image
+
+    from tests.pdf_checks import differs_from, ink_share, render_page
+
+    url, _engine, rates, tmp = db
+    page = render_page(_pdf(url, rates, tmp, "w1_ref.pdf", "--worker", "W1", "--lang", "zh_CN"))
+    assert ink_share(page) > 0.005, "the page is drawn blank"
+    if os.environ.get("SEAMLINE_UPDATE_REFERENCE") == "1":
+        REFERENCE.parent.mkdir(exist_ok=True)
+        page.save(REFERENCE)
+    with Image.open(REFERENCE) as ref:
+        reference = ref.convert("L")
+    assert ink_share(reference) > 0.005
+    blank = differs_from(Image.new("L", page.size, 255), reference)  # how far a blank page is
+    assert differs_from(page, reference) < 0.2 * blank
