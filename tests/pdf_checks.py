@@ -55,7 +55,20 @@ def render_page(pdf: bytes, page: int = 1, dpi: int = 60) -> Any:
         with open(src, "wb") as f:
             f.write(pdf)
         subprocess.run(
-            ["pdftoppm", "-gray", "-png", "-r", str(dpi), "-f", str(page), "-l", str(page), "-singlefile", src, f"{d}/out"],
+            [
+                "pdftoppm",
+                "-gray",
+                "-png",
+                "-r",
+                str(dpi),
+                "-f",
+                str(page),
+                "-l",
+                str(page),
+                "-singlefile",
+                src,
+                f"{d}/out",
+            ],
             check=True,
             timeout=60,
         )
