@@ -212,6 +212,18 @@ def test_loading_flags_an_order_that_cannot_make_its_due_date() -> None:
     assert p.capacity_until_due_min == pytest.approx((360 + 480) * 1.5)
 
 
+def test_an_order_past_its_due_date_is_late_not_at_risk() -> None:
+    from seamline.web.i18n import Fmt
+    from seamline.web.views import _order_row
+
+    # due Tuesday 24th, not finished: on Monday it is at risk, on Wednesday it is late
+    lay = layout(order_qty=1000, due=date(2026, 11, 24))
+    for now, late, word in ((at(10), False, "有风险"), (at(10, 0, date(2026, 11, 25)), True, "逾期")):
+        (p,) = pl.load_orders(lay, OrderProgress({"F": lay}), LiveState({"F": lay}), now)[0].orders
+        row = _order_row(Fmt("zh_CN"), lay, p, now)
+        assert row["at_risk"] and row["late"] is late and row["state_txt"] == word
+
+
 # --- language ----------------------------------------------------------------------------------
 def test_every_string_is_translated_with_the_same_placeholders() -> None:
     ids = extracted_ids()

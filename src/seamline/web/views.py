@@ -322,8 +322,15 @@ def _hour_axis(
     return out
 
 
-def _order_row(fmt: Fmt, layout: FactoryLayout, p: pl.OrderPlan) -> dict[str, Any]:
+def _order_row(fmt: Fmt, layout: FactoryLayout, p: pl.OrderPlan, now: datetime | None = None) -> dict[str, Any]:
     risk = pl.at_risk(layout, p)
+    # past its due date and not finished: late (逾期), not "at risk" (the planning board says the same)
+    late = bool(
+        risk
+        and now is not None
+        and p.line is not None
+        and now > pl.due_end(layout.calendar_for_line(p.line), p.order.due)
+    )
     return {
         "order": p.order.id,
         "customer": p.order.customer,
@@ -338,6 +345,8 @@ def _order_row(fmt: Fmt, layout: FactoryLayout, p: pl.OrderPlan) -> dict[str, An
         "finish_txt": fmt.datetime(p.finish) if p.finish else _done_label(fmt),
         "line_name": _line_name(fmt, layout, p.line) if p.line else "–",
         "at_risk": risk,
+        "late": late,
+        "state_txt": fmt.gettext("Late") if late else fmt.gettext("At risk") if risk else "",
     }
 
 
@@ -370,7 +379,7 @@ def overview_data(live: LiveState, layouts: dict[str, FactoryLayout], progress: 
         fac = live.efficiency(f, "factory", day_start, day_end, now)
         fac_row = fac[0] if fac else {"output": 0, "efficiency_pct": None, "pieces": 0}
         plans = [p for lp in pl.load_orders(layout, progress, live, now) for p in lp.orders]
-        risky = [_order_row(fmt, layout, p) for p in plans if pl.at_risk(layout, p)]
+        risky = [_order_row(fmt, layout, p, now) for p in plans if pl.at_risk(layout, p)]
         factories.append(
             {
                 "factory": f,

@@ -56,6 +56,10 @@
           ["remaining_txt", "num"], ["capacity_txt", "num"], ["due_txt", "nw"], ["finish_txt", "nw"]].forEach(([k, cls]) => {
           const td = document.createElement("td"); td.textContent = o[k]; if (cls) td.className = cls; tr.appendChild(td);
         });
+        // late (past due) or at risk: said in words beside the due date, not by colour alone
+        const due = tr.children[8];
+        const st = document.createElement("b"); st.className = o.late ? "status-late" : "status-risk";
+        st.textContent = " · " + o.state_txt; due.appendChild(st);
         tb.appendChild(tr);
       });
     });
