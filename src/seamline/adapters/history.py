@@ -23,7 +23,8 @@ from ..domain.model import FactoryLayout
 from .tables_history import hour_rollups, projection_checkpoints
 
 # Bump when a read model's pickled shape changes: an old checkpoint is then ignored (full replay).
-CHECKPOINT_VERSION = "1"
+# 2: quality's piece index packed (quality/dhu.PieceRuns).
+CHECKPOINT_VERSION = "2"
 _KEY = ("factory_id", "hour", "line_id", "station_id", "worker", "op")
 assert tuple(f.name for f in fields(RollupCell)) == ROLLUP_FIELDS
 
