@@ -154,6 +154,19 @@ class HourBucket:
         self.fine = defaultdict(RollupCell, state[4])
 
 
+def open_span_s(tz: ZoneInfo, since: datetime, as_of: datetime, start: datetime, end: datetime) -> float:
+    """Seconds of [since, as_of) that fall in local hours whose start is in [start, end).
+
+    In closed form: pages ask it for every station with an open machine state or downtime, and
+    cutting the span into hours (as it was) was a fifth of a page's computation."""
+    h0 = hour_start(start, tz)
+    first = start if h0 == start else (h0.astimezone(UTC) + timedelta(hours=1)).astimezone(tz)
+    last = hour_start(end, tz)
+    hi = min(as_of, end if last == end else (last.astimezone(UTC) + timedelta(hours=1)).astimezone(tz))
+    lo = max(since, first)
+    return (hi - lo).total_seconds() if hi > lo else 0.0
+
+
 class HistorySource(Protocol):
     """Where hours that left memory are read back from (the rollup table, adapters/history.py)."""
 
@@ -651,13 +664,7 @@ class LiveState:
 
     def _open_span_s(self, factory: str, since: datetime, as_of: datetime, start: datetime, end: datetime) -> float:
         """Seconds of [since, as_of) that fall in hours whose start is in [start, end)."""
-        tz = self.tz(factory)
-        lo = max(since, hour_start(start, tz))
-        last = hour_start(end, tz)
-        hi = min(as_of, end if last == end else (last.astimezone(UTC) + timedelta(hours=1)).astimezone(tz))
-        if hi <= lo:
-            return 0.0
-        return sum((e0 - s0).total_seconds() for h, s0, e0 in split_by_hour(lo, hi, tz) if start <= h < end)
+        return open_span_s(self.tz(factory), since, as_of, start, end)
 
     def downtime_seconds(
         self, factory: str, stations: set[str], start: datetime, end: datetime, as_of: datetime

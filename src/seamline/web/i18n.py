@@ -12,7 +12,7 @@ import gettext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from datetime import datetime as _datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from babel import Locale
@@ -76,6 +76,15 @@ def _pattern(fmt: str) -> NumberPattern:
     return parse_pattern(fmt)
 
 
+@lru_cache(maxsize=8192)
+def _number(lang: str, x: float, fmt: str, percent: bool) -> str:
+    """A page writes the same few hundred numbers every second (counts, rounded percentages):
+    written once, then looked up."""
+    if percent:
+        return format_percent(x, format=_pattern(fmt), locale=_locale(lang))
+    return format_decimal(x, format=_pattern(fmt), locale=_locale(lang))
+
+
 @dataclass(frozen=True, slots=True)
 class Fmt:
     """Numbers, percentages, times and durations written the way the locale writes them."""
@@ -93,14 +102,14 @@ class Fmt:
         if x is None:
             return "–"
         fmt = "#,##0" + ("." + "0" * digits if digits else "")
-        return format_decimal(x, format=_pattern(fmt), locale=_locale(self.lang))
+        return _number(self.lang, x, fmt, False)
 
     def pct(self, x: float | None, digits: int = 0) -> str:
         """``x`` is in percent (62.5 → "62.5%" / "62.5%")."""
         if x is None:
             return "–"
         fmt = "#,##0" + ("." + "0" * digits if digits else "") + "%"
-        return format_percent(x / 100.0, format=_pattern(fmt), locale=_locale(self.lang))
+        return _number(self.lang, x / 100.0, fmt, True)
 
     def time(self, t: datetime | None) -> str:
         return "–" if t is None else format_time(t, format="short", tzinfo=t.tzinfo, locale=_locale(self.lang))
