@@ -19,20 +19,18 @@ def _by_hours(tz: ZoneInfo, since: datetime, as_of: datetime, start: datetime, e
     return sum((e0 - s0).total_seconds() for h, s0, e0 in split_by_hour(lo, hi, tz) if start <= h < end)
 
 
+def _t(rng: random.Random, base: datetime, tz: ZoneInfo) -> datetime:
+    return (base + timedelta(seconds=rng.randrange(0, 4 * 86400), microseconds=rng.randrange(10**6))).astimezone(tz)
+
+
 def test_closed_form_matches_the_hour_cut() -> None:
     rng = random.Random(4)
     for name in ("Asia/Shanghai", "Europe/Berlin", "America/New_York", "Asia/Kolkata"):
         tz = ZoneInfo(name)
         base = datetime(2026, 3, 28, tzinfo=UTC)  # Berlin's spring change is in this span
         for _ in range(300):
-
-            def t() -> datetime:
-                return (
-                    base + timedelta(seconds=rng.randrange(0, 4 * 86400), microseconds=rng.randrange(10**6))
-                ).astimezone(tz)
-
-            since, as_of = sorted((t(), t()))
-            start, end = sorted((t(), t()))
+            since, as_of = sorted((_t(rng, base, tz), _t(rng, base, tz)))
+            start, end = sorted((_t(rng, base, tz), _t(rng, base, tz)))
             if rng.random() < 0.3:  # day and hour bounds, as the pages ask
                 start, end = hour_start(start, tz), hour_start(end, tz)
             want = _by_hours(tz, since, as_of, start, end)
