@@ -119,8 +119,9 @@ class Routing:
     def _track(self, factory: str, bundle_id: str) -> BundleTrack | None:
         key = (factory, bundle_id)
         t = self.tracks.get(key)
-        if t is None and key in self.packed:  # a late event for a sewn bundle: it is live again
-            t = self.tracks[key] = self._unpacked(key)
+        packed = self._unpacked(key) if t is None else None
+        if packed is not None:  # a late event for a sewn bundle: it is live again
+            t = self.tracks[key] = packed
             del self.packed[key]
         if t is None:
             lay = self.layouts.get(factory)
