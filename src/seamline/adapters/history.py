@@ -151,36 +151,44 @@ class HistoryStore:
         """Write the evicted hours and every read model's state at ``pos`` in one transaction;
         returns the checkpoint's size in bytes."""
         now = datetime.now(UTC)
-        blobs = {}
-        for name, obj in states.items():
-            buf = io.BytesIO()
-            _Pickler(buf, self.layouts, self.engine).dump(obj)
-            blobs[name] = buf.getvalue()
         t = projection_checkpoints
         self._generation += 1
         self._cache.clear()
+        size = 0
         with self.engine.begin() as conn:
             self._add_rollups(conn, rollups)
             conn.execute(delete(t))
-            conn.execute(
-                insert(t),
-                [
-                    {"name": n, "pos": pos, "version": CHECKPOINT_VERSION, "taken_at": now, "state": b}
-                    for n, b in blobs.items()
-                ],
-            )
+            # One read model's bytes at a time (as ``load`` reads them): memory peaks at the read
+            # models plus the largest one's pickle, not plus all of them.
+            for name, obj in states.items():
+                buf = io.BytesIO()
+                _Pickler(buf, self.layouts, self.engine).dump(obj)
+                blob = buf.getvalue()
+                del buf
+                size += len(blob)
+                conn.execute(
+                    insert(t),
+                    [{"name": name, "pos": pos, "version": CHECKPOINT_VERSION, "taken_at": now, "state": blob}],
+                )
+                del blob
         self._generation += 1
         self._cache.clear()
-        return sum(len(b) for b in blobs.values())
+        return size
 
     def load(self) -> tuple[int, dict[str, object]] | None:
         """The latest checkpoint (position, name -> state), or None if there is none usable."""
         t = projection_checkpoints
         with self.engine.connect() as conn:
-            rows = conn.execute(select(t.c.name, t.c.pos, t.c.version, t.c.state)).all()
-        if not rows or any(r.version != CHECKPOINT_VERSION for r in rows) or len({r.pos for r in rows}) != 1:
-            return None
-        states = {r.name: _Unpickler(io.BytesIO(r.state), self.layouts, self.engine).load() for r in rows}
+            rows = conn.execute(select(t.c.name, t.c.pos, t.c.version)).all()
+            if not rows or any(r.version != CHECKPOINT_VERSION for r in rows) or len({r.pos for r in rows}) != 1:
+                return None
+            # One read model at a time: its bytes are dropped before the next is read, so start-up
+            # peaks at the read models plus the largest one's bytes, not plus all of them.
+            states = {}
+            for r in rows:
+                blob = conn.execute(select(t.c.state).where(t.c.name == r.name)).scalar_one()
+                states[r.name] = _Unpickler(io.BytesIO(blob), self.layouts, self.engine).load()
+                del blob
         return rows[0].pos, states
 
     def clear(self) -> None:
