@@ -101,6 +101,58 @@ class HistoryStore:
             self._cache[key] = out
         return out
 
+    def rollup_tallies(
+        self, factory: str, scope: str, start: datetime, end: datetime
+    ) -> list[tuple[str, datetime, int, float, float, int, int]]:
+        """Per key of ``scope`` (worker, station, line, factory) and hour in [start, end): pieces,
+        earned_min, attended_s, output, defects summed by the database (rows with none of them,
+        machine and downtime time, are left out; so are rows without a worker for ``worker``)."""
+        ckey = (f"tallies:{scope}:{factory}", start, end)
+        hit = self._cache.get(ckey)
+        if hit is not None:
+            return hit  # type: ignore[return-value]
+        gen = self._generation
+        c = hour_rollups.c
+        keycol = {"worker": c.worker, "station": c.station_id, "line": c.line_id}.get(scope)
+        sums = (
+            func.sum(c.pieces),
+            func.sum(c.earned_min),
+            func.sum(c.attended_s),
+            func.sum(c.output),
+            func.sum(c.defects),
+        )
+        cond = [
+            c.factory_id == factory,
+            c.hour >= start,
+            c.hour < end,
+            or_(c.pieces != 0, c.earned_min != 0, c.output != 0, c.defects != 0, c.attended_s != 0),
+        ]
+        if scope == "worker":
+            cond.append(c.worker != "")
+        if keycol is None:
+            q = select(c.hour, *sums).where(*cond).group_by(c.hour)
+        else:
+            q = select(keycol, c.hour, *sums).where(*cond).group_by(keycol, c.hour)
+        with self.engine.connect() as conn:
+            rows = conn.execute(q).all()
+        out = [
+            (
+                "" if keycol is None else r[0],
+                r[-6],
+                int(r[-5] or 0),
+                float(r[-4] or 0.0),
+                float(r[-3] or 0.0),
+                int(r[-2] or 0),
+                int(r[-1] or 0),
+            )
+            for r in rows
+        ]
+        if len(self._cache) >= 32:
+            self._cache.clear()
+        if gen == self._generation:
+            self._cache[ckey] = out  # type: ignore[assignment]
+        return out
+
     def max_pos(self) -> int:
         """The event store's last position (0 when empty)."""
         from .tables import events
