@@ -92,6 +92,10 @@ def figures(live: LiveState, projections, start: datetime, end: datetime, as_of:
             for scope in ("worker", "station", "line", "factory")
         },
         "dhu_today": by["quality"].dhu.snapshot("f1", since=day_start, until=day_end).as_dict(),
+        # the packed read models (quality's piece index, materials' bundle tracks) answer alike
+        "bundles": [by["materials"].routing.bundle("f1", b, as_of) for b in ("O1-0001", "O1-0002")],
+        "order_sewn": sorted(by["materials"].routing.order_sewn("f1", "O1").items()),
+        "maker": by["quality"].dhu.maker_of("f1", "O1-0002", "OP2", as_of),
         "orders": dict(by["web.order_progress"].done),
         "earned": {k: round(v, 6) for k, v in by["web.order_progress"].earned_min.items()},
     }

@@ -77,3 +77,42 @@ def test_bundle_moves_through_operations_and_wip_ages() -> None:
     assert [w["op"] for w in r.wip("f1")["operations"]] == ["OP1"]
     assert r.bundle("f1", "O1-0004")["status"] == "cut"  # type: ignore[index]
     assert r.bundle("f1", "NOPE") is None
+
+
+def test_packed_sewn_bundles_answer_as_before_and_wake_on_a_late_event() -> None:
+    """Retention packs sewn bundles at no station (Routing.pack_sewn): every answer stays the same."""
+    lay = tiny_layout()
+    r = Routing({"f1": lay})
+    feed = _Feed(r)
+    t = DAY.replace(hour=9)
+    for b, st0 in (("O1-0001", 0), ("O1-0002", 40)):
+        for station, op in (("S1", "OP1"), ("S2", "OP2")):
+            feed(BundleIn, station, t + timedelta(minutes=st0), bundle=b)
+            for i in range(50):
+                feed(Piece, station, t + timedelta(minutes=st0, seconds=10 * (i + 1)), bundle=b, op=op)
+            feed(BundleOut, station, t + timedelta(minutes=st0 + 10), bundle=b)
+            st0 += 10
+    feed(BundleIn, "S1", t + timedelta(minutes=70), bundle="O1-0003")  # still on the floor
+    feed(Piece, "S1", t + timedelta(minutes=71), bundle="O1-0003", op="OP1")
+    now = t + timedelta(hours=3)
+
+    def answers() -> tuple[object, ...]:
+        return (
+            [r.bundle("f1", b, as_of=now) for b in ("O1-0001", "O1-0002", "O1-0003", "O1-0004")],
+            r.wip("f1", as_of=now),
+            r.stale("f1", as_of=now, stale_after_min=30),
+            sorted(r.order_sewn("f1", "O1").items()),
+        )
+
+    before = answers()
+    assert r.pack_sewn() == 2 and set(r.packed) == {("f1", "O1-0001"), ("f1", "O1-0002")}
+    assert ("f1", "O1-0003") in r.tracks and ("f1", "O1-0001") not in r.tracks
+    assert answers() == before
+    # a late (bounced) piece of a packed bundle unpacks it and counts as an overcount
+    feed(Piece, "S2", t + timedelta(minutes=100), bundle="O1-0001", op="OP2")
+    assert ("f1", "O1-0001") in r.tracks and ("f1", "O1-0001") not in r.packed
+    b = r.bundle("f1", "O1-0001", as_of=now)
+    assert b is not None and b["operations"][1]["counted"] == 51 and b["operations"][1]["overcount"] == 1
+    # retention drops packed bundles that have not moved since the cutoff
+    r.forget_before(t + timedelta(minutes=95))
+    assert ("f1", "O1-0002") not in r.packed and ("f1", "O1-0001") in r.tracks

@@ -23,7 +23,8 @@ from ..domain.model import FactoryLayout
 from .tables_history import hour_rollups, projection_checkpoints
 
 # Bump when a read model's pickled shape changes: an old checkpoint is then ignored (full replay).
-CHECKPOINT_VERSION = "1"
+# 2: quality's piece index packed (quality/dhu.PieceRuns).
+CHECKPOINT_VERSION = "2"
 _KEY = ("factory_id", "hour", "line_id", "station_id", "worker", "op")
 assert tuple(f.name for f in fields(RollupCell)) == ROLLUP_FIELDS
 
@@ -100,6 +101,58 @@ class HistoryStore:
             self._cache[key] = out
         return out
 
+    def rollup_tallies(
+        self, factory: str, scope: str, start: datetime, end: datetime
+    ) -> list[tuple[str, datetime, int, float, float, int, int]]:
+        """Per key of ``scope`` (worker, station, line, factory) and hour in [start, end): pieces,
+        earned_min, attended_s, output, defects summed by the database (rows with none of them,
+        machine and downtime time, are left out; so are rows without a worker for ``worker``)."""
+        ckey = (f"tallies:{scope}:{factory}", start, end)
+        hit = self._cache.get(ckey)
+        if hit is not None:
+            return hit  # type: ignore[return-value]
+        gen = self._generation
+        c = hour_rollups.c
+        keycol = {"worker": c.worker, "station": c.station_id, "line": c.line_id}.get(scope)
+        sums = (
+            func.sum(c.pieces),
+            func.sum(c.earned_min),
+            func.sum(c.attended_s),
+            func.sum(c.output),
+            func.sum(c.defects),
+        )
+        cond = [
+            c.factory_id == factory,
+            c.hour >= start,
+            c.hour < end,
+            or_(c.pieces != 0, c.earned_min != 0, c.output != 0, c.defects != 0, c.attended_s != 0),
+        ]
+        if scope == "worker":
+            cond.append(c.worker != "")
+        if keycol is None:
+            q = select(c.hour, *sums).where(*cond).group_by(c.hour)
+        else:
+            q = select(keycol, c.hour, *sums).where(*cond).group_by(keycol, c.hour)
+        with self.engine.connect() as conn:
+            rows = conn.execute(q).all()
+        out = [
+            (
+                "" if keycol is None else r[0],
+                r[-6],
+                int(r[-5] or 0),
+                float(r[-4] or 0.0),
+                float(r[-3] or 0.0),
+                int(r[-2] or 0),
+                int(r[-1] or 0),
+            )
+            for r in rows
+        ]
+        if len(self._cache) >= 32:
+            self._cache.clear()
+        if gen == self._generation:
+            self._cache[ckey] = out  # type: ignore[assignment]
+        return out
+
     def max_pos(self) -> int:
         """The event store's last position (0 when empty)."""
         from .tables import events
@@ -150,36 +203,44 @@ class HistoryStore:
         """Write the evicted hours and every read model's state at ``pos`` in one transaction;
         returns the checkpoint's size in bytes."""
         now = datetime.now(UTC)
-        blobs = {}
-        for name, obj in states.items():
-            buf = io.BytesIO()
-            _Pickler(buf, self.layouts, self.engine).dump(obj)
-            blobs[name] = buf.getvalue()
         t = projection_checkpoints
         self._generation += 1
         self._cache.clear()
+        size = 0
         with self.engine.begin() as conn:
             self._add_rollups(conn, rollups)
             conn.execute(delete(t))
-            conn.execute(
-                insert(t),
-                [
-                    {"name": n, "pos": pos, "version": CHECKPOINT_VERSION, "taken_at": now, "state": b}
-                    for n, b in blobs.items()
-                ],
-            )
+            # One read model's bytes at a time (as ``load`` reads them): memory peaks at the read
+            # models plus the largest one's pickle, not plus all of them.
+            for name, obj in states.items():
+                buf = io.BytesIO()
+                _Pickler(buf, self.layouts, self.engine).dump(obj)
+                blob = buf.getvalue()
+                del buf
+                size += len(blob)
+                conn.execute(
+                    insert(t),
+                    [{"name": name, "pos": pos, "version": CHECKPOINT_VERSION, "taken_at": now, "state": blob}],
+                )
+                del blob
         self._generation += 1
         self._cache.clear()
-        return sum(len(b) for b in blobs.values())
+        return size
 
     def load(self) -> tuple[int, dict[str, object]] | None:
         """The latest checkpoint (position, name -> state), or None if there is none usable."""
         t = projection_checkpoints
         with self.engine.connect() as conn:
-            rows = conn.execute(select(t.c.name, t.c.pos, t.c.version, t.c.state)).all()
-        if not rows or any(r.version != CHECKPOINT_VERSION for r in rows) or len({r.pos for r in rows}) != 1:
-            return None
-        states = {r.name: _Unpickler(io.BytesIO(r.state), self.layouts, self.engine).load() for r in rows}
+            rows = conn.execute(select(t.c.name, t.c.pos, t.c.version)).all()
+            if not rows or any(r.version != CHECKPOINT_VERSION for r in rows) or len({r.pos for r in rows}) != 1:
+                return None
+            # One read model at a time: its bytes are dropped before the next is read, so start-up
+            # peaks at the read models plus the largest one's bytes, not plus all of them.
+            states = {}
+            for r in rows:
+                blob = conn.execute(select(t.c.state).where(t.c.name == r.name)).scalar_one()
+                states[r.name] = _Unpickler(io.BytesIO(blob), self.layouts, self.engine).load()
+                del blob
         return rows[0].pos, states
 
     def clear(self) -> None:

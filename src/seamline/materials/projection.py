@@ -25,6 +25,7 @@ class MaterialsProjection:
 
     def retain(self, cutoff: datetime) -> None:
         self.routing.forget_before(cutoff)
+        self.routing.pack_sewn()
 
 
 def create(layouts: dict[str, FactoryLayout], engine: Engine) -> MaterialsProjection:

@@ -15,6 +15,8 @@ left on a table at 17:00 has not aged overnight when the line starts at 08:00.
 
 from __future__ import annotations
 
+import pickle
+import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -93,6 +95,8 @@ class Routing:
         self.layouts = layouts
         self.stale_after_min = stale_after_min
         self.tracks: dict[tuple[str, str], BundleTrack] = {}
+        # Sewn bundles at no station, packed (``pack_sewn``): (last move, order, sewn, zlib'd track).
+        self.packed: dict[tuple[str, str], tuple[datetime | None, str, int, bytes]] = {}
         self.latest: dict[str, datetime] = {}
         self._finals: dict[tuple[str, str], tuple[Style, list[str], list[str]]] = {}
 
@@ -104,9 +108,21 @@ class Routing:
             c = self._finals[key] = (style, style.topological_order(), style.final_operations())
         return c[1], c[2]
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.__dict__.setdefault("packed", {})
+
+    def _unpacked(self, key: tuple[str, str]) -> BundleTrack | None:
+        p = self.packed.get(key)
+        return None if p is None else pickle.loads(zlib.decompress(p[3]))  # our own bytes, from pack_sewn
+
     def _track(self, factory: str, bundle_id: str) -> BundleTrack | None:
         key = (factory, bundle_id)
         t = self.tracks.get(key)
+        packed = self._unpacked(key) if t is None else None
+        if packed is not None:  # a late event for a sewn bundle: it is live again
+            t = self.tracks[key] = packed
+            del self.packed[key]
         if t is None:
             lay = self.layouts.get(factory)
             b = lay.bundles.get(bundle_id) if lay else None
@@ -162,6 +178,23 @@ class Routing:
         (finished or abandoned); the ones still on the floor stay whatever their age."""
         for key in [k for k, t in self.tracks.items() if not t.at and t.last_move is not None and t.last_move < cutoff]:
             del self.tracks[key]
+        for key in [k for k, p in self.packed.items() if p[0] is not None and p[0] < cutoff]:
+            del self.packed[key]
+
+    def pack_sewn(self) -> int:
+        """Pack the tracks of sewn bundles that are at no station; returns how many.
+
+        They are most of the tracks of the retention window and only the bundle's own page and
+        the order's sewn count read them again, so they are kept as compressed bytes (about a
+        tenth of the objects' size) and unpacked when asked for or when an event comes for one.
+        A sewn bundle stays sewn (counts only grow, its quantity is the one it was cut with).
+        """
+        done = [k for k, t in self.tracks.items() if not t.at and self.status(k[0], t) == "sewn"]
+        for key in done:
+            t = self.tracks.pop(key)
+            blob = zlib.compress(pickle.dumps(t, protocol=pickle.HIGHEST_PROTOCOL))
+            self.packed[key] = (t.last_move, t.order_id, self.sewn(key[0], t), blob)
+        return len(done)
 
     # --- queries ---------------------------------------------------------------------------
     def now(self, factory: str, as_of: datetime | None = None) -> datetime:
@@ -207,7 +240,8 @@ class Routing:
         lay = self.layouts.get(factory)
         if lay is None or bundle_id not in lay.bundles:
             return None
-        t = self.tracks.get((factory, bundle_id)) or self._track(factory, bundle_id)
+        key = (factory, bundle_id)
+        t = self.tracks.get(key) or self._unpacked(key) or self._track(factory, bundle_id)
         assert t is not None
         now = self.now(factory, as_of)
         style = self.style_of(factory, t)
@@ -300,8 +334,10 @@ class Routing:
 
     def order_sewn(self, factory: str, order_id: str) -> dict[str, int]:
         """Bundle id -> finished garments, for every bundle of the order seen on the floor."""
-        return {t.bundle: self.sewn(factory, t) for (f, _), t in self.tracks.items()
-                if f == factory and t.order_id == order_id}
+        out = {t.bundle: self.sewn(factory, t) for (f, _), t in self.tracks.items()
+               if f == factory and t.order_id == order_id}
+        out.update((b, p[2]) for (f, b), p in self.packed.items() if f == factory and p[1] == order_id)
+        return out
 
 
 def _iso(d: datetime | None) -> str | None:

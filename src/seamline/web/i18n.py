@@ -12,14 +12,14 @@ import gettext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from datetime import datetime as _datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from babel import Locale
 from babel.dates import format_skeleton, format_time, format_timedelta
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import NumberPattern, format_decimal, format_percent, parse_pattern
 from babel.units import format_unit
 
 I18N_DIR = Path(__file__).parent / "i18n"
@@ -64,6 +64,27 @@ def pick_lang(query: str | None, cookie: str | None) -> str:
     return DEFAULT_LANG
 
 
+@cache
+def _locale(lang: str) -> Locale:
+    """Parsed once per language: Babel parses a locale string on every call otherwise, and that
+    was a third of a page's computation (a page formats hundreds of numbers a second)."""
+    return Locale.parse(lang)
+
+
+@cache
+def _pattern(fmt: str) -> NumberPattern:
+    return parse_pattern(fmt)
+
+
+@lru_cache(maxsize=8192)
+def _number(lang: str, x: float, fmt: str, percent: bool) -> str:
+    """A page writes the same few hundred numbers every second (counts, rounded percentages):
+    written once, then looked up."""
+    if percent:
+        return format_percent(x, format=_pattern(fmt), locale=_locale(lang))
+    return format_decimal(x, format=_pattern(fmt), locale=_locale(lang))
+
+
 @dataclass(frozen=True, slots=True)
 class Fmt:
     """Numbers, percentages, times and durations written the way the locale writes them."""
@@ -72,7 +93,7 @@ class Fmt:
 
     @property
     def locale(self) -> Locale:
-        return Locale.parse(self.lang)
+        return _locale(self.lang)
 
     def gettext(self, msg: str) -> str:
         return translations(self.lang).gettext(msg)
@@ -81,41 +102,42 @@ class Fmt:
         if x is None:
             return "–"
         fmt = "#,##0" + ("." + "0" * digits if digits else "")
-        return format_decimal(x, format=fmt, locale=self.lang)
+        return _number(self.lang, x, fmt, False)
 
     def pct(self, x: float | None, digits: int = 0) -> str:
         """``x`` is in percent (62.5 → "62.5%" / "62.5%")."""
         if x is None:
             return "–"
         fmt = "#,##0" + ("." + "0" * digits if digits else "") + "%"
-        return format_percent(x / 100.0, format=fmt, locale=self.lang)
+        return _number(self.lang, x / 100.0, fmt, True)
 
     def time(self, t: datetime | None) -> str:
-        return "–" if t is None else format_time(t, format="short", tzinfo=t.tzinfo, locale=self.lang)
+        return "–" if t is None else format_time(t, format="short", tzinfo=t.tzinfo, locale=_locale(self.lang))
 
     def datetime(self, t: datetime | None) -> str:
         """Month, day, hour and minute in the locale's order ("Nov 25, 13:26" / "11月25日 13:26")."""
         if t is None:
             return "–"
-        day = format_skeleton("MMMd", t, tzinfo=t.tzinfo, locale=self.lang)
-        return f"{day} {format_skeleton('Hm', t, tzinfo=t.tzinfo, locale=self.lang)}"
+        loc = _locale(self.lang)
+        day = format_skeleton("MMMd", t, tzinfo=t.tzinfo, locale=loc)
+        return f"{day} {format_skeleton('Hm', t, tzinfo=t.tzinfo, locale=loc)}"
 
     def date(self, t: _datetime) -> str:  # in this class ``datetime`` is the method above
         from babel.dates import format_date
 
-        return format_date(t, format="medium", locale=self.lang)
+        return format_date(t, format="medium", locale=_locale(self.lang))
 
     def duration(self, seconds: float) -> str:
         """Hours and minutes ("1 hr 50 min", "1小时 50分钟"); under a minute, seconds."""
         total_min = int(seconds // 60)
         if total_min < 1:
-            return format_timedelta(timedelta(seconds=int(seconds)), format="short", locale=self.lang)
+            return format_timedelta(timedelta(seconds=int(seconds)), format="short", locale=_locale(self.lang))
         h, m = divmod(total_min, 60)
         parts = []
         if h:
-            parts.append(format_unit(h, "duration-hour", length="short", locale=self.lang))
+            parts.append(format_unit(h, "duration-hour", length="short", locale=_locale(self.lang)))
         if m or not h:
-            parts.append(format_unit(m, "duration-minute", length="short", locale=self.lang))
+            parts.append(format_unit(m, "duration-minute", length="short", locale=_locale(self.lang)))
         return " ".join(parts)
 
     def hours(self, h: float) -> str:
