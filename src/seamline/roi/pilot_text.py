@@ -53,8 +53,8 @@ P: dict[str, dict[str, str]] = {
     "forecast_tag": {"zh": "预测", "en": "forecast"},
     "measured_tag": {"zh": "实测", "en": "measured"},
     "no_forecast": {
-        "zh": "尚无预测（闭环数字孪生尚未接入）",
-        "en": "no forecast yet (the closed-loop twin is not connected)",
+        "zh": "尚无预测（用 seamline roi-forecast compute 由闭环数字孪生计算）",
+        "en": "no forecast yet (compute it with the closed-loop twin: seamline roi-forecast compute)",
     },
     "efficiency_pct": {"zh": "产线效率（%）", "en": "Line efficiency (%)"},
     "overtime_h_per_worker_day": {"zh": "人均每天加班（小时）", "en": "Overtime per worker per day (h)"},

@@ -86,8 +86,8 @@ def load_report(engine: Engine, factory: str, lines: Iterable[str] | None = None
 @dataclass(frozen=True, slots=True)
 class Forecast:
     """The twin's expected gain for a metric on some lines: a mean with its interval, where it came
-    from and when it was made. Entered by ``seamline roi-forecast`` (the closed-loop twin will
-    write it when it exists); never made up by the page."""
+    from and when it was made. Computed by ``seamline roi-forecast compute`` (the closed-loop twin,
+    ``seamline.twin.forecast``) and recorded by ``roi-forecast set --file``; never made up by the page."""
 
     metric: str
     lines: tuple[str, ...]
