@@ -173,3 +173,16 @@ def test_forecast_from_the_twin_has_the_roi_shape(base: FactoryLayout) -> None:
     assert fc["mean"] == pytest.approx(sum(deltas) / 2, abs=0.02)
     with pytest.raises(DomainError, match="no such lines"):
         forecast_efficiency_gain(base, ["L9"], seeds=1, days=1)
+
+
+def test_a_policy_must_say_where_its_efficiencies_come_from_and_when_it_rebalances() -> None:
+    import pytest
+
+    from seamline.twin.policy.base import PolicyBase
+
+    class Half(PolicyBase):
+        def efficiency(self, badge, style, op):  # type: ignore[no-untyped-def]
+            return 1.0
+
+    with pytest.raises(TypeError, match="wants"):
+        Half(None, [])  # type: ignore[abstract, arg-type]

@@ -7,6 +7,7 @@ same for all (``balancing.balance_for``).
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -29,7 +30,10 @@ class LineState:
     last_check: datetime | None = None
 
 
-class PolicyBase:
+class PolicyBase(ABC):
+    """A controller of the twin; not usable on its own: a policy says where its efficiencies come from
+    and when it re-balances (Python refuses to build one that leaves either out)."""
+
     name = "base"
 
     def __init__(self, layout: FactoryLayout, lines: Sequence[str], *, time_limit_s: float = 0.5) -> None:
@@ -45,12 +49,13 @@ class PolicyBase:
         self.day_plans: dict[tuple[str, date], LineBalance] = {}
 
     # -- what subclasses define ------------------------------------------------------------------
+    @abstractmethod
     def efficiency(self, badge: str, style: str, op: Operation) -> float:
-        raise NotImplementedError
+        """The worker's efficiency on the operation as this policy believes it (1.0 = standard)."""
 
+    @abstractmethod
     def wants(self, line: str, ls: LineState, now: datetime, present: dict[str, str], style: str) -> str | None:
         """Why to re-balance now (None: keep the plan)."""
-        raise NotImplementedError
 
     def accept(self, ls: LineState, new: LineBalance, reason: str) -> bool:
         """Whether to hand out ``new`` (the drift check of the seamline policy says no to small gains)."""
