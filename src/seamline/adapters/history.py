@@ -1,6 +1,8 @@
 """Hour rollups and projection checkpoints in the database (tables in ``tables_history``).
 
-Both are written in one transaction (``HistoryStore.save``): the hours evicted from memory and
+Two rollup tables: live state's (``hour_rollups``: pieces, earned minutes, attended and machine
+time) and quality's (``quality_rollups``: pieces checked, defects by code, defective pieces).
+Rollups and checkpoints are written in one transaction (``HistoryStore.save``): the hours evicted from memory and
 the pickled read models that no longer hold them, at one event-store position. A crash between
 two checkpoints therefore never counts an hour twice: on restart the tail after the checkpoint
 is replayed into a state that still has those hours in memory, and the rollups in the table are
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 import io
 import pickle
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import astuple, fields
 from datetime import UTC, datetime
 from typing import Any
@@ -20,12 +22,18 @@ from sqlalchemy import Engine, delete, func, insert, or_, select
 
 from ..domain.live import ROLLUP_FIELDS, RollupCell, RollupRow
 from ..domain.model import FactoryLayout
-from .tables_history import hour_rollups, projection_checkpoints
+from ..domain.quality_rollup import QUALITY_SCOPES, QualityRollupRow, QualitySums
+from .tables_history import hour_rollups, projection_checkpoints, quality_rollups
 
 # Bump when a read model's pickled shape changes: an old checkpoint is then ignored (full replay).
 # 2: quality's piece index packed (quality/dhu.PieceRuns).
-CHECKPOINT_VERSION = "2"
+# 3: quality hands its evicted hours to ``quality_rollups`` (migration 0013): an older checkpoint's
+#    quality had dropped them without a trace, so the first start after the upgrade replays the
+#    whole store once, which backfills the table from the stored events.
+CHECKPOINT_VERSION = "3"
 _KEY = ("factory_id", "hour", "line_id", "station_id", "worker", "op")
+_QKEY = (*_KEY, "code")
+_QFIELDS = ("pieces", "defects", "defective")
 assert tuple(f.name for f in fields(RollupCell)) == ROLLUP_FIELDS
 
 
@@ -198,10 +206,84 @@ class HistoryStore:
         for i in range(0, len(values), 5000):
             conn.execute(insert(hour_rollups), values[i : i + 5000])
 
+    # --- quality rollups -----------------------------------------------------------------------
+    def quality_sums(self, factory: str, start: datetime, end: datetime, line: str | None) -> QualitySums:
+        """Quality of the hours in [start, end) (of one line if ``line`` is set), summed by the
+        database per line and hour, per key of each scope and per defect code: a month's figures
+        are a few hundred rows whatever the number of stations and workers."""
+        ckey = (f"quality:{factory}:{line}", start, end)
+        hit = self._cache.get(ckey)
+        if hit is not None:
+            return hit  # type: ignore[return-value]
+        gen = self._generation
+        c = quality_rollups.c
+        cond = [c.factory_id == factory, c.hour >= start, c.hour < end]
+        if line is not None:
+            cond.append(c.line_id == line)
+        totals = [*cond, c.code == ""]
+        sums = (func.sum(c.pieces), func.sum(c.defects), func.sum(c.defective))
+        out = QualitySums()
+        with self.engine.connect() as conn:
+            for r in conn.execute(select(c.line_id, c.hour, *sums).where(*totals).group_by(c.line_id, c.hour)):
+                out.by_line_hour[(r[0], r[1])] = (int(r[2] or 0), int(r[3] or 0), int(r[4] or 0))
+            for scope in QUALITY_SCOPES:
+                col = {"operation": c.op, "worker": c.worker, "station": c.station_id}[scope]
+                q = select(col, *sums).where(*totals).group_by(col)
+                out.by[scope] = {r[0]: (int(r[1] or 0), int(r[2] or 0), int(r[3] or 0)) for r in conn.execute(q)}
+            q = select(c.code, func.sum(c.defects)).where(*cond, c.code != "").group_by(c.code)
+            out.codes = {r[0]: int(r[1] or 0) for r in conn.execute(q)}
+        if len(self._cache) >= 32:
+            self._cache.clear()
+        if gen == self._generation:
+            self._cache[ckey] = out  # type: ignore[assignment]
+        return out
+
+    def count_quality_rollups(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(quality_rollups)).scalar_one())
+
+    @staticmethod
+    def _add_quality_rollups(conn: Any, rows: Sequence[QualityRollupRow]) -> None:
+        """Add quality rows; a cell already in the table (a late event for an evicted hour) is summed."""
+        if not rows:
+            return
+        merged: dict[tuple[Any, ...], list[int]] = {}
+        for r in rows:
+            k = (r.factory, r.hour.astimezone(UTC), r.line, r.station, r.worker, r.op, r.code)
+            v = [r.pieces, r.defects, r.defective]
+            acc = merged.get(k)
+            merged[k] = v if acc is None else [a + b for a, b in zip(acc, v, strict=True)]
+        c = quality_rollups.c
+        hours_by_factory: dict[str, set[datetime]] = {}
+        for k in merged:
+            hours_by_factory.setdefault(k[0], set()).add(k[1])
+        for f, hours in hours_by_factory.items():
+            hs = sorted(hours)
+            for i in range(0, len(hs), 500):
+                where = (c.factory_id == f, or_(*[c.hour == h for h in hs[i : i + 500]]))
+                old = conn.execute(select(quality_rollups).where(*where)).all()
+                if not old:
+                    continue
+                for r in old:
+                    k = (r.factory_id, r.hour.astimezone(UTC), r.line_id, r.station_id, r.worker, r.op, r.code)
+                    prev = [r.pieces, r.defects, r.defective]
+                    acc = merged.get(k)
+                    merged[k] = prev if acc is None else [a + b for a, b in zip(acc, prev, strict=True)]
+                conn.execute(delete(quality_rollups).where(*where))
+        values = [dict(zip(_QKEY + _QFIELDS, (*k, *v), strict=True)) for k, v in merged.items()]
+        for i in range(0, len(values), 5000):
+            conn.execute(insert(quality_rollups), values[i : i + 5000])
+
     # --- checkpoints ---------------------------------------------------------------------------
-    def save(self, pos: int, states: Mapping[str, object], rollups: list[RollupRow]) -> int:
-        """Write the evicted hours and every read model's state at ``pos`` in one transaction;
-        returns the checkpoint's size in bytes."""
+    def save(
+        self,
+        pos: int,
+        states: Mapping[str, object],
+        rollups: list[RollupRow],
+        quality: Sequence[QualityRollupRow] = (),
+    ) -> int:
+        """Write the evicted hours (live state's and quality's) and every read model's state at
+        ``pos`` in one transaction; returns the checkpoint's size in bytes."""
         now = datetime.now(UTC)
         t = projection_checkpoints
         self._generation += 1
@@ -209,6 +291,7 @@ class HistoryStore:
         size = 0
         with self.engine.begin() as conn:
             self._add_rollups(conn, rollups)
+            self._add_quality_rollups(conn, quality)
             conn.execute(delete(t))
             # One read model's bytes at a time (as ``load`` reads them): memory peaks at the read
             # models plus the largest one's pickle, not plus all of them.
@@ -250,6 +333,7 @@ class HistoryStore:
         with self.engine.begin() as conn:
             conn.execute(delete(projection_checkpoints))
             conn.execute(delete(hour_rollups))
+            conn.execute(delete(quality_rollups))
 
 
 __all__ = ["CHECKPOINT_VERSION", "HistoryStore"]

@@ -42,3 +42,21 @@ projection_checkpoints = Table(
     Column("taken_at", UtcDateTime(), nullable=False),
     Column("state", LargeBinary, nullable=False),
 )
+
+# Quality's hours that left memory (domain/quality_rollup.py): code "" rows hold pieces checked,
+# defects and defective pieces; a code's row holds that code's defects (for past Paretos).
+quality_rollups = Table(
+    "quality_rollups",
+    metadata,
+    Column("factory_id", String(64), primary_key=True),
+    Column("hour", UtcDateTime(), primary_key=True),
+    Column("line_id", String(64), primary_key=True),
+    Column("station_id", String(64), primary_key=True),  # where the piece was made
+    Column("worker", String(64), primary_key=True),  # who made it ("?" = nobody logged in)
+    Column("op", String(64), primary_key=True),  # STYLE:OP
+    Column("code", String(64), primary_key=True),  # "" = totals of the cell
+    Column("pieces", Integer, nullable=False, default=0),
+    Column("defects", Integer, nullable=False, default=0),
+    Column("defective", Integer, nullable=False, default=0),
+    Index("ix_quality_rollups_factory_hour", "factory_id", "hour"),
+)

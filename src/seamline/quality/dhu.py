@@ -23,7 +23,7 @@ from __future__ import annotations
 from array import array
 from bisect import bisect_right
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
@@ -33,6 +33,7 @@ from seamline.domain.efficiency import dhu as dhu_of
 from seamline.domain.efficiency import hour_start
 from seamline.domain.events import Defect, Login, Logout, Piece
 from seamline.domain.model import FactoryLayout
+from seamline.domain.quality_rollup import QUALITY_SCOPES, QualityHistory, QualityRollupRow, QualitySums
 
 UNKNOWN = "?"
 SCOPES = ("operation", "worker", "station", "line")
@@ -274,8 +275,13 @@ class DhuAggregator:
         # (factory, bundle, op) -> its piece events (ts, station, worker, qty) in arrival order
         self._made: dict[tuple[str, str, str], PieceRuns] = defaultdict(PieceRuns)
         self._bundle_ops: dict[tuple[str, str], set[str]] = defaultdict(set)
-        # (factory, line, scope, key, local hour) -> tally; scope "all" is the line's total.
-        self.hourly: dict[tuple[str, str, str, str, datetime], QualityTally] = defaultdict(QualityTally)
+        # (factory, line, station, worker, operation, local hour) -> tally: the rollup grain
+        # (domain/quality_rollup.py); every scope's figure is a sum of these cells.
+        self.hourly: dict[tuple[str, str, str, str, str, datetime], QualityTally] = defaultdict(QualityTally)
+        # factory -> the hour before which every hour was handed to the rollup table
+        self.evicted_before: dict[str, datetime] = {}
+        # Set after construction and after a checkpoint is loaded (not pickled): where evicted hours are read.
+        self.history: QualityHistory | None = None
         self._daily: dict[tuple[str, str, str, date], QualityTally] = defaultdict(QualityTally)
         self._alerted: set[tuple[str, str, str, date]] = set()
         self._piece_keys: dict[tuple[str, str, str, str, datetime], int] = {}
@@ -301,7 +307,7 @@ class DhuAggregator:
         style = self.layouts[factory].style_of_bundle(bundle)
         return style.code if style is not None else None
 
-    def _add(self, factory: str, line: str, ts: datetime, keys: Iterable[tuple[str, str]], *,
+    def _add(self, factory: str, line: str, ts: datetime, station: str, worker: str, okey: str, *,
              pieces: int = 0, defects: int = 0, defective: int = 0) -> list[DhuAlert]:
         c = self._hour_cache.get(factory)
         if c is not None and c[0] <= ts < c[1]:
@@ -311,13 +317,11 @@ class DhuAggregator:
             day = h.date()
             self._hour_cache[factory] = (h, (h.astimezone(UTC) + timedelta(hours=1)).astimezone(h.tzinfo), h, day)
         fired: list[DhuAlert] = []
-        for scope, key in (*keys, ("all", "")):
-            t = self.hourly[(factory, line, scope, key, h)]
-            t.pieces += pieces
-            t.defects += defects
-            t.defective += defective
-            if scope not in ("worker", "operation"):
-                continue
+        t = self.hourly[(factory, line, station, worker, okey, h)]
+        t.pieces += pieces
+        t.defects += defects
+        t.defective += defective
+        for scope, key in (("operation", okey), ("worker", worker)):
             d = self._daily[(factory, scope, key, day)]
             d.pieces += pieces
             d.defects += defects
@@ -383,8 +387,7 @@ class DhuAggregator:
         self._made[(f, ev.bundle, ev.op)].append(ev.ts, station, worker, ev.qty)
         self._bundle_ops[(f, ev.bundle)].add(ev.op)
         okey = op_key(self._style_code(f, ev.bundle), ev.op)
-        keys = (("operation", okey), ("worker", worker), ("station", station))
-        return self._add(f, self._line_of(f, station), ev.ts, keys, pieces=ev.qty)
+        return self._add(f, self._line_of(f, station), ev.ts, station, worker, okey, pieces=ev.qty)
 
     def maker_of(self, factory: str, bundle: str, op: str, at: datetime) -> tuple[str, str, datetime] | None:
         """(station, worker, ts) of the latest piece of ``bundle`` at ``op`` at or before ``at``."""
@@ -424,26 +427,49 @@ class DhuAggregator:
             line=line, reported_at_station=reporter,
         ))
         self.bundle_defects[(f, ev.bundle)] += ev.qty
-        keys = (("operation", okey), ("worker", worker), ("station", station))
-        return self._add(f, line, ev.ts, keys, defects=ev.qty, defective=defective)
+        return self._add(f, line, ev.ts, station, worker, okey, defects=ev.qty, defective=defective)
 
-    def forget_before(self, cutoff: datetime) -> None:
-        """Drop what happened before ``cutoff`` (hour tallies, piece index, defect records).
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["history"] = None  # the database is re-attached after a checkpoint is loaded
+        return state
 
-        A live process keeps a few days; history beyond that is a replay of the event store.
-        Day tallies for alerts go with the hours of their day.
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+    def forget_before(self, cutoff: datetime) -> list[QualityRollupRow]:
+        """Drop what happened before ``cutoff`` (hour tallies, piece index, defect records) and
+        return the dropped hours as rollup rows, for the rollup table (written in the checkpoint's
+        transaction, so an hour is in memory or in the table, never both nor neither).
+
+        Day tallies for alerts go with the hours of their day. ``cutoff`` is a local hour start.
         """
-        for k in [k for k in self.hourly if k[4] < cutoff]:
-            del self.hourly[k]
+        rows: list[QualityRollupRow] = []
+        for k in [k for k in self.hourly if k[5] < cutoff]:
+            t = self.hourly.pop(k)
+            f, line, station, worker, okey, h = k
+            rows.append(QualityRollupRow(f, h, line, station, worker, okey, "", t.pieces, t.defects, t.defective))
+        codes: Counter[tuple[str, datetime, str, str, str, str, str]] = Counter()
+        kept: list[DefectRecord] = []
+        for d in self.defects:
+            if d.hour < cutoff:
+                codes[(d.factory, d.hour, d.line, d.made_at_station, d.made_by, d.op_key, d.code)] += d.qty
+            else:
+                kept.append(d)
+        rows.extend(QualityRollupRow(*k, defects=n) for k, n in codes.items())  # type: ignore[misc]
+        for f in {*self.layouts, *(k[0] for k in self.evicted_before)}:
+            prev = self.evicted_before.get(f)
+            if prev is None or cutoff > prev:
+                self.evicted_before[f] = cutoff
         days = {hour_start(cutoff, tz).date() for tz in self._tz.values()}
         oldest = min(days) if days else cutoff.date()
         for dk in [k for k in self._daily if k[3] < oldest]:
             del self._daily[dk]
         self._alerted = {a for a in self._alerted if a[3] >= oldest}
         for key in list(self._made):
-            kept = self._made[key].kept_from(cutoff)
-            if kept is not None:
-                self._made[key] = kept
+            kept_runs = self._made[key].kept_from(cutoff)
+            if kept_runs is not None:
+                self._made[key] = kept_runs
             else:
                 del self._made[key]
                 ops = self._bundle_ops.get((key[0], key[1]))
@@ -452,18 +478,21 @@ class DhuAggregator:
                     if not ops:
                         del self._bundle_ops[(key[0], key[1])]
         self._piece_keys = {k: v for k, v in self._piece_keys.items() if k[4] >= cutoff}
-        self.defects = [d for d in self.defects if d.ts >= cutoff]
+        self.defects = kept
         self.bundle_defects = Counter()
         for d in self.defects:
             self.bundle_defects[(d.factory, d.bundle)] += d.qty
         self.alerts = [a for a in self.alerts if a.ts >= cutoff]
+        return rows
 
     # --- queries ---------------------------------------------------------------------------
     def snapshot(self, factory: str | None = None, *, since: datetime | None = None,
                  until: datetime | None = None, line: str | None = None) -> DhuSnapshot:
         """Totals over local hours whose start is in [since, until); Pareto over the same defects.
 
-        ``line`` narrows everything to work made on that line's stations.
+        ``line`` narrows everything to work made on that line's stations. Hours older than the
+        retention window are read from the rollup table (summed by the database), so a past
+        month's figures are the same as when its hours were in memory.
         """
         if factory is None:
             if len(self.layouts) != 1:
@@ -478,19 +507,44 @@ class DhuAggregator:
             return (lo is None or h >= lo) and (until is None or h < until)
 
         snap = DhuSnapshot(factory, since, until, by={s: {} for s in SCOPES})
-        for (f, ln, scope, key, h), t in self.hourly.items():
+        by_op, by_worker, by_station, by_line = (snap.by[s] for s in SCOPES)
+        for (f, ln, station, worker, okey, h), t in self.hourly.items():
             if f != factory or (line is not None and ln != line) or not in_window(h):
                 continue
-            if scope == "all":
-                snap.total.add(t)
-                snap.by["line"].setdefault(ln, QualityTally()).add(t)
-                snap.by_hour.setdefault(h, QualityTally()).add(t)
-                snap.by_line_hour.setdefault((ln, h), QualityTally()).add(t)
-            else:
-                snap.by[scope].setdefault(key, QualityTally()).add(t)
+            for rows, key in ((by_op, okey), (by_worker, worker), (by_station, station), (by_line, ln)):
+                acc = rows.get(key)
+                if acc is None:
+                    acc = rows[key] = QualityTally()
+                acc.add(t)
+            snap.total.add(t)
+            snap.by_hour.setdefault(h, QualityTally()).add(t)
+            snap.by_line_hour.setdefault((ln, h), QualityTally()).add(t)
         counts: Counter[str] = Counter()
         for d in self.defects:
             if d.factory == factory and in_window(d.hour) and (line is None or d.line == line):
                 counts[d.code] += d.qty
+        evicted = self.evicted_before.get(factory)
+        if self.history is not None and evicted is not None and (lo is None or lo < evicted):
+            end = evicted if until is None else min(until, evicted)
+            start = lo if lo is not None else datetime(1900, 1, 1, tzinfo=UTC)
+            if start < end:
+                self._add_past(snap, counts, self.history.quality_sums(factory, start, end, line), tz)
         snap.pareto = pareto(counts)
         return snap
+
+    @staticmethod
+    def _add_past(snap: DhuSnapshot, counts: Counter[str], sums: QualitySums, tz: ZoneInfo) -> None:
+        """Fold the database's sums of evicted hours into a snapshot."""
+        for (ln, hour), (p, d, dv) in sums.by_line_hour.items():
+            t = QualityTally(p, d, dv)
+            h = hour.astimezone(tz)
+            snap.total.add(t)
+            snap.by["line"].setdefault(ln, QualityTally()).add(t)
+            snap.by_hour.setdefault(h, QualityTally()).add(t)
+            snap.by_line_hour.setdefault((ln, h), QualityTally()).add(t)
+        for scope in QUALITY_SCOPES:
+            rows = snap.by[scope]
+            for key, (p, d, dv) in sums.by.get(scope, {}).items():
+                rows.setdefault(key, QualityTally()).add(QualityTally(p, d, dv))
+        for code, n in sums.codes.items():
+            counts[code] += n

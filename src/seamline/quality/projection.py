@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 
 from ..domain.events import Defect, Login, Logout, Piece, SensorEvent
 from ..domain.model import FactoryLayout
+from ..domain.quality_rollup import QualityHistory, QualityRollupRow
 from .dhu import DhuAggregator
 
 
@@ -24,9 +25,14 @@ class QualityProjection:
         if isinstance(ev, (Piece, Defect, Login, Logout)):
             self.dhu.apply(ev)
 
-    def retain(self, cutoff: datetime) -> None:
-        """Keep the hours from ``cutoff`` on (the retention window, service_layer/history.py)."""
-        self.dhu.forget_before(cutoff)
+    def retain(self, cutoff: datetime) -> list[QualityRollupRow]:
+        """Keep the hours from ``cutoff`` on (the retention window, service_layer/history.py);
+        the older ones are returned as rollup rows for the checkpoint to write."""
+        return self.dhu.forget_before(cutoff)
+
+    def bind_history(self, history: QualityHistory) -> None:
+        """Where past hours are read back from (set at start-up, after a checkpoint is loaded)."""
+        self.dhu.history = history
 
 
 def create(layouts: dict[str, FactoryLayout], engine: Engine) -> QualityProjection:

@@ -9,8 +9,9 @@ checkpoint and replays only the events after its position; with no usable checkp
 the whole store (and writes checkpoints as it goes, so memory stays bounded during the replay).
 
 Retention rule, one for every read model: the local hours of the last ``retain_days`` days before
-the factory's latest event stay in memory; older ones are in the rollup table (live state) or
-gone (quality's piece index and defect records, finished bundles' routes, learning's caches).
+the factory's latest event stay in memory; older ones are in the rollup tables (live state's hours; quality's hour tallies and defects by
+code) or gone (quality's piece index and defect records, finished bundles' routes, learning's
+caches). docs/data-model.md lists every read model with its rule.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from datetime import datetime, timedelta
 from ..adapters.history import HistoryStore
 from ..domain.efficiency import hour_start
 from ..domain.live import LiveState
+from ..domain.quality_rollup import QualityRollupRow
 from .ingest import Projection
 
 log = logging.getLogger(__name__)
@@ -43,6 +45,13 @@ class HistoryKeeper:
     last_bytes: int = 0
     checkpoints: int = 0
 
+    def __post_init__(self) -> None:
+        # Projections that read their evicted hours back (quality) get the rollup tables.
+        for p in self.projections:
+            bind = getattr(p, "bind_history", None)
+            if bind is not None:
+                bind(self.history)
+
     def cutoffs(self) -> dict[str, datetime]:
         """factory -> the first local hour kept in memory."""
         keep = timedelta(days=self.retain_days)
@@ -52,17 +61,21 @@ class HistoryKeeper:
         """Evict, trim and save at ``pos`` (every event up to it is folded into every read model)."""
         cutoffs = self.cutoffs()
         rows = [r for f, c in cutoffs.items() for r in self.live.evict_before(f, c)]
+        quality: list[QualityRollupRow] = []
         if cutoffs:
             oldest = min(cutoffs.values())
             for p in self.projections:
                 retain = getattr(p, "retain", None)
                 if retain is not None:
                     try:
-                        retain(oldest)
+                        dropped = retain(oldest)
                     except Exception:  # a feature's bug must not stop checkpoints
                         log.exception("retention of projection %s failed", p.name)
+                        continue
+                    if isinstance(dropped, list):  # hours handed to the rollup table (quality's)
+                        quality.extend(r for r in dropped if isinstance(r, QualityRollupRow))
         states: dict[str, object] = {"live": self.live, **{p.name: p for p in self.projections}}
-        n = self.history.save(pos, states, rows)
+        n = self.history.save(pos, states, rows, quality)
         self.last_at, self.last_pos, self.last_bytes = time.monotonic(), pos, n
         self.checkpoints += 1
         return n
