@@ -44,6 +44,10 @@ def _est_conf() -> list[int]:
     return [0, 0]
 
 
+# Retention (count cap, docs/data-model.md): the bundles a line scanned are kept newest last, for a
+# sensor-only station newly assigned an operation to queue the ones still open; older ones go.
+LINE_BUNDLES_KEEP = 2000
+
 class CountingProjection:
     name = "motor_counts"
 
@@ -266,7 +270,7 @@ class CountingProjection:
         seen = self.line_bundles.setdefault((f, line), {})
         if bundle not in seen:
             seen[bundle] = None
-            while len(seen) > 2000:
+            while len(seen) > LINE_BUNDLES_KEEP:
                 del seen[next(iter(seen))]
         if op is not None:
             self.line_ops.setdefault((f, line, style), set()).add(op)
