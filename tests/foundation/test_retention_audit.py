@@ -22,8 +22,8 @@ from sqlalchemy import Engine
 from seamline.adapters.history import HistoryStore
 from seamline.bootstrap import bootstrap
 from seamline.domain.cutting import cut_order
-from seamline.domain.model import FactoryLayout, Order
-from seamline.learning import signature
+from seamline.domain.model import FactoryLayout, Line, Operation, Order, Station, Style, Worker
+from seamline.learning import sensor_only, signature
 from seamline.learning import state as learning_state
 from seamline.service_layer import counting
 from seamline.service_layer.ingest import RawEvent
@@ -36,8 +36,18 @@ _ATOMS = (str, bytes, int, float, bool, Decimal, datetime, date, timedelta, tzin
 
 
 def layout() -> FactoryLayout:
-    """The tiny line with an order big enough for two new bundles a day."""
+    """The tiny line with an order big enough for two new bundles a day, and a third operation
+    sewn at a sensor-only station (S3: motor bursts, no tablet)."""
     lay = tiny_layout()
+    hem = lay.styles["HEM"]
+    op3 = Operation("OP3", "缝商标", "sew label", 0.4, "SNLS", predecessors=("OP1",))
+    lay.styles["HEM"] = Style(hem.code, hem.name_zh, hem.name_en, (*hem.operations, op3), hem.bundle_size)
+    lay.stations["S3"] = Station("S3", "f1", "L1", "SEN3", "SNLS", 3)
+    lay.workers["W3"] = Worker("W3", "张伟", "L1", {"SNLS": 3})
+    # S4 on a second line scans OP3 with a motor sensor: what teaches OP3's burst signature.
+    lay.lines["L2"] = Line(id="L2", factory_id="f1", name="Line 2", calendar_id="day", target_efficiency_pct=60)
+    lay.stations["S4"] = Station("S4", "f1", "L2", "SEN4", "SNLS", 1)
+    lay.workers["W4"] = Worker("W4", "赵敏", "L2", {"SNLS": 3})
     old = lay.orders["O1"]
     order = Order(id="O1", customer=old.customer, style_code="HEM", quantities={("M", "Blue"): 100 * DAYS}, due=old.due)
     lay.orders["O1"] = order
@@ -56,6 +66,8 @@ def day_events(day: datetime, d: int) -> list[bytes]:
     out = [
         payload("login", 0, at(hour=8), worker="W1", id_=f"{run}-l1"),
         payload("login", 0, at(hour=8), station="S2", worker="W2", id_=f"{run}-l2"),
+        payload("login", 0, at(hour=8), station="S3", worker="W3", id_=f"{run}-l3"),
+        payload("login", 0, at(hour=8), station="S4", worker="W4", id_=f"{run}-l4"),
         payload("machine", 0, at(hour=8, minute=1), state="running", id_=f"{run}-m1"),
     ]
     for j, b in enumerate((b1, b2)):
@@ -72,6 +84,16 @@ def day_events(day: datetime, d: int) -> list[bytes]:
         out.append(payload("defect", 6, at(hour=h + 1, minute=31), station="S2", bundle=b, op="OP1", defect="SKIP",
                            id_=f"{run}-d{j}"))
         out.append(payload("bundle_out", 7, at(hour=h + 1, minute=40), station="S2", bundle=b, id_=f"{run}-bo2{j}"))
+        out.append(payload("bundle_in", 7, at(hour=h + 1, minute=1), station="S4", bundle=b, id_=f"{run}-bi4{j}"))
+        for i in range(5):
+            ts = at(hour=h + 1, minute=2 + 5 * i)
+            out.append(payload("burst", 7, ts, station="S4", run_s=9.0, trim=True, id_=f"{run}-s4-{j}-{i}"))
+            out.append(payload("piece", 7, ts + timedelta(seconds=15), station="S4", bundle=b, op="OP3", qty=1,
+                               id_=f"{run}-p4-{j}-{i}"))
+        out.append(payload("bundle_out", 7, at(hour=h + 1, minute=30), station="S4", bundle=b, id_=f"{run}-bo4{j}"))
+        for i in range(8):  # S3 sews OP3 on the bundle once S1 has finished OP1
+            ts = at(hour=h + 1, minute=10 + 5 * i)
+            out.append(payload("burst", 7, ts, station="S3", run_s=9.0, trim=True, id_=f"{run}-s3-{j}-{i}"))
     out += [
         payload("downtime", 8, at(hour=14), station="S2", reason="NO_WORK", phase="start", id_=f"{run}-w1"),
         payload("downtime", 8, at(hour=14, minute=20), station="S2", reason="NO_WORK", phase="end", id_=f"{run}-w2"),
@@ -81,6 +103,8 @@ def day_events(day: datetime, d: int) -> list[bytes]:
         payload("machine", 8, at(hour=14, minute=50), state="running", id_=f"{run}-m3"),
         payload("logout", 9, at(hour=16), worker="W1", id_=f"{run}-o1"),
         payload("logout", 9, at(hour=16), station="S2", worker="W2", id_=f"{run}-o2"),
+        payload("logout", 9, at(hour=16), station="S3", worker="W3", id_=f"{run}-o3"),
+        payload("logout", 9, at(hour=16), station="S4", worker="W4", id_=f"{run}-o4"),
         payload("machine", 9, at(hour=16, minute=1), state="off", id_=f"{run}-m4"),
     ]
     return sorted(out, key=lambda p: p.split(b'"ts": "')[1][:25])
@@ -126,6 +150,8 @@ def test_no_read_model_grows_from_a_10_day_to_a_30_day_store(db_url, monkeypatch
     monkeypatch.setattr(learning_state, "KEEP_AFTER_TRIM", 12)
     monkeypatch.setattr(counting, "LINE_BUNDLES_KEEP", 4)
     monkeypatch.setattr(signature, "KEEP_BUNDLES", 4)
+    monkeypatch.setattr(sensor_only, "MAX_QUEUE", 4)
+    monkeypatch.setattr(sensor_only, "MAX_WINDOW_BURSTS", 16)  # S3's bursts of a day
     rt = bootstrap(db_url, start_worker=False, retain_days=1.0)
     try:
         rt.save_layout(layout())
@@ -145,5 +171,7 @@ def test_no_read_model_grows_from_a_10_day_to_a_30_day_store(db_url, monkeypatch
         grew = {k: (taken[10][k], taken[DAYS][k]) for k in taken[DAYS] if taken[DAYS][k] > taken[10][k]}
         assert not grew, f"read models that grow with history (size at day 10, day {DAYS}): {grew}"
         assert rt.keeper.history.count_quality_rollups() > 0 and rt.keeper.history.count_rollups() > 0
+        counts = rt.projection("motor_counts")
+        assert counts.so_day and {k[1] for k in counts.so_day} == {"S3"}  # the sensor-only station was counted
     finally:
         rt.close()

@@ -99,7 +99,15 @@ class CountingProjection:
 
     def retain(self, cutoff: datetime) -> None:
         """Forget the piece reports of bundles not reported since ``cutoff`` (retention rule of
-        docs/history: the window kept in memory); open bundles and signatures are kept."""
+        docs/data-model.md: the window kept in memory); open bundles and signatures are kept.
+        Sensor-only stations' day tallies go with the days before ``cutoff``'s local day."""
+        first_day: dict[str, str] = {}
+        for k in list(self.so_day):
+            lay = self.layouts.get(k[0])
+            if k[0] not in first_day:
+                first_day[k[0]] = cutoff.astimezone(lay.factory.tz).date().isoformat() if lay else ""
+            if k[4] < first_day[k[0]]:
+                del self.so_day[k]
         old = {k for k, t in self.bundle_seen.items() if t < cutoff}
         if not old:
             return
