@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -36,6 +36,7 @@ from .i18n import N_, Fmt, pick_lang
 
 LANG_COOKIE = "seamline_lang"
 MONTH = re.compile(r"^(19[7-9]\d|2\d{3})-(0[1-9]|1[0-2])$")
+DAY = re.compile(r"^(19[7-9]\d|2\d{3})-\d{2}-\d{2}$")
 MAX_ROWS = 30  # rows per table: a screen, not an export (the API and the reports have everything)
 
 HtmlPage = Callable[..., HTMLResponse]
@@ -167,15 +168,34 @@ def _dhu_rows(fmt: Fmt, rows: dict[str, Any], name_of: Callable[[str], tuple[str
     return out[:MAX_ROWS]
 
 
-def quality_data(rt: Any, lay: FactoryLayout, fmt: Fmt, lot_size: int | None) -> dict[str, Any]:
-    """DHU today by operation and by worker, the defect Pareto, today's alerts, AQL plans, audits."""
+def quality_period(now: datetime, day: date | None, month: str | None) -> tuple[datetime, datetime | None, str]:
+    """[since, until) of the quality page and how it is named: today (no end: what comes in
+    counts), a chosen local day, or a chosen month ("YYYY-MM"). Past hours come from the
+    quality rollups (quality/dhu.DhuAggregator.snapshot), so any day since the store began."""
+    tz = now.tzinfo
+    if month is not None:
+        y, m = int(month[:4]), int(month[5:7])
+        start = datetime(y, m, 1, tzinfo=tz)
+        return start, datetime(y + m // 12, m % 12 + 1, 1, tzinfo=tz), month
+    if day is not None and day != now.date():
+        start = datetime(day.year, day.month, day.day, tzinfo=tz)
+        return start, datetime.combine(day + timedelta(days=1), datetime.min.time(), tz), ""
+    return now.replace(hour=0, minute=0, second=0, microsecond=0), None, ""
+
+
+def quality_data(
+    rt: Any, lay: FactoryLayout, fmt: Fmt, lot_size: int | None, day: date | None = None, month: str | None = None
+) -> dict[str, Any]:
+    """DHU by operation and by worker and the defect Pareto, of today or of a chosen earlier day or
+    month; today's alerts, AQL plans, audits."""
     f = lay.factory.id
     now = _now(rt, lay)
-    day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    since, until, month_txt = quality_period(now, day, month)
+    today = until is None
     proj = next((p for p in rt.pipeline.projections if getattr(p, "name", "") == "quality"), None)
     with rt.pipeline.lock:
         rt.pipeline.catch_up()
-        snap = proj.dhu.snapshot(f, since=day_start) if proj is not None else None
+        snap = proj.dhu.snapshot(f, since=since, until=until) if proj is not None else None
     by_op = by_worker = pareto = []
     total = {"pieces_txt": "–", "defects_txt": "–", "dhu_txt": "–", "pct_txt": "–"}
     if snap is not None:
@@ -207,7 +227,11 @@ def quality_data(rt: Any, lay: FactoryLayout, fmt: Fmt, lot_size: int | None) ->
         "kind": "quality",
         "clock": now.isoformat(),
         "clock_txt": fmt.datetime(now),
-        "day_txt": fmt.date(now),
+        "day_txt": month_txt or fmt.date(since),
+        "today": today,
+        "day_value": "" if today or month_txt else since.date().isoformat(),
+        "month_value": month_txt,
+        "max_day": now.date().isoformat(),
         "total": total,
         "by_op": by_op,
         "by_worker": by_worker,
@@ -515,11 +539,27 @@ def register(app: FastAPI, rt: Any, html_page: HtmlPage) -> None:
         return pick_lang(request.query_params.get("lang"), request.cookies.get(LANG_COOKIE))
 
     @app.get("/quality", response_class=HTMLResponse, include_in_schema=False)
-    def quality_page(request: Request, factory: str | None = None, lot_size: str | None = None) -> HTMLResponse:
+    def quality_page(
+        request: Request,
+        factory: str | None = None,
+        lot_size: str | None = None,
+        day: str | None = None,
+        month: str | None = None,
+    ) -> HTMLResponse:
         lang = lang_of(request)
         lay = _layout(rt, factory)
         size = int(lot_size) if lot_size and lot_size.isdigit() and 2 <= int(lot_size) <= 10_000_000 else None
-        data = quality_data(rt, lay, Fmt(lang), size)
+        the_day = None
+        if day:  # an empty field of the form is "today"
+            try:
+                the_day = date.fromisoformat(day) if DAY.match(day) else None
+            except ValueError:
+                the_day = None
+            if the_day is None:
+                raise HTTPException(404, f"日期应写作 YYYY-MM-DD / day {day!r}: write it as YYYY-MM-DD")
+        if month and not MONTH.match(month):
+            raise HTTPException(404, f"月份应写作 YYYY-MM / month {month!r}: write it as YYYY-MM")
+        data = quality_data(rt, lay, Fmt(lang), size, the_day, month or None)
         if lot_size and size is None:
             data["lot_error"] = Fmt(lang).gettext("Lot size: a whole number from 2 up")
         return html_page(request, lang, "quality.html", "quality", None, N_("Quality"), data, live=False)
