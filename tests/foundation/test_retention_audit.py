@@ -76,20 +76,43 @@ def day_events(day: datetime, d: int) -> list[bytes]:
         for i in range(10):
             ts = at(hour=h, minute=5 + 5 * i)
             out.append(payload("burst", 2, ts, run_s=12.0, trim=True, id_=f"{run}-u{j}-{i}"))
-            out.append(payload("piece", 2, ts + timedelta(seconds=20), bundle=b, op="OP1", qty=5, id_=f"{run}-p{j}-{i}"))
+            out.append(
+                payload("piece", 2, ts + timedelta(seconds=20), bundle=b, op="OP1", qty=5, id_=f"{run}-p{j}-{i}")
+            )
         out.append(payload("bundle_out", 3, at(hour=h + 1), bundle=b, id_=f"{run}-bo1{j}"))
         out.append(payload("bundle_in", 4, at(hour=h + 1, minute=5), station="S2", bundle=b, id_=f"{run}-bi2{j}"))
-        out.append(payload("piece", 5, at(hour=h + 1, minute=30), station="S2", bundle=b, op="OP2", qty=50,
-                           id_=f"{run}-q{j}"))
-        out.append(payload("defect", 6, at(hour=h + 1, minute=31), station="S2", bundle=b, op="OP1", defect="SKIP",
-                           id_=f"{run}-d{j}"))
+        out.append(
+            payload("piece", 5, at(hour=h + 1, minute=30), station="S2", bundle=b, op="OP2", qty=50, id_=f"{run}-q{j}")
+        )
+        out.append(
+            payload(
+                "defect",
+                6,
+                at(hour=h + 1, minute=31),
+                station="S2",
+                bundle=b,
+                op="OP1",
+                defect="SKIP",
+                id_=f"{run}-d{j}",
+            )
+        )
         out.append(payload("bundle_out", 7, at(hour=h + 1, minute=40), station="S2", bundle=b, id_=f"{run}-bo2{j}"))
         out.append(payload("bundle_in", 7, at(hour=h + 1, minute=1), station="S4", bundle=b, id_=f"{run}-bi4{j}"))
         for i in range(5):
             ts = at(hour=h + 1, minute=2 + 5 * i)
             out.append(payload("burst", 7, ts, station="S4", run_s=9.0, trim=True, id_=f"{run}-s4-{j}-{i}"))
-            out.append(payload("piece", 7, ts + timedelta(seconds=15), station="S4", bundle=b, op="OP3", qty=1,
-                               id_=f"{run}-p4-{j}-{i}"))
+            out.append(
+                payload(
+                    "piece",
+                    7,
+                    ts + timedelta(seconds=15),
+                    station="S4",
+                    bundle=b,
+                    op="OP3",
+                    qty=1,
+                    id_=f"{run}-p4-{j}-{i}",
+                )
+            )
         out.append(payload("bundle_out", 7, at(hour=h + 1, minute=30), station="S4", bundle=b, id_=f"{run}-bo4{j}"))
         for i in range(8):  # S3 sews OP3 on the bundle once S1 has finished OP1
             ts = at(hour=h + 1, minute=10 + 5 * i)
@@ -114,7 +137,7 @@ def footprint(obj: Any, seen: set[int] | None = None) -> int:
     """Elements held, recursively: one per dict entry, list / set / deque / array item; master data
     (layouts), the database and functions are referred to, not held."""
     seen = set() if seen is None else seen
-    if isinstance(obj, _ATOMS) or callable(obj) and not hasattr(obj, "__dict__"):
+    if isinstance(obj, _ATOMS) or (callable(obj) and not hasattr(obj, "__dict__")):
         return 0
     if id(obj) in seen or isinstance(obj, (FactoryLayout, Engine, HistoryStore)):
         return 0

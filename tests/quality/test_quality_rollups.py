@@ -4,6 +4,7 @@ the same store gives, across a restart mid-day, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -70,7 +71,9 @@ def quality_figures(projections: Any, days: int) -> dict[str, Any]:
         out[f"day{d}"] = dhu.snapshot("f1", since=s, until=e).as_dict()
         out[f"day{d}-L1"] = dhu.snapshot("f1", since=s, until=e, line="L1").as_dict()
     out["all"] = dhu.snapshot("f1").as_dict()
-    out["span"] = dhu.snapshot("f1", since=DAY0.replace(hour=10, minute=30), until=DAY0 + timedelta(days=days)).as_dict()
+    out["span"] = dhu.snapshot(
+        "f1", since=DAY0.replace(hour=10, minute=30), until=DAY0 + timedelta(days=days)
+    ).as_dict()
     return out
 
 
@@ -83,8 +86,16 @@ def test_past_dhu_from_rollups_equals_the_full_replay_across_a_restart(db_url): 
         checkpoint(rt)
     # A late defect for a day already out of memory (a bundle with no piece on record: charged to
     # the reporting station in both ways), summed into that day's rollup row at the next checkpoint.
-    late = payload("defect", 7, DAY0.replace(hour=10, minute=20), station="S2", bundle="O1-0003", op="OP1",
-                   defect="SKIP", id_="late-1")
+    late = payload(
+        "defect",
+        7,
+        DAY0.replace(hour=10, minute=20),
+        station="S2",
+        bundle="O1-0003",
+        op="OP1",
+        defect="SKIP",
+        id_="late-1",
+    )
     today = DAY0 + timedelta(days=days - 1)
     events = quality_day(today, days - 1)
     morning = [p for p in events if p.split(b'"ts": "')[1][:25].decode() < today.replace(hour=12).isoformat()]
@@ -156,3 +167,49 @@ def test_a_store_upgraded_from_an_older_checkpoint_is_replayed_once_and_backfill
         assert quality_figures(rt2.pipeline.projections, 4) == want
     finally:
         rt2.close()
+
+
+def test_the_past_is_read_beside_the_ingest_lock_and_again_under_it_after_a_checkpoint(tmp_path):  # type: ignore[no-untyped-def]
+    """Pages and the API sum memory under the ingest lock and read the rollup table outside it; if
+    a checkpoint moved hours in between, they sum again under the lock (nothing counted twice)."""
+    rt = bootstrap(f"sqlite:///{tmp_path}/b.db", start_worker=False, retain_days=1.0)
+    try:
+        rt.save_layout(tiny_layout())
+        for d in range(3):
+            process(rt, quality_day(DAY0 + timedelta(days=d), d))
+            checkpoint(rt)
+        dhu = rt.projection("quality").dhu
+        history = rt.keeper.history
+        want = dhu.snapshot("f1").as_dict()
+        assert want["total"]["pieces"] == 180
+        calls: list[bool] = []  # was the ingest lock free (for another thread) during each read?
+        checkpoint_comes = [True]
+        real = history.quality_sums
+
+        def lock_is_free() -> bool:
+            free: list[bool] = []
+
+            def probe() -> None:
+                got = rt.pipeline.lock.acquire(blocking=False)
+                if got:
+                    rt.pipeline.lock.release()
+                free.append(got)
+
+            t = threading.Thread(target=probe)
+            t.start()
+            t.join(5)
+            return free[0]
+
+        def sums(*args: Any) -> Any:
+            calls.append(lock_is_free())
+            if checkpoint_comes.pop() if checkpoint_comes else False:
+                history._generation += 1  # a checkpoint came in while the table was read
+            return real(*args)
+
+        history.quality_sums = sums  # type: ignore[method-assign]
+        got = dhu.snapshot_beside(rt.pipeline.lock, "f1").as_dict()
+        assert got == want and calls == [True, False]  # beside the lock, then again under it
+        calls.clear()
+        assert dhu.snapshot_beside(rt.pipeline.lock, "f1").as_dict() == want and calls == [True]
+    finally:
+        rt.close()

@@ -32,8 +32,9 @@ def past(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Runtime, st
         checkpoint(rt)
     rt.close()
     rt = bootstrap(url, retain_days=1.0)
-    server = uvicorn.Server(uvicorn.Config(create_app(rt), host="127.0.0.1", port=free_port(), log_level="warning",
-                                           lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(rt), host="127.0.0.1", port=free_port(), log_level="warning", lifespan="off")
+    )
     thread = threading.Thread(target=server.run, daemon=True, name="uvicorn-quality-past")
     thread.start()
     deadline = time.monotonic() + 15

@@ -79,6 +79,11 @@ class HistoryStore:
         self._cache: dict[tuple[str, datetime, datetime], list[RollupRow]] = {}
         self._generation = 0  # bumped when the table changes: a read begun before is not cached
 
+    @property
+    def generation(self) -> int:
+        """Changes whenever the rollup tables do (a checkpoint or a clear)."""
+        return self._generation
+
     # --- rollups -------------------------------------------------------------------------------
     def rollups(self, factory: str, start: datetime, end: datetime) -> list[RollupRow]:
         """Rollup rows of hours in [start, end)."""

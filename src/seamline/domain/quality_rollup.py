@@ -47,6 +47,11 @@ class QualitySums:
 class QualityHistory(Protocol):
     """Where quality's hours that left memory are read back from (adapters/history.py)."""
 
+    @property
+    def generation(self) -> int:
+        """Changes whenever the rollup tables do (at a checkpoint): a read begun before is stale."""
+        ...
+
     def quality_sums(self, factory: str, start: datetime, end: datetime, line: str | None) -> QualitySums:
         """Sums over the rollup rows of hours in [start, end), of one line if ``line`` is set."""
         ...

@@ -24,6 +24,7 @@ from array import array
 from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
@@ -456,8 +457,8 @@ class DhuAggregator:
                 codes[(d.factory, d.hour, d.line, d.made_at_station, d.made_by, d.op_key, d.code)] += d.qty
             else:
                 kept.append(d)
-        rows.extend(QualityRollupRow(*k, defects=n) for k, n in codes.items())  # type: ignore[misc]
-        for f in {*self.layouts, *(k[0] for k in self.evicted_before)}:
+        rows.extend(QualityRollupRow(*k, defects=n) for k, n in codes.items())
+        for f in {*self.layouts, *self.evicted_before}:
             prev = self.evicted_before.get(f)
             if prev is None or cutoff > prev:
                 self.evicted_before[f] = cutoff
@@ -494,6 +495,35 @@ class DhuAggregator:
         retention window are read from the rollup table (summed by the database), so a past
         month's figures are the same as when its hours were in memory.
         """
+        snap, counts, ask = self._in_memory(factory, since, until, line)
+        if ask is not None and self.history is not None:
+            self._add_past(snap, counts, self.history.quality_sums(snap.factory, *ask, line), self._tz[snap.factory])
+        snap.pareto = pareto(counts)
+        return snap
+
+    def snapshot_beside(self, lock: AbstractContextManager[object], factory: str | None = None, *,
+                        since: datetime | None = None, until: datetime | None = None,
+                        line: str | None = None) -> DhuSnapshot:
+        """``snapshot`` with the database read outside ``lock`` (the ingest lock): memory is summed
+        under it, the past hours beside it. A checkpoint in between (the rollup table's generation
+        moved: hours may have gone from memory to the table) makes it sum again under the lock."""
+        with lock:
+            snap, counts, ask = self._in_memory(factory, since, until, line)
+            history = self.history
+            gen = getattr(history, "generation", None)
+        if ask is not None and history is not None:
+            sums = history.quality_sums(snap.factory, *ask, line)
+            if gen is None or getattr(history, "generation", None) != gen:
+                with lock:
+                    return self.snapshot(factory, since=since, until=until, line=line)
+            self._add_past(snap, counts, sums, self._tz[snap.factory])
+        snap.pareto = pareto(counts)
+        return snap
+
+    def _in_memory(self, factory: str | None, since: datetime | None, until: datetime | None,
+                   line: str | None) -> tuple[DhuSnapshot, Counter[str], tuple[datetime, datetime] | None]:
+        """The hours in memory summed, the defect codes counted, and which span [start, end) of
+        evicted hours the rollup table must add (None: none)."""
         if factory is None:
             if len(self.layouts) != 1:
                 raise ValueError("several factories: say which one")
@@ -523,14 +553,14 @@ class DhuAggregator:
         for d in self.defects:
             if d.factory == factory and in_window(d.hour) and (line is None or d.line == line):
                 counts[d.code] += d.qty
+        ask = None
         evicted = self.evicted_before.get(factory)
-        if self.history is not None and evicted is not None and (lo is None or lo < evicted):
+        if evicted is not None and (lo is None or lo < evicted):
             end = evicted if until is None else min(until, evicted)
             start = lo if lo is not None else datetime(1900, 1, 1, tzinfo=UTC)
             if start < end:
-                self._add_past(snap, counts, self.history.quality_sums(factory, start, end, line), tz)
-        snap.pareto = pareto(counts)
-        return snap
+                ask = (start, end)
+        return snap, counts, ask
 
     @staticmethod
     def _add_past(snap: DhuSnapshot, counts: Counter[str], sums: QualitySums, tz: ZoneInfo) -> None:

@@ -48,6 +48,7 @@ def _est_conf() -> list[int]:
 # sensor-only station newly assigned an operation to queue the ones still open; older ones go.
 LINE_BUNDLES_KEEP = 2000
 
+
 class CountingProjection:
     name = "motor_counts"
 
@@ -102,12 +103,12 @@ class CountingProjection:
         docs/data-model.md: the window kept in memory); open bundles and signatures are kept.
         Sensor-only stations' day tallies go with the days before ``cutoff``'s local day."""
         first_day: dict[str, str] = {}
-        for k in list(self.so_day):
-            lay = self.layouts.get(k[0])
-            if k[0] not in first_day:
-                first_day[k[0]] = cutoff.astimezone(lay.factory.tz).date().isoformat() if lay else ""
-            if k[4] < first_day[k[0]]:
-                del self.so_day[k]
+        for dk in list(self.so_day):
+            lay = self.layouts.get(dk[0])
+            if dk[0] not in first_day:
+                first_day[dk[0]] = cutoff.astimezone(lay.factory.tz).date().isoformat() if lay else ""
+            if dk[4] < first_day[dk[0]]:
+                del self.so_day[dk]
         old = {k for k, t in self.bundle_seen.items() if t < cutoff}
         if not old:
             return

@@ -9,9 +9,10 @@ checkpoint and replays only the events after its position; with no usable checkp
 the whole store (and writes checkpoints as it goes, so memory stays bounded during the replay).
 
 Retention rule, one for every read model: the local hours of the last ``retain_days`` days before
-the factory's latest event stay in memory; older ones are in the rollup tables (live state's hours; quality's hour tallies and defects by
-code) or gone (quality's piece index and defect records, finished bundles' routes, learning's
-caches). docs/data-model.md lists every read model with its rule.
+the factory's latest event stay in memory; older ones are in the rollup tables (live state's
+hours; quality's hour tallies and defects by code) or gone (quality's piece index and defect
+records, finished bundles' routes, learning's caches). docs/data-model.md lists every read model
+with its rule.
 """
 
 from __future__ import annotations

@@ -195,7 +195,7 @@ def quality_data(
     proj = next((p for p in rt.pipeline.projections if getattr(p, "name", "") == "quality"), None)
     with rt.pipeline.lock:
         rt.pipeline.catch_up()
-        snap = proj.dhu.snapshot(f, since=since, until=until) if proj is not None else None
+    snap = proj.dhu.snapshot_beside(rt.pipeline.lock, f, since=since, until=until) if proj is not None else None
     by_op = by_worker = pareto = []
     total = {"pieces_txt": "–", "defects_txt": "–", "dhu_txt": "–", "pct_txt": "–"}
     if snap is not None:
