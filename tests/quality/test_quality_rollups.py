@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -13,6 +14,8 @@ from fastapi.testclient import TestClient
 from seamline.bootstrap import bootstrap, make_projections, replay_into
 from seamline.domain.live import LiveState
 from seamline.entrypoints.api import create_app
+from seamline.roi.collect import collect
+from seamline.roi.measure import measure
 from seamline.service_layer.ingest import RawEvent
 from tests.conftest import tiny_layout
 from tests.foundation.helpers import CST, payload
@@ -130,6 +133,17 @@ def test_past_dhu_from_rollups_equals_the_full_replay_across_a_restart(db_url): 
         assert {r["code"]: r["defects"] for r in day0["pareto"]} == {"SKIP": 2, "OPEN": 1, "STAIN": 1}
         assert day0["operation"]["HEM:OP1"]["pieces"] == 40 and day0["station"]["S1"]["defects"] == 3
         assert got["all"]["total"]["pieces"] == 60 * days
+
+        # ROI's quality figure (DHU from live state's defects and pieces) over the past days comes
+        # from the hour rollups: the same blocks and DHU as the full replay.
+        roi_got = collect(rt2.live, rt2.store, "f1", DAY0, today)
+        roi_want = collect(full, rt2.store, "f1", DAY0, today)
+        assert [(b.label, b.pieces, b.defects) for b in roi_got.blocks] == [
+            (b.label, b.pieces, b.defects) for b in roi_want.blocks
+        ]
+        assert sum(b.defects for b in roi_got.blocks) > 0
+        dhu_pct = measure(roi_got.blocks, Decimal(26)).metrics["dhu_pct"]
+        assert dhu_pct is not None and dhu_pct == measure(roi_want.blocks, Decimal(26)).metrics["dhu_pct"]
 
         # The API answers a past day from the rollups too.
         client = TestClient(create_app(rt2))
