@@ -19,6 +19,7 @@ from tests.quality.test_quality_rollups import DAY0, checkpoint, process, qualit
 from tests.web.server import free_port
 
 DAYS = 4
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
