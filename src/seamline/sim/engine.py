@@ -641,7 +641,12 @@ class StationSim:
         # Windows depend on the worker assignment, made after all stations exist: see process().
         self._windows: Iterator[Window] = iter(())
         self.win = Window(0.0, 0.0, False, False, None, None)
-        self.fail_clock = self._draw_fail()
+        # Stoppages have their own random stream and run on the station's staffed working time
+        # (not its sewing time), so their moments do not depend on what the station was given to
+        # do: two controllers on the same seed see the same breakdowns (common random numbers).
+        self.fail_rng = random.Random(f"{self.cfg.seed}/breakdown/{station.id}")
+        self.fail_left = self._draw_fail()  # staffed seconds to the next stoppage, between windows
+        self.fail_at = math.inf  # its moment in the current window's time (set on entering one)
         self._mu = -0.5 * self.cfg.cycle_sigma**2
         self.motor_rng = rng_for(self.cfg.seed, "motor-station", station.id)
 
@@ -676,6 +681,7 @@ class StationSim:
     def _next_window(self) -> Window:
         w = next(self._windows)
         self.need_login = w.first
+        self.fail_at = w.a + self.fail_left
         return w
 
     def _emit(self, cls: type, **fields: object) -> str:
@@ -707,6 +713,7 @@ class StationSim:
             return
 
     def _cross(self, w: Window) -> None:
+        self.fail_left = max(0.0, self.fail_at - w.b)
         self._close_no_work()
         self.idle_since = None
         if w.last:
@@ -744,13 +751,19 @@ class StationSim:
         if self.idle_since is None:
             self.idle_since = now
         no_work_s = self.cfg.no_work_after_min * 60.0
-        until = self.win.b
+        until = min(self.win.b, self.fail_at)
         if not self.no_work_open:
             until = min(until, self.idle_since + no_work_s)
         self.wake = self.env.event()
         yield self.wake | self.env.timeout(max(0.0, until - now))
         self.wake = None
         now = self.env.now
+        if now >= self.fail_at - EPS and now < self.win.b - EPS:
+            # The machine stops while its operator waits: she waits for the mechanic now.
+            self._close_no_work()
+            yield from self._breakdown()
+            self.idle_since = None
+            return
         if not self.no_work_open and now >= self.idle_since + no_work_s - EPS and now < self.win.b - EPS:
             # The operator presses "no work" on the sensor after waiting a while.
             self._emit(WDowntime, reason="NO_WORK", phase="start")
@@ -783,23 +796,22 @@ class StationSim:
         rem = dur_s
         while rem > EPS:
             yield from self._ensure_working()
+            if self.env.now >= self.fail_at - EPS:
+                yield from self._breakdown()
+                continue
             if sewing:
                 self._set_state("running")
-            step = min(rem, self.win.b - self.env.now)
-            if sewing:
-                step = min(step, self.fail_clock)
+            step = min(rem, self.win.b - self.env.now, self.fail_at - self.env.now)
             yield self.env.timeout(step)
             rem -= step
-            if sewing:
-                self.fail_clock -= step
-                if self.fail_clock <= EPS:
-                    yield from self._breakdown()
 
     def _draw_fail(self) -> float:
-        return self.rng.expovariate(1.0 / (self.cfg.mtbf_running_h * 3600.0))
+        return self.fail_rng.expovariate(1.0 / (self.cfg.mtbf_staffed_h * 3600.0))
 
     def _breakdown(self) -> Proc:
-        u = self.rng.random()
+        """A stoppage at ``fail_at``: reason and repair time from the station's breakdown stream,
+        drawn in a fixed order, and the next stoppage counted from the end of the repair."""
+        u = self.fail_rng.random()
         acc = 0.0
         reason, median_min = STOPPAGES[-1][0], STOPPAGES[-1][2]
         for r, share, med in STOPPAGES:
@@ -807,15 +819,17 @@ class StationSim:
             if u < acc:
                 reason, median_min = r, med
                 break
-        repair_s = median_min * 60.0 * self.rng.lognormvariate(0.0, 0.5)
-        self.fail_clock = self._draw_fail()
-        if self.env.now >= self.win.b - EPS:
+        repair_s = median_min * 60.0 * self.fail_rng.lognormvariate(0.0, 0.5)
+        gap_s = self._draw_fail()
+        start = self.env.now
+        # The mechanic is done by the next break or the shift end at the latest.
+        end = min(start + repair_s, self.win.b)
+        self.fail_at = end + gap_s
+        if start >= self.win.b - EPS:
             return  # fell exactly on a break or the shift end: nothing to stop
         self._set_state("idle")
-        start = self.env.now
         self._emit(WDowntime, reason=reason, phase="start")
-        # The mechanic is done by the next break or the shift end at the latest.
-        yield self.env.timeout(min(repair_s, self.win.b - start))
+        yield self.env.timeout(end - start)
         self._emit(WDowntime, reason=reason, phase="end")
         self.eng.truth.breakdowns.append(
             {
@@ -901,7 +915,7 @@ class StationSim:
             if (
                 not motor
                 and rng.random() < cfg.double_count_rate
-                and self.env.now + cfg.double_count_delay_s < self.win.b
+                and self.env.now + cfg.double_count_delay_s < min(self.win.b, self.fail_at)
             ):
                 # A bouncing sensor: the same piece counted again a moment later, with a new id.
                 yield self.env.timeout(cfg.double_count_delay_s)
