@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 
@@ -73,9 +72,12 @@ class DemoControl:
             if lb is None:
                 continue
             order = {b: i for i, b in enumerate(sorted(lb.station_of, key=lb.station_of.__getitem__))}
-            shares: dict[str, dict[str, float]] = defaultdict(dict)
+            # every worker present, those the plan leaves without work too (their tablets then
+            # name the operations of their machine nobody covers, as for a station without a plan)
+            shares: dict[str, dict[str, float]] = {b: {} for b in lb.station_of}
             for a in lb.plan.assignments:
-                shares[a.badge][a.op_code] = shares[a.badge].get(a.op_code, 0.0) + round(a.share, 4)
+                sh = shares.setdefault(a.badge, {})
+                sh[a.op_code] = sh.get(a.op_code, 0.0) + round(a.share, 4)
             before = self._last.get(d.line, {})
 
             change = {
