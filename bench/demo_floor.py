@@ -2,7 +2,7 @@
 
 Runs the simulator exactly as `seamline demo` does (sample factory, seed, motor sensors on the first
 line, 1.5 bundles per station of work in progress at the start, the floor following the seamline
-controller: `twin.loop.controlled_stream` with `SeamlinePolicy`, 15-minute decision points) from a
+controller, `entrypoints/demo_control.py`, with no server to record its directives) from a
 Monday shift start; as baselines in the same run, the same preloaded floor on the simulator's own
 balance (the demo before it followed seamline) and that floor starting with empty lines. Figures
 come from the event stream alone (`seamline.sim.floor_health`): what the pages would show.
@@ -29,11 +29,10 @@ from zoneinfo import ZoneInfo
 from _common import add_quick
 
 from seamline.adapters.layout_files import load_factory
+from seamline.entrypoints.demo_control import DemoControl
 from seamline.sim import SimConfig, simulate
 from seamline.sim.engine import Engine
 from seamline.sim.floor_health import Ev, floor_health
-from seamline.twin.loop import controlled_stream
-from seamline.twin.policy import SeamlinePolicy
 
 REPO = Path(__file__).resolve().parents[1]
 START = datetime(2026, 11, 30, 8, 0, tzinfo=ZoneInfo("Asia/Shanghai"))  # a Monday shift start
@@ -50,7 +49,7 @@ def seamline_events(layout: Any, cfg: SimConfig) -> list[Ev]:
     stop = threading.Event()
     out: list[Ev] = []
     end = cfg.hours * 3600.0
-    for topic, payload, ts, _ in controlled_stream(eng, SeamlinePolicy(layout, sorted(layout.lines)), stop):
+    for topic, payload, ts, _ in DemoControl(layout, None).stream(eng, stop):
         if eng.sim_s(ts) > end:
             break
         out.append((topic, payload, ts))

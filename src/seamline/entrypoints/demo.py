@@ -202,9 +202,10 @@ def run_demo(opts: DemoOptions) -> None:
     url = f"http://{opts.host}:{opts.port}"
     control = None
     if opts.follow_seamline:
+        from ..service_layer.line_direction import director
         from .demo_control import DemoControl
 
-        control = DemoControl(rt, sim_layout)
+        control = DemoControl(sim_layout, director(rt).store)
 
     def progress(p: SimProgress) -> None:
         sys.stdout.write(

@@ -21,9 +21,11 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from ..adapters.directive_store import Directive as StoredDirective
+from ..adapters.directive_store import DirectiveStore
 from ..bootstrap import Runtime
 from ..domain.model import FactoryLayout
 from ..service_layer.line_direction import director
@@ -45,12 +47,13 @@ def _main_op(shares: dict[str, float]) -> str | None:
 class DemoControl:
     """The seamline controller of the demo's floor and its bridge to the stored directives."""
 
-    def __init__(self, rt: Runtime, layout: FactoryLayout) -> None:
-        self.rt = rt
+    def __init__(self, layout: FactoryLayout, store: DirectiveStore | None) -> None:
+        """``store``: the runtime's directives (``LineDirector.store``); None records nothing and
+        reads no accepted move (the bench: the same floor without a server)."""
         self.layout = layout
         self.fid = layout.factory.id
         self.policy = SeamlinePolicy(layout, sorted(layout.lines))
-        self.store = director(rt).store
+        self.store = store
         self._last: dict[str, dict[str, dict[str, float]]] = {}  # line -> badge -> {op: share}
         self._last_pph: dict[str, float] = {}
         self._seen_id = 0
@@ -64,12 +67,12 @@ class DemoControl:
         )
 
     # -- controller → product -------------------------------------------------------------------
-    def record(self, directives: list[Directive], now: datetime) -> None:
+    def record(self, directives: list[Directive], now: datetime) -> list[Directive]:
         """Store each new balance as the line's directive, with the worker it changes most as the
-        move the tablets announce ("主管调整：现在做 X")."""
+        move the tablets announce ("主管调整：现在做 X"); return what the floor does with it."""
         for d in directives:
             lb = self.policy.state[d.line].balance
-            if lb is None:
+            if lb is None or self.store is None:
                 continue
             order = {b: i for i, b in enumerate(sorted(lb.station_of, key=lb.station_of.__getitem__))}
             # every worker present, those the plan leaves without work too (their tablets then
@@ -113,12 +116,33 @@ class DemoControl:
                 continue
             self.stored += 1
             self._last[d.line], self._last_pph[d.line] = dict(shares), pph
+        return [self.with_idle_hands(d) for d in directives]
+
+    def with_idle_hands(self, d: Directive) -> Directive:
+        """The balance as the floor sews it: a present worker the plan gives nothing (nobody lacks
+        her where the cycle is decided) does what her tablet tells her, as
+        ``LineDirector.assignment`` computes it for an empty assignment — the operations of her
+        station's machine type, those nobody covers first. No one is left standing."""
+        style = self.layout.styles[d.style]
+        covered = {c for ops in d.balance.values() for c in ops}
+        out = dict(d.balance)
+        for sid in self.policy.floor.present(d.line):
+            if out.get(sid):
+                continue
+            mt = self.layout.stations[sid].machine_type
+            able = [c for c in style.topological_order() if style.op(c).machine_type == mt]
+            free = [c for c in able if c not in covered] or able
+            if free:
+                out[sid] = tuple(free)
+        return d if out == dict(d.balance) else replace(d, balance=out)
 
     # -- product → floor ------------------------------------------------------------------------
     def accepted(self, now: datetime) -> Sequence[Directive]:
         """Moves people accepted since the last decision point, as balances for the floor."""
-        day_start, _ = self.rt.live.day_bounds(self.fid, now)
         out: list[Directive] = []
+        if self.store is None:
+            return out
+        day_start = now.astimezone(self.layout.factory.tz).replace(hour=0, minute=0, second=0, microsecond=0)
         for line in sorted(self.layout.lines):
             try:
                 ds = self.store.since(self.fid, line, day_start)
@@ -160,4 +184,4 @@ class DemoControl:
 
 def seamline_stream(rt: Runtime, layout: FactoryLayout) -> Callable[[Engine, threading.Event], Iterator[Item]]:
     """The ``stream`` argument of ``run_live`` that puts the demo's floor under seamline."""
-    return DemoControl(rt, layout).stream
+    return DemoControl(layout, director(rt).store).stream

@@ -133,7 +133,7 @@ def controlled_stream(
     every_min: float = 15.0,
     first_after_s: float = 60.0,
     chunk_s: float = 60.0,
-    on_directives: Callable[[list[Directive], datetime], None] | None = None,
+    on_directives: Callable[[list[Directive], datetime], Sequence[Directive]] | None = None,
     outside: Callable[[datetime], Sequence[Directive]] | None = None,
 ) -> Iterator[Item]:
     """Endless events of a running engine under ``controller``: the live twin (the demo).
@@ -143,7 +143,8 @@ def controlled_stream(
     ``every_min`` of simulated time (the first ``first_after_s`` in, once the morning's logins are
     out), hands out its directives. A decision is taken when the consumer asks for the event after
     the last one before it, i.e. once everything up to the decision was published; the floor
-    follows it from that moment, and ``on_directives`` (the demo's record of them) is told then.
+    follows it from that moment. ``on_directives`` (the demo's record of them) is told then and
+    returns what the floor gets (the demo: the same, with the tablets' work for idle hands).
     ``outside`` gives directives from elsewhere at each decision (a supervisor's accepted move),
     applied after the controller's.
     """
@@ -157,10 +158,10 @@ def controlled_stream(
         yield from out
         if t >= due and not stop.is_set():
             now = eng.now_dt()
-            ds = controller.decide(now)
-            apply_directives(eng, ds)
+            ds: Sequence[Directive] = controller.decide(now)
             if on_directives is not None and ds:
-                on_directives(ds, now)
+                ds = on_directives(list(ds), now)
+            apply_directives(eng, ds)
             if outside is not None:
                 apply_directives(eng, outside(now))
             due += every_min * 60.0
