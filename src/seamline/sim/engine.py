@@ -135,6 +135,7 @@ class Engine:
         # A controller's dispatch rule (sim/control.py); None = the oldest ready bundle first.
         self.dispatcher: Dispatcher | None = None
         self._motor_profiles: dict[tuple[str, str], MotorProfile] = {}
+        self._piece_rngs: dict[tuple[str, str, str], random.Random] = {}
         self.truth = Truth(
             run_id=self.run_id,
             seed=config.seed,
@@ -156,6 +157,16 @@ class Engine:
                 self.config.seed, style, op.code, op.sam_min, op.machine_type
             )
         return p
+
+    def piece_rng(self, badge: str, style: str, op: str) -> random.Random:
+        """The random stream of one worker's pieces of one operation (cycle noise, defects): her
+        n-th piece of it draws the same numbers whichever controller put her there and whenever
+        (common random numbers across policies, as for stoppages and absences)."""
+        key = (badge, style, op)
+        r = self._piece_rngs.get(key)
+        if r is None:
+            r = self._piece_rngs[key] = random.Random(f"{self.config.seed}/piece/{badge}/{style}/{op}")
+        return r
 
     def ts(self, t_s: float) -> datetime:
         return (self._start_utc + timedelta(seconds=round(t_s, 3))).astimezone(self.tz)
@@ -621,6 +632,7 @@ class StationSim:
         self.station = station
         self.id = station.id
         self.cfg = line.eng.config
+        # The station's sensor glitches (double counts); pieces and stoppages have their own streams.
         self.rng = random.Random(f"{self.cfg.seed}/station/{station.id}")
         self.wire = StationWire(
             line.eng.layout.factory.id,
@@ -883,7 +895,8 @@ class StationSim:
             assert worker is not None
             skill = eng.workforce.skill(worker, style.code, op)
             eff = skill.efficiency(eng.done_count[(worker.badge, style.code, code)])
-            cycle_s = op.sam_min * 60.0 / eff * rng.lognormvariate(self._mu, cfg.cycle_sigma)
+            prng = eng.piece_rng(worker.badge, style.code, code)
+            cycle_s = op.sam_min * 60.0 / eff * prng.lognormvariate(self._mu, cfg.cycle_sigma)
             t0 = self.env.now
             if motor:
                 ev_id = yield from self._sew_motor(style.code, op, cycle_s)
@@ -893,7 +906,7 @@ class StationSim:
             if not motor:
                 ev_id = self._emit(WPiece, bundle=bid, op=code)
             eng.done_count[(worker.badge, style.code, code)] += 1
-            defect = rng.random() < skill.defect_rate
+            defect = prng.random() < skill.defect_rate
             if eng.truth.record_pieces:
                 eng.truth.pieces.append(
                     [
@@ -909,9 +922,6 @@ class StationSim:
                         defect,
                     ]
                 )
-            if defect:
-                self._emit(WDefect, bundle=bid, op=code, defect=DEFECT_CODES[rng.randrange(len(DEFECT_CODES))])
-                yield from self._work(cycle_s * cfg.rework_factor)
             if (
                 not motor
                 and rng.random() < cfg.double_count_rate
@@ -921,5 +931,8 @@ class StationSim:
                 yield self.env.timeout(cfg.double_count_delay_s)
                 dup = self._emit(WPiece, bundle=bid, op=code)
                 eng.truth.duplicates.append({"event_id": dup, "of": ev_id, "station": self.id, "_s": self.env.now})
+            if defect:
+                self._emit(WDefect, bundle=bid, op=code, defect=DEFECT_CODES[prng.randrange(len(DEFECT_CODES))])
+                yield from self._work(cycle_s * cfg.rework_factor)
         if motor:  # the operator taps "bundle done" on the tablet: the bundle's quantity
             self._emit(WPiece, bundle=bid, op=code, qty=b.bundle.qty)
