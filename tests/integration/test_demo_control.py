@@ -104,3 +104,35 @@ def test_a_move_a_person_accepts_reaches_the_floor(rt: Runtime) -> None:
     _run(ctl, eng, 1.0)
     run = next(r for r in line_of(eng, line).runs if r.style.code == mine.style)
     assert set(run.balance[sid]) >= set(moved) or ctl.policy.state[line].rebalances_today > 0
+
+
+def test_a_station_without_work_of_its_own_takes_what_its_tablet_offers() -> None:
+    """``Engine.helper``: with the demo's rule a station whose operations have no bundle takes
+    another operation of its machine type (tablet: "本工序暂无扎：可做 X"); without it, it waits."""
+    from seamline.entrypoints.demo_control import take_other
+    from seamline.sim.control import install_balance
+
+    layout = load_factory(ROOT / "examples" / "factory")
+
+    def sewn_at_x(helper: object) -> tuple[str, set[str], set[str]]:
+        eng = Engine(layout, SimConfig(seed=4, start=MONDAY, preload_wip_bundles_per_station=1.5))
+        eng.helper = helper  # type: ignore[assignment]
+        run = line_of(eng, "L1").runs[0]
+        types = {sid: layout.stations[sid].machine_type for sid in run.balance}
+        x = next(s for s, ops in sorted(run.balance.items()) if ops and sum(t == types[s] for t in types.values()) > 2)
+        y = next(s for s in sorted(run.balance) if s != x and types[s] == types[x] and run.balance[s])
+        bal = {s: list(ops) for s, ops in run.balance.items() if s != x}
+        bal[y] = bal[y] + [c for c in run.balance[x] if c not in bal[y]]
+        eng.run_until(60.0)
+        install_balance(eng, "L1", run.style.code, bal)
+        eng.run_until(1800.0)  # the bundle in hand is done
+        start = len(eng.truth.pieces)
+        eng.run_until(5400.0)
+        ops = {r[4] for r in eng.truth.pieces[start:] if r[2] == x}
+        mine = {o.code for o in run.style.operations if o.machine_type == types[x]}
+        return x, ops, mine
+
+    x, waiting, _ = sewn_at_x(None)
+    assert waiting == set(), (x, waiting)
+    x2, helping, of_type = sewn_at_x(take_other)
+    assert x2 == x and helping and helping <= of_type, (x, helping, of_type)

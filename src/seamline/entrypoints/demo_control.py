@@ -12,6 +12,9 @@ Both ways through the product's own path, the supervisor directives (``line_dire
 - every balance the policy hands out is stored as a directive (accepted by ``DEMO_BY``), so the
   line's assignment the tablets and pages read (``service_layer.line_direction``) is the one the
   simulated workers follow, and the tablet's next task is computed from it;
+- a station with no bundle for its own operations takes, as its tablet tells it ("本工序暂无扎：
+  可做 X"), the operation of its machine type with the most bundles waiting; a worker the plan
+  leaves without work sews the operations of her machine (what her tablet offers);
 - a move a person accepts on the line page (``POST /api/v1/lines/{line}/directives``) is handed
   to the simulated floor at the next decision point (every ``EVERY_MIN`` of factory time).
 """
@@ -62,6 +65,7 @@ class DemoControl:
 
     def stream(self, eng: Engine, stop: threading.Event) -> Iterator[Item]:
         """What ``adapters.sim_publish.run_live`` publishes: the floor under this controller."""
+        eng.helper = take_other
         return controlled_stream(
             eng, self.policy, stop, every_min=EVERY_MIN, on_directives=self.record, outside=self.accepted
         )
@@ -180,6 +184,12 @@ class DemoControl:
             log.warning("demo: directive %s leaves operations of %s unstaffed; not handed out", sd.id, sd.style)
             return None
         return Directive(sd.line, sd.style, balance, None, f"accepted by {sd.accepted_by}")
+
+
+def take_other(station: str, options: Sequence[tuple[str, str, float, int]]) -> int | None:
+    """A station with no bundle of its own does what its tablet says then
+    (``planning.dispatch.next_task`` rule 3): the operation of its machine with the most waiting."""
+    return max(range(len(options)), key=lambda i: (options[i][3], options[i][2])) if options else None
 
 
 def seamline_stream(rt: Runtime, layout: FactoryLayout) -> Callable[[Engine, threading.Event], Iterator[Item]]:

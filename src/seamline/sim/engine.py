@@ -14,7 +14,7 @@ import heapq
 import math
 import random
 from collections import defaultdict
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -134,6 +134,11 @@ class Engine:
         self.done_count: dict[tuple[str, str, str], int] = defaultdict(int)
         # A controller's dispatch rule (sim/control.py); None = the oldest ready bundle first.
         self.dispatcher: Dispatcher | None = None
+        # What a station with no bundle for its own operations does (the tablet's "take another
+        # operation of your machine"): given (op, oldest bundle, seconds waited, bundles waiting)
+        # of the other operations of its machine type with bundles ready, the index of the one to
+        # take, or None to wait. None (the default): it waits.
+        self.helper: Callable[[str, Sequence[tuple[str, str, float, int]]], int | None] | None = None
         self._motor_profiles: dict[tuple[str, str], MotorProfile] = {}
         self._piece_rngs: dict[tuple[str, str, str], random.Random] = {}
         self.truth = Truth(
@@ -276,6 +281,9 @@ class LineSim:
         self.cal: ShiftCalendar = eng.layout.calendar_for_line(line.id)
         self.stations = [StationSim(self, st) for st in stations]
         self.by_id = {s.id: s for s in self.stations}
+        self.by_type: dict[str, list[StationSim]] = defaultdict(list)
+        for s in self.stations:
+            self.by_type[s.station.machine_type].append(s)
         self.runs = self._plan_runs(orders)
         self._assign_workers(workers)
         # Bundles waiting for an operation, a heap by release order: "the oldest bundle first" is
@@ -499,10 +507,36 @@ class LineSim:
         return {bundle.id for _, bundle, _ in placed}
 
     def _notify(self, run: Run, op: str) -> None:
-        for st in (*run.by_op.get(op, ()), *self.coverers.get((run.index, op), ())):
+        helpers = self.by_type.get(run.ops[op].machine_type, ()) if self.eng.helper is not None else ()
+        for st in (*run.by_op.get(op, ()), *self.coverers.get((run.index, op), ()), *helpers):
             w = st.wake
             if w is not None and not w.triggered:
                 w.succeed()
+
+    def _help(self, st: StationSim, run: Run) -> tuple[BundleSim, str] | None:
+        """A station without work of its own takes another operation of its machine type, as its
+        tablet tells it (``Engine.helper`` chooses which)."""
+        rule = self.eng.helper
+        if rule is None:
+            return None
+        mine = set(self.ops_of(st, run))
+        mt = st.station.machine_type
+        now = self.env.now
+        opts: list[tuple[str, str, float, int]] = []
+        queues = []
+        for code, op in run.ops.items():
+            q = self.ready.get((run.index, code))
+            if q and code not in mine and op.machine_type == mt:
+                opts.append((code, q[0][2].bundle.id, now - q[0][1], len(q)))
+                queues.append(q)
+        if not opts:
+            return None
+        i = rule(st.id, opts)
+        if i is None:
+            return None
+        b = heapq.heappop(queues[i])[2]
+        self._take(run, opts[i][0])
+        return b, opts[i][0]
 
     def ops_of(self, st: StationSim, run: Run) -> list[str]:
         """The station's operations in ``run`` today: its own plus any it covers for absent people."""
@@ -567,7 +601,7 @@ class LineSim:
         """The oldest bundle waiting for one of the station's operations of its current run."""
         run = self.runs[st.run_idx]
         if self.eng.dispatcher is not None:
-            return dispatch_pick(self, st, run, self.eng.dispatcher)
+            return dispatch_pick(self, st, run, self.eng.dispatcher) or self._help(st, run)
         best: list[tuple[int, float, BundleSim]] | None = None
         best_op = ""
         for op in self.ops_of(st, run):
@@ -575,7 +609,7 @@ class LineSim:
             if q and (best is None or q[0][0] < best[0][0]):
                 best, best_op = q, op
         if best is None:
-            return None
+            return self._help(st, run)
         b = heapq.heappop(best)[2]
         self._take(run, best_op)
         return b, best_op
