@@ -23,15 +23,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime
 
 from ..adapters.directive_store import Directive as StoredDirective
 from ..adapters.directive_store import DirectiveStore
-from ..bootstrap import Runtime
 from ..domain.model import FactoryLayout
-from ..service_layer.line_direction import director
 from ..sim.engine import Engine
 from ..twin.loop import Item, controlled_stream
 from ..twin.policy import Directive, SeamlinePolicy
@@ -190,8 +188,3 @@ def take_other(station: str, options: Sequence[tuple[str, str, float, int]]) -> 
     """A station with no bundle of its own does what its tablet says then
     (``planning.dispatch.next_task`` rule 3): the operation of its machine with the most waiting."""
     return max(range(len(options)), key=lambda i: (options[i][3], options[i][2])) if options else None
-
-
-def seamline_stream(rt: Runtime, layout: FactoryLayout) -> Callable[[Engine, threading.Event], Iterator[Item]]:
-    """The ``stream`` argument of ``run_live`` that puts the demo's floor under seamline."""
-    return DemoControl(layout, director(rt).store).stream
