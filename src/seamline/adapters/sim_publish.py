@@ -122,18 +122,21 @@ def run_live(
     client_id: str | None = None,
     clock: Callable[[], float] | None = None,
     clock_speed: float = 1.0,
+    stream: Callable[[Engine, threading.Event], Iterable[Item]] | None = None,
 ) -> Engine:
     """Simulate and publish until ``stop`` is set (day after day, nights included).
 
     Returns the engine so a caller can write its ground truth: ``engine.truth_dict(engine.published_until)``
     matches exactly what was published (the engine itself runs up to a minute ahead). ``clock``
     replaces the wall clock events wait for (the demo's factory clock, ``clock_speed`` × real time).
+    ``stream`` turns the engine into the events to send (default ``engine_stream``: the simulator's
+    own balance; the demo passes the seamline controller's, ``twin.loop.controlled_stream``).
     """
     eng = Engine(layout, config)
     pub = Publisher(mqtt_url, client_id or f"seamline-sim-{eng.run_id}")
     try:
         _, eng.published_until = paced(
-            engine_stream(eng, stop),
+            (stream or engine_stream)(eng, stop),
             pub.publish,
             speed=speed,
             stop=stop,

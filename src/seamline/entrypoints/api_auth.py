@@ -20,9 +20,7 @@ if TYPE_CHECKING:
 else:
     AccountRole = Literal[tuple(sorted(r.value for r in ACCOUNT_ROLES))]
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    s: {"model": Problem} for s in (400, 401, 403, 404, 409, 422)
-}
+ERRORS: dict[int | str, dict[str, Any]] = {s: {"model": Problem} for s in (400, 401, 403, 404, 409, 422)}
 
 
 class Me(BaseModel):
@@ -211,4 +209,3 @@ def register(app: FastAPI, rt: Any) -> None:
         return {"total": total, "items": items}
 
     app.include_router(r)
-

@@ -108,9 +108,15 @@ def register(app: FastAPI, rt: Runtime) -> None:
             raise HTTPException(422, f"工价表不全 / the rate card cannot price this: {e}") from None
         name = f"hours-{layout.factory.id}-{month}-{worker or customer}"
         if format == "csv":
-            return Response(to_csv(rep, lang), media_type="text/csv",
-                            headers={"Content-Disposition": content_disposition("attachment", f"{name}.csv")})
-        return Response(to_pdf(rep, lang), media_type="application/pdf",
-                        headers={"Content-Disposition": content_disposition("attachment", f"{name}.pdf")})
+            return Response(
+                to_csv(rep, lang),
+                media_type="text/csv",
+                headers={"Content-Disposition": content_disposition("attachment", f"{name}.csv")},
+            )
+        return Response(
+            to_pdf(rep, lang),
+            media_type="application/pdf",
+            headers={"Content-Disposition": content_disposition("attachment", f"{name}.pdf")},
+        )
 
     app.include_router(r)

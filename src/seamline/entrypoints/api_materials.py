@@ -26,7 +26,8 @@ from .api import PDF, Instant, content_disposition, problems
 
 class CutRequest(BaseModel):
     fabric_lots: dict[str, list[str]] | list[str] = Field(
-        description="shell-fabric lots: a list for every colour, or colour -> list; a lay uses one lot")
+        description="shell-fabric lots: a list for every colour, or colour -> list; a lay uses one lot"
+    )
     at: Instant
     max_plies: int = Field(60, ge=1)
     max_marker_garments: int = Field(6, ge=1)
@@ -36,7 +37,7 @@ class MoveRequest(BaseModel):
     kind: Literal["issue", "consume", "return"]
     # The widths of the ledger's columns: PostgreSQL refuses longer values (a 500), SQLite kept them.
     lot: str = Field(max_length=64)
-    qty: str = Field(description="a decimal number, e.g. \"12.5\"", pattern=r"^\d{1,12}(\.\d{1,4})?$")
+    qty: str = Field(description='a decimal number, e.g. "12.5"', pattern=r"^\d{1,12}(\.\d{1,4})?$")
     order: str = Field(max_length=64)
     dest: str | None = Field(None, max_length=64)
     at: Instant
@@ -116,9 +117,13 @@ def register(app: FastAPI, rt: Runtime) -> None:
             raise HTTPException(404, f"unknown order {order!r}")
 
     @r.get("/orders/{order}/cut-plan", responses=problems(400, 404, 422))
-    def cut_plan(order: str, factory: str | None = None, max_plies: int = Query(60, ge=1),
-                 max_marker_garments: int = Query(6, ge=1), bundle_size: int | None = Query(None, ge=1)
-                 ) -> dict[str, Any]:
+    def cut_plan(
+        order: str,
+        factory: str | None = None,
+        max_plies: int = Query(60, ge=1),
+        max_marker_garments: int = Query(6, ge=1),
+        bundle_size: int | None = Query(None, ge=1),
+    ) -> dict[str, Any]:
         """Lays (colour, plies, marker ratio), bundles with their lay, and the fabric the order needs."""
         lay = layout_of(factory)
         order_of(lay, order)
@@ -127,11 +132,13 @@ def register(app: FastAPI, rt: Runtime) -> None:
         except DomainError as e:
             raise HTTPException(422, str(e)) from None
 
-    @r.get("/orders/{order}/tickets.pdf", response_class=Response,
-           responses={200: PDF, **problems(400, 404, 422)})
-    def tickets(order: str, factory: str | None = None,
-                layout: Literal["sheet", "label"] = Query("sheet", description="A4 sheets or 60 x 40 mm labels"),
-                bundle_size: int | None = Query(None, ge=1)) -> Response:
+    @r.get("/orders/{order}/tickets.pdf", response_class=Response, responses={200: PDF, **problems(400, 404, 422)})
+    def tickets(
+        order: str,
+        factory: str | None = None,
+        layout: Literal["sheet", "label"] = Query("sheet", description="A4 sheets or 60 x 40 mm labels"),
+        bundle_size: int | None = Query(None, ge=1),
+    ) -> Response:
         """Bundle tickets with QR codes carrying the bundle ids."""
         lay = layout_of(factory)
         order_of(lay, order)
@@ -141,8 +148,11 @@ def register(app: FastAPI, rt: Runtime) -> None:
             raise HTTPException(422, str(e)) from None
         ts = tickets_of(plan, lay)
         pdf = sheets_pdf(ts) if layout == "sheet" else labels_pdf(ts)
-        return Response(pdf, media_type="application/pdf",
-                        headers={"Content-Disposition": content_disposition("inline", f"{order}-tickets-{layout}.pdf")})
+        return Response(
+            pdf,
+            media_type="application/pdf",
+            headers={"Content-Disposition": content_disposition("inline", f"{order}-tickets-{layout}.pdf")},
+        )
 
     @r.post("/orders/{order}/cut", responses=problems(400, 404, 409, 422))
     def cut(order: str, body: CutRequest, factory: str | None = None) -> dict[str, Any]:
@@ -151,16 +161,21 @@ def register(app: FastAPI, rt: Runtime) -> None:
         order_of(lay, order)
         aware("at", body.at)
         try:
-            res = materials(lay).cut(order, body.fabric_lots, body.at,
-                                     CutRules(body.max_plies, body.max_marker_garments))
+            res = materials(lay).cut(
+                order, body.fabric_lots, body.at, CutRules(body.max_plies, body.max_marker_garments)
+            )
         except DomainError as e:
             raise HTTPException(409, str(e)) from None
-        return {**res.plan.as_dict(), "issued": {k: qstr(v) for k, v in res.issued.items()},
-                "lay_lots": {str(k): v for k, v in res.lay_lots.items()}}
+        return {
+            **res.plan.as_dict(),
+            "issued": {k: qstr(v) for k, v in res.issued.items()},
+            "lay_lots": {str(k): v for k, v in res.lay_lots.items()},
+        }
 
     @r.get("/shortages", responses=problems(400, 404, 422))
-    def shortages(orders: Annotated[list[str], Query(description="orders in loading sequence")],
-                  factory: str | None = None) -> dict[str, Any]:
+    def shortages(
+        orders: Annotated[list[str], Query(description="orders in loading sequence")], factory: str | None = None
+    ) -> dict[str, Any]:
         """What is missing to load these orders in this sequence; empty list = all materials there."""
         lay = layout_of(factory)
         for o in orders:
@@ -213,8 +228,9 @@ def register(app: FastAPI, rt: Runtime) -> None:
             return routing().wip(lay.factory.id, aware("as_of", as_of), line)
 
     @r.get("/alerts", response_model=list[StaleBundle], responses=problems(400, 404, 422))
-    def alerts(factory: str | None = None, stale_after_min: float | None = Query(None, gt=0),
-               as_of: Instant | None = None) -> list[dict[str, Any]]:
+    def alerts(
+        factory: str | None = None, stale_after_min: float | None = Query(None, gt=0), as_of: Instant | None = None
+    ) -> list[dict[str, Any]]:
         """Bundles that have not moved for longer than the limit (working minutes)."""
         lay = layout_of(factory)
         with rt.pipeline.lock:
@@ -253,8 +269,9 @@ def register(app: FastAPI, rt: Runtime) -> None:
             return materials(lay).progress(order, routing())
 
     @r.get("/small-lots", responses=problems(400, 404, 422))
-    def small_lots(factory: str | None = None, max_lot: int = Query(500, ge=1),
-                   small_below: int | None = Query(None, ge=1)) -> list[dict[str, Any]]:
+    def small_lots(
+        factory: str | None = None, max_lot: int = Query(500, ge=1), small_below: int | None = Query(None, ge=1)
+    ) -> list[dict[str, Any]]:
         """The open orders as production lots: large ones split, small ones of a style merged."""
         lay = layout_of(factory)
         return [x.as_dict() for x in merge_orders(lay.orders.values(), max_lot, small_below)]

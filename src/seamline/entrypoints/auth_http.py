@@ -86,9 +86,11 @@ def _document_refusals(app: FastAPI) -> None:
         if app.openapi_schema is not None:
             return app.openapi_schema
         spec = plain()
-        problem = {"$ref": "#/components/schemas/Problem"} if "Problem" in spec.get("components", {}).get(
-            "schemas", {}
-        ) else {"type": "object", "properties": {"detail": {"type": "string"}}}
+        problem = (
+            {"$ref": "#/components/schemas/Problem"}
+            if "Problem" in spec.get("components", {}).get("schemas", {})
+            else {"type": "object", "properties": {"detail": {"type": "string"}}}
+        )
         comp = spec.setdefault("components", {}).setdefault("securitySchemes", {})
         comp["bearer"] = {"type": "http", "scheme": "bearer", "description": "`seamline token` or POST /api/v1/tokens"}
         comp["session"] = {"type": "apiKey", "in": "cookie", "name": SESSION_COOKIE}

@@ -80,8 +80,15 @@ def register(app: typer.Typer) -> None:
         """Create an account; the password is asked for (never a default)."""
         svc = _service(db, create=True)
         try:
-            u = svc.add_user(username, _password(password_file), role, actor=ACTOR, display_name=name,
-                             factory=factory, lines=_split(lines))
+            u = svc.add_user(
+                username,
+                _password(password_file),
+                role,
+                actor=ACTOR,
+                display_name=name,
+                factory=factory,
+                lines=_split(lines),
+            )
         except _auth_error() as e:
             fail(e)
         typer.echo(json.dumps(u, ensure_ascii=False))
@@ -105,8 +112,14 @@ def register(app: typer.Typer) -> None:
         svc = _service(db)
         pw = _password(password_file) if new_password or password_file else None
         try:
-            u = svc.update_user(username, actor=ACTOR, roles=role or None,
-                                lines=_split(lines) if lines is not None else None, active=active, password=pw)
+            u = svc.update_user(
+                username,
+                actor=ACTOR,
+                roles=role or None,
+                lines=_split(lines) if lines is not None else None,
+                active=active,
+                password=pw,
+            )
         except _auth_error() as e:
             fail(e)
         typer.echo(json.dumps(u, ensure_ascii=False))
@@ -123,8 +136,9 @@ def register(app: typer.Typer) -> None:
         """Issue an API bearer token; it is printed once and only its hash is kept."""
         svc = _service(db, create=True)
         try:
-            tid, secret = svc.create_token(name, role, actor=ACTOR, factory=factory, lines=_split(lines),
-                                           expires_days=expires_days)
+            tid, secret = svc.create_token(
+                name, role, actor=ACTOR, factory=factory, lines=_split(lines), expires_days=expires_days
+            )
         except _auth_error() as e:
             fail(e)
         typer.echo(json.dumps({"id": tid, "token": secret}))

@@ -72,8 +72,10 @@ def verify_hours(
     engine = _engine(db)
     if not _has_chain(engine):
         if _has_facts(engine):
-            typer.echo("已篡改 / ALTERED: 封存记录表 hours_chain 不存在，但事件库中有考勤数据 / the hours_chain table "
-                       "is missing although the event store holds attendance facts")
+            typer.echo(
+                "已篡改 / ALTERED: 封存记录表 hours_chain 不存在，但事件库中有考勤数据 / the hours_chain table "
+                "is missing although the event store holds attendance facts"
+            )
             raise typer.Exit(1)
         typer.echo(f"OK: no sealed hours records in {db} (no hours_chain table)")
         return
@@ -89,8 +91,9 @@ def verify_hours(
         found |= {a for a in anchors if _holds(engine, f, a)}
         if res.ok:
             if res.records:
-                typer.echo(f"完好 / OK {f}: {res.records} records, chain head {res.head}, "
-                           f"sealed through {res.sealed_through}")
+                typer.echo(
+                    f"完好 / OK {f}: {res.records} records, chain head {res.head}, sealed through {res.sealed_through}"
+                )
             else:
                 typer.echo(f"完好 / OK {f}: no sealed hours records yet")
             continue
@@ -106,8 +109,10 @@ def verify_hours(
     for a in anchors:
         if a not in found:
             bad = True
-            typer.echo(f"已篡改 / ALTERED: 链中已没有锚定的链头 {a}：其后的记录被删除或改写 / the chain no longer "
-                       f"holds the anchored head {a}: records were removed or rewritten since it was taken")
+            typer.echo(
+                f"已篡改 / ALTERED: 链中已没有锚定的链头 {a}：其后的记录被删除或改写 / the chain no longer "
+                f"holds the anchored head {a}: records were removed or rewritten since it was taken"
+            )
     if bad:
         raise typer.Exit(1)
 
@@ -187,11 +192,17 @@ def hours_correct(
 
     try:
         c = Correction(
-            id=f"corr-{uuid.uuid4().hex[:12]}", worker=worker, who=who,
+            id=f"corr-{uuid.uuid4().hex[:12]}",
+            worker=worker,
+            who=who,
             # Correction checks the action itself (CorrectionError below), so the cast cannot lie.
             action=cast(Literal["add", "adjust", "void"], action),
-            at=datetime.now(UTC), why=why, session_id=session, station=station,
-            start=_aware(start, "--start"), end=_aware(end, "--end"),
+            at=datetime.now(UTC),
+            why=why,
+            session_id=session,
+            station=station,
+            start=_aware(start, "--start"),
+            end=_aware(end, "--end"),
         )
     except CorrectionError as e:
         raise typer.BadParameter(str(e)) from None
@@ -272,8 +283,7 @@ def hours_report(
 
     first, last = month_bounds(month)
     try:
-        period = compute_period(_engine(db), factory, first, last,
-                                rules=_rules(rules, rules_config, factory, customer))
+        period = compute_period(_engine(db), factory, first, last, rules=_rules(rules, rules_config, factory, customer))
         policy = _policy(rates, region, deduct_defects, floor_basis, lambda: _stored_card(db, factory))
         rep = worker_report(period, worker, policy) if worker else customer_report(period, customer or "", policy)
     except (PayError, RuleError, NotFound, KeyError) as e:

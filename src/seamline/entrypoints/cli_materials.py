@@ -59,8 +59,10 @@ def _open(layout_dir: Path | None, db: str, factory: str | None) -> tuple[Engine
     require_tables(engine, db, ["factories", *(t.name for t in tables)], "物料", "materials")
     layouts = master_data.load_layouts(engine)
     if not layouts:
-        raise _fail(f"数据库 {db} 里没有工厂 / no factory in {db}: run `seamline import DIR --db {db}` first,"
-                    " or pass --layout DIR")
+        raise _fail(
+            f"数据库 {db} 里没有工厂 / no factory in {db}: run `seamline import DIR --db {db}` first,"
+            " or pass --layout DIR"
+        )
     if factory is None:
         if len(layouts) != 1:
             raise _fail(f"pass --factory, one of {sorted(layouts)}")
@@ -97,8 +99,10 @@ def register(app: typer.Typer) -> None:
         if as_json:
             typer.echo(json.dumps(plan.as_dict(), ensure_ascii=False, indent=1))
             return
-        typer.echo(f"order {order}: {plan.order.quantity} x {plan.style.code}, {len(plan.lays)} lays, "
-                   f"{len(plan.bundles)} bundles of up to {plan.bundle_size}")
+        typer.echo(
+            f"order {order}: {plan.order.quantity} x {plan.style.code}, {len(plan.lays)} lays, "
+            f"{len(plan.bundles)} bundles of up to {plan.bundle_size}"
+        )
         for x in plan.lays:
             ratio = " ".join(f"{s}:{n}" for s, n in x.ratio.items())
             typer.echo(f"  lay {x.no:>2}  {x.colour:<14} {x.plies:>3} plies  marker {ratio:<24} = {x.garments}")

@@ -10,6 +10,10 @@ the latest workday (or where the last run stopped, if later) and runs at ``speed
 time only, so it shows a shift at work whenever it is started. The server checks event times
 against that clock and the pages say so; ``seamline serve`` never does. Lines start with work in
 progress along them (sim/wip.py), as a real line does in the morning.
+
+The simulated floor follows seamline (entrypoints/demo_control.py): the balance, re-balances,
+WIP cap and dispatch of the seamline policy, learned from the published events only, stored as
+the lines' directives so the tablets show what the simulated workers do.
 """
 
 from __future__ import annotations
@@ -59,6 +63,9 @@ class DemoOptions:
     lead_min: float = 30.0
     # Bundles per station already along each line at the start (sim/wip.py); 0 = empty lines.
     preload_wip_bundles_per_station: float = 1.5
+    # The floor follows the seamline controller (demo_control.py); False: the simulator's own
+    # balance from the SAMs, first in first out (what the demo did before issue #21).
+    follow_seamline: bool = True
 
 
 def prepare(opts: DemoOptions) -> Runtime:
@@ -193,6 +200,12 @@ def run_demo(opts: DemoOptions) -> None:
     )
     stop = threading.Event()
     url = f"http://{opts.host}:{opts.port}"
+    control = None
+    if opts.follow_seamline:
+        from ..service_layer.line_direction import director
+        from .demo_control import DemoControl
+
+        control = DemoControl(sim_layout, director(rt).store)
 
     def progress(p: SimProgress) -> None:
         sys.stdout.write(
@@ -214,6 +227,7 @@ def run_demo(opts: DemoOptions) -> None:
                 client_id="seamline-demo-sim",
                 clock=clock.epoch,
                 clock_speed=opts.speed,
+                stream=control.stream if control is not None else None,
             )
         except Exception:
             log.exception("simulator stopped")
@@ -233,6 +247,11 @@ def run_demo(opts: DemoOptions) -> None:
             f"  演示时钟 / demo clock: {clock.now():%Y-%m-%d %H:%M} ({layout.factory.timezone}), working time only"
             " (breaks, nights and rest days skipped)"
         )
+        if control is not None:
+            print(
+                "  车间按 seamline 指令生产 / the floor follows seamline: balance from learned efficiencies,"
+                " re-balances and next tasks, stored as each line's directives"
+            )
         if config.motor_lines:
             print(f"  motor bursts + bundle scans (no piece counter) on: {', '.join(config.motor_lines)}")
         if sim_layout is not layout:

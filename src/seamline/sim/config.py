@@ -41,7 +41,9 @@ class SimConfig:
     rework_factor: float = 0.6
     double_count_rate: float = 0.002
     double_count_delay_s: float = 0.3
-    mtbf_running_h: float = 5.0
+    # Mean staffed working hours between stoppages of a station's machine (the clock runs while the
+    # station is staffed and in shift, whatever it sews, so policies see the same stoppages).
+    mtbf_staffed_h: float = 5.0
     changeover_min: float = 15.0
     no_work_after_min: float = 10.0
     wip_bundles_per_station: float = 1.5

@@ -93,7 +93,9 @@ def install_balance(eng: Engine, line_id: str, style_code: str, balance: Mapping
     for run in line.runs[current:]:
         if run.style.code != style_code:
             continue
-        run.balance = {sid: sorted(dict.fromkeys(codes), key=order.__getitem__) for sid, codes in bal.items()}
+        run.balance = _staffed(
+            line, run, {sid: sorted(dict.fromkeys(c), key=order.__getitem__) for sid, c in bal.items()}
+        )
         run.by_op = {}
         for sid, codes in run.balance.items():
             for c in codes:
@@ -116,6 +118,23 @@ def install_balance(eng: Engine, line_id: str, style_code: str, balance: Mapping
         if st.wake is not None and not st.wake.triggered:
             st.wake.succeed()
     return changed
+
+
+def _staffed(line: LineSim, run: Run, bal: dict[str, list[str]]) -> dict[str, list[str]]:
+    """A station that already changed over to a later run does not come back for this one: its
+    operations here stay with the stations that had them (still on this run, since a station only
+    changes over once every operation it had is taken; without this, bundles of a style being
+    finished waited for ever at an operation handed to a station that had moved on)."""
+    gone = {st.id for st in line.stations if st.run_idx > run.index}
+    if not gone:
+        return bal
+    out = {sid: codes for sid, codes in bal.items() if sid not in gone}
+    have = {c for codes in out.values() for c in codes}
+    for sid, codes in run.balance.items():
+        for c in codes:
+            if c not in have and line.remaining.get((run.index, c), 0) > 0 and sid not in gone:
+                out.setdefault(sid, []).append(c)
+    return out
 
 
 def set_wip_cap(eng: Engine, line_id: str, bundles: int) -> None:

@@ -14,7 +14,7 @@ import heapq
 import math
 import random
 from collections import defaultdict
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -134,7 +134,13 @@ class Engine:
         self.done_count: dict[tuple[str, str, str], int] = defaultdict(int)
         # A controller's dispatch rule (sim/control.py); None = the oldest ready bundle first.
         self.dispatcher: Dispatcher | None = None
+        # What a station with no bundle for its own operations does (the tablet's "take another
+        # operation of your machine"): given (op, oldest bundle, seconds waited, bundles waiting)
+        # of the other operations of its machine type with bundles ready, the index of the one to
+        # take, or None to wait. None (the default): it waits.
+        self.helper: Callable[[str, Sequence[tuple[str, str, float, int]]], int | None] | None = None
         self._motor_profiles: dict[tuple[str, str], MotorProfile] = {}
+        self._piece_rngs: dict[tuple[str, str, str], random.Random] = {}
         self.truth = Truth(
             run_id=self.run_id,
             seed=config.seed,
@@ -156,6 +162,16 @@ class Engine:
                 self.config.seed, style, op.code, op.sam_min, op.machine_type
             )
         return p
+
+    def piece_rng(self, badge: str, style: str, op: str) -> random.Random:
+        """The random stream of one worker's pieces of one operation (cycle noise, defects): her
+        n-th piece of it draws the same numbers whichever controller put her there and whenever
+        (common random numbers across policies, as for stoppages and absences)."""
+        key = (badge, style, op)
+        r = self._piece_rngs.get(key)
+        if r is None:
+            r = self._piece_rngs[key] = random.Random(f"{self.config.seed}/piece/{badge}/{style}/{op}")
+        return r
 
     def ts(self, t_s: float) -> datetime:
         return (self._start_utc + timedelta(seconds=round(t_s, 3))).astimezone(self.tz)
@@ -265,6 +281,9 @@ class LineSim:
         self.cal: ShiftCalendar = eng.layout.calendar_for_line(line.id)
         self.stations = [StationSim(self, st) for st in stations]
         self.by_id = {s.id: s for s in self.stations}
+        self.by_type: dict[str, list[StationSim]] = defaultdict(list)
+        for s in self.stations:
+            self.by_type[s.station.machine_type].append(s)
         self.runs = self._plan_runs(orders)
         self._assign_workers(workers)
         # Bundles waiting for an operation, a heap by release order: "the oldest bundle first" is
@@ -488,10 +507,36 @@ class LineSim:
         return {bundle.id for _, bundle, _ in placed}
 
     def _notify(self, run: Run, op: str) -> None:
-        for st in (*run.by_op.get(op, ()), *self.coverers.get((run.index, op), ())):
+        helpers = self.by_type.get(run.ops[op].machine_type, ()) if self.eng.helper is not None else ()
+        for st in (*run.by_op.get(op, ()), *self.coverers.get((run.index, op), ()), *helpers):
             w = st.wake
             if w is not None and not w.triggered:
                 w.succeed()
+
+    def _help(self, st: StationSim, run: Run) -> tuple[BundleSim, str] | None:
+        """A station without work of its own takes another operation of its machine type, as its
+        tablet tells it (``Engine.helper`` chooses which)."""
+        rule = self.eng.helper
+        if rule is None:
+            return None
+        mine = set(self.ops_of(st, run))
+        mt = st.station.machine_type
+        now = self.env.now
+        opts: list[tuple[str, str, float, int]] = []
+        queues = []
+        for code, op in run.ops.items():
+            q = self.ready.get((run.index, code))
+            if q and code not in mine and op.machine_type == mt:
+                opts.append((code, q[0][2].bundle.id, now - q[0][1], len(q)))
+                queues.append(q)
+        if not opts:
+            return None
+        i = rule(st.id, opts)
+        if i is None:
+            return None
+        b = heapq.heappop(queues[i])[2]
+        self._take(run, opts[i][0])
+        return b, opts[i][0]
 
     def ops_of(self, st: StationSim, run: Run) -> list[str]:
         """The station's operations in ``run`` today: its own plus any it covers for absent people."""
@@ -556,7 +601,7 @@ class LineSim:
         """The oldest bundle waiting for one of the station's operations of its current run."""
         run = self.runs[st.run_idx]
         if self.eng.dispatcher is not None:
-            return dispatch_pick(self, st, run, self.eng.dispatcher)
+            return dispatch_pick(self, st, run, self.eng.dispatcher) or self._help(st, run)
         best: list[tuple[int, float, BundleSim]] | None = None
         best_op = ""
         for op in self.ops_of(st, run):
@@ -564,7 +609,7 @@ class LineSim:
             if q and (best is None or q[0][0] < best[0][0]):
                 best, best_op = q, op
         if best is None:
-            return None
+            return self._help(st, run)
         b = heapq.heappop(best)[2]
         self._take(run, best_op)
         return b, best_op
@@ -621,6 +666,7 @@ class StationSim:
         self.station = station
         self.id = station.id
         self.cfg = line.eng.config
+        # The station's sensor glitches (double counts); pieces and stoppages have their own streams.
         self.rng = random.Random(f"{self.cfg.seed}/station/{station.id}")
         self.wire = StationWire(
             line.eng.layout.factory.id,
@@ -641,7 +687,12 @@ class StationSim:
         # Windows depend on the worker assignment, made after all stations exist: see process().
         self._windows: Iterator[Window] = iter(())
         self.win = Window(0.0, 0.0, False, False, None, None)
-        self.fail_clock = self._draw_fail()
+        # Stoppages have their own random stream and run on the station's staffed working time
+        # (not its sewing time), so their moments do not depend on what the station was given to
+        # do: two controllers on the same seed see the same breakdowns (common random numbers).
+        self.fail_rng = random.Random(f"{self.cfg.seed}/breakdown/{station.id}")
+        self.fail_left = self._draw_fail()  # staffed seconds to the next stoppage, between windows
+        self.fail_at = math.inf  # its moment in the current window's time (set on entering one)
         self._mu = -0.5 * self.cfg.cycle_sigma**2
         self.motor_rng = rng_for(self.cfg.seed, "motor-station", station.id)
 
@@ -676,6 +727,7 @@ class StationSim:
     def _next_window(self) -> Window:
         w = next(self._windows)
         self.need_login = w.first
+        self.fail_at = w.a + self.fail_left
         return w
 
     def _emit(self, cls: type, **fields: object) -> str:
@@ -707,6 +759,7 @@ class StationSim:
             return
 
     def _cross(self, w: Window) -> None:
+        self.fail_left = max(0.0, self.fail_at - w.b)
         self._close_no_work()
         self.idle_since = None
         if w.last:
@@ -744,13 +797,19 @@ class StationSim:
         if self.idle_since is None:
             self.idle_since = now
         no_work_s = self.cfg.no_work_after_min * 60.0
-        until = self.win.b
+        until = min(self.win.b, self.fail_at)
         if not self.no_work_open:
             until = min(until, self.idle_since + no_work_s)
         self.wake = self.env.event()
         yield self.wake | self.env.timeout(max(0.0, until - now))
         self.wake = None
         now = self.env.now
+        if now >= self.fail_at - EPS and now < self.win.b - EPS:
+            # The machine stops while its operator waits: she waits for the mechanic now.
+            self._close_no_work()
+            yield from self._breakdown()
+            self.idle_since = None
+            return
         if not self.no_work_open and now >= self.idle_since + no_work_s - EPS and now < self.win.b - EPS:
             # The operator presses "no work" on the sensor after waiting a while.
             self._emit(WDowntime, reason="NO_WORK", phase="start")
@@ -783,23 +842,22 @@ class StationSim:
         rem = dur_s
         while rem > EPS:
             yield from self._ensure_working()
+            if self.env.now >= self.fail_at - EPS:
+                yield from self._breakdown()
+                continue
             if sewing:
                 self._set_state("running")
-            step = min(rem, self.win.b - self.env.now)
-            if sewing:
-                step = min(step, self.fail_clock)
+            step = min(rem, self.win.b - self.env.now, self.fail_at - self.env.now)
             yield self.env.timeout(step)
             rem -= step
-            if sewing:
-                self.fail_clock -= step
-                if self.fail_clock <= EPS:
-                    yield from self._breakdown()
 
     def _draw_fail(self) -> float:
-        return self.rng.expovariate(1.0 / (self.cfg.mtbf_running_h * 3600.0))
+        return self.fail_rng.expovariate(1.0 / (self.cfg.mtbf_staffed_h * 3600.0))
 
     def _breakdown(self) -> Proc:
-        u = self.rng.random()
+        """A stoppage at ``fail_at``: reason and repair time from the station's breakdown stream,
+        drawn in a fixed order, and the next stoppage counted from the end of the repair."""
+        u = self.fail_rng.random()
         acc = 0.0
         reason, median_min = STOPPAGES[-1][0], STOPPAGES[-1][2]
         for r, share, med in STOPPAGES:
@@ -807,15 +865,17 @@ class StationSim:
             if u < acc:
                 reason, median_min = r, med
                 break
-        repair_s = median_min * 60.0 * self.rng.lognormvariate(0.0, 0.5)
-        self.fail_clock = self._draw_fail()
-        if self.env.now >= self.win.b - EPS:
+        repair_s = median_min * 60.0 * self.fail_rng.lognormvariate(0.0, 0.5)
+        gap_s = self._draw_fail()
+        start = self.env.now
+        # The mechanic is done by the next break or the shift end at the latest.
+        end = min(start + repair_s, self.win.b)
+        self.fail_at = end + gap_s
+        if start >= self.win.b - EPS:
             return  # fell exactly on a break or the shift end: nothing to stop
         self._set_state("idle")
-        start = self.env.now
         self._emit(WDowntime, reason=reason, phase="start")
-        # The mechanic is done by the next break or the shift end at the latest.
-        yield self.env.timeout(min(repair_s, self.win.b - start))
+        yield self.env.timeout(end - start)
         self._emit(WDowntime, reason=reason, phase="end")
         self.eng.truth.breakdowns.append(
             {
@@ -869,7 +929,8 @@ class StationSim:
             assert worker is not None
             skill = eng.workforce.skill(worker, style.code, op)
             eff = skill.efficiency(eng.done_count[(worker.badge, style.code, code)])
-            cycle_s = op.sam_min * 60.0 / eff * rng.lognormvariate(self._mu, cfg.cycle_sigma)
+            prng = eng.piece_rng(worker.badge, style.code, code)
+            cycle_s = op.sam_min * 60.0 / eff * prng.lognormvariate(self._mu, cfg.cycle_sigma)
             t0 = self.env.now
             if motor:
                 ev_id = yield from self._sew_motor(style.code, op, cycle_s)
@@ -879,7 +940,7 @@ class StationSim:
             if not motor:
                 ev_id = self._emit(WPiece, bundle=bid, op=code)
             eng.done_count[(worker.badge, style.code, code)] += 1
-            defect = rng.random() < skill.defect_rate
+            defect = prng.random() < skill.defect_rate
             if eng.truth.record_pieces:
                 eng.truth.pieces.append(
                     [
@@ -895,17 +956,17 @@ class StationSim:
                         defect,
                     ]
                 )
-            if defect:
-                self._emit(WDefect, bundle=bid, op=code, defect=DEFECT_CODES[rng.randrange(len(DEFECT_CODES))])
-                yield from self._work(cycle_s * cfg.rework_factor)
             if (
                 not motor
                 and rng.random() < cfg.double_count_rate
-                and self.env.now + cfg.double_count_delay_s < self.win.b
+                and self.env.now + cfg.double_count_delay_s < min(self.win.b, self.fail_at)
             ):
                 # A bouncing sensor: the same piece counted again a moment later, with a new id.
                 yield self.env.timeout(cfg.double_count_delay_s)
                 dup = self._emit(WPiece, bundle=bid, op=code)
                 eng.truth.duplicates.append({"event_id": dup, "of": ev_id, "station": self.id, "_s": self.env.now})
+            if defect:
+                self._emit(WDefect, bundle=bid, op=code, defect=DEFECT_CODES[prng.randrange(len(DEFECT_CODES))])
+                yield from self._work(cycle_s * cfg.rework_factor)
         if motor:  # the operator taps "bundle done" on the tablet: the bundle's quantity
             self._emit(WPiece, bundle=bid, op=code, qty=b.bundle.qty)

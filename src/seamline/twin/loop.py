@@ -9,6 +9,8 @@ measurements at the end read the simulator's truth; the controller never does.
 from __future__ import annotations
 
 import math
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,7 +21,10 @@ from seamline.sim import SimConfig
 from seamline.sim.control import install_balance, set_wip_cap, wip_bundles
 from seamline.sim.engine import Engine
 
-from .policy.protocol import Controller
+from .policy.protocol import Controller, Directive
+
+# (topic, payload, ts, type): what the engine emits and the live publisher sends.
+Item = tuple[str, bytes, datetime, str]
 
 # The leader knows who is missing once the late-comers had their chance (the simulator's
 # latecomers arrive within 20 minutes); the first decision of the day waits that long.
@@ -102,10 +107,7 @@ def run_loop(
         events.extend(new)
         controller.observe(new)
         wip.append(wip_bundles(eng, line_id))
-        for d in controller.decide(eng.now_dt()):
-            install_balance(eng, d.line, d.style, d.balance)
-            if d.wip_cap_bundles is not None:
-                set_wip_cap(eng, d.line, d.wip_cap_bundles)
+        apply_directives(eng, controller.decide(eng.now_dt()))
     tail = decode(eng.run_until(end_s))
     events.extend(tail)
     controller.observe(tail)
@@ -113,6 +115,56 @@ def run_loop(
     res = measure(layout, controller.name, line_id, events, truth, wip, cal)
     res.decisions = list(getattr(controller, "decisions", []))
     return res
+
+
+def apply_directives(eng: Engine, directives: Sequence[Directive]) -> None:
+    """Hand the controller's directives to the floor through the plant's levers."""
+    for d in directives:
+        install_balance(eng, d.line, d.style, d.balance)
+        if d.wip_cap_bundles is not None:
+            set_wip_cap(eng, d.line, d.wip_cap_bundles)
+
+
+def controlled_stream(
+    eng: Engine,
+    controller: Controller,
+    stop: threading.Event,
+    *,
+    every_min: float = 15.0,
+    first_after_s: float = 60.0,
+    chunk_s: float = 60.0,
+    on_directives: Callable[[list[Directive], datetime], Sequence[Directive]] | None = None,
+    outside: Callable[[datetime], Sequence[Directive]] | None = None,
+) -> Iterator[Item]:
+    """Endless events of a running engine under ``controller``: the live twin (the demo).
+
+    Like ``sim.pacing.engine_stream`` (the engine ``chunk_s`` at a time), but the controller sees
+    every event, picks each free station's next operation (``Engine.dispatcher``) and, every
+    ``every_min`` of simulated time (the first ``first_after_s`` in, once the morning's logins are
+    out), hands out its directives. A decision is taken when the consumer asks for the event after
+    the last one before it, i.e. once everything up to the decision was published; the floor
+    follows it from that moment. ``on_directives`` (the demo's record of them) is told then and
+    returns what the floor gets (the demo: the same, with the tablets' work for idle hands).
+    ``outside`` gives directives from elsewhere at each decision (a supervisor's accepted move),
+    applied after the controller's.
+    """
+    eng.dispatcher = controller.dispatch
+    t = eng.env.now
+    due = t + first_after_s
+    while not stop.is_set():
+        t = min(t + chunk_s, due)
+        out = eng.run_until(t)
+        controller.observe(decode(out))
+        yield from out
+        if t >= due and not stop.is_set():
+            now = eng.now_dt()
+            ds: Sequence[Directive] = controller.decide(now)
+            if on_directives is not None and ds:
+                ds = on_directives(list(ds), now)
+            apply_directives(eng, ds)
+            if outside is not None:
+                apply_directives(eng, outside(now))
+            due += every_min * 60.0
 
 
 def measure(

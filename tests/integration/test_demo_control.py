@@ -1,0 +1,138 @@
+"""The demo's floor follows seamline: its balances become the lines' directives, the simulated
+stations sew what those say, and a move a person accepts reaches the floor."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from seamline.adapters.directive_store import Directive as StoredDirective
+from seamline.adapters.layout_files import load_factory
+from seamline.bootstrap import Runtime, bootstrap
+from seamline.domain.model import FactoryLayout
+from seamline.entrypoints.demo_control import DEMO_BY, DemoControl
+from seamline.service_layer.line_direction import director
+from seamline.sim import SimConfig
+from seamline.sim.control import line_of
+from seamline.sim.engine import Engine
+
+ROOT = Path(__file__).resolve().parents[2]
+MONDAY = datetime(2026, 11, 30, 8, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+@pytest.fixture()
+def rt(tmp_path: Path) -> Runtime:
+    r = bootstrap(f"sqlite:///{tmp_path}/demo.db")
+    r.save_layout(load_factory(ROOT / "examples" / "factory"))
+    yield r
+    r.close()
+
+
+def _run(ctl: DemoControl, eng: Engine, hours: float) -> int:
+    stop = threading.Event()
+    n = 0
+    for _topic, _payload, ts, _type in ctl.stream(eng, stop):
+        n += 1
+        if eng.sim_s(ts) > hours * 3600.0:
+            break
+    stop.set()
+    return n
+
+
+def test_the_floor_sews_what_the_stored_directives_say(rt: Runtime) -> None:
+    layout: FactoryLayout = next(iter(rt.layouts.values()))
+    cfg = SimConfig(seed=2, start=MONDAY, record_pieces=False, preload_wip_bundles_per_station=1.5)
+    eng = Engine(layout, cfg)
+    ctl = DemoControl(layout, director(rt).store)
+    assert _run(ctl, eng, 1.0) > 1000
+    assert eng.dispatcher is not None  # the policy picks each free station's next bundle
+    assert ctl.stored >= len(layout.lines)
+    for line in sorted(layout.lines):
+        ds = ctl.store.since(layout.factory.id, line, MONDAY)
+        assert ds and all(d.accepted_by == DEMO_BY for d in ds), line
+        last = ds[-1]
+        lb = ctl.policy.state[line].balance
+        assert lb is not None and last.style == ctl.policy.state[line].style
+        # The stored assignment is the policy's balance, worker by worker ...
+        assert {b: set(sh) for b, sh in last.assignment} == {
+            b: {a.op_code for a in lb.plan.assignments if a.badge == b} for b in lb.station_of
+        }
+        # ... and the simulated line's run of that style has exactly that station -> operations list.
+        sim_line = line_of(eng, line)
+        run = next(r for r in sim_line.runs if r.style.code == last.style)
+        got = {sid: sorted(ops) for sid, ops in run.balance.items() if ops}
+        style = layout.styles[last.style]
+        for badge, sh in last.assignment:
+            sid = lb.station_of[badge]
+            if sh:
+                assert got.get(sid) == sorted(sh), (line, sid)
+            else:  # no work in the plan: she sews what her tablet offers, her machine's operations
+                mt = layout.stations[sid].machine_type
+                able = sorted(o.code for o in style.operations if o.machine_type == mt)
+                assert got.get(sid, []) == able, (line, sid)
+
+
+def test_a_move_a_person_accepts_reaches_the_floor(rt: Runtime) -> None:
+    layout: FactoryLayout = next(iter(rt.layouts.values()))
+    eng = Engine(layout, SimConfig(seed=3, start=MONDAY, record_pieces=False, preload_wip_bundles_per_station=1.5))
+    ctl = DemoControl(layout, director(rt).store)
+    _run(ctl, eng, 0.5)
+    line = "L4"
+    mine = ctl.store.since(layout.factory.id, line, MONDAY)[-1]
+    # The supervisor gives the first worker the second one's operations as well (as the one-tap
+    # accept of a suggested move stores it: a full assignment).
+    busy = [(b, sh) for b, sh in mine.assignment if sh]
+    (b1, sh1), (_b2, sh2) = busy[0], busy[1]
+    moved = {**sh1, **sh2}
+    assignment = tuple((b, moved if b == b1 else sh) for b, sh in mine.assignment)
+    by_hand = StoredDirective(
+        0, layout.factory.id, line, mine.style, b1, None, next(iter(sh2)), 1.0, 10.0, 11.0, assignment,
+        "组长 / leader", eng.now_dt(),
+    )  # fmt: skip
+    ctl.store.add(by_hand)
+    ds = ctl.accepted(eng.now_dt())
+    assert len(ds) == 1 and ctl.followed == 1
+    station = ctl.policy.floor.present(line)
+    sid = next(s for s, b in station.items() if b == b1)
+    assert set(ds[0].balance[sid]) == set(moved)
+    assert ctl.accepted(eng.now_dt()) == []  # handed out once
+    # Through the stream: at the next decision point the floor takes it.
+    _run(ctl, eng, 1.0)
+    run = next(r for r in line_of(eng, line).runs if r.style.code == mine.style)
+    assert set(run.balance[sid]) >= set(moved) or ctl.policy.state[line].rebalances_today > 0
+
+
+def test_a_station_without_work_of_its_own_takes_what_its_tablet_offers() -> None:
+    """``Engine.helper``: with the demo's rule a station whose operations have no bundle takes
+    another operation of its machine type (tablet: "本工序暂无扎：可做 X"); without it, it waits."""
+    from seamline.entrypoints.demo_control import take_other
+    from seamline.sim.control import install_balance
+
+    layout = load_factory(ROOT / "examples" / "factory")
+
+    def sewn_at_x(helper: object) -> tuple[str, set[str], set[str]]:
+        eng = Engine(layout, SimConfig(seed=4, start=MONDAY, preload_wip_bundles_per_station=1.5))
+        eng.helper = helper  # type: ignore[assignment]
+        run = line_of(eng, "L1").runs[0]
+        types = {sid: layout.stations[sid].machine_type for sid in run.balance}
+        x = next(s for s, ops in sorted(run.balance.items()) if ops and sum(t == types[s] for t in types.values()) > 2)
+        y = next(s for s in sorted(run.balance) if s != x and types[s] == types[x] and run.balance[s])
+        bal = {s: list(ops) for s, ops in run.balance.items() if s != x}
+        bal[y] = bal[y] + [c for c in run.balance[x] if c not in bal[y]]
+        eng.run_until(60.0)
+        install_balance(eng, "L1", run.style.code, bal)
+        eng.run_until(1800.0)  # the bundle in hand is done
+        start = len(eng.truth.pieces)
+        eng.run_until(5400.0)
+        ops = {r[4] for r in eng.truth.pieces[start:] if r[2] == x}
+        mine = {o.code for o in run.style.operations if o.machine_type == types[x]}
+        return x, ops, mine
+
+    x, waiting, _ = sewn_at_x(None)
+    assert waiting == set(), (x, waiting)
+    x2, helping, of_type = sewn_at_x(take_other)
+    assert x2 == x and helping and helping <= of_type, (x, helping, of_type)
