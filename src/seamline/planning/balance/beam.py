@@ -64,6 +64,25 @@ def _rest_work(speed: list[list[tuple[int, int]]], unassigned: set[int], free: s
     return total
 
 
+RANK_QS = (1, 3, 2, 5)  # the rankings the probabilistic phase draws from
+
+
+def _rank_work(speed: list[list[tuple[int, int]]], unassigned: set[int], free: set[int], q: int) -> float:
+    """Work left, each task at the mean of its ``q`` fastest free workers: a realistic estimate."""
+    total = 0.0
+    for t in unassigned:
+        acc = 0
+        m = 0
+        for v, w in speed[t]:
+            if w in free:
+                acc += v
+                m += 1
+                if m == q:
+                    break
+        total += acc / m
+    return total
+
+
 def _variants(rng: random.Random, noise: float, fills: int) -> list[tuple[str, float]]:
     """The (rule, noise) pairs each worker fills a station with: the plain rule, then random ones."""
     out = [(RULES[rng.randrange(len(RULES))] if noise else RULES[0], noise)]
@@ -81,8 +100,14 @@ def beam_construct(
     t_end: float,
     fills: int = FILLS,
     relaxed: bool = False,
+    rank_q: int = 1,
 ) -> LineSolution | None:
-    """A plan with every station within ``cycle`` found by a beam of ``width``, or None."""
+    """A plan with every station within ``cycle`` found by a beam of ``width``, or None.
+
+    Children are ranked by the work left, each task at the mean of its ``rank_q`` fastest free
+    workers' times: 1 is the optimistic bound the pruning uses, larger values a realistic
+    estimate where precedence forces tasks onto slower workers (tonge-1: 116 → 94 at width 16).
+    """
     p = st.p
     k = p.num_workers
     root = _State(
@@ -132,7 +157,8 @@ def beam_construct(
                 if wtype is not None:
                     tc = dict(tc)
                     tc[wtype] = tc.get(wtype, 0) + 1
-                children.append(_State([*node.out, (w, tuple(sorted(tasks)))], unassigned, lp, free, tc, rest))
+                score = rest if rank_q <= 1 else _rank_work(speed, unassigned, set(free), rank_q)
+                children.append(_State([*node.out, (w, tuple(sorted(tasks)))], unassigned, lp, free, tc, score))
         if not children:
             return None
         if noise:
@@ -200,6 +226,8 @@ def beam_search(
         mid = (lo + hi) // 2
         sol = beam_construct(st, mid, width, rng, 0.0, t_end)
         if sol is None:
+            sol = beam_construct(st, mid, width, rng, 0.0, t_end, rank_q=3)
+        if sol is None:
             sol = beam_construct(st, mid, width, rng, 0.3, t_end)
         if sol is not None:
             sol = better(sol)
@@ -217,7 +245,8 @@ def beam_search(
         # local descent push the overflow back up the line.
         relax = polish is not None and p.task_type is None and p.fixed_task is None and fails % 2 == 1
         target = hi - 1 - (rng.randint(0, max(1, (hi - lb) // 10)) if relax else 0)
-        sol = beam_construct(st, target, w, rng, 0.5, t_end, relaxed=relax)
+        q = RANK_QS[rng.randrange(len(RANK_QS))]
+        sol = beam_construct(st, target, w, rng, 0.5, t_end, relaxed=relax, rank_q=q)
         if sol is not None and relax:
             sol = better(sol)
             if sol.cycle_time(p) >= hi:
