@@ -67,20 +67,87 @@ def _rest_work(speed: list[list[tuple[int, int]]], unassigned: set[int], free: s
 RANK_QS = (1, 3, 2, 5)  # the rankings the probabilistic phase draws from
 
 
-def _rank_work(speed: list[list[tuple[int, int]]], unassigned: set[int], free: set[int], q: int) -> float:
-    """Work left, each task at the mean of its ``q`` fastest free workers: a realistic estimate."""
-    total = 0.0
-    for t in unassigned:
-        acc = 0
-        m = 0
-        for v, w in speed[t]:
-            if w in free:
-                acc += v
-                m += 1
-                if m == q:
-                    break
-        total += acc / m
-    return total
+class _Look:
+    """A beam node's look-ahead, computed once and reused by each of its children.
+
+    The child that gives worker ``w`` the tasks ``taken`` has, over the tasks left, the work at
+    each task's fastest free worker (``rest``: the pruning bound) and at the mean of its ``q``
+    fastest free workers (the ranking: a realistic estimate where precedence forces tasks onto
+    slower workers). Only tasks whose fastest ``q`` free workers include ``w`` change when she
+    leaves, so the node stores the totals, each worker's correction and, per task, its values
+    without each of its fastest workers: a child costs O(|taken|), not O(tasks left).
+    """
+
+    __slots__ = ("base_rank", "base_rest", "c1", "cq", "d_rank", "d_rest", "new", "sole")
+
+    def __init__(self, speed: list[list[tuple[int, int]]], unassigned: set[int], free: list[int], k: int,
+                 cycle: int, q: int) -> None:
+        free_b = [False] * k
+        for x in free:
+            free_b[x] = True
+        self.base_rest = 0
+        self.base_rank = 0.0
+        self.d_rest = [0] * k
+        self.d_rank = [0.0] * k
+        self.sole: list[list[int]] = [[] for _ in range(k)]
+        self.c1: dict[int, int] = {}
+        self.cq: dict[int, float] = {}
+        self.new: dict[tuple[int, int], tuple[int, float]] = {}
+        base_rest = 0
+        base_rank = 0.0
+        d_rest, d_rank, sole, c1s, cqs, new = self.d_rest, self.d_rank, self.sole, self.c1, self.cq, self.new
+        for t in unassigned:
+            vs: list[int] = []
+            ws: list[int] = []
+            for v, w in speed[t]:
+                if free_b[w]:
+                    vs.append(v)
+                    ws.append(w)
+                    if len(vs) > q:
+                        break
+            c1 = vs[0]
+            n = len(vs)
+            total = sum(vs)
+            cq = (total - vs[q]) / q if n > q else total / n
+            c1s[t] = c1
+            cqs[t] = cq
+            base_rest += c1
+            base_rank += cq
+            for j in range(min(q, n)):
+                w = ws[j]
+                if j == 0:
+                    if n == 1 or vs[1] > cycle:
+                        sole[w].append(t)
+                        continue
+                    n1 = vs[1]
+                else:
+                    n1 = c1
+                nq = (total - vs[j]) / (n - 1)
+                new[(t, w)] = (n1, nq)
+                d_rest[w] += n1 - c1
+                d_rank[w] += nq - cq
+        self.base_rest = base_rest
+        self.base_rank = base_rank
+
+    def child(self, w: int, taken: list[int]) -> tuple[int, float]:
+        """(rest, rank) after ``w`` takes ``taken``; rest is INF when a task left has nobody."""
+        sole = self.sole[w]
+        if sole:
+            ts = set(taken)
+            if any(t not in ts for t in sole):
+                return INF, 0.0
+        rest = self.base_rest + self.d_rest[w]
+        rank = self.base_rank + self.d_rank[w]
+        new = self.new
+        for t in taken:
+            nv = new.get((t, w))
+            if nv is None:
+                rest -= self.c1[t]
+                rank -= self.cq[t]
+            else:
+                rest -= nv[0]
+                rank -= nv[1]
+        return rest, rank
 
 
 def _variants(rng: random.Random, noise: float, fills: int) -> list[tuple[str, float]]:
@@ -129,6 +196,7 @@ def beam_construct(
         children: list[_State] = []
         seen: set[tuple[frozenset[int], frozenset[int]]] = set()
         for node in beam:
+            look = _Look(speed, node.unassigned, node.free, k, cycle, rank_q) if not last else None
             cands = [st.fixed_at[s]] if s in st.fixed_at else [w for w in node.free if w not in st.fixed_elsewhere]
             for w, rule, nz in [(w, r, z) for w in cands for r, z in _variants(rng, noise, fills)]:
                 tasks, wtype = _fill(st, s, w, cycle, node.unassigned, node.left_preds, node.type_count, rule, rng, nz)
@@ -141,7 +209,8 @@ def beam_construct(
                 key = (frozenset(unassigned), frozenset(free))
                 if key in seen:
                     continue
-                rest = _rest_work(speed, unassigned, set(free), cycle)
+                assert look is not None
+                rest, score = look.child(w, tasks)
                 if rest > cycle * len(free):
                     continue
                 if (p.task_type is not None or p.fixed_task is not None) and not _rest_coverable(
@@ -157,7 +226,6 @@ def beam_construct(
                 if wtype is not None:
                     tc = dict(tc)
                     tc[wtype] = tc.get(wtype, 0) + 1
-                score = rest if rank_q <= 1 else _rank_work(speed, unassigned, set(free), rank_q)
                 children.append(_State([*node.out, (w, tuple(sorted(tasks)))], unassigned, lp, free, tc, score))
         if not children:
             return None
