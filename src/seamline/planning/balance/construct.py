@@ -30,6 +30,8 @@ class _Static:
         self.p = p
         self.fastest = [min(v for v in row if v is not None) for row in p.times]
         self.n_succ = [len(s) for s in p.all_succs]
+        # each task's mean time over the workers able to do it (the "adv" rules' yardstick)
+        self.mean_t = [sum(v for v in row if v is not None) / sum(1 for v in row if v is not None) for row in p.times]
         self.fixed_at: dict[int, int] = {}  # station -> worker fixed there
         if p.worker_station is not None:
             for w, s in enumerate(p.worker_station):
@@ -59,6 +61,11 @@ def _priority(st: _Static, rule: str, t: int, w: int, rng: random.Random, noise:
         v = ratio * 1000 + st.n_succ[t]
     elif rule == "ratio_succ":
         v = ratio * (1 + st.n_succ[t])
+    elif rule == "adv":
+        # comparative advantage: how much faster than a typical able worker she is
+        v = st.mean_t[t] / max(1, tw) * 1000 + st.n_succ[t]
+    elif rule == "adv_succ":
+        v = st.mean_t[t] / max(1, tw) * (1 + st.n_succ[t])
     elif rule == "succ":
         v = st.n_succ[t] * 1000 + ratio
     else:

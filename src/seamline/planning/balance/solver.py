@@ -42,7 +42,7 @@ from collections.abc import Callable, Mapping
 
 from ortools.sat.python import cp_model
 
-from seamline.planning.balance.beam import beam_construct, beam_search, relieve
+from seamline.planning.balance.beam import RANK_QS, beam_construct, beam_search, relieve
 from seamline.planning.balance.construct import _Static, best_construction, feasible_somehow
 from seamline.planning.balance.data import (
     IDLE_FRACTION,
@@ -168,8 +168,16 @@ def solve_line(
             if rnd % 2 == 1:
                 # Every other round the tabu search starts from a new plan: a randomised beam
                 # built for one below the best cycle, its last station allowed to overflow.
+                r_rng = random.Random(seed + rnd)
                 fresh = beam_construct(
-                    statics, best.cycle_time(p) - 1, 4, random.Random(seed + rnd), 0.5, end_search, relaxed=True
+                    statics,
+                    best.cycle_time(p) - 1,
+                    4,
+                    r_rng,
+                    0.5,
+                    end_search,
+                    relaxed=True,
+                    rank_q=RANK_QS[r_rng.randrange(len(RANK_QS))],
                 )
                 if fresh is not None:
                     origin = polish(p, fresh)
