@@ -9,8 +9,10 @@ each task at the mean of its ``q`` fastest free workers' times (lower is better:
 much work, from the worker who is good at it, while the workers who are uniquely good at later
 tasks stay free). ``q = 1`` is the pruning bound itself, which is far too optimistic on these
 lines — precedence forces most tasks onto slower workers (tonge-1: bound 37, optimum 87) — so
-larger ``q`` rank better there (bisection at width 16 on tonge-1: 116 with q = 1, 94 with q = 3)
-and the probabilistic phase draws q from ``RANK_QS`` for variety; the best ``width`` distinct
+larger ``q`` rank better there (deterministic bisection at width 8 over the 16 tonge and wee-mag
+lines, mean gap: q = 1 28.5 / 21.0 %, q = 2 15.4 / 15.9 %, q = 3 19.3 / 18.5 %, q = 5 16.5 /
+23.2 %), so the bisection tries q = 2, then 3, and the probabilistic phase draws q from
+``RANK_QS`` for variety; the best ``width`` distinct
 children form the next beam. After Borba & Ritt (2014), station-oriented (probabilistic) beam search for
 ALWABP-2: the cycle time is searched from above — each success lowers it to the plan's own cycle,
 each failure retries with another seed and a wider beam, and whenever the search stalls the
@@ -74,7 +76,7 @@ def _rest_work(speed: list[list[tuple[int, int]]], unassigned: set[int], free: s
 
 
 BEAM_RULES = (*RULES, "adv", "adv_succ")  # the fill rules a beam draws from (the first is the plain one)
-RANK_QS = (1, 3, 2, 5)  # the rankings the probabilistic phase draws from
+RANK_QS = (2, 3, 2, 5, 1, 2)  # the rankings the probabilistic phase draws from (q = 2 ranks best)
 
 
 class _Look:
@@ -303,11 +305,11 @@ def beam_search(
     # Bisection first: a failure at a cycle raises ``lo`` only for the deterministic beam.
     while hi - lo > 1 and time.monotonic() < t_end:
         mid = (lo + hi) // 2
-        sol = beam_construct(st, mid, width, rng, 0.0, t_end)
+        sol = beam_construct(st, mid, width, rng, 0.0, t_end, rank_q=2)
         if sol is None:
             sol = beam_construct(st, mid, width, rng, 0.0, t_end, rank_q=3)
         if sol is None:
-            sol = beam_construct(st, mid, width, rng, 0.3, t_end)
+            sol = beam_construct(st, mid, width, rng, 0.3, t_end, rank_q=1)
         if sol is not None:
             sol = better(sol)
             best, hi = sol, sol.cycle_time(p)
