@@ -61,7 +61,7 @@ SUB_LIMIT_S = 0.5
 FULL_MAX_SIZE = 400  # tasks × workers above which the whole model is left to the end
 INIT_SIZE = 6
 BEAM_FRAC = 0.85  # of the time left after the whole model
-BEAM_STALL = 0.25  # of its budget without a better plan: the beam hands over to LNS
+BEAM_STALL = 0.4  # of its budget without a better plan: the beam hands over to LNS (0.25 before the q-ranking)
 TABU_PATIENCE = 3  # tabu restarts without a better plan before LNS takes a turn
 LNS_TURN_S = 1.0
 
