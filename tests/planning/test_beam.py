@@ -5,7 +5,8 @@ from __future__ import annotations
 import random
 import time
 
-from seamline.planning.balance.beam import beam_construct, beam_search, relieve
+import seamline.planning.balance.beam as beam_mod
+from seamline.planning.balance.beam import BEAM_RULES, INF, _Look, beam_construct, beam_search, relieve
 from seamline.planning.balance.check import check_line
 from seamline.planning.balance.construct import _Static, best_construction
 from seamline.planning.balance.data import LineProblem, LineSolution
@@ -91,3 +92,56 @@ def test_beam_hands_back_the_time_when_it_stalls() -> None:
     assert time.monotonic() - t0 < 15.0
     assert found is not None and check_line(p, found) == []
     assert found.cycle_time(p) <= first.cycle_time(p)
+
+
+def _look_from_scratch(
+    st: _Static, unassigned: set[int], free: list[int], cycle: int, q: int
+) -> tuple[int, float] | None:
+    """What the look-ahead stands for, by its definition: None when a task has nobody free."""
+    rest, rank = 0, 0.0
+    for t in unassigned:
+        times = [v for v, w in st.speed[t] if w in free]
+        if not times or times[0] > cycle:
+            return None
+        rest += times[0]
+        rank += sum(times[:q]) / len(times[:q])
+    return rest, rank
+
+
+def test_the_look_ahead_corrected_per_child_equals_its_definition() -> None:
+    p = read_alwabp(BENCH / "tonge-41.alwabp")
+    st = _Static(p)
+    rng = random.Random(3)
+    k = p.num_workers
+    checked = 0
+    for _ in range(40):
+        unassigned = set(rng.sample(range(p.num_tasks), rng.randint(5, p.num_tasks)))
+        free = sorted(rng.sample(range(k), rng.randint(2, k)))
+        cycle = rng.randint(10, 60)
+        q = rng.choice((1, 2, 3, 5))
+        if _look_from_scratch(st, unassigned, free, cycle, q) is None:
+            continue
+        look = _Look(st.speed, unassigned, free, k, cycle, q)
+        for w in free:
+            taken = rng.sample(sorted(unassigned), rng.randint(0, min(6, len(unassigned))))
+            want = _look_from_scratch(st, unassigned - set(taken), [x for x in free if x != w], cycle, q)
+            rest, rank = look.child(w, taken)
+            if want is None:
+                assert rest == INF
+            else:
+                assert rest == want[0] and abs(rank - want[1]) < 1e-6
+            checked += 1
+    assert checked > 100
+
+
+def test_every_fill_rule_builds_a_feasible_line() -> None:
+    p = read_alwabp(BENCH / "roszieg-41.alwabp")
+    st = _Static(p)
+    for rule in BEAM_RULES:
+        beam_mod.BEAM_RULES = (rule,)
+        try:
+            sol = beam_construct(st, 40, 4, random.Random(0), 0.0, float("inf"), rank_q=3)
+        finally:
+            beam_mod.BEAM_RULES = BEAM_RULES
+        assert sol is not None, rule
+        assert check_line(p, sol) == [] and sol.cycle_time(p) <= 40

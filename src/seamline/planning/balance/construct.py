@@ -10,6 +10,7 @@ station-oriented beam search for ALWABP, with one beam).
 
 from __future__ import annotations
 
+import heapq
 import random
 import time
 
@@ -19,6 +20,9 @@ RULES = ("ratio", "ratio_succ", "succ", "time")
 SCORE_POW = 0.0
 
 
+_NO_RNG = random.Random(0)
+
+
 class _Static:
     """Per-problem tables the construction reads many times."""
 
@@ -26,6 +30,8 @@ class _Static:
         self.p = p
         self.fastest = [min(v for v in row if v is not None) for row in p.times]
         self.n_succ = [len(s) for s in p.all_succs]
+        # each task's mean time over the workers able to do it (the "adv" rules' yardstick)
+        self.mean_t = [sum(v for v in row if v is not None) / sum(1 for v in row if v is not None) for row in p.times]
         self.fixed_at: dict[int, int] = {}  # station -> worker fixed there
         if p.worker_station is not None:
             for w, s in enumerate(p.worker_station):
@@ -34,6 +40,18 @@ class _Static:
         self.fixed_elsewhere = set(self.fixed_at.values())
         # per task, (time, worker) of the able workers, fastest first (the beam's look-ahead)
         self.speed = [sorted((v, w) for w, v in enumerate(row) if v is not None) for row in p.times]
+        # no zones, machine types or fixed tasks: a fill checks only times
+        self.simple = p.allowed is None and p.task_type is None and p.fixed_task is None
+        self._prio: dict[tuple[str, int], list[float]] = {}
+
+    def priorities(self, rule: str, w: int) -> list[float]:
+        """Each task's priority for worker ``w`` under ``rule`` (before noise), computed once."""
+        key = (rule, w)
+        out = self._prio.get(key)
+        if out is None:
+            out = [_priority(self, rule, t, w, _NO_RNG, 0.0) for t in range(self.p.num_tasks)]
+            self._prio[key] = out
+        return out
 
 
 def _priority(st: _Static, rule: str, t: int, w: int, rng: random.Random, noise: float) -> float:
@@ -43,6 +61,11 @@ def _priority(st: _Static, rule: str, t: int, w: int, rng: random.Random, noise:
         v = ratio * 1000 + st.n_succ[t]
     elif rule == "ratio_succ":
         v = ratio * (1 + st.n_succ[t])
+    elif rule == "adv":
+        # comparative advantage: how much faster than a typical able worker she is
+        v = st.mean_t[t] / max(1, tw) * 1000 + st.n_succ[t]
+    elif rule == "adv_succ":
+        v = st.mean_t[t] / max(1, tw) * (1 + st.n_succ[t])
     elif rule == "succ":
         v = st.n_succ[t] * 1000 + ratio
     else:
@@ -115,17 +138,36 @@ def _fill(
     rng: random.Random,
     noise: float,
 ) -> tuple[list[int], str | None]:
+    """Worker ``w`` fills station ``s`` up to ``cycle``: the available task of highest priority
+    that fits, repeatedly.
+
+    Every reason a task cannot join (too long for what is left, another machine type, a zone, a
+    task fixed elsewhere) stays true while the station fills, so each task is looked at once: a
+    heap of the available tasks by priority, popped until empty (O(m log m) instead of a scan of
+    the available tasks for every task taken)."""
     p = st.p
-    lp = list(left_preds)
-    avail = [t for t in unassigned if lp[t] == 0]
+    times = p.times
+    prio = st.priorities(rule, w)
+    lp = left_preds
+    heap: list[tuple[float, int]] = []
+    rand = rng.random
+    for t in unassigned:
+        if lp[t] == 0:
+            v = prio[t]
+            heap.append((-(v * (1 + noise * rand())) if noise else -v, t))
+    heapq.heapify(heap)
     load = 0
     wtype: str | None = None
     tasks: list[int] = []
-    while True:
-        best_t, best_v = -1, -1.0
-        for t in avail:
-            tw = p.times[t][w]
-            if tw is None or load + tw > cycle or not p.station_ok(t, s):
+    taken: dict[int, int] = {}  # successor -> predecessors taken in this fill
+    simple = st.simple
+    while heap:
+        _, t = heapq.heappop(heap)
+        tw = times[t][w]
+        if tw is None or load + tw > cycle:
+            continue
+        if not simple:
+            if not p.station_ok(t, s):
                 continue
             if p.fixed_task is not None and p.fixed_task[t] not in (None, w):
                 continue
@@ -134,22 +176,17 @@ def _fill(
                 continue
             if ty is not None and wtype is None and ty in p.machines and type_count.get(ty, 0) >= p.machines[ty]:
                 continue
-            v = _priority(st, rule, t, w, rng, noise)
-            if v > best_v:
-                best_t, best_v = t, v
-        if best_t < 0:
-            return tasks, wtype
-        t = best_t
+            if ty is not None:
+                wtype = ty
         tasks.append(t)
-        load += p.times[t][w] or 0
-        ty = p.type_of(t)
-        if ty is not None:
-            wtype = ty
-        avail.remove(t)
+        load += tw
         for sc in p.succs[t]:
-            lp[sc] -= 1
-            if lp[sc] == 0 and sc in unassigned:
-                avail.append(sc)
+            c = taken.get(sc, 0) + 1
+            taken[sc] = c
+            if lp[sc] == c and sc in unassigned:
+                v = prio[sc]
+                heapq.heappush(heap, (-(v * (1 + noise * rand())) if noise else -v, sc))
+    return tasks, wtype
 
 
 def _rest_coverable(

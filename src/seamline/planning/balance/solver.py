@@ -42,7 +42,7 @@ from collections.abc import Callable, Mapping
 
 from ortools.sat.python import cp_model
 
-from seamline.planning.balance.beam import beam_construct, beam_search, relieve
+from seamline.planning.balance.beam import RANK_QS, beam_construct, beam_search, relieve
 from seamline.planning.balance.construct import _Static, best_construction, feasible_somehow
 from seamline.planning.balance.data import (
     IDLE_FRACTION,
@@ -61,7 +61,7 @@ SUB_LIMIT_S = 0.5
 FULL_MAX_SIZE = 400  # tasks × workers above which the whole model is left to the end
 INIT_SIZE = 6
 BEAM_FRAC = 0.85  # of the time left after the whole model
-BEAM_STALL = 0.25  # of its budget without a better plan: the beam hands over to LNS
+BEAM_STALL = 0.4  # of its budget without a better plan: the beam hands over to LNS (0.25 before the q-ranking)
 TABU_PATIENCE = 3  # tabu restarts without a better plan before LNS takes a turn
 LNS_TURN_S = 1.0
 
@@ -168,8 +168,16 @@ def solve_line(
             if rnd % 2 == 1:
                 # Every other round the tabu search starts from a new plan: a randomised beam
                 # built for one below the best cycle, its last station allowed to overflow.
+                r_rng = random.Random(seed + rnd)
                 fresh = beam_construct(
-                    statics, best.cycle_time(p) - 1, 4, random.Random(seed + rnd), 0.5, end_search, relaxed=True
+                    statics,
+                    best.cycle_time(p) - 1,
+                    4,
+                    r_rng,
+                    0.5,
+                    end_search,
+                    relaxed=True,
+                    rank_q=RANK_QS[r_rng.randrange(len(RANK_QS))],
                 )
                 if fresh is not None:
                     origin = polish(p, fresh)
