@@ -37,7 +37,7 @@ from seamline.domain.model import (
 
 from .balance import SUBSTITUTES, check_balance, initial_balance
 from .config import SimConfig, default_start
-from .control import Dispatcher, dispatch_pick
+from .control import Dispatcher, OrderPriority, dispatch_pick
 from .motor import MotorProfile, op_motor_profile, piece_plan, rng_for
 from .truth import Truth
 from .wip import done_at, preload_shares, with_predecessors
@@ -134,6 +134,8 @@ class Engine:
         self.done_count: dict[tuple[str, str, str], int] = defaultdict(int)
         # A controller's dispatch rule (sim/control.py); None = the oldest ready bundle first.
         self.dispatcher: Dispatcher | None = None
+        # A controller's order priority (sim/control.py), used with its dispatch rule; None = tickets.
+        self.order_priority: OrderPriority | None = None
         self._motor_profiles: dict[tuple[str, str], MotorProfile] = {}
         self.truth = Truth(
             run_id=self.run_id,
