@@ -51,13 +51,14 @@ class OrderPriority(Protocol):
     def __call__(self, order_id: str) -> float: ...
 
 
-def dispatch_pick(line: LineSim, st: StationSim, run: Run, rule: Dispatcher) -> tuple[BundleSim, str] | None:
+def dispatch_pick(line: LineSim, st: StationSim, run: Run, rule: Dispatcher | None) -> tuple[BundleSim, str] | None:
     """``LineSim.pick`` with a controller's rule choosing among the station's operations.
 
     Within an operation bundles go in cutting-ticket order (the oldest ticket first) unless the
     engine has an ``order_priority``: then the bundle of the most urgent order first, the oldest
     ticket among equals. The rule only chooses which operation, among the head bundles so found;
-    it is asked only when there is a choice.
+    it is asked only when there is a choice. Without a rule the most urgent head bundle goes
+    (the oldest ticket among equals).
     """
     now = line.env.now
     prio: OrderPriority | None = line.eng.order_priority
@@ -74,7 +75,14 @@ def dispatch_pick(line: LineSim, st: StationSim, run: Run, rule: Dispatcher) -> 
     if not opts:
         return None
     i = 0
-    if len(opts) > 1:
+    if len(opts) > 1 and rule is None:
+
+        def urgency(j: int) -> tuple[float, int]:
+            seq, _t, b = queues[j][heads[j]]
+            return (0.0 if prio is None else float(prio(b.bundle.order_id)), seq)
+
+        i = min(range(len(opts)), key=urgency)
+    elif len(opts) > 1 and rule is not None:
         waiting = {op: len(q) for (ri, op), q in line.ready.items() if ri == run.index and q}
         i = rule(st.id, opts, waiting)
         if not 0 <= i < len(opts):

@@ -134,7 +134,7 @@ class Engine:
         self.done_count: dict[tuple[str, str, str], int] = defaultdict(int)
         # A controller's dispatch rule (sim/control.py); None = the oldest ready bundle first.
         self.dispatcher: Dispatcher | None = None
-        # A controller's order priority (sim/control.py), used with its dispatch rule; None = tickets.
+        # A controller's order priority (sim/control.py): which waiting bundle first; None = tickets.
         self.order_priority: OrderPriority | None = None
         self._motor_profiles: dict[tuple[str, str], MotorProfile] = {}
         self.truth = Truth(
@@ -557,7 +557,7 @@ class LineSim:
     def pick(self, st: StationSim) -> tuple[BundleSim, str] | None:
         """The oldest bundle waiting for one of the station's operations of its current run."""
         run = self.runs[st.run_idx]
-        if self.eng.dispatcher is not None:
+        if self.eng.dispatcher is not None or self.eng.order_priority is not None:
             return dispatch_pick(self, st, run, self.eng.dispatcher)
         best: list[tuple[int, float, BundleSim]] | None = None
         best_op = ""
