@@ -7,7 +7,10 @@ This module is the narrow set of levers a real floor has, and nothing else:
   re-balance); stations take them at their next bundle;
 - ``set_wip_cap``: how many bundles the cutting room feeds into the line at once;
 - a dispatch rule (``Engine.dispatcher``): when a station is free and bundles wait for more than
-  one of its operations, which operation it takes next (the tablet's "next task").
+  one of its operations, which operation it takes next (the tablet's "next task");
+- an order priority (``Engine.order_priority``): which of the bundles waiting for an operation a
+  station takes first — the ticket of the most urgent order, not always the oldest ticket (a
+  small order's bundles overtake the pile of a big one, the tail of an order is finished first).
 
 The hooks pass plain values (station ids, operation codes, bundle ids, counts) so the deciding
 side needs no type of the simulator and never sees its ground truth.
@@ -42,31 +45,75 @@ class Dispatcher(Protocol):
     def __call__(self, station: str, options: Sequence[Option], waiting: Mapping[str, int]) -> int: ...
 
 
-def dispatch_pick(line: LineSim, st: StationSim, run: Run, rule: Dispatcher) -> tuple[BundleSim, str] | None:
+class OrderPriority(Protocol):
+    """The urgency of an order's bundles (lower goes first; equal: the oldest ticket first)."""
+
+    def __call__(self, order_id: str) -> float: ...
+
+
+def dispatch_pick(line: LineSim, st: StationSim, run: Run, rule: Dispatcher | None) -> tuple[BundleSim, str] | None:
     """``LineSim.pick`` with a controller's rule choosing among the station's operations.
 
-    Within an operation bundles stay in cutting-ticket order (the oldest ticket first); the rule only
-    chooses which operation. It is asked only when there is a choice.
+    Within an operation bundles go in cutting-ticket order (the oldest ticket first) unless the
+    engine has an ``order_priority``: then the bundle of the most urgent order first, the oldest
+    ticket among equals. The rule only chooses which operation, among the head bundles so found;
+    it is asked only when there is a choice. Without a rule the most urgent head bundle goes
+    (the oldest ticket among equals).
     """
     now = line.env.now
+    prio: OrderPriority | None = line.eng.order_priority
     opts: list[Option] = []
     queues = []
+    heads: list[int] = []
     for op in line.ops_of(st, run):
         q = line.ready.get((run.index, op))
         if q:
-            opts.append((op, q[0][2].bundle.id, now - q[0][1], len(q)))
+            k = 0 if prio is None else _most_urgent(q, prio)
+            opts.append((op, q[k][2].bundle.id, now - q[k][1], len(q)))
             queues.append(q)
+            heads.append(k)
     if not opts:
         return None
     i = 0
-    if len(opts) > 1:
+    if len(opts) > 1 and rule is None:
+
+        def urgency(j: int) -> tuple[float, int]:
+            seq, _t, b = queues[j][heads[j]]
+            return (0.0 if prio is None else float(prio(b.bundle.order_id)), seq)
+
+        i = min(range(len(opts)), key=urgency)
+    elif len(opts) > 1 and rule is not None:
         waiting = {op: len(q) for (ri, op), q in line.ready.items() if ri == run.index and q}
         i = rule(st.id, opts, waiting)
         if not 0 <= i < len(opts):
             raise ValueError(f"dispatch rule returned {i} for {len(opts)} options at {st.id}")
-    b = heapq.heappop(queues[i])[2]
+    b = _pop_at(queues[i], heads[i])
     line._take(run, opts[i][0])
     return b, opts[i][0]
+
+
+def _most_urgent(q: list[tuple[int, float, BundleSim]], prio: OrderPriority) -> int:
+    """Index in the heap ``q`` of the bundle of the most urgent order (oldest ticket among equals)."""
+    memo: dict[str, float] = {}
+
+    def key(i: int) -> tuple[float, int]:
+        oid = q[i][2].bundle.order_id
+        p = memo.get(oid)
+        if p is None:
+            p = memo[oid] = float(prio(oid))
+        return (p, q[i][0])
+
+    return min(range(len(q)), key=key)
+
+
+def _pop_at(q: list[tuple[int, float, BundleSim]], k: int) -> BundleSim:
+    if k == 0:
+        return heapq.heappop(q)[2]
+    item = q[k]
+    q[k] = q[-1]
+    q.pop()
+    heapq.heapify(q)
+    return item[2]
 
 
 def line_of(eng: Engine, line_id: str) -> LineSim:

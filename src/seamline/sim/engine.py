@@ -37,7 +37,7 @@ from seamline.domain.model import (
 
 from .balance import SUBSTITUTES, check_balance, initial_balance
 from .config import SimConfig, default_start
-from .control import Dispatcher, dispatch_pick
+from .control import Dispatcher, OrderPriority, dispatch_pick
 from .motor import MotorProfile, op_motor_profile, piece_plan, rng_for
 from .truth import Truth
 from .wip import done_at, preload_shares, with_predecessors
@@ -139,6 +139,8 @@ class Engine:
         # of the other operations of its machine type with bundles ready, the index of the one to
         # take, or None to wait. None (the default): it waits.
         self.helper: Callable[[str, Sequence[tuple[str, str, float, int]]], int | None] | None = None
+        # A controller's order priority (sim/control.py): which waiting bundle first; None = tickets.
+        self.order_priority: OrderPriority | None = None
         self._motor_profiles: dict[tuple[str, str], MotorProfile] = {}
         self._piece_rngs: dict[tuple[str, str, str], random.Random] = {}
         self.truth = Truth(
@@ -600,7 +602,7 @@ class LineSim:
     def pick(self, st: StationSim) -> tuple[BundleSim, str] | None:
         """The oldest bundle waiting for one of the station's operations of its current run."""
         run = self.runs[st.run_idx]
-        if self.eng.dispatcher is not None:
+        if self.eng.dispatcher is not None or self.eng.order_priority is not None:
             return dispatch_pick(self, st, run, self.eng.dispatcher) or self._help(st, run)
         best: list[tuple[int, float, BundleSim]] | None = None
         best_op = ""

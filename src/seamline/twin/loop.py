@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from seamline.domain.events import BundleIn, Login, Logout, SensorEvent, decode_event, parse_topic
+from seamline.domain.events import BundleIn, Login, Logout, Piece, SensorEvent, decode_event, parse_topic
 from seamline.domain.model import FactoryLayout, ShiftCalendar
 from seamline.sim import SimConfig
 from seamline.sim.control import install_balance, set_wip_cap, wip_bundles
@@ -41,6 +41,10 @@ class LoopResult:
     wip_mean_bundles: float
     order_lead_h: dict[str, float]  # order -> first bundle in → last bundle done, working hours
     order_qty: dict[str, int]
+    # orders none of whose bundles was already under way when the run started (a bundle sewn in
+    # the run at some operation but not at every first one was work in progress at the start):
+    # for the others the lead from cut to packed is not observed, only the drain of what was left
+    orders_cut_in_run: frozenset[str] = frozenset()
     decisions: list[dict[str, Any]] = field(default_factory=list)
     truth: dict[str, Any] = field(default_factory=dict)
 
@@ -96,6 +100,7 @@ def run_loop(
     WIP and order lead times."""
     eng = engine or Engine(layout, config)
     eng.dispatcher = controller.dispatch
+    eng.order_priority = controller.order_priority
     times = decision_times(eng, line_id, days, every_min)
     cal = layout.calendar_for_line(line_id)
     end_day = eng.ts(times[-1]).astimezone(cal.tz).date() if times else eng.start.date()
@@ -149,6 +154,7 @@ def controlled_stream(
     applied after the controller's.
     """
     eng.dispatcher = controller.dispatch
+    eng.order_priority = controller.order_priority
     t = eng.env.now
     due = t + first_after_s
     while not stop.is_set():
@@ -180,6 +186,8 @@ def measure(
     attended_s = 0.0
     since: dict[str, datetime] = {}
     first_in: dict[str, datetime] = {}
+    sewn_first: dict[str, set[str]] = {}  # bundle -> first operations (no predecessors) sewn in the run
+    firsts = {code: {o.code for o in s.operations if not o.predecessors} for code, s in layout.styles.items()}
     for ev in events:
         sid = ev.station or ""
         if isinstance(ev, Login):
@@ -191,6 +199,11 @@ def measure(
             b = layout.bundles.get(ev.bundle)
             if b is not None and b.order_id not in first_in:
                 first_in[b.order_id] = ev.ts
+        elif isinstance(ev, Piece):
+            st = layout.style_of_bundle(ev.bundle)
+            seen = sewn_first.setdefault(ev.bundle, set())
+            if st is not None and ev.op in firsts[st.code]:
+                seen.add(ev.op)
     sam = {(code, o.code): o.sam_min for code, s in layout.styles.items() for o in s.operations}
     earned = sum(r["pieces"] * sam.get((r["style"], r["op"]), 0.0) for r in truth["piece_counts"])
     done_qty: dict[str, int] = {}
@@ -207,6 +220,12 @@ def measure(
         if done_qty.get(oid, 0) >= o.quantity and oid in first_in:
             lead[oid] = working_hours(cal, first_in[oid], last[oid])
     output = sum(b["qty"] for b in truth["bundles_done"] if b["line"] == line_id)
+    under_way: set[str] = set()  # orders with a bundle in progress at the start
+    for bid, seen in sewn_first.items():
+        st = layout.style_of_bundle(bid)
+        if st is not None and seen != firsts[st.code]:
+            under_way.add(layout.bundles[bid].order_id)
+    cut_in_run = frozenset(o for o in layout.orders if o not in under_way)
     return LoopResult(
         policy=policy,
         line=line_id,
@@ -216,6 +235,7 @@ def measure(
         wip_mean_bundles=sum(wip) / len(wip) if wip else math.nan,
         order_lead_h=lead,
         order_qty=qty,
+        orders_cut_in_run=cut_in_run,
         truth=truth,
     )
 

@@ -124,3 +124,7 @@ class PolicyBase(ABC):
     def dispatch(self, station: str, options: Sequence[Option], waiting: Mapping[str, int]) -> int:
         """First in, first out across the station's operations: the bundle that waited longest."""
         return max(range(len(options)), key=lambda i: options[i][2])
+
+    def order_priority(self, order_id: str) -> float:
+        """Every order alike: within an operation the oldest cutting ticket goes first (FIFO)."""
+        return 0.0

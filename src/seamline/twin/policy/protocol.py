@@ -41,3 +41,6 @@ class Controller(Protocol):
 
     def dispatch(self, station: str, options: Sequence[Option], waiting: Mapping[str, int]) -> int:
         """A free station may take one of several operations: the index of the one to take."""
+
+    def order_priority(self, order_id: str) -> float:
+        """How urgent the order's bundles are at every station (lower first; equal: oldest ticket)."""
