@@ -89,10 +89,14 @@ class DemoControl:
                 b: sum(abs(new.get(c, 0.0) - before.get(b, {}).get(c, 0.0)) for c in before.get(b, {}).keys() | new)
                 for b, new in shares.items()
             }
-            badge = max(shares, key=lambda b: (change[b], -order.get(b, 0)))
-            to_op = _main_op(shares[badge])
-            if to_op is None:
+            # the move the tablets announce: the most changed worker who has work in the new plan
+            # (one the plan leaves without work is told by her tablet, not by a move)
+            movers = [b for b in shares if shares[b]]
+            if not movers:
                 continue
+            badge = max(movers, key=lambda b: (change[b], -order.get(b, 0)))
+            to_op = _main_op(shares[badge])
+            assert to_op is not None
             pph = 60.0 / lb.plan.cycle_min if lb.plan.cycle_min > 0 else 0.0
             prev = self._last_pph.get(d.line, 0.0)
             try:
