@@ -18,10 +18,10 @@ Accounting rules (docs/data-model.md):
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from .demo_clock import DemoClock
@@ -29,6 +29,7 @@ from .efficiency import efficiency_pct, hour_start, split_by_hour, target_for_at
 from .events import BundleIn, BundleOut, Defect, Downtime, Login, Logout, Machine, Piece, SensorEvent
 from .model import FactoryLayout, Operation, ShiftCalendar, Style
 
+_T = TypeVar("_T")
 SCOPES = ("worker", "station", "line", "factory")
 MACHINE_STATES = ("running", "idle", "off")
 
@@ -214,6 +215,8 @@ class LiveState:
         self._hour_cache: dict[str, tuple[datetime, datetime, datetime]] = {}
         self._bucket_cache: dict[str, tuple[datetime, HourBucket]] = {}
         self._styles: dict[tuple[str, str], tuple[dict[str, Operation], frozenset[str], Style]] = {}
+        # None on the writer's state; on a frozen view, figures computed from it (see ``memo``).
+        self.view_memo: dict[Any, Any] | None = None
 
     # --- helpers -------------------------------------------------------------------------
     def tz(self, factory: str) -> ZoneInfo:
@@ -296,7 +299,21 @@ class LiveState:
         v._hour_cache = {}
         v._bucket_cache = {}
         v._styles = dict(self._styles)
+        v.view_memo = {}
         return v
+
+    def memo(self, key: Any, compute: Callable[[], _T]) -> _T:
+        """``compute()`` once per frozen view: a view never changes, so every page computed from
+        it (the overview and a line page read the same line's figures) shares one computation.
+        On the writer's state, or with the demo's moving clock, it is simply computed."""
+        m = self.view_memo
+        if m is None or self.demo_clock is not None:
+            return compute()
+        try:
+            return m[key]  # type: ignore[no-any-return]
+        except KeyError:
+            value = m[key] = compute()
+            return value
 
     def __getstate__(self) -> dict[str, Any]:
         """For checkpoints: the accumulators, not the history reader or the caches."""
@@ -305,9 +322,11 @@ class LiveState:
         state["_hour_cache"] = {}
         state["_bucket_cache"] = {}
         state["_styles"] = {}
+        state["view_memo"] = None
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        state.setdefault("view_memo", None)  # checkpoints written before it existed
         self.__dict__.update(state)
 
     # Flat views of the buckets, for comparisons and callers that want every retained hour.
@@ -520,16 +539,55 @@ class LiveState:
     ) -> dict[tuple[str, str, datetime], float]:
         """Attended seconds of sessions still open at ``as_of``, per (scope, key, hour), for the hours
         in [start, end): only those are cut, so an ``as_of`` years after a login stays cheap.
-        ``stations`` limits the work to the stations a page shows."""
+        ``stations`` limits the work to the stations a page shows. Computed once per view for
+        every scope (a page asks for several scopes of the same stations)."""
+        key = ("open_attended", factory, as_of, start, end, None if stations is None else tuple(stations))
+        return self.memo(key, lambda: self._open_attended_now(factory, as_of, start, end, stations))
+
+    def _open_attended_now(
+        self, factory: str, as_of: datetime, start: datetime, end: datetime, stations: Collection[str] | None
+    ) -> dict[tuple[str, str, datetime], float]:
         out: dict[tuple[str, str, datetime], float] = defaultdict(float)
+        for st, cuts in self._session_cuts(factory, as_of, start, end, stations):
+            worker = st.worker or ""
+            for h, secs in cuts:
+                for sc, k in (
+                    ("worker", worker),
+                    ("station", st.station),
+                    ("line", st.line),
+                    ("factory", ""),
+                ):
+                    out[(sc, k, h)] += secs
+        return out
+
+    def _session_cuts(
+        self, factory: str, as_of: datetime, start: datetime, end: datetime, stations: Collection[str] | None
+    ) -> list[tuple[StationLive, list[tuple[datetime, float]]]]:
+        """Each open session at ``stations`` (all the factory's: None) cut into (hour, seconds).
+
+        On a view every session of the factory is cut once and the pages pick their stations (the
+        overview asks for the factory and then for each line; a line page for its line)."""
+        keys = (
+            [(factory, s) for s in stations] if stations is not None else [k for k in self.stations if k[0] == factory]
+        )
+        if self.view_memo is None or self.demo_clock is not None:
+            cut = self._cut_sessions(factory, as_of, start, end, keys)
+            return [(self.stations[k], cut[k]) for k in keys if k in cut]
+        every = self.memo(
+            ("session_cuts", factory, as_of, start, end),
+            lambda: self._cut_sessions(factory, as_of, start, end, [k for k in self.stations if k[0] == factory]),
+        )
+        return [(self.stations[k], every[k]) for k in keys if k in every]
+
+    def _cut_sessions(
+        self, factory: str, as_of: datetime, start: datetime, end: datetime, keys: list[tuple[str, str]]
+    ) -> dict[tuple[str, str], list[tuple[datetime, float]]]:
+        out: dict[tuple[str, str], list[tuple[datetime, float]]] = {}
         tz = self.tz(factory)
         first, stop = hour_start(start, tz), min(as_of, end + timedelta(hours=1))
         # The breaks once per calendar for the whole window, walked alongside each session's hours
         # (the same sums as cal.attended_s per hour, without scanning the calendar again).
         breaks_of: dict[str, list[tuple[datetime, datetime]]] = {}
-        keys = (
-            ((factory, s) for s in stations) if stations is not None else (k for k in self.stations if k[0] == factory)
-        )
         for key in keys:
             st = self.stations.get(key)
             if st is None or st.worker is None or st.login_ts is None or as_of <= st.login_ts:
@@ -542,6 +600,7 @@ class LiveState:
             if breaks is None:
                 breaks = breaks_of[cal.id] = cal.break_intervals(first, stop) if stop > first else []
             i = 0
+            cuts = out[key] = []
             for h, s, e in split_by_hour(begin, stop, tz):
                 secs = (e - s).total_seconds()
                 while i < len(breaks) and breaks[i][1] <= s:
@@ -552,13 +611,7 @@ class LiveState:
                     secs -= max(overlap, 0.0)
                     j += 1
                 if secs > 0:
-                    for sc, k in (
-                        ("worker", st.worker),
-                        ("station", st.station),
-                        ("line", st.line),
-                        ("factory", ""),
-                    ):
-                        out[(sc, k, h)] += secs
+                    cuts.append((h, secs))
         return out
 
     def tallies(
@@ -577,6 +630,29 @@ class LiveState:
         if scope not in SCOPES:
             raise ValueError(f"scope must be one of {SCOPES}")
         now = self.as_of(factory, as_of)
+        # The closed tallies once per view and scope (pages ask for the same day many times);
+        # each caller gets its own dicts, and a tally an open session adds to is a new one.
+        closed = self.memo(
+            ("closed_tallies", factory, scope, start, end), lambda: self._closed_tallies(factory, scope, start, end)
+        )
+        out: dict[str, dict[datetime, Tally]] = defaultdict(dict)
+        for key, by_hour in closed.items():
+            out[key] = dict(by_hour)
+        for (sc, key, h), secs in self._open_attended(factory, now, start, end, stations).items():
+            if sc == scope and start <= h < end:
+                hours = out[key]
+                t = hours.get(h)
+                hours[h] = (
+                    Tally(attended_s=secs)
+                    if t is None
+                    else Tally(t.pieces, t.earned_min, t.attended_s + secs, t.output, t.defects)
+                )
+        return out
+
+    def _closed_tallies(
+        self, factory: str, scope: str, start: datetime, end: datetime
+    ) -> dict[str, dict[datetime, Tally]]:
+        """Per key, per hour in [start, end): the tallies of closed time (memory and rollups)."""
         out: dict[str, dict[datetime, Tally]] = defaultdict(dict)
         for h, b in self.buckets_between(factory, start, end):
             for (sc, key), t in b.hourly.items():
@@ -599,13 +675,7 @@ class LiveState:
                 acc.attended_s += attended
                 acc.output += output
                 acc.defects += defects
-        for (sc, key, h), secs in self._open_attended(factory, now, start, end, stations).items():
-            if sc == scope and start <= h < end:
-                tally = out[key].get(h)
-                if tally is None:
-                    tally = out[key][h] = Tally()
-                tally.attended_s += secs
-        return out
+        return dict(out)
 
     @staticmethod
     def _add_rollups(out: dict[str, dict[datetime, Tally]], scope: str, rows: list[RollupRow], tz: ZoneInfo) -> None:

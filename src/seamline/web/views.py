@@ -221,7 +221,16 @@ def alert_text(fmt: Fmt, a: dict[str, Any], layout: FactoryLayout) -> str:
 def line_data(
     live: LiveState, layout: FactoryLayout, line: str, fmt: Fmt, rules: al.AlertRules = al.AlertRules()
 ) -> dict[str, Any]:
-    """The supervisor's screen: station grid, hourly output vs target, bottleneck, alerts."""
+    """The supervisor's screen: station grid, hourly output vs target, bottleneck, alerts.
+
+    Once per view of live state and language (``LiveState.memo``): the overview computes every
+    line's data, and the line page of the same tick reuses it. Callers must not change it."""
+    return live.memo(
+        ("line_data", layout.factory.id, line, fmt.lang, rules), lambda: _line_data(live, layout, line, fmt, rules)
+    )
+
+
+def _line_data(live: LiveState, layout: FactoryLayout, line: str, fmt: Fmt, rules: al.AlertRules) -> dict[str, Any]:
     _ = fmt.gettext
     f = layout.factory.id
     ll = live.line_live(f, line)
