@@ -750,19 +750,33 @@ class LiveState:
     def machine_seconds_of(
         self, factory: str, stations: Collection[str], start: datetime, end: datetime, as_of: datetime
     ) -> dict[str, dict[str, float]]:
-        """``machine_seconds`` for several stations in one pass over the window's hours."""
-        out = {s: dict.fromkeys(MACHINE_STATES, 0.0) for s in stations}
-        for _h, b in self.buckets_between(factory, start, end):
-            for (s, state), secs in b.machine.items():
-                d = out.get(s)
-                if d is not None:
-                    d[state] = d.get(state, 0.0) + secs
+        """``machine_seconds`` for several stations in one pass over the window's hours (on a view,
+        one pass for every station, shared by the pages of that view)."""
+        if self.view_memo is None:
+            out = self._machine_closed(factory, stations, start, end)
+        else:
+            every = self.memo(("machine", factory, start, end), lambda: self._machine_closed(factory, None, start, end))
+            out = {s: dict(every[s]) if s in every else dict.fromkeys(MACHINE_STATES, 0.0) for s in stations}
         for s, d in out.items():
             st = self.stations.get((factory, s))
             if st is not None and st.machine_since is not None:
                 d[st.machine_state] = d.get(st.machine_state, 0.0) + self._open_span_s(
                     factory, st.machine_since, as_of, start, end
                 )
+        return out
+
+    def _machine_closed(
+        self, factory: str, stations: Collection[str] | None, start: datetime, end: datetime
+    ) -> dict[str, dict[str, float]]:
+        out = {s: dict.fromkeys(MACHINE_STATES, 0.0) for s in stations} if stations is not None else {}
+        for _h, b in self.buckets_between(factory, start, end):
+            for (s, state), secs in b.machine.items():
+                d = out.get(s)
+                if d is None:
+                    if stations is not None:
+                        continue
+                    d = out[s] = dict.fromkeys(MACHINE_STATES, 0.0)
+                d[state] = d.get(state, 0.0) + secs
         return out
 
     def _open_span_s(self, factory: str, since: datetime, as_of: datetime, start: datetime, end: datetime) -> float:
