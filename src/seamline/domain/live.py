@@ -217,6 +217,9 @@ class LiveState:
         self._styles: dict[tuple[str, str], tuple[dict[str, Operation], frozenset[str], Style]] = {}
         # None on the writer's state; on a frozen view, figures computed from it (see ``memo``).
         self.view_memo: dict[Any, Any] | None = None
+        # Open sessions' whole hours already cut (``_cut_sessions``): one dict shared by the
+        # writer and its views (the hours of a session never change once passed).
+        self._cuts: dict[Any, tuple[datetime, tuple[tuple[datetime, float], ...]]] = {}
 
     # --- helpers -------------------------------------------------------------------------
     def tz(self, factory: str) -> ZoneInfo:
@@ -323,10 +326,12 @@ class LiveState:
         state["_bucket_cache"] = {}
         state["_styles"] = {}
         state["view_memo"] = None
+        state["_cuts"] = {}
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        state.setdefault("view_memo", None)  # checkpoints written before it existed
+        state.setdefault("view_memo", None)  # checkpoints written before these existed
+        state.setdefault("_cuts", {})
         self.__dict__.update(state)
 
     # Flat views of the buckets, for comparisons and callers that want every retained hour.
@@ -535,29 +540,43 @@ class LiveState:
         return latest
 
     def _open_attended(
-        self, factory: str, as_of: datetime, start: datetime, end: datetime, stations: Collection[str] | None = None
-    ) -> dict[tuple[str, str, datetime], float]:
-        """Attended seconds of sessions still open at ``as_of``, per (scope, key, hour), for the hours
-        in [start, end): only those are cut, so an ``as_of`` years after a login stays cheap.
-        ``stations`` limits the work to the stations a page shows. Computed once per view for
-        every scope (a page asks for several scopes of the same stations)."""
-        key = ("open_attended", factory, as_of, start, end, None if stations is None else tuple(stations))
-        return self.memo(key, lambda: self._open_attended_now(factory, as_of, start, end, stations))
+        self,
+        factory: str,
+        scope: str,
+        as_of: datetime,
+        start: datetime,
+        end: datetime,
+        stations: Collection[str] | None = None,
+    ) -> dict[tuple[str, datetime], float]:
+        """Attended seconds of sessions still open at ``as_of``, per (key of ``scope``, hour), for
+        the hours in [start, end): only those are cut, so an ``as_of`` years after a login stays
+        cheap. ``stations`` limits the work to the stations a page shows. Once per view (a page
+        asks for the same scope and stations several times)."""
+        key = ("open_attended", factory, scope, as_of, start, end, None if stations is None else tuple(stations))
+        return self.memo(key, lambda: self._open_attended_now(factory, scope, as_of, start, end, stations))
 
     def _open_attended_now(
-        self, factory: str, as_of: datetime, start: datetime, end: datetime, stations: Collection[str] | None
-    ) -> dict[tuple[str, str, datetime], float]:
-        out: dict[tuple[str, str, datetime], float] = defaultdict(float)
+        self,
+        factory: str,
+        scope: str,
+        as_of: datetime,
+        start: datetime,
+        end: datetime,
+        stations: Collection[str] | None,
+    ) -> dict[tuple[str, datetime], float]:
+        out: dict[tuple[str, datetime], float] = defaultdict(float)
         for st, cuts in self._session_cuts(factory, as_of, start, end, stations):
-            worker = st.worker or ""
+            k = (
+                (st.worker or "")
+                if scope == "worker"
+                else st.station
+                if scope == "station"
+                else st.line
+                if scope == "line"
+                else ""
+            )
             for h, secs in cuts:
-                for sc, k in (
-                    ("worker", worker),
-                    ("station", st.station),
-                    ("line", st.line),
-                    ("factory", ""),
-                ):
-                    out[(sc, k, h)] += secs
+                out[(k, h)] += secs
         return out
 
     def _session_cuts(
@@ -588,6 +607,9 @@ class LiveState:
         # The breaks once per calendar for the whole window, walked alongside each session's hours
         # (the same sums as cal.attended_s per hour, without scanning the calendar again).
         breaks_of: dict[str, list[tuple[datetime, datetime]]] = {}
+        cuts_cache = self._cuts
+        if len(cuts_cache) > 4 * len(self.stations) + 1000:  # sessions that ended, days gone by
+            cuts_cache.clear()
         for key in keys:
             st = self.stations.get(key)
             if st is None or st.worker is None or st.login_ts is None or as_of <= st.login_ts:
@@ -599,9 +621,15 @@ class LiveState:
             breaks = breaks_of.get(cal.id)
             if breaks is None:
                 breaks = breaks_of[cal.id] = cal.break_intervals(first, stop) if stop > first else []
+            # The hours a session has completed do not change as ``as_of`` moves on: kept across
+            # views (``_cuts``), so each view cuts only the current hour of each session, and the
+            # cost of a page does not grow with the hours since the logins.
+            ck = (key, st.worker, st.login_ts, first, cal.id)
+            hit = cuts_cache.get(ck)
+            upto, cuts = (hit[0], list(hit[1])) if hit is not None and hit[0] <= stop else (begin, [])
+            new_upto, n_done = upto, len(cuts)
             i = 0
-            cuts = out[key] = []
-            for h, s, e in split_by_hour(begin, stop, tz):
+            for h, s, e in split_by_hour(upto, stop, tz):
                 secs = (e - s).total_seconds()
                 while i < len(breaks) and breaks[i][1] <= s:
                     i += 1
@@ -612,6 +640,11 @@ class LiveState:
                     j += 1
                 if secs > 0:
                     cuts.append((h, secs))
+                if e < stop:  # a whole hour, the same for any later as_of
+                    new_upto, n_done = e, len(cuts)
+            if new_upto > upto:
+                cuts_cache[ck] = (new_upto, tuple(cuts[:n_done]))
+            out[key] = cuts
         return out
 
     def tallies(
@@ -630,16 +663,19 @@ class LiveState:
         if scope not in SCOPES:
             raise ValueError(f"scope must be one of {SCOPES}")
         now = self.as_of(factory, as_of)
-        # The closed tallies once per view and scope (pages ask for the same day many times);
-        # each caller gets its own dicts, and a tally an open session adds to is a new one.
+        # The closed tallies once per view and scope (pages ask for the same day many times); a
+        # key an open session adds to gets its own dict and a new tally, the others are shared:
+        # callers read the result, never change it.
         closed = self.memo(
             ("closed_tallies", factory, scope, start, end), lambda: self._closed_tallies(factory, scope, start, end)
         )
-        out: dict[str, dict[datetime, Tally]] = defaultdict(dict)
-        for key, by_hour in closed.items():
-            out[key] = dict(by_hour)
-        for (sc, key, h), secs in self._open_attended(factory, now, start, end, stations).items():
-            if sc == scope and start <= h < end:
+        out: dict[str, dict[datetime, Tally]] = defaultdict(dict, closed)
+        own: set[str] = set()  # keys whose hours were copied (the others are the view's, unchanged)
+        for (key, h), secs in self._open_attended(factory, scope, now, start, end, stations).items():
+            if start <= h < end:
+                if key not in own:
+                    own.add(key)
+                    out[key] = dict(out.get(key, {}))
                 hours = out[key]
                 t = hours.get(h)
                 hours[h] = (
@@ -654,10 +690,13 @@ class LiveState:
     ) -> dict[str, dict[datetime, Tally]]:
         """Per key, per hour in [start, end): the tallies of closed time (memory and rollups)."""
         out: dict[str, dict[datetime, Tally]] = defaultdict(dict)
+        # A view's buckets are frozen (the writer copies a bucket before changing it): their tallies
+        # are shared as they are; the writer's own are copied.
+        shared = self.view_memo is not None
         for h, b in self.buckets_between(factory, start, end):
             for (sc, key), t in b.hourly.items():
                 if sc == scope:
-                    out[key][h] = Tally(t.pieces, t.earned_min, t.attended_s, t.output, t.defects)
+                    out[key][h] = t if shared else Tally(t.pieces, t.earned_min, t.attended_s, t.output, t.defects)
         evicted = self.evicted_before.get(factory)
         if self.history is not None and evicted is not None and start < evicted:
             # Summed by the database per key and hour: the hours rule reads the month so far, and
@@ -670,6 +709,8 @@ class LiveState:
                 acc = out[key].get(h)
                 if acc is None:
                     acc = out[key][h] = Tally()
+                elif shared:  # never add to a bucket's own tally
+                    acc = out[key][h] = Tally(acc.pieces, acc.earned_min, acc.attended_s, acc.output, acc.defects)
                 acc.pieces += pieces
                 acc.earned_min += earned
                 acc.attended_s += attended
