@@ -80,3 +80,35 @@ def test_pages_of_one_version_share_a_view_and_a_new_event_takes_a_new_one(db_ur
         assert shared.get()[0] is not live2
     finally:
         rt.close()
+
+
+def test_expired_hours_alerts_are_answered_while_one_thread_recomputes_them(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A page read after the alerts expired does not compute them (tens of ms): it gets the last
+    ones, and one background thread computes the new ones from the page's frozen view."""
+    import threading
+
+    import seamline.service_layer.hours_alerts as ha
+
+    calls: list[bool] = []
+    gate = threading.Event()
+
+    def fake(live, layout):  # type: ignore[no-untyped-def]
+        calls.append(live.view_memo is not None)
+        if len(calls) > 1:
+            gate.wait(5)
+        return [{"n": len(calls)}]
+
+    monkeypatch.setattr(ha, "hours_alerts", fake)
+    cache = ha.HoursAlertCache(ttl_s=0.0)
+    lay = tiny_layout()
+    live = LiveState({"f1": lay})
+    assert cache.get(live, lay) == [{"n": 1}]  # the first time: computed in place
+    view = live.frozen_view()
+    assert cache.get(view, lay) == [{"n": 1}]  # expired: the old answer, a refresh started …
+    assert cache.get(view, lay) == [{"n": 1}]  # … only one
+    gate.set()
+    for _ in range(100):
+        if cache.get(view, lay) == [{"n": 2}]:
+            break
+        threading.Event().wait(0.02)
+    assert calls[:2] == [False, True] and cache.get(view, lay)[0]["n"] >= 2
