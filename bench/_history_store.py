@@ -3,12 +3,16 @@
 The simulator runs the sample factory day after day (one engine, so stations' sequence numbers
 and open sessions carry over) and the events are committed through the real ingest pipeline in
 store-only mode, as `seamline serve` would store them. A store is a SQLite file under
-``bench/.cache/`` (gitignored) named by event count, reused by later runs; for PostgreSQL the
-cached SQLite store is copied into a fresh database.
+``bench/.cache/`` (gitignored; or the directory named by ``SEAMLINE_BENCH_CACHE``, so big stores
+outlive a worktree and are shared) named by event count, reused by later runs; for PostgreSQL the
+cached SQLite store is copied into a fresh database. Builders of the same size take a lock file
+(``history-N.lock``), so two benches sharing a cache build each store once.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sys
 import time
 from dataclasses import replace
@@ -16,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-CACHE = REPO / "bench" / ".cache"
+CACHE = Path(os.environ.get("SEAMLINE_BENCH_CACHE") or REPO / "bench" / ".cache")
 FACTORY = REPO / "examples" / "factory"
 # Fixed so every cached store is the same floor: a Monday shift start in the sample's time zone.
 START = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
@@ -32,6 +36,15 @@ def build_sqlite(n_events: int, progress: bool = True) -> Path:
     if path.exists():
         return path
     CACHE.mkdir(parents=True, exist_ok=True)
+    with open(path.with_suffix(".lock"), "w") as lock:
+        # Another bench (or helper) sharing the cache may be building this size: wait for it.
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if path.exists():
+            return path
+        return _build(path, n_events, progress)
+
+
+def _build(path: Path, n_events: int, progress: bool) -> Path:
     tmp = path.with_suffix(".building")
     for p in (tmp, Path(str(tmp) + "-wal"), Path(str(tmp) + "-shm")):
         p.unlink(missing_ok=True)

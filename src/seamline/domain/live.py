@@ -18,10 +18,10 @@ Accounting rules (docs/data-model.md):
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from .demo_clock import DemoClock
@@ -29,6 +29,7 @@ from .efficiency import efficiency_pct, hour_start, split_by_hour, target_for_at
 from .events import BundleIn, BundleOut, Defect, Downtime, Login, Logout, Machine, Piece, SensorEvent
 from .model import FactoryLayout, Operation, ShiftCalendar, Style
 
+_T = TypeVar("_T")
 SCOPES = ("worker", "station", "line", "factory")
 MACHINE_STATES = ("running", "idle", "off")
 
@@ -214,6 +215,11 @@ class LiveState:
         self._hour_cache: dict[str, tuple[datetime, datetime, datetime]] = {}
         self._bucket_cache: dict[str, tuple[datetime, HourBucket]] = {}
         self._styles: dict[tuple[str, str], tuple[dict[str, Operation], frozenset[str], Style]] = {}
+        # None on the writer's state; on a frozen view, figures computed from it (see ``memo``).
+        self.view_memo: dict[Any, Any] | None = None
+        # Open sessions' whole hours already cut (``_cut_sessions``): one dict shared by the
+        # writer and its views (the hours of a session never change once passed).
+        self._cuts: dict[Any, tuple[datetime, tuple[tuple[datetime, float], ...]]] = {}
 
     # --- helpers -------------------------------------------------------------------------
     def tz(self, factory: str) -> ZoneInfo:
@@ -296,7 +302,21 @@ class LiveState:
         v._hour_cache = {}
         v._bucket_cache = {}
         v._styles = dict(self._styles)
+        v.view_memo = {}
         return v
+
+    def memo(self, key: Any, compute: Callable[[], _T]) -> _T:
+        """``compute()`` once per frozen view: a view never changes, so every page computed from
+        it (the overview and a line page read the same line's figures) shares one computation.
+        On the writer's state, or with the demo's moving clock, it is simply computed."""
+        m = self.view_memo
+        if m is None or self.demo_clock is not None:
+            return compute()
+        try:
+            return m[key]  # type: ignore[no-any-return]
+        except KeyError:
+            value = m[key] = compute()
+            return value
 
     def __getstate__(self) -> dict[str, Any]:
         """For checkpoints: the accumulators, not the history reader or the caches."""
@@ -305,9 +325,13 @@ class LiveState:
         state["_hour_cache"] = {}
         state["_bucket_cache"] = {}
         state["_styles"] = {}
+        state["view_memo"] = None
+        state["_cuts"] = {}
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        state.setdefault("view_memo", None)  # checkpoints written before these existed
+        state.setdefault("_cuts", {})
         self.__dict__.update(state)
 
     # Flat views of the buckets, for comparisons and callers that want every retained hour.
@@ -516,20 +540,76 @@ class LiveState:
         return latest
 
     def _open_attended(
-        self, factory: str, as_of: datetime, start: datetime, end: datetime, stations: Collection[str] | None = None
-    ) -> dict[tuple[str, str, datetime], float]:
-        """Attended seconds of sessions still open at ``as_of``, per (scope, key, hour), for the hours
-        in [start, end): only those are cut, so an ``as_of`` years after a login stays cheap.
-        ``stations`` limits the work to the stations a page shows."""
-        out: dict[tuple[str, str, datetime], float] = defaultdict(float)
+        self,
+        factory: str,
+        scope: str,
+        as_of: datetime,
+        start: datetime,
+        end: datetime,
+        stations: Collection[str] | None = None,
+    ) -> dict[tuple[str, datetime], float]:
+        """Attended seconds of sessions still open at ``as_of``, per (key of ``scope``, hour), for
+        the hours in [start, end): only those are cut, so an ``as_of`` years after a login stays
+        cheap. ``stations`` limits the work to the stations a page shows. Once per view (a page
+        asks for the same scope and stations several times)."""
+        key = ("open_attended", factory, scope, as_of, start, end, None if stations is None else tuple(stations))
+        return self.memo(key, lambda: self._open_attended_now(factory, scope, as_of, start, end, stations))
+
+    def _open_attended_now(
+        self,
+        factory: str,
+        scope: str,
+        as_of: datetime,
+        start: datetime,
+        end: datetime,
+        stations: Collection[str] | None,
+    ) -> dict[tuple[str, datetime], float]:
+        out: dict[tuple[str, datetime], float] = defaultdict(float)
+        for st, cuts in self._session_cuts(factory, as_of, start, end, stations):
+            k = (
+                (st.worker or "")
+                if scope == "worker"
+                else st.station
+                if scope == "station"
+                else st.line
+                if scope == "line"
+                else ""
+            )
+            for h, secs in cuts:
+                out[(k, h)] += secs
+        return out
+
+    def _session_cuts(
+        self, factory: str, as_of: datetime, start: datetime, end: datetime, stations: Collection[str] | None
+    ) -> list[tuple[StationLive, list[tuple[datetime, float]]]]:
+        """Each open session at ``stations`` (all the factory's: None) cut into (hour, seconds).
+
+        On a view every session of the factory is cut once and the pages pick their stations (the
+        overview asks for the factory and then for each line; a line page for its line)."""
+        keys = (
+            [(factory, s) for s in stations] if stations is not None else [k for k in self.stations if k[0] == factory]
+        )
+        if self.view_memo is None or self.demo_clock is not None:
+            cut = self._cut_sessions(factory, as_of, start, end, keys)
+            return [(self.stations[k], cut[k]) for k in keys if k in cut]
+        every = self.memo(
+            ("session_cuts", factory, as_of, start, end),
+            lambda: self._cut_sessions(factory, as_of, start, end, [k for k in self.stations if k[0] == factory]),
+        )
+        return [(self.stations[k], every[k]) for k in keys if k in every]
+
+    def _cut_sessions(
+        self, factory: str, as_of: datetime, start: datetime, end: datetime, keys: list[tuple[str, str]]
+    ) -> dict[tuple[str, str], list[tuple[datetime, float]]]:
+        out: dict[tuple[str, str], list[tuple[datetime, float]]] = {}
         tz = self.tz(factory)
         first, stop = hour_start(start, tz), min(as_of, end + timedelta(hours=1))
         # The breaks once per calendar for the whole window, walked alongside each session's hours
         # (the same sums as cal.attended_s per hour, without scanning the calendar again).
         breaks_of: dict[str, list[tuple[datetime, datetime]]] = {}
-        keys = (
-            ((factory, s) for s in stations) if stations is not None else (k for k in self.stations if k[0] == factory)
-        )
+        cuts_cache = self._cuts
+        if len(cuts_cache) > 4 * len(self.stations) + 1000:  # sessions that ended, days gone by
+            cuts_cache.clear()
         for key in keys:
             st = self.stations.get(key)
             if st is None or st.worker is None or st.login_ts is None or as_of <= st.login_ts:
@@ -541,8 +621,15 @@ class LiveState:
             breaks = breaks_of.get(cal.id)
             if breaks is None:
                 breaks = breaks_of[cal.id] = cal.break_intervals(first, stop) if stop > first else []
+            # The hours a session has completed do not change as ``as_of`` moves on: kept across
+            # views (``_cuts``), so each view cuts only the current hour of each session, and the
+            # cost of a page does not grow with the hours since the logins.
+            ck = (key, st.worker, st.login_ts, first, cal.id)
+            hit = cuts_cache.get(ck)
+            upto, cuts = (hit[0], list(hit[1])) if hit is not None and hit[0] <= stop else (begin, [])
+            new_upto, n_done = upto, len(cuts)
             i = 0
-            for h, s, e in split_by_hour(begin, stop, tz):
+            for h, s, e in split_by_hour(upto, stop, tz):
                 secs = (e - s).total_seconds()
                 while i < len(breaks) and breaks[i][1] <= s:
                     i += 1
@@ -552,13 +639,12 @@ class LiveState:
                     secs -= max(overlap, 0.0)
                     j += 1
                 if secs > 0:
-                    for sc, k in (
-                        ("worker", st.worker),
-                        ("station", st.station),
-                        ("line", st.line),
-                        ("factory", ""),
-                    ):
-                        out[(sc, k, h)] += secs
+                    cuts.append((h, secs))
+                if e < stop:  # a whole hour, the same for any later as_of
+                    new_upto, n_done = e, len(cuts)
+            if new_upto > upto:
+                cuts_cache[ck] = (new_upto, tuple(cuts[:n_done]))
+            out[key] = cuts
         return out
 
     def tallies(
@@ -577,11 +663,40 @@ class LiveState:
         if scope not in SCOPES:
             raise ValueError(f"scope must be one of {SCOPES}")
         now = self.as_of(factory, as_of)
+        # The closed tallies once per view and scope (pages ask for the same day many times); a
+        # key an open session adds to gets its own dict and a new tally, the others are shared:
+        # callers read the result, never change it.
+        closed = self.memo(
+            ("closed_tallies", factory, scope, start, end), lambda: self._closed_tallies(factory, scope, start, end)
+        )
+        out: dict[str, dict[datetime, Tally]] = defaultdict(dict, closed)
+        own: set[str] = set()  # keys whose hours were copied (the others are the view's, unchanged)
+        for (key, h), secs in self._open_attended(factory, scope, now, start, end, stations).items():
+            if start <= h < end:
+                if key not in own:
+                    own.add(key)
+                    out[key] = dict(out.get(key, {}))
+                hours = out[key]
+                t = hours.get(h)
+                hours[h] = (
+                    Tally(attended_s=secs)
+                    if t is None
+                    else Tally(t.pieces, t.earned_min, t.attended_s + secs, t.output, t.defects)
+                )
+        return out
+
+    def _closed_tallies(
+        self, factory: str, scope: str, start: datetime, end: datetime
+    ) -> dict[str, dict[datetime, Tally]]:
+        """Per key, per hour in [start, end): the tallies of closed time (memory and rollups)."""
         out: dict[str, dict[datetime, Tally]] = defaultdict(dict)
+        # A view's buckets are frozen (the writer copies a bucket before changing it): their tallies
+        # are shared as they are; the writer's own are copied.
+        shared = self.view_memo is not None
         for h, b in self.buckets_between(factory, start, end):
             for (sc, key), t in b.hourly.items():
                 if sc == scope:
-                    out[key][h] = Tally(t.pieces, t.earned_min, t.attended_s, t.output, t.defects)
+                    out[key][h] = t if shared else Tally(t.pieces, t.earned_min, t.attended_s, t.output, t.defects)
         evicted = self.evicted_before.get(factory)
         if self.history is not None and evicted is not None and start < evicted:
             # Summed by the database per key and hour: the hours rule reads the month so far, and
@@ -594,18 +709,14 @@ class LiveState:
                 acc = out[key].get(h)
                 if acc is None:
                     acc = out[key][h] = Tally()
+                elif shared:  # never add to a bucket's own tally
+                    acc = out[key][h] = Tally(acc.pieces, acc.earned_min, acc.attended_s, acc.output, acc.defects)
                 acc.pieces += pieces
                 acc.earned_min += earned
                 acc.attended_s += attended
                 acc.output += output
                 acc.defects += defects
-        for (sc, key, h), secs in self._open_attended(factory, now, start, end, stations).items():
-            if sc == scope and start <= h < end:
-                tally = out[key].get(h)
-                if tally is None:
-                    tally = out[key][h] = Tally()
-                tally.attended_s += secs
-        return out
+        return dict(out)
 
     @staticmethod
     def _add_rollups(out: dict[str, dict[datetime, Tally]], scope: str, rows: list[RollupRow], tz: ZoneInfo) -> None:
@@ -680,19 +791,33 @@ class LiveState:
     def machine_seconds_of(
         self, factory: str, stations: Collection[str], start: datetime, end: datetime, as_of: datetime
     ) -> dict[str, dict[str, float]]:
-        """``machine_seconds`` for several stations in one pass over the window's hours."""
-        out = {s: dict.fromkeys(MACHINE_STATES, 0.0) for s in stations}
-        for _h, b in self.buckets_between(factory, start, end):
-            for (s, state), secs in b.machine.items():
-                d = out.get(s)
-                if d is not None:
-                    d[state] = d.get(state, 0.0) + secs
+        """``machine_seconds`` for several stations in one pass over the window's hours (on a view,
+        one pass for every station, shared by the pages of that view)."""
+        if self.view_memo is None:
+            out = self._machine_closed(factory, stations, start, end)
+        else:
+            every = self.memo(("machine", factory, start, end), lambda: self._machine_closed(factory, None, start, end))
+            out = {s: dict(every[s]) if s in every else dict.fromkeys(MACHINE_STATES, 0.0) for s in stations}
         for s, d in out.items():
             st = self.stations.get((factory, s))
             if st is not None and st.machine_since is not None:
                 d[st.machine_state] = d.get(st.machine_state, 0.0) + self._open_span_s(
                     factory, st.machine_since, as_of, start, end
                 )
+        return out
+
+    def _machine_closed(
+        self, factory: str, stations: Collection[str] | None, start: datetime, end: datetime
+    ) -> dict[str, dict[str, float]]:
+        out = {s: dict.fromkeys(MACHINE_STATES, 0.0) for s in stations} if stations is not None else {}
+        for _h, b in self.buckets_between(factory, start, end):
+            for (s, state), secs in b.machine.items():
+                d = out.get(s)
+                if d is None:
+                    if stations is not None:
+                        continue
+                    d = out[s] = dict.fromkeys(MACHINE_STATES, 0.0)
+                d[state] = d.get(state, 0.0) + secs
         return out
 
     def _open_span_s(self, factory: str, since: datetime, as_of: datetime, start: datetime, end: datetime) -> float:

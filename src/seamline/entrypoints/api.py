@@ -405,8 +405,12 @@ def create_app(rt: Runtime, auth: AuthConfig | None = None) -> FastAPI:
         lay = factory_layout(rt, factory)
         if line not in lay.lines:
             raise HTTPException(404, f"unknown line {line!r}; lines: {sorted(lay.lines)}")
-        with rt.pipeline.lock:  # a view in a millisecond; the page is computed outside the lock
-            live = rt.live.frozen_view()
+        pages = getattr(app.state, "web_pages", None)
+        if pages is not None and pages.views is not None:
+            live = pages.views.get()[0]  # the pages' view of this tick, and what they computed from it
+        else:
+            with rt.pipeline.lock:  # a view in a millisecond; the page is computed outside the lock
+                live = rt.live.frozen_view()
         return live.line_live(lay.factory.id, line, _aware("as_of", as_of))
 
     @api.get("/efficiency", response_model=Efficiency, response_model_exclude_unset=True, responses=bad)

@@ -6,6 +6,7 @@ broker installed by hand; production points at Mosquitto.
 
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 import sys
@@ -144,6 +145,11 @@ def serve(
     # Pages are computed in threads beside ingest (docs/pages.md); with the default 5 ms GIL switch
     # interval an ingest request waits up to that at every hand-over while a page is computed.
     sys.setswitchinterval(0.001)
+    # What start-up built (the window's read models, master data, imports) lives as long as the
+    # server: moved out of the collector's generations, a full collection no longer walks it, so
+    # its pauses (felt by ingest and pages alike) stay the size of a page's garbage, not of the state.
+    gc.collect()
+    gc.freeze()
     # A request still running 5 s after Ctrl-C / SIGTERM is cut off rather than holding the shutdown.
     config = uvicorn.Config(
         app, host=host, port=port, log_level="warning", access_log=False, timeout_graceful_shutdown=5

@@ -9,7 +9,10 @@ supervisor's dashboard show the result, so a line leader can act before the brea
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
+import time
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 
@@ -19,6 +22,8 @@ from ..compliance.evaluate import check_plan
 from ..compliance.rules import RuleSet, active_rules
 from ..domain.live import LiveState
 from ..domain.model import FactoryLayout
+
+log = logging.getLogger(__name__)
 
 DEFAULT_RULES = "prc_labour_law"
 
@@ -83,21 +88,48 @@ def hours_alerts(
 
 class HoursAlertCache:
     """Pages refresh every second on every tablet; the alerts change with minutes, so they are
-    computed at most every ``ttl_s`` per factory."""
+    computed at most every ``ttl_s`` per factory.
+
+    Once computed, an expired entry is still answered while one background thread computes the
+    new one from the page's frozen view (stale-while-revalidate): the computation reads the month
+    so far (tens of milliseconds) and used to land on whichever page read came after the expiry,
+    twice a minute. Only views are handed to the thread; live state itself is computed in place.
+    """
 
     def __init__(self, ttl_s: float = 30.0) -> None:
         self.ttl_s = ttl_s
         self._cache: dict[str, tuple[float, list[dict[str, object]]]] = {}
+        self._lock = threading.Lock()
+        self._refreshing: set[str] = set()
 
     def get(self, live: LiveState, layout: FactoryLayout) -> list[dict[str, object]]:
-        import time
-
         f = layout.factory.id
-        hit = self._cache.get(f)
-        now = time.monotonic()
-        if hit is None or now - hit[0] > self.ttl_s:
-            hit = self._cache[f] = (now, hours_alerts(live, layout))
-        return hit[1]
+        with self._lock:
+            hit = self._cache.get(f)
+            if hit is not None and time.monotonic() - hit[0] <= self.ttl_s:
+                return hit[1]
+            if hit is not None and live.view_memo is not None:  # a frozen view: safe in a thread
+                if f not in self._refreshing:
+                    self._refreshing.add(f)
+                    threading.Thread(
+                        target=self._refresh, args=(f, live, layout), name="hours-alerts", daemon=True
+                    ).start()
+                return hit[1]
+        value = hours_alerts(live, layout)
+        with self._lock:
+            self._cache[f] = (time.monotonic(), value)
+        return value
+
+    def _refresh(self, f: str, live: LiveState, layout: FactoryLayout) -> None:
+        try:
+            value = hours_alerts(live, layout)
+            with self._lock:
+                self._cache[f] = (time.monotonic(), value)
+        except Exception:  # the old alerts stay; the next page read after the ttl tries again
+            log.exception("hours alerts for %s could not be computed", f)
+        finally:
+            with self._lock:
+                self._refreshing.discard(f)
 
 
 CACHE = HoursAlertCache()

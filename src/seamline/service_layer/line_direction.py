@@ -19,6 +19,7 @@ routing, waiting time, learning) with the planning rules (``planning.dispatch.ne
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import threading
 import time
@@ -123,6 +124,16 @@ class LineDirector:
     def _waiting(self) -> WaitingProjection | None:
         p = self.rt.projection("waiting")
         return p if isinstance(p, WaitingProjection) else None
+
+    def _waiting_of(self, live: LiveState) -> tuple[WaitingProjection | None, bool]:
+        """The waiting projection as of ``live``'s view, and whether reading it needs the ingest
+        lock: a page's view carries a copy taken with it (web/routes.py), read without the lock,
+        so a page never holds ingest up while it sums waiting time."""
+        memo = live.view_memo
+        view = memo.get("waiting") if memo is not None else None
+        if isinstance(view, WaitingProjection):
+            return view, False
+        return self._waiting(), True
 
     def ready_bundles(self, factory: str) -> dict[str, list[ReadyItem]]:
         """Line -> bundles ready for an operation (cached while no event came, at most 2 s old)."""
@@ -312,15 +323,20 @@ class LineDirector:
 
     # --- on-standard efficiency and the bottleneck --------------------------------------------
     def figures(self, layout: FactoryLayout, live: LiveState, line: str, now: datetime) -> dict[str, StationFigures]:
+        """Each station's on-standard figures today (once per view: the overview and the line
+        page of one tick share them)."""
+        return live.memo(("figures", layout.factory.id, line, now), lambda: self._figures(layout, live, line, now))
+
+    def _figures(self, layout: FactoryLayout, live: LiveState, line: str, now: datetime) -> dict[str, StationFigures]:
         f = layout.factory.id
         day_start, day_end = live.day_bounds(f, now)
         stations = _line_stations(layout, line)
         tallies = live.tallies(f, "station", day_start, day_end, now, stations)
-        wp = self._waiting()
+        wp, needs_lock = self._waiting_of(live)
         waiting: dict[tuple[str, str], float] = {}
         since: dict[str, datetime] = {}
         if wp is not None:
-            with self.rt.pipeline.lock:
+            with self.rt.pipeline.lock if needs_lock else contextlib.nullcontext():
                 waiting = wp.waiting_s(f, now.astimezone(live.tz(f)).date(), now, set(stations))
                 since = {w.station: w.since for w in wp.waiting_now(f, set(stations))}
         wait_by_station: dict[str, float] = defaultdict(float)
@@ -355,10 +371,10 @@ class LineDirector:
         ts = live.tallies(f, "worker", day_start, day_end, now, [station]).get(st.worker, {}).values()
         earned = sum(t.earned_min for t in ts)
         attended = sum(t.attended_s for t in ts) / 60.0
-        wp = self._waiting()
+        wp, needs_lock = self._waiting_of(live)
         waited = 0.0
         if wp is not None:
-            with self.rt.pipeline.lock:
+            with self.rt.pipeline.lock if needs_lock else contextlib.nullcontext():
                 w = wp.waiting_s(f, now.astimezone(live.tz(f)).date(), now)
             waited = sum(v for (_s, b), v in w.items() if b == st.worker) / 60.0
         return earned, attended, min(attended, waited)

@@ -85,6 +85,13 @@ def _number(lang: str, x: float, fmt: str, percent: bool) -> str:
     return format_decimal(x, format=_pattern(fmt), locale=_locale(lang))
 
 
+@lru_cache(maxsize=4096)
+def _unit(lang: str, n: int, unit: str) -> str:
+    """Durations on pages are whole minutes and hours: each written once, then looked up (Babel's
+    unit formatting was a tenth of the overview's computation)."""
+    return format_unit(n, unit, length="short", locale=_locale(lang))
+
+
 @dataclass(frozen=True, slots=True)
 class Fmt:
     """Numbers, percentages, times and durations written the way the locale writes them."""
@@ -135,9 +142,9 @@ class Fmt:
         h, m = divmod(total_min, 60)
         parts = []
         if h:
-            parts.append(format_unit(h, "duration-hour", length="short", locale=_locale(self.lang)))
+            parts.append(_unit(self.lang, h, "duration-hour"))
         if m or not h:
-            parts.append(format_unit(m, "duration-minute", length="short", locale=_locale(self.lang)))
+            parts.append(_unit(self.lang, m, "duration-minute"))
         return " ".join(parts)
 
     def hours(self, h: float) -> str:

@@ -105,6 +105,7 @@ class SharedPages:
         self._locks: dict[tuple[str, str, str], threading.Lock] = {}
         self._guard = threading.Lock()
         self.computed = 0
+        self.views: SharedViews | None = None  # forgotten with the pages
 
     def get(
         self, page: tuple[str, str, str], applied: Callable[[], int], fn: Callable[[], dict[str, Any]], max_age_s: float
@@ -132,6 +133,43 @@ class SharedPages:
         """Forget every page (a supervisor's directive changed them without a new event)."""
         with self._guard:
             self._data.clear()
+        if self.views is not None:
+            self.views.forget()
+
+
+class SharedViews:
+    """One frozen view of live state (and order progress) per version, shared by every page.
+
+    Taking a view costs the ingest lock for about a millisecond; pages computed from the same view
+    also share figures through ``LiveState.memo`` (the overview computes every line's data, the line
+    page of the same tick reuses it). A view is taken again once an event was applied, or after
+    ``forget`` (a directive changed what pages show without an event).
+    """
+
+    def __init__(self, rt: Any, progress: OrderProgress) -> None:
+        self.rt, self.progress = rt, progress
+        self._guard = threading.Lock()
+        self._last: tuple[int, LiveState, OrderProgress] | None = None
+
+    def get(self) -> tuple[LiveState, OrderProgress]:
+        rt = self.rt
+        with self._guard:
+            last = self._last
+            if last is not None and last[0] == rt.live.events_applied and rt.live.demo_clock is None:
+                return last[1], last[2]
+            with rt.pipeline.lock:
+                rt.pipeline.catch_up()  # the order-progress projection must have every event
+                live, prog = rt.live.frozen_view(), self.progress.frozen_view()
+                waiting = rt.projection("waiting")
+                if live.view_memo is not None and hasattr(waiting, "frozen_view"):
+                    live.view_memo["waiting"] = waiting.frozen_view()
+                applied = rt.live.events_applied
+            self._last = (applied, live, prog)
+            return live, prog
+
+    def forget(self) -> None:
+        with self._guard:
+            self._last = None
 
 
 def _lang(request: Request) -> str:
@@ -241,15 +279,14 @@ def register(app: FastAPI, rt: Any) -> None:
             raise HTTPException(404, f"unknown {kind} {key!r}") from None
         raise HTTPException(404, f"unknown page kind {kind!r}")
 
+    views_of = shared.views = SharedViews(rt, progress)
+
     def locked(fn: PageFn) -> Callable[[], dict[str, Any]]:
         """Take a consistent view under the ingest lock (about a millisecond), compute outside it:
         a page being computed never holds ingest up (docs/pages.md)."""
 
         def run() -> dict[str, Any]:
-            with rt.pipeline.lock:
-                rt.pipeline.catch_up()  # the order-progress projection must have every event
-                live, prog = rt.live.frozen_view(), progress.frozen_view()
-            return fn(live, prog)
+            return fn(*views_of.get())
 
         return run
 

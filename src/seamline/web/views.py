@@ -7,6 +7,7 @@ pipeline lock (``snapshot`` does) because these read live state.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -168,12 +169,20 @@ def station_data(live: LiveState, layout: FactoryLayout, station: str, fmt: Fmt)
 
 
 def _worker_hours(
-    live: LiveState, factory: str, start: datetime, end: datetime, now: datetime, stations: list[str] | None = None
+    live: LiveState,
+    factory: str,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    stations: list[str] | None = None,
+    workers: Collection[str] | None = None,
 ) -> dict[str, float]:
-    """Hours attended per worker; open sessions are cut only at ``stations`` (the page's)."""
+    """Hours attended per worker (only ``workers``, when given: the page's); open sessions are
+    cut only at ``stations`` (the page's)."""
     out: dict[str, float] = {}
     for key, by_hour in live.tallies(factory, "worker", start, end, now, stations).items():
-        out[key] = sum(t.attended_s for t in by_hour.values()) / 3600.0
+        if workers is None or key in workers:
+            out[key] = sum(t.attended_s for t in by_hour.values()) / 3600.0
     return out
 
 
@@ -221,7 +230,16 @@ def alert_text(fmt: Fmt, a: dict[str, Any], layout: FactoryLayout) -> str:
 def line_data(
     live: LiveState, layout: FactoryLayout, line: str, fmt: Fmt, rules: al.AlertRules = al.AlertRules()
 ) -> dict[str, Any]:
-    """The supervisor's screen: station grid, hourly output vs target, bottleneck, alerts."""
+    """The supervisor's screen: station grid, hourly output vs target, bottleneck, alerts.
+
+    Once per view of live state and language (``LiveState.memo``): the overview computes every
+    line's data, and the line page of the same tick reuses it. Callers must not change it."""
+    return live.memo(
+        ("line_data", layout.factory.id, line, fmt.lang, rules), lambda: _line_data(live, layout, line, fmt, rules)
+    )
+
+
+def _line_data(live: LiveState, layout: FactoryLayout, line: str, fmt: Fmt, rules: al.AlertRules) -> dict[str, Any]:
     _ = fmt.gettext
     f = layout.factory.id
     ll = live.line_live(f, line)
@@ -236,7 +254,15 @@ def line_data(
         if sl is not None and sl.downtime:
             reason, since = min(sl.downtime.items(), key=lambda x: x[1])
             st["downtime_since"], st["downtime_reason"] = since.isoformat(), reason
-    hours_by_worker = _worker_hours(live, f, day_start, day_end, now, [s["station"] for s in ll["stations"]])
+    hours_by_worker = _worker_hours(
+        live,
+        f,
+        day_start,
+        day_end,
+        now,
+        [s["station"] for s in ll["stations"]],
+        {s["worker"] for s in ll["stations"] if s["worker"]},
+    )
     raw_alerts = [
         a for a in al.line_alerts(ll["stations"], now, hours_by_worker, rules) if not str(a["kind"]).startswith("hours")
     ]
