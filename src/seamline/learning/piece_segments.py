@@ -197,31 +197,43 @@ def label(m: PieceModel, gaps: list[float], runs: list[float], n: int) -> Labels
 
 @dataclass(slots=True)
 class DpState:
-    """The best segmentation of a growing burst sequence under one model, burst by burst."""
+    """The best segmentation of a growing burst sequence under one model, burst by burst.
+
+    A piece looks back at most ``k_max`` bursts, so only the last ones are kept (``base``: the
+    index of the first kept entry): a sensor-only window of thousands of bursts stays small."""
 
     version: int = 0
-    score: list[float] = field(default_factory=lambda: [0.0])  # best score of bursts [0, j)
+    n: int = 0  # bursts added
+    base: int = 0
+    score: list[float] = field(default_factory=lambda: [0.0])  # best score of bursts [0, i)
     count: list[int] = field(default_factory=lambda: [0])  # pieces on that best path
-    cum_in: list[float] = field(default_factory=list)  # Σ log inner density of gaps up to burst j
-    cum_run: list[float] = field(default_factory=lambda: [0.0])
-    between: list[float] = field(default_factory=list)  # log between density of the gap before j
+    cum_run: list[float] = field(default_factory=lambda: [0.0])  # run seconds of bursts [0, i)
+    cum_in: list[float] = field(default_factory=list)  # Σ log inner density of gaps up to burst i
+    between: list[float] = field(default_factory=list)  # log between density of the gap before i
 
     def add(self, m: PieceModel, gap_s: float | None, run_s: float) -> None:
-        j = len(self.between)
+        j, o = self.n, self.base
         gb = m.log_between[_gap_bin(gap_s)] if gap_s is not None else 0.0
         gi = m.log_in[_gap_bin(gap_s)] if gap_s is not None else 0.0
         self.between.append(gb)
-        self.cum_in.append(self.cum_in[-1] + gi if j else 0.0)
+        self.cum_in.append(self.cum_in[-1] + gi if self.cum_in else 0.0)
         self.cum_run.append(self.cum_run[-1] + run_s)
         sc, cum_in, cum_run, between = self.score, self.cum_in, self.cum_run, self.between
-        best, n = sc[j] + gb + m.log_junk, self.count[j]
-        end_in, end_run = cum_in[j], cum_run[j + 1]
-        for i in range(max(0, j - m.k_max + 1), j + 1):
-            s = sc[i] + between[i] + end_in - cum_in[i] + m.log_k[j - i + 1] + m.log_run(end_run - cum_run[i])
+        best, n = sc[j - o] + gb + m.log_junk, self.count[j - o]
+        end_in, end_run = cum_in[j - o], cum_run[j + 1 - o]
+        for i in range(max(o, j - m.k_max + 1), j + 1):
+            k = i - o
+            s = sc[k] + between[k] + end_in - cum_in[k] + m.log_k[j - i + 1] + m.log_run(end_run - cum_run[k])
             if s > best:
-                best, n = s, self.count[i] + 1
+                best, n = s, self.count[k] + 1
         sc.append(best)
         self.count.append(n)
+        self.n = j + 1
+        if len(between) > 4 * K_CAP:
+            drop = len(between) - K_CAP - 1
+            for lst in (self.score, self.count, self.cum_run, self.cum_in, self.between):
+                del lst[:drop]
+            self.base = o + drop
 
     def pieces(self) -> int:
         return self.count[-1]

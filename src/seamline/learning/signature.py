@@ -72,7 +72,7 @@ class Window:
         st = getattr(self, "_dp", None)  # a window pickled before segment counting has none
         if st is None or st.version != m.version:
             st = self._dp = replay(m, self.gaps_s, self.runs_s)
-        for j in range(len(st.between), self.bursts):
+        for j in range(st.n, self.bursts):
             st.add(m, self.gaps_s[j - 1] if j else None, self.runs_s[j])
         return st.pieces()
 
