@@ -199,3 +199,24 @@ def test_a_sensor_only_stretch_is_known_once_all_its_bundles_are_reconciled() ->
     c.teach("TEE-BASIC", "T03", "W2", known[0], known[1])
     assert len(c.samples[("TEE-BASIC", "T03")]) == before + 1
     assert len(c.worker_samples[("TEE-BASIC", "T03", "W2")]) == 1
+
+
+def test_a_checkpoint_from_before_segments_and_stretches_loads_with_defaults() -> None:
+    import pickle
+
+    from seamline.learning.sensor_only import SensorOnlyStation
+
+    st = SensorOnlyStation("S2", "TEE-BASIC", "T03")
+    w = Window()
+    w.add(0.0, 2.0, True, None)
+    # What an older checkpoint held: the slots of the time, none of the new ones.
+    old_st = {k: getattr(st, k) for k in ("station", "style", "op", "window", "queue", "alloc")}
+    old_w = {k: getattr(w, k) for k in ("bursts", "trims", "run_s", "gaps_s", "runs_s", "trims_seen")}
+    st2 = SensorOnlyStation.__new__(SensorOnlyStation)
+    st2.__setstate__((None, old_st))
+    w2 = Window.__new__(Window)
+    w2.__setstate__((None, old_w))
+    assert st2.span_valid is False and not st2.span_bundles and st2.pending == 0 and len(st2.spans) == 0
+    assert st2.enqueue("Q1", lambda b: 10) == [] and st2.queue[0] == "Q1"
+    assert w2.bursts == 1 and w2.features(3.0, 0.0)["bursts"] == 1.0
+    assert pickle.loads(pickle.dumps(st2)).queue[0] == "Q1"

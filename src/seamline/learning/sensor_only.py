@@ -36,7 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..domain.model import Station, Style
-from .signature import Signature, Window
+from .signature import Signature, Window, restore_slots
 
 MAX_QUEUE = 200  # bundles waiting at a station: older ones are dropped (never reconciled)
 MAX_WINDOW_BURSTS = 20_000  # bursts in one running window (a few days of one station)
@@ -132,6 +132,9 @@ class SensorOnlyStation:
     # Per closed stretch: the pieces estimated from its bursts by the signature before it was
     # learned from, and the pieces the scans confirmed (None: not known, not learned from).
     spans: deque[tuple[float, int | None]] = field(default_factory=lambda: deque(maxlen=MAX_SPANS))
+
+    def __setstate__(self, state: object) -> None:
+        restore_slots(self, state)  # a checkpoint from before stretches: none known yet
 
     def close_span(self, sig: Signature | None) -> tuple[Window, int] | None:
         """A learning point (call before a bundle joins an empty queue): the stretch since the

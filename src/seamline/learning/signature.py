@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict, deque
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from typing import Any
 
 from .piece_segments import DpState, Labels, PieceModel, fit, label, label_by_gaps, replay
@@ -45,6 +45,23 @@ TRIMS_LOW_SHARE = 0.5  # trims below this share of the signature's (and >= 6 few
 BIAS_PRIOR_PIECES = 150.0
 POOL_PRIOR_PIECES = 50.0  # ... and the factory's bias itself starts from none (1.0), this strongly
 
+
+def restore_slots(obj: Any, state: object) -> None:
+    """Unpickle a slots dataclass from a checkpoint taken before some of its fields existed: the
+    missing ones get their defaults (pickle would leave them unset)."""
+    d: dict[str, Any] = {}
+    for part in state if isinstance(state, tuple) else (state,):
+        if isinstance(part, dict):
+            d.update(part)
+    for f in fields(obj):
+        if f.name in d:
+            setattr(obj, f.name, d[f.name])
+        elif f.default is not MISSING:
+            setattr(obj, f.name, f.default)
+        elif f.default_factory is not MISSING:
+            setattr(obj, f.name, f.default_factory())
+
+
 Key = tuple[str, str]  # (style, op)
 WorkerKey = tuple[str, str, str]  # (style, op, worker)
 
@@ -66,10 +83,13 @@ class Window:
     _open_run: float = 0.0
     _dp: DpState | None = None  # the best segmentation into pieces under a signature's model
 
+    def __setstate__(self, state: object) -> None:
+        restore_slots(self, state)
+
     def dp_pieces(self, m: PieceModel) -> int:
         """Pieces in the best segmentation under ``m`` (caught up burst by burst; a new model
         replays the window once)."""
-        st = getattr(self, "_dp", None)  # a window pickled before segment counting has none
+        st = self._dp
         if st is None or st.version != m.version:
             st = self._dp = replay(m, self.gaps_s, self.runs_s)
         for j in range(st.n, self.bursts):
@@ -142,6 +162,9 @@ class Sample:
     labels: Labels | None = None
     dp: float | None = None
 
+    def __setstate__(self, state: object) -> None:
+        restore_slots(self, state)
+
 
 @dataclass(slots=True)
 class Signature:
@@ -205,7 +228,7 @@ def piece_gap(samples: list[Sample]) -> float:
 def fit_model(samples: list[Sample]) -> PieceModel | None:
     """The segment model of known bundles. A bundle is labelled once: by its longest gaps until a
     model exists, then by the model fitted on all (exactly its scanned pieces), and kept so."""
-    fresh = [s for s in samples if getattr(s, "labels", None) is None]
+    fresh = [s for s in samples if s.labels is None]
     for s in fresh:
         s.labels = label_by_gaps(s.window.gaps_s, s.window.runs_s, s.pieces)
     m = fit([s.labels for s in samples if s.labels is not None])
@@ -255,7 +278,7 @@ def learn(samples: list[Sample], pool: tuple[float, float] = (0.0, 0.0)) -> Sign
     dp_ratio = 1.0
     if model is not None:
         for s in samples:
-            if getattr(s, "dp", None) is None:
+            if s.dp is None:
                 s.dp = float(replay(model, s.window.gaps_s, s.window.runs_s).pieces())
         prior = (pool[0] + POOL_PRIOR_PIECES) / (pool[1] + POOL_PRIOR_PIECES)
         seg = sum(s.dp or 0.0 for s in samples)
@@ -350,7 +373,7 @@ class BurstCounter:
         self._sig = {}
 
     def _learn(self, samples: list[Sample]) -> Signature | None:
-        fresh = [s for s in samples if getattr(s, "dp", None) is None]
+        fresh = [s for s in samples if s.dp is None]
         sig = learn(samples, (self.pool[0], self.pool[1]))
         for s in fresh:
             if s.dp is not None:
