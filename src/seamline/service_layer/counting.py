@@ -27,7 +27,7 @@ from ..domain.events import BundleIn, BundleOut, Burst, Bursts, Login, Logout, P
 from ..domain.live import LiveState
 from ..domain.model import FactoryLayout
 from ..learning.sensor_only import Allocation, SensorOnlyReconciliation, SensorOnlyStation, assign_ops
-from ..learning.signature import BurstCounter, Flag, Open, Reconciliation
+from ..learning.signature import MISFIT_MIN_EXCESS, MISFIT_RATIO, BurstCounter, Flag, Open, Reconciliation
 
 
 def _op_counts() -> defaultdict[str, int]:
@@ -306,6 +306,9 @@ class CountingProjection:
         if known is None or not self.sensor_only_learning:
             return
         window, pieces = known
+        expected = sig.ratio.get("bursts", 0.0) * pieces if sig is not None else 0.0
+        if expected and window.bursts > MISFIT_RATIO * expected and window.bursts - expected >= MISFIT_MIN_EXCESS:
+            return  # far more bursts than its pieces need (rework, a chattering sensor): not learned
         segments = float(window.dp_pieces(sig.model)) if sig is not None and sig.model is not None else None
         c.teach(so.style, so.op, worker, window, pieces, segments)
 
