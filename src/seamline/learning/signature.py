@@ -9,6 +9,12 @@ from bundles whose true quantity a scan told us. A bundle in work is then counte
 inverse-variance weighted mean of the per-feature estimates: a feature that was steady in the known
 bundles gets the weight, a noisy one (or one the sensor does not report, e.g. trims) none.
 
+One feature is the piece count of a segmentation model (learning/piece_segments.py: pieces as
+runs of bursts whose motor seconds, burst counts and gaps look like the known pieces'); its bias
+per piece is what the reconciliations recorded (segments counted before the scan vs pieces
+scanned), pulled toward the factory's. Rounding to whole pieces is carried from bundle to bundle
+at a station, so it does not add up over a shift.
+
 The scan's quantity always wins: at bundle done the count is reconciled, the difference recorded
 and the bundle becomes training data. Until an operation has ``MIN_BUNDLES`` known bundles it is not
 counted at all (cold start: scans only). A bundle whose bursts do not fit the signature (far more
