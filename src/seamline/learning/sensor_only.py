@@ -14,6 +14,11 @@ Such a station never says which bundle or operation it sews. Both come from arou
 - **Count**: the operation's signature (``learning/signature.py``, learned at tablet stations where
   the same operation is scanned) applied to all the station's bursts since the assignment; pieces
   are *estimated*, never stored as events.
+- **Learn**: when a bundle reaches the station and every bundle before it has been reconciled
+  (its queue was empty), all the bursts since the previous such moment belong to bundles whose
+  quantities the scans told: that stretch is a window of *known* pieces, and it is taught to the
+  operation's and the worker's signatures like a scanned bundle. Nothing else is: a stretch cut
+  where the estimate says a bundle ended would teach the estimate its own error.
 - **Reconcile**: a downstream scan of the bundle (a piece reported for an operation that needs this
   one) shows the bundle passed with its full quantity; the bundle's estimate is replaced by that
   quantity (the difference is fed to live state and recorded) and the running estimate is
@@ -31,10 +36,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..domain.model import Station, Style
-from .signature import Signature, Window
+from .signature import Signature, Window, restore_slots
 
 MAX_QUEUE = 200  # bundles waiting at a station: older ones are dropped (never reconciled)
 MAX_WINDOW_BURSTS = 20_000  # bursts in one running window (a few days of one station)
+MAX_SPANS = 1000  # stretches between learning points kept for the API and the bench
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,14 +120,51 @@ class SensorOnlyStation:
     alloc: dict[str, int] = field(default_factory=dict)  # bundle -> estimated pieces
     pending: int = 0  # counted pieces with no bundle in the queue yet
     signature: str = "none"
+    # The stretch of bursts since the last learning point (see the module docstring): where it
+    # starts in the window, its trims there, the bundles that reached the station in it and
+    # their reconciled quantities; not valid until the first learning point (the station may have
+    # sewn part of a bundle before its operation was inferred).
+    span_start: int = 0
+    span_trims: int = 0
+    span_bundles: set[str] = field(default_factory=set)
+    span_pieces: dict[str, int] = field(default_factory=dict)
+    span_valid: bool = False
+    # Per closed stretch: the pieces estimated from its bursts by the signature before it was
+    # learned from, and the pieces the scans confirmed (None: not known, not learned from).
+    spans: deque[tuple[float, int | None]] = field(default_factory=lambda: deque(maxlen=MAX_SPANS))
+
+    def __setstate__(self, state: object) -> None:
+        restore_slots(self, state)  # a checkpoint from before stretches: none known yet
+
+    def close_span(self, sig: Signature | None) -> tuple[Window, int] | None:
+        """A learning point (call before a bundle joins an empty queue): the stretch since the
+        last one, and its known pieces when every bundle in it was reconciled."""
+        i0, i1, w = self.span_start, self.window.bursts, self.window
+        part = Window(
+            bursts=i1 - i0,
+            trims=w.trims - self.span_trims,
+            run_s=sum(w.runs_s[i0:i1]),
+            gaps_s=w.gaps_s[i0 : max(i1 - 1, i0)],
+            runs_s=w.runs_s[i0:i1],
+            trims_seen=w.trims_seen,
+        )
+        n = sum(self.span_pieces.values())
+        known = self.span_valid and self.span_bundles == set(self.span_pieces) and n > 0 and part.bursts > 0
+        if part.bursts:
+            self.spans.append((sig.estimate(part) if sig is not None else 0.0, n if known else None))
+        self.span_start, self.span_trims = i1, w.trims
+        self.span_bundles, self.span_pieces, self.span_valid = set(), {}, True
+        return (part, n) if known else None
 
     def enqueue(self, bundle: str, qty: Callable[[str], int]) -> list[Allocation]:
         """A bundle reached the station's operation; pending pieces go to it at once."""
         if bundle in self.alloc or bundle in self.queue:
             return []
         self.queue.append(bundle)
+        self.span_bundles.add(bundle)
         while len(self.queue) > MAX_QUEUE:
             self.alloc.pop(self.queue.popleft(), None)
+            self.span_valid = False  # a bundle dropped unreconciled: the stretch's total is unknown
         return self._allocate(0, qty)
 
     def burst(
@@ -132,6 +175,7 @@ class SensorOnlyStation:
             # A fresh window (memory stays bounded over weeks): everything the old one held is
             # attributed or reconciled already; the next bursts count from zero.
             self.window, self.counted, self.last_end_s = Window(), 0, None
+            self.span_start, self.span_trims, self.span_valid = 0, 0, False
         self.window.add(start_s, run_s, trim, self.last_end_s)
         self.last_end_s = start_s + run_s
         if sig is None:
@@ -169,6 +213,10 @@ class SensorOnlyStation:
         est = self.alloc.pop(bundle, 0)
         if bundle in self.queue:
             self.queue.remove(bundle)
+        if bundle in self.span_bundles:
+            self.span_pieces[bundle] = pieces
+        else:  # a bundle that passed without reaching the station's queue in this stretch
+            self.span_valid = False
         diff = pieces - est
         # Pieces of the running estimate now accounted for by the scan: do not count them again.
         self.counted += diff

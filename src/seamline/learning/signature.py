@@ -9,6 +9,12 @@ from bundles whose true quantity a scan told us. A bundle in work is then counte
 inverse-variance weighted mean of the per-feature estimates: a feature that was steady in the known
 bundles gets the weight, a noisy one (or one the sensor does not report, e.g. trims) none.
 
+One feature is the piece count of a segmentation model (learning/piece_segments.py: pieces as
+runs of bursts whose motor seconds, burst counts and gaps look like the known pieces'); its bias
+per piece is what the reconciliations recorded (segments counted before the scan vs pieces
+scanned), pulled toward the factory's. Rounding to whole pieces is carried from bundle to bundle
+at a station, so it does not add up over a shift.
+
 The scan's quantity always wins: at bundle done the count is reconciled, the difference recorded
 and the bundle becomes training data. Until an operation has ``MIN_BUNDLES`` known bundles it is not
 counted at all (cold start: scans only). A bundle whose bursts do not fit the signature (far more
@@ -22,7 +28,10 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict, deque
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
+from typing import Any
+
+from .piece_segments import DpState, Labels, PieceModel, fit, label, label_by_gaps, replay
 
 MIN_BUNDLES = 3  # known bundles before an operation (or a worker on it) is counted from bursts
 KEEP_BUNDLES = 30  # training bundles kept per key: the signature follows drift (learning curves)
@@ -36,6 +45,28 @@ CV_SHRINK = 1.0
 MISFIT_RATIO = 1.6  # bursts per piece this many times the signature's: flag the bundle
 MISFIT_MIN_EXCESS = 6  # ... and at least this many bursts more than expected (small bundles)
 TRIMS_LOW_SHARE = 0.5  # trims below this share of the signature's (and >= 6 fewer): flag the bundle
+# The segment count's bias (counted / scanned pieces) is pulled toward the factory's, known from
+# every reconciled bundle, as if the key had this many more pieces at the factory's bias: one key's
+# few bundles hold only a handful of resewn seams or merged pieces, far too few to read its own.
+BIAS_PRIOR_PIECES = 150.0
+POOL_PRIOR_PIECES = 50.0  # ... and the factory's bias itself starts from none (1.0), this strongly
+
+
+def restore_slots(obj: Any, state: object) -> None:
+    """Unpickle a slots dataclass from a checkpoint taken before some of its fields existed: the
+    missing ones get their defaults (pickle would leave them unset)."""
+    d: dict[str, Any] = {}
+    for part in state if isinstance(state, tuple) else (state,):
+        if isinstance(part, dict):
+            d.update(part)
+    for f in fields(obj):
+        if f.name in d:
+            setattr(obj, f.name, d[f.name])
+        elif f.default is not MISSING:
+            setattr(obj, f.name, f.default)
+        elif f.default_factory is not MISSING:
+            setattr(obj, f.name, f.default_factory())
+
 
 Key = tuple[str, str]  # (style, op)
 WorkerKey = tuple[str, str, str]  # (style, op, worker)
@@ -56,6 +87,20 @@ class Window:
     _thr: tuple[float, float] = (-1.0, 0.0)
     _n_seg: int = 0
     _open_run: float = 0.0
+    _dp: DpState | None = None  # the best segmentation into pieces under a signature's model
+
+    def __setstate__(self, state: object) -> None:
+        restore_slots(self, state)
+
+    def dp_pieces(self, m: PieceModel) -> int:
+        """Pieces in the best segmentation under ``m`` (caught up burst by burst; a new model
+        replays the window once)."""
+        st = self._dp
+        if st is None or st.version != m.version:
+            st = self._dp = replay(m, self.gaps_s, self.runs_s)
+        for j in range(st.n, self.bursts):
+            st.add(m, self.gaps_s[j - 1] if j else None, self.runs_s[j])
+        return st.pieces()
 
     def add(self, start_s: float, run_s: float, trim: bool, last_end_s: float | None) -> None:
         g = None
@@ -117,6 +162,14 @@ class Window:
 class Sample:
     window: Window
     pieces: int
+    # The bundle cut into its pieces (piece_segments.label) and the segment count of its window:
+    # counted before its scan where a model existed (what the reconciliation recorded), else
+    # by the first model fitted on it. Filled lazily by ``learn``.
+    labels: Labels | None = None
+    dp: float | None = None
+
+    def __setstate__(self, state: object) -> None:
+        restore_slots(self, state)
 
 
 @dataclass(slots=True)
@@ -128,10 +181,14 @@ class Signature:
     ratio: dict[str, float]
     cv: dict[str, float]
     bundles: int
+    model: PieceModel | None = None  # pieces as segments (piece_segments.py)
+    dp_ratio: float = 1.0  # segments counted per scanned piece: the bias the count is divided by
 
     def estimate(self, w: Window) -> float:
         w.track(self.gap_s, self.min_run_s)
         feats = w.features(self.gap_s, self.min_run_s)
+        if self.model is not None:
+            feats["segments"] = float(w.dp_pieces(self.model))
         num = den = 0.0
         for k, x in feats.items():
             r = self.ratio.get(k)
@@ -149,6 +206,8 @@ class Signature:
             "min_run_s": round(self.min_run_s, 3),
             "per_piece": {k: round(v, 4) for k, v in self.ratio.items()},
             "cv": {k: round(v, 4) for k, v in self.cv.items()},
+            "segments_per_piece": round(self.dp_ratio, 4),
+            **(self.model.as_dict() if self.model is not None else {}),
         }
 
 
@@ -172,8 +231,29 @@ def piece_gap(samples: list[Sample]) -> float:
     return mids[len(mids) // 2]
 
 
-def learn(samples: list[Sample]) -> Signature | None:
-    """Fit a signature from known bundles; None below MIN_BUNDLES."""
+def fit_model(samples: list[Sample]) -> PieceModel | None:
+    """The segment model of known bundles. A bundle is labelled once: by its longest gaps until a
+    model exists, then by the model fitted on all (exactly its scanned pieces), and kept so."""
+    fresh = [s for s in samples if s.labels is None]
+    for s in fresh:
+        s.labels = label_by_gaps(s.window.gaps_s, s.window.runs_s, s.pieces)
+    m = fit([s.labels for s in samples if s.labels is not None])
+    redo = [s for s in samples if s.labels is not None and not s.labels.by_model]
+    if m is not None and redo:
+        for s in redo:
+            lb = label(m, s.window.gaps_s, s.window.runs_s, s.pieces)
+            if lb is None:  # cannot be cut into its pieces (or too big to try): keep the gap labels
+                assert s.labels is not None
+                s.labels.by_model = True
+            else:
+                s.labels = lb
+        m = fit([s.labels for s in samples if s.labels is not None])
+    return m
+
+
+def learn(samples: list[Sample], pool: tuple[float, float] = (0.0, 0.0)) -> Signature | None:
+    """Fit a signature from known bundles; None below MIN_BUNDLES. ``pool``: segments counted and
+    pieces scanned over every reconciled bundle of the factory (the prior of the count's bias)."""
     samples = [s for s in samples if s.pieces > 0 and s.window.bursts > 0]
     if len(samples) < MIN_BUNDLES:
         return None
@@ -198,11 +278,24 @@ def learn(samples: list[Sample]) -> Signature | None:
         r, c = ratio_cv(vals, pieces)
         if r > 0 and math.isfinite(c):
             ratio[k], cv[k] = r, c
+    if not ratio:
+        return None
+    model = fit_model(samples)
+    dp_ratio = 1.0
+    if model is not None:
+        for s in samples:
+            if s.dp is None:
+                s.dp = float(replay(model, s.window.gaps_s, s.window.runs_s).pieces())
+        prior = (pool[0] + POOL_PRIOR_PIECES) / (pool[1] + POOL_PRIOR_PIECES)
+        seg = sum(s.dp or 0.0 for s in samples)
+        dp_ratio = (seg + BIAS_PRIOR_PIECES * prior) / (sum(pieces) + BIAS_PRIOR_PIECES)
+        _r, c = ratio_cv([s.dp or 0.0 for s in samples], pieces)
+        ratio["segments"], cv["segments"] = dp_ratio, c
     if len(cv) > 1:
         m = len(samples) - 1
         prior = sum(max(c, CV_FLOOR) ** 2 for c in cv.values()) / len(cv)
         cv = {k: math.sqrt((m * c * c + CV_SHRINK * prior) / (m + CV_SHRINK)) for k, c in cv.items()}
-    return Signature(best_gap, min_run, ratio, cv, len(samples)) if ratio else None
+    return Signature(best_gap, min_run, ratio, cv, len(samples), model, dp_ratio)
 
 
 @dataclass(slots=True)
@@ -271,6 +364,28 @@ class BurstCounter:
         self.open: dict[str, Open] = {}
         self.reconciled: deque[Reconciliation] = deque(maxlen=5000)
         self.flags: deque[Flag] = deque(maxlen=2000)
+        # Segments counted and pieces scanned over every known bundle (the bias prior, see learn).
+        self.pool: list[float] = [0.0, 0.0]
+        # Per station, what rounding left over: the unrounded estimates less the whole pieces
+        # shown, carried into the next bundle's count, so a shift's total is not the sum of
+        # rounded bundles (a bias of up to half a piece per bundle would add up over a shift).
+        self.carry: dict[str, float] = {}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # A checkpoint from before segment counting: new fields get defaults, signatures refit.
+        self.__dict__.update(state)
+        self.__dict__.setdefault("pool", [0.0, 0.0])
+        self.__dict__.setdefault("carry", {})
+        self._sig = {}
+
+    def _learn(self, samples: list[Sample]) -> Signature | None:
+        fresh = [s for s in samples if s.dp is None]
+        sig = learn(samples, (self.pool[0], self.pool[1]))
+        for s in fresh:
+            if s.dp is not None:
+                self.pool[0] += s.dp
+                self.pool[1] += s.pieces
+        return sig
 
     # --- signatures ---------------------------------------------------------------------------
     def signature_for(self, style: str | None, op: str | None, worker: str | None) -> tuple[Signature | None, str]:
@@ -280,16 +395,23 @@ class BurstCounter:
         if worker is not None:
             wk = (style, op, worker)
             if wk not in self._sig:
-                self._sig[wk] = learn(list(self.worker_samples.get(wk, ())))
+                self._sig[wk] = self._learn(list(self.worker_samples.get(wk, ())))
             if self._sig[wk] is not None:
                 return self._sig[wk], "worker"
         k = (style, op)
         if k not in self._sig:
-            self._sig[k] = learn(list(self.samples.get(k, ())))
+            self._sig[k] = self._learn(list(self.samples.get(k, ())))
         return self._sig[k], ("operation" if self._sig[k] is not None else "none")
 
-    def teach(self, style: str, op: str, worker: str | None, window: Window, pieces: int) -> None:
-        s = Sample(window, pieces)
+    def teach(
+        self, style: str, op: str, worker: str | None, window: Window, pieces: int, counted: float | None = None
+    ) -> None:
+        """A reconciled bundle becomes training data; ``counted``: its segment count before the
+        scan (what the reconciliation recorded), which corrects the key's bias."""
+        s = Sample(window, pieces, dp=counted)
+        if counted is not None:
+            self.pool[0] += counted
+            self.pool[1] += pieces
         self.samples[(style, op)].append(s)
         self._sig.pop((style, op), None)
         if worker is not None:
@@ -307,7 +429,9 @@ class BurstCounter:
         return o
 
     def burst(self, station: str, start_s: float, run_s: float, trim: bool = False) -> int:
-        """Fold one burst; returns the pieces newly counted (0 while cold or between bundles)."""
+        """Fold one burst; returns the change of the bundle's count (0 while cold or between
+        bundles). It may be negative: a later burst can show that two segments were one piece, and
+        a count that never goes back would keep every such high."""
         o = self.open.get(station)
         if o is None:
             return 0
@@ -316,9 +440,9 @@ class BurstCounter:
         sig, o.signature = self.signature_for(o.style, o.op, o.worker)
         if sig is None:
             return 0
-        est = math.floor(sig.estimate(o.window) + 0.5)
-        delta = max(0, est - o.counted)
-        o.counted += delta
+        est = max(0, math.floor(sig.estimate(o.window) + self.carry.get(station, 0.0) + 0.5))
+        delta = est - o.counted
+        o.counted = est
         return delta
 
     def bundle_done(self, station: str, bundle: str, op: str, pieces: int, at_s: float) -> Reconciliation | None:
@@ -330,6 +454,12 @@ class BurstCounter:
         sig, which = self.signature_for(o.style, op, o.worker)
         rec = Reconciliation(station, bundle, o.style, op, o.worker, pieces, o.counted, o.window.bursts, which)
         self.reconciled.append(rec)
+        segments: float | None = None
+        if sig is not None and op == o.op and o.window.bursts:
+            if o.signature != "none":
+                self.carry[station] = self.carry.get(station, 0.0) + sig.estimate(o.window) - o.counted
+            if sig.model is not None:
+                segments = float(o.window.dp_pieces(sig.model))
         if sig is not None and pieces > 0:
             expected = sig.ratio.get("bursts", 0.0) * pieces
             excess = o.window.bursts - expected
@@ -375,7 +505,7 @@ class BurstCounter:
             )
             return rec
         if o.style is not None and o.window.bursts > 0 and pieces > 0:
-            self.teach(o.style, op, o.worker, o.window, pieces)
+            self.teach(o.style, op, o.worker, o.window, pieces, segments)
         return rec
 
     def check_quantity(self, station: str, qty: int, at_s: float) -> Flag | None:

@@ -27,7 +27,7 @@ from ..domain.events import BundleIn, BundleOut, Burst, Bursts, Login, Logout, P
 from ..domain.live import LiveState
 from ..domain.model import FactoryLayout
 from ..learning.sensor_only import Allocation, SensorOnlyReconciliation, SensorOnlyStation, assign_ops
-from ..learning.signature import BurstCounter, Flag, Open, Reconciliation
+from ..learning.signature import MISFIT_MIN_EXCESS, MISFIT_RATIO, BurstCounter, Flag, Open, Reconciliation
 
 
 def _op_counts() -> defaultdict[str, int]:
@@ -52,8 +52,11 @@ LINE_BUNDLES_KEEP = 2000
 class CountingProjection:
     name = "motor_counts"
 
-    def __init__(self, layouts: dict[str, FactoryLayout]) -> None:
+    def __init__(self, layouts: dict[str, FactoryLayout], sensor_only_learning: bool = True) -> None:
         self.layouts = layouts
+        # Sensor-only stations teach their signatures the stretches of known pieces (off: only
+        # for measuring what that learning is worth, bench/counting.py).
+        self.sensor_only_learning = sensor_only_learning
         self.live: LiveState | None = None
         self.counters: dict[str, BurstCounter] = defaultdict(BurstCounter)
         self.worker: dict[tuple[str, str], str | None] = {}
@@ -289,6 +292,7 @@ class CountingProjection:
         b = lay.bundles.get(bundle)
         if b is None:
             return
+        c = self.counters[f]
         anc = self._ancestors_of(f, style)
         for (ff, ss), so in list(self.sensor_only.items()):
             if ff != f or so.style != style:
@@ -301,7 +305,25 @@ class CountingProjection:
                 self.so_reconciled[f].append(rec)
                 self._so_feed(f, ss, bundle, so.op, diff, ts, confirmed=b.qty, estimated=-rec.estimated)
             elif not done and self._reached(f, line, style, so.op, bundle, b.qty):
+                if not so.queue and bundle not in so.alloc:
+                    self._so_learn(c, f, ss, so)
                 self._so_apply(f, ss, so, so.enqueue(bundle, self._qtys(f)), ts)
+
+    def _so_learn(self, c: BurstCounter, f: str, s: str, so: SensorOnlyStation) -> None:
+        """A learning point of a sensor-only station (learning/sensor_only.py): the stretch of
+        bursts since the last one, whose bundles were all reconciled, is taught to its operation's
+        and worker's signatures as a window of known pieces."""
+        worker = self.worker.get((f, s))
+        sig, _which = c.signature_for(so.style, so.op, worker)
+        known = so.close_span(sig)
+        if known is None or not self.sensor_only_learning:
+            return
+        window, pieces = known
+        expected = sig.ratio.get("bursts", 0.0) * pieces if sig is not None else 0.0
+        if expected and window.bursts > MISFIT_RATIO * expected and window.bursts - expected >= MISFIT_MIN_EXCESS:
+            return  # far more bursts than its pieces need (rework, a chattering sensor): not learned
+        segments = float(window.dp_pieces(sig.model)) if sig is not None and sig.model is not None else None
+        c.teach(so.style, so.op, worker, window, pieces, segments)
 
     def _reached(self, f: str, line: str, style: str, op: str, bundle: str, qty: int) -> bool:
         """The bundle is ready for ``op``: its scanned predecessors are reported in full."""
@@ -347,7 +369,11 @@ class CountingProjection:
             if so is not None:  # a new assignment: what was estimated for the old one is withdrawn
                 for b, n in so.alloc.items():
                     self._so_feed(f, s, b, so.op, -n, ts, confirmed=0)
+            first = so is None and not self.unassigned_bursts.get((f, s))
             so = self.sensor_only[(f, s)] = SensorOnlyStation(s, style, op)
+            # Every burst the station ever sent is in this window: its first stretch is known
+            # once its bundles are reconciled (after a reassignment or unassigned bursts it is not).
+            so.span_valid = first
             qty = self._qtys(f)
             for b in self.line_bundles.get((f, line), {}):
                 q = qty(b)
