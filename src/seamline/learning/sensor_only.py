@@ -121,13 +121,15 @@ class SensorOnlyStation:
     pending: int = 0  # counted pieces with no bundle in the queue yet
     signature: str = "none"
     # The stretch of bursts since the last learning point (see the module docstring): where it
-    # starts in the window, its trims there, the bundles that reached the station in it and
-    # their reconciled quantities; not valid until the first learning point (the station may have
-    # sewn part of a bundle before its operation was inferred).
+    # starts in the window, its trims there, the bundles that reached the station in it and are
+    # not reconciled yet, and the pieces of those that are; not valid until the first learning
+    # point (the station may have sewn part of a bundle before its operation was inferred). Only
+    # the open bundles are held, so a stretch whose queue never empties costs no more than its
+    # queue; an invalid stretch holds nothing.
     span_start: int = 0
     span_trims: int = 0
     span_bundles: set[str] = field(default_factory=set)
-    span_pieces: dict[str, int] = field(default_factory=dict)
+    span_known: int = 0
     span_valid: bool = False
     # Per closed stretch: the pieces estimated from its bursts by the signature before it was
     # learned from, and the pieces the scans confirmed (None: not known, not learned from).
@@ -148,23 +150,28 @@ class SensorOnlyStation:
             runs_s=w.runs_s[i0:i1],
             trims_seen=w.trims_seen,
         )
-        n = sum(self.span_pieces.values())
-        known = self.span_valid and self.span_bundles == set(self.span_pieces) and n > 0 and part.bursts > 0
+        n = self.span_known
+        known = self.span_valid and not self.span_bundles and n > 0 and part.bursts > 0
         if part.bursts:
             self.spans.append((sig.estimate(part) if sig is not None else 0.0, n if known else None))
         self.span_start, self.span_trims = i1, w.trims
-        self.span_bundles, self.span_pieces, self.span_valid = set(), {}, True
+        self.span_bundles, self.span_known, self.span_valid = set(), 0, True
         return (part, n) if known else None
+
+    def _span_unknown(self) -> None:
+        """The stretch's total cannot be known any more: stop tracking it until the next point."""
+        self.span_valid, self.span_bundles, self.span_known = False, set(), 0
 
     def enqueue(self, bundle: str, qty: Callable[[str], int]) -> list[Allocation]:
         """A bundle reached the station's operation; pending pieces go to it at once."""
         if bundle in self.alloc or bundle in self.queue:
             return []
         self.queue.append(bundle)
-        self.span_bundles.add(bundle)
+        if self.span_valid:
+            self.span_bundles.add(bundle)
         while len(self.queue) > MAX_QUEUE:
             self.alloc.pop(self.queue.popleft(), None)
-            self.span_valid = False  # a bundle dropped unreconciled: the stretch's total is unknown
+            self._span_unknown()  # a bundle dropped unreconciled: the stretch's total is unknown
         return self._allocate(0, qty)
 
     def burst(
@@ -175,7 +182,8 @@ class SensorOnlyStation:
             # A fresh window (memory stays bounded over weeks): everything the old one held is
             # attributed or reconciled already; the next bursts count from zero.
             self.window, self.counted, self.last_end_s = Window(), 0, None
-            self.span_start, self.span_trims, self.span_valid = 0, 0, False
+            self.span_start, self.span_trims = 0, 0
+            self._span_unknown()
         self.window.add(start_s, run_s, trim, self.last_end_s)
         self.last_end_s = start_s + run_s
         if sig is None:
@@ -214,9 +222,10 @@ class SensorOnlyStation:
         if bundle in self.queue:
             self.queue.remove(bundle)
         if bundle in self.span_bundles:
-            self.span_pieces[bundle] = pieces
+            self.span_bundles.discard(bundle)
+            self.span_known += pieces
         else:  # a bundle that passed without reaching the station's queue in this stretch
-            self.span_valid = False
+            self._span_unknown()
         diff = pieces - est
         # Pieces of the running estimate now accounted for by the scan: do not count them again.
         self.counted += diff
