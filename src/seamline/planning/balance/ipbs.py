@@ -44,6 +44,7 @@ NOISE = 1.0  # multiplicative noise on the load priority (0: a greedy load)
 SPREAD = 8.0  # later sampled loads use noise × SPREAD^u, u uniform in [0, 1): more diverse loads
 CHILDREN = 2  # sampled children per level ≈ CHILDREN × width
 MAX_REPS = 64  # at most this many sampled loads per (partial line, worker)
+POLISH = True  # each line found goes through the bottleneck descent
 CHUNK = 256  # partial lines whose bounds numpy computes at once
 
 Station = tuple[int, tuple[int, ...]]
@@ -201,6 +202,8 @@ def beam_feasible(
         reps = max(1, min(MAX_REPS, -(-CHILDREN * width // max(1, len(beam) * r))))
         m1s, m2s, a1s, sws = _level_bounds(beam, tc, k)
         for bi, node in enumerate(beam):
+            if bi % 64 == 63 and time.monotonic() > deadline:
+                return None  # a wide level on a loaded machine can take seconds
             done, used = node.done, node.used
             if fixed_w is not None:
                 cands = [] if used >> fixed_w & 1 else [fixed_w]
@@ -275,6 +278,107 @@ def _cycle(p: LineProblem, sol: LineSolution) -> int:
     return sol.cycle_time(p)
 
 
+def descent(p: LineProblem, sol: LineSolution) -> LineSolution:
+    """Relieve the heaviest stations one at a time until no move helps: move one of its tasks to
+    another station (inside the task's precedence window and zone, by a worker able to do it),
+    swap one of its tasks with one of another station, or swap its worker with another's — each
+    only when both stations end below the current cycle, so every move removes a bottleneck
+    station or lowers the cycle. Deterministic; a few milliseconds on a 70-task line."""
+    k = p.num_workers
+    times = p.times
+    workers = [w for w, _ in sol.stations]
+    tasks = [set(ts) for _, ts in sol.stations]
+    st = sol.station_of()
+    seat = p.worker_station
+
+    def load(s: int, w: int, ts: set[int]) -> int | None:
+        tot = 0
+        for t in ts:
+            v = times[t][w]
+            if v is None or (p.fixed_task is not None and p.fixed_task[t] not in (None, w)):
+                return None
+            tot += v
+        return tot
+
+    def window(t: int) -> tuple[int, int]:
+        lo = max((st[q] for q in p.preds[t]), default=0)
+        hi = min((st[q] for q in p.succs[t]), default=k - 1)
+        return lo, hi
+
+    def can(t: int, w: int) -> bool:
+        return times[t][w] is not None and (p.fixed_task is None or p.fixed_task[t] in (None, w))
+
+    loads = [load(s, workers[s], tasks[s]) or 0 for s in range(k)]
+    while True:
+        cmax = max(loads)
+        moved = False
+        for s in [x for x in range(k) if loads[x] == cmax]:
+            w = workers[s]
+            for t in sorted(tasks[s]):
+                lo, hi = window(t)
+                for d in range(lo, hi + 1):
+                    if d == s or not can(t, workers[d]) or not p.station_ok(t, d):
+                        continue
+                    nd = loads[d] + (times[t][workers[d]] or 0)
+                    if nd < cmax:
+                        tasks[s].discard(t)
+                        tasks[d].add(t)
+                        st[t] = d
+                        loads[s] -= times[t][w] or 0
+                        loads[d] = nd
+                        moved = True
+                        break
+                if moved:
+                    break
+            if moved:
+                break
+            for t in sorted(tasks[s]):
+                lo, hi = window(t)
+                rel = set(p.preds[t]) | set(p.succs[t])
+                for d in range(lo, hi + 1):
+                    if d == s or not can(t, workers[d]) or not p.station_ok(t, d):
+                        continue
+                    for u in sorted(tasks[d]):
+                        if u in rel or not can(u, w) or not p.station_ok(u, s):
+                            continue
+                        ulo, uhi = window(u)
+                        if not ulo <= s <= uhi:
+                            continue
+                        ns = loads[s] - (times[t][w] or 0) + (times[u][w] or 0)
+                        nd = loads[d] - (times[u][workers[d]] or 0) + (times[t][workers[d]] or 0)
+                        if ns < cmax and nd < cmax:
+                            tasks[s].discard(t)
+                            tasks[d].discard(u)
+                            tasks[s].add(u)
+                            tasks[d].add(t)
+                            st[t], st[u] = d, s
+                            loads[s], loads[d] = ns, nd
+                            moved = True
+                            break
+                    if moved:
+                        break
+                if moved:
+                    break
+            if moved:
+                break
+            if seat is None or seat[w] is None:
+                for d in range(k):
+                    wd = workers[d]
+                    if d == s or (seat is not None and seat[wd] is not None):
+                        continue
+                    ns2, nd2 = load(s, wd, tasks[s]), load(d, w, tasks[d])
+                    if ns2 is not None and nd2 is not None and ns2 < cmax and nd2 < cmax:
+                        workers[s], workers[d] = wd, w
+                        loads[s], loads[d] = ns2, nd2
+                        moved = True
+                        break
+            if moved:
+                break
+        if not moved:
+            break
+    return LineSolution(tuple((workers[s], tuple(sorted(tasks[s]))) for s in range(k)))
+
+
 def solve_ipbs(
     p: LineProblem,
     time_limit_s: float,
@@ -310,7 +414,7 @@ def solve_ipbs(
             searches += 1
             st = beam_feasible(line, c, width, rng, deadline)
             if st is not None:
-                return line.to_solution(st)
+                return descent(p, line.to_solution(st)) if POLISH else line.to_solution(st)
         return None
 
     def say(msg: str) -> None:
