@@ -74,6 +74,9 @@ def subfamily(family: str, name: str) -> str:
     return name.rsplit("-", 1)[0] if family == "alwabp" else family
 
 
+ALWABP_METHOD = "engine"  # --alwabp-method: which ALWABP method the CLI column runs
+
+
 def run_cli(family: str, path: Path, time_limit: float) -> tuple[dict | None, float]:
     t0 = time.monotonic()
     cmd = [
@@ -85,7 +88,7 @@ def run_cli(family: str, path: Path, time_limit: float) -> tuple[dict | None, fl
         str(path),
         "--time-limit",
         str(time_limit),
-    ]
+    ] + (["--method", ALWABP_METHOD] if family == "alwabp" else [])
     try:
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=time_limit + 30, cwd=REPO)
     except subprocess.TimeoutExpired:
@@ -259,10 +262,18 @@ def main() -> None:
         action="store_true",
         help="also run the same engine in-process (no CLI start-up) as a fourth column",
     )
+    ap.add_argument(
+        "--alwabp-method",
+        choices=("engine", "ipbs"),
+        default="engine",
+        help="ALWABP method of the seamline column: engine (default) or ipbs (interval beam search)",
+    )
     args = ap.parse_args()
+    global ALWABP_METHOD
+    ALWABP_METHOD = args.alwabp_method
     if args.time_limit is None:
         args.time_limit = 1.0 if args.quick else 2.0
-    result: dict = {"time_limit_s": args.time_limit, "quick": args.quick}
+    result: dict = {"time_limit_s": args.time_limit, "quick": args.quick, "alwabp_method": ALWABP_METHOD}
     if not args.dispatch and not bench_dir().is_dir():
         # A clone without the instances beside it: say so, and still run the dispatch benchmark.
         print(f"no benchmark instances in {bench_dir()} (set SEAMLINE_BENCH_DIR): dispatch only", file=sys.stderr)

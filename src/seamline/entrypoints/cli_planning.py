@@ -226,6 +226,9 @@ def register(app: typer.Typer) -> None:
         cycle_time: int | None = typer.Option(None, "--cycle-time", help="SALBP cycle time (default: file's)"),
         seed: int = typer.Option(0, "--seed"),
         verbose: bool = typer.Option(False, "--verbose", "-v", help="progress on stderr"),
+        method: str = typer.Option(
+            "engine", "--method", help="alwabp: engine (default) or ipbs (interval probabilistic beam search)"
+        ),
     ) -> None:
         """Solve a benchmark instance; print one JSON object on stdout."""
         t0 = time.monotonic()
@@ -242,6 +245,9 @@ def register(app: typer.Typer) -> None:
             return solve_budget_s(time_limit, age0 + time.monotonic() - t0)
 
         result: dict[str, object]
+        if method not in ("engine", "ipbs"):
+            print(f"错误 / error: --method must be engine or ipbs, not {method!r}", file=sys.stderr)
+            raise typer.Exit(2)
         if family is Family.alwabp:
             try:
                 line_p = readers.read_alwabp(path)
@@ -255,7 +261,11 @@ def register(app: typer.Typer) -> None:
         else:
             inst_s = readers.read_jssp(path) if family is Family.jssp else readers.read_fjsp(path)
         log(f"parsed; process age {age0 + time.monotonic() - t0:.2f}s, budget {budget():.2f}s")
-        if family is Family.alwabp:
+        if family is Family.alwabp and method == "ipbs":
+            from seamline.planning.balance.ipbs import solve_ipbs
+
+            result = solve_ipbs(line_p, budget(), seed=seed, log=log).to_json(line_p)
+        elif family is Family.alwabp:
             # The same engine as ``seamline balance`` (construction → CP-SAT → LNS). The pure-
             # Python construction runs before CP-SAT is even imported, so a loaded machine still
             # gets a feasible answer on time.

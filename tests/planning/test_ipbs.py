@@ -1,0 +1,164 @@
+"""The interval probabilistic beam search for ALWABP-2 (``balance/ipbs.py``): feasible plans under
+precedence, forbidden pairs, zones and fixed seats, the optimum on tiny lines (checked by brute
+force), repeatable for a seed and a search budget, and reachable as ``seamline solve alwabp
+--method ipbs``."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from seamline.planning.balance.check import check_line
+from seamline.planning.balance.data import LineProblem, LineSolution
+from seamline.planning.balance.ipbs import solve_ipbs
+from seamline.planning.readers import bench_dir, parse_alwabp, read_alwabp, read_index
+
+TINY = """4
+3 Inf 2
+2 4 Inf
+5 5 1
+1 2 3
+1 2
+1 3
+3 4
+-1 -1
+"""
+
+
+def _random_line(seed: int, n: int, k: int, forbid: float = 0.2) -> LineProblem:
+    """A random ALWABP line: each task has a base time, each worker a multiple of it (or cannot
+    do it), and precedence is a random order's forward arcs (a DAG)."""
+    rng = random.Random(seed)
+    times: list[tuple[int | None, ...]] = []
+    for _ in range(n):
+        base = rng.randint(1, 9)
+        row: list[int | None] = [None if rng.random() < forbid else rng.randint(base, 3 * base) for _ in range(k)]
+        if all(v is None for v in row):
+            row[rng.randrange(k)] = base
+        times.append(tuple(row))
+    prec = [(i, j) for i in range(n) for j in range(i + 1, n) if rng.random() < 2.0 / n]
+    return LineProblem(name=f"rand{seed}", times=tuple(times), precedence=tuple(prec))
+
+
+def _brute_force_optimum(p: LineProblem) -> int | None:
+    """The least cycle time over every worker order and every task → station map."""
+    k, n = p.num_workers, p.num_tasks
+    best: int | None = None
+    for order in itertools.permutations(range(k)):
+        for st in itertools.product(range(k), repeat=n):
+            if any(st[i] > st[j] for i, j in p.precedence):
+                continue
+            loads = [0] * k
+            ok = True
+            for t, s in enumerate(st):
+                v = p.times[t][order[s]]
+                if v is None:
+                    ok = False
+                    break
+                loads[s] += v
+            if ok and (best is None or max(loads) < best):
+                best = max(loads)
+    return best
+
+
+def test_tiny_line_reaches_the_brute_force_optimum() -> None:
+    p = parse_alwabp(TINY, "tiny")
+    opt = _brute_force_optimum(p)
+    assert opt is not None
+    sol = solve_ipbs(p, 5.0, seed=0, max_searches=200)
+    assert check_line(p, sol, sol.cycle_time(p)) == []
+    assert sol.cycle_time(p) == opt
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_small_random_lines_reach_the_optimum(seed: int) -> None:
+    p = _random_line(seed, n=6, k=3)
+    opt = _brute_force_optimum(p)
+    if opt is None:  # the random line has no plan at all: the method must say so
+        with pytest.raises(ValueError, match="no feasible"):
+            solve_ipbs(p, 2.0, seed=0, max_searches=100)
+        return
+    sol = solve_ipbs(p, 5.0, seed=0, max_searches=300)
+    assert check_line(p, sol, sol.cycle_time(p)) == []
+    assert sol.cycle_time(p) == opt
+
+
+@pytest.mark.parametrize("seed", [11, 12, 13, 14])
+def test_plans_respect_precedence_and_forbidden_pairs(seed: int) -> None:
+    p = _random_line(seed, n=30, k=6, forbid=0.3)
+    assert p.precedence and any(v is None for row in p.times for v in row)
+    sol = solve_ipbs(p, 3.0, seed=seed, max_searches=12)
+    assert check_line(p, sol, sol.cycle_time(p)) == []
+    assert sol.cycle_time(p) >= p.lower_bound()
+
+
+def test_no_plan_at_all_is_a_clear_error() -> None:
+    # 0 → 1 → 2, worker 0 only does 0 and 2, worker 1 only 1: worker 0 would stand before and
+    # after worker 1.
+    p = LineProblem(name="knot", times=((1, None), (None, 1), (1, None)), precedence=((0, 1), (1, 2)))
+    with pytest.raises(ValueError, match="no feasible line plan"):
+        solve_ipbs(p, 2.0, seed=0)
+
+
+def test_zones_and_fixed_seats_hold() -> None:
+    base = _random_line(21, n=20, k=5, forbid=0.0)
+    allowed = tuple(frozenset({0, 1}) if t < 3 else (frozenset({3, 4}) if t >= 17 else None) for t in range(20))
+    seats = (None, 0, None, None, None)  # worker 1 stands at the first station
+    p = LineProblem(
+        name="zoned",
+        times=base.times,
+        precedence=tuple((i, j) for i, j in base.precedence if not (i >= 17 and j < 17)),
+        allowed=allowed,
+        worker_station=seats,
+    )
+    sol = solve_ipbs(p, 3.0, seed=0, max_searches=12)
+    assert check_line(p, sol, sol.cycle_time(p)) == []
+    assert sol.stations[0][0] == 1
+    where = sol.station_of()
+    assert all(where[t] <= 1 for t in range(3)) and all(where[t] >= 3 for t in range(17, 20))
+
+
+def test_same_seed_and_budget_give_the_same_plan() -> None:
+    p = _random_line(31, n=40, k=7)
+    runs = [solve_ipbs(p, 60.0, seed=5, max_searches=20) for _ in range(2)]
+    assert runs[0] == runs[1]
+    assert check_line(p, runs[0], runs[0].cycle_time(p)) == []
+
+
+def test_a_shared_instance_is_solved_to_its_optimum() -> None:
+    # roszieg-41: 25 tasks, 6 workers, optimum 10 (proven); the method reaches it in a second.
+    row = next(r for r in read_index("alwabp") if r["instance"] == "roszieg-41.alwabp")
+    p = read_alwabp(bench_dir() / "alwabp" / "roszieg-41.alwabp")
+    sol = solve_ipbs(p, 3.0, seed=0)
+    assert check_line(p, sol, sol.cycle_time(p)) == []
+    assert sol.cycle_time(p) == int(row["best_known"])
+
+
+def test_cli_method_ipbs_prints_a_checked_plan() -> None:
+    exe = shutil.which("seamline") or str(Path(sys.executable).with_name("seamline"))
+    path = bench_dir() / "alwabp" / "heskia-41.alwabp"
+    out = subprocess.run(
+        [exe, "solve", "alwabp", str(path), "--time-limit", "2", "--method", "ipbs"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    res = json.loads(out.stdout)
+    p = read_alwabp(path)
+    sol = LineSolution(tuple((int(s["worker"]), tuple(s["tasks"])) for s in res["stations"]))
+    assert check_line(p, sol, int(res["cycle_time"])) == []
+    bad = subprocess.run(
+        [exe, "solve", "alwabp", str(path), "--time-limit", "1", "--method", "nope"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert bad.returncode == 2 and "--method" in bad.stderr
