@@ -74,7 +74,7 @@ def subfamily(family: str, name: str) -> str:
     return name.rsplit("-", 1)[0] if family == "alwabp" else family
 
 
-ALWABP_METHOD = "engine"  # --alwabp-method: which ALWABP method the CLI column runs
+ALWABP_METHOD = "portfolio"  # --alwabp-method: which ALWABP method the CLI column runs
 
 
 def run_cli(family: str, path: Path, time_limit: float) -> tuple[dict | None, float]:
@@ -264,9 +264,9 @@ def main() -> None:
     )
     ap.add_argument(
         "--alwabp-method",
-        choices=("engine", "ipbs"),
-        default="engine",
-        help="ALWABP method of the seamline column: engine (default) or ipbs (interval beam search)",
+        choices=("portfolio", "engine", "ipbs"),
+        default="portfolio",
+        help="ALWABP method of the seamline column: portfolio (default, what `seamline solve` runs), engine or ipbs",
     )
     args = ap.parse_args()
     global ALWABP_METHOD

@@ -1,0 +1,77 @@
+"""The portfolio: the engine and IPBS on a core each, the shorter cycle wins, the engine alone
+where IPBS does not apply."""
+
+from __future__ import annotations
+
+import pytest
+
+from seamline.planning.balance import portfolio
+from seamline.planning.balance.check import check_line
+from seamline.planning.balance.data import LineProblem, LineSolution
+from seamline.planning.readers import bench_dir, read_alwabp
+
+
+def _line() -> LineProblem:
+    return read_alwabp(bench_dir() / "alwabp" / "roszieg-41.alwabp")
+
+
+def _worse_plan(p: LineProblem, good: LineSolution) -> LineSolution:
+    """A feasible plan with a longer cycle: two stations' workers swapped (precedence still holds)."""
+    st = list(good.stations)
+    for i in range(len(st)):
+        for j in range(i + 1, len(st)):
+            alt = list(st)
+            alt[i], alt[j] = (st[j][0], st[i][1]), (st[i][0], st[j][1])
+            cand = LineSolution(tuple(alt))
+            try:
+                ok = check_line(p, cand, cand.cycle_time(p)) == []
+            except (TypeError, ValueError):  # a worker who cannot do a task there
+                ok = False
+            if ok and cand.cycle_time(p) > good.cycle_time(p):
+                return cand
+    raise AssertionError("no worse feasible swap")
+
+
+def test_the_better_plan_of_the_two_is_taken(monkeypatch: pytest.MonkeyPatch) -> None:
+    p = _line()
+    from seamline.planning.balance import solver
+
+    best = portfolio.solve_ipbs(p, 3.0, seed=0)
+    poor = _worse_plan(p, best)
+    # The engine made to answer a poorer plan: the search's plan, found in the forked child, wins.
+    monkeypatch.setattr(solver, "solve_line", lambda *a, **k: poor)
+    said: list[str] = []
+    sol = portfolio.solve_portfolio(p, 3.0, seed=0, log=said.append)
+    assert check_line(p, sol, sol.cycle_time(p)) == []
+    assert sol.cycle_time(p) == best.cycle_time(p) < poor.cycle_time(p)
+    assert said and said[-1].startswith("portfolio: ipbs")
+    # ... and on a tie the engine's plan stands.
+    monkeypatch.setattr(solver, "solve_line", lambda *a, **k: best)
+    assert portfolio.solve_portfolio(p, 1.0, seed=0) is best
+
+
+def test_a_child_that_fails_leaves_the_engine_plan(monkeypatch: pytest.MonkeyPatch) -> None:
+    p = _line()
+
+    def boom(*a: object, **k: object) -> LineSolution:
+        raise ValueError("no plan")
+
+    monkeypatch.setattr(portfolio, "solve_ipbs", boom)
+    sol = portfolio.solve_portfolio(p, 1.5, seed=0)
+    assert check_line(p, sol, sol.cycle_time(p)) == []
+
+
+def test_machine_types_go_to_the_engine_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    p = _line()
+    typed = LineProblem(name="typed", times=p.times, precedence=p.precedence, task_type=tuple(None for _ in p.times))
+    assert not portfolio.applicable(typed)
+    called: list[str] = []
+    real = portfolio.solve_ipbs
+
+    def spy(*a: object, **k: object) -> LineSolution:
+        called.append("ipbs")
+        return real(*a, **k)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(portfolio, "solve_ipbs", spy)
+    sol = portfolio.solve_portfolio(typed, 1.0, seed=0)
+    assert called == [] and check_line(typed, sol, sol.cycle_time(typed)) == []
