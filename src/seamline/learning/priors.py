@@ -117,8 +117,10 @@ def fit_priors(cells: Sequence[PriorInput], *, ridge: float = 3.0, iters: int = 
     # the group would not get it.
     for _ in range(iters):
         if sxx > 0:
-            # the grade slope on what op and group leave, ridge-shrunk toward 0, never negative
-            sxy = sum(d * (c.log_eff - mu - eff_op[c.op] - eff_grp[c.group]) for c, d in zip(cells, dg, strict=True))
+            # The grade line first, on what the operation leaves (not the group: a group is keyed by
+            # its grade, so the two would split the trend and an unseen grade would get only part of
+            # it); the groups then keep their deviations from the line. Never negative.
+            sxy = sum(d * (c.log_eff - mu - eff_op[c.op]) for c, d in zip(cells, dg, strict=True))
             slope = max(0.0, sxy / (sxx + ridge))
         for effect, get in ((eff_op, "op"), (eff_grp, "group")):
             sums: dict[Hashable, float] = defaultdict(float)
