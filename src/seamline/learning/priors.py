@@ -107,7 +107,12 @@ def fit_priors(cells: Sequence[PriorInput], *, ridge: float = 3.0, iters: int = 
     g_mean = sum(graded) / len(graded) if graded else 0.0
     # centred grades (0 for a cell whose grade is unknown); the slope needs two distinct grades
     dg = [0.0 if c.grade is None else c.grade - g_mean for c in cells]
-    sxx = sum(d * d for d in dg)
+    # each cell weighs by how well its level is known (a learner's steady state, read off a short
+    # ramp, is a guess; on the grades that are mostly learners it would tilt the line)
+    wt = [1.0 / (c.var + 0.05**2) for c in cells]
+    w_mean = sum(wt) / len(wt)
+    wt = [w / w_mean for w in wt]
+    sxx = sum(w * d * d for w, d in zip(wt, dg, strict=True))
     slope = 0.0
     eff_op: dict[Hashable, float] = defaultdict(float)
     eff_grp: dict[Hashable, float] = defaultdict(float)
@@ -120,7 +125,7 @@ def fit_priors(cells: Sequence[PriorInput], *, ridge: float = 3.0, iters: int = 
             # The grade line first, on what the operation leaves (not the group: a group is keyed by
             # its grade, so the two would split the trend and an unseen grade would get only part of
             # it); the groups then keep their deviations from the line. Never negative.
-            sxy = sum(d * (c.log_eff - mu - eff_op[c.op]) for c, d in zip(cells, dg, strict=True))
+            sxy = sum(w * d * (c.log_eff - mu - eff_op[c.op]) for c, d, w in zip(cells, dg, wt, strict=True))
             slope = max(0.0, sxy / (sxx + ridge))
         for effect, get in ((eff_op, "op"), (eff_grp, "group")):
             sums: dict[Hashable, float] = defaultdict(float)
