@@ -92,3 +92,14 @@ def test_the_grade_slope_is_never_negative():
     plain = fit_priors([PriorInput(("a", "OP1"), "OP1", "g", "a", math.log(0.8), 0.02**2)] * 6)
     assert plain.slope == 0.0
     assert plain.prior(None, "OP1", "g", "a", None)[0] == pytest.approx(math.log(0.8), abs=0.05)
+
+
+def test_guessed_levels_do_not_tilt_the_grade_line():
+    # Steady cells on a line of 0.15 a grade, known to ±0.02; grade-1 learners whose steady state
+    # was read off a short ramp (too low by 0.4, known to ±0.3): the line must follow the first.
+    data = graded_cells((1, 2, 3, 4, 5))
+    data += [
+        PriorInput((f"l{i}", "OP1"), "OP1", ("regular", 1), f"l{i}", math.log(0.85) - 0.3 - 0.4, 0.3**2, 1.0)
+        for i in range(20)
+    ]
+    assert fit_priors(data).slope == pytest.approx(0.15, abs=0.03)
