@@ -52,3 +52,54 @@ def test_a_cell_is_left_out_of_its_own_prior():
     assert m == pytest.approx(GROUP["regular"], abs=0.08)
     m_in, _ = model.prior(None, "OPX", "regular", "loner")  # everyone else sees the loner's data
     assert m_in > m + 0.1
+
+
+def graded_cells(grades: tuple[int, ...], seed: int = 2) -> list[PriorInput]:
+    """Workers of one skill group whose log efficiency rises by 0.15 a grade (as operator grading
+    schemes do), each with a knack, on five operations."""
+    rng = random.Random(seed)
+    out = []
+    for w in range(12):
+        worker = f"w{w}"
+        knack = rng.gauss(0.0, 0.05)
+        for i, (op, om) in enumerate(OP.items()):
+            g = grades[(w + i) % len(grades)]
+            y = math.log(0.85) + 0.15 * (g - 3) + om + knack + rng.gauss(0.0, 0.05)
+            out.append(PriorInput((worker, op), op, ("regular", g), worker, y, 0.02**2, float(g)))
+    return out
+
+
+def test_a_grade_nobody_has_shown_follows_the_grades_that_have():
+    # Only grades 3-5 were ever observed (a line sews what its people are good at): a grade-1 pair
+    # must not get the line's average, which is what a categorical group seen zero times gives.
+    model = fit_priors(graded_cells((3, 4, 5)))
+    m1, _ = model.prior(None, "OP2", ("regular", 1), "w0", 1.0)
+    truth1 = math.log(0.85) + 0.15 * (1 - 3) + model.worker.value("w0", model.ridge)
+    assert m1 == pytest.approx(truth1, abs=0.08)
+    m4, _ = model.prior(None, "OP2", ("regular", 4), "w0", 4.0)
+    assert m4 - m1 > 0.3  # three grades apart: ~0.45 in log efficiency
+    assert model.slope == pytest.approx(0.15, abs=0.05)
+
+
+def test_the_grade_slope_is_never_negative():
+    data = [
+        PriorInput((f"w{i}", "OP1"), "OP1", ("g", g), f"w{i}", math.log(1.0 - 0.05 * g), 0.02**2, float(g))
+        for i, g in enumerate((1, 2, 3, 4, 5, 1, 2, 3, 4, 5))
+    ]
+    model = fit_priors(data)
+    assert model.slope == 0.0
+    # cells without a grade (a badge the layout lacks) still fit, with no grade term
+    plain = fit_priors([PriorInput(("a", "OP1"), "OP1", "g", "a", math.log(0.8), 0.02**2)] * 6)
+    assert plain.slope == 0.0
+    assert plain.prior(None, "OP1", "g", "a", None)[0] == pytest.approx(math.log(0.8), abs=0.05)
+
+
+def test_guessed_levels_do_not_tilt_the_grade_line():
+    # Steady cells on a line of 0.15 a grade, known to ±0.02; grade-1 learners whose steady state
+    # was read off a short ramp (too low by 0.4, known to ±0.3): the line must follow the first.
+    data = graded_cells((1, 2, 3, 4, 5))
+    data += [
+        PriorInput((f"l{i}", "OP1"), "OP1", ("regular", 1), f"l{i}", math.log(0.85) - 0.3 - 0.4, 0.3**2, 1.0)
+        for i in range(20)
+    ]
+    assert fit_priors(data).slope == pytest.approx(0.15, abs=0.03)

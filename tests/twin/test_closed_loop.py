@@ -237,3 +237,31 @@ def test_a_workers_nth_piece_takes_the_same_time_whatever_the_dispatch(tee: Case
         common += n
     assert common > 1000
     assert oldest != newest  # the dispatch did change who sewed what when
+
+
+def test_the_floors_truth_puts_a_learner_where_her_curve_is(tee: Case) -> None:
+    from seamline.twin.experiment import current_efficiency, true_efficiency
+
+    eng = Engine(tee.layout, SimConfig(seed=tee.seed, start=tee.start, hours=1.0, record_pieces=False))
+    ss = true_efficiency(eng, tee.style)
+    fresh = current_efficiency(eng, tee.style, {})
+    learners = [k for k, s in eng.workforce.skills.items() if s.learning is not None]
+    steady = [k for k, s in eng.workforce.skills.items() if s.learning is None]
+    assert learners and steady
+    for k in learners:  # nothing sewn yet: at the bottom of the curve (30-70 % of steady state)
+        assert 0.25 * ss[k] < fresh[k] < 0.75 * ss[k]
+    for k in steady:
+        assert fresh[k] == ss[k]
+    k = learners[0]
+    assert current_efficiency(eng, tee.style, {k: 100_000})[k] == pytest.approx(ss[k], rel=0.01)
+
+
+def test_balance_quality_is_scored_per_day_on_the_floor_and_on_the_steady_state(tee: Case) -> None:
+    base = run_policy(tee, "baseline", quality=True)
+    oracle = run_policy(tee, "oracle", quality=True)
+    for r in (base, oracle):
+        assert set(r.balance_quality) == set(r.balance_quality_ss) == {1}
+        assert 0.0 < r.balance_quality[1] <= 1.0 and 0.0 < r.balance_quality_ss[1] <= 1.0
+    # balancing for equal workers is measurably worse on the truth than balancing on it
+    assert base.balance_quality_ss[1] < 0.95
+    assert oracle.balance_quality_ss[1] > base.balance_quality_ss[1] + 0.03

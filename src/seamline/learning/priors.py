@@ -2,11 +2,17 @@
 
 A cell is one worker × operation. Its log steady-state efficiency is modelled as
 
-    log E = μ + operation effect + skill-group effect + worker effect + residual,
+    log E = μ + β·(grade − ḡ) + operation effect + skill-group effect + worker effect + residual,
 
 where the operation is (style, op) factory-wide, the skill group is the worker's ``skill_group``
 together with their grade on the operation's machine type (a trainee's grade 1 on overlock is not
 a senior's grade 5), and the worker effect is their general knack seen on their other operations.
+The grade also enters as a number (β, log-efficiency per grade, never negative): a line mostly
+sews what its people are good at, so the low grades are the pairs nobody has tried yet, and a
+categorical group seen zero times would give them the line's average — 30-50 % too optimistic for
+a grade-1 pair. The slope carries what the seen grades say to the unseen ones (operator grading
+schemes are roughly geometric: each grade a similar factor faster), and the group effect keeps
+whatever a group deviates from that line.
 The effects are fitted by ridge backfitting on the cells that already have data (each effect is
 shrunk toward zero by ``ridge`` pseudo-cells, so a group seen twice moves the prior only a little);
 the residual variance left over is τ², the prior's spread. A new worker on a new operation thus
@@ -36,6 +42,7 @@ class PriorInput:
     worker: Hashable
     log_eff: float
     var: float
+    grade: float | None = None  # the worker's skill grade on the operation's machine, when known
 
 
 @dataclass(slots=True)
@@ -62,18 +69,26 @@ class PriorModel:
     own: dict[Hashable, tuple[float, float, float, float]] = field(default_factory=dict)
     n_cells: int = 0
     sd_worker: float = 0.0  # spread of the workers' knacks: added when the worker is unknown
+    slope: float = 0.0  # β: log efficiency per skill grade
+    grade_mean: float = 0.0  # ḡ of the fitted cells
 
-    def prior(self, key: Hashable, op: Hashable, group: Hashable, worker: Hashable) -> tuple[float, float]:
+    def _grade_term(self, grade: float | None) -> float:
+        return 0.0 if grade is None else self.slope * (grade - self.grade_mean)
+
+    def prior(
+        self, key: Hashable, op: Hashable, group: Hashable, worker: Hashable, grade: float | None = None
+    ) -> tuple[float, float]:
         """(mean, sd) of log E for a cell, leaving the cell's own data out when it was fitted."""
         own = self.own.get(key)
         if own is None:
-            m = self.mu + self.op.value(op, self.ridge) + self.group.value(group, self.ridge)
+            m = self.mu + self._grade_term(grade) + self.op.value(op, self.ridge) + self.group.value(group, self.ridge)
             known = self.worker.counts.get(worker, 0.0) > 0
             return m + self.worker.value(worker, self.ridge), self._sd(known)
         w_mu, r_op, r_grp, r_w = own
         n = self.n_cells
         mu = (self.mu * n - w_mu) / (n - 1) if n > 1 else DEFAULT_LOG_EFF
-        m = mu + self.op.value(op, self.ridge, r_op, 1.0) + self.group.value(group, self.ridge, r_grp, 1.0)
+        m = mu + self._grade_term(grade)
+        m += self.op.value(op, self.ridge, r_op, 1.0) + self.group.value(group, self.ridge, r_grp, 1.0)
         known = self.worker.counts.get(worker, 0.0) > 1
         return m + self.worker.value(worker, self.ridge, r_w, 1.0), self._sd(known)
 
@@ -88,6 +103,17 @@ def fit_priors(cells: Sequence[PriorInput], *, ridge: float = 3.0, iters: int = 
         return model
     ys = [c.log_eff for c in cells]
     mu = sum(ys) / len(ys)
+    graded = [c.grade for c in cells if c.grade is not None]
+    g_mean = sum(graded) / len(graded) if graded else 0.0
+    # centred grades (0 for a cell whose grade is unknown); the slope needs two distinct grades
+    dg = [0.0 if c.grade is None else c.grade - g_mean for c in cells]
+    # each cell weighs by how well its level is known (a learner's steady state, read off a short
+    # ramp, is a guess; on the grades that are mostly learners it would tilt the line)
+    wt = [1.0 / (c.var + 0.05**2) for c in cells]
+    w_mean = sum(wt) / len(wt)
+    wt = [w / w_mean for w in wt]
+    sxx = sum(w * d * d for w, d in zip(wt, dg, strict=True))
+    slope = 0.0
     eff_op: dict[Hashable, float] = defaultdict(float)
     eff_grp: dict[Hashable, float] = defaultdict(float)
     eff_w: dict[Hashable, float] = defaultdict(float)
@@ -95,45 +121,55 @@ def fit_priors(cells: Sequence[PriorInput], *, ridge: float = 3.0, iters: int = 
     # fitted jointly, worker effects would soak up part of the group effect and a new worker of
     # the group would not get it.
     for _ in range(iters):
+        if sxx > 0:
+            # The grade line first, on what the operation leaves (not the group: a group is keyed by
+            # its grade, so the two would split the trend and an unseen grade would get only part of
+            # it); the groups then keep their deviations from the line. Never negative.
+            sxy = sum(w * d * (c.log_eff - mu - eff_op[c.op]) for c, d, w in zip(cells, dg, wt, strict=True))
+            slope = max(0.0, sxy / (sxx + ridge))
         for effect, get in ((eff_op, "op"), (eff_grp, "group")):
             sums: dict[Hashable, float] = defaultdict(float)
             cnt: dict[Hashable, float] = defaultdict(float)
-            for c in cells:
+            for c, d in zip(cells, dg, strict=True):
                 k = getattr(c, get)
-                partial = c.log_eff - mu - eff_op[c.op] - eff_grp[c.group] + effect[k]
+                partial = c.log_eff - mu - slope * d - eff_op[c.op] - eff_grp[c.group] + effect[k]
                 sums[k] += partial
                 cnt[k] += 1.0
             for k in cnt:
                 effect[k] = sums[k] / (cnt[k] + ridge)
-        mu = sum(c.log_eff - eff_op[c.op] - eff_grp[c.group] for c in cells) / len(cells)
+        mu = sum(c.log_eff - slope * d - eff_op[c.op] - eff_grp[c.group] for c, d in zip(cells, dg, strict=True))
+        mu /= len(cells)
     w_sums: dict[Hashable, float] = defaultdict(float)
     w_cnt: dict[Hashable, float] = defaultdict(float)
-    for c in cells:
-        w_sums[c.worker] += c.log_eff - mu - eff_op[c.op] - eff_grp[c.group]
+    # what is left of each cell once μ, the grade slope, the operation and the group are taken out
+    rest = [c.log_eff - mu - slope * d for c, d in zip(cells, dg, strict=True)]
+    for c, y in zip(cells, rest, strict=True):
+        w_sums[c.worker] += y - eff_op[c.op] - eff_grp[c.group]
         w_cnt[c.worker] += 1.0
     for k in w_cnt:
         eff_w[k] = w_sums[k] / (w_cnt[k] + ridge)
     # Final sums per effect (partial residuals, as fitted), kept so a cell can be left out of its own prior.
-    for c in cells:
+    for c, y in zip(cells, rest, strict=True):
         parts = (
-            (model.op, c.op, c.log_eff - mu - eff_grp[c.group]),
-            (model.group, c.group, c.log_eff - mu - eff_op[c.op]),
-            (model.worker, c.worker, c.log_eff - mu - eff_op[c.op] - eff_grp[c.group]),
+            (model.op, c.op, y - eff_grp[c.group]),
+            (model.group, c.group, y - eff_op[c.op]),
+            (model.worker, c.worker, y - eff_op[c.op] - eff_grp[c.group]),
         )
         for target, k, partial in parts:
             target.sums[k] = target.sums.get(k, 0.0) + partial
             target.counts[k] = target.counts.get(k, 0.0) + 1.0
-        model.own[c.key] = (c.log_eff, parts[0][2], parts[1][2], parts[2][2])
+        model.own[c.key] = (y + mu, parts[0][2], parts[1][2], parts[2][2])
     resid2 = 0.0
     noise = 0.0
-    for c in cells:
-        r = c.log_eff - mu - eff_op[c.op] - eff_grp[c.group] - eff_w[c.worker]
+    for c, y in zip(cells, rest, strict=True):
+        r = y - eff_op[c.op] - eff_grp[c.group] - eff_w[c.worker]
         resid2 += r * r
         noise += c.var
     k = len(cells)
     # Degrees of freedom are eaten by the effects; a small-sample inflation keeps τ honest.
     tau2 = max(resid2 / max(1, k) * (1.0 + 5.0 / max(1, k)) - noise / k, MIN_SD**2)
     model.mu = mu
+    model.slope, model.grade_mean = slope, g_mean
     if len(eff_w) >= 3:
         vals = list(eff_w.values())
         mean_w = sum(vals) / len(vals)

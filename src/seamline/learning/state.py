@@ -349,8 +349,9 @@ class LearningState:
             self._shape_own, self._shape_sum = {}, None
 
     def _prior_for(self, cell: Cell) -> tuple[float, float]:
+        group = self._group(cell)
         return self.priors.prior(
-            cell.key, (cell.factory, cell.style, cell.op), self._group(cell), (cell.factory, cell.worker)
+            cell.key, (cell.factory, cell.style, cell.op), group, (cell.factory, cell.worker), _grade_of(group)
         )
 
     def refresh_priors(self, force: bool = False) -> None:
@@ -389,8 +390,15 @@ class LearningState:
         # and refitting every cell at once would hold the ingest lock for seconds in a big factory.
 
     def _prior_input(self, cell: Cell, log_eff: float, var: float) -> PriorInput:
+        group = self._group(cell)
         return PriorInput(
-            cell.key, (cell.factory, cell.style, cell.op), self._group(cell), (cell.factory, cell.worker), log_eff, var
+            cell.key,
+            (cell.factory, cell.style, cell.op),
+            group,
+            (cell.factory, cell.worker),
+            log_eff,
+            var,
+            _grade_of(group),
         )
 
     def _needs_fit(self, cell: Cell) -> bool:
@@ -478,8 +486,13 @@ class LearningState:
         o = lay.styles[style].op(op)
         w = lay.workers.get(worker)
         group = (factory, w.skill_group, w.grade_for(o.machine_type, op)) if w else (factory, "unknown", 0)
-        m, sd = self.priors.prior(None, (factory, style, op), group, (factory, worker))
+        m, sd = self.priors.prior(None, (factory, style, op), group, (factory, worker), _grade_of(group))
         return math.exp(m + 0.5 * sd * sd)
+
+
+def _grade_of(group: tuple[str, str, int]) -> float | None:
+    """The skill grade of a (factory, skill group, grade) key; None for a worker the layout lacks."""
+    return None if group[1] == "unknown" else float(group[2])
 
 
 def _log_eff(cell: Cell, upto_n: int | None = None) -> list[float]:

@@ -9,10 +9,13 @@ place where the truth meets a controller.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from seamline.domain.cutting import cut_order
+from seamline.domain.events import SensorEvent
 from seamline.domain.model import FactoryLayout, Operation, Order
 from seamline.sim import SimConfig
 from seamline.sim.engine import Engine
@@ -21,8 +24,12 @@ from .loop import LoopResult, run_loop
 from .policy import BaselinePolicy, OraclePolicy, SeamlinePolicy
 from .policy.balancing import balance_for, cycle_of, problem_for
 from .policy.base import PolicyBase
+from .policy.protocol import Directive, Option
 
 POLICIES = ("baseline", "seamline", "oracle")
+# A learned balance has "reached the oracle's balance quality" when its cycle, scored on the
+# truth, is within 2 % of the oracle's (docs/closed-loop.md).
+QUALITY_REACHED = 0.98
 # Order sizes of a small-batch, fast-fashion book (garment-domain reference: most orders are a
 # few hundred pieces, some over a thousand): half small (100–300 pcs), half 500–1500.
 SMALL_MAX_PCS = 300
@@ -95,11 +102,60 @@ def true_efficiency(eng: Engine, style_code: str) -> dict[tuple[str, str, str], 
     }
 
 
+def current_efficiency(
+    eng: Engine, style_code: str, done: Mapping[tuple[str, str, str], int]
+) -> dict[tuple[str, str, str], float]:
+    """The hidden efficiency every worker of the case has now on every operation: the steady
+    state times the learning curve at the pieces ``done`` of it (a pair never sewn starts at the
+    bottom of its curve, as it would if the balance moved the worker there)."""
+    style = eng.layout.styles[style_code]
+    return {
+        (w.badge, style_code, op.code): eng.workforce.skill(w, style_code, op).efficiency(
+            done.get((w.badge, style_code, op.code), 0)
+        )
+        for w in eng.layout.workers.values()
+        for op in style.operations
+    }
+
+
+class _DayEnds:
+    """A controller passed through unchanged, noting the plant's piece counts at each decision
+    point (the last one of a day is the state its day plan is scored on). Reads the simulator,
+    so it lives here, with the truth, never in the policy."""
+
+    def __init__(self, ctl: PolicyBase, eng: Engine) -> None:
+        self.ctl, self.eng = ctl, eng
+        self.name = ctl.name
+        self.done: dict[date, dict[tuple[str, str, str], int]] = {}
+
+    @property
+    def decisions(self) -> list[dict[str, object]]:
+        return self.ctl.decisions
+
+    def observe(self, events: Sequence[SensorEvent]) -> None:
+        self.ctl.observe(events)
+
+    def decide(self, now: datetime) -> list[Directive]:
+        out = self.ctl.decide(now)
+        self.done[now.date()] = dict(self.eng.done_count)
+        return out
+
+    def dispatch(self, station: str, options: Sequence[Option], waiting: Mapping[str, int]) -> int:
+        return self.ctl.dispatch(station, options, waiting)
+
+    def order_priority(self, order_id: str) -> float:
+        return self.ctl.order_priority(order_id)
+
+
 @dataclass
 class PolicyRun:
     result: LoopResult
-    # day index (1, 2, ...) -> oracle's cycle ÷ this policy's cycle, both on the true efficiencies
+    # day index (1, 2, ...) -> oracle's cycle ÷ this policy's cycle, both scored on the truth as
+    # the floor has it at the day's last decision (learning curves where they are)
     balance_quality: dict[int, float]
+    # the same on the steady-state truth (every pair as if fully learned)
+    balance_quality_ss: dict[int, float] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
 
 
 def run_policy(case: Case, policy: str, *, time_limit_s: float = 0.3, quality: bool = False) -> PolicyRun:
@@ -122,21 +178,35 @@ def run_policy(case: Case, policy: str, *, time_limit_s: float = 0.3, quality: b
         ctl = OraclePolicy(case.layout, [case.line], truth_eff, time_limit_s=time_limit_s)
     else:
         raise ValueError(f"unknown policy {policy!r}; one of {POLICIES}")
-    res = run_loop(case.layout, cfg, ctl, case.line, days=case.days, engine=eng)
-    q: dict[int, float] = {}
-    if quality:
-        q = balance_quality(case, ctl, truth_eff, time_limit_s)
-    return PolicyRun(res, q)
+    rec = _DayEnds(ctl, eng)
+    res = run_loop(case.layout, cfg, rec, case.line, days=case.days, engine=eng)
+    if not quality:
+        return PolicyRun(res, {})
+    now_q = {
+        i: balance_quality(case, ctl, current_efficiency(eng, case.style, rec.done.get(d, {})), time_limit_s, day=d)[i]
+        for i, d in _days(case, ctl)
+    }
+    return PolicyRun(res, now_q, balance_quality(case, ctl, truth_eff, time_limit_s))
+
+
+def _days(case: Case, ctl: PolicyBase) -> list[tuple[int, date]]:
+    return list(enumerate(sorted({d for (line, d) in ctl.day_plans if line == case.line}), start=1))
 
 
 def balance_quality(
-    case: Case, ctl: PolicyBase, truth_eff: dict[tuple[str, str, str], float], time_limit_s: float
+    case: Case,
+    ctl: PolicyBase,
+    truth_eff: Mapping[tuple[str, str, str], float],
+    time_limit_s: float,
+    *,
+    day: date | None = None,
 ) -> dict[int, float]:
-    """For each day: the oracle's cycle for the people present ÷ the controller's plan's cycle,
-    both scored on the true efficiencies (1.0 = as good as balancing on the truth)."""
+    """For each day (or only ``day``): the oracle's cycle for the people present ÷ the
+    controller's plan's cycle, both scored on ``truth_eff`` (1.0 = as good as balancing on it)."""
     out: dict[int, float] = {}
-    days = sorted({d for (line, d) in ctl.day_plans if line == case.line})
-    for i, d in enumerate(days, start=1):
+    for i, d in _days(case, ctl):
+        if day is not None and d != day:
+            continue
         lb = ctl.day_plans[(case.line, d)]
         present = {sid: b for b, sid in lb.station_of.items()}
 

@@ -1,0 +1,146 @@
+"""Where seamline's learned balance loses to the oracle's: the gap of ``bench/closed_loop.py``'s
+balance quality taken apart, per working day.
+
+For each case the seamline policy runs as in the closed loop; at every decision the efficiencies
+it believes and the plant's piece counts are noted. At each day's last decision the day plan's
+cycle, scored on the floor's truth (the learning curves where they are), is set against three
+balances of the people present (all with the same engine, ``twin.policy.balancing``):
+
+- ``untried``: the optimum on the truth using only the pairs seamline has seen (≥ MIN_CYCLES cycles)
+  or planned, ÷ the optimum over every pair — what pairs never tried cost (exploration would
+  recover it);
+- ``estimation``: the optimum on seamline's estimates over those known pairs, scored on the truth,
+  ÷ the optimum on the truth over the same pairs — what the estimation errors of known pairs cost;
+- ``lag``: the optimum on seamline's own estimates (known pairs) ÷ the day plan's cycle on them —
+  what the policy's hysteresis costs by its own reckoning (a drift re-balance needs a 3 % gain and
+  a re-balance keeps the cycle within 2 % of the optimum with fewer moves);
+- ``quality``: the bench's figure, the truth's optimum ÷ the day plan's cycle on the truth.
+
+This bench reads the simulator's truth; the policy it measures does not.
+
+    .venv/bin/python bench/balance_gap.py [--seeds 2] [--days 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from seamline.adapters.layout_files import load_factory
+from seamline.domain.model import Operation
+from seamline.sim import SimConfig
+from seamline.sim.engine import Engine
+from seamline.twin.experiment import PRELOAD_WIP_BUNDLES_PER_STATION, current_efficiency, line_case
+from seamline.twin.loop import run_loop
+from seamline.twin.policy.balancing import balance_for, cycle_of, problem_for
+from seamline.twin.policy.protocol import Directive
+from seamline.twin.policy.seamline import MIN_CYCLES, SeamlinePolicy
+
+ROOT = Path(__file__).resolve().parent.parent
+STYLES = (("TEE-BASIC", "L1"), ("POLO", "L2"), ("JEANS-5P", "L3"))
+KEYS = ("quality", "untried", "estimation", "lag")
+Snap = tuple[dict[str, str], dict[tuple[str, str], tuple[float, int]], Any, dict[tuple[str, str, str], int]]
+
+
+class _Noting(SeamlinePolicy):
+    """The seamline policy, noting at each decision what it believes and what the plant has done."""
+
+    def __init__(self, *a: Any, engine: Engine, **k: Any) -> None:
+        super().__init__(*a, **k)
+        self.engine = engine
+        self.snaps: dict[date, Snap] = {}
+
+    def decide(self, now: datetime) -> list[Directive]:
+        out = super().decide(now)
+        for line in self.lines:
+            ls = self.state[line]
+            if ls.balance is None:
+                continue
+            present = self.floor.present(line)
+            believed: dict[tuple[str, str], tuple[float, int]] = {}
+            for badge in present.values():
+                for op in self.layout.styles[ls.style].operations:
+                    cell = self.learning.cells.get((self.fid, badge, ls.style, op.code))
+                    n = cell.n_cycles if cell is not None else 0
+                    believed[(badge, op.code)] = (self.efficiency(badge, ls.style, op), n)
+            self.snaps[now.date()] = (dict(present), believed, ls.balance, dict(self.engine.done_count))
+        return out
+
+
+def one_case(args: tuple[str, str, int, int]) -> dict[int, dict[str, float]]:
+    style, line, seed, days = args
+    case = line_case(load_factory(ROOT / "examples" / "factory"), line, style, seed, days)
+    cfg = SimConfig(
+        seed=seed,
+        start=case.start,
+        hours=24.0 * (days + 2),
+        record_pieces=False,
+        preload_wip_bundles_per_station=PRELOAD_WIP_BUNDLES_PER_STATION,
+    )
+    eng = Engine(case.layout, cfg)
+    ctl = _Noting(case.layout, [line], time_limit_s=0.3, engine=eng)
+    run_loop(case.layout, cfg, ctl, line, days=days, engine=eng)
+    return {i: _gap(case.layout, style, eng, ctl.snaps[d]) for i, d in enumerate(sorted(ctl.snaps), start=1)}
+
+
+def _gap(lay: Any, style: str, eng: Engine, snap: Snap) -> dict[str, float]:
+    present, believed, lb, done = snap
+    truth = current_efficiency(eng, style, done)
+    planned = {(a.badge, a.op_code) for a in lb.plan.assignments}
+
+    def known(b: str, op: Operation) -> bool:
+        return believed[(b, op.code)][1] >= MIN_CYCLES or (b, op.code) in planned
+
+    def true_eff(b: str, op: Operation) -> float:
+        return truth[(b, style, op.code)]
+
+    def only_known(f: Callable[[str, Operation], float]) -> Callable[[str, Operation], float]:
+        return lambda b, op: f(b, op) if known(b, op) else 0.01  # never chosen while anyone else can
+
+    def est(b: str, op: Operation) -> float:
+        return believed[(b, op.code)][0]
+
+    def best(f: Callable[[str, Operation], float]) -> Any:
+        return balance_for(lay, style, present, f).plan
+
+    def on(f: Callable[[str, Operation], float], plan: Any) -> float:
+        return cycle_of(plan, problem_for(lay, style, present, f)[0])
+
+    opt = best(true_eff).cycle_min
+    opt_known = on(true_eff, best(only_known(true_eff)))
+    est_known = on(true_eff, best(only_known(est)))
+    return {
+        "quality": opt / on(true_eff, lb.plan),
+        "untried": opt / opt_known,
+        "estimation": opt_known / est_known,
+        "lag": best(only_known(est)).cycle_min / on(only_known(est), lb.plan),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--seeds", type=int, default=2)
+    ap.add_argument("--days", type=int, default=2)
+    ap.add_argument("--jobs", type=int, default=2)
+    a = ap.parse_args()
+    jobs = [(s, ln, seed, a.days) for s, ln in STYLES for seed in range(1, a.seeds + 1)]
+    with ProcessPoolExecutor(max_workers=max(1, a.jobs)) as ex:
+        cases = list(ex.map(one_case, jobs))
+    summary: dict[str, list[float]] = {k: [] for k in KEYS}
+    for d in range(1, a.days + 1):
+        row = {k: statistics.fmean(c[d][k] for c in cases if d in c) for k in KEYS}
+        for k in KEYS:
+            summary[k].append(round(row[k], 4))
+        print(f"day {d}: " + ", ".join(f"{k} {row[k]:.3f}" for k in KEYS))
+    print(json.dumps({"cases": len(cases), "days": a.days, **summary}))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
