@@ -144,17 +144,19 @@ def line_operators(layout: FactoryLayout, line: str) -> int:
 
 
 def load_orders(layout: FactoryLayout, progress: OrderProgress, live: LiveState, now: datetime) -> list[LinePlan]:
-    """Earliest-due-first loading of the remaining work onto the lines (see the module text)."""
+    """Earliest-due-first loading of the remaining work onto the lines (see the module text).
+
+    Open orders only: a finished one (every standard minute earned, in memory or handed to the
+    database by order progress) is on no line's list."""
     f = layout.factory.id
     lines: dict[str, LinePlan] = {}
     for lid, line in sorted(layout.lines.items()):
         ops = line_operators(layout, lid)
         lines[lid] = LinePlan(lid, ops, ops * line.target_efficiency_pct / 100.0)
     ran: dict[str, set[str]] = defaultdict(set)  # style -> lines that ran it
-    for (pf, lid, oid), _lo in progress.by_line.items():
-        o = layout.orders.get(oid)
-        if pf == f and o is not None:
-            ran[o.style_code].add(lid)
+    for pf, style_code, lid in progress.ran:
+        if pf == f:
+            ran[style_code].add(lid)
     for (pf, lid), style_code in live.line_style.items():
         if pf == f:
             ran[style_code].add(lid)
@@ -163,6 +165,7 @@ def load_orders(layout: FactoryLayout, progress: OrderProgress, live: LiveState,
     for (pf, lid, oid), lo in progress.by_line.items():
         if pf == f:
             on_lines[oid].append((lo.earned_min, lid))
+    finished = progress.finished(f)  # out of memory: every minute earned, nothing left to plan
     plans: list[OrderPlan] = []
     for o in layout.orders.values():
         style = layout.styles.get(o.style_code)
@@ -170,8 +173,13 @@ def load_orders(layout: FactoryLayout, progress: OrderProgress, live: LiveState,
             continue
         sam = style.sam_min
         earned = progress.earned_min.get((f, o.id), 0.0)
-        remaining = max(0.0, o.quantity * sam - earned)
-        op = OrderPlan(o, sam, progress.done.get((f, o.id), 0), remaining)
+        gone = finished.get(o.id)
+        if gone is not None:
+            earned += gone.earned_min
+        remaining = o.quantity * sam - earned
+        if remaining <= 0:
+            continue  # finished: nothing to load on a line
+        op = OrderPlan(o, sam, progress.done.get((f, o.id), 0) + (gone.done if gone else 0), remaining)
         on = on_lines.get(o.id)
         if on:
             op.line = max(on)[1]
@@ -181,9 +189,6 @@ def load_orders(layout: FactoryLayout, progress: OrderProgress, live: LiveState,
 
     free_at = {lid: now for lid in lines}
     for p in plans:
-        if p.remaining_sam_min <= 0:
-            p.line = p.line or next(iter(lines), None)
-            continue
         if p.line is None:
             cands = sorted(ran.get(p.order.style_code, set())) or list(lines)
             p.line = min(cands, key=lambda lid: (free_at[lid], lid))
