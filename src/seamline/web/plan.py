@@ -167,11 +167,14 @@ def load_orders(layout: FactoryLayout, progress: OrderProgress, live: LiveState,
             on_lines[oid].append((lo.earned_min, lid))
     finished = progress.finished(f)  # out of memory: every minute earned, nothing left to plan
     plans: list[OrderPlan] = []
+    sams: dict[str, float | None] = {}  # style -> garment SAM (a sum over its operations: once a style)
     for o in layout.orders.values():
-        style = layout.styles.get(o.style_code)
-        if style is None:
+        sam = sams.get(o.style_code, -1.0)
+        if sam == -1.0:
+            style = layout.styles.get(o.style_code)
+            sam = sams[o.style_code] = style.sam_min if style is not None else None
+        if sam is None:
             continue
-        sam = style.sam_min
         earned = progress.earned_min.get((f, o.id), 0.0)
         gone = finished.get(o.id)
         if gone is not None:
