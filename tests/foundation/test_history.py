@@ -333,10 +333,17 @@ def _order_figures(rt_layouts, live, prog, as_of):  # type: ignore[no-untyped-de
 def test_finished_orders_leave_memory_and_pages_show_the_same_orders(db_url):
     rt = bootstrap(db_url, start_worker=False, retain_days=1.0)
     rt.save_layout(_orders_layout())
+    prog = rt.projection("web.order_progress")
     for d in range(4):
         process(rt, day_events(DAY0 + timedelta(days=d), f"d{d}") + _order_events(DAY0 + timedelta(days=d), d))
+        with rt.pipeline.lock:  # a page's view, taken before the checkpoint lets orders go
+            rt.pipeline.catch_up()
+            view = prog.frozen_view()
+        before = view.done_of("f1")
         checkpoint(rt)
-    prog = rt.projection("web.order_progress")
+        # Neither counted twice nor lost, by the old view or a new one; a view is reused until a change.
+        assert view.done_of("f1") == before == prog.frozen_view().done_of("f1")
+        assert prog.frozen_view() is prog.frozen_view()
     # D0…D2 are finished and older than the window (a day before day 3's last event): gone from
     # memory, in the table.
     assert ("f1", "D0") not in prog.done and ("f1", "D2") not in prog.earned_min

@@ -63,6 +63,12 @@ class OrderProgress:
         # plan puts a new order of a style on a line that knows it).
         self.ran: set[tuple[str, str, str]] = set()
         self.history: FinishedOrders | None = None
+        self.version = 0  # bumped by every change: a view is copied again only after one
+        self._view: tuple[tuple[int, int], OrderProgress] | None = None
+        # A view's finished orders, read when it was taken (under the ingest lock, as the orders
+        # in memory were): a checkpoint moving an order to the table after the view was taken
+        # neither counts it twice nor loses it. The table is read once a checkpoint (cached).
+        self._pinned: dict[str, Mapping[str, FinishedOrderRow]] | None = None
         # Ids read by the start-up replay that ingest may apply once more (see attach()).
         self._replayed_tail: set[str] = set()
         self._styles: dict[tuple[str, str], tuple[Style, dict[str, Operation], frozenset[str]]] = {}
@@ -70,6 +76,8 @@ class OrderProgress:
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["history"] = None  # the database is re-attached after a checkpoint is loaded
+        state["_view"] = None
+        state["_pinned"] = None
         return state
 
     def __setstate__(self, state: dict[str, object]) -> None:
@@ -77,6 +85,9 @@ class OrderProgress:
         self.__dict__.update(state)
         self.__dict__.setdefault("_styles", {})
         self.__dict__.setdefault("history", None)
+        self.__dict__.setdefault("version", 0)
+        self.__dict__.setdefault("_view", None)
+        self.__dict__.setdefault("_pinned", None)
         if "ran" not in self.__dict__:
             self.ran = set()
             for f, lid, oid in self.by_line:
@@ -90,6 +101,9 @@ class OrderProgress:
 
     def finished(self, factory: str) -> Mapping[str, FinishedOrderRow]:
         """The factory's orders that left memory finished (order id -> figures)."""
+        pinned = self._pinned
+        if pinned is not None:
+            return pinned.get(factory, _NONE)
         h = self.history
         return h.finished_orders(factory) if h is not None else _NONE
 
@@ -103,16 +117,24 @@ class OrderProgress:
 
     def frozen_view(self) -> OrderProgress:
         """A copy for a page computed outside the ingest lock: the orders in memory only (the
-        open ones), entries shared (they are immutable)."""
+        open ones), entries shared (they are immutable); the same copy again until something
+        changed (pages only read a view)."""
+        key = (self.version, int(getattr(self.history, "generation", 0)))  # a checkpoint: the table too
+        last = self._view
+        if last is not None and last[0] == key:
+            return last[1]
         v = OrderProgress.__new__(OrderProgress)
         v.layouts = self.layouts
-        v.done = defaultdict(int, self.done)
-        v.earned_min = defaultdict(float, self.earned_min)
+        v.done = dict(self.done)  # plain dicts: a shared view must not grow on a read
+        v.earned_min = dict(self.earned_min)
         v.by_line = dict(self.by_line)
         v.ran = set(self.ran)
         v.history = self.history
         v._replayed_tail = set()
         v._styles = self._styles
+        v.version, v._view = self.version, None
+        v._pinned = {f: self.finished(f) for f in self.layouts} if self.history is not None else None
+        self._view = (key, v)
         return v
 
     def apply(self, ev: SensorEvent) -> None:
@@ -140,6 +162,7 @@ class OrderProgress:
         if op is None:
             return
         key = (lay.factory.id, order.id)
+        self.version += 1
         earned = ev.qty * op.sam_min
         self.earned_min[key] += earned
         if ev.op in idx[2]:
@@ -186,6 +209,8 @@ class OrderProgress:
             self.earned_min.pop(key, None)
             for lid, _lo in los:
                 del self.by_line[(f, lid, oid)]
+        if out:
+            self.version += 1
         return out
 
 
