@@ -32,8 +32,19 @@ class OrderPlan:
     line: str | None = None
     start: datetime | None = None
     finish: datetime | None = None
-    capacity_until_due_min: float = 0.0
     started: bool = False
+    # (calendar, now, line rate): what the capacity until due is computed from, when asked (the
+    # overview asks for the orders at risk only; walking the days to every due date is the plan's
+    # largest cost).
+    capacity_of: tuple[ShiftCalendar, datetime, float] | None = None
+
+    @property
+    def capacity_until_due_min(self) -> float:
+        """Standard minutes the order's line turns out from now until the order's due day ends."""
+        if self.capacity_of is None:
+            return 0.0
+        cal, now, rate = self.capacity_of
+        return rate * working_minutes(cal, now, due_end(cal, self.order.due))
 
     @property
     def progress_pct(self) -> float:
@@ -201,7 +212,7 @@ def load_orders(layout: FactoryLayout, progress: OrderProgress, live: LiveState,
         p.start = free_at[p.line]
         p.finish = advance(cal, p.start, p.remaining_sam_min / rate)
         free_at[p.line] = p.finish
-        p.capacity_until_due_min = rate * working_minutes(cal, now, due_end(cal, p.order.due))
+        p.capacity_of = (cal, now, rate)
         lp.orders.append(p)
     return list(lines.values())
 
