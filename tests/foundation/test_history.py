@@ -12,8 +12,12 @@ from pathlib import Path
 
 import seamline.domain.live as live_mod
 from seamline.bootstrap import bootstrap, make_projections, replay_into
+from seamline.domain.cutting import cut_order
 from seamline.domain.live import LiveState
+from seamline.domain.model import Order
 from seamline.service_layer.ingest import RawEvent
+from seamline.web.board import floor_state
+from seamline.web.plan import load_orders
 from seamline.web.routes import SharedPages
 from tests.conftest import tiny_layout
 from tests.foundation.helpers import CST, payload, shift_of_one_worker
@@ -285,3 +289,104 @@ def test_a_frozen_view_keeps_its_moment_while_ingest_goes_on():
     assert view.line_live("f1", "L1", as_of) == before
     after = live.line_live("f1", "L1", as_of)
     assert after != before and after["today"]["pieces"] == 35
+
+
+def _orders_layout():  # type: ignore[no-untyped-def]
+    """The tiny line with a small order finished each day (D0…D3) and one left half sewn (DX)."""
+    lay = tiny_layout()
+    for oid in ("D0", "D1", "D2", "D3", "DX"):
+        o = Order(id=oid, customer="ACME", style_code="HEM", quantities={("M", "Blue"): 10}, due=DAY0.date())
+        lay.orders[oid] = o
+        for b in cut_order(o, lay.styles["HEM"]):
+            lay.bundles[b.id] = b
+    return lay
+
+
+def _order_events(day: datetime, d: int) -> list[bytes]:
+    """Order D<d> sewn whole (OP1 then OP2, the final operation), and on day 0 half of DX."""
+    at = day.replace
+    out = [
+        payload("piece", 50, at(hour=9, minute=30), bundle=f"D{d}-0001", op="OP1", qty=10, id_=f"o{d}-1"),
+        payload("piece", 50, at(hour=10), station="S2", bundle=f"D{d}-0001", op="OP2", qty=10, id_=f"o{d}-2"),
+    ]
+    if d == 0:
+        out.append(payload("piece", 51, at(hour=10, minute=30), bundle="DX-0001", op="OP1", qty=5, id_="ox-1"))
+    return out
+
+
+def _order_figures(rt_layouts, live, prog, as_of):  # type: ignore[no-untyped-def]
+    """What the overview's plan and the planner's board are given, from a page's view."""
+    lay = rt_layouts["f1"]
+    view = prog.frozen_view()
+    plans = [
+        (p.order.id, p.line, p.done, round(p.remaining_sam_min, 6), p.start, p.finish, p.started)
+        for lp in load_orders(lay, view, live, as_of)
+        for p in lp.orders
+    ]
+    fl = floor_state(live, view, lay)
+    earned = {oid: round(v, 6) for (f, oid), v in view.earned_min.items() if f == "f1"}
+    for oid, r in view.finished("f1").items():
+        earned[oid] = round(earned.get(oid, 0.0) + r.earned_min, 6)
+    return {"done": view.done_of("f1"), "earned": earned, "plans": plans, "floor": (dict(fl.done), dict(fl.sewing_on))}
+
+
+def test_finished_orders_leave_memory_and_pages_show_the_same_orders(db_url):
+    rt = bootstrap(db_url, start_worker=False, retain_days=1.0)
+    rt.save_layout(_orders_layout())
+    prog = rt.projection("web.order_progress")
+    for d in range(4):
+        process(rt, day_events(DAY0 + timedelta(days=d), f"d{d}") + _order_events(DAY0 + timedelta(days=d), d))
+        with rt.pipeline.lock:  # a page's view, taken before the checkpoint lets orders go
+            rt.pipeline.catch_up()
+            view = prog.frozen_view()
+        before = view.done_of("f1")
+        checkpoint(rt)
+        # Neither counted twice nor lost, by the old view or a new one; a view is reused until a change.
+        assert view.done_of("f1") == before == prog.frozen_view().done_of("f1")
+        assert prog.frozen_view() is prog.frozen_view()
+    # D0…D2 are finished and older than the window (a day before day 3's last event): gone from
+    # memory, in the table.
+    assert ("f1", "D0") not in prog.done and ("f1", "D2") not in prog.earned_min
+    assert not any(oid in ("D0", "D1", "D2") for (_f, _l, oid) in prog.by_line)
+    assert set(prog.finished("f1")) == {"D0", "D1", "D2"} and rt.keeper.history.count_finished_orders() == 3
+    # The half-sewn one and the one finished within the window stay; so does O1 (not finished).
+    assert ("f1", "DX") in prog.earned_min and ("f1", "D3") in prog.done and ("f1", "O1") in prog.earned_min
+    rt.close()
+
+    rt2 = bootstrap(db_url, start_worker=False, retain_days=1.0)  # restart: from the checkpoint
+    try:
+        # A late rework on D0 reopens it in memory; its figures add to the ones in the table.
+        process(
+            rt2,
+            [
+                payload(
+                    "piece",
+                    60,
+                    DAY0 + timedelta(days=3, hours=11),
+                    station="S2",
+                    bundle="D0-0001",
+                    op="OP2",
+                    qty=1,
+                    id_="rework-1",
+                )
+            ],
+        )
+        rt2.pipeline.catch_up()
+        full = LiveState(rt2.layouts)
+        full_projections = make_projections(rt2.layouts, rt2.engine)
+        replay_into(rt2.store, full, full_projections)  # no retention: every order in memory
+        full_prog = next(p for p in full_projections if p.name == "web.order_progress")
+        as_of = DAY0 + timedelta(days=3, hours=18)
+        prog2 = rt2.projection("web.order_progress")
+        got = _order_figures(rt2.layouts, rt2.live, prog2, as_of)
+        want = _order_figures(rt2.layouts, full, full_prog, as_of)
+        assert got == want
+        assert got["done"]["D0"] == 11 and got["floor"][1]["D0"] == "L1"
+        assert {p[0] for p in got["plans"]} == {"DX", "O1"}  # the open orders only
+        # Checkpointed again a day later, D0 leaves memory once more and its one row adds up.
+        process(rt2, day_events(DAY0 + timedelta(days=5), "d5"))
+        checkpoint(rt2)
+        assert ("f1", "D0") not in prog2.done and prog2.finished("f1")["D0"].done == 11
+        assert rt2.keeper.history.count_finished_orders() == 4  # D0…D3; DX and O1 are open
+    finally:
+        rt2.close()

@@ -4,8 +4,8 @@ docs/data-model.md, "Retention, read model by read model").
 One store of the same few stations is run for 30 days with a one-day window; each read model's
 in-memory size (every element of every dict, list, set, deque and array it holds, counted
 recursively) is taken after the 10th and after the 30th day: twenty more days of history must not
-add one element. Each day's bundles are new ones, so anything keyed by bundle or day that is never
-dropped shows here.
+add one element. Each day's bundles are new ones, and each day a small order is sewn whole, so
+anything keyed by bundle, order or day that is never dropped shows here.
 """
 
 from __future__ import annotations
@@ -54,6 +54,12 @@ def layout() -> FactoryLayout:
     lay.bundles.clear()
     for b in cut_order(order, lay.styles["HEM"]):
         lay.bundles[b.id] = b
+    # A small order a day, sewn whole that day: finished orders must leave order progress.
+    for d in range(DAYS):
+        small = Order(id=f"D{d}", customer="ACME", style_code="HEM", quantities={("M", "Blue"): 10}, due=old.due)
+        lay.orders[small.id] = small
+        for b in cut_order(small, lay.styles["HEM"]):
+            lay.bundles[b.id] = b
     return lay
 
 
@@ -117,6 +123,12 @@ def day_events(day: datetime, d: int) -> list[bytes]:
         for i in range(8):  # S3 sews OP3 on the bundle once S1 has finished OP1
             ts = at(hour=h + 1, minute=10 + 5 * i)
             out.append(payload("burst", 7, ts, station="S3", run_s=9.0, trim=True, id_=f"{run}-s3-{j}-{i}"))
+    small = f"D{d}-0001"  # the day's small order: every operation, every garment
+    out += [
+        payload("piece", 8, at(hour=13, minute=10), bundle=small, op="OP1", qty=10, id_=f"{run}-sm1"),
+        payload("piece", 8, at(hour=13, minute=20), station="S2", bundle=small, op="OP2", qty=10, id_=f"{run}-sm2"),
+        payload("piece", 8, at(hour=13, minute=30), station="S4", bundle=small, op="OP3", qty=10, id_=f"{run}-sm3"),
+    ]
     out += [
         payload("downtime", 8, at(hour=14), station="S2", reason="NO_WORK", phase="start", id_=f"{run}-w1"),
         payload("downtime", 8, at(hour=14, minute=20), station="S2", reason="NO_WORK", phase="end", id_=f"{run}-w2"),
@@ -194,6 +206,8 @@ def test_no_read_model_grows_from_a_10_day_to_a_30_day_store(db_url, monkeypatch
         grew = {k: (taken[10][k], taken[DAYS][k]) for k in taken[DAYS] if taken[DAYS][k] > taken[10][k]}
         assert not grew, f"read models that grow with history (size at day 10, day {DAYS}): {grew}"
         assert rt.keeper.history.count_quality_rollups() > 0 and rt.keeper.history.count_rollups() > 0
+        # The finished small orders left order progress for the table (the window is one day).
+        assert rt.keeper.history.count_finished_orders() >= DAYS - 2
         counts = rt.projection("motor_counts")
         assert counts.so_day and {k[1] for k in counts.so_day} == {"S3"}  # the sensor-only station was counted
     finally:

@@ -22,8 +22,9 @@ from sqlalchemy import Engine, delete, func, insert, or_, select
 
 from ..domain.live import ROLLUP_FIELDS, RollupCell, RollupRow
 from ..domain.model import FactoryLayout
+from ..domain.order_rollup import FinishedOrderRow
 from ..domain.quality_rollup import QUALITY_SCOPES, QualityRollupRow, QualitySums
-from .tables_history import hour_rollups, projection_checkpoints, quality_rollups
+from .tables_history import finished_orders, hour_rollups, projection_checkpoints, quality_rollups
 
 # Bump when a read model's pickled shape changes: an old checkpoint is then ignored (full replay).
 # 2: quality's piece index packed (quality/dhu.PieceRuns).
@@ -78,6 +79,7 @@ class HistoryStore:
         # the same past span (e.g. the month so far, for the hours rules) every few seconds.
         self._cache: dict[tuple[str, datetime, datetime], list[RollupRow]] = {}
         self._generation = 0  # bumped when the table changes: a read begun before is not cached
+        self._finished: dict[str, dict[str, FinishedOrderRow]] = {}  # factory -> order -> row
 
     @property
     def generation(self) -> int:
@@ -165,6 +167,66 @@ class HistoryStore:
         if gen == self._generation:
             self._cache[ckey] = out  # type: ignore[assignment]
         return out
+
+    # --- finished orders ---------------------------------------------------------------------
+    def finished_orders(self, factory: str) -> Mapping[str, FinishedOrderRow]:
+        """Orders of ``factory`` that order progress handed over (order id -> row); cached until
+        the next checkpoint, so a page asking every second costs a dictionary lookup."""
+        hit = self._finished.get(factory)
+        if hit is not None:
+            return hit
+        gen = self._generation
+        c = finished_orders.c
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(finished_orders).where(c.factory_id == factory)).all()
+        out = {
+            r.order_id: FinishedOrderRow(
+                r.factory_id, r.order_id, r.done, r.earned_min, r.line_id, r.line_earned_min, r.first_ts, r.last_ts
+            )
+            for r in rows
+        }
+        if gen == self._generation:
+            self._finished[factory] = out
+        return out
+
+    @staticmethod
+    def _add_finished(conn: Any, rows: Sequence[FinishedOrderRow]) -> None:
+        """Insert, or merge into the order's row (an order reopened by a late rework, evicted again)."""
+        c = finished_orders.c
+        for r in rows:
+            old = conn.execute(select(finished_orders).where(c.factory_id == r.factory, c.order_id == r.order)).first()
+            if old is not None:
+                prev = FinishedOrderRow(
+                    old.factory_id,
+                    old.order_id,
+                    old.done,
+                    old.earned_min,
+                    old.line_id,
+                    old.line_earned_min,
+                    old.first_ts,
+                    old.last_ts,
+                )
+                r = prev.merged(r)
+                conn.execute(delete(finished_orders).where(c.factory_id == r.factory, c.order_id == r.order))
+            conn.execute(
+                insert(finished_orders),
+                [
+                    {
+                        "factory_id": r.factory,
+                        "order_id": r.order,
+                        "done": r.done,
+                        "earned_min": r.earned_min,
+                        "line_id": r.line,
+                        "line_earned_min": r.line_earned_min,
+                        "first_ts": r.first_ts,
+                        "last_ts": r.last_ts,
+                    }
+                ],
+            )
+
+    def count_finished_orders(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(finished_orders)).scalar_one())
 
     def max_pos(self) -> int:
         """The event store's last position (0 when empty)."""
@@ -286,17 +348,21 @@ class HistoryStore:
         states: Mapping[str, object],
         rollups: list[RollupRow],
         quality: Sequence[QualityRollupRow] = (),
+        finished: Sequence[FinishedOrderRow] = (),
     ) -> int:
-        """Write the evicted hours (live state's and quality's) and every read model's state at
+        """Write the evicted hours (live state's and quality's), the finished orders order progress
+        let go, and every read model's state at
         ``pos`` in one transaction; returns the checkpoint's size in bytes."""
         now = datetime.now(UTC)
         t = projection_checkpoints
         self._generation += 1
         self._cache.clear()
+        self._finished.clear()
         size = 0
         with self.engine.begin() as conn:
             self._add_rollups(conn, rollups)
             self._add_quality_rollups(conn, quality)
+            self._add_finished(conn, finished)
             conn.execute(delete(t))
             # One read model's bytes at a time (as ``load`` reads them): memory peaks at the read
             # models plus the largest one's pickle, not plus all of them.
@@ -313,6 +379,7 @@ class HistoryStore:
                 del blob
         self._generation += 1
         self._cache.clear()
+        self._finished.clear()
         return size
 
     def load(self) -> tuple[int, dict[str, object]] | None:
@@ -335,8 +402,10 @@ class HistoryStore:
         """Forget checkpoints and rollups (``seamline rebuild`` starts from the event store)."""
         self._generation += 1
         self._cache.clear()
+        self._finished.clear()
         with self.engine.begin() as conn:
             conn.execute(delete(projection_checkpoints))
+            conn.execute(delete(finished_orders))
             conn.execute(delete(hour_rollups))
             conn.execute(delete(quality_rollups))
 

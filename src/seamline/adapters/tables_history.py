@@ -60,3 +60,18 @@ quality_rollups = Table(
     Column("defective", Integer, nullable=False, default=0),
     Index("ix_quality_rollups_factory_hour", "factory_id", "hour"),
 )
+
+# Orders finished and out of the retention window: order progress hands them over at a checkpoint
+# (domain/order_rollup.py), one row per order.
+finished_orders = Table(
+    "finished_orders",
+    metadata,
+    Column("factory_id", String(64), primary_key=True),
+    Column("order_id", String(64), primary_key=True),
+    Column("done", Integer, nullable=False),
+    Column("earned_min", Float, nullable=False),
+    Column("line_id", String(64), nullable=False),
+    Column("line_earned_min", Float, nullable=False),
+    Column("first_ts", UtcDateTime(), nullable=False),
+    Column("last_ts", UtcDateTime(), nullable=False),
+)

@@ -10,7 +10,7 @@ the whole store (and writes checkpoints as it goes, so memory stays bounded duri
 
 Retention rule, one for every read model: the local hours of the last ``retain_days`` days before
 the factory's latest event stay in memory; older ones are in the rollup tables (live state's
-hours; quality's hour tallies and defects by code) or gone (quality's piece index and defect
+hours; quality's hour tallies and defects by code; finished orders' progress) or gone (quality's piece index and defect
 records, finished bundles' routes, learning's caches). docs/data-model.md lists every read model
 with its rule.
 """
@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from ..adapters.history import HistoryStore
 from ..domain.efficiency import hour_start
 from ..domain.live import LiveState
+from ..domain.order_rollup import FinishedOrderRow
 from ..domain.quality_rollup import QualityRollupRow
 from .ingest import Projection
 
@@ -63,6 +64,7 @@ class HistoryKeeper:
         cutoffs = self.cutoffs()
         rows = [r for f, c in cutoffs.items() for r in self.live.evict_before(f, c)]
         quality: list[QualityRollupRow] = []
+        finished: list[FinishedOrderRow] = []
         if cutoffs:
             oldest = min(cutoffs.values())
             for p in self.projections:
@@ -73,10 +75,11 @@ class HistoryKeeper:
                     except Exception:  # a feature's bug must not stop checkpoints
                         log.exception("retention of projection %s failed", p.name)
                         continue
-                    if isinstance(dropped, list):  # hours handed to the rollup table (quality's)
+                    if isinstance(dropped, list):  # hours (quality's) or orders handed to the database
                         quality.extend(r for r in dropped if isinstance(r, QualityRollupRow))
+                        finished.extend(r for r in dropped if isinstance(r, FinishedOrderRow))
         states: dict[str, object] = {"live": self.live, **{p.name: p for p in self.projections}}
-        n = self.history.save(pos, states, rows, quality)
+        n = self.history.save(pos, states, rows, quality, finished)
         self.last_at, self.last_pos, self.last_bytes = time.monotonic(), pos, n
         self.checkpoints += 1
         return n

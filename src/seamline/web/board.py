@@ -26,8 +26,9 @@ def floor_state(live: LiveState, progress: OrderProgress, layout: FactoryLayout)
     """Today (the factory clock's day), pieces done, the line sewing each order, styles on lines."""
     f = layout.factory.id
     now = live.as_of(f).astimezone(live.tz(f))
-    done = {oid: n for (pf, oid), n in progress.done.items() if pf == f}
-    best: dict[str, tuple[float, str]] = {}
+    done = progress.done_of(f)
+    # Orders finished and out of memory: the line that sewed most of them, as it was then.
+    best: dict[str, tuple[float, str]] = {oid: (r.line_earned_min, r.line) for oid, r in progress.finished(f).items()}
     for (pf, lid, oid), lo in progress.by_line.items():
         if pf == f and (oid not in best or (lo.earned_min, lid) > best[oid]):
             best[oid] = (lo.earned_min, lid)

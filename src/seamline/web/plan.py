@@ -32,8 +32,19 @@ class OrderPlan:
     line: str | None = None
     start: datetime | None = None
     finish: datetime | None = None
-    capacity_until_due_min: float = 0.0
     started: bool = False
+    # (calendar, now, line rate): what the capacity until due is computed from, when asked (the
+    # overview asks for the orders at risk only; walking the days to every due date is the plan's
+    # largest cost).
+    capacity_of: tuple[ShiftCalendar, datetime, float] | None = None
+
+    @property
+    def capacity_until_due_min(self) -> float:
+        """Standard minutes the order's line turns out from now until the order's due day ends."""
+        if self.capacity_of is None:
+            return 0.0
+        cal, now, rate = self.capacity_of
+        return rate * working_minutes(cal, now, due_end(cal, self.order.due))
 
     @property
     def progress_pct(self) -> float:
@@ -144,17 +155,19 @@ def line_operators(layout: FactoryLayout, line: str) -> int:
 
 
 def load_orders(layout: FactoryLayout, progress: OrderProgress, live: LiveState, now: datetime) -> list[LinePlan]:
-    """Earliest-due-first loading of the remaining work onto the lines (see the module text)."""
+    """Earliest-due-first loading of the remaining work onto the lines (see the module text).
+
+    Open orders only: a finished one (every standard minute earned, in memory or handed to the
+    database by order progress) is on no line's list."""
     f = layout.factory.id
     lines: dict[str, LinePlan] = {}
     for lid, line in sorted(layout.lines.items()):
         ops = line_operators(layout, lid)
         lines[lid] = LinePlan(lid, ops, ops * line.target_efficiency_pct / 100.0)
     ran: dict[str, set[str]] = defaultdict(set)  # style -> lines that ran it
-    for (pf, lid, oid), _lo in progress.by_line.items():
-        o = layout.orders.get(oid)
-        if pf == f and o is not None:
-            ran[o.style_code].add(lid)
+    for pf, style_code, lid in progress.ran:
+        if pf == f:
+            ran[style_code].add(lid)
     for (pf, lid), style_code in live.line_style.items():
         if pf == f:
             ran[style_code].add(lid)
@@ -163,15 +176,24 @@ def load_orders(layout: FactoryLayout, progress: OrderProgress, live: LiveState,
     for (pf, lid, oid), lo in progress.by_line.items():
         if pf == f:
             on_lines[oid].append((lo.earned_min, lid))
+    finished = progress.finished(f)  # out of memory: every minute earned, nothing left to plan
     plans: list[OrderPlan] = []
+    sams: dict[str, float | None] = {}  # style -> garment SAM (a sum over its operations: once a style)
     for o in layout.orders.values():
-        style = layout.styles.get(o.style_code)
-        if style is None:
+        sam = sams.get(o.style_code, -1.0)
+        if sam == -1.0:
+            style = layout.styles.get(o.style_code)
+            sam = sams[o.style_code] = style.sam_min if style is not None else None
+        if sam is None:
             continue
-        sam = style.sam_min
         earned = progress.earned_min.get((f, o.id), 0.0)
-        remaining = max(0.0, o.quantity * sam - earned)
-        op = OrderPlan(o, sam, progress.done.get((f, o.id), 0), remaining)
+        gone = finished.get(o.id)
+        if gone is not None:
+            earned += gone.earned_min
+        remaining = o.quantity * sam - earned
+        if remaining <= 0:
+            continue  # finished: nothing to load on a line
+        op = OrderPlan(o, sam, progress.done.get((f, o.id), 0) + (gone.done if gone else 0), remaining)
         on = on_lines.get(o.id)
         if on:
             op.line = max(on)[1]
@@ -181,9 +203,6 @@ def load_orders(layout: FactoryLayout, progress: OrderProgress, live: LiveState,
 
     free_at = {lid: now for lid in lines}
     for p in plans:
-        if p.remaining_sam_min <= 0:
-            p.line = p.line or next(iter(lines), None)
-            continue
         if p.line is None:
             cands = sorted(ran.get(p.order.style_code, set())) or list(lines)
             p.line = min(cands, key=lambda lid: (free_at[lid], lid))
@@ -193,7 +212,7 @@ def load_orders(layout: FactoryLayout, progress: OrderProgress, live: LiveState,
         p.start = free_at[p.line]
         p.finish = advance(cal, p.start, p.remaining_sam_min / rate)
         free_at[p.line] = p.finish
-        p.capacity_until_due_min = rate * working_minutes(cal, now, due_end(cal, p.order.due))
+        p.capacity_of = (cal, now, rate)
         lp.orders.append(p)
     return list(lines.values())
 
