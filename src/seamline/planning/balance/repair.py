@@ -21,17 +21,52 @@ from seamline.planning.balance.data import BalancePlan, LineProblem, LineSolutio
 def repair_previous(
     lp: LineProblem, tasks: Sequence[tuple[str, int, int]], badges: Sequence[str], previous: BalancePlan
 ) -> LineSolution | None:
-    """The previous plan on ``lp`` (tasks = (op code, part, parts)), or None when it cannot be repaired."""
+    """The previous plan on ``lp`` (tasks = (op code, part, parts)), or None when it cannot be repaired.
+
+    First with every present worker where she stood. When the absent worker's work fits nowhere
+    between its predecessors and successors (e.g. the only stations able to take it stand after
+    an operation that must follow it), one worker moves into the gap, nearest first, and her work
+    is placed anew with the absent worker's: one person walks, the rest of the line stays.
+    """
     k = lp.num_workers
     widx = {b: i for i, b in enumerate(badges)}
     order = [widx[b] for b in previous.stations if b in widx]
     order += [w for w in range(k) if w not in set(order)]
     if len(order) != k:
         return None
+    sol = _repair(lp, tasks, widx, previous, order, None)
+    if sol is not None:
+        return sol
+    absent = [i for i, b in enumerate(previous.stations) if b not in widx]
+    if not absent:
+        return None
+    gap = sum(1 for b in previous.stations[: absent[0]] if b in widx)  # where the first absent stood
+    for w in sorted(range(k), key=lambda x: (abs(order.index(x) - gap), x)):
+        moved = [x for x in order if x != w]
+        moved.insert(min(gap, len(moved)), w)
+        if moved == order:
+            continue
+        sol = _repair(lp, tasks, widx, previous, moved, w)
+        if sol is not None:
+            return sol
+    return None
+
+
+def _repair(
+    lp: LineProblem,
+    tasks: Sequence[tuple[str, int, int]],
+    widx: dict[str, int],
+    previous: BalancePlan,
+    order: list[int],
+    walker: int | None,
+) -> LineSolution | None:
+    """The previous plan with the stations in ``order``; the work of the absent and of ``walker``
+    (the one who moved, if any) placed anew. None when it does not fit."""
+    k = lp.num_workers
     station_of_worker = {w: s for s, w in enumerate(order)}
     holders: dict[str, list[tuple[int, float]]] = {}
     for a in previous.assignments:
-        if a.badge in widx and a.share > 0:
+        if a.badge in widx and a.share > 0 and widx[a.badge] != walker:
             holders.setdefault(a.op_code, []).append((widx[a.badge], a.share))
     at: dict[int, int] = {}  # task -> station
     by_op: dict[str, list[int]] = {}
@@ -90,7 +125,7 @@ def repair_previous(
                     sj = at.pop(j)
                     loads[sj] -= lp.times[j][order[sj]] or 0
                     left = {lp.type_of(x) for x, y in at.items() if y == sj} - {None}
-                    wtype[sj] = next(iter(left)) if left else None
+                    wtype[sj] = min(left) if left else None
         s = best[1]
         at[t] = s
         loads[s] = best[0]
