@@ -26,7 +26,8 @@ def repair_previous(
     First with every present worker where she stood. When the absent worker's work fits nowhere
     between its predecessors and successors (e.g. the only stations able to take it stand after
     an operation that must follow it), one worker moves into the gap, nearest first, and her work
-    is placed anew with the absent worker's: one person walks, the rest of the line stays.
+    is placed anew with the absent worker's: one person walks (the one giving the shortest cycle,
+    the nearest among equals), the rest of the line stays.
     """
     k = lp.num_workers
     widx = {b: i for i, b in enumerate(badges)}
@@ -41,15 +42,18 @@ def repair_previous(
     if not absent:
         return None
     gap = sum(1 for b in previous.stations[: absent[0]] if b in widx)  # where the first absent stood
-    for w in sorted(range(k), key=lambda x: (abs(order.index(x) - gap), x)):
+    best: tuple[int, int, LineSolution] | None = None  # (cycle, distance walked, plan)
+    for w in range(k):
         moved = [x for x in order if x != w]
         moved.insert(min(gap, len(moved)), w)
         if moved == order:
             continue
         sol = _repair(lp, tasks, widx, previous, moved, w)
         if sol is not None:
-            return sol
-    return None
+            key = (sol.cycle_time(lp), abs(order.index(w) - gap))
+            if best is None or key < best[:2]:
+                best = (*key, sol)
+    return None if best is None else best[2]
 
 
 def _repair(
@@ -125,7 +129,7 @@ def _repair(
                     sj = at.pop(j)
                     loads[sj] -= lp.times[j][order[sj]] or 0
                     left = {lp.type_of(x) for x, y in at.items() if y == sj} - {None}
-                    wtype[sj] = min(left) if left else None
+                    wtype[sj] = min(x for x in left if x is not None) if left else None
         s = best[1]
         at[t] = s
         loads[s] = best[0]
