@@ -129,7 +129,10 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=2)
     ap.add_argument("--days", type=int, default=2)
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--quick", action="store_true", help="1 seed × 1 day (make bench-quick)")
     a = ap.parse_args()
+    if a.quick:
+        a.seeds, a.days = 1, 1
     jobs = [(s, ln, seed, a.days) for s, ln in STYLES for seed in range(1, a.seeds + 1)]
     with ProcessPoolExecutor(max_workers=max(1, a.jobs)) as ex:
         cases = list(ex.map(one_case, jobs))
