@@ -38,6 +38,7 @@ from seamline.domain.model import (
 from .balance import SUBSTITUTES, check_balance, initial_balance
 from .config import SimConfig, default_start
 from .control import Dispatcher, OrderPriority, dispatch_pick
+from .handover import HandedOn, missed_shift_start
 from .motor import MotorProfile, op_motor_profile, piece_plan, rng_for
 from .truth import Truth
 from .wip import done_at, preload_shares, with_predecessors
@@ -100,7 +101,7 @@ class Run:
 
 
 class BundleSim:
-    __slots__ = ("bundle", "finals_left", "run", "seq", "waiting")
+    __slots__ = ("bundle", "finals_left", "run", "seq", "sewn", "waiting")
 
     def __init__(self, bundle: Bundle, run: Run, seq: int) -> None:
         self.bundle = bundle
@@ -109,6 +110,8 @@ class BundleSim:
         self.seq = seq
         self.waiting = {o.code: len(o.predecessors) for o in run.style.operations}
         self.finals_left = len(run.finals)
+        # Pieces already sewn of an operation left half done (handed on: sim/handover.py).
+        self.sewn: dict[str, int] = {}
 
 
 class Engine:
@@ -616,6 +619,23 @@ class LineSim:
         self._take(run, best_op)
         return b, best_op
 
+    def hand_on(self, b: BundleSim, ops: list[str]) -> None:
+        """Put a bundle left half done at an absent operator's station back in the queues of the
+        operations still to do on it (the one in progress first): whoever has them today takes it,
+        its old ticket first in line."""
+        for op in ops:
+            self.remaining[(b.run.index, op)] += 1
+            self._ready(b.run, op, b)
+        self.eng.truth.handovers.append(
+            {
+                "bundle": b.bundle.id,
+                "line": self.line.id,
+                "ops": list(ops),
+                "at": self.eng.now_dt().isoformat(),
+                "_s": self.env.now,
+            }
+        )
+
     def _take(self, run: Run, op: str) -> None:
         key = (run.index, op)
         self.remaining[key] -= 1
@@ -686,6 +706,7 @@ class StationSim:
         self.idle_since: float | None = None
         self.no_work_open = False
         self.need_login = False
+        self.in_hand = False  # sewing a bundle (``_do``): it may have to be handed on overnight
         # Windows depend on the worker assignment, made after all stations exist: see process().
         self._windows: Iterator[Window] = iter(())
         self.win = Window(0.0, 0.0, False, False, None, None)
@@ -750,6 +771,10 @@ class StationSim:
             if now >= w.b - EPS:
                 self._cross(w)
                 self.win = self._next_window()
+                at = missed_shift_start(self.line.cal, self.eng.sim_s, w, self.win) if self.in_hand else None
+                if at is not None:  # absent tomorrow with a bundle in hand: the leader hands it on
+                    yield self.env.timeout(max(0.0, at - self.env.now))
+                    raise HandedOn
                 continue
             if now < w.a - EPS:
                 yield self.env.timeout(w.a - now)
@@ -896,10 +921,22 @@ class StationSim:
         bid = b.bundle.id
         self._emit(WBundleIn, bundle=bid)
         todo = [op]
-        while todo:
-            code = todo.pop(0)
-            yield from self._sew(b, code)
-            todo.extend(self.line.complete(b, code, self))
+        self.in_hand = True
+        try:
+            while todo:
+                code = todo.pop(0)
+                yield from self._sew(b, code)
+                todo.extend(self.line.complete(b, code, self))
+        except HandedOn:  # the operator is away today: another station finishes the bundle
+            left = list(todo)
+            if b.sewn.get(code, 0) >= b.bundle.qty:  # only the last piece's repair was left
+                left += self.line.complete(b, code, self)
+            else:
+                left.insert(0, code)
+            self.line.hand_on(b, left)
+            return
+        finally:
+            self.in_hand = False
         self._emit(WBundleOut, bundle=bid)
 
     def _sew_motor(self, style: str, op: Operation, cycle_s: float) -> Generator[Any, Any, str]:
@@ -925,7 +962,8 @@ class StationSim:
         op = b.run.ops[code]
         bid = b.bundle.id
         motor = self.station.line_id in cfg.motor_lines
-        for _ in range(b.bundle.qty):
+        already = b.sewn.get(code, 0)  # sewn by someone before it was handed on
+        for _ in range(b.bundle.qty - already):
             yield from self._ensure_working()
             worker = self.worker
             assert worker is not None
@@ -942,6 +980,7 @@ class StationSim:
             if not motor:
                 ev_id = self._emit(WPiece, bundle=bid, op=code)
             eng.done_count[(worker.badge, style.code, code)] += 1
+            b.sewn[code] = b.sewn.get(code, 0) + 1
             defect = prng.random() < skill.defect_rate
             if eng.truth.record_pieces:
                 eng.truth.pieces.append(
@@ -971,4 +1010,4 @@ class StationSim:
                 self._emit(WDefect, bundle=bid, op=code, defect=DEFECT_CODES[prng.randrange(len(DEFECT_CODES))])
                 yield from self._work(cycle_s * cfg.rework_factor)
         if motor:  # the operator taps "bundle done" on the tablet: the bundle's quantity
-            self._emit(WPiece, bundle=bid, op=code, qty=b.bundle.qty)
+            self._emit(WPiece, bundle=bid, op=code, qty=b.bundle.qty - already)

@@ -50,6 +50,8 @@ class Truth:
     changeovers: list[dict[str, Any]] = field(default_factory=list)
     pieces: list[list[Any]] = field(default_factory=list)
     duplicates: list[dict[str, Any]] = field(default_factory=list)
+    # bundles left half done by an operator absent the next day, handed on at that shift's start
+    handovers: list[dict[str, Any]] = field(default_factory=list)
     bundles_done: list[dict[str, Any]] = field(default_factory=list)
     piece_counts: dict[tuple[str, str, str], int] = field(default_factory=dict)  # (worker, style, op)
 
@@ -84,6 +86,7 @@ class Truth:
             "covers": _upto(self.covers, now_s),
             "breakdowns": _upto(self.breakdowns, now_s),
             "changeovers": _upto(self.changeovers, now_s),
+            "handovers": _upto(self.handovers, now_s),
             "line_output": output,
             "bundles_done": bundles_done,
             "piece_counts": [
