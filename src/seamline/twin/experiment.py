@@ -2,8 +2,9 @@
 
 ``line_case`` cuts one line of a factory out with an order book of one style; ``run_policy``
 runs one policy on it for a few working days. The oracle's true efficiencies are read here, from
-the engine's hidden workforce, and handed to the oracle as a plain dict: this module is the one
-place where the truth meets a controller.
+the engine's hidden workforce and piece counts, and handed to the oracle by a function returning a
+plain dict (each pair where its learning curve stands when the oracle asks): this module is the
+one place where the truth meets a controller.
 """
 
 from __future__ import annotations
@@ -103,19 +104,25 @@ def true_efficiency(eng: Engine, style_code: str) -> dict[tuple[str, str, str], 
 
 
 def current_efficiency(
-    eng: Engine, style_code: str, done: Mapping[tuple[str, str, str], int]
+    eng: Engine, style_code: str, done: Mapping[tuple[str, str, str], int], horizon_pieces: int = 0
 ) -> dict[tuple[str, str, str], float]:
     """The hidden efficiency every worker of the case has now on every operation: the steady
     state times the learning curve at the pieces ``done`` of it (a pair never sewn starts at the
-    bottom of its curve, as it would if the balance moved the worker there)."""
+    bottom of its curve, as it would if the balance moved the worker there). With
+    ``horizon_pieces``, over her next that many pieces of it instead (their SAM ÷ their time, the
+    harmonic mean along the curve: what ``learning``'s forecast estimates from the events)."""
     style = eng.layout.styles[style_code]
-    return {
-        (w.badge, style_code, op.code): eng.workforce.skill(w, style_code, op).efficiency(
-            done.get((w.badge, style_code, op.code), 0)
-        )
-        for w in eng.layout.workers.values()
-        for op in style.operations
-    }
+    out: dict[tuple[str, str, str], float] = {}
+    for w in eng.layout.workers.values():
+        for op in style.operations:
+            key = (w.badge, style_code, op.code)
+            skill = eng.workforce.skill(w, style_code, op)
+            n = done.get(key, 0)
+            if horizon_pieces <= 1 or skill.learning is None:
+                out[key] = skill.efficiency(n)
+            else:
+                out[key] = horizon_pieces / sum(1.0 / skill.efficiency(n + k) for k in range(horizon_pieces))
+    return out
 
 
 class _DayEnds:
@@ -175,7 +182,13 @@ def run_policy(case: Case, policy: str, *, time_limit_s: float = 0.3, quality: b
     elif policy == "seamline":
         ctl = SeamlinePolicy(case.layout, [case.line], time_limit_s=time_limit_s)
     elif policy == "oracle":
-        ctl = OraclePolicy(case.layout, [case.line], truth_eff, time_limit_s=time_limit_s)
+        # the truth where every learning curve stands at the moment the oracle asks
+        ctl = OraclePolicy(
+            case.layout,
+            [case.line],
+            lambda horizon: current_efficiency(eng, case.style, eng.done_count, horizon),
+            time_limit_s=time_limit_s,
+        )
     else:
         raise ValueError(f"unknown policy {policy!r}; one of {POLICIES}")
     rec = _DayEnds(ctl, eng)
