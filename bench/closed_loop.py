@@ -2,14 +2,14 @@
 
 For every style (tee on L1, polo on L2, jeans on L3 of examples/factory) and seed, the same line,
 workers, hidden skills, order book, absences and breakdowns run under three policies
-(docs/closed-loop.md): baseline (balance for equal workers, FIFO, ≤ 2 re-balances a day),
-seamline (efficiencies learned from the events only, dispatch and release control) and oracle
-(balance on the true efficiencies). Prints per style and policy: packed garments per attended
-hour, line efficiency (earned ÷ attended minutes), mean WIP (bundles), lead time of small orders
-(first bundle in → last bundle packed, working hours, for orders cut during the run: an order
-already under way at the start shows only its drain), each with a 95 % t-interval over seeds;
-then how close seamline's balance is to the oracle's (both scored on the truth) by working day;
-last, one JSON line.
+(docs/closed-loop.md): baseline (balance for equal workers, FIFO, ≤ 2 re-balances a day), seamline
+(efficiencies learned from the events only, dispatch and release control) and oracle (balance on
+the true efficiencies, where the learning curves stand at each decision). Prints per style and
+policy: packed garments per attended hour, line efficiency (earned ÷ attended minutes), mean WIP
+(bundles), lead time of small orders (first bundle in → last bundle packed, working hours, for
+orders cut during the run: an order already under way at the start shows only its drain), each
+with a 95 % t-interval over seeds; then how close seamline's balance is to the oracle's (both
+scored on the truth) by working day; last, one JSON line.
 
     .venv/bin/python bench/closed_loop.py [--seeds 10] [--days 4] [--quick]
 """
