@@ -301,13 +301,13 @@ def beam_feasible(
                     slack = c * (r - 1) - (s_w - val) if r > 1 else -1
                     if slack < 0:
                         continue
-                    if RANK_Q > 1:  # rank by the estimate, prune by the bound
-                        slack = c * (r - 1) - (sq_w - valq)
+                    # rank by the estimate, prune by the bound
+                    rank = c * (r - 1) - (sq_w - valq) if RANK_Q > 1 else float(slack)
                     key2 = (acc, used | 1 << w)
                     tb = rnd()
                     old = children.get(key2)
-                    if old is None or (slack, tb) > (old[0], old[1]):
-                        children[key2] = (slack, tb, node, w, tuple(load))
+                    if old is None or (rank, tb) > (old[0], old[1]):
+                        children[key2] = (rank, tb, node, w, tuple(load))
         if not children:
             return None
         ranked = sorted(children.items(), key=lambda kv: (kv[1][0], kv[1][1]), reverse=True)
@@ -530,14 +530,15 @@ def solve_ipbs(
     # plan of the same cycle the beam finds at once); the beam widens only when that brings
     # nothing either (a failure proves nothing, a wider beam may succeed).
     width = START_WIDTH
-    rounds = 0
+    rounds = fails = wait = 0
     while _cycle(p, best) > lb and not out_of_budget():
         found = attempt(_cycle(p, best) - 1, width)
         if found is not None:
             best = found
             say(f"cycle {_cycle(p, best)} at width {width}")
             continue
-        if not IMPROVE or out_of_budget():
+        if not IMPROVE or out_of_budget() or wait > 0:
+            wait -= 1
             width = min(MAX_WIDTH, width * 2)
             continue
         origin = best
@@ -550,8 +551,12 @@ def solve_ipbs(
         rounds += 1
         if _cycle(p, better) < _cycle(p, best):
             best = better
+            fails = 0
             say(f"cycle {_cycle(p, best)} by the improvement phase (round {rounds})")
         else:
+            # on lines where the local search does not pay, the beam gets most of the time back
+            fails += 1
+            wait = 2**fails - 1
             width = min(MAX_WIDTH, width * 2)
     say(f"done: cycle {_cycle(p, best)}, {searches} searches")
     return best
