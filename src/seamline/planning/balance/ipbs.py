@@ -16,7 +16,12 @@ perturbed at random so that every call explores other loads. The cycle time is s
 interval [lower bound, best found − 1]: first bisection with narrow beams, then always one below the
 best found, the beam widening on every failure (a failure proves nothing, a wider beam may succeed).
 Each try also runs on the reversed line (precedence reversed, stations from the end), which finds
-other plans for the same cycle.
+other plans for the same cycle. When a try at one below the best fails, an improvement round runs
+before the beam widens: the tabu search on the overload (``tabu.tabu_search``) from the best plan
+or from another plan of the same cycle, then the bottleneck descent. The beam finds a line's
+structure; the last units of cycle on 10-worker lines are single task and worker moves, which the
+beam would need many doublings of its width for. Where rounds bring nothing (many-worker lines)
+they back off exponentially and the beam keeps its time.
 
 Everything is plain Python integers and bitsets (one bit per task) with a little numpy per state;
 the random stream is one ``random.Random(seed)``, so a run is repeatable for a seed and a number of
@@ -49,7 +54,8 @@ CHUNK = 256  # partial lines whose bounds numpy computes at once
 IMPROVE = True  # a failed beam hands over to the tabu search before the beam widens
 ROUND_S = 0.1  # share of the time limit one improvement round may take at most
 TABU_PATIENCE = 3  # tabu restarts without a better plan before the beam gets its turn back
-RANK_Q = 2  # partial lines are ranked with each task left at the mean of its RANK_Q fastest workers left
+RANK_Q = 1  # partial lines are ranked with each task left at the mean of its RANK_Q fastest workers left
+FIRST_GRACE_S = 1.0  # how far past the limit the search for a first plan may go
 TABU_ITERS = 3000  # iterations of a round when the budget is counted in searches (repeatable)
 
 Station = tuple[int, tuple[int, ...]]
@@ -484,16 +490,17 @@ def solve_ipbs(
     searches = 0
     best: LineSolution | None = None
 
-    def out_of_budget() -> bool:
-        return time.monotonic() >= deadline or (max_searches is not None and searches >= max_searches)
+    def out_of_budget(until: float | None = None) -> bool:
+        over = time.monotonic() >= (deadline if until is None else until)
+        return over or (max_searches is not None and searches >= max_searches)
 
-    def attempt(c: int, width: int) -> LineSolution | None:
+    def attempt(c: int, width: int, until: float | None = None) -> LineSolution | None:
         nonlocal searches
         for line in lines:
-            if out_of_budget():
+            if out_of_budget(until):
                 return None
             searches += 1
-            st = beam_feasible(line, c, width, rng, deadline)
+            st = beam_feasible(line, c, width, rng, deadline if until is None else until)
             if st is not None:
                 return descent(p, line.to_solution(st)) if POLISH else line.to_solution(st)
         return None
@@ -502,18 +509,23 @@ def solve_ipbs(
         if log:
             log(f"[ipbs {time.monotonic() - t0:6.2f}s] {msg}")
 
-    # 1. Any line: cycles growing from the bound by a quarter until a narrow beam succeeds.
+    # 1. Any line: cycles growing from the bound by a quarter until a narrow beam succeeds. A
+    # starved process (a loaded machine) may take a little past the limit for this: a plan late
+    # by a second beats no plan.
+    first_until = deadline + FIRST_GRACE_S
     finite = [v for row in p.times for v in row if v is not None]
     c_max = sum(max(v for v in row if v is not None) for row in p.times)
     c = lb
-    while best is None and not out_of_budget():
-        best = attempt(c, START_WIDTH)
+    while best is None and not out_of_budget(first_until):
+        best = attempt(c, START_WIDTH, first_until)
         if best is None:
             if c >= c_max:
                 break
             c = min(c_max, max(c + 1, (c * 5 + 3) // 4))
-    if best is None:
+    if best is None and c >= c_max:
         raise ValueError(f"{p.name}: no feasible line plan found (check skills, zones and precedence)")
+    if best is None:
+        raise ValueError(f"{p.name}: no line plan found within {time_limit_s:g} s (try a longer time limit)")
     say(f"first line cycle {_cycle(p, best)} (lower bound {lb}, {len(finite)} task-worker pairs)")
     # 2. Bisection on [lb, best − 1] with narrow beams.
     lo = lb
