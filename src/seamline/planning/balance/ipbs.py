@@ -16,7 +16,12 @@ perturbed at random so that every call explores other loads. The cycle time is s
 interval [lower bound, best found − 1]: first bisection with narrow beams, then always one below the
 best found, the beam widening on every failure (a failure proves nothing, a wider beam may succeed).
 Each try also runs on the reversed line (precedence reversed, stations from the end), which finds
-other plans for the same cycle.
+other plans for the same cycle. When a try at one below the best fails, an improvement round runs
+before the beam widens: the tabu search on the overload (``tabu.tabu_search``) from the best plan
+or from another plan of the same cycle, then the bottleneck descent. The beam finds a line's
+structure; the last units of cycle on 10-worker lines are single task and worker moves, which the
+beam would need many doublings of its width for. Where rounds bring nothing (many-worker lines)
+they back off exponentially and the beam keeps its time.
 
 Everything is plain Python integers and bitsets (one bit per task) with a little numpy per state;
 the random stream is one ``random.Random(seed)``, so a run is repeatable for a seed and a number of
@@ -46,6 +51,12 @@ CHILDREN = 2  # sampled children per level ≈ CHILDREN × width
 MAX_REPS = 64  # at most this many sampled loads per (partial line, worker)
 POLISH = True  # each line found goes through the bottleneck descent
 CHUNK = 256  # partial lines whose bounds numpy computes at once
+IMPROVE = True  # a failed beam hands over to the tabu search before the beam widens
+ROUND_S = 0.1  # share of the time limit one improvement round may take at most
+TABU_PATIENCE = 3  # tabu restarts without a better plan before the beam gets its turn back
+RANK_Q = 1  # partial lines are ranked with each task left at the mean of its RANK_Q fastest workers left
+FIRST_GRACE_S = 1.0  # how far past the limit the search for a first plan may go
+TABU_ITERS = 3000  # iterations of a round when the budget is counted in searches (repeatable)
 
 Station = tuple[int, tuple[int, ...]]
 
@@ -179,6 +190,45 @@ def _level_bounds(
     return m1s, m2s, a1s, sws
 
 
+def _level_estimates(
+    beam: list[_Node], tc: np.ndarray, k: int, q: int
+) -> tuple[list[list[float]], list[list[float]], list[list[tuple[int, ...]]], list[list[float]]]:
+    """The ranking's estimate of the work left (not a bound): each task at the mean of its ``q``
+    fastest times among the workers left. Per partial line and task: that mean, the (q+1)-th
+    fastest time (what replaces a worker of the q fastest once she takes a station) and who the q
+    fastest are; per partial line and worker w: Σ over tasks left of the estimate without w.
+    The bound (q = 1) counts the fastest worker once for every task she is fastest at; the mean of
+    a few is closer to what the rest of the line will really pay."""
+    ests: list[list[float]] = []
+    alts: list[list[float]] = []
+    tops: list[list[tuple[int, ...]]] = []
+    sqs: list[list[float]] = []
+    for lo in range(0, len(beam), CHUNK):
+        part_nodes = beam[lo : lo + CHUNK]
+        b = len(part_nodes)
+        rem = np.stack([nd.rem for nd in part_nodes])
+        wleft = np.stack([nd.wleft for nd in part_nodes])
+        x = np.where(wleft[:, None, :], tc[None, :, :], INF)
+        qq = min(q, k - 1)
+        idx = np.argsort(x, axis=2, kind="stable")[:, :, : qq + 1]
+        xs = np.take_along_axis(x, idx, axis=2).astype(np.float64)
+        xs = np.where(xs >= INF, xs[:, :, :1], xs)  # fewer able workers left than q + 1: the best
+        est = xs[:, :, :qq].mean(axis=2)
+        alt = xs[:, :, qq]
+        tot = np.where(rem, est, 0.0).sum(axis=1)
+        extra = np.zeros((b, k))
+        rows = np.arange(b)[:, None] * k
+        for j in range(qq):
+            wgt = np.where(rem, (alt - xs[:, :, j]) / qq, 0.0)
+            extra += np.bincount((rows + idx[:, :, j]).ravel(), weights=wgt.ravel(), minlength=b * k).reshape(b, k)
+        ests += est.tolist()
+        alts += alt.tolist()
+        tl = idx[:, :, :qq].tolist()
+        tops += [[tuple(v) for v in row] for row in tl]
+        sqs += (tot[:, None] + extra).tolist()
+    return ests, alts, tops, sqs
+
+
 def beam_feasible(
     line: _Line, c: int, width: int, rng: random.Random, deadline: float, noise: float | None = None
 ) -> list[Station] | None:
@@ -195,12 +245,15 @@ def beam_feasible(
             return None
         r = k - s  # workers still to place, this station's included
         # (done, used) -> (slack, tiebreak, parent, worker, load)
-        children: dict[tuple[int, int], tuple[int, float, _Node, int, tuple[int, ...]]] = {}
+        children: dict[tuple[int, int], tuple[float, float, _Node, int, tuple[int, ...]]] = {}
         fixed_w = line.station_worker[s]
         # enough sampled loads per (partial line, worker) that the level offers about
         # CHILDREN × width candidates (the first levels have few partial lines)
         reps = max(1, min(MAX_REPS, -(-CHILDREN * width // max(1, len(beam) * r))))
         m1s, m2s, a1s, sws = _level_bounds(beam, tc, k)
+        if RANK_Q > 1:
+            ests, alts, tops, sqs = _level_estimates(beam, tc, k, RANK_Q)
+        qd = float(max(1, min(RANK_Q, k - 1)))
         for bi, node in enumerate(beam):
             if bi % 64 == 63 and time.monotonic() > deadline:
                 return None  # a wide level on a loaded machine can take seconds
@@ -211,9 +264,12 @@ def beam_feasible(
                 free = line.floating_mask & ~used
                 cands = [w for w in range(k) if free >> w & 1]
             m1l, m2l, a1l, swl = m1s[bi], m2s[bi], a1s[bi], sws[bi]
+            if RANK_Q > 1:
+                estl, altl, topl, sql = ests[bi], alts[bi], tops[bi], sqs[bi]
             for w in cands:
                 tw = cols[w]
                 s_w = int(swl[w])
+                sq_w = sql[w] if RANK_Q > 1 else 0.0
                 # a task's value: its best time among the other workers left (what the rest of the
                 # line would pay for it) per unit of this worker's time, perturbed at random
                 first = [t for t in node.ready if tw[t] <= c and (zone[t] is None or s in zone[t])]  # type: ignore[operator]
@@ -223,18 +279,21 @@ def beam_feasible(
                     acc = done
                     load: list[int] = []
                     val = 0
+                    valq = 0.0
                     cand = first[:]
                     while cand:
-                        bt, bk, bo = -1, -1.0, 0
+                        bt, bk, bo, bq = -1, -1.0, 0, 0.0
                         for t in cand:
                             o = m2l[t] if a1l[t] == w else m1l[t]
-                            key = (o + 1) / (tw[t] + 1) * (1.0 + nz * rnd())
+                            oq = (estl[t] + (altl[t] - tw[t]) / qd if w in topl[t] else estl[t]) if RANK_Q > 1 else o
+                            key = (oq + 1) / (tw[t] + 1) * (1.0 + nz * rnd())
                             if key > bk:
-                                bt, bk, bo = t, key, o
+                                bt, bk, bo, bq = t, key, o, oq
                         load.append(bt)
                         cap -= tw[bt]
                         acc |= 1 << bt
                         val += bo
+                        valq += bq
                         cand = [t for t in cand if t != bt and tw[t] <= cap]
                         for q in succ[bt]:
                             if predmask[q] & ~acc == 0 and tw[q] <= cap and (zone[q] is None or s in zone[q]):  # type: ignore[operator]
@@ -248,11 +307,13 @@ def beam_feasible(
                     slack = c * (r - 1) - (s_w - val) if r > 1 else -1
                     if slack < 0:
                         continue
+                    # rank by the estimate, prune by the bound
+                    rank = c * (r - 1) - (sq_w - valq) if RANK_Q > 1 else float(slack)
                     key2 = (acc, used | 1 << w)
                     tb = rnd()
                     old = children.get(key2)
-                    if old is None or (slack, tb) > (old[0], old[1]):
-                        children[key2] = (slack, tb, node, w, tuple(load))
+                    if old is None or (rank, tb) > (old[0], old[1]):
+                        children[key2] = (rank, tb, node, w, tuple(load))
         if not children:
             return None
         ranked = sorted(children.items(), key=lambda kv: (kv[1][0], kv[1][1]), reverse=True)
@@ -379,6 +440,32 @@ def descent(p: LineProblem, sol: LineSolution) -> LineSolution:
     return LineSolution(tuple((workers[s], tuple(sorted(tasks[s]))) for s in range(k)))
 
 
+def improve(
+    p: LineProblem, sol: LineSolution, deadline: float, seed: int, lower: int, max_iters: int | None
+) -> LineSolution:
+    """The improvement phase: the tabu search on the overload (``tabu.tabu_search``: task moves,
+    task swaps and worker swaps from the overloaded stations) until a few restarts bring nothing,
+    then the bottleneck descent. A beam finds the line's structure; the last few units of cycle
+    are moves a station at a time, where the beam would have to widen many times over. Plans
+    whose check fails are dropped (the local search only makes feasible moves; this is a guard)."""
+    from seamline.planning.balance.check import check_line
+    from seamline.planning.balance.tabu import tabu_search
+
+    found = tabu_search(
+        p,
+        sol,
+        deadline=deadline,
+        max_iters=max_iters if max_iters is not None else 1_000_000,
+        seed=seed,
+        lower=lower,
+        patience=TABU_PATIENCE,
+    )
+    found = descent(p, found)
+    if found.cycle_time(p) < sol.cycle_time(p) and not check_line(p, found, found.cycle_time(p)):
+        return found
+    return sol
+
+
 def solve_ipbs(
     p: LineProblem,
     time_limit_s: float,
@@ -403,16 +490,17 @@ def solve_ipbs(
     searches = 0
     best: LineSolution | None = None
 
-    def out_of_budget() -> bool:
-        return time.monotonic() >= deadline or (max_searches is not None and searches >= max_searches)
+    def out_of_budget(until: float | None = None) -> bool:
+        over = time.monotonic() >= (deadline if until is None else until)
+        return over or (max_searches is not None and searches >= max_searches)
 
-    def attempt(c: int, width: int) -> LineSolution | None:
+    def attempt(c: int, width: int, until: float | None = None) -> LineSolution | None:
         nonlocal searches
         for line in lines:
-            if out_of_budget():
+            if out_of_budget(until):
                 return None
             searches += 1
-            st = beam_feasible(line, c, width, rng, deadline)
+            st = beam_feasible(line, c, width, rng, deadline if until is None else until)
             if st is not None:
                 return descent(p, line.to_solution(st)) if POLISH else line.to_solution(st)
         return None
@@ -421,18 +509,23 @@ def solve_ipbs(
         if log:
             log(f"[ipbs {time.monotonic() - t0:6.2f}s] {msg}")
 
-    # 1. Any line: cycles growing from the bound by a quarter until a narrow beam succeeds.
+    # 1. Any line: cycles growing from the bound by a quarter until a narrow beam succeeds. A
+    # starved process (a loaded machine) may take a little past the limit for this: a plan late
+    # by a second beats no plan.
+    first_until = deadline + FIRST_GRACE_S
     finite = [v for row in p.times for v in row if v is not None]
     c_max = sum(max(v for v in row if v is not None) for row in p.times)
     c = lb
-    while best is None and not out_of_budget():
-        best = attempt(c, START_WIDTH)
+    while best is None and not out_of_budget(first_until):
+        best = attempt(c, START_WIDTH, first_until)
         if best is None:
             if c >= c_max:
                 break
             c = min(c_max, max(c + 1, (c * 5 + 3) // 4))
-    if best is None:
+    if best is None and c >= c_max:
         raise ValueError(f"{p.name}: no feasible line plan found (check skills, zones and precedence)")
+    if best is None:
+        raise ValueError(f"{p.name}: no line plan found within {time_limit_s:g} s (try a longer time limit)")
     say(f"first line cycle {_cycle(p, best)} (lower bound {lb}, {len(finite)} task-worker pairs)")
     # 2. Bisection on [lb, best − 1] with narrow beams.
     lo = lb
@@ -444,14 +537,38 @@ def solve_ipbs(
         else:
             lo = mid + 1
     say(f"bisection cycle {_cycle(p, best)}")
-    # 3. One below the best, widening the beam on every failure.
+    # 3. One below the best. A failed beam hands over to the improvement phase (a tabu search on
+    # the overload for one below the best, from the best plan or, every other round, from another
+    # plan of the same cycle the beam finds at once); the beam widens only when that brings
+    # nothing either (a failure proves nothing, a wider beam may succeed).
     width = START_WIDTH
+    rounds = fails = wait = 0
     while _cycle(p, best) > lb and not out_of_budget():
         found = attempt(_cycle(p, best) - 1, width)
         if found is not None:
             best = found
             say(f"cycle {_cycle(p, best)} at width {width}")
+            continue
+        if not IMPROVE or out_of_budget() or wait > 0:
+            wait -= 1
+            width = min(MAX_WIDTH, width * 2)
+            continue
+        origin = best
+        if rounds % 2 == 1:
+            other = attempt(_cycle(p, best), START_WIDTH)
+            if other is not None:
+                origin = other
+        end = deadline if max_searches is not None else min(deadline, time.monotonic() + ROUND_S * time_limit_s)
+        better = improve(p, origin, end, seed + rounds, lb, TABU_ITERS if max_searches is not None else None)
+        rounds += 1
+        if _cycle(p, better) < _cycle(p, best):
+            best = better
+            fails = 0
+            say(f"cycle {_cycle(p, best)} by the improvement phase (round {rounds})")
         else:
+            # on lines where the local search does not pay, the beam gets most of the time back
+            fails += 1
+            wait = 2**fails - 1
             width = min(MAX_WIDTH, width * 2)
     say(f"done: cycle {_cycle(p, best)}, {searches} searches")
     return best
