@@ -1,7 +1,9 @@
-"""The portfolio: the engine and IPBS on a core each, the shorter cycle wins, the engine alone
-where IPBS does not apply."""
+"""The portfolio: the engine and IPBS on a core each, trading plans halfway; the shorter cycle
+wins, the engine alone where IPBS does not apply."""
 
 from __future__ import annotations
+
+import time
 
 import pytest
 
@@ -44,7 +46,7 @@ def test_the_better_plan_of_the_two_is_taken(monkeypatch: pytest.MonkeyPatch) ->
     sol = portfolio.solve_portfolio(p, 3.0, seed=0, log=said.append)
     assert check_line(p, sol, sol.cycle_time(p)) == []
     assert sol.cycle_time(p) == best.cycle_time(p) < poor.cycle_time(p)
-    assert said and said[-1].startswith("portfolio: ipbs")
+    assert said and said[-1].startswith("portfolio: the search process's")
     # ... and on a tie the engine's plan stands.
     monkeypatch.setattr(solver, "solve_line", lambda *a, **k: best)
     assert portfolio.solve_portfolio(p, 1.0, seed=0) is best
@@ -75,3 +77,47 @@ def test_machine_types_go_to_the_engine_alone(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(portfolio, "solve_ipbs", spy)
     sol = portfolio.solve_portfolio(typed, 1.0, seed=0)
     assert called == [] and check_line(typed, sol, sol.cycle_time(typed)) == []
+
+
+def test_the_engine_gets_the_search_plan_at_the_trade(monkeypatch: pytest.MonkeyPatch) -> None:
+    p = _line()
+    from seamline.planning.balance import solver
+
+    best = portfolio.solve_ipbs(p, 3.0, seed=0)
+    poor = _worse_plan(p, best)
+    monkeypatch.setattr(portfolio, "solve_ipbs", lambda *a, **k: best)
+    got: list[LineSolution | None] = []
+
+    def engine(*a: object, exchange: solver.Exchange, exchange_at: float, **k: object) -> LineSolution:
+        # An engine that asks once its beam is over: the search's plan is due by then.
+        time.sleep(max(0.0, exchange_at - time.monotonic()))
+        got.append(exchange(poor))
+        return poor
+
+    monkeypatch.setattr(solver, "solve_line", engine)
+    sol = portfolio.solve_portfolio(p, 2.0, seed=0)
+    assert got and got[0] is not None and got[0].cycle_time(p) == best.cycle_time(p)
+    assert sol.cycle_time(p) == best.cycle_time(p)
+
+
+def test_the_search_process_improves_the_engine_plan_it_gets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The child's own beam is made poor; the engine hands it the best plan at the trade and
+    answers a poor one at the end: only the plan the child got back can explain a good answer."""
+    p = _line()
+    from seamline.planning.balance import solver
+
+    best = portfolio.solve_ipbs(p, 3.0, seed=0)
+    poor = _worse_plan(p, best)
+    monkeypatch.setattr(portfolio, "solve_ipbs", lambda *a, **k: poor)
+
+    def engine(*a: object, exchange: solver.Exchange, exchange_at: float, **k: object) -> LineSolution:
+        time.sleep(max(0.0, exchange_at - time.monotonic()))
+        exchange(best)
+        return poor
+
+    monkeypatch.setattr(solver, "solve_line", engine)
+    said: list[str] = []
+    sol = portfolio.solve_portfolio(p, 2.0, seed=0, log=said.append)
+    assert check_line(p, sol, sol.cycle_time(p)) == []
+    assert sol.cycle_time(p) <= best.cycle_time(p) < poor.cycle_time(p)
+    assert said and said[-1].startswith("portfolio: the search process's")
