@@ -105,11 +105,11 @@ def solve_portfolio(
     """The better of the engine and IPBS, trading plans halfway, within ``time_limit_s``; the
     engine alone where IPBS does not apply (machine types, soft costs) or a process cannot be
     forked."""
-    from .solver import solve_line
-
-    if not applicable(p) or "fork" not in mp.get_all_start_methods():
-        return solve_line(p, time_limit_s, seed=seed, start=start, log=log)
     t0 = time.monotonic()
+    if not applicable(p) or "fork" not in mp.get_all_start_methods():
+        from .solver import solve_line
+
+        return solve_line(p, time_limit_s, seed=seed, start=start, log=log)
     ctx = mp.get_context("fork")
     mine_end, child_end = ctx.Pipe(duplex=True)
     handoff_s = HANDOFF_FRAC * time_limit_s
@@ -121,9 +121,13 @@ def solve_portfolio(
     trade = _Trade(mine_end, t0 + handoff_s)
     stats: dict[str, object] = {}
     try:
+        # Imported after the fork: the child inherits no solver library, and the import (seconds on
+        # a loaded machine) runs while the child searches; the engine's time counts from t0.
+        from .solver import solve_line
+
         mine = solve_line(
             p,
-            max(0.1, time_limit_s - RESERVE_S),
+            max(0.1, t0 + time_limit_s - RESERVE_S - time.monotonic()),
             workers=1,
             seed=seed,
             start=start,
