@@ -4,6 +4,7 @@ wins, the engine alone where IPBS does not apply."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -79,30 +80,35 @@ def test_machine_types_go_to_the_engine_alone(monkeypatch: pytest.MonkeyPatch) -
     assert called == [] and check_line(typed, sol, sol.cycle_time(typed)) == []
 
 
-def test_the_engine_gets_the_search_plan_at_the_trade(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_engine_gets_the_search_plan_between_its_steps(monkeypatch: pytest.MonkeyPatch) -> None:
     p = _line()
     from seamline.planning.balance import solver
 
     best = portfolio.solve_ipbs(p, 3.0, seed=0)
     poor = _worse_plan(p, best)
     monkeypatch.setattr(portfolio, "solve_ipbs", lambda *a, **k: best)
-    got: list[LineSolution | None] = []
+    got: list[LineSolution] = []
 
-    def engine(*a: object, exchange: solver.Exchange, exchange_at: float, **k: object) -> LineSolution:
-        # An engine that asks once its beam is over: the search's plan is due by then.
-        time.sleep(max(0.0, exchange_at - time.monotonic()))
-        got.append(exchange(poor))
+    def engine(*a: object, exchange: solver.Exchange, **k: object) -> LineSolution:
+        # An engine stuck at a poor plan asks between its steps until the search's plan comes.
+        end = time.monotonic() + 2.0
+        while not got and time.monotonic() < end:
+            other = exchange(poor)
+            if other is not None:
+                got.append(other)
+            time.sleep(0.02)
         return poor
 
     monkeypatch.setattr(solver, "solve_line", engine)
-    sol = portfolio.solve_portfolio(p, 2.0, seed=0)
-    assert got and got[0] is not None and got[0].cycle_time(p) == best.cycle_time(p)
+    sol = portfolio.solve_portfolio(p, 3.0, seed=0)
+    assert got and got[0].cycle_time(p) == best.cycle_time(p) < poor.cycle_time(p)
     assert sol.cycle_time(p) == best.cycle_time(p)
 
 
 def test_the_search_process_improves_the_engine_plan_it_gets(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The child's own beam is made poor; the engine hands it the best plan at the trade and
-    answers a poor one at the end: only the plan the child got back can explain a good answer."""
+    """The child's own beam is made poor and its local search only takes what it is sent; the
+    engine sends it the best plan and answers a poor one at the end: only the plan the child got
+    from the engine can explain a good answer."""
     p = _line()
     from seamline.planning.balance import solver
 
@@ -110,9 +116,20 @@ def test_the_search_process_improves_the_engine_plan_it_gets(monkeypatch: pytest
     poor = _worse_plan(p, best)
     monkeypatch.setattr(portfolio, "solve_ipbs", lambda *a, **k: poor)
 
-    def engine(*a: object, exchange: solver.Exchange, exchange_at: float, **k: object) -> LineSolution:
-        time.sleep(max(0.0, exchange_at - time.monotonic()))
+    def local_search(
+        p: LineProblem, sol: LineSolution, *, before: Callable[[LineSolution], LineSolution], **k: object
+    ) -> LineSolution:
+        end = time.monotonic() + 1.0
+        while sol is poor and time.monotonic() < end:
+            sol = before(sol)
+            time.sleep(0.02)
+        return sol
+
+    monkeypatch.setattr(portfolio, "iterated_tabu", local_search)
+
+    def engine(*a: object, exchange: solver.Exchange, **k: object) -> LineSolution:
         exchange(best)
+        time.sleep(1.0)
         return poor
 
     monkeypatch.setattr(solver, "solve_line", engine)

@@ -42,8 +42,8 @@ from collections.abc import Callable, Mapping
 
 from ortools.sat.python import cp_model
 
-from seamline.planning.balance.beam import RANK_QS, beam_construct, beam_search
-from seamline.planning.balance.construct import _Static, best_construction, feasible_somehow
+from seamline.planning.balance.beam import beam_search
+from seamline.planning.balance.construct import best_construction, feasible_somehow
 from seamline.planning.balance.data import (
     IDLE_FRACTION,
     Assignment,
@@ -52,18 +52,17 @@ from seamline.planning.balance.data import (
     LineProblem,
     LineSolution,
 )
+from seamline.planning.balance.iterated import iterated_tabu
 from seamline.planning.balance.model import LineModel, build_line_model, extract_line
 from seamline.planning.balance.polish import _key, polish, reassign_workers
 from seamline.planning.balance.repair import repair_previous
 from seamline.planning.balance.tabu import applicable as tabu_applicable
-from seamline.planning.balance.tabu import tabu_search
 
 SUB_LIMIT_S = 0.5
 FULL_MAX_SIZE = 400  # tasks × workers above which the whole model is left to the end
 INIT_SIZE = 6
 BEAM_FRAC = 0.85  # of the time left after the whole model
 BEAM_STALL = 0.4  # of its budget without a better plan: the beam hands over to LNS (0.25 before the q-ranking)
-TABU_PATIENCE = 3  # tabu restarts without a better plan before LNS takes a turn
 LNS_TURN_S = 1.0
 
 
@@ -83,8 +82,6 @@ def _take(
     if exchange is None:
         return best
     other = exchange(best)
-    if other is not None:
-        _log(log, f"trade: the other method's cycle {other.cycle_time(p)}, the engine's {best.cycle_time(p)}")
     if other is not None and _key(p, other) < _key(p, best):
         _log(log, f"exchange: cycle {other.cycle_time(p)} from the other method (engine {best.cycle_time(p)})")
         return other
@@ -118,7 +115,6 @@ def solve_line(
     log: Callable[[str], None] | None = None,
     local_only: bool = False,
     exchange: Exchange | None = None,
-    exchange_at: float | None = None,
     stats: dict[str, object] | None = None,
 ) -> LineSolution:
     """The best plan found within ``time_limit_s``; raises ValueError when none exists.
@@ -126,10 +122,9 @@ def solve_line(
     ``start`` is a construction already made (the CLI builds one before importing CP-SAT).
     ``local_only``: only neighbourhoods of ``start`` (LNS windows), no whole-model search — a
     re-balance stays near the previous plan whatever the machine's load.
-    ``exchange`` (the portfolio's): called with the engine's best plan between its steps, it
-    returns a plan found elsewhere (or None); a better one becomes the incumbent the tabu search
-    and LNS improve. The beam search ends by ``exchange_at`` (a ``time.monotonic()`` instant),
-    when the other method's plan is due. ``stats["optimal"]`` is set when the plan is proven optimal.
+    ``exchange`` (the portfolio's): called with the engine's best plan between tabu rounds and
+    LNS windows, it returns a plan found elsewhere (or None); a better one becomes the incumbent
+    the tabu search and LNS improve. ``stats["optimal"]`` is set when the plan is proven optimal.
     """
     t0 = time.monotonic()
     deadline = t0 + time_limit_s
@@ -167,8 +162,6 @@ def solve_line(
                 return _proven(stats, best)
     # Phase 3: the beam search (thousands of cheap constructions) gives LNS a much better start.
     beam_s = BEAM_FRAC * (deadline - time.monotonic())
-    if exchange_at is not None:
-        beam_s = min(beam_s, exchange_at - time.monotonic())
     if beam_s > 0.1 and best.cycle_time(p) > lb and not p.pair_cost:
         found_b = beam_search(
             p, beam_s, seed, incumbent=best, lower=lb, polish=lambda x: polish(p, x), stall_s=BEAM_STALL * beam_s
@@ -183,41 +176,23 @@ def solve_line(
     # Small lines (tasks × workers ≤ FULL_MAX_SIZE): an LNS window spans most of the line and
     # CP-SAT solves it exactly, so they keep LNS alone (heskia lost 1.3 % with tabu turns).
     if not p.pair_cost and tabu_applicable(p) and p.num_tasks * p.num_workers > FULL_MAX_SIZE:
-        rnd = 0
-        statics = _Static(p)
-        while time.monotonic() < end_search - 0.1 and best.cycle_time(p) > lb:
-            best = _take(p, exchange, best, log)
-            origin = best
-            if rnd % 2 == 1:
-                # Every other round the tabu search starts from a new plan: a randomised beam
-                # built for one below the best cycle, its last station allowed to overflow.
-                r_rng = random.Random(seed + rnd)
-                fresh = beam_construct(
-                    statics,
-                    best.cycle_time(p) - 1,
-                    4,
-                    r_rng,
-                    0.5,
-                    end_search,
-                    relaxed=True,
-                    rank_q=RANK_QS[r_rng.randrange(len(RANK_QS))],
-                )
-                if fresh is not None:
-                    origin = polish(p, fresh)
-            # Before the trade, the round ends when the other method's plan is due.
-            t_end = end_search
-            if exchange_at is not None and time.monotonic() < exchange_at:
-                t_end = min(end_search, exchange_at)
-            found_t = tabu_search(p, origin, deadline=t_end, seed=seed + rnd, lower=lb, patience=TABU_PATIENCE)
-            if _key(p, found_t) < _key(p, best):
-                best = polish(p, found_t)
-            _log(log, f"tabu round {rnd}: cycle {best.cycle_time(p)}")
+
+        def lns_turn(sol: LineSolution, rnd: int) -> LineSolution:
             turn_end = min(end_search, time.monotonic() + LNS_TURN_S)
-            if exchange_at is not None and time.monotonic() < exchange_at:
-                turn_end = min(turn_end, exchange_at)
-            if turn_end - time.monotonic() > 0.1 and best.cycle_time(p) > lb:
-                best = lns_line(p, best, turn_end, lb, workers, seed + rnd, log)
-            rnd += 1
+            if turn_end - time.monotonic() > 0.1 and sol.cycle_time(p) > lb:
+                return lns_line(p, sol, turn_end, lb, workers, seed + rnd, log)
+            return sol
+
+        best = iterated_tabu(
+            p,
+            best,
+            deadline=end_search,
+            lower=lb,
+            seed=seed,
+            before=lambda sol: _take(p, exchange, sol, log),
+            after=lns_turn,
+            log=log,
+        )
     else:
         best = lns_line(p, _take(p, exchange, best, log), end_search, lb, workers, seed, log, exchange=exchange)
     left = deadline - time.monotonic()
