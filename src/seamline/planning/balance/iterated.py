@@ -22,6 +22,9 @@ from seamline.planning.balance.polish import _key, polish
 from seamline.planning.balance.tabu import tabu_search
 
 TABU_PATIENCE = 3  # tabu restarts without a better plan before a round ends
+# Width of the fresh beam a round starts from (deterministic, 30,000 tabu iterations from the same
+# 16 IPBS plans, tonge / wee-mag mean gap: width 4 12.9 / 11.4 %, width 8 10.5 / 8.3 %).
+FRESH_WIDTH = 8
 
 
 def iterated_tabu(
@@ -47,7 +50,7 @@ def iterated_tabu(
             fresh = beam_construct(
                 statics,
                 best.cycle_time(p) - 1,
-                4,
+                FRESH_WIDTH,
                 r_rng,
                 0.5,
                 deadline,

@@ -9,11 +9,12 @@
 3. Without soft costs (ALWABP): the station-oriented beam search of ``beam`` (look-ahead pruned,
    each plan polished by a bottleneck descent and the exact placing of workers) gets most of the
    time left: on 17–19-worker lines it reaches in seconds what LNS alone did not in ten.
-3b. Lines without machine types (ALWABP): a tabu search on the overload below the incumbent's
-   cycle (``tabu``: task moves, task swaps, worker swaps, O(1) each) takes turns with LNS (4):
-   tabu until three restarts bring nothing, then LNS windows for a second, each from the
-   other's best plan; every other tabu round starts from a fresh randomised beam plan instead
-   (iterated beam search + local search); in pure Python it reaches plans the CP-SAT windows do not.
+3b. Lines without machine types (ALWABP): the iterated tabu search (``iterated``: tabu on the
+   overload below the incumbent's cycle — task moves, task swaps, worker swaps, O(1) each — until
+   three restarts bring nothing, every other round from a fresh randomised beam plan) takes turns
+   with LNS (4) for a second, each from the other's best plan; in pure Python it reaches plans
+   the CP-SAT windows do not. In the portfolio, a plan from the other method comes in between
+   rounds and LNS windows (``exchange``).
 4. Large-neighbourhood search: a window of consecutive stations around a bottleneck (plus a
    few random or idle stations, so workers can swap across the line) is freed and re-solved by
    CP-SAT, everything else fixed, hinted with the incumbent; or a longer stretch with the workers
