@@ -65,6 +65,7 @@ INIT_SIZE = 6
 BEAM_FRAC = 0.85  # of the time left after the whole model
 BEAM_STALL = 0.4  # of its budget without a better plan: the beam hands over to LNS (0.25 before the q-ranking)
 LNS_TURN_S = 1.0
+FINAL_MIN_S = 0.5  # seconds left below which the final whole-model search is skipped
 
 
 # Called with the engine's best plan; returns a plan found by another method, or None.
@@ -197,7 +198,9 @@ def solve_line(
     else:
         best = lns_line(p, _take(p, exchange, best, log), end_search, lb, workers, seed, log, exchange=exchange)
     left = deadline - time.monotonic()
-    if left > 0.2 and best.cycle_time(p) > lb and not local_only:
+    # Building the whole model is not bounded by the deadline (a few tenths of a second on a
+    # 70-task line, seconds on a loaded machine): only with time for CP-SAT to use it.
+    if left > FINAL_MIN_S and best.cycle_time(p) > lb and not local_only:
         lm = build_line_model(p, lower=lb, upper=best.cycle_time(p), hint=best)
         solver, status = _solve(lm, deadline - time.monotonic(), workers, seed + 1)
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
