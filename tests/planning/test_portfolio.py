@@ -1,7 +1,10 @@
-"""The portfolio: the engine and IPBS on a core each, the shorter cycle wins, the engine alone
-where IPBS does not apply."""
+"""The portfolio: the engine and IPBS on a core each, trading plans halfway; the shorter cycle
+wins, the engine alone where IPBS does not apply."""
 
 from __future__ import annotations
+
+import time
+from collections.abc import Callable
 
 import pytest
 
@@ -44,7 +47,7 @@ def test_the_better_plan_of_the_two_is_taken(monkeypatch: pytest.MonkeyPatch) ->
     sol = portfolio.solve_portfolio(p, 3.0, seed=0, log=said.append)
     assert check_line(p, sol, sol.cycle_time(p)) == []
     assert sol.cycle_time(p) == best.cycle_time(p) < poor.cycle_time(p)
-    assert said and said[-1].startswith("portfolio: ipbs")
+    assert said and said[-1].startswith("portfolio: the search process's")
     # ... and on a tie the engine's plan stands.
     monkeypatch.setattr(solver, "solve_line", lambda *a, **k: best)
     assert portfolio.solve_portfolio(p, 1.0, seed=0) is best
@@ -75,3 +78,63 @@ def test_machine_types_go_to_the_engine_alone(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(portfolio, "solve_ipbs", spy)
     sol = portfolio.solve_portfolio(typed, 1.0, seed=0)
     assert called == [] and check_line(typed, sol, sol.cycle_time(typed)) == []
+
+
+def test_the_engine_gets_the_search_plan_between_its_steps(monkeypatch: pytest.MonkeyPatch) -> None:
+    p = _line()
+    from seamline.planning.balance import solver
+
+    best = portfolio.solve_ipbs(p, 3.0, seed=0)
+    poor = _worse_plan(p, best)
+    monkeypatch.setattr(portfolio, "solve_ipbs", lambda *a, **k: best)
+    got: list[LineSolution] = []
+
+    def engine(*a: object, exchange: solver.Exchange, **k: object) -> LineSolution:
+        # An engine stuck at a poor plan asks between its steps until the search's plan comes.
+        end = time.monotonic() + 2.0
+        while not got and time.monotonic() < end:
+            other = exchange(poor)
+            if other is not None:
+                got.append(other)
+            time.sleep(0.02)
+        return poor
+
+    monkeypatch.setattr(solver, "solve_line", engine)
+    sol = portfolio.solve_portfolio(p, 3.0, seed=0)
+    assert got and got[0].cycle_time(p) == best.cycle_time(p) < poor.cycle_time(p)
+    assert sol.cycle_time(p) == best.cycle_time(p)
+
+
+def test_the_search_process_improves_the_engine_plan_it_gets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The child's own beam is made poor and its local search only takes what it is sent; the
+    engine sends it the best plan and answers a poor one at the end: only the plan the child got
+    from the engine can explain a good answer."""
+    p = _line()
+    from seamline.planning.balance import solver
+
+    best = portfolio.solve_ipbs(p, 3.0, seed=0)
+    poor = _worse_plan(p, best)
+    monkeypatch.setattr(portfolio, "solve_ipbs", lambda *a, **k: poor)
+
+    def local_search(
+        p: LineProblem, sol: LineSolution, *, before: Callable[[LineSolution], LineSolution], **k: object
+    ) -> LineSolution:
+        end = time.monotonic() + 1.0
+        while sol is poor and time.monotonic() < end:
+            sol = before(sol)
+            time.sleep(0.02)
+        return sol
+
+    monkeypatch.setattr(portfolio, "iterated_tabu", local_search)
+
+    def engine(*a: object, exchange: solver.Exchange, **k: object) -> LineSolution:
+        exchange(best)
+        time.sleep(1.0)
+        return poor
+
+    monkeypatch.setattr(solver, "solve_line", engine)
+    said: list[str] = []
+    sol = portfolio.solve_portfolio(p, 2.0, seed=0, log=said.append)
+    assert check_line(p, sol, sol.cycle_time(p)) == []
+    assert sol.cycle_time(p) <= best.cycle_time(p) < poor.cycle_time(p)
+    assert said and said[-1].startswith("portfolio: the search process's")

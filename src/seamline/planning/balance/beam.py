@@ -209,6 +209,8 @@ def beam_construct(
         children: list[_State] = []
         seen: set[tuple[frozenset[int], frozenset[int]]] = set()
         for node in beam:
+            if time.monotonic() > t_end:  # a wide beam's station takes long on a loaded machine
+                return None
             look = _Look(speed, node.unassigned, node.free, k, cycle, rank_q) if not last else None
             cands = [st.fixed_at[s]] if s in st.fixed_at else [w for w in node.free if w not in st.fixed_elsewhere]
             for w, rule, nz in [(w, r, z) for w in cands for r, z in _variants(rng, noise, fills)]:

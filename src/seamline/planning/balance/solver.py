@@ -9,11 +9,12 @@
 3. Without soft costs (ALWABP): the station-oriented beam search of ``beam`` (look-ahead pruned,
    each plan polished by a bottleneck descent and the exact placing of workers) gets most of the
    time left: on 17–19-worker lines it reaches in seconds what LNS alone did not in ten.
-3b. Lines without machine types (ALWABP): a tabu search on the overload below the incumbent's
-   cycle (``tabu``: task moves, task swaps, worker swaps, O(1) each) takes turns with LNS (4):
-   tabu until three restarts bring nothing, then LNS windows for a second, each from the
-   other's best plan; every other tabu round starts from a fresh randomised beam plan instead
-   (iterated beam search + local search); in pure Python it reaches plans the CP-SAT windows do not.
+3b. Lines without machine types (ALWABP): the iterated tabu search (``iterated``: tabu on the
+   overload below the incumbent's cycle — task moves, task swaps, worker swaps, O(1) each — until
+   three restarts bring nothing, every other round from a fresh randomised beam plan) takes turns
+   with LNS (4) for a second, each from the other's best plan; in pure Python it reaches plans
+   the CP-SAT windows do not. In the portfolio, a plan from the other method comes in between
+   rounds and LNS windows (``exchange``).
 4. Large-neighbourhood search: a window of consecutive stations around a bottleneck (plus a
    few random or idle stations, so workers can swap across the line) is freed and re-solved by
    CP-SAT, everything else fixed, hinted with the incumbent; or a longer stretch with the workers
@@ -42,8 +43,8 @@ from collections.abc import Callable, Mapping
 
 from ortools.sat.python import cp_model
 
-from seamline.planning.balance.beam import RANK_QS, beam_construct, beam_search, relieve
-from seamline.planning.balance.construct import _Static, best_construction, feasible_somehow
+from seamline.planning.balance.beam import beam_search
+from seamline.planning.balance.construct import best_construction, feasible_somehow
 from seamline.planning.balance.data import (
     IDLE_FRACTION,
     Assignment,
@@ -52,23 +53,41 @@ from seamline.planning.balance.data import (
     LineProblem,
     LineSolution,
 )
+from seamline.planning.balance.iterated import iterated_tabu
 from seamline.planning.balance.model import LineModel, build_line_model, extract_line
+from seamline.planning.balance.polish import _key, polish, reassign_workers
 from seamline.planning.balance.repair import repair_previous
 from seamline.planning.balance.tabu import applicable as tabu_applicable
-from seamline.planning.balance.tabu import tabu_search
 
 SUB_LIMIT_S = 0.5
 FULL_MAX_SIZE = 400  # tasks × workers above which the whole model is left to the end
 INIT_SIZE = 6
 BEAM_FRAC = 0.85  # of the time left after the whole model
 BEAM_STALL = 0.4  # of its budget without a better plan: the beam hands over to LNS (0.25 before the q-ranking)
-TABU_PATIENCE = 3  # tabu restarts without a better plan before LNS takes a turn
 LNS_TURN_S = 1.0
+FINAL_MIN_S = 0.5  # seconds left below which the final whole-model search is skipped
+
+
+# Called with the engine's best plan; returns a plan found by another method, or None.
+Exchange = Callable[[LineSolution], LineSolution | None]
 
 
 def _log(log: Callable[[str], None] | None, msg: str) -> None:
     if log:
         log(msg)
+
+
+def _take(
+    p: LineProblem, exchange: Exchange | None, best: LineSolution, log: Callable[[str], None] | None
+) -> LineSolution:
+    """The better of ``best`` and the plan ``exchange`` hands in (the portfolio's other method)."""
+    if exchange is None:
+        return best
+    other = exchange(best)
+    if other is not None and _key(p, other) < _key(p, best):
+        _log(log, f"exchange: cycle {other.cycle_time(p)} from the other method (engine {best.cycle_time(p)})")
+        return other
+    return best
 
 
 def _solve(lm: LineModel, limit_s: float, workers: int, seed: int) -> tuple[cp_model.CpSolver, int]:
@@ -87,13 +106,6 @@ def _solve(lm: LineModel, limit_s: float, workers: int, seed: int) -> tuple[cp_m
         return solver, int(cp_model.UNKNOWN)
 
 
-def _key(p: LineProblem, sol: LineSolution) -> tuple[int, int, int]:
-    """Lexicographic quality: cycle, then soft cost, then how many stations sit at the cycle."""
-    loads = sol.loads(p)
-    c = max(loads, default=0)
-    return c, sol.soft_cost(p), sum(1 for v in loads if v == c)
-
-
 def solve_line(
     p: LineProblem,
     time_limit_s: float,
@@ -104,12 +116,17 @@ def solve_line(
     start: LineSolution | None = None,
     log: Callable[[str], None] | None = None,
     local_only: bool = False,
+    exchange: Exchange | None = None,
+    stats: dict[str, object] | None = None,
 ) -> LineSolution:
     """The best plan found within ``time_limit_s``; raises ValueError when none exists.
 
     ``start`` is a construction already made (the CLI builds one before importing CP-SAT).
     ``local_only``: only neighbourhoods of ``start`` (LNS windows), no whole-model search — a
     re-balance stays near the previous plan whatever the machine's load.
+    ``exchange`` (the portfolio's): called with the engine's best plan between tabu rounds and
+    LNS windows, it returns a plan found elsewhere (or None); a better one becomes the incumbent
+    the tabu search and LNS improve. ``stats["optimal"]`` is set when the plan is proven optimal.
     """
     t0 = time.monotonic()
     deadline = t0 + time_limit_s
@@ -125,10 +142,10 @@ def solve_line(
             raise ValueError(f"{p.name}: no feasible line plan (check skills, zones and machines)")
         best = extract_line(p, lm, solver)
         if status == cp_model.OPTIMAL:
-            return best
+            return _proven(stats, best)
     _log(log, f"construction cycle {best.cycle_time(p)}, lower bound {lb}")
     if best.cycle_time(p) <= lb and not p.pair_cost:
-        return best
+        return _proven(stats, best)
     # Phase 2: the whole model, hinted.
     # Small lines: the whole model proves the optimum (given half the time on a loaded machine);
     # large ones: CP-SAT does not even find a plan for the whole line, so LNS gets the time.
@@ -144,7 +161,7 @@ def solve_line(
             lb = max(lb, int(solver.best_objective_bound) if not p.pair_cost else lb)
             _log(log, f"full model cycle {best.cycle_time(p)}, bound {lb}, optimal={status == cp_model.OPTIMAL}")
             if status == cp_model.OPTIMAL:
-                return best
+                return _proven(stats, best)
     # Phase 3: the beam search (thousands of cheap constructions) gives LNS a much better start.
     beam_s = BEAM_FRAC * (deadline - time.monotonic())
     if beam_s > 0.1 and best.cycle_time(p) > lb and not p.pair_cost:
@@ -161,45 +178,46 @@ def solve_line(
     # Small lines (tasks × workers ≤ FULL_MAX_SIZE): an LNS window spans most of the line and
     # CP-SAT solves it exactly, so they keep LNS alone (heskia lost 1.3 % with tabu turns).
     if not p.pair_cost and tabu_applicable(p) and p.num_tasks * p.num_workers > FULL_MAX_SIZE:
-        rnd = 0
-        statics = _Static(p)
-        while time.monotonic() < end_search - 0.1 and best.cycle_time(p) > lb:
-            origin = best
-            if rnd % 2 == 1:
-                # Every other round the tabu search starts from a new plan: a randomised beam
-                # built for one below the best cycle, its last station allowed to overflow.
-                r_rng = random.Random(seed + rnd)
-                fresh = beam_construct(
-                    statics,
-                    best.cycle_time(p) - 1,
-                    4,
-                    r_rng,
-                    0.5,
-                    end_search,
-                    relaxed=True,
-                    rank_q=RANK_QS[r_rng.randrange(len(RANK_QS))],
-                )
-                if fresh is not None:
-                    origin = polish(p, fresh)
-            found_t = tabu_search(p, origin, deadline=end_search, seed=seed + rnd, lower=lb, patience=TABU_PATIENCE)
-            if _key(p, found_t) < _key(p, best):
-                best = polish(p, found_t)
-            _log(log, f"tabu round {rnd}: cycle {best.cycle_time(p)}")
+
+        def lns_turn(sol: LineSolution, rnd: int) -> LineSolution:
             turn_end = min(end_search, time.monotonic() + LNS_TURN_S)
-            if turn_end - time.monotonic() > 0.1 and best.cycle_time(p) > lb:
-                best = lns_line(p, best, turn_end, lb, workers, seed + rnd, log)
-            rnd += 1
+            if turn_end - time.monotonic() > 0.1 and sol.cycle_time(p) > lb:
+                return lns_line(p, sol, turn_end, lb, workers, seed + rnd, log)
+            return sol
+
+        best = iterated_tabu(
+            p,
+            best,
+            deadline=end_search,
+            lower=lb,
+            seed=seed,
+            before=lambda sol: _take(p, exchange, sol, log),
+            after=lns_turn,
+            log=log,
+        )
     else:
-        best = lns_line(p, best, end_search, lb, workers, seed, log)
+        best = lns_line(p, _take(p, exchange, best, log), end_search, lb, workers, seed, log, exchange=exchange)
     left = deadline - time.monotonic()
-    if left > 0.2 and best.cycle_time(p) > lb and not local_only:
+    # Building the whole model is not bounded by the deadline (a few tenths of a second on a
+    # 70-task line, seconds on a loaded machine): only with time for CP-SAT to use it.
+    if left > FINAL_MIN_S and best.cycle_time(p) > lb and not local_only:
         lm = build_line_model(p, lower=lb, upper=best.cycle_time(p), hint=best)
         solver, status = _solve(lm, deadline - time.monotonic(), workers, seed + 1)
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             found = extract_line(p, lm, solver)
             if _key(p, found) < _key(p, best):
                 best = found
+            if status == cp_model.OPTIMAL and _key(p, found) <= _key(p, best):
+                _proven(stats, best)
         _log(log, f"final full model cycle {best.cycle_time(p)}")
+    if best.cycle_time(p) <= lb and not p.pair_cost:
+        _proven(stats, best)
+    return best
+
+
+def _proven(stats: dict[str, object] | None, best: LineSolution) -> LineSolution:
+    if stats is not None:
+        stats["optimal"] = True
     return best
 
 
@@ -221,81 +239,6 @@ def _window(p: LineProblem, sol: LineSolution, size: int, rng: random.Random, ex
         others.sort(key=lambda s: loads[s])
     chosen.update(others[:extra])
     return sorted(chosen)
-
-
-def reassign_workers(p: LineProblem, sol: LineSolution) -> LineSolution:
-    """The best placing of workers onto the stations' task groups (tasks stay at their stations).
-
-    A bottleneck assignment problem, solved exactly: the smallest threshold for which the
-    (worker, station) pairs within it hold a perfect matching (augmenting paths). Precedence and
-    zones do not depend on who stands where, so the result is feasible whenever ``sol`` is.
-    """
-    k = p.num_stations
-    cost: list[list[int | None]] = []
-    for _, ts in sol.stations:
-        row: list[int | None] = []
-        for w in range(k):
-            c: int | None = 0
-            for t in ts:
-                tw = p.times[t][w]
-                if tw is None or (p.fixed_task is not None and p.fixed_task[t] not in (None, w)):
-                    c = None
-                    break
-                assert c is not None
-                c += tw
-            if p.worker_station is not None and p.worker_station[w] not in (None, len(cost)):
-                c = None
-            row.append(c)
-        cost.append(row)
-    current = [w for w, _ in sol.stations]
-
-    def matching(limit: int) -> list[int] | None:
-        owner: dict[int, int] = {}  # worker -> station
-
-        def aug(s: int, seen: set[int]) -> bool:
-            # the current worker first, so ties keep people where they are
-            order = [current[s]] + [w for w in range(k) if w != current[s]]
-            for w in order:
-                c = cost[s][w]
-                if c is None or c > limit or w in seen:
-                    continue
-                seen.add(w)
-                if w not in owner or aug(owner[w], seen):
-                    owner[w] = s
-                    return True
-            return False
-
-        for s in range(k):
-            if not aug(s, set()):
-                return None
-        at = [0] * k
-        for w, s in owner.items():
-            at[s] = w
-        return at
-
-    values = sorted({c for row in cost for c in row if c is not None})
-    lo, hi = 0, len(values) - 1
-    best_at: list[int] | None = None
-    while lo <= hi:
-        mid = (lo + hi) // 2
-        at = matching(values[mid])
-        if at is not None:
-            best_at, hi = at, mid - 1
-        else:
-            lo = mid + 1
-    if best_at is None:
-        return sol
-    return LineSolution(tuple((best_at[s], ts) for s, (_, ts) in enumerate(sol.stations)))
-
-
-def polish(p: LineProblem, sol: LineSolution) -> LineSolution:
-    """Local descent on the bottleneck and the best placing of workers, alternated until neither helps."""
-    best = sol
-    while True:
-        cand = reassign_workers(p, relieve(p, best))
-        if _key(p, cand) >= _key(p, best):
-            return best
-        best = cand
 
 
 def _bring_idle(p: LineProblem, sol: LineSolution, rng: random.Random) -> LineSolution:
@@ -329,6 +272,7 @@ def lns_line(
     seed: int = 0,
     log: Callable[[str], None] | None = None,
     sub_limit_s: float | None = None,
+    exchange: Exchange | None = None,
 ) -> LineSolution:
     """Improve ``incumbent`` by re-solving windows of stations until ``deadline``.
 
@@ -346,6 +290,7 @@ def lns_line(
     score = {"window": 1.0, "tasks": 1.0}
     it = 0
     while time.monotonic() < deadline - 0.05 and best.cycle_time(p) > lower_bound:
+        best = _take(p, exchange, best, log)
         kind = rng.choices(list(score), weights=list(score.values()))[0]
         sz = round(size[kind])
         extra = rng.choice((0, 1, 2, 3)) if sz < k and kind == "window" else 0

@@ -99,7 +99,7 @@ def tabu_search(
     fruitless = 0  # restarts since the last better plan
     it = 0
     while it < max_iters:
-        if deadline is not None and (it & 31) == 0 and time.monotonic() > deadline:
+        if deadline is not None and time.monotonic() > deadline:
             break
         it += 1
         hot = [s for s in range(k) if load[s] > target]
