@@ -53,6 +53,10 @@ class OrderStateError(ValueError):
     """A change that is not allowed (the message is for the planner, Chinese first)."""
 
 
+class ReasonRequired(OrderStateError):
+    """Cancelling or closing an order needs a reason (it is not planned again)."""
+
+
 @dataclass(frozen=True, slots=True)
 class OrderStateChange:
     factory: str

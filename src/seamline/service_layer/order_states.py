@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 from ..adapters.order_state_store import OrderStateStore
 from ..domain.model import FactoryLayout
-from ..domain.order_state import OPEN, OrderStateChange, OrderStateError, next_state
+from ..domain.order_state import OPEN, OrderStateChange, OrderStateError, ReasonRequired, next_state
 
 _NONE: Mapping[str, str] = {}
 
@@ -55,7 +55,7 @@ def change_state(
     to = next_state(current, action)
     reason = reason.strip()
     if action in ("cancel", "close") and not reason:
-        raise OrderStateError("请写明原因 / give a reason (--reason): a cancelled or closed order is not planned again")
+        raise ReasonRequired("请写明原因 / give a reason (--reason): a cancelled or closed order is not planned again")
     at = now or datetime.now(UTC)
     if at.tzinfo is None:
         raise OrderStateError("时间须带时区 / the time must be timezone-aware")
