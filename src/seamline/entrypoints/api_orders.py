@@ -65,7 +65,7 @@ def register(app: FastAPI, rt: Runtime) -> None:
         own = getattr(app.state, "order_states", None)
         if own is None:
             own = app.state.order_states = OrderStates(OrderStateStore(rt.engine))
-        return own  # type: ignore[no-any-return]
+        return own
 
     @app.post(
         "/api/v1/orders/{order}/state",

@@ -55,7 +55,8 @@ class WorkClock:
                     break
                 if (self._next_day - self.base).days >= MAX_DAYS:
                     return False
-                starts, ends, cum, cum_end = (list(x) for x in self._w)
+                w = self._w
+                starts, ends, cum, cum_end = list(w[0]), list(w[1]), list(w[2]), list(w[3])
                 day = self._next_day
                 for _ in range(CHUNK_DAYS):
                     for ws, we in self._windows(self.cal, day):

@@ -80,7 +80,7 @@ class OrderProgress:
         self.ran: set[tuple[str, str, str]] = set()
         self.history: FinishedOrders | None = None
         self.version = 0  # bumped by every change: a view is copied again only after one
-        self._view: tuple[tuple[int, int], OrderProgress] | None = None
+        self._view: tuple[tuple[int, int, int], OrderProgress] | None = None
         # A view's finished orders, read when it was taken (under the ingest lock, as the orders
         # in memory were): a checkpoint moving an order to the table after the view was taken
         # neither counts it twice nor loses it. The table is read once a checkpoint (cached).
@@ -160,7 +160,7 @@ class OrderProgress:
         open ones), entries shared (they are immutable); the same copy again until something
         changed (pages only read a view)."""
         # a checkpoint (the finished table) or a planner's order state changes a view too
-        key = (self.version, int(getattr(self.history, "generation", 0)), getattr(self.states, "generation", 0))
+        key = (self.version, int(getattr(self.history, "generation", 0)), int(getattr(self.states, "generation", 0)))
         last = self._view
         if last is not None and last[0] == key:
             return last[1]
