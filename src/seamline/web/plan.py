@@ -12,6 +12,7 @@ means in standard minutes per garment for each station.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -196,6 +197,7 @@ class OrderBook:
     slack_at: list[int]  # slot index of each slack
     shared: bool
     held: object = None
+    index: dict[str, int] = field(default_factory=dict)  # order -> slot
 
     def origin(self, lid: str, now: datetime) -> int:
         return self.clocks[lid].pos(now) if self.shared else self.anchor[lid]
@@ -234,10 +236,11 @@ def _due_end(cal: ShiftCalendar, s: _Slot) -> datetime:
 
 # factory -> the last book and what its open-order list was taken from (see _candidates)
 _BOOKS: dict[str, OrderBook] = {}
-_CANDIDATES: dict[str, tuple[tuple[object, ...], list[tuple[Order, float, int, float]]]] = {}
+_Candidate = tuple[Order, float, int, float]
+_CANDIDATES: dict[str, tuple[tuple[object, ...], tuple[list[_Candidate], dict[str, _Candidate]]]] = {}
 
 
-def _candidates(layout: FactoryLayout, progress: OrderProgress) -> list[tuple[Order, float, int, float]]:
+def _candidates(layout: FactoryLayout, progress: OrderProgress) -> tuple[list[_Candidate], dict[str, _Candidate]]:
     """(order, garment SAM, garments and minutes done out of memory) for every order the plan may
     load: known style, not over or on hold, not finished out of memory. Kept until master data,
     the finished-orders table or the order states change, so a page walks the open orders, not
@@ -245,9 +248,9 @@ def _candidates(layout: FactoryLayout, progress: OrderProgress) -> list[tuple[Or
     f = layout.factory.id
     finished = progress.finished(f)
     states = progress.order_states(f)
-    key: tuple[object, ...] = (layout.orders, len(layout.orders), layout.styles, finished, states)
+    key: tuple[object, ...] = (layout.orders, layout.styles, finished, states, len(layout.orders))
     last = _CANDIDATES.get(f)
-    if last is not None and len(last[0]) == len(key) and all(a is b for a, b in zip(last[0], key, strict=True)):
+    if last is not None and all(a is b for a, b in zip(last[0][:4], key[:4], strict=True)) and last[0][4] == key[4]:
         return last[1]
     out: list[tuple[Order, float, int, float]] = []
     sams: dict[str, float | None] = {}  # style -> garment SAM (a sum over its operations: once a style)
@@ -265,12 +268,18 @@ def _candidates(layout: FactoryLayout, progress: OrderProgress) -> list[tuple[Or
             continue  # finished and out of memory: minutes earned only grow
         out.append((o, sam, gone.done if gone else 0, gone.earned_min if gone else 0.0))
     # keys are held (not just their ids), so a replaced object is never mistaken for the old one
-    _CANDIDATES[f] = (key, out)
-    return out
+    _CANDIDATES[f] = (key, (out, {c[0].id: c for c in out}))
+    return out, _CANDIDATES[f][1][1]
 
 
 def order_book(layout: FactoryLayout, progress: OrderProgress, live: LiveState, now: datetime) -> OrderBook:
-    """The plan of the open orders (see ``OrderBook``), reused while only the time changed."""
+    """The plan of the open orders (see ``OrderBook``), reused while only the time changed.
+
+    A read costs the orders order progress holds in memory (the open ones under way and the ones
+    sewn within the window), the styles × lines that sewed them and the rows at risk: the open
+    orders nobody has touched are the candidates' list, fixed until a checkpoint, a master-data
+    change or an order state change (``_candidates``). Only a change of what is left of an order
+    under way (or of which line sews it) lays the plan out again."""
     f = layout.factory.id
     line_ids = sorted(layout.lines)
     cals = {lid: layout.calendar_for_line(lid) for lid in line_ids}
@@ -283,21 +292,20 @@ def order_book(layout: FactoryLayout, progress: OrderProgress, live: LiveState, 
     for (pf, lid), style_code in live.line_style.items():
         if pf == f:
             ran[style_code].add(lid)
+    static, index = _candidates(layout, progress)
     on_lines: dict[str, list[tuple[float, str]]] = defaultdict(list)  # order -> (earned, line)
     for (pf, lid, oid), lo in progress.by_line.items():
         if pf == f:
             on_lines[oid].append((lo.earned_min, lid))
-    rows: list[tuple[Order, float, int, float, str | None]] = []
-    for o, sam, gone_done, gone_earned in _candidates(layout, progress):
-        earned = progress.earned_min.get((f, o.id), 0.0) + gone_earned
-        remaining = o.quantity * sam - earned
-        if remaining <= 0:
-            continue  # finished: nothing to load on a line
-        on = on_lines.get(o.id)
-        rows.append((o, sam, progress.done.get((f, o.id), 0) + gone_done, remaining, max(on)[1] if on else None))
+    mem: dict[str, tuple[float, int, str | None]] = {}  # candidates in memory: (earned, done, line)
+    for (pf, oid), earned in progress.earned_min.items():
+        if pf == f and oid in index:
+            on = on_lines.get(oid)
+            mem[oid] = (earned, progress.done.get((pf, oid), 0), max(on)[1] if on else None)
     key: tuple[object, ...] = (
         id(layout),  # the book holds the layout (``held``): its id is not reused meanwhile
-        tuple((o.id, rem, line) for o, _s, _d, rem, line in rows),
+        static,  # the same list object while nothing but pieces changed (compared by identity first)
+        tuple(sorted((oid, e, line) for oid, (e, _d, line) in mem.items())),
         tuple(sorted((k, tuple(sorted(v))) for k, v in ran.items())),
         tuple(id(c) for c in clocks.values()),
     )
@@ -305,21 +313,34 @@ def order_book(layout: FactoryLayout, progress: OrderProgress, live: LiveState, 
         key = (*key, now)
     book = _BOOKS.get(f)
     if book is not None and book.key == key:
-        return _with_done(book, rows)
+        return _with_done(book, mem, index)
+    rows: list[tuple[Order, float, int, float, str | None]] = []
+    for o, sam, gone_done, gone_earned in static:
+        m = mem.get(o.id)
+        earned = (m[0] if m else 0.0) + gone_earned
+        remaining = o.quantity * sam - earned
+        if remaining <= 0:
+            continue  # finished: nothing to load on a line
+        rows.append((o, sam, (m[1] if m else 0) + gone_done, remaining, m[2] if m else None))
     book = _lay_out(layout, line_ids, clocks, shared, rows, ran, now, key)
     _BOOKS[f] = book
     return book
 
 
-def _with_done(book: OrderBook, rows: list[tuple[Order, float, int, float, str | None]]) -> OrderBook:
-    """Garments done do not move the plan (minutes left do): a reused layout shows today's count."""
-    done = {o.id: d for o, _s, d, _r, _l in rows}
-    if all(done.get(s.order.id) == s.done for s in book.slots):
+def _with_done(
+    book: OrderBook, mem: dict[str, tuple[float, int, str | None]], index: dict[str, tuple[Order, float, int, float]]
+) -> OrderBook:
+    """Garments done do not move the plan (minutes left do): a reused layout shows today's count.
+    Only orders in memory can have made garments since the layout (the others are fixed)."""
+    changed = {}
+    for oid, (_e, done, _l) in mem.items():
+        i = book.index.get(oid)
+        if i is not None and book.slots[i].done != done + index[oid][2]:
+            changed[i] = done + index[oid][2]
+    if not changed:
         return book
-    slots = [s if done.get(s.order.id) == s.done else _replace_done(s, done[s.order.id]) for s in book.slots]
-    return OrderBook(
-        book.key, book.lines, slots, book.clocks, book.anchor, book.slack, book.slack_at, book.shared, book.held
-    )
+    slots = [_replace_done(s, changed[i]) if i in changed else s for i, s in enumerate(book.slots)]
+    return dataclasses.replace(book, slots=slots)
 
 
 def _replace_done(s: _Slot, done: int) -> _Slot:
