@@ -195,3 +195,50 @@ def test_held_cancelled_and_closed_orders_are_not_planned_and_reopened_ones_are(
     prog.bind_states(States({held: "hold"}))  # the others reopened
     ids = [p.order.id for lp in pl.load_orders(lay, prog, live, now) for p in lp.orders]
     assert set(all_ids) - set(ids) == {held}
+
+
+def test_a_piece_of_an_order_outside_the_plan_costs_no_new_layout() -> None:
+    """As in bench/history.py: pieces of an order that is not planned (here cancelled) change order
+    progress but not the plan, which is reused; the untouched open orders are not walked again."""
+    lay = _sample()
+    prog = _progress(lay)
+    live = LiveState({lay.factory.id: lay})
+    now = _nows(lay)[10]
+    started = next(s for s in pl.order_book(lay, prog, live, now).slots if s.started)
+
+    class States:
+        generation = 1
+
+        def current(self, factory: str) -> dict[str, str]:
+            return {started.order.id: "cancelled"}
+
+        def poll(self, force: bool = False) -> bool:
+            return False
+
+    states = States.current(States(), "")
+    prog.bind_states(States())
+    prog.order_states = lambda f: states  # type: ignore[method-assign]  # one mapping object, as OrderStates keeps
+    book = pl.order_book(lay, prog, live, now)
+    assert started.order.id not in {s.order.id for s in book.slots}
+    bundle = next(b for b in lay.bundles.values() if b.order_id == started.order.id)
+    station = next(s for s in lay.stations.values() if s.line_id == started.line)
+    op = lay.styles[started.order.style_code].operations[0]
+    prog.apply(
+        Piece(id="x", seq=98, ts=now, factory=lay.factory.id, station=station.id, bundle=bundle.id, op=op.code, qty=1)
+    )
+    assert pl.order_book(lay, prog, live, now + timedelta(seconds=1)) is book
+
+
+def test_the_work_clock_counts_shift_minus_breaks_and_ends_exact_work_at_the_window_end() -> None:
+    from seamline.planning.work_clock import US_PER_MIN
+
+    from .factory import CAL, at
+
+    c = pl.CLOCKS.of(CAL, at(8))
+    assert c.pos(at(17)) - c.pos(at(8)) == 480 * US_PER_MIN  # 8-12 and 13-17
+    assert c.pos(at(12, 30)) == c.pos(at(12)) == c.pos(at(13))  # lunch adds nothing
+    assert c.at(c.pos(at(11)) + 60 * US_PER_MIN) == at(12)  # work that fills the morning ends at 12, not 13
+    assert c.at(c.pos(at(11)) + 60 * US_PER_MIN + 1) > at(13)
+    for t in (at(9, 17), at(16, 59)):
+        assert c.at(c.pos(t)) == t
+    assert c.at(c.pos(at(16)) + 120 * US_PER_MIN) == pl.advance(CAL, at(16), 120)  # over the night

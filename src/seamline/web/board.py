@@ -87,6 +87,7 @@ def board_data(
     """Lines × days with a bar per order, the today line, due markers; the orders table."""
     _ = fmt.gettext
     f = layout.factory.id
+    progress.poll_states()  # a state the CLI changed reaches the next view
     floor = floor_state(live, progress, layout)
     board = boards.get(layout, floor)
     now = live.as_of(f).astimezone(live.tz(f))
