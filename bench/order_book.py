@@ -1,17 +1,18 @@
 """Order-book bench (issue #19): does the overview's order plan cost grow with the order book?
 
-For each store given (copies of bench/history.py's cached stores: start-up migrates them and writes
-a checkpoint), this starts the runtime in-process, then ``--reads`` times posts one piece event
-through the real ingest pipeline (as bench/history.py does: the store's first bundle, one station
-of L1, just after the latest event) and computes the overview from a fresh view. It counts, under
-cProfile, the Python function calls of the whole overview and of its order plan (deterministic on a
-shared machine, unlike times), and reports the median wall time beside them.
+For each store (bench/history.py's cached stores of the sample factory, built if missing, copied
+to a temporary folder, since start-up migrates a store and writes a checkpoint; or ``--db`` copies)
+this starts the runtime in-process, then ``--reads`` times posts one piece event through the real
+ingest pipeline (as bench/history.py does: the store's first bundle, one station of L1, just after
+the latest event) and computes the overview from a fresh view. It counts, under cProfile, the
+Python function calls of the whole overview and of its order plan (deterministic on a shared
+machine, unlike times), and reports the median wall time beside them.
 
 Last line: one JSON object {"stores": [...], "plan_calls_ratio": x, "overview_calls_ratio": x, ...}
 with ratios of the last store to the first.
 
-Run: cp /work/cache/history/history-100000.db /tmp/a.db; cp .../history-3000000.db /tmp/b.db;
-`.venv/bin/python bench/order_book.py --db /tmp/a.db --db /tmp/b.db`.
+Run: `SEAMLINE_BENCH_CACHE=... .venv/bin/python bench/order_book.py` (100k and 3M events; `--quick`:
+10k and 30k, about a minute; `--sizes`), or `--db COPY --db COPY` on stores of your own.
 """
 
 from __future__ import annotations
@@ -20,11 +21,14 @@ import argparse
 import cProfile
 import json
 import pstats
+import shutil
 import sqlite3
 import statistics
 import sys
+import tempfile
 import time
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 
@@ -108,10 +112,25 @@ def measure(path: str, reads: int) -> dict[str, Any]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--db", action="append", required=True, help="a store (a copy: it is migrated and checkpointed)")
+    ap.add_argument("--db", action="append", help="a store (a copy: it is migrated and checkpointed)")
+    ap.add_argument("--sizes", default="100000,3000000", help="cached store sizes (events), smallest first")
+    ap.add_argument("--quick", action="store_true", help="10k and 30k events")
     ap.add_argument("--reads", type=int, default=20)
     a = ap.parse_args()
-    stores = [measure(p, a.reads) for p in a.db]
+    if a.db:
+        stores = [measure(p, a.reads) for p in a.db]
+    else:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from _history_store import build_sqlite
+
+        sizes = [10_000, 30_000] if a.quick else [int(x) for x in a.sizes.split(",")]
+        stores = []
+        with tempfile.TemporaryDirectory() as tmp:
+            for n in sizes:
+                copy = Path(tmp) / f"store-{n}.db"
+                shutil.copyfile(build_sqlite(n), copy)
+                stores.append(measure(str(copy), a.reads))
+                copy.unlink()
     for s in stores:
         print(json.dumps(s), file=sys.stderr)
     first, last = stores[0], stores[-1]
