@@ -434,6 +434,26 @@ INVOCATIONS: dict[str, Call] = {
     "rebuild": Call(("rebuild", "--db", DB), ("hour rollups",), check=_check_rebuild, stage=2),
     "users list": Call(("users", "list", "--db", DB), check=_check_users_list, stage=2),
     "users set": Call(("users", "set", "ada", "--disabled", "--db", DB), check=_check_user(False), stage=2),
+    # order states: set in stage 1, undone in stage 2 (orders no other command here uses)
+    "orders hold": Call(
+        ("orders", "hold", "SO-2611-10", "--reason", "面料未到", "--by", "pat", "--db", DB),
+        ("订单 / order SO-2611-10: 开放 / open → 暂停 / on hold（原因 / reason: 面料未到）",),
+    ),
+    "orders cancel": Call(
+        ("orders", "cancel", "SO-2611-11", "--reason", "客户取消", "--db", DB),
+        ("订单 / order SO-2611-11: 开放 / open → 已取消 / cancelled",),
+    ),
+    "orders close": Call(
+        ("orders", "close", "SO-2611-12", "--reason", "短装出货", "--db", DB),
+        ("订单 / order SO-2611-12: 开放 / open → 已关闭（短装出货） / closed (shipped short)",),
+    ),
+    "orders resume": Call(
+        ("orders", "resume", "SO-2611-10", "--db", DB), ("SO-2611-10: 暂停 / on hold → 开放 / open",), stage=2
+    ),
+    "orders reopen": Call(
+        ("orders", "reopen", "SO-2611-11", "--db", DB), ("SO-2611-11: 已取消 / cancelled → 开放 / open",), stage=2
+    ),
+    "orders list": Call(("orders", "list", "--db", DB), ("SO-2611-12", "已关闭（短装出货）", "短装出货"), stage=2),
 }
 
 

@@ -241,6 +241,7 @@ FEATURE_TABLE_MODULES = (
     "seamline.adapters.tables_history",
     "seamline.adapters.tables_pay",
     "seamline.adapters.tables_directives",
+    "seamline.adapters.tables_orders",
 )
 
 

@@ -90,6 +90,9 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/plan/what-if"): r(PL, OW, AD),
     ("POST", "/api/v1/plan/moves"): r(PL, AD),
     ("GET", "/api/v1/plan/moves"): r(PL, OW, AD),
+    # --- order states (hold / cancel / close short): a planner's word, stored with who and why ---
+    ("POST", "/api/v1/orders/{order}/state"): r(PL, AD),
+    ("GET", "/api/v1/orders/{order}/state"): r(PL, OW, AD),
     # --- quality ------------------------------------------------------------------------------
     ("GET", "/api/v1/quality/dhu"): r(SU, PL, QA, OW, AD, scope="line"),
     ("GET", "/api/v1/quality/alerts"): r(QA, OW, AD),

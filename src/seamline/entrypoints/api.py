@@ -561,6 +561,7 @@ FEATURE_ROUTERS = (
     "seamline.entrypoints.api_roi",
     "seamline.entrypoints.api_counting",
     "seamline.entrypoints.api_directives",
+    "seamline.entrypoints.api_orders",
 )
 
 

@@ -46,6 +46,7 @@ FEATURE_CLIS = (
     "seamline.entrypoints.cli_gateway",
     "seamline.entrypoints.cli_history",
     "seamline.entrypoints.cli_pay",
+    "seamline.entrypoints.cli_orders",
 )
 
 

@@ -49,6 +49,8 @@ class FloorState:
     done: Mapping[str, int] = field(default_factory=dict)  # order -> pieces finished
     sewing_on: Mapping[str, str] = field(default_factory=dict)  # order -> line already sewing it
     line_styles: Mapping[str, str] = field(default_factory=dict)  # line -> style on it now
+    # order -> hold / cancelled / closed (the planner's word, domain/order_state.py): not planned
+    not_open: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,7 @@ def remaining_problem(layout: FactoryLayout, floor: FloorState, rules: RuleSet |
     orders = tuple(
         dataclasses.replace(o, qty=o.qty - floor.done.get(o.order_id, 0))
         for o in pb.orders
-        if o.qty - floor.done.get(o.order_id, 0) > 0
+        if o.qty - floor.done.get(o.order_id, 0) > 0 and o.order_id not in floor.not_open
     )
     pb = dataclasses.replace(pb, orders=orders)
     return dataclasses.replace(pb, horizon_days=horizon_days(pb))
@@ -117,6 +119,7 @@ class PlanBoards:
         self.max_age_s = max_age_s
         self._boards: dict[str, Board] = {}
         self._today: dict[str, date] = {}
+        self._states: dict[str, Mapping[str, str]] = {}  # the order states a board was computed with
         self._lock = threading.Lock()
 
     def get(self, layout: FactoryLayout, floor: FloorState) -> Board:
@@ -126,13 +129,14 @@ class PlanBoards:
             fresh = (
                 b is not None
                 and self._today.get(f) == floor.today
+                and self._states.get(f) == floor.not_open
                 and time.monotonic() - b.computed_at < self.max_age_s
                 and b.version == plan_version(self.engine, f)
             )
             if b is not None and fresh:
                 return b
             b = compute_board(self.engine, layout, floor)
-            self._boards[f], self._today[f] = b, floor.today
+            self._boards[f], self._today[f], self._states[f] = b, floor.today, floor.not_open
             return b
 
     def forget(self, factory: str) -> None:

@@ -33,10 +33,12 @@ def floor_state(live: LiveState, progress: OrderProgress, layout: FactoryLayout)
         if pf == f and (oid not in best or (lo.earned_min, lid) > best[oid]):
             best[oid] = (lo.earned_min, lid)
     styles = {lid: s for (pf, lid), s in live.line_style.items() if pf == f}
-    return FloorState(now.date(), done, {oid: lid for oid, (_e, lid) in best.items()}, styles)
+    return FloorState(now.date(), done, {oid: lid for oid, (_e, lid) in best.items()}, styles, progress.order_states(f))
 
 
-def status(order_due: date, today: date, finish: date | None, finished: bool) -> str:
+def status(order_due: date, today: date, finish: date | None, finished: bool, state: str = "open") -> str:
+    if state != "open":
+        return state  # the planner's word: hold / cancelled / closed (not planned)
     if finished:
         return "done"
     if order_due < today:
@@ -46,7 +48,15 @@ def status(order_due: date, today: date, finish: date | None, finished: bool) ->
     return "ok"
 
 
-STATUS_TEXT = {"late": N_("Late"), "risk": N_("At risk"), "ok": N_("On time"), "done": N_("Done")}
+STATUS_TEXT = {
+    "late": N_("Late"),
+    "risk": N_("At risk"),
+    "ok": N_("On time"),
+    "done": N_("Done"),
+    "hold": N_("On hold"),
+    "cancelled": N_("Cancelled"),
+    "closed": N_("Closed (shipped short)"),
+}
 
 
 def _day_txt(fmt: Fmt, d: date | None) -> str:
@@ -77,6 +87,7 @@ def board_data(
     """Lines × days with a bar per order, the today line, due markers; the orders table."""
     _ = fmt.gettext
     f = layout.factory.id
+    progress.poll_states()  # a state the CLI changed reaches the next view
     floor = floor_state(live, progress, layout)
     board = boards.get(layout, floor)
     now = live.as_of(f).astimezone(live.tz(f))
@@ -101,10 +112,11 @@ def board_data(
         style = layout.styles.get(o.style_code)
         done = floor.done.get(oid, 0)
         out = board.plan.orders.get(oid)
-        finished = oid not in remaining
+        state = floor.not_open.get(oid, "open")
+        finished = oid not in remaining and state == "open"
         start = s0.get(oid)
         finish = out.finish if out else None
-        st = status(o.due, floor.today, finish, finished)
+        st = status(o.due, floor.today, finish, finished, state)
         late_days = max(0, ((finish or floor.today) - o.due).days) if st in ("late", "risk") and not finished else 0
         if st == "late" and finish is None:
             late_days = max(late_days, (floor.today - o.due).days)
@@ -122,13 +134,15 @@ def board_data(
             "done_txt": fmt.num(done),
             "progress_pct": round(min(100.0, 100.0 * done / o.quantity), 1) if o.quantity else 100.0,
             "progress_txt": fmt.pct(min(100.0, 100.0 * done / o.quantity) if o.quantity else 100.0),
-            "left_txt": fmt.num(remaining[oid].qty if oid in remaining else 0),
+            "left_txt": fmt.num(
+                remaining[oid].qty if oid in remaining else 0 if state == "open" else max(0, o.quantity - done)
+            ),
             "due": o.due.isoformat(),
             "due_txt": _day_txt(fmt, o.due),
             "start": start.isoformat() if start else None,
             "start_txt": _day_txt(fmt, start),
             "finish": finish.isoformat() if finish else None,
-            "finish_txt": _day_txt(fmt, finish) if not finished else _("Done"),
+            "finish_txt": _("Done") if finished else _day_txt(fmt, finish) if state == "open" else "–",
             "status": st,
             "status_txt": _(STATUS_TEXT[st]),
             "late_days": late_days,
@@ -156,7 +170,7 @@ def board_data(
                     ],
                 }
             )
-    rank = {"late": 0, "risk": 1, "ok": 2, "done": 3}
+    rank = {"late": 0, "risk": 1, "ok": 2, "hold": 3, "done": 4, "closed": 5, "cancelled": 6}
     rows.sort(key=lambda r: (rank[r["status"]], r["due"], r["order"]))
     midnight = datetime.combine(day0, time(), now.tzinfo)
     return {

@@ -20,11 +20,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from sqlalchemy.engine import Engine
+
 from ..adapters.event_store import EventStore
+from ..adapters.order_state_store import OrderStateStore
 from ..domain.events import Piece, SensorEvent
 from ..domain.model import FactoryLayout, Operation, Style
 from ..domain.order_rollup import FinishedOrderRow
+from ..domain.order_state import OVER
 from ..service_layer.ingest import IngestPipeline
+from ..service_layer.order_states import OrderStates
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +41,16 @@ class LineOrder:
     earned_min: float = 0.0
 
 
+class StatesSource(Protocol):
+    """Where the planner's order states are read (``service_layer.order_states.OrderStates``)."""
+
+    generation: int
+
+    def current(self, factory: str) -> Mapping[str, str]: ...
+
+    def poll(self, force: bool = False) -> bool: ...
+
+
 class FinishedOrders(Protocol):
     """Where finished orders out of memory are read back (``adapters.history.HistoryStore``)."""
 
@@ -43,6 +58,7 @@ class FinishedOrders(Protocol):
 
 
 _NONE: Mapping[str, FinishedOrderRow] = {}
+_NO_STATES: Mapping[str, str] = {}
 
 
 class OrderProgress:
@@ -64,11 +80,14 @@ class OrderProgress:
         self.ran: set[tuple[str, str, str]] = set()
         self.history: FinishedOrders | None = None
         self.version = 0  # bumped by every change: a view is copied again only after one
-        self._view: tuple[tuple[int, int], OrderProgress] | None = None
+        self._view: tuple[tuple[int, int, int], OrderProgress] | None = None
         # A view's finished orders, read when it was taken (under the ingest lock, as the orders
         # in memory were): a checkpoint moving an order to the table after the view was taken
         # neither counts it twice nor loses it. The table is read once a checkpoint (cached).
         self._pinned: dict[str, Mapping[str, FinishedOrderRow]] | None = None
+        # The planner's order states (hold / cancelled / closed): bound at start-up, pinned in a view.
+        self.states: StatesSource | None = None
+        self._pinned_states: dict[str, Mapping[str, str]] | None = None
         # Ids read by the start-up replay that ingest may apply once more (see attach()).
         self._replayed_tail: set[str] = set()
         self._styles: dict[tuple[str, str], tuple[Style, dict[str, Operation], frozenset[str]]] = {}
@@ -78,6 +97,8 @@ class OrderProgress:
         state["history"] = None  # the database is re-attached after a checkpoint is loaded
         state["_view"] = None
         state["_pinned"] = None
+        state["states"] = None  # bound again at start-up (attach)
+        state["_pinned_states"] = None
         return state
 
     def __setstate__(self, state: dict[str, object]) -> None:
@@ -88,6 +109,8 @@ class OrderProgress:
         self.__dict__.setdefault("version", 0)
         self.__dict__.setdefault("_view", None)
         self.__dict__.setdefault("_pinned", None)
+        self.__dict__.setdefault("states", None)
+        self.__dict__.setdefault("_pinned_states", None)
         if "ran" not in self.__dict__:
             self.ran = set()
             for f, lid, oid in self.by_line:
@@ -98,6 +121,23 @@ class OrderProgress:
     def bind_history(self, history: FinishedOrders) -> None:
         """Where finished orders are read back from (set at start-up, after a checkpoint is loaded)."""
         self.history = history
+
+    def bind_states(self, states: StatesSource) -> None:
+        """Where the planner's order states come from (set at start-up)."""
+        self.states = states
+
+    def order_states(self, factory: str) -> Mapping[str, str]:
+        """The factory's orders that are not open (order id -> hold / cancelled / closed)."""
+        pinned = self._pinned_states
+        if pinned is not None:
+            return pinned.get(factory, _NO_STATES)
+        st = self.states
+        return st.current(factory) if st is not None else _NO_STATES
+
+    def poll_states(self) -> None:
+        """Read order states changed by another process (the CLI); cheap, at most once a second."""
+        if self.states is not None:
+            self.states.poll()
 
     def finished(self, factory: str) -> Mapping[str, FinishedOrderRow]:
         """The factory's orders that left memory finished (order id -> figures)."""
@@ -119,7 +159,8 @@ class OrderProgress:
         """A copy for a page computed outside the ingest lock: the orders in memory only (the
         open ones), entries shared (they are immutable); the same copy again until something
         changed (pages only read a view)."""
-        key = (self.version, int(getattr(self.history, "generation", 0)))  # a checkpoint: the table too
+        # a checkpoint (the finished table) or a planner's order state changes a view too
+        key = (self.version, int(getattr(self.history, "generation", 0)), int(getattr(self.states, "generation", 0)))
         last = self._view
         if last is not None and last[0] == key:
             return last[1]
@@ -134,6 +175,8 @@ class OrderProgress:
         v._styles = self._styles
         v.version, v._view = self.version, None
         v._pinned = {f: self.finished(f) for f in self.layouts} if self.history is not None else None
+        v.states = self.states
+        v._pinned_states = {f: self.order_states(f) for f in self.layouts}
         self._view = (key, v)
         return v
 
@@ -179,7 +222,8 @@ class OrderProgress:
         """Let go of the orders finished before ``cutoff`` and hand their figures to the database.
 
         Finished means finished for every reader: every garment made (the board) and every
-        standard minute earned (the overview's plan), so neither would plan it again. An order
+        standard minute earned (the overview's plan), so neither would plan it again; or over by
+        the planner's word (cancelled, closed short): no reader plans those either. An order
         still sewn (a rework) within the window stays, whatever its count.
         """
         lines: dict[tuple[str, str], list[tuple[str, LineOrder]]] = defaultdict(list)
@@ -199,7 +243,8 @@ class OrderProgress:
             before = self.finished(f).get(oid)  # reopened by a rework after it left once
             done_all = done + (before.done if before else 0)
             earned_all = earned + (before.earned_min if before else 0.0)
-            if done_all < order.quantity or order.quantity * style.sam_min - earned_all > 0:
+            over = self.order_states(f).get(oid) in OVER
+            if not over and (done_all < order.quantity or order.quantity * style.sam_min - earned_all > 0):
                 continue
             best_earned, best_line = max((lo.earned_min, lid) for lid, lo in los)
             first = min(lo.first_ts for _l, lo in los)
@@ -220,6 +265,7 @@ class _Runtime(Protocol):
     store: EventStore
     layouts: dict[str, FactoryLayout]
     pipeline: IngestPipeline
+    engine: Engine
 
 
 def create(layouts: dict[str, FactoryLayout], engine: object) -> OrderProgress:
@@ -242,8 +288,11 @@ def attach(rt: _Runtime) -> OrderProgress:
     pipeline = rt.pipeline
     for p in pipeline.projections:
         if isinstance(p, OrderProgress):
+            if p.states is None:
+                p.bind_states(OrderStates(OrderStateStore(rt.engine)))
             return p
     proj = OrderProgress(rt.layouts)
+    proj.bind_states(OrderStates(OrderStateStore(rt.engine)))
     tail: deque[str] = deque(maxlen=2 * 5000 + 100)
     with pipeline.lock:
         for _pos, ev in rt.store.iter_events(types=("piece",)):

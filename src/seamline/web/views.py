@@ -404,8 +404,8 @@ def overview_data(live: LiveState, layouts: dict[str, FactoryLayout], progress: 
         day_start, day_end = live.day_bounds(f, now)
         fac = live.efficiency(f, "factory", day_start, day_end, now)
         fac_row = fac[0] if fac else {"output": 0, "efficiency_pct": None, "pieces": 0}
-        plans = [p for lp in pl.load_orders(layout, progress, live, now) for p in lp.orders]
-        risky = [_order_row(fmt, layout, p, now) for p in plans if pl.at_risk(layout, p)]
+        progress.poll_states()  # a state the CLI changed reaches the next view
+        risky = [_order_row(fmt, layout, p, now) for p in pl.orders_at_risk(layout, progress, live, now)]
         factories.append(
             {
                 "factory": f,
