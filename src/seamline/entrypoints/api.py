@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 import msgspec
 from fastapi import APIRouter, FastAPI, HTTPException, Path, Query, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
@@ -308,6 +309,16 @@ def create_app(rt: Runtime, auth: AuthConfig | None = None) -> FastAPI:
         content) are kept in the quarantine with the reason given here. One event over 64 KiB
         refuses the whole post (413).
         """
+        gate = getattr(app.state, "ingest_gate", None)  # pages give way while a post is ingested
+        if gate is None:
+            return await _post_events(request)
+        gate.enter()
+        try:
+            return await _post_events(request)
+        finally:
+            gate.leave()
+
+    async def _post_events(request: Request) -> IngestAnswer:
         body = await request.body()
         if len(body) > MAX_BODY_BYTES:
             raise HTTPException(413, f"body over {MAX_BODY_BYTES} bytes: post smaller batches")
@@ -407,10 +418,23 @@ def create_app(rt: Runtime, auth: AuthConfig | None = None) -> FastAPI:
             raise HTTPException(404, f"unknown line {line!r}; lines: {sorted(lay.lines)}")
         pages = getattr(app.state, "web_pages", None)
         if pages is not None and pages.views is not None:
-            live = pages.views.get()[0]  # the pages' view of this tick, and what they computed from it
-        else:
-            with rt.pipeline.lock:  # a view in a millisecond; the page is computed outside the lock
-                live = rt.live.frozen_view()
+            # Computed on the pages' thread from their view of this tick, once per version, and
+            # served as the same bytes to every reader (web/page_worker.py).
+            views, f, at = pages.views, lay.factory.id, _aware("as_of", as_of)
+
+            def compute() -> dict[str, Any]:
+                return jsonable_encoder(views.get()[0].line_live(f, line, at))
+
+            if at is not None or rt.live.demo_clock is not None:  # a moment asked for, or a moving clock
+                return pages.worker.run(compute)
+            enc = pages.worker.run(
+                lambda: pages.get_encoded(
+                    ("api_line_live", f"{f}/{line}", ""), lambda: rt.live.events_applied, compute, 0.0
+                )
+            )
+            return Response(enc.body, media_type="application/json")  # type: ignore[return-value]
+        with rt.pipeline.lock:  # a view in a millisecond; the page is computed outside the lock
+            live = rt.live.frozen_view()
         return live.line_live(lay.factory.id, line, _aware("as_of", as_of))
 
     @api.get("/efficiency", response_model=Efficiency, response_model_exclude_unset=True, responses=bad)
