@@ -29,6 +29,8 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from fastapi.encoders import jsonable_encoder
+
 _T = TypeVar("_T")
 
 MAX_YIELD_S = 0.25  # the longest a page waits for ingest at one pause
@@ -85,7 +87,12 @@ class Encoded:
 
 
 def encode(data: dict[str, Any]) -> Encoded:
-    body = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
+    """The bytes JSONResponse would send for ``data`` (its json.dumps settings); what plain JSON
+    does not hold (a date, a set, a dataclass) goes through FastAPI's jsonable_encoder, as a
+    route's return value would."""
+    body = json.dumps(
+        data, ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=jsonable_encoder
+    ).encode("utf-8")
     return Encoded(data, body, '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"')
 
 
