@@ -127,3 +127,22 @@ def test_etags_match_as_http_says() -> None:
     assert enc.body == '{"a":1,"名":"二线"}'.encode()
     assert not_modified(enc.etag, enc.etag) and not_modified(f'W/{enc.etag}, "x"', enc.etag)
     assert not_modified("*", enc.etag) and not not_modified('"x"', enc.etag) and not not_modified(None, enc.etag)
+
+
+def test_a_post_of_events_marks_ingest_busy_from_its_first_byte_to_its_answer() -> None:
+    import asyncio
+    from types import SimpleNamespace
+
+    from seamline.web.page_worker import IngestFirst
+
+    gate = IngestGate()
+    seen: list[tuple[str, bool]] = []
+
+    async def app(scope, receive, send):  # type: ignore[no-untyped-def]
+        seen.append((scope["path"], gate.busy))
+
+    mw = IngestFirst(app, SimpleNamespace(ingest_gate=gate))
+    for method, path in (("POST", "/api/v1/events"), ("GET", "/api/v1/events"), ("POST", "/web/data/line")):
+        asyncio.run(mw({"type": "http", "method": method, "path": path}, None, None))
+    assert seen == [("/api/v1/events", True), ("/api/v1/events", False), ("/web/data/line", False)]
+    assert not gate.busy

@@ -26,6 +26,7 @@ from ..domain.model import FactoryLayout
 from ..plugins import optional_modules
 from ..service_layer.ingest import RawEvent
 from ..web.errors import PAGE_STATUSES, error_page, lang_of, wants_html
+from ..web.page_worker import IngestFirst
 from .auth_http import AuthConfig, install_auth, principal_of
 
 MAX_EVENTS_PER_POST = 10_000
@@ -283,6 +284,7 @@ def create_app(rt: Runtime, auth: AuthConfig | None = None) -> FastAPI:
     app.state.runtime = rt
     _self_hosted_docs(app)
     install_auth(app, rt, auth or AuthConfig())
+    app.add_middleware(IngestFirst, state=app.state)  # outermost: pages give way to a post (web/page_worker.py)
     api = APIRouter(prefix="/api/v1")
     bad = problems(400, 404, 422)
 
@@ -308,16 +310,6 @@ def create_app(rt: Runtime, auth: AuthConfig | None = None) -> FastAPI:
         content) are kept in the quarantine with the reason given here. One event over 64 KiB
         refuses the whole post (413).
         """
-        gate = getattr(app.state, "ingest_gate", None)  # pages give way while a post is ingested
-        if gate is None:
-            return await _post_events(request)
-        gate.enter()
-        try:
-            return await _post_events(request)
-        finally:
-            gate.leave()
-
-    async def _post_events(request: Request) -> IngestAnswer:
         body = await request.body()
         if len(body) > MAX_BODY_BYTES:
             raise HTTPException(413, f"body over {MAX_BODY_BYTES} bytes: post smaller batches")

@@ -73,7 +73,9 @@ class IngestGate:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     break
-                self._cond.wait(min(left, POLL_S))
+                # A post in flight signals its end: sleep till then. Only queued work (MQTT) is
+                # polled: a page thread waking every few ms would take the GIL from ingest.
+                self._cond.wait(left if self._busy > 0 else min(left, POLL_S))
         self.yielded_s += time.monotonic() - t0
 
 
@@ -102,6 +104,26 @@ def not_modified(if_none_match: str | None, etag: str) -> bool:
         return False
     tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
     return "*" in tags or etag in tags
+
+
+class IngestFirst:
+    """ASGI middleware, outermost: a sensor's post (``POST /api/v1/events``) marks ingest busy from
+    its first byte to its answer, sign-in check included, so the page thread gives way to all of
+    it. The gate is the app's ``state.ingest_gate`` (set when the pages are mounted)."""
+
+    def __init__(self, app: Any, state: Any, path: str = "/api/v1/events") -> None:
+        self.app, self.state, self.path = app, state, path
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        gate = getattr(self.state, "ingest_gate", None)
+        if gate is None or scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != self.path:
+            await self.app(scope, receive, send)
+            return
+        gate.enter()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            gate.leave()
 
 
 class PageWorker:
