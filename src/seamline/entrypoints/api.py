@@ -418,8 +418,9 @@ def create_app(rt: Runtime, auth: AuthConfig | None = None) -> FastAPI:
 
             if at is not None or rt.live.demo_clock is not None:  # a moment asked for, or a moving clock
                 return pages.worker.run(compute)
-            # Encoded by json.dumps (web/page_worker.encode), as FastAPI would, without its
-            # jsonable_encoder walk: that cost about 10 ms per answer, in the event loop ingest uses.
+            # Encoded once per version on the page thread (web/page_worker.encode, the bytes FastAPI
+            # would send): no response-model validation and serialization per reader, and none of
+            # it in the event loop that ingest's requests also wait for.
             enc = pages.worker.run(
                 lambda: pages.get_encoded(
                     ("api_line_live", f"{f}/{line}", ""), lambda: rt.live.events_applied, compute, 0.0
