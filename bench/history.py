@@ -1,32 +1,48 @@
 """History benchmark (issue #19): does the cost of `seamline serve` grow with the event store?
 
 For each store size (default 100k, 1M and 3M events of the sample factory, built by the
-simulator and cached under bench/.cache/ or $SEAMLINE_BENCH_CACHE, see _history_store.py) this:
-1. copies the store (SQLite file, or into a fresh PostgreSQL database with `--engine postgresql`),
-   issues an API token with the installed CLI (`seamline token`, docs/access.md), and starts
-   `seamline serve` the way the README says; the first start replays the whole store and writes a
-   checkpoint (reported as `cold_startup_s`); the server is stopped and started again, and
-   "start-up" is the time from spawning it to the first answer of the line live route;
-2. measures p50/p95 of the line live API, the overview, line dashboard and station tablet data
-   routes, each read right after one posted event so every read computes fresh data;
-3. measures `POST /api/v1/events` (one event per post, ~20 posts/s, with a gateway-only token
-   as a gateway posts) p95 without readers and with one reader per page refreshing every second,
-   alternating the two in five rounds;
-4. reads the server's peak RSS (VmHWM) at the end.
+simulator and cached under bench/.cache/ or $SEAMLINE_BENCH_CACHE, see _history_store.py) this
+copies the store (SQLite file, or into a fresh PostgreSQL database with `--engine postgresql`),
+issues API tokens with the installed CLI (`seamline token`, docs/access.md) and starts
+`seamline serve` the way the README says; the first start replays the whole store and writes a
+checkpoint (reported as `cold_startup_s`); the server is stopped and started again, and
+"start-up" is the time from spawning it to the first answer of the line live route. Every
+store's server then stays up, and the bench measures them in rounds (5; `--rounds`):
+
+1. p50/p95 of the line live API, the overview, line dashboard and station tablet data routes,
+   each read right after one posted event so every read computes fresh data (40 reads per page
+   per round, `--samples`);
+2. `POST /api/v1/events` (one event per post, ~20 posts/s, with a gateway-only token as a
+   gateway posts) p95 without readers and with one reader per page refreshing every second, in
+   four quarters alone / readers / readers / alone (12 s a round, `--ingest-s`: ~240 posts);
+3. the server's peak RSS (VmHWM), read at the end.
+
+Why rounds: the machine this runs on is shared (2 cores, other jobs); its load moves by 10x
+within minutes, and a p95 at the millisecond level moves with it. Each round visits every
+store, in an order that turns from round to round, so a stretch of load falls on all sizes
+alike; a store's figure is the **median over rounds** of the round's figure (its p95, p50), and
+the ingest ratio is the median of each round's ratio (alone and under readers are measured
+within the same round, seconds apart). Growth is not hidden by this: a store that is slower is
+slower in every round and so in the median; what the median drops is the one round that met a
+burst of load. Every round's figures are printed to stderr (with the 1-minute load average),
+then each store's summary; the final line says the load range the run saw and the cores.
 
 The ratios compare the largest store with the smallest, in the same run. The last line printed is
 one JSON object:
 {"events": [..], "startup_ratio": x, "startup_s_max": x, "rss_ratio": x, "page_p95_ratio_max": x,
- "page_p95_ms_max": x, "ingest_under_readers_ratio": x, "engine": "sqlite"}
+ "page_p95_ms_max": x, "ingest_under_readers_ratio": x, "engine": "sqlite", "rounds": 5,
+ "load_1min": [min, max], "cpus": n}
 
 Run: `.venv/bin/python bench/history.py` (about an hour the first time: building the 3M store
-takes most of it), `--quick` (10k and 30k events, about a minute), `--engine postgresql`.
+takes most of it; about 10 minutes with cached stores), `--quick` (10k and 30k events, two
+rounds, about two minutes), `--engine postgresql`.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import os
 import shutil
@@ -60,7 +76,9 @@ PAGES = {
 }
 
 
-INGEST_ROUNDS = 5  # alternations of ingest alone / with readers
+ROUNDS = 5  # rounds over every store; a store's figure is the median of its rounds' figures
+SAMPLES = 40  # reads per page per store per round: 200 per page and store in all
+INGEST_S = 12.0  # seconds of posting per store per round (~20 posts/s): ~240 posts a round
 
 
 def free_port() -> int:
@@ -251,113 +269,163 @@ class Poster:
         )
 
 
-def measure(src: Path, n_events: int, engine: str, pg: str | None, samples: int, ingest_s: float) -> dict[str, float]:
+@dataclasses.dataclass
+class Subject:
+    """One store's server, started and ready to be measured, with what a round needs."""
+
+    n_events: int
+    srv: Server
+    poster: Poster
+    reader: httpx.Client  # an admin's token: reads the pages
+    gateway: httpx.Client  # a gateway-only token: posts events, as a gateway does
+    headers: dict[str, str]
+    pages: dict[str, str]
+    cold_s: float
+    startup_s: float
+    rounds: list[dict[str, float]] = dataclasses.field(default_factory=list)
+
+
+def start_subject(stack: contextlib.ExitStack, src: Path, n_events: int, engine: str, pg: str | None) -> Subject:
     tmp = Path(tempfile.mkdtemp(prefix="seamline-history-"))
-    with contextlib.ExitStack() as stack:
-        stack.callback(shutil.rmtree, tmp, ignore_errors=True)
-        if engine == "sqlite":
-            shutil.copy(src, tmp / "store.db")
-            db = f"sqlite:///{tmp}/store.db"
-        else:
-            assert pg is not None
-            db = copy_to_postgres(src, pg, f"h{n_events}")
-        tok = json.loads(cli("token", "bench", "--role", "admin", "--db", db))["token"]
-        # Events are posted as a gateway posts them: with a gateway-only token (docs/access.md).
-        # A person's token (admin) posting is a manual change and is audited, one more committed
-        # write per post: that is not the sensor path this bench measures.
-        gw = json.loads(cli("token", "bench-gateway", "--role", "gateway", "--db", db))["token"]
-        poster = Poster(src)
-        broker, mqtt_port = start_mosquitto(tmp)
-        stack.callback(broker.wait, 5)
-        stack.callback(broker.terminate)
-        srv = Server(db, tmp, f"mqtt://127.0.0.1:{mqtt_port}")
-        stack.callback(srv.stop)
-        cold = srv.start(tok)  # no checkpoint yet: replays the store, writes one
-        srv.stop()
-        startup = srv.start(tok)
-        headers = {"Authorization": f"Bearer {tok}", "Content-Type": "application/json"}
-        c = httpx.Client(base_url=srv.url, timeout=60, headers=headers)
-        g = httpx.Client(base_url=srv.url, timeout=60, headers={**headers, "Authorization": f"Bearer {gw}"})
-        pages = {k: v.format(station=poster.station) for k, v in PAGES.items()}
-        lat: dict[str, list[float]] = {k: [] for k in pages}
-        for _ in range(samples):
-            r = g.post("/api/v1/events", content=poster.body())
-            r.raise_for_status()
-            for k, path in pages.items():
-                t0 = time.perf_counter()
-                c.get(path).raise_for_status()
-                lat[k].append((time.perf_counter() - t0) * 1000)
+    stack.callback(shutil.rmtree, tmp, ignore_errors=True)
+    if engine == "sqlite":
+        shutil.copy(src, tmp / "store.db")
+        db = f"sqlite:///{tmp}/store.db"
+    else:
+        assert pg is not None
+        db = copy_to_postgres(src, pg, f"h{n_events}")
+    tok = json.loads(cli("token", "bench", "--role", "admin", "--db", db))["token"]
+    # Events are posted as a gateway posts them: with a gateway-only token (docs/access.md).
+    # A person's token (admin) posting is a manual change and is audited, one more committed
+    # write per post: that is not the sensor path this bench measures.
+    gw = json.loads(cli("token", "bench-gateway", "--role", "gateway", "--db", db))["token"]
+    poster = Poster(src)
+    broker, mqtt_port = start_mosquitto(tmp)
+    stack.callback(broker.wait, 5)
+    stack.callback(broker.terminate)
+    srv = Server(db, tmp, f"mqtt://127.0.0.1:{mqtt_port}")
+    stack.callback(srv.stop)
+    cold = srv.start(tok)  # no checkpoint yet: replays the store, writes one
+    srv.stop()
+    startup = srv.start(tok)
+    headers = {"Authorization": f"Bearer {tok}", "Content-Type": "application/json"}
+    c = stack.enter_context(httpx.Client(base_url=srv.url, timeout=60, headers=headers))
+    g = stack.enter_context(
+        httpx.Client(base_url=srv.url, timeout=60, headers={**headers, "Authorization": f"Bearer {gw}"})
+    )
+    pages = {k: v.format(station=poster.station) for k, v in PAGES.items()}
+    return Subject(n_events, srv, poster, c, g, headers, pages, cold, startup)
 
-        def ingest(readers: bool, ingest_s: float) -> list[float]:
-            stop = threading.Event()
 
-            def reader(path: str) -> None:
-                rc = httpx.Client(base_url=srv.url, timeout=60, headers=headers)
+def measure_round(sub: Subject, samples: int, ingest_s: float) -> dict[str, float]:
+    """One round on one store: page reads (each right after a post, so each computes fresh data),
+    then ingest alone and under readers, alternated in two halves."""
+    lat: dict[str, list[float]] = {k: [] for k in sub.pages}
+    for _ in range(samples):
+        sub.gateway.post("/api/v1/events", content=sub.poster.body()).raise_for_status()
+        for k, path in sub.pages.items():
+            t0 = time.perf_counter()
+            sub.reader.get(path).raise_for_status()
+            lat[k].append((time.perf_counter() - t0) * 1000)
+
+    def ingest(readers: bool, seconds: float) -> list[float]:
+        stop = threading.Event()
+
+        def reader(path: str) -> None:
+            with httpx.Client(base_url=sub.srv.url, timeout=60, headers=sub.headers) as rc:
                 while not stop.is_set():
                     t0 = time.monotonic()
                     with contextlib.suppress(httpx.HTTPError):
                         rc.get(path)
                     stop.wait(max(0.0, 1.0 - (time.monotonic() - t0)))
 
-            threads = (
-                [threading.Thread(target=reader, args=(p,), daemon=True) for p in pages.values()] if readers else []
-            )
-            for th in threads:
-                th.start()
-            out: list[float] = []
-            end = time.monotonic() + ingest_s
-            while time.monotonic() < end:
-                t0 = time.perf_counter()
-                g.post("/api/v1/events", content=poster.body()).raise_for_status()
-                out.append((time.perf_counter() - t0) * 1000)
-                time.sleep(max(0.0, 0.05 - (time.perf_counter() - t0)))
-            stop.set()
-            for th in threads:
-                th.join(5)
-            return out
+        threads = (
+            [threading.Thread(target=reader, args=(p,), daemon=True) for p in sub.pages.values()] if readers else []
+        )
+        for th in threads:
+            th.start()
+        out: list[float] = []
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            t0 = time.perf_counter()
+            sub.gateway.post("/api/v1/events", content=sub.poster.body()).raise_for_status()
+            out.append((time.perf_counter() - t0) * 1000)
+            time.sleep(max(0.0, 0.05 - (time.perf_counter() - t0)))
+        stop.set()
+        for th in threads:
+            th.join(5)
+        return out
 
-        # Alternated in short rounds, so the load others put on the machine falls on both alike
-        # (one long phase each moved the ratio by ±0.5 as the load drifted between them).
-        alone: list[float] = []
-        under: list[float] = []
-        for _ in range(INGEST_ROUNDS):
-            alone += ingest(False, ingest_s / INGEST_ROUNDS)
-            under += ingest(True, ingest_s / INGEST_ROUNDS)
-        res = {
-            "events": n_events,
-            "cold_startup_s": round(cold, 2),
-            "startup_s": round(startup, 2),
-            "rss_mb": round(srv.peak_rss_mb(), 1),
-            **{f"{k}_p50_ms": round(statistics.median(v), 1) for k, v in lat.items()},
-            **{f"{k}_p95_ms": round(pct(v, 0.95), 1) for k, v in lat.items()},
-            "ingest_p95_ms": round(pct(alone, 0.95), 1),
-            "ingest_p95_readers_ms": round(pct(under, 0.95), 1),
-        }
-        return res
+    # Alone, under readers, under readers, alone: each kind's mean time is the same, so a load
+    # that rises or falls through the round falls on both alike.
+    half = ingest_s / 4
+    alone = ingest(False, half)
+    under = ingest(True, half)
+    under += ingest(True, half)
+    alone += ingest(False, half)
+    return {
+        **{f"{k}_p50_ms": statistics.median(v) for k, v in lat.items()},
+        **{f"{k}_p95_ms": pct(v, 0.95) for k, v in lat.items()},
+        "ingest_p95_ms": pct(alone, 0.95),
+        "ingest_p95_readers_ms": pct(under, 0.95),
+        "ingest_ratio": pct(under, 0.95) / max(pct(alone, 0.95), 0.1),
+        "ingest_posts": len(alone) + len(under),
+        "load_1min": os.getloadavg()[0],
+    }
+
+
+def summary(sub: Subject) -> dict[str, float]:
+    """A store's figures: the median over rounds of each round's figure."""
+    keys = [k for k in sub.rounds[0] if k not in ("ingest_posts", "load_1min")]
+    return {
+        "events": sub.n_events,
+        "cold_startup_s": round(sub.cold_s, 2),
+        "startup_s": round(sub.startup_s, 2),
+        "rss_mb": round(sub.srv.peak_rss_mb(), 1),
+        **{k: round(statistics.median(r[k] for r in sub.rounds), 3 if k == "ingest_ratio" else 1) for k in keys},
+        "rounds": len(sub.rounds),
+        "ingest_posts": sum(int(r["ingest_posts"]) for r in sub.rounds),
+        "load_1min": [
+            round(min(r["load_1min"] for r in sub.rounds), 1),
+            round(max(r["load_1min"] for r in sub.rounds), 1),
+        ],
+    }
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--quick", action="store_true", help="10k and 30k events: about a minute")
+    ap.add_argument("--quick", action="store_true", help="10k and 30k events: about two minutes")
     ap.add_argument("--sizes", type=str, default=None, help="comma-separated event counts (overrides --quick)")
     ap.add_argument("--engine", choices=("sqlite", "postgresql"), default="sqlite")
-    ap.add_argument("--samples", type=int, default=None, help="reads per page per store")
+    ap.add_argument("--rounds", type=int, default=None, help="rounds over every store (default 5; --quick 2)")
+    ap.add_argument("--samples", type=int, default=None, help="reads per page per store per round (default 40)")
+    ap.add_argument("--ingest-s", type=float, default=None, help="seconds of posting per store per round (default 12)")
     args = ap.parse_args()
     sizes = (
         [int(x) for x in args.sizes.split(",")]
         if args.sizes
         else ([10_000, 30_000] if args.quick else [100_000, 1_000_000, 3_000_000])
     )
-    samples = args.samples or (10 if args.quick else 60)
-    ingest_s = 5.0 if args.quick else 30.0
-    results = []
+    rounds = args.rounds or (2 if args.quick else ROUNDS)
+    samples = args.samples or (10 if args.quick else SAMPLES)
+    ingest_s = args.ingest_s or (4.0 if args.quick else INGEST_S)
+    load_start = os.getloadavg()[0]
     with contextlib.ExitStack() as stack:
         pg = stack.enter_context(postgres_cluster()) if args.engine == "postgresql" else None
-        for n in sizes:
-            src = build_sqlite(n)
-            r = measure(src, n, args.engine, pg, samples, ingest_s)
-            print(json.dumps(r), file=sys.stderr)
-            results.append(r)
+        subjects = [start_subject(stack, build_sqlite(n), n, args.engine, pg) for n in sizes]
+        for i in range(rounds):
+            # Interleaved: every round visits every store, in an order that turns each round,
+            # so a stretch of heavy load on the machine does not fall on one store only.
+            for sub in subjects[i % len(subjects) :] + subjects[: i % len(subjects)]:
+                r = measure_round(sub, samples, ingest_s)
+                sub.rounds.append(r)
+                print(
+                    json.dumps({"round": i, "events": sub.n_events, **{k: round(v, 2) for k, v in r.items()}}),
+                    file=sys.stderr,
+                )
+        results = [summary(sub) for sub in subjects]
+    for r in results:
+        print(json.dumps(r), file=sys.stderr)
     lo, hi = results[0], results[-1]
     p95_keys = [f"{k}_p95_ms" for k in PAGES]
     out = {
@@ -367,10 +435,14 @@ def main() -> None:
         "rss_ratio": round(hi["rss_mb"] / lo["rss_mb"], 3),
         "page_p95_ratio_max": round(max(hi[k] / max(lo[k], 0.1) for k in p95_keys), 3),
         "page_p95_ms_max": max(r[k] for r in results for k in p95_keys),
-        "ingest_under_readers_ratio": round(
-            max(r["ingest_p95_readers_ms"] / max(r["ingest_p95_ms"], 0.1) for r in results), 3
-        ),
+        "ingest_under_readers_ratio": max(r["ingest_ratio"] for r in results),
         "engine": args.engine,
+        "rounds": rounds,
+        "load_1min": [
+            round(min([load_start, *(x for r in results for x in r["load_1min"])]), 1),
+            round(max([load_start, *(x for r in results for x in r["load_1min"])]), 1),
+        ],
+        "cpus": os.cpu_count(),
     }
     print(json.dumps(out))
 

@@ -68,6 +68,7 @@ VISIBLE_TEXT_JS = """() => {
   }
   out.push(document.title);
   for (const el of document.querySelectorAll('[aria-label], [title], [placeholder]')) {
+    if (el.closest('.data')) continue;  // a name's tooltip: data, as the name itself
     for (const a of ['aria-label', 'title', 'placeholder']) { const v = el.getAttribute(a); if (v) out.push(v); }
   }
   return out;

@@ -26,6 +26,7 @@ from ..domain.model import FactoryLayout
 from ..plugins import optional_modules
 from ..service_layer.ingest import RawEvent
 from ..web.errors import PAGE_STATUSES, error_page, lang_of, wants_html
+from ..web.page_worker import IngestFirst
 from .auth_http import AuthConfig, install_auth, principal_of
 
 MAX_EVENTS_PER_POST = 10_000
@@ -283,6 +284,7 @@ def create_app(rt: Runtime, auth: AuthConfig | None = None) -> FastAPI:
     app.state.runtime = rt
     _self_hosted_docs(app)
     install_auth(app, rt, auth or AuthConfig())
+    app.add_middleware(IngestFirst, state=app.state)  # outermost: pages give way to a post (web/page_worker.py)
     api = APIRouter(prefix="/api/v1")
     bad = problems(400, 404, 422)
 
@@ -407,10 +409,26 @@ def create_app(rt: Runtime, auth: AuthConfig | None = None) -> FastAPI:
             raise HTTPException(404, f"unknown line {line!r}; lines: {sorted(lay.lines)}")
         pages = getattr(app.state, "web_pages", None)
         if pages is not None and pages.views is not None:
-            live = pages.views.get()[0]  # the pages' view of this tick, and what they computed from it
-        else:
-            with rt.pipeline.lock:  # a view in a millisecond; the page is computed outside the lock
-                live = rt.live.frozen_view()
+            # Computed on the pages' thread from their view of this tick, once per version, and
+            # served as the same bytes to every reader (web/page_worker.py).
+            views, f, at = pages.views, lay.factory.id, _aware("as_of", as_of)
+
+            def compute() -> dict[str, Any]:
+                return views.get()[0].line_live(f, line, at)
+
+            if at is not None or rt.live.demo_clock is not None:  # a moment asked for, or a moving clock
+                return pages.worker.run(compute)
+            # Encoded once per version on the page thread (web/page_worker.encode, the bytes FastAPI
+            # would send): no response-model validation and serialization per reader, and none of
+            # it in the event loop that ingest's requests also wait for.
+            enc = pages.worker.run(
+                lambda: pages.get_encoded(
+                    ("api_line_live", f"{f}/{line}", ""), lambda: rt.live.events_applied, compute, 0.0
+                )
+            )
+            return Response(enc.body, media_type="application/json")  # type: ignore[return-value]
+        with rt.pipeline.lock:  # a view in a millisecond; the page is computed outside the lock
+            live = rt.live.frozen_view()
         return live.line_live(lay.factory.id, line, _aware("as_of", as_of))
 
     @api.get("/efficiency", response_model=Efficiency, response_model_exclude_unset=True, responses=bad)

@@ -17,9 +17,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import anyio
 from fastapi import FastAPI, HTTPException, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sse_starlette import EventSourceResponse
@@ -30,6 +29,7 @@ from ..service_layer.line_direction import director
 from ..service_layer.plan_board import PlanBoards
 from . import auth_pages, board, direction, nav, pwa, screens, tablet, views
 from .i18n import LANGS, N_, Fmt, pick_lang, translations
+from .page_worker import Encoded, IngestGate, PageWorker, encode, not_modified
 from .progress import OrderProgress, attach
 
 HERE = Path(__file__).parent
@@ -97,19 +97,27 @@ class SharedPages:
     since it was computed, or (``max_age_s`` > 0, the streams) if it is younger than that; else
     one reader computes it while the others of the same page wait for that result instead of
     computing it again. So N open screens of one line cost one computation a second, not N, and
-    the ingest lock is taken once per page per tick.
+    the ingest lock is taken once per page per tick. The data is kept encoded too (JSON bytes and
+    their ETag, web/page_worker.py): every reader of a version gets the same bytes.
     """
 
-    def __init__(self) -> None:
-        self._data: dict[tuple[str, str, str], tuple[int, float, dict[str, Any]]] = {}
+    def __init__(self, gate: IngestGate | None = None) -> None:
+        self._data: dict[tuple[str, str, str], tuple[int, float, Encoded]] = {}
         self._locks: dict[tuple[str, str, str], threading.Lock] = {}
         self._guard = threading.Lock()
         self.computed = 0
         self.views: SharedViews | None = None  # forgotten with the pages
+        self.gate = gate or IngestGate()
+        self.worker = PageWorker(self.gate)  # the one thread pages are computed on
 
     def get(
         self, page: tuple[str, str, str], applied: Callable[[], int], fn: Callable[[], dict[str, Any]], max_age_s: float
     ) -> dict[str, Any]:
+        return self.get_encoded(page, applied, fn, max_age_s).data
+
+    def get_encoded(
+        self, page: tuple[str, str, str], applied: Callable[[], int], fn: Callable[[], dict[str, Any]], max_age_s: float
+    ) -> Encoded:
         with self._guard:
             lock = self._locks.setdefault(page, threading.Lock())
         with lock:
@@ -118,10 +126,10 @@ class SharedPages:
             if hit is not None and (hit[0] == applied() or now - hit[1] < max_age_s):
                 return hit[2]
             seen = applied()
-            data = fn()
+            enc = encode(fn())
             self.computed += 1
-            self._data[page] = (seen, time.monotonic(), data)
-            return data
+            self._data[page] = (seen, time.monotonic(), enc)
+            return enc
 
     def forget(self, kind: str) -> None:
         """Drop every cached copy of a kind of page (the plan after a confirmed move)."""
@@ -146,13 +154,15 @@ class SharedViews:
     ``forget`` (a directive changed what pages show without an event).
     """
 
-    def __init__(self, rt: Any, progress: OrderProgress) -> None:
-        self.rt, self.progress = rt, progress
+    def __init__(self, rt: Any, progress: OrderProgress, pause: Callable[[], None] | None = None) -> None:
+        self.rt, self.progress, self.pause = rt, progress, pause
         self._guard = threading.Lock()
         self._last: tuple[int, LiveState, OrderProgress] | None = None
 
     def get(self) -> tuple[LiveState, OrderProgress]:
         rt = self.rt
+        if self.pause is not None:
+            self.pause()  # take the view (and the ingest lock) when ingest is not at work
         with self._guard:
             last = self._last
             if last is not None and last[0] == rt.live.events_applied and rt.live.demo_clock is None:
@@ -221,7 +231,14 @@ def register(app: FastAPI, rt: Any) -> None:
     auth_pages.register(app, jinja_env)
     pwa.register(app)
     app.state.web_progress = progress
-    shared = app.state.web_pages = SharedPages()
+    worker_q = getattr(getattr(rt, "worker", None), "q", None)
+
+    def ingest_queued() -> bool:
+        return worker_q is not None and not worker_q.empty()
+
+    gate = app.state.ingest_gate = IngestGate(ingest_queued)
+    shared = app.state.web_pages = SharedPages(gate)
+    pager = shared.worker
     boards = app.state.plan_boards = PlanBoards(rt.engine)  # the planner's board (web/board.py)
     cards = app.state.web_rate_cards = RateCards(rt.engine)
     app.mount(STATIC_PREFIX, StaticFiles(directory=HERE / "static"), name="web-static")
@@ -267,7 +284,7 @@ def register(app: FastAPI, rt: Any) -> None:
                 )
             if kind == "overview":
                 return lambda live, prog: direction.overview_page(
-                    director(rt), live, layouts, fmt, views.overview_data(live, layouts, prog, fmt)
+                    director(rt), live, layouts, fmt, views.overview_data(live, layouts, prog, fmt, pause=pager.pause)
                 )
             if kind == "plan":
                 lay = layouts[key] if key else next(iter(layouts.values()))
@@ -279,7 +296,7 @@ def register(app: FastAPI, rt: Any) -> None:
             raise HTTPException(404, f"unknown {kind} {key!r}") from None
         raise HTTPException(404, f"unknown page kind {kind!r}")
 
-    views_of = shared.views = SharedViews(rt, progress)
+    views_of = shared.views = SharedViews(rt, progress, pager.pause)
 
     def locked(fn: PageFn) -> Callable[[], dict[str, Any]]:
         """Take a consistent view under the ingest lock (about a millisecond), compute outside it:
@@ -290,11 +307,12 @@ def register(app: FastAPI, rt: Any) -> None:
 
         return run
 
-    async def compute_shared(page: tuple[str, str, str], fn: PageFn, max_age_s: float = 0.0) -> dict[str, Any]:
-        def applied() -> int:
-            return int(rt.live.events_applied)
+    def applied() -> int:
+        return int(rt.live.events_applied)
 
-        return await anyio.to_thread.run_sync(lambda: shared.get(page, applied, locked(fn), max_age_s))
+    async def compute_shared(page: tuple[str, str, str], fn: PageFn, max_age_s: float = 0.0) -> Encoded:
+        """The page's encoded data of this version, computed on the page thread if not cached."""
+        return await pager.arun(lambda: shared.get_encoded(page, applied, locked(fn), max_age_s))
 
     def page(request: Request, template: str, kind: str, key: str | None, title: str) -> Response:
         lang = _lang(request)
@@ -310,7 +328,7 @@ def register(app: FastAPI, rt: Any) -> None:
         title: str,
         data_fn: PageFn,
     ) -> Response:
-        return html_page(request, lang, template, kind, key, title, locked(data_fn)())
+        return html_page(request, lang, template, kind, key, title, pager.run(locked(data_fn)))
 
     def html_page(
         request: Request,
@@ -402,10 +420,15 @@ def register(app: FastAPI, rt: Any) -> None:
     screens.register(app, rt, html_page)
 
     @app.get("/web/data/{kind}", include_in_schema=False)
-    async def data(request: Request, kind: str, key: str | None = None) -> JSONResponse:
-        """The same page data as the stream, once (for scripts and checks)."""
+    async def data(request: Request, kind: str, key: str | None = None) -> Response:
+        """The same page data as the stream, once (for scripts and checks): the bytes of this
+        version, with an ETag; a poll that names it gets 304 and no body."""
         lang = _lang(request)
-        return JSONResponse(await compute_shared((kind, key or "", lang), builder(kind, key, lang)))
+        enc = await compute_shared((kind, key or "", lang), builder(kind, key, lang))
+        headers = {"ETag": enc.etag, "Cache-Control": "private, no-cache"}
+        if not_modified(request.headers.get("if-none-match"), enc.etag):
+            return Response(status_code=304, headers=headers)
+        return Response(enc.body, media_type="application/json", headers=headers)
 
     @app.get("/web/stream/{kind}", include_in_schema=False)
     async def stream(request: Request, kind: str, key: str | None = None) -> EventSourceResponse:
@@ -424,8 +447,8 @@ def register(app: FastAPI, rt: Any) -> None:
                 if applied != seen and now - last_push >= MIN_PUSH_INTERVAL_S:
                     seen = applied
                     last_push = now
-                    payload = await compute_shared((kind, key or "", lang), fn, MIN_PUSH_INTERVAL_S)
-                    yield {"event": "data", "data": json.dumps(payload, ensure_ascii=False)}
+                    enc = await compute_shared((kind, key or "", lang), fn, MIN_PUSH_INTERVAL_S)
+                    yield {"event": "data", "data": enc.body.decode("utf-8")}
                 await asyncio.sleep(POLL_S)
 
         return EventSourceResponse(events(), ping=15, headers={"Cache-Control": "no-store"})

@@ -7,7 +7,7 @@ pipeline lock (``snapshot`` does) because these read live state.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -380,14 +380,23 @@ def _done_label(fmt: Fmt) -> str:
     return fmt.gettext("Done")
 
 
-def overview_data(live: LiveState, layouts: dict[str, FactoryLayout], progress: OrderProgress, fmt: Fmt) -> dict:
-    """Every line at a glance, today's output and efficiency, orders at risk."""
+def overview_data(
+    live: LiveState,
+    layouts: dict[str, FactoryLayout],
+    progress: OrderProgress,
+    fmt: Fmt,
+    pause: Callable[[], None] | None = None,
+) -> dict:
+    """Every line at a glance, today's output and efficiency, orders at risk. ``pause`` is called
+    between lines: the page thread gives way to ingest there (web/page_worker.py)."""
     factories = []
     for layout in layouts.values():
         f = layout.factory.id
         now = live.as_of(f).astimezone(live.tz(f))
         lines = []
         for lid in sorted(layout.lines):
+            if pause is not None:
+                pause()
             d = line_data(live, layout, lid, fmt)
             lines.append(
                 {
@@ -401,6 +410,8 @@ def overview_data(live: LiveState, layouts: dict[str, FactoryLayout], progress: 
                     "hours": d["chart"],
                 }
             )
+        if pause is not None:
+            pause()
         day_start, day_end = live.day_bounds(f, now)
         fac = live.efficiency(f, "factory", day_start, day_end, now)
         fac_row = fac[0] if fac else {"output": 0, "efficiency_pct": None, "pieces": 0}
