@@ -117,7 +117,7 @@ class SeamlinePolicy(PolicyBase):
           promising ones tried — optimism in the face of uncertainty; her first bundle's cycles
           then speak for her. Measured (``bench/balance_gap.py --seeds 4``): with the cautious
           figure for untried pairs the optimum over the pairs seen lost 3 % to the full optimum
-          on day 1, with this one 1 %.
+          on day 1, with this one 0.8 % (12 cases).
         """
         key = (badge, style, op.code)
         e = self._memo.get(key)
