@@ -174,8 +174,21 @@ def fit_priors(cells: Sequence[PriorInput], *, ridge: float = 3.0, iters: int = 
         vals = list(eff_w.values())
         mean_w = sum(vals) / len(vals)
         model.sd_worker = math.sqrt(sum((v - mean_w) ** 2 for v in vals) / (len(vals) - 1))
-    model.sd = min(DEFAULT_SD, math.sqrt(tau2)) if k >= 5 else DEFAULT_SD
     model.n_cells = k
+    if k >= 5:
+        # τ is what the prior misses on a pair it has not seen: measure it so, on each cell's
+        # leave-one-out prior. The in-sample residual understates it (each cell pulled the
+        # effects toward itself; in the closed-loop twin it gave τ ≈ 0.07 where the prior's error
+        # on pairs not yet seen was 0.15), and a prior that thinks itself twice as sure as it is
+        # outweighs a first bundle's cycles and hands the balance its own errors.
+        loo2 = 0.0
+        for c in cells:
+            m, _ = model.prior(c.key, c.op, c.group, c.worker, c.grade)
+            loo2 += (c.log_eff - m) ** 2
+        tau2 = max(tau2, loo2 / k - noise / k)
+        model.sd = min(DEFAULT_SD, math.sqrt(tau2))
+    else:
+        model.sd = DEFAULT_SD
     return model
 
 
