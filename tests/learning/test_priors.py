@@ -103,3 +103,21 @@ def test_guessed_levels_do_not_tilt_the_grade_line():
         for i in range(20)
     ]
     assert fit_priors(data).slope == pytest.approx(0.15, abs=0.03)
+
+
+def test_the_prior_spread_is_its_error_on_pairs_it_has_not_seen():
+    """τ is measured on leave-one-out priors: with a few cells per operation the effects soak up
+    part of each cell's own deviation, and the in-sample residual said τ ≈ half the truth."""
+    rng = random.Random(7)
+    true_sd = 0.15
+    cells = []
+    for op in range(12):
+        op_eff = rng.gauss(0.0, 0.1)
+        for w in range(3):
+            y = math.log(0.8) + op_eff + 0.05 * (w - 1) + rng.gauss(0.0, true_sd)
+            cells.append(PriorInput(("c", op, w), ("op", op), ("g", 1), ("w", w), y, 0.0004, None))
+    model = fit_priors(cells)
+    loo = [c.log_eff - model.prior(c.key, c.op, c.group, c.worker)[0] for c in cells]
+    loo_sd = math.sqrt(sum(r * r for r in loo) / len(loo))
+    assert model.sd == pytest.approx(loo_sd, rel=0.05)
+    assert model.sd > 0.8 * true_sd

@@ -143,6 +143,20 @@ class CurveFit:
         inv_g = np.exp(-self.grid.log_g(ns)).mean(axis=1)
         return float(self.weights @ (self._level() / inv_g))
 
+    def planning_efficiency(self, n_from: float, count: int) -> float:
+        """SAM ÷ the *expected* time per piece over the next ``count`` pieces, the expectation
+        taken over the pieces, the curve candidates and the level's posterior alike.
+
+        A balance adds up times (share × SAM ÷ efficiency), so what it needs of an uncertain
+        efficiency is E[1/efficiency], not E[efficiency]: by Jensen the posterior mean overstates
+        the speed of every uncertain cell, by about exp(sd²) of its log, and the optimiser then
+        prefers exactly the cells it knows least (the optimiser's curse). For a log-normal level
+        E[1/E] = exp(−μ + var/2)."""
+        ns = n_from + np.arange(max(1, count), dtype=float)
+        inv_g = np.exp(-self.grid.log_g(ns)).mean(axis=1)
+        inv_level = np.exp(-self.mu + 0.5 * self.var)
+        return 1.0 / float(self.weights @ (inv_level * inv_g))
+
     def family_weights(self) -> dict[str, float]:
         return {name: float(self.weights[self.grid.family == code].sum()) for code, name in FAMILY_NAMES.items()}
 

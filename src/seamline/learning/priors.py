@@ -174,6 +174,74 @@ def fit_priors(cells: Sequence[PriorInput], *, ridge: float = 3.0, iters: int = 
         vals = list(eff_w.values())
         mean_w = sum(vals) / len(vals)
         model.sd_worker = math.sqrt(sum((v - mean_w) ** 2 for v in vals) / (len(vals) - 1))
-    model.sd = min(DEFAULT_SD, math.sqrt(tau2)) if k >= 5 else DEFAULT_SD
     model.n_cells = k
+    if k >= 5:
+        # τ is what the prior misses on a pair it has not seen: measure it so, on each cell's
+        # leave-one-out prior. The in-sample residual understates it (each cell pulled the
+        # effects toward itself; in the closed-loop twin it gave τ ≈ 0.07 where the prior's error
+        # on pairs not yet seen was 0.15), and a prior that thinks itself twice as sure as it is
+        # outweighs a first bundle's cycles and hands the balance its own errors.
+        loo2 = 0.0
+        for c in cells:
+            m, _ = model.prior(c.key, c.op, c.group, c.worker, c.grade)
+            loo2 += (c.log_eff - m) ** 2
+        tau2 = max(tau2, loo2 / k - noise / k)
+        model.sd = min(DEFAULT_SD, math.sqrt(tau2))
+    else:
+        model.sd = DEFAULT_SD
+    return model
+
+
+@dataclass(frozen=True, slots=True)
+class StartSample:
+    """A cell's first bundle against its steady-state prior: log level of its first cycles minus
+    the prior's mean log efficiency (leave-one-out), for one skill group."""
+
+    group: Hashable
+    gap: float
+
+
+@dataclass(slots=True)
+class StartModel:
+    """How far below its steady-state prior a pair sews its first bundle, per skill group.
+
+    A pair nobody has sewn is not at its steady state: people new to an operation start slow, and
+    how slow depends on who they are (a trainee on a machine she barely knows starts lower than a
+    senior operator on a new seam). The gap is averaged per group, shrunk toward the factory's
+    (``ridge`` pseudo-cells), which is shrunk toward 0 (no evidence: the steady-state prior). Its
+    spread within the group is the untried pair's uncertainty.
+    """
+
+    ridge: float = 3.0
+    mean_all: float = 0.0
+    var_all: float | None = None
+    groups: dict[Hashable, tuple[float, float, int]] = field(default_factory=dict)  # mean, var, n
+
+    def gap(self, group: Hashable) -> tuple[float, float | None]:
+        """(mean, variance) of the first bundle's log gap for ``group``; variance None without data."""
+        g = self.groups.get(group)
+        if g is None:
+            return self.mean_all, self.var_all
+        return g[0], g[1]
+
+
+def fit_start(samples: Sequence[StartSample], *, ridge: float = 3.0) -> StartModel:
+    """Shrunken group means and pooled-toward-factory variances of the first-bundle gaps."""
+    model = StartModel(ridge=ridge)
+    if not samples:
+        return model
+    n = len(samples)
+    total = sum(s.gap for s in samples)
+    mean_all = total / (n + ridge)
+    var_all = sum((s.gap - mean_all) ** 2 for s in samples) / n if n >= 2 else DEFAULT_SD**2
+    var_all = max(var_all, MIN_SD**2)
+    by: dict[Hashable, list[float]] = defaultdict(list)
+    for s in samples:
+        by[s.group].append(s.gap)
+    for k, gaps in by.items():
+        m = (sum(gaps) + ridge * mean_all) / (len(gaps) + ridge)
+        ss = sum((g - m) ** 2 for g in gaps)
+        v = (ss + ridge * var_all) / (len(gaps) + ridge)
+        model.groups[k] = (m, max(v, MIN_SD**2), len(gaps))
+    model.mean_all, model.var_all = mean_all, var_all
     return model

@@ -21,7 +21,7 @@ from ..domain.events import BundleIn, BundleOut, Defect, Downtime, Login, Logout
 from ..domain.model import FactoryLayout
 from .curves import GRID, CurveFit, Grid, fit_curve
 from .cycles import Rules, Verdict, judge
-from .priors import DEFAULT_LOG_EFF, PriorInput, PriorModel, fit_priors
+from .priors import DEFAULT_LOG_EFF, PriorInput, PriorModel, StartModel, StartSample, fit_priors, fit_start
 from .robust import diff_sd, huber_location, median
 
 CellKey = tuple[str, str, str, str]  # factory, worker, style, op
@@ -188,12 +188,21 @@ class LearningState:
         self._ops: dict[tuple[str, str, str], tuple[float, str]] = {}
         self._seen_layout: dict[str, int] = {}  # factory -> id() of the layout the caches came from
         self.priors = PriorModel()
+        self.start = StartModel()
         self.sigma_pool = DEFAULT_SIGMA
         self._cycles_since_priors = 0
         self._priors_ready = False
         self.prior_refresh_cycles = prior_refresh_cycles
         self.refit_fraction = refit_fraction
         self.events_applied = 0
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """A checkpoint pickled before the start model existed loads without a replay: the model
+        is empty and the priors are marked stale, so the next estimate refits both from the cells."""
+        self.__dict__.update(state)
+        if "start" not in state:
+            self.start = StartModel()
+            self._priors_ready = False
 
     # --- per-event bookkeeping --------------------------------------------------------------
     def _station(self, factory: str, station: str) -> _Station | None:
@@ -317,11 +326,14 @@ class LearningState:
     def grid_for(self, cell: Cell) -> Grid:
         """The shape prior for a cell: the base grid blended with what the factory's mature cells
         showed (the cell's own contribution left out)."""
+        return self._grid_without(cell.key)
+
+    def _grid_without(self, key: CellKey) -> Grid:
         total = self._shape_sum
         if total is None:
             return self.grid
         n = len(self._shape_own)
-        own = self._shape_own.get(cell.key)
+        own = self._shape_own.get(key)
         if own is not None:
             if n < 2:
                 return self.grid
@@ -381,6 +393,7 @@ class LearningState:
         if sigmas:
             self.sigma_pool = max(0.03, median(sigmas))
         self.priors = fit_priors(inputs)
+        self.start = fit_start(self._start_samples())
         self._learn_shapes()
         self._priors_ready = True
         if force:
@@ -388,6 +401,24 @@ class LearningState:
                 cell.fit_version = -1  # refit everything against the new priors
         # Otherwise cached fits keep their old prior until the cell has new data: priors move slowly,
         # and refitting every cell at once would hold the ingest lock for seconds in a big factory.
+
+    def _start_samples(self) -> list[StartSample]:
+        """Each cell whose first bundle was seen: the log level of its cycles in that bundle
+        (noise-corrected as in ``estimate_cell``) against its steady-state prior."""
+        out: list[StartSample] = []
+        for cell in self.cells.values():
+            lay = self.layouts.get(cell.factory)
+            st = lay.styles.get(cell.style) if lay else None
+            first = st.bundle_size if st is not None else FORECAST_PIECES
+            if not cell.ns or cell.ns[0] >= first:
+                continue  # trimmed, or its first pieces gave no cycle
+            z = [math.log(cell.sam_s) - y for n, y in zip(cell.ns, cell.logs, strict=True) if n < first]
+            if len(z) < 3:
+                continue
+            level = sum(z) / len(z) - 0.5 * self.sigma_pool**2
+            m, _ = self._prior_for(cell)
+            out.append(StartSample(self._group(cell), level - m))
+        return out
 
     def _prior_input(self, cell: Cell, log_eff: float, var: float) -> PriorInput:
         group = self._group(cell)
@@ -460,6 +491,33 @@ class LearningState:
         self.estimate(cell)
         assert cell.curve is not None
         return cell.curve.block_efficiency(float(cell.n_pieces), pieces)
+
+    def planning_efficiency(self, factory: str, worker: str, style: str, op: str, pieces: int) -> float:
+        """What a balance should count on for ``worker`` on ``op`` over her next ``pieces``.
+
+        One estimator for every pair, however much is known of it: the curve posterior of the cell
+        (its cycles and the factory's prior, weighted by their precisions; ``fit_curve``), or for a
+        pair without a cycle the prior alone with the population's learning curve — a pair nobody
+        has sewn starts at the bottom of its curve, not at the steady state. The position on the
+        curve is the pieces the worker has made of it (cycles or not), and the figure is SAM ÷
+        expected time per piece (``CurveFit.planning_efficiency``).
+        """
+        cell = self.cells.get((factory, worker, style, op))
+        if cell is not None and cell.n_cycles > 0:
+            self.estimate(cell)
+            assert cell.curve is not None
+            return cell.curve.planning_efficiency(float(cell.n_pieces), pieces)
+        self.refresh_priors()
+        lay = self.layouts[factory]
+        o = lay.styles[style].op(op)
+        w = lay.workers.get(worker)
+        group = (factory, w.skill_group, w.grade_for(o.machine_type, op)) if w else (factory, "unknown", 0)
+        m, sd = self.priors.prior(None, (factory, style, op), group, (factory, worker), _grade_of(group))
+        gap, var = self.start.gap(group)
+        if var is None:
+            var = sd * sd
+        # log efficiency ~ N(m + gap, var): SAM ÷ expected time is exp(m + gap − var/2)
+        return math.exp(m + gap - 0.5 * var)
 
     def iter_cells(
         self, factory: str | None = None, line: str | None = None, worker: str | None = None
