@@ -149,7 +149,8 @@ class PolicyBase(ABC):
             ls.trials = trials
             if trials:
                 self.decisions.append({"at": now.isoformat(), "line": line, "style": style, "reason": "explore",
-                                       "trials": {s: list(ops) for s, ops in trials.items()}})  # fmt: skip
+                                       "trials": {s: list(ops) for s, ops in trials.items()},
+                                       "workers": {s: present.get(s, "") for s in trials}})  # fmt: skip
             out.append(
                 Directive(
                     line,
