@@ -23,6 +23,7 @@ from seamline.sim.engine import Engine
 from seamline.twin.experiment import PRELOAD_WIP_BUNDLES_PER_STATION, Case, line_case
 from seamline.twin.loop import run_loop
 from seamline.twin.policy import OraclePolicy, SeamlinePolicy
+from seamline.twin.policy.balancing import balance_for, problem_for
 from seamline.twin.policy.base import LineState
 from seamline.twin.policy.protocol import Option
 from seamline.twin.policy.seamline import MIN_CYCLES
@@ -64,13 +65,13 @@ def _flexible(case: Case, pol: Fixed, present: dict[str, str]) -> tuple[str, lis
     """A worker made slow at every operation she can take (the plan then gives her little) whose
     turning fast makes a shorter cycle that needs new pairs: the one a better estimate moves."""
     lay, style = case.layout, case.style
-    problem, _ = seamline_mod.problem_for(lay, style, present, pol._eff(style))
+    problem, _ = problem_for(lay, style, present, lambda b, op: pol.efficiency(b, style, op))
     for badge in sorted(present.values()):
         codes = [o.code for o in lay.styles[style].operations if problem.efficiency[(badge, o.code)] > 0]
         slow = {(badge, c): 0.3 for c in codes}
         fast = {(badge, c): 2.0 for c in codes}
-        a = seamline_mod.balance_for(lay, style, present, lambda b, op, e=slow: e.get((b, op.code), 1.0))
-        z = seamline_mod.balance_for(lay, style, present, lambda b, op, e=fast: e.get((b, op.code), 1.0),
+        a = balance_for(lay, style, present, lambda b, op, e=slow: e.get((b, op.code), 1.0))
+        z = balance_for(lay, style, present, lambda b, op, e=fast: e.get((b, op.code), 1.0),
                                      previous=a.plan, tolerance=0.0)  # fmt: skip
         if z.plan.cycle_min < 0.9 * a.plan.cycle_min and z.plan.pairs() - a.plan.pairs():
             pol.effs.update(slow)
@@ -139,14 +140,14 @@ def test_the_plan_chosen_is_worth_the_most_garments_net_of_its_moves(tee: Case) 
     horizon = pol.horizon_min(tee.line)
 
     def value(tol: float) -> float:
-        cand = seamline_mod.balance_for(tee.layout, tee.style, present, pol._eff(tee.style), previous=previous,
+        cand = balance_for(tee.layout, tee.style, present, pol._eff(tee.style), previous=previous,
                                         tolerance=tol)  # fmt: skip
         return horizon / cand.plan.cycle_min - pol.move_cost_pcs(tee.style, cand, previous, horizon)
 
     best = horizon / chosen.plan.cycle_min - pol.move_cost_pcs(tee.style, chosen, previous, horizon)
     assert all(best >= value(t) - 1e-6 for t in seamline_mod.TOLERANCES)
     # a move costs: the plan with the fewest moves within 4 % is not the exact optimum's
-    fresh = seamline_mod.balance_for(tee.layout, tee.style, present, pol._eff(tee.style), previous=previous,
+    fresh = balance_for(tee.layout, tee.style, present, pol._eff(tee.style), previous=previous,
                                      tolerance=0.0)  # fmt: skip
     assert pol.move_cost_pcs(tee.style, fresh, previous, horizon) > 0
 

@@ -9,7 +9,8 @@
   its life, less what its moves cost (a moved worker's set-up and the learning curve of an
   operation new to her, priced by the learned curves), is set against keeping the floor as it
   is, and the best is handed out (on a change of people keeping is not an option).
-- Exploration (``trials``): a worker with slack in the plan (or idle now), not the bottleneck,
+- Exploration (``trials``): a worker with slack (in the plan, or waiting for work on the floor
+  for part of the last interval), not the bottleneck,
   tries a bundle of an operation she has not been seen on when the optimistic bound of her prior
   there reaches the efficiency of the operation's busy holders — a pair that may enter the
   optimum, which the balance cannot find out by itself since it only plans what it believes. The
@@ -32,7 +33,7 @@ import math
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from seamline.domain.events import Piece, SensorEvent
+from seamline.domain.events import Downtime, Piece, SensorEvent
 from seamline.domain.model import FactoryLayout, Operation, Style
 from seamline.learning.state import Cell, LearningState
 from seamline.planning.balance.data import BalancePlan
@@ -55,8 +56,9 @@ TOLERANCES = (0.0, 0.005, 0.01, 0.02, 0.04)
 # has no such cost for a change of operation within a style).
 MOVE_SETUP_MIN = 5.0
 # Exploration: trials at once on a line; the share of the cycle a worker must have free in the
-# plan (or be idle now) to try; the optimistic bound of a prior (mean + Z sd of log efficiency,
-# the 84th percentile); the fraction of the holders' efficiency that bound must reach.
+# plan, or of the last interval she waited for work (or be waiting now), to try; the optimistic
+# bound of a prior (mean + Z sd of log efficiency, the 84th percentile); the fraction of the
+# holders' efficiency that bound must reach.
 EXPLORE_MAX = 3
 EXPLORE_SLACK = 0.10
 EXPLORE_Z = 1.0
@@ -77,6 +79,12 @@ class SeamlinePolicy(PolicyBase):
         self.learning = LearningState({self.fid: layout})
         self._feeders: dict[str, dict[str, frozenset[str]]] = {}
         self._learn_memo: dict[tuple[str, str, int], float] = {}
+        # Waiting for work, from the stations' NO_WORK reports: seconds since the last decision
+        # point per station, and when an open wait began.
+        self._idle_s: dict[str, float] = {}
+        self._idle_since: dict[str, datetime] = {}
+        self._since: datetime | None = None
+        self.idle_share: dict[str, float] = {}  # station -> share of the last interval spent waiting
         self._memo: dict[tuple[str, str, str], float] = {}
         # Order book progress from the events: pieces counted at each final operation of a bundle
         # (capped at its size: a bouncing sensor counts no garment twice) and garments packed per order.
@@ -91,6 +99,11 @@ class SeamlinePolicy(PolicyBase):
             self.learning.apply(ev)
             if isinstance(ev, Piece):
                 self._count_packed(ev)
+            elif isinstance(ev, Downtime) and ev.reason == "NO_WORK" and ev.station is not None:
+                if ev.phase == "start":
+                    self._idle_since[ev.station] = ev.ts
+                elif (t0 := self._idle_since.pop(ev.station, None)) is not None:
+                    self._idle_s[ev.station] = self._idle_s.get(ev.station, 0.0) + (ev.ts - t0).total_seconds()
 
     def _count_packed(self, ev: Piece) -> None:
         b = self.layout.bundles.get(ev.bundle)
@@ -122,11 +135,23 @@ class SeamlinePolicy(PolicyBase):
     def decide(self, now: datetime) -> list[Directive]:
         self._memo.clear()  # new events since the last decision: estimates may have moved
         self._learn_memo.clear()
+        self._note_idle(now)
         # Refit the factory-wide priors (skill group × grade, operation, worker knack) at every
         # decision: in the first hours of a new style they are all that speaks for the pairs
         # nobody has sewn yet, and the projection's default waits for 2000 new cycles.
         self.learning.refresh_priors(force=True)
         return super().decide(now)
+
+    def _note_idle(self, now: datetime) -> None:
+        """Each station's share of the interval since the last decision point spent waiting for work."""
+        span = (now - self._since).total_seconds() if self._since is not None else 0.0
+        for sid, t0 in self._idle_since.items():  # waits still open count up to now
+            self._idle_s[sid] = self._idle_s.get(sid, 0.0) + max(
+                0.0, (now - max(t0, self._since or t0)).total_seconds()
+            )
+            self._idle_since[sid] = now
+        self.idle_share = {sid: min(1.0, s / span) for sid, s in self._idle_s.items()} if span > 0 else {}
+        self._idle_s, self._since = {}, now
 
     def efficiency(self, badge: str, style: str, op: Operation) -> float:
         key = (badge, style, op.code)
@@ -276,7 +301,11 @@ class SeamlinePolicy(PolicyBase):
             if b != plan.bottleneck
             and sid not in out
             and present.get(sid) == b
-            and (loads.get(b, 0.0) <= (1.0 - EXPLORE_SLACK) * c or sid in self.floor.no_work)
+            and (
+                loads.get(b, 0.0) <= (1.0 - EXPLORE_SLACK) * c
+                or self.idle_share.get(sid, 0.0) >= EXPLORE_SLACK
+                or sid in self.floor.no_work
+            )
         ]
         cands: list[tuple[float, str, str]] = []
         for code in sorted(tight_ops - busy_ops):
