@@ -143,6 +143,8 @@ class PolicyBase(ABC):
             self.day_plans[(line, now.date())] = ls.balance
             # Trials ride beside the plan: the floor gets the plan's stations plus each trial's
             # operation; the plan itself (what is scored and recorded) stays the engine's.
+            if ls.style != style:  # the floor is on a style the plan is not for (it could not be made)
+                continue
             trials = self.trials(line, ls, now)
             if not moved and trials == ls.trials:
                 continue

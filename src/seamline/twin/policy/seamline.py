@@ -59,7 +59,7 @@ MOVE_SETUP_MIN = 5.0
 # plan, or of the last interval she waited for work (or be waiting now), to try; the optimistic
 # bound of a prior (mean + Z sd of log efficiency, the 84th percentile); the fraction of the
 # holders' efficiency that bound must reach.
-EXPLORE_MAX = 6
+EXPLORE_MAX = 3
 EXPLORE_SLACK = 0.10
 EXPLORE_Z = 1.0
 EXPLORE_REACH = 0.95
@@ -85,7 +85,6 @@ class SeamlinePolicy(PolicyBase):
         self._idle_since: dict[str, datetime] = {}
         self._since: datetime | None = None
         self.idle_share: dict[str, float] = {}  # station -> share of the last interval spent waiting
-        self._trial_from: dict[tuple[str, str], int] = {}  # (station, op) -> the pair's cycles when tried
         self._memo: dict[tuple[str, str, str], float] = {}
         # Order book progress from the events: pieces counted at each final operation of a bundle
         # (capped at its size: a bouncing sensor counts no garment twice) and garments packed per order.
@@ -264,8 +263,7 @@ class SeamlinePolicy(PolicyBase):
 
         A trial goes on until its pair has ``MIN_CYCLES`` cycles (about a bundle's first pieces
         tell the learning what it needs; the rest of the bundle is sewn anyway) or the plan takes
-        the pair, and is given up when its worker had no slack to begin it in an interval; new
-        ones are chosen by how far the optimistic bound of the worker's prior
+        the pair; new ones are chosen by how far the optimistic bound of the worker's prior
         reaches over the operation's busy holders, at most one per worker and per operation and
         ``EXPLORE_MAX`` per line."""
         lb = ls.balance
@@ -284,20 +282,13 @@ class SeamlinePolicy(PolicyBase):
             cell = self.learning.cells.get((self.fid, badge, style, code))
             return cell is None or cell.n_cycles < MIN_CYCLES
 
-        def cycles(badge: str, code: str) -> int:
-            cell = self.learning.cells.get((self.fid, badge, style, code))
-            return cell.n_cycles if cell is not None else 0
-
         out: dict[str, tuple[str, ...]] = {}
-        for sid, codes in ls.trials.items():  # trials under way go on; one not begun is given up
+        for sid, codes in ls.trials.items():  # trials under way go on
             badge = present.get(sid)
             kept = tuple(
                 code
                 for code in codes
-                if badge is not None
-                and (badge, code) not in in_plan
-                and untried(badge, code)
-                and cycles(badge, code) > self._trial_from.get((sid, code), 0)
+                if code in ops and badge is not None and (badge, code) not in in_plan and untried(badge, code)
             )
             if kept and lb.station_of.get(badge or "") == sid:
                 out[sid] = kept
@@ -338,7 +329,6 @@ class SeamlinePolicy(PolicyBase):
                 continue
             out[sid] = (code,)
             busy_ops.add(code)
-            self._trial_from[(sid, code)] = cycles(b, code)
         return out
 
     def _optimistic(self, badge: str, style: str, op: Operation) -> float:
