@@ -117,10 +117,11 @@ class PolicyBase(ABC):
                                            "error": str(e)})  # fmt: skip
             before = (ls.balance.stations, ls.cap) if ls.balance is not None and ls.style == style else None
             cap = self.wip_cap(line, new) if new is not None else ls.cap
-            moved = new is not None and before != (new.stations, cap)
+            # A drift re-balance that only moves shares (the same station lists, the same cap): the
+            # plan is kept up to date, the floor (stations pull their work) is told nothing. Any
+            # other reason is handed out as before (the baseline and the oracle never drift).
+            moved = new is not None and (reason != "drift" or before != (new.stations, cap))
             if new is not None:
-                # only the shares moved: the plan is kept up to date, the floor (stations pull their
-                # work) sees no change and is told nothing
                 ls.balance, ls.style, ls.present = new, style, frozenset(present.items())
             if moved:
                 assert new is not None and reason is not None
