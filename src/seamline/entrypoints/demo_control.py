@@ -74,7 +74,8 @@ class DemoControl:
         move the tablets announce ("主管调整：现在做 X"); return what the floor does with it."""
         for d in directives:
             lb = self.policy.state[d.line].balance
-            if lb is None or self.store is None:
+            # a trial beside an unchanged plan (``Directive.trials``) is no move to announce
+            if lb is None or self.store is None or d.reason == "explore":
                 continue
             order = {b: i for i, b in enumerate(sorted(lb.station_of, key=lb.station_of.__getitem__))}
             # every worker present, those the plan leaves without work too (their tablets then

@@ -82,11 +82,12 @@ def balance_for(
     previous: BalancePlan | None = None,
     time_limit_s: float = 0.5,
     seed: int = 0,
+    tolerance: float = 0.02,
 ) -> LineBalance:
     """Balance the style on the people present; with ``previous``, the fewest changes among the
-    shortest cycles (``planning.balance.rebalance``)."""
+    cycles within ``tolerance`` of the shortest (``planning.balance.shares``)."""
     problem, station_of = problem_for(layout, style_code, present, eff)
-    plan = balance_shares(problem, previous)
+    plan = balance_shares(problem, previous, tolerance=tolerance)
     return LineBalance(plan, problem, stations_of(plan, station_of, layout, style_code), station_of)
 
 

@@ -26,7 +26,7 @@ from datetime import datetime
 from seamline.domain.model import FactoryLayout, Operation
 
 from .balancing import LineBalance, cycle_of, problem_for
-from .base import LineState
+from .base import LineState, PolicyBase
 from .protocol import Directive
 from .seamline import SeamlinePolicy
 
@@ -67,6 +67,13 @@ class OraclePolicy(SeamlinePolicy):
         if frozenset(present.items()) != ls.present:
             return "people"
         return "truth"  # every decision point: the truth moves as people learn
+
+    def rebalance(
+        self, line: str, ls: LineState, now: datetime, present: dict[str, str], style: str, reason: str
+    ) -> LineBalance | None:
+        """The engine's balance on the truth, handed out when ``accept`` says it pays: not
+        seamline's weighing of moves, whose costs are learned estimates the oracle does not need."""
+        return PolicyBase.rebalance(self, line, ls, now, present, style, reason)
 
     def accept(self, ls: LineState, new: LineBalance, reason: str) -> bool:
         if reason != "truth" or ls.balance is None:

@@ -2,14 +2,16 @@
 
 A controller is told only what the floor's sensors and tablets report (``SensorEvent`` from
 ``seamline.domain.events``) plus the factory's master data it was built with. It answers with
-``Directive`` (a station → operations balance for a line, optionally the line's WIP cap) and, when
-a free station has a choice, with the index of the operation to take next.
+``Directive`` (a station → operations balance for a line, optionally the line's WIP cap, and the
+trials in it: an operation a station is to try for a bundle beside the plan, so that the
+controller learns a pair it has not seen) and, when a free station has a choice, with the index
+of the operation to take next.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
@@ -21,13 +23,18 @@ Option = tuple[str, str, float, int]
 
 @dataclass(frozen=True, slots=True)
 class Directive:
-    """A balance for one line's runs of ``style``: station id → operation codes."""
+    """A balance for one line's runs of ``style``: station id → operation codes.
+
+    ``trials`` (station → operations) are already in ``balance``; they name the operations a
+    station has only to try (a bundle when its own work leaves it free), for a tablet to show
+    them as such ("试做 / trial")."""
 
     line: str
     style: str
     balance: Mapping[str, tuple[str, ...]]
     wip_cap_bundles: int | None = None
     reason: str = ""
+    trials: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 class Controller(Protocol):

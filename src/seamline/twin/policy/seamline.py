@@ -3,10 +3,18 @@
 - Efficiencies come from ``seamline.learning`` fed with the observed events only: a cell with
   cycles gives its forecast over the next pieces (the learning curve included), a cell without
   gives the learned prior for that worker, skill group and operation.
-- The balance is the planning engine's on those efficiencies; a re-balance (someone missing or
-  back, a new style, or every ``drift_every_min`` when the learned figures have moved) asks the
-  engine for the fewest changed (worker, operation) pairs among the shortest cycles, and a drift
-  re-balance is only handed out when it shortens the predicted cycle by ``min_gain``.
+- The balance is the planning engine's on those efficiencies. A re-balance is weighed in pieces
+  (``rebalance``): at every decision point the engine offers plans that keep the cycle within
+  a few tolerances of the shortest with fewer moves; each plan's garments over a working day of
+  its life, less what its moves cost (a moved worker's set-up and the learning curve of an
+  operation new to her, priced by the learned curves), is set against keeping the floor as it
+  is, and the best is handed out (on a change of people keeping is not an option).
+- Exploration (``trials``): a worker with slack (in the plan, or waiting for work on the floor
+  for part of the last interval), not the bottleneck,
+  tries a bundle of an operation she has not been seen on when the optimistic bound of her prior
+  there reaches the efficiency of the operation's busy holders — a pair that may enter the
+  optimum, which the balance cannot find out by itself since it only plans what it believes. The
+  trial rides beside the plan and her own work goes first (``dispatch``), so it uses slack only.
 - Dispatch feeds the bottleneck: a free station first takes work for an operation that feeds a
   bottleneck operation running short of bundles; then the bundle of the order with the fewest
   garments left to pack (order-level shortest remaining work, the plant's ``order_priority``: a
@@ -23,26 +31,43 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from seamline.domain.events import Piece, SensorEvent
+from seamline.domain.events import Downtime, Piece, SensorEvent
 from seamline.domain.model import FactoryLayout, Operation, Style
-from seamline.learning.state import LearningState
+from seamline.learning.state import Cell, LearningState
 from seamline.planning.balance.data import BalancePlan
 
-from .balancing import LineBalance, cycle_of, problem_for
+from .balancing import LineBalance, balance_for, cycle_of, problem_for
 from .base import LineState, PolicyBase
 from .protocol import Directive, Option
 
 # Clean cycles from which the balance-gap bench counts a pair as "seen" (about half a bundle). The
 # estimate itself has no such switch: every cycle counts, weighed against the prior (``efficiency``).
 MIN_CYCLES = 5
+# Re-balance economics (docs/closed-loop.md, "Re-balancing by what a move costs").
+# The cycles a re-balance may keep above the shortest to move fewer pairs: each gives a plan, and
+# the plans are weighed against each other and against keeping the floor as it is.
+TOLERANCES = (0.0, 0.005, 0.01, 0.02, 0.04)
+# Minutes a worker loses to a move besides the learning curve: fetching the first bundle of the
+# operation from its rack, setting the machine for it (guide or folder, stitch length, thread) and
+# reading its instruction card. A floor figure, a setting, not fitted to the twin (whose simulator
+# has no such cost for a change of operation within a style).
+MOVE_SETUP_MIN = 5.0
+# Exploration: trials at once on a line; the share of the cycle a worker must have free in the
+# plan, or of the last interval she waited for work (or be waiting now), to try; the optimistic
+# bound of a prior (mean + Z sd of log efficiency, the 84th percentile); the fraction of the
+# holders' efficiency that bound must reach.
+EXPLORE_MAX = 3
+EXPLORE_SLACK = 0.10
+EXPLORE_Z = 1.0
+EXPLORE_REACH = 0.95
+# A holder within this fraction of the cycle is busy: relieving her may shorten the cycle.
+TIGHT = 0.02
 
 
 class SeamlinePolicy(PolicyBase):
     name = "seamline"
-    drift_every_min = 60.0
-    min_gain = 0.03
     low_water_bundles = 2
     # The factory's standard WIP allowance (the simulator's default cap too): never more than this.
     wip_bundles_per_station = 1.5
@@ -52,7 +77,13 @@ class SeamlinePolicy(PolicyBase):
         self.fid = layout.factory.id
         self.learning = LearningState({self.fid: layout})
         self._feeders: dict[str, dict[str, frozenset[str]]] = {}
-        self._last_drift: dict[str, datetime] = {}
+        self._learn_memo: dict[tuple[str, str, int], float] = {}
+        # Waiting for work, from the stations' NO_WORK reports: seconds since the last decision
+        # point per station, and when an open wait began.
+        self._idle_s: dict[str, float] = {}
+        self._idle_since: dict[str, datetime] = {}
+        self._since: datetime | None = None
+        self.idle_share: dict[str, float] = {}  # station -> share of the last interval spent waiting
         self._memo: dict[tuple[str, str, str], float] = {}
         # Order book progress from the events: pieces counted at each final operation of a bundle
         # (capped at its size: a bouncing sensor counts no garment twice) and garments packed per order.
@@ -67,6 +98,11 @@ class SeamlinePolicy(PolicyBase):
             self.learning.apply(ev)
             if isinstance(ev, Piece):
                 self._count_packed(ev)
+            elif isinstance(ev, Downtime) and ev.reason == "NO_WORK" and ev.station is not None:
+                if ev.phase == "start":
+                    self._idle_since[ev.station] = ev.ts
+                elif (t0 := self._idle_since.pop(ev.station, None)) is not None:
+                    self._idle_s[ev.station] = self._idle_s.get(ev.station, 0.0) + (ev.ts - t0).total_seconds()
 
     def _count_packed(self, ev: Piece) -> None:
         b = self.layout.bundles.get(ev.bundle)
@@ -97,11 +133,24 @@ class SeamlinePolicy(PolicyBase):
 
     def decide(self, now: datetime) -> list[Directive]:
         self._memo.clear()  # new events since the last decision: estimates may have moved
+        self._learn_memo.clear()
+        self._note_idle(now)
         # Refit the factory-wide priors (skill group × grade, operation, worker knack) at every
         # decision: in the first hours of a new style they are all that speaks for the pairs
         # nobody has sewn yet, and the projection's default waits for 2000 new cycles.
         self.learning.refresh_priors(force=True)
         return super().decide(now)
+
+    def _note_idle(self, now: datetime) -> None:
+        """Each station's share of the interval since the last decision point spent waiting for work."""
+        span = (now - self._since).total_seconds() if self._since is not None else 0.0
+        for sid, t0 in self._idle_since.items():  # waits still open count up to now
+            self._idle_s[sid] = self._idle_s.get(sid, 0.0) + max(
+                0.0, (now - max(t0, self._since or t0)).total_seconds()
+            )
+            self._idle_since[sid] = now
+        self.idle_share = {sid: min(1.0, s / span) for sid, s in self._idle_s.items()} if span > 0 else {}
+        self._idle_s, self._since = {}, now
 
     def efficiency(self, badge: str, style: str, op: Operation) -> float:
         """What the balance counts on for ``badge`` on ``op`` (docs/learning.md, "What a balance
@@ -132,28 +181,181 @@ class SeamlinePolicy(PolicyBase):
         return e
 
     def wants(self, line: str, ls: LineState, now: datetime, present: dict[str, str], style: str) -> str | None:
+        """A new style or a change of people re-balances; otherwise every decision point asks
+        whether the learned figures make a better plan worth its moves ("drift", ``rebalance``).
+        Asking costs a few LPs of milliseconds, so it is asked whenever the floor reports: early
+        in a style, when estimates move most, every 30 minutes of the twin's grid."""
         if ls.balance is None or ls.style != style:
             return "start"
         if frozenset(present.items()) != ls.present:
             return "people"
-        last = self._last_drift.get(line)
-        if last is None or now - last >= timedelta(minutes=self.drift_every_min):
-            self._last_drift[line] = now
-            return "drift"
-        return None
+        return "drift"
 
-    def accept(self, ls: LineState, new: LineBalance, reason: str) -> bool:
-        if reason != "drift" or ls.balance is None:
-            return True
-        # The plan on the floor, scored on today's estimates, against the new one.
-        problem, _ = problem_for(
-            self.layout,
-            ls.style,
-            dict(ls.present),
-            lambda b, op: self.efficiency(b, ls.style, op),
+    def rebalance(
+        self, line: str, ls: LineState, now: datetime, present: dict[str, str], style: str, reason: str
+    ) -> LineBalance | None:
+        """The plan worth the most garments over ``horizon_min`` net of its moves' cost.
+
+        For a new style the shortest cycle (every pair is new anyway). Otherwise one plan per
+        tolerance of ``TOLERANCES`` (the fewest new pairs within it of the shortest cycle), each
+        worth ``horizon ÷ cycle − cost of its new pairs`` garments; on a drift keeping the floor's
+        plan (its cycle on today's estimates, no cost) is a candidate too, and wins ties."""
+        eff = self._eff(style)
+        if reason == "start" or ls.balance is None or ls.style != style:
+            return balance_for(self.layout, style, present, eff, time_limit_s=self.time_limit_s)
+        previous = ls.balance.plan
+        horizon = self.horizon_min(line)
+        best: LineBalance | None = None
+        best_value = -math.inf
+        if reason == "drift":
+            problem, _ = problem_for(self.layout, style, present, eff)
+            now_cycle = cycle_of(previous, problem)
+            best_value = horizon / now_cycle if now_cycle > 0 else -math.inf
+        seen: set[frozenset[tuple[str, str]]] = set()
+        for tol in TOLERANCES:
+            cand = balance_for(self.layout, style, present, eff, previous=previous, tolerance=tol)
+            pairs = frozenset(cand.plan.pairs())
+            if pairs in seen or cand.plan.cycle_min <= 0:
+                continue
+            seen.add(pairs)
+            value = horizon / cand.plan.cycle_min - self.move_cost_pcs(style, cand, previous, horizon)
+            if value > best_value + 1e-9:
+                best, best_value = cand, value
+        return best
+
+    def horizon_min(self, line: str) -> float:
+        """Working minutes a plan is judged over: one shift. A plan stays on the floor overnight and
+        the next morning's re-balance for the people present starts from it, so what it gains is
+        worth about a day of output whatever the hour it is handed out."""
+        return self.layout.calendar_for_line(line).shift_minutes()
+
+    def move_cost_pcs(self, style: str, new: LineBalance, previous: BalancePlan, horizon_min: float) -> float:
+        """Garments the new pairs of ``new`` (not in ``previous``) cost the line.
+
+        A new pair costs its worker ``MOVE_SETUP_MIN`` plus the minutes her learning curve adds
+        over the pieces the plan gives her in the horizon (the learned curve of that pair — for one
+        never seen, the factory's learned shapes and her prior — against the efficiency the plan
+        was made with). Her lost minutes cost the line garments in proportion to how busy the plan
+        keeps her: load ÷ cycle (a worker at the cycle loses the line a garment per cycle lost)."""
+        plan = new.plan
+        old = previous.pairs()
+        ops = self.layout.styles[style].op_map()
+        cost = 0.0
+        for a in plan.assignments:
+            if (a.badge, a.op_code) in old or a.share <= 0:
+                continue
+            op = ops[a.op_code]
+            pieces = max(1, math.ceil(a.share * horizon_min / plan.cycle_min))
+            e_plan = self.efficiency(a.badge, style, op)
+            e_learn = self._learning_efficiency(a.badge, style, op, pieces)
+            lost = MOVE_SETUP_MIN + pieces * op.sam_min * max(0.0, 1.0 / e_learn - 1.0 / e_plan)
+            busy = min(1.0, plan.loads_min.get(a.badge, plan.cycle_min) / plan.cycle_min)
+            cost += lost * busy / plan.cycle_min
+        return cost
+
+    def _learning_efficiency(self, badge: str, style: str, op: Operation, pieces: int) -> float:
+        """Efficiency over the pair's next ``pieces`` pieces from its learned curve (a pair never
+        seen: an empty cell, i.e. her prior and the learned shapes of the factory's curves)."""
+        key = (badge, op.code, pieces)
+        e = self._learn_memo.get(key)
+        if e is None:
+            cell = self.learning.cells.get((self.fid, badge, style, op.code))
+            if cell is None:
+                w = self.layout.workers.get(badge)
+                line = w.line_id if w else None
+                cell = Cell(self.fid, badge, style, op.code, op.sam_min * 60.0, op.machine_type, line)
+            e = self._learn_memo[key] = max(0.05, self.learning.forecast(cell, pieces))
+        return e
+
+    @property
+    def learns(self) -> bool:
+        """Whether the efficiencies are this policy's learned ones (a subclass that brings its own,
+        as the oracle its truth, has nothing to learn by a trial)."""
+        return type(self).efficiency is SeamlinePolicy.efficiency
+
+    def trials(self, line: str, ls: LineState, now: datetime) -> dict[str, tuple[str, ...]]:
+        """Station → the operation its worker is to try (see the module docstring).
+
+        A trial goes on until its pair has ``MIN_CYCLES`` cycles (about a bundle's first pieces
+        tell the learning what it needs; the rest of the bundle is sewn anyway) or the plan takes
+        the pair; new ones are chosen by how far the optimistic bound of the worker's prior
+        reaches over the operation's busy holders, at most one per worker and per operation and
+        ``EXPLORE_MAX`` per line."""
+        lb = ls.balance
+        if not self.learns or lb is None:
+            return {}
+        plan, style = lb.plan, ls.style
+        ops = self.layout.styles[style].op_map()
+        in_plan = plan.pairs()
+        c = plan.cycle_min
+        if c <= 0:
+            return {}
+        loads = plan.loads_min
+        present = self.floor.present(line)
+
+        def untried(badge: str, code: str) -> bool:
+            cell = self.learning.cells.get((self.fid, badge, style, code))
+            return cell is None or cell.n_cycles < MIN_CYCLES
+
+        out: dict[str, tuple[str, ...]] = {}
+        for sid, codes in ls.trials.items():  # trials under way go on
+            badge = present.get(sid)
+            kept = tuple(
+                code
+                for code in codes
+                if code in ops and badge is not None and (badge, code) not in in_plan and untried(badge, code)
+            )
+            if kept and lb.station_of.get(badge or "") == sid:
+                out[sid] = kept
+        busy_ops = {code for codes in out.values() for code in codes}
+        holders: dict[str, list[tuple[str, float]]] = {}
+        for a in plan.assignments:
+            holders.setdefault(a.op_code, []).append((a.badge, a.share))
+        tight_ops = {code for code, hs in holders.items() if any(loads.get(b, 0.0) >= (1.0 - TIGHT) * c for b, _ in hs)}
+        explorers = [
+            b
+            for b, sid in lb.station_of.items()
+            if b != plan.bottleneck
+            and sid not in out
+            and present.get(sid) == b
+            and (
+                loads.get(b, 0.0) <= (1.0 - EXPLORE_SLACK) * c
+                or self.idle_share.get(sid, 0.0) >= EXPLORE_SLACK
+                or sid in self.floor.no_work
+            )
+        ]
+        cands: list[tuple[float, str, str]] = []
+        for code in sorted(tight_ops - busy_ops):
+            op = ops[code]
+            held = sum(s * self.efficiency(b, style, op) for b, s in holders[code]) / max(
+                1e-9, sum(s for _, s in holders[code])
+            )
+            for b in explorers:
+                if lb.problem.efficiency.get((b, code), 0.0) <= 0 or (b, code) in in_plan or not untried(b, code):
+                    continue
+                reach = self._optimistic(b, style, op) / held
+                if reach >= EXPLORE_REACH:
+                    cands.append((reach, b, code))
+        for _reach, b, code in sorted(cands, key=lambda t: (-t[0], t[1], t[2])):
+            if len(out) >= EXPLORE_MAX:
+                break
+            sid = lb.station_of[b]
+            if sid in out or code in busy_ops:
+                continue
+            out[sid] = (code,)
+            busy_ops.add(code)
+        return out
+
+    def _optimistic(self, badge: str, style: str, op: Operation) -> float:
+        """The optimistic bound of the worker's prior on the operation: exp(mean + Z sd) of log
+        efficiency (the learning module's prior for a pair never seen)."""
+        w = self.layout.workers.get(badge)
+        grade = w.grade_for(op.machine_type, op.code) if w else 0
+        group = (self.fid, w.skill_group, grade) if w else (self.fid, "unknown", 0)
+        m, sd = self.learning.priors.prior(
+            None, (self.fid, style, op.code), group, (self.fid, badge), float(grade) if w else None
         )
-        now_cycle = cycle_of(ls.balance.plan, problem)
-        return new.plan.cycle_min < now_cycle * (1.0 - self.min_gain)
+        return math.exp(m + EXPLORE_Z * sd)
 
     def wip_cap(self, line: str, lb: LineBalance) -> int | None:
         """Critical WIP (bottleneck rate × raw process time) in bundles, plus one per station.
@@ -180,19 +382,21 @@ class SeamlinePolicy(PolicyBase):
         return max(2, min(standard, math.ceil(path_min / plan.cycle_min) + stations))
 
     def dispatch(self, station: str, options: Sequence[Option], waiting: Mapping[str, int]) -> int:
-        """Feed a starving bottleneck first; then the most urgent order (``order_priority``: the
-        head bundle of each option is already its operation's most urgent); then the longest wait."""
+        """The station's own work before a trial (a trial uses slack only); then feed a starving
+        bottleneck; then the most urgent order (``order_priority``: the head bundle of each option
+        is already its operation's most urgent); then the longest wait."""
         line = self.layout.stations[station].line_id
         ls = self.state.get(line)
         feeds = self._feeders.get(ls.style, {}) if ls is not None else {}
+        trying = ls.trials.get(station, ()) if ls is not None else ()
         bundles = self.layout.bundles
 
-        def key(i: int) -> tuple[int, float, float]:
+        def key(i: int) -> tuple[int, int, float, float]:
             op, bundle, waited_s, _n = options[i]
             starving = any(waiting.get(b, 0) < self.low_water_bundles for b in feeds.get(op, ()))
             b = bundles.get(bundle)
             urgency = self.order_priority(b.order_id) if b is not None else math.inf
-            return (0 if starving else 1, urgency, -waited_s)
+            return (1 if op in trying else 0, 0 if starving else 1, urgency, -waited_s)
 
         return min(range(len(options)), key=key)
 
