@@ -210,7 +210,7 @@ def test_trials_only_for_a_worker_with_slack_never_the_bottleneck_and_never_for_
             cell = pol.learning.cells.get((pol.fid, b, tee.style, op))
             assert cell is None or cell.n_cycles < MIN_CYCLES
     assert len(trials) <= seamline_mod.EXPLORE_MAX
-    oracle = OraclePolicy(tee.layout, [tee.line], {})
+    oracle = OraclePolicy(tee.layout, [tee.line], lambda _h: {})
     _logged_in(tee, oracle)
     oracle.decide(tee.start + timedelta(minutes=30))
     assert oracle.trials(tee.line, oracle.state[tee.line], datetime.now()) == {}

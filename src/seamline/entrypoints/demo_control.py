@@ -54,6 +54,8 @@ class DemoControl:
         self.layout = layout
         self.fid = layout.factory.id
         self.policy = SeamlinePolicy(layout, sorted(layout.lines))
+        # no trials on the demo's floor: the tablets do not show them yet (the twin's bench explores)
+        self.policy.explore = False
         self.store = store
         self._last: dict[str, dict[str, dict[str, float]]] = {}  # line -> badge -> {op: share}
         self._last_pph: dict[str, float] = {}

@@ -71,6 +71,9 @@ class SeamlinePolicy(PolicyBase):
     low_water_bundles = 2
     # The factory's standard WIP allowance (the simulator's default cap too): never more than this.
     wip_bundles_per_station = 1.5
+    # Hand out exploration trials (``trials``). The demo turns them off: its tablets do not show a
+    # trial yet, and what the simulated floor sews must be what the tablets say.
+    explore = True
 
     def __init__(self, layout: FactoryLayout, lines: Sequence[str], *, time_limit_s: float = 0.5) -> None:
         super().__init__(layout, lines, time_limit_s=time_limit_s)
@@ -282,7 +285,7 @@ class SeamlinePolicy(PolicyBase):
         reaches over the operation's busy holders, at most one per worker and per operation and
         ``EXPLORE_MAX`` per line."""
         lb = ls.balance
-        if not self.learns or lb is None:
+        if not self.explore or not self.learns or lb is None:
             return {}
         plan, style = lb.plan, ls.style
         ops = self.layout.styles[style].op_map()
