@@ -8,6 +8,7 @@ change within a second of its next page read (the API's changes at once).
 from __future__ import annotations
 
 import getpass
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
@@ -43,44 +44,33 @@ def _change(db: str, factory: str | None, order: str, action: str, reason: str, 
     typer.echo(f"订单 / order {c.order}: {STATE_TEXT[c.before]} → {STATE_TEXT[c.state]}{why}")
 
 
+# Each change the planner can make, with its help text (Chinese first).
+ACTIONS = (
+    ("hold", "暂停订单 / Put an order on hold: it is not planned until resumed."),
+    ("resume", "恢复订单 / Resume a held order: it is planned again."),
+    ("cancel", "取消订单 / Cancel an order: never planned again; its progress leaves memory like a finished order's."),
+    ("close", "关闭订单（短装出货） / Close an order shipped short: what is left is not made."),
+    ("reopen", "重新开放订单 / Reopen a cancelled or closed order: it is planned again."),
+)
+
+
+def _action_command(action: str) -> Callable[..., None]:
+    """One `seamline orders <action>` command: the five differ only in the change they ask for."""
+
+    def command(
+        order: str, reason: ReasonOpt = "", factory: FactoryOpt = None, by: ByOpt = None, db: DbOpt = DEFAULT_URL
+    ) -> None:
+        _change(db, factory, order, action, reason, by)
+
+    return command
+
+
 def register(app: typer.Typer) -> None:
     orders = typer.Typer(help="订单状态 / Order states: hold, resume, cancel, close (shipped short), reopen.")
     app.add_typer(orders, name="orders", no_args_is_help=True)
 
-    @orders.command("hold")
-    def hold(
-        order: str, reason: ReasonOpt = "", factory: FactoryOpt = None, by: ByOpt = None, db: DbOpt = DEFAULT_URL
-    ) -> None:
-        """暂停订单 / Put an order on hold: it is not planned until resumed."""
-        _change(db, factory, order, "hold", reason, by)
-
-    @orders.command("resume")
-    def resume(
-        order: str, reason: ReasonOpt = "", factory: FactoryOpt = None, by: ByOpt = None, db: DbOpt = DEFAULT_URL
-    ) -> None:
-        """恢复订单 / Resume a held order: it is planned again."""
-        _change(db, factory, order, "resume", reason, by)
-
-    @orders.command("cancel")
-    def cancel(
-        order: str, reason: ReasonOpt = "", factory: FactoryOpt = None, by: ByOpt = None, db: DbOpt = DEFAULT_URL
-    ) -> None:
-        """取消订单 / Cancel an order: never planned again; its progress leaves memory like a finished order's."""
-        _change(db, factory, order, "cancel", reason, by)
-
-    @orders.command("close")
-    def close(
-        order: str, reason: ReasonOpt = "", factory: FactoryOpt = None, by: ByOpt = None, db: DbOpt = DEFAULT_URL
-    ) -> None:
-        """关闭订单（短装出货） / Close an order shipped short: what is left is not made."""
-        _change(db, factory, order, "close", reason, by)
-
-    @orders.command("reopen")
-    def reopen(
-        order: str, reason: ReasonOpt = "", factory: FactoryOpt = None, by: ByOpt = None, db: DbOpt = DEFAULT_URL
-    ) -> None:
-        """重新开放订单 / Reopen a cancelled or closed order: it is planned again."""
-        _change(db, factory, order, "reopen", reason, by)
+    for action, doc in ACTIONS:
+        orders.command(action, help=doc)(_action_command(action))
 
     @orders.command("list")
     def list_(

@@ -507,12 +507,7 @@ class LearningState:
             self.estimate(cell)
             assert cell.curve is not None
             return cell.curve.planning_efficiency(float(cell.n_pieces), pieces)
-        self.refresh_priors()
-        lay = self.layouts[factory]
-        o = lay.styles[style].op(op)
-        w = lay.workers.get(worker)
-        group = (factory, w.skill_group, w.grade_for(o.machine_type, op)) if w else (factory, "unknown", 0)
-        m, sd = self.priors.prior(None, (factory, style, op), group, (factory, worker), _grade_of(group))
+        m, sd, group = self._prior(factory, worker, style, op)
         gap, var = self.start.gap(group)
         if var is None:
             var = sd * sd
@@ -539,13 +534,18 @@ class LearningState:
 
     def prior_estimate(self, factory: str, worker: str, style: str, op: str) -> float:
         """Efficiency expected of a worker on an operation they have never done (steady state)."""
+        m, sd, _group = self._prior(factory, worker, style, op)
+        return math.exp(m + 0.5 * sd * sd)
+
+    def _prior(self, factory: str, worker: str, style: str, op: str) -> tuple[float, float, tuple[str, str, int]]:
+        """The prior of a pair in log efficiency (mean, sd) and the skill group it comes from."""
         self.refresh_priors()
         lay = self.layouts[factory]
         o = lay.styles[style].op(op)
         w = lay.workers.get(worker)
         group = (factory, w.skill_group, w.grade_for(o.machine_type, op)) if w else (factory, "unknown", 0)
         m, sd = self.priors.prior(None, (factory, style, op), group, (factory, worker), _grade_of(group))
-        return math.exp(m + 0.5 * sd * sd)
+        return m, sd, group
 
 
 def _grade_of(group: tuple[str, str, int]) -> float | None:
