@@ -143,6 +143,12 @@ def test_a_post_of_events_marks_ingest_busy_from_its_first_byte_to_its_answer() 
 
     mw = IngestFirst(app, SimpleNamespace(ingest_gate=gate))
     for method, path in (("POST", "/api/v1/events"), ("GET", "/api/v1/events"), ("POST", "/web/data/line")):
-        asyncio.run(mw({"type": "http", "method": method, "path": path}, None, None))
+        # a loop of its own in a thread: an earlier test (Playwright's sync API) may have left one
+        # running in this thread, where asyncio.run() refuses to start
+        t = threading.Thread(
+            target=asyncio.run, args=(mw({"type": "http", "method": method, "path": path}, None, None),)
+        )
+        t.start()
+        t.join()
     assert seen == [("/api/v1/events", True), ("/api/v1/events", False), ("/web/data/line", False)]
     assert not gate.busy

@@ -93,7 +93,7 @@ def register(app: FastAPI, rt: Runtime) -> None:
     @app.get(
         "/api/v1/orders/{order}/state",
         response_model=OrderStateOut,
-        responses=problems(404),
+        responses=problems(404, 422),
         tags=["planner"],
     )
     def order_state(order: str, factory: str | None = None) -> dict[str, Any]:
