@@ -44,6 +44,7 @@ import argparse
 import contextlib
 import dataclasses
 import json
+import multiprocessing
 import os
 import shutil
 import socket
@@ -57,6 +58,7 @@ import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import msgspec
@@ -317,7 +319,63 @@ def start_subject(stack: contextlib.ExitStack, src: Path, n_events: int, engine:
     return Subject(n_events, srv, poster, c, g, headers, pages, cold, startup)
 
 
-def measure_round(sub: Subject, samples: int, ingest_s: float) -> dict[str, float]:
+def _read_pages(url: str, headers: dict[str, str], paths: list[str], stop: Any, ready: Any) -> None:
+    """One reader per page, each refreshing every second until ``stop`` is set."""
+
+    def reader(path: str) -> None:
+        with httpx.Client(base_url=url, timeout=60, headers=headers) as rc:
+            while not stop.is_set():
+                t0 = time.monotonic()
+                with contextlib.suppress(httpx.HTTPError):
+                    rc.get(path)
+                stop.wait(max(0.0, 1.0 - (time.monotonic() - t0)))
+
+    threads = [threading.Thread(target=reader, args=(p,), daemon=True) for p in paths]
+    for th in threads:
+        th.start()
+    ready.set()
+    for th in threads:
+        th.join()
+
+
+@contextlib.contextmanager
+def _readers(sub: Subject, mode: str | None) -> Iterator[None]:
+    """The readers of a round's "under readers" quarter: one per page, refreshing every second.
+
+    By default they run in a process of their own, as screens are other machines: readers that
+    are threads of this bench would share its GIL with the timed poster, and the ratio would
+    count the bench's own contention (parsing a page's JSON while a post waits for its answer)
+    besides the server's. ``--readers thread`` keeps them in this process, as before."""
+    if mode is None:
+        yield
+        return
+    paths = list(sub.pages.values())
+    if mode == "thread":
+        stop_t, ready_t = threading.Event(), threading.Event()
+        th = threading.Thread(target=_read_pages, args=(sub.srv.url, sub.headers, paths, stop_t, ready_t), daemon=True)
+        th.start()
+        ready_t.wait(30)
+        try:
+            yield
+        finally:
+            stop_t.set()
+            th.join(10)
+        return
+    ctx = multiprocessing.get_context("spawn")
+    stop, ready = ctx.Event(), ctx.Event()
+    proc = ctx.Process(target=_read_pages, args=(sub.srv.url, sub.headers, paths, stop, ready), daemon=True)
+    proc.start()
+    ready.wait(60)
+    try:
+        yield
+    finally:
+        stop.set()
+        proc.join(10)
+        if proc.is_alive():
+            proc.kill()
+
+
+def measure_round(sub: Subject, samples: int, ingest_s: float, reader_mode: str = "process") -> dict[str, float]:
     """One round on one store: page reads (each right after a post, so each computes fresh data),
     then ingest alone and under readers, alternated in two halves."""
     lat: dict[str, list[float]] = {k: [] for k in sub.pages}
@@ -329,31 +387,14 @@ def measure_round(sub: Subject, samples: int, ingest_s: float) -> dict[str, floa
             lat[k].append((time.perf_counter() - t0) * 1000)
 
     def ingest(readers: bool, seconds: float) -> list[float]:
-        stop = threading.Event()
-
-        def reader(path: str) -> None:
-            with httpx.Client(base_url=sub.srv.url, timeout=60, headers=sub.headers) as rc:
-                while not stop.is_set():
-                    t0 = time.monotonic()
-                    with contextlib.suppress(httpx.HTTPError):
-                        rc.get(path)
-                    stop.wait(max(0.0, 1.0 - (time.monotonic() - t0)))
-
-        threads = (
-            [threading.Thread(target=reader, args=(p,), daemon=True) for p in sub.pages.values()] if readers else []
-        )
-        for th in threads:
-            th.start()
-        out: list[float] = []
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            t0 = time.perf_counter()
-            sub.gateway.post("/api/v1/events", content=sub.poster.body()).raise_for_status()
-            out.append((time.perf_counter() - t0) * 1000)
-            time.sleep(max(0.0, 0.05 - (time.perf_counter() - t0)))
-        stop.set()
-        for th in threads:
-            th.join(5)
+        with _readers(sub, reader_mode if readers else None):
+            out: list[float] = []
+            end = time.monotonic() + seconds
+            while time.monotonic() < end:
+                t0 = time.perf_counter()
+                sub.gateway.post("/api/v1/events", content=sub.poster.body()).raise_for_status()
+                out.append((time.perf_counter() - t0) * 1000)
+                time.sleep(max(0.0, 0.05 - (time.perf_counter() - t0)))
         return out
 
     # Alone, under readers, under readers, alone: each kind's mean time is the same, so a load
@@ -399,6 +440,12 @@ def main() -> None:
     ap.add_argument("--engine", choices=("sqlite", "postgresql"), default="sqlite")
     ap.add_argument("--rounds", type=int, default=None, help="rounds over every store (default 5; --quick 2)")
     ap.add_argument("--samples", type=int, default=None, help="reads per page per store per round (default 40)")
+    ap.add_argument(
+        "--readers",
+        choices=("process", "thread"),
+        default="process",
+        help="where the page readers run: a process of their own (default: screens are other machines) or threads",
+    )
     ap.add_argument("--ingest-s", type=float, default=None, help="seconds of posting per store per round (default 12)")
     args = ap.parse_args()
     sizes = (
@@ -417,7 +464,7 @@ def main() -> None:
             # Interleaved: every round visits every store, in an order that turns each round,
             # so a stretch of heavy load on the machine does not fall on one store only.
             for sub in subjects[i % len(subjects) :] + subjects[: i % len(subjects)]:
-                r = measure_round(sub, samples, ingest_s)
+                r = measure_round(sub, samples, ingest_s, args.readers)
                 sub.rounds.append(r)
                 print(
                     json.dumps({"round": i, "events": sub.n_events, **{k: round(v, 2) for k, v in r.items()}}),
@@ -438,6 +485,7 @@ def main() -> None:
         "ingest_under_readers_ratio": max(r["ingest_ratio"] for r in results),
         "engine": args.engine,
         "rounds": rounds,
+        "readers": args.readers,
         "load_1min": [
             round(min([load_start, *(x for r in results for x in r["load_1min"])]), 1),
             round(max([load_start, *(x for r in results for x in r["load_1min"])]), 1),

@@ -152,3 +152,61 @@ def test_a_post_of_events_marks_ingest_busy_from_its_first_byte_to_its_answer() 
         t.join()
     assert seen == [("/api/v1/events", True), ("/api/v1/events", False), ("/web/data/line", False)]
     assert not gate.busy
+
+
+def test_a_page_gives_way_inside_its_loops_only_on_the_page_thread(db_url: str) -> None:
+    """The line live figures pause at every station (domain/yielding.py): a post that arrives in
+    the middle of a page waits for at most one station's work, not the rest of the page."""
+    from seamline.domain import yielding
+
+    rt = bootstrap(db_url)
+    try:
+        rt.save_layout(layout())
+        _ingest(rt, _piece(1, 9))
+        calls: list[str] = []
+        yielding.install(lambda: calls.append(threading.current_thread().name))
+        try:
+            rt.live.line_live("F", "L")
+        finally:
+            yielding.install(None)
+        # one pause per station of the line (3) at least, all on the thread that installed it
+        assert len(calls) >= 3 and set(calls) == {threading.current_thread().name}
+        calls.clear()
+        other = threading.Thread(target=lambda: rt.live.line_live("F", "L"))
+        other.start()
+        other.join(10)
+        assert calls == []  # a thread that installed nothing (ingest, tests) never pauses
+
+        # On the page thread: a post that starts while the page is between two stations holds
+        # the page at its next pause until the post is answered.
+        gate = IngestGate()
+        worker = PageWorker(gate)
+        reached = threading.Event()
+        release = threading.Event()
+        seen: list[float] = []
+
+        def page() -> dict:
+            def first_pause() -> None:
+                if not reached.is_set():
+                    reached.set()
+                    release.wait(5)  # the post arrives while the page is at its first station
+
+            yielding.install(lambda: (first_pause(), gate.pause(), seen.append(time.monotonic())))
+            try:
+                return rt.live.line_live("F", "L")
+            finally:
+                yielding.install(gate.pause)
+
+        fut = worker.submit(page)
+        assert reached.wait(5)
+        gate.enter()  # a sensor's post in flight
+        release.set()
+        time.sleep(0.1)
+        assert not fut.done() and seen == []  # held at its first pause
+        t_leave = time.monotonic()
+        gate.leave()
+        assert fut.result(5)["line"] == "L"
+        assert seen and min(seen) >= t_leave
+        worker.close()
+    finally:
+        rt.close()

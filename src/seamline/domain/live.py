@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
+from . import yielding
 from .demo_clock import DemoClock
 from .efficiency import efficiency_pct, hour_start, split_by_hour, target_for_attended
 from .events import BundleIn, BundleOut, Defect, Downtime, Login, Logout, Machine, Piece, SensorEvent
@@ -611,6 +612,7 @@ class LiveState:
         if len(cuts_cache) > 4 * len(self.stations) + 1000:  # sessions that ended, days gone by
             cuts_cache.clear()
         for key in keys:
+            yielding.point()
             st = self.stations.get(key)
             if st is None or st.worker is None or st.login_ts is None or as_of <= st.login_ts:
                 continue
@@ -694,6 +696,7 @@ class LiveState:
         # are shared as they are; the writer's own are copied.
         shared = self.view_memo is not None
         for h, b in self.buckets_between(factory, start, end):
+            yielding.point()
             for (sc, key), t in b.hourly.items():
                 if sc == scope:
                     out[key][h] = t if shared else Tally(t.pieces, t.earned_min, t.attended_s, t.output, t.defects)
@@ -811,6 +814,7 @@ class LiveState:
     ) -> dict[str, dict[str, float]]:
         out = {s: dict.fromkeys(MACHINE_STATES, 0.0) for s in stations} if stations is not None else {}
         for _h, b in self.buckets_between(factory, start, end):
+            yielding.point()
             for (s, state), secs in b.machine.items():
                 d = out.get(s)
                 if d is None:
@@ -829,6 +833,7 @@ class LiveState:
     ) -> dict[str, float]:
         out: dict[str, float] = defaultdict(float)
         for _h, b in self.buckets_between(factory, start, end):
+            yielding.point()
             for (s, reason), secs in b.downtime.items():
                 if s in stations:
                     out[reason] += secs
@@ -863,6 +868,7 @@ class LiveState:
 
         stations = []
         for s in station_ids:
+            yielding.point()
             st = self.stations.get((factory, s.id)) or StationLive(factory, s.id, line)
             day = Tally()
             for t in st_tallies.get(s.id, {}).values():

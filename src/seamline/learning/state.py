@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from scipy.ndimage import median_filter
 
+from ..domain import yielding
 from ..domain.events import BundleIn, BundleOut, Defect, Downtime, Login, Logout, Machine, Piece, SensorEvent
 from ..domain.model import FactoryLayout
 from .curves import GRID, CurveFit, Grid, fit_curve
@@ -478,7 +479,11 @@ class LearningState:
 
     def run_jobs(self, jobs: Iterable[FitJob]) -> list[tuple[FitJob, SkillEstimate, CurveFit]]:
         """Fit the copies (no shared state is touched: safe outside the lock)."""
-        return [(j, *estimate_cell(j.copy, j.prior, j.sigma_pool, j.grid)) for j in jobs]
+        out = []
+        for j in jobs:
+            yielding.point()  # a page that fits (the suggestion's skills) gives way to ingest here
+            out.append((j, *estimate_cell(j.copy, j.prior, j.sigma_pool, j.grid)))
+        return out
 
     def store_fits(self, results: Iterable[tuple[FitJob, SkillEstimate, CurveFit]]) -> None:
         """Keep the fits whose cell has not been refitted meanwhile (call under the lock)."""

@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from ..adapters.directive_store import Directive, DirectiveStore
+from ..domain import yielding
 from ..domain.efficiency import efficiency_pct
 from ..domain.live import LiveState
 from ..domain.model import FactoryLayout, Style
@@ -344,6 +345,7 @@ class LineDirector:
             wait_by_station[s] += secs
         out = {}
         for sid in stations:
+            yielding.point()
             st = live.stations.get((f, sid))
             ts = tallies.get(sid, {}).values()
             earned = sum(t.earned_min for t in ts)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from ..domain import yielding
 from ..domain.live import LiveState
 from ..domain.model import FactoryLayout, Operation
 from ..service_layer.line_direction import LineDirector, on_standard_pct
@@ -133,6 +134,7 @@ def line_page(
     out = dict(base)
     stations = []
     for s in base["stations"]:
+        yielding.point()
         fg = figs.get(s["station"])
         row = dict(s)
         if fg is not None:
@@ -238,6 +240,7 @@ def overview_page(
         totals = [0.0, 0.0, 0.0]
         lines = []
         for ln in fac["lines"]:
+            yielding.point()
             figs = director.figures(layout, live, ln["line"], now)
             e = sum(x.earned_min for x in figs.values())
             a = sum(x.attended_min for x in figs.values())

@@ -31,6 +31,8 @@ from typing import Any, TypeVar
 
 from fastapi.encoders import jsonable_encoder
 
+from ..domain import yielding
+
 _T = TypeVar("_T")
 
 MAX_YIELD_S = 0.25  # the longest a page waits for ingest at one pause
@@ -137,6 +139,9 @@ class PageWorker:
         self._start = threading.Lock()
 
     def _run(self) -> None:
+        # The page thread's pause, called at the domain's pause points (domain/yielding.py)
+        # inside the loops a page spends its time in, besides the pauses between a page's parts.
+        yielding.install(self.gate.pause)
         while (item := self._q.get()) is not None:
             fn, fut = item
             if not fut.set_running_or_notify_cancel():

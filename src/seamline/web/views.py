@@ -11,6 +11,7 @@ from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 from typing import Any
 
+from ..domain import yielding
 from ..domain.efficiency import efficiency_pct
 from ..domain.live import LiveState
 from ..domain.model import MACHINE_TYPES, FactoryLayout
@@ -269,6 +270,7 @@ def _line_data(live: LiveState, layout: FactoryLayout, line: str, fmt: Fmt, rule
     raw_alerts += _hours_rule_alerts(live, layout, ll["stations"])
     stations = []
     for st in ll["stations"]:
+        yielding.point()
         status = al.station_status(st)
         eff = st["efficiency_pct_today"]
         op = sams.get(st["op"] or "")
