@@ -216,3 +216,33 @@ def test_guessing_pairing_codes_is_slowed_per_address_and_never_blocks_a_clean_t
     with pytest.raises(AuthError) as e:
         s.pair(wrong, client="10.1.0.3")
     assert e.value.status == 401
+
+
+def test_a_live_tokens_row_is_reused_for_a_few_seconds_and_revocation_here_is_at_once(
+    svc: tuple[AuthService, Clock], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A gateway's posts do not read its token's row each time (auth/service.py
+    ``cached_token_principal``), but nothing that should refuse a token is delayed by it here."""
+    import seamline.auth.service as service_mod
+
+    s, clock = svc
+    tid, secret = s.create_token("gateway hall 2", ["gateway"], actor="ada", expires_days=1)
+    assert s.cached_token_principal(secret) is False  # never read: must be read
+    assert s.token_principal(secret) is not None
+    reads = []
+    monkeypatch.setattr(s.store, "token_by_hash", lambda h: reads.append(h))
+    p = s.cached_token_principal(secret)
+    assert p and p.roles == {Role.GATEWAY} and reads == []  # from the row read a moment ago
+    assert s.cached_token_principal(secret + "x") is False  # an unknown secret is never cached
+    clock.now += timedelta(days=1, seconds=1)
+    assert s.cached_token_principal(secret) is None  # expiry is checked on every use
+    clock.now -= timedelta(days=1, seconds=1)
+    monkeypatch.undo()
+    s.revoke_token(tid, actor="ada")
+    assert s.cached_token_principal(secret) is False and s.token_principal(secret) is None
+    # revoked by another process (the CLI): refused once the row is older than the TTL
+    _tid2, other = s.create_token("gateway hall 3", ["gateway"], actor="ada")
+    assert s.token_principal(other) is not None
+    s.store.revoke_token(_tid2, clock.now)  # as `seamline token revoke` does, beside this server
+    monkeypatch.setattr(service_mod, "TOKEN_ROW_TTL_S", 0.0)
+    assert s.cached_token_principal(other) is False and s.token_principal(other) is None

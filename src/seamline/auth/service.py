@@ -7,10 +7,11 @@ tablet, or an admin who disables a leaver, must cut access at once, on every ser
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
@@ -39,6 +40,12 @@ PAIRING_BUDGET_WINDOW = timedelta(minutes=10)
 _DUMMY_HASH = passwords.hash_password("no-such-user-placeholder")
 
 
+# How long a live API token's row is trusted without reading the store again (its expiry is
+# checked on every use; a revocation by this server is at once, by another process within this).
+TOKEN_ROW_TTL_S = 5.0
+TOKEN_ROWS_MAX = 10_000
+
+
 class AuthError(Exception):
     """A refusal with a message fit to show the person (never which half of a login was wrong)."""
 
@@ -50,8 +57,9 @@ class AuthError(Exception):
 
 def _too_many(what: str, wait_s: float) -> AuthError:
     secs = max(1, math.ceil(wait_s))
-    return AuthError(f"尝试过于频繁：请 {secs} 秒后再试 / too many wrong {what} from here: try again in {secs} s",
-                     429, secs)
+    return AuthError(
+        f"尝试过于频繁：请 {secs} 秒后再试 / too many wrong {what} from here: try again in {secs} s", 429, secs
+    )
 
 
 @dataclass(frozen=True)
@@ -83,6 +91,8 @@ class AuthService:
         self._login_budget = Budget(LOGIN_ACCOUNT_BUDGET, timedelta(hours=1))
         self._pair_at = Throttle(PAIRING_PER_ADDRESS)
         self._pair_budget = Budget(PAIRING_BUDGET, PAIRING_BUDGET_WINDOW)
+        # token digest -> (monotonic time read, the token's row): see ``cached_token_principal``
+        self._token_rows: dict[str, tuple[float, dict[str, Any]]] = {}
 
     # --- accounts -----------------------------------------------------------------------------
     def add_user(
@@ -323,7 +333,32 @@ class AuthService:
         return token_id, secret
 
     def token_principal(self, secret: str) -> Principal | None:
-        t = self.store.token_by_hash(passwords.digest(secret))
+        """The principal of an API token (None: unknown, revoked or expired). Reads the store; a
+        live token's row is kept for ``TOKEN_ROW_TTL_S`` (see ``cached_token_principal``)."""
+        h = passwords.digest(secret)
+        t = self.store.token_by_hash(h)
+        if t is not None and t["revoked_at"] is None:
+            if len(self._token_rows) >= TOKEN_ROWS_MAX:
+                self._token_rows.clear()  # bounded: a burst of tokens costs reads, not memory
+            self._token_rows[h] = (time.monotonic(), dict(t))
+        return self._token_of(t)
+
+    def cached_token_principal(self, secret: str) -> Principal | Literal[False] | None:
+        """The principal of a token read from the store less than ``TOKEN_ROW_TTL_S`` ago, without
+        touching the store; ``False`` when it must be read (``token_principal``).
+
+        Why: a gateway posts sensor events many times a second, each with its token; reading the
+        token's row for each post cost a database query and two thread hand-overs per post, which
+        under page readers wait for the GIL each time. A token revoked here (``revoke_token``) is
+        dropped at once; one revoked by another process (the CLI) is refused within
+        ``TOKEN_ROW_TTL_S``. Expiry is checked against the clock on every use."""
+        h = passwords.digest(secret)
+        hit = self._token_rows.get(h)
+        if hit is None or time.monotonic() - hit[0] >= TOKEN_ROW_TTL_S:
+            return False
+        return self._token_of(hit[1])
+
+    def _token_of(self, t: dict[str, Any] | Any | None) -> Principal | None:
         now = self.clock()
         if t is None or t["revoked_at"] is not None or (t["expires_at"] is not None and t["expires_at"] <= now):
             return None
@@ -339,6 +374,7 @@ class AuthService:
         return self.store.tokens()
 
     def revoke_token(self, token_id: int, *, actor: str) -> None:
+        self._token_rows.clear()
         if not self.store.revoke_token(token_id, self.clock()):
             raise AuthError(f"no live token {token_id}", 404)
         self.audit_action(actor, "user", "revoke token", f"token {token_id}", None)
@@ -392,8 +428,13 @@ class AuthService:
         secret, _csrf = self._new_session(
             "tablet", now + TABLET_SESSION_TTL, factory_id=factory, station_id=station, paired_by=row["created_by"]
         )
-        self.audit_action(f"tablet {factory}/{station}", "tablet", "pair tablet", f"{factory}/{station}",
-                          {"code_issued_by": row["created_by"]})
+        self.audit_action(
+            f"tablet {factory}/{station}",
+            "tablet",
+            "pair tablet",
+            f"{factory}/{station}",
+            {"code_issued_by": row["created_by"]},
+        )
         principal = self.session_principal(secret)
         assert principal is not None
         return secret, principal

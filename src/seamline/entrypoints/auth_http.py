@@ -206,6 +206,9 @@ class AuthMiddleware:
             kind, _, secret = auth.partition(" ")
             if kind.lower() != "bearer" or not secret.strip():
                 return None
+            cached = self.service.cached_token_principal(secret.strip())
+            if cached is not False:  # read less than a few seconds ago: no query, no thread hop
+                return cached
             return await anyio.to_thread.run_sync(self.service.token_principal, secret.strip())
         cookie = headers.get("cookie")
         if cookie:
