@@ -14,7 +14,9 @@ store's server then stays up, and the bench measures them in rounds (5; `--round
    per round, `--samples`);
 2. `POST /api/v1/events` (one event per post, ~20 posts/s, with a gateway-only token as a
    gateway posts) p95 without readers and with one reader per page refreshing every second, in
-   four quarters alone / readers / readers / alone (12 s a round, `--ingest-s`: ~240 posts);
+   four quarters alone / readers / readers / alone (12 s a round, `--ingest-s`: ~240 posts); the
+   readers run in a process of their own, as screens are other machines (`--readers thread` puts
+   them in the bench's process, where they shared its GIL with the timed poster, as up to session 6);
 3. the server's peak RSS (VmHWM), read at the end.
 
 Why rounds: the machine this runs on is shared (2 cores, other jobs); its load moves by 10x
