@@ -160,18 +160,20 @@ class DemoControl:
         """The balance as the floor sews it: a present worker the plan gives nothing (nobody lacks
         her where the cycle is decided) does what her tablet tells her, as
         ``LineDirector.assignment`` computes it for an empty assignment — the operations of her
-        station's machine type, those nobody covers first. No one is left standing."""
+        station's machine type, those nobody covers first. No one is left standing. A trial is
+        not work in the plan (the tablet's assignment is the stored plan): it rides beside them."""
         style = self.layout.styles[d.style]
-        covered = {c for ops in d.balance.values() for c in ops}
+        plan = {sid: tuple(c for c in ops if c not in d.trials.get(sid, ())) for sid, ops in d.balance.items()}
+        covered = {c for ops in plan.values() for c in ops}
         out = dict(d.balance)
         for sid in self.policy.floor.present(d.line):
-            if out.get(sid):
+            if plan.get(sid):
                 continue
             mt = self.layout.stations[sid].machine_type
             able = [c for c in style.topological_order() if style.op(c).machine_type == mt]
             free = [c for c in able if c not in covered] or able
             if free:
-                out[sid] = tuple(free)
+                out[sid] = tuple(dict.fromkeys((*free, *d.trials.get(sid, ()))))
         return d if out == dict(d.balance) else replace(d, balance=out)
 
     # -- product → floor ------------------------------------------------------------------------
