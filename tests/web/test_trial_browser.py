@@ -14,7 +14,10 @@ import pytest
 
 from seamline.service_layer.line_direction import director
 
-from .server import Served, start
+from .server import REPO, Served, start
+from .test_screens_matrix import AXE_JS
+
+AXE = REPO / "src" / "seamline" / "web" / "static" / "vendor" / "axe.min.js"
 
 pytestmark = pytest.mark.browser
 
@@ -96,6 +99,8 @@ def test_the_tablet_shows_a_trial_apart_and_the_line_page_lists_it(own: Served, 
     # apart from the own next task: the "Next" card still names her own work, not the trial's bundle
     assert tab.inner_text("#t-next") != "" and (td["next"] or {}).get("bundle") != td["trial"]["bundle"]
     tab.screenshot(path=str(artifacts / "station-trial-zh.png"))
+    tab.add_script_tag(path=str(AXE))
+    assert tab.evaluate(AXE_JS) == []  # no serious or critical axe-core finding with the trial card
 
     no = context.new_page()
     no.goto(f"{own.url}/station/{other}?lang=en")
@@ -109,6 +114,8 @@ def test_the_tablet_shows_a_trial_apart_and_the_line_page_lists_it(own: Served, 
     listed = " ".join(items.all_inner_texts())
     assert all(s in listed for s, _op in trials.values()) and "trying" in listed
     lp.screenshot(path=str(artifacts / "line-trials-en.png"))
+    lp.add_script_tag(path=str(AXE))
+    assert lp.evaluate(AXE_JS) == []
 
     # the trials end: the open tablet hides the trial on its next update, the line page says so
     director(own.rt).trial_store.set_line(f, line, live.line_style[(f, line)], {}, "组长 / leader", live.as_of(f))
