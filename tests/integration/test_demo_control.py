@@ -78,7 +78,7 @@ def test_the_floor_sews_what_the_stored_directives_say(rt: Runtime) -> None:
                 assert got.get(sid) == sorted({*sh, *trials.get(sid, ())}), (line, sid)
             else:  # no work in the plan: she sews what her tablet offers, her machine's operations
                 mt = layout.stations[sid].machine_type
-                able = sorted(o.code for o in style.operations if o.machine_type == mt)
+                able = sorted({*(o.code for o in style.operations if o.machine_type == mt), *trials.get(sid, ())})
                 assert got.get(sid, []) == able, (line, sid)
 
 
@@ -142,3 +142,70 @@ def test_a_station_without_work_of_its_own_takes_what_its_tablet_offers() -> Non
     assert waiting == set(), (x, waiting)
     x2, helping, of_type = sewn_at_x(take_other)
     assert x2 == x and helping and helping <= of_type, (x, helping, of_type)
+
+
+def test_the_demo_explores_and_its_tablets_show_the_trials_the_floor_sews(rt: Runtime) -> None:
+    """Exploration on the demo's floor, end to end: the policy's trials are stored as handed out
+    (the line page lists them), the simulated floor gets the same balance with each trial's
+    operation beside the plan, the bottleneck never tries, a trial's pieces are ordinary events
+    (ingested, learned like any work), the tablets show a trial only for a pair being tried, and
+    the demo still packs garments in its first hour."""
+    from seamline.service_layer.ingest import RawEvent
+    from seamline.twin.loop import decode
+
+    layout: FactoryLayout = next(iter(rt.layouts.values()))
+    f = layout.factory.id
+    eng = Engine(layout, SimConfig(seed=2, start=MONDAY, record_pieces=False, preload_wip_bundles_per_station=1.5))
+    dr = director(rt)
+    ctl = DemoControl(layout, dr.store)
+    assert ctl.policy.explore
+    stop = threading.Event()
+    items = []
+    for item in ctl.stream(eng, stop):
+        items.append(item)
+        if eng.sim_s(item[2]) > 3600.0:
+            break
+    stop.set()
+    assert ctl.trials_started > 0
+    for i in range(0, len(items), 4000):
+        raws = [RawEvent(payload=p, source="mqtt", topic=t) for t, p, _ts, _ty in items[i : i + 4000]]
+        assert rt.worker.submit_future(raws).result(60).accepted == len(raws)
+    # first garments within the first hour: some order has packed pieces
+    assert sum(ctl.policy.packed.values()) > 0
+
+    tried: set[tuple[str, str, str]] = set()  # (badge, style, op) ever handed out as a trial
+    for x in ctl.policy.decisions:
+        if x.get("reason") == "explore":
+            tried |= {(x["workers"][s], x["style"], ops[0]) for s, ops in x["trials"].items()}
+    assert tried
+    shown = 0
+    day_start = MONDAY.replace(hour=0)
+    for line in sorted(layout.lines):
+        ls = ctl.policy.state[line]
+        present = ctl.policy.floor.present(line)
+        stored = {(t.badge, t.station, t.op_code) for t in ctl.trial_store.running(f, line, day_start)}  # type: ignore[union-attr]
+        assert stored == {(present[s], s, ops[0]) for s, ops in ls.trials.items()}, line
+        lb = ls.balance
+        assert lb is not None and lb.plan.bottleneck not in {b for b, _s, _o in stored}, line  # never the bottleneck
+        # one path: the simulated line's run of this style has each trial's operation beside the plan
+        sim_line = line_of(eng, line)
+        run = next(r for r in sim_line.runs[min(s.run_idx for s in sim_line.stations) :] if r.style.code == ls.style)
+        for _badge, sid, op in stored:
+            assert op in run.balance.get(sid, ()), (line, sid, op)
+        # the tablets: a trial shown is one handed out to the worker at that station, apart from her own next task
+        for sid, d in dr.directions(layout, rt.live, line, day_start).items():
+            if d.trial is not None:
+                assert (d.worker, sid, d.trial.op_code) in stored, (line, sid)
+                assert d.trial.op_code not in d.assigned
+                shown += 1
+    assert shown > 0
+    # a trial's pieces are ordinary events: ingested, and learned like any other work
+    pieces = {(ev.station, ev.op) for ev in decode(items) if type(ev).__name__ == "Piece"}
+    worked = {(b, s, o) for b, s, o in tried if ctl.policy.learning.cells.get((f, b, s, o)) is not None}
+    assert worked, "no trial was sewn in the first hour"
+    station_of = {b: sid for line in layout.lines for sid, b in ctl.policy.floor.present(line).items()}
+    assert any((station_of.get(b), o) in pieces for b, _s, o in worked)
+    learning = rt.projection("learning")
+    assert learning is not None
+    ests = {(e.worker, e.op) for line in layout.lines for e in learning.estimates_beside(rt.pipeline.lock, f, line)}
+    assert any((b, o) in ests for b, _s, o in worked)

@@ -29,3 +29,23 @@ line_directives = Table(
     Column("accepted_at", UtcDateTime(), nullable=False),  # the factory clock (latest event time)
     Index("ix_line_directives_line", "factory_id", "line_id", "accepted_at"),
 )
+
+# Exploration trials handed to the floor (issue #21): a worker with slack tries one bundle of an
+# operation she has not been seen on, so the learning gets evidence for a pair the balance might
+# use. One row per trial: open (``ended_at`` null) while it runs; the tablet at her station shows
+# it apart from her own work, the line page lists the open ones.
+line_trials = Table(
+    "line_trials",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("factory_id", String(64), nullable=False),
+    Column("line_id", String(64), nullable=False),
+    Column("style_code", String(64), nullable=False),
+    Column("badge", String(64), nullable=False),
+    Column("station_id", String(64), nullable=False),
+    Column("op_code", String(64), nullable=False),
+    Column("started_by", String(128), nullable=False),
+    Column("started_at", UtcDateTime(), nullable=False),  # the factory clock
+    Column("ended_at", UtcDateTime(), nullable=True),
+    Index("ix_line_trials_line", "factory_id", "line_id", "started_at"),
+)

@@ -16,7 +16,14 @@ Both ways through the product's own path, the supervisor directives (``line_dire
   可做 X"), the operation of its machine type with the most bundles waiting; a worker the plan
   leaves without work sews the operations of her machine (what her tablet offers);
 - a move a person accepts on the line page (``POST /api/v1/lines/{line}/directives``) is handed
-  to the simulated floor at the next decision point (every ``EVERY_MIN`` of factory time).
+  to the simulated floor at the next decision point (every ``EVERY_MIN`` of factory time);
+- the policy explores: a worker with slack who is not the bottleneck tries one bundle of an
+  operation she has not been seen on (``SeamlinePolicy.trials``). The line's trials are stored
+  (``line_trials``) when the policy hands them out, so her tablet shows the trial ("试做") apart
+  from her own work and the line page lists them, and the same directive (its balance carries the
+  trial's operation beside the plan) goes to the simulated floor, whose dispatch takes the trial's
+  bundle only when her own work leaves her free. The pieces of a trial are ordinary events and
+  teach the learning like any other work.
 """
 
 from __future__ import annotations
@@ -29,10 +36,12 @@ from datetime import datetime
 
 from ..adapters.directive_store import Directive as StoredDirective
 from ..adapters.directive_store import DirectiveStore
+from ..adapters.trial_store import TrialStore
 from ..domain.model import FactoryLayout
 from ..sim.engine import Engine
 from ..twin.loop import Item, controlled_stream
 from ..twin.policy import Directive, SeamlinePolicy
+from ..twin.policy.base import with_trials
 
 log = logging.getLogger(__name__)
 
@@ -50,13 +59,15 @@ class DemoControl:
 
     def __init__(self, layout: FactoryLayout, store: DirectiveStore | None) -> None:
         """``store``: the runtime's directives (``LineDirector.store``); None records nothing and
-        reads no accepted move (the bench: the same floor without a server)."""
+        reads no accepted move (the bench: the same floor without a server). The trials are
+        stored beside the directives (``line_trials``, the same database)."""
         self.layout = layout
         self.fid = layout.factory.id
-        self.policy = SeamlinePolicy(layout, sorted(layout.lines))
-        # no trials on the demo's floor: the tablets do not show them yet (the twin's bench explores)
-        self.policy.explore = False
+        self.policy = SeamlinePolicy(layout, sorted(layout.lines))  # it explores (``trials``)
         self.store = store
+        self.trial_store = TrialStore(store.engine) if store is not None else None
+        self._trials: dict[str, dict[str, tuple[str, str]]] = {}  # line -> badge -> (station, op) stored
+        self.trials_started = 0
         self._last: dict[str, dict[str, dict[str, float]]] = {}  # line -> badge -> {op: share}
         self._last_pph: dict[str, float] = {}
         self._seen_id = 0
@@ -75,6 +86,7 @@ class DemoControl:
         """Store each new balance as the line's directive, with the worker it changes most as the
         move the tablets announce ("主管调整：现在做 X"); return what the floor does with it."""
         for d in directives:
+            self.record_trials(d, now)
             lb = self.policy.state[d.line].balance
             # a trial beside an unchanged plan (``Directive.trials``) is no move to announce
             if lb is None or self.store is None or d.reason == "explore":
@@ -127,22 +139,41 @@ class DemoControl:
             self._last[d.line], self._last_pph[d.line] = dict(shares), pph
         return [self.with_idle_hands(d) for d in directives]
 
+    def record_trials(self, d: Directive, now: datetime) -> None:
+        """Store the line's trials as handed out with ``d`` (every directive carries the line's
+        whole set: none ends them), for the tablets and the line page."""
+        if self.trial_store is None:
+            return
+        present = self.policy.floor.present(d.line)
+        trials = {present[sid]: (sid, ops[0]) for sid, ops in d.trials.items() if ops and sid in present}
+        if trials == self._trials.get(d.line, {}):
+            return
+        try:
+            started, _ended = self.trial_store.set_line(self.fid, d.line, d.style, trials, DEMO_BY, now)
+        except Exception:  # the floor goes on even if the record fails (a locked database)
+            log.exception("demo: could not store the trials of %s", d.line)
+            return
+        self._trials[d.line] = trials
+        self.trials_started += started
+
     def with_idle_hands(self, d: Directive) -> Directive:
         """The balance as the floor sews it: a present worker the plan gives nothing (nobody lacks
         her where the cycle is decided) does what her tablet tells her, as
         ``LineDirector.assignment`` computes it for an empty assignment — the operations of her
-        station's machine type, those nobody covers first. No one is left standing."""
+        station's machine type, those nobody covers first. No one is left standing. A trial is
+        not work in the plan (the tablet's assignment is the stored plan): it rides beside them."""
         style = self.layout.styles[d.style]
-        covered = {c for ops in d.balance.values() for c in ops}
+        plan = {sid: tuple(c for c in ops if c not in d.trials.get(sid, ())) for sid, ops in d.balance.items()}
+        covered = {c for ops in plan.values() for c in ops}
         out = dict(d.balance)
         for sid in self.policy.floor.present(d.line):
-            if out.get(sid):
+            if plan.get(sid):
                 continue
             mt = self.layout.stations[sid].machine_type
             able = [c for c in style.topological_order() if style.op(c).machine_type == mt]
             free = [c for c in able if c not in covered] or able
             if free:
-                out[sid] = tuple(free)
+                out[sid] = tuple(dict.fromkeys((*free, *d.trials.get(sid, ()))))
         return d if out == dict(d.balance) else replace(d, balance=out)
 
     # -- product → floor ------------------------------------------------------------------------
@@ -188,7 +219,9 @@ class DemoControl:
         if not {o.code for o in style.operations} <= covered:
             log.warning("demo: directive %s leaves operations of %s unstaffed; not handed out", sd.id, sd.style)
             return None
-        return Directive(sd.line, sd.style, balance, None, f"accepted by {sd.accepted_by}")
+        # the trials under way ride beside the accepted balance, as beside the policy's own
+        trials = {sid: ops for sid, ops in (ls.trials if ls is not None else {}).items() if sid in balance}
+        return Directive(sd.line, sd.style, with_trials(balance, trials), None, f"accepted by {sd.accepted_by}", trials)
 
 
 def take_other(station: str, options: Sequence[tuple[str, str, float, int]]) -> int | None:

@@ -14,7 +14,11 @@ routing, waiting time, learning) with the planning rules (``planning.dispatch.ne
 - **bottleneck**: capacities from on-standard efficiency, starved stations left out, smoothed per
   line between page computations (``BottleneckState`` kept here);
 - **suggestion**: the best single move on the learned efficiencies, cached a few minutes per line;
-  accepting it stores a directive (an assignment version) the tablets then follow.
+  accepting it stores a directive (an assignment version) the tablets then follow;
+- **trials**: an exploration trial a controller handed out (``line_trials``: a worker with slack
+  tries one bundle of an operation she has not been seen on) is shown on her tablet apart from her
+  own next task, with a bundle of that operation nobody's own next task takes, and only while no
+  station that holds the operation is left without work by it (``choose_trial``).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from ..adapters.directive_store import Directive, DirectiveStore
+from ..adapters.trial_store import Trial, TrialStore
 from ..domain import yielding
 from ..domain.efficiency import efficiency_pct
 from ..domain.live import LiveState
@@ -37,7 +42,7 @@ from ..domain.model import FactoryLayout, Style
 from ..planning.balance.data import BalanceProblem
 from ..planning.balance.moves import Move, best_move
 from ..planning.bottleneck import STARVED_SHARE, BottleneckState, StationCapacity, smooth_bottleneck
-from ..planning.dispatch.next_task import NextChoice, ReadyBundle, StationPlan, choose_next
+from ..planning.dispatch.next_task import NextChoice, ReadyBundle, StationPlan, choose_next, ready_key
 from .waiting import WaitingProjection
 
 _FAR = datetime.max.replace(tzinfo=UTC)
@@ -65,6 +70,16 @@ class ReadyItem:
 
 
 @dataclass(frozen=True)
+class TrialTask:
+    """An exploration trial on a tablet: one bundle of ``op_code`` to try beside the own work."""
+
+    op_code: str
+    bundle_id: str | None  # None: none to fetch now (the tablet shows the own work only)
+    holder: str | None  # where the bundle is (None with a bundle: the cutting table)
+    in_hand: bool = False  # she is sewing the trial's bundle now
+
+
+@dataclass(frozen=True)
 class StationDirection:
     station: str
     worker: str | None
@@ -73,6 +88,7 @@ class StationDirection:
     assigned: Mapping[str, float]
     next: NextChoice
     directed: bool  # the assignment comes from a supervisor's directive
+    trial: TrialTask | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +120,34 @@ def on_standard_pct(earned_min: float, attended_min: float, waiting_min: float) 
     return efficiency_pct(earned_min, max(0.0, attended_min - waiting_min))
 
 
+def choose_trial(
+    station: str,
+    op_code: str,
+    ready: list[ReadyItem],
+    taken: set[tuple[str, str]],
+    holders_short: bool,
+) -> TrialTask | None:
+    """The bundle a station is to try ``op_code`` on, or None.
+
+    A trial uses slack only: it never takes a bundle another station's own next task took
+    (``taken``), and none at all while a station that holds the operation in the plan has nothing
+    of its own to do next (``holders_short``: the trial would starve it; on the bottleneck's
+    operation, the line). When no bundle is left the tablet falls back to the own work."""
+    if holders_short:
+        return None
+    left = [
+        r.bundle
+        for r in ready
+        if r.bundle.op_code == op_code
+        and r.in_work_at in (None, station)
+        and (r.bundle.bundle_id, r.bundle.op_code) not in taken
+    ]
+    if not left:
+        return None
+    b = min(left, key=lambda x: ready_key(x, station))
+    return TrialTask(op_code, b.bundle_id, b.holder)
+
+
 def _line_stations(layout: FactoryLayout, line: str) -> list[str]:
     return [s.id for s in sorted(layout.stations.values(), key=lambda s: (s.position, s.id)) if s.line_id == line]
 
@@ -114,11 +158,13 @@ class LineDirector:
     def __init__(self, rt: RuntimeLike) -> None:
         self.rt = rt
         self.store = DirectiveStore(rt.engine)
+        self.trial_store = TrialStore(rt.engine)
         self._lock = threading.Lock()
         self._ready: dict[str, tuple[int, float, dict[str, list[ReadyItem]]]] = {}
         self._bn: dict[tuple[str, str], BottleneckState] = {}
         self._suggest: dict[tuple[str, str], tuple[float, Suggestion | None]] = {}
         self._directives: dict[tuple[str, str], tuple[float, list[Directive]]] = {}
+        self._trials: dict[tuple[str, str], tuple[float, datetime, list[Trial]]] = {}
         self._dirs: dict[tuple[str, str], tuple[datetime, int, float, dict[str, StationDirection]]] = {}
 
     # --- read models -------------------------------------------------------------------------
@@ -206,6 +252,22 @@ class LineDirector:
         self._directives[key] = (time.monotonic(), ds)
         return ds
 
+    def trials(self, factory: str, line: str, day_start: datetime) -> list[Trial]:
+        """The line's running trials (read at most every 5 s: every tablet asks each second)."""
+        key = (factory, line)
+        hit = self._trials.get(key)
+        if hit is not None and hit[1] == day_start and time.monotonic() - hit[0] < 5.0:
+            return hit[2]
+        ts = self.trial_store.running(factory, line, day_start)
+        self._trials[key] = (time.monotonic(), day_start, ts)
+        return ts
+
+    def forget_trials(self, factory: str, line: str) -> None:
+        """Drop the cached trials and directions of a line (its trials were just set)."""
+        with self._lock:
+            self._trials.pop((factory, line), None)
+            self._dirs.pop((factory, line), None)
+
     # --- assignment and next task ------------------------------------------------------------
     def line_style(self, layout: FactoryLayout, live: LiveState, line: str) -> Style | None:
         code = live.line_style.get((layout.factory.id, line))
@@ -227,9 +289,17 @@ class LineDirector:
         for (st, op, _h), n in live.op_pieces_between(f, day_start, _FAR).items():
             if st in on_line and op in style_ops:
                 per_op[op][st] += n
+        # a trial's pieces are not the balance: a worker trying an operation is not assigned it
+        at_of = {sl.worker: sid for sid in stations if (sl := live.stations.get((f, sid))) and sl.worker}
+        for tr in self.trials(f, line, day_start):
+            sid_t = at_of.get(tr.badge)
+            if sid_t is not None and tr.style == style.code:
+                per_op.get(tr.op_code, {}).pop(sid_t, None)
         out: dict[str, dict[str, float]] = defaultdict(dict)
         for op, by_st in per_op.items():
             total = sum(by_st.values())
+            if total <= 0:
+                continue
             for st, n in by_st.items():
                 out[st][op] = n / total
         directed: set[str] = set()
@@ -320,6 +390,24 @@ class LineDirector:
             out[sid] = StationDirection(
                 sid, st.worker if st else None, cur_op, cur_bundle, assigned, nxt, sid in directed
             )
+        # Trials after every station's own next task: a trial gets what is left (``choose_trial``).
+        holders: dict[str, list[str]] = defaultdict(list)
+        for sid, sh in assign.items():
+            for c in sh:
+                holders[c].append(sid)
+        for tr in self.trials(f, line, day_start):
+            d = next((x for x in out.values() if x.worker == tr.badge), None)
+            if d is None or tr.style != style.code or tr.op_code not in ops or tr.op_code in d.assigned:
+                continue  # she is not on the line, another style runs, or the plan took the pair
+            if d.current_op == tr.op_code:
+                task: TrialTask | None = TrialTask(tr.op_code, d.current_bundle, d.station, in_hand=True)
+            else:
+                short = any(out[h].next.kind in ("wait", "other_op") for h in holders.get(tr.op_code, []) if h in out)
+                task = choose_trial(d.station, tr.op_code, ready, taken, short)
+            if task is not None:
+                if task.bundle_id is not None:
+                    taken.add((task.bundle_id, tr.op_code))
+                out[d.station] = dataclasses.replace(d, trial=task)
         return {sid: out[sid] for sid in _line_stations(layout, line)}
 
     # --- on-standard efficiency and the bottleneck --------------------------------------------

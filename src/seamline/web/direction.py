@@ -1,5 +1,6 @@
-"""Page fields of issue #21: the tablet's next task and on-standard efficiency; the supervisor's
-headline (smoothed bottleneck, capacity against target), the suggested move and grouped alerts.
+"""Page fields of issue #21: the tablet's next task, its exploration trial and on-standard
+efficiency; the supervisor's headline (smoothed bottleneck, capacity against target), the
+suggested move, the trials running and grouped alerts.
 
 Layered on the page data of ``views`` (the same dict, with some keys replaced): the figures come
 from ``service_layer.line_direction``; this module only words and formats them, zh and en.
@@ -13,7 +14,7 @@ from typing import Any
 from ..domain import yielding
 from ..domain.live import LiveState
 from ..domain.model import FactoryLayout, Operation
-from ..service_layer.line_direction import LineDirector, on_standard_pct
+from ..service_layer.line_direction import LineDirector, TrialTask, on_standard_pct
 from . import alerts as al
 from .i18n import N_, Fmt
 
@@ -60,6 +61,32 @@ def _where(
     return ""
 
 
+def trial_fields(fmt: Fmt, layout: FactoryLayout, style_code: str | None, station: str, t: TrialTask) -> dict[str, Any]:
+    """The tablet's trial, apart from the own next task: "试做：1 扎 上袖 — 学习您的效率", and where
+    the bundle is."""
+    _ = fmt.gettext
+    name = _op_name(fmt, _op(layout, style_code, t.op_code))
+    if t.in_hand:
+        text = _("Trial in progress: {op} — to learn your time").format(op=name)
+        where = ""
+    else:
+        text = _("Trial: 1 bundle of {op} — to learn your time").format(op=name)
+        if t.holder == station:
+            where = _("Bundle {bundle} is at your station").format(bundle=t.bundle_id)
+        else:
+            where = _where(fmt, "fetch", t.bundle_id, t.holder, None, 0, name)
+        where = "{} · {}".format(where, _("when your own work leaves you free"))
+    return {
+        "op": t.op_code,
+        "name": name,
+        "bundle": t.bundle_id,
+        "holder": t.holder,
+        "in_hand": t.in_hand,
+        "text": text,
+        "where": where,
+    }
+
+
 def station_page(
     director: LineDirector, live: LiveState, layout: FactoryLayout, station: str, fmt: Fmt, base: dict[str, Any]
 ) -> dict[str, Any]:
@@ -73,6 +100,7 @@ def station_page(
     d = dirs.get(station)
     style_code = live.line_style.get((f, line))
     out = dict(base)
+    out["trial"] = None
     if d is not None:
         # the bundle in hand decides the style (a bundle of the next style scanned in before the line
         # switched): an operation of another style is not this bundle's task, and a tap on it would be
@@ -104,6 +132,7 @@ def station_page(
         out["next_kind_label"] = _(NEXT_KIND_LABEL[n.kind])
         out["next_where"] = _where(fmt, n.kind, n.bundle_id, n.holder, n.upstream, n.pieces_waiting, _op_name(fmt, nop))
         out["directed"] = d.directed
+        out["trial"] = trial_fields(fmt, layout, style_code, station, d.trial) if d.trial is not None else None
         out["directed_txt"] = (
             _("Supervisor's move: now {op}").format(op=_op_name(fmt, nop)) if d.directed and nop else ""
         )
@@ -209,6 +238,25 @@ def line_page(
     else:
         out["suggestion"] = None
     out["accept_url"] = f"/api/v1/lines/{line}/directives"
+    # --- the exploration trials running on the line (who tries which operation, since when)
+    trials = []
+    for tr in director.trials(f, line, day_start):
+        name = _op_name(fmt, _op(layout, tr.style, tr.op_code))
+        trials.append(
+            {
+                "station": tr.station,
+                "badge": tr.badge,
+                "worker_name": _worker_name(layout, tr.badge),
+                "op": tr.op_code,
+                "text": _("{station} {worker}: trying {op} since {time}").format(
+                    station=tr.station,
+                    worker=_worker_name(layout, tr.badge),
+                    op=name,
+                    time=fmt.time(tr.started_at.astimezone(live.tz(f))),
+                ),
+            }
+        )
+    out["trials"] = trials
     # --- alerts: the stations waiting for work as one line
     waiting = [(fg.station, fg.waiting_since) for fg in figs.values() if fg.waiting_since is not None]
     if waiting:

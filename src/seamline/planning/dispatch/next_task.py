@@ -65,6 +65,11 @@ def _key(b: ReadyBundle, station: str) -> tuple[int, date, int, datetime, str]:
     return (-b.priority, b.due or _FAR, 0 if b.holder == station else 1, b.ready_since, b.bundle_id)
 
 
+# The order bundles are offered in (priority, due date, here before fetched, oldest ready): the
+# tablet's trial bundle is chosen by it too (``service_layer.line_direction.choose_trial``).
+ready_key = _key
+
+
 def choose_next(plan: StationPlan, ready: tuple[ReadyBundle, ...] | list[ReadyBundle]) -> NextChoice:
     """The next task of one station (see the module text); never the (bundle, op) in work."""
     current = (plan.current_bundle, plan.current_op)

@@ -71,8 +71,8 @@ class SeamlinePolicy(PolicyBase):
     low_water_bundles = 2
     # The factory's standard WIP allowance (the simulator's default cap too): never more than this.
     wip_bundles_per_station = 1.5
-    # Hand out exploration trials (``trials``). The demo turns them off: its tablets do not show a
-    # trial yet, and what the simulated floor sews must be what the tablets say.
+    # Hand out exploration trials (``trials``). The demo explores too: its tablets show each trial
+    # apart from the own work ("试做", ``service_layer.line_direction.choose_trial``).
     explore = True
 
     def __init__(self, layout: FactoryLayout, lines: Sequence[str], *, time_limit_s: float = 0.5) -> None:

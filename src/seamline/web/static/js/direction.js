@@ -9,6 +9,32 @@
     const dir = SL.$("t-directed");
     if (dir) { dir.textContent = d.directed_txt || ""; dir.hidden = !d.directed_txt; }
     SL.text("t-waiting", d.waiting_txt || "");
+    // the exploration trial, apart from the own next task (hidden when there is none or its bundle is gone)
+    const tr = SL.$("t-trial");
+    if (tr) {
+      tr.hidden = !d.trial;
+      SL.text("t-trial-text", d.trial ? d.trial.text : "");
+      SL.text("t-trial-bundle", d.trial && d.trial.bundle ? d.trial.bundle : "–");
+      SL.text("t-trial-where", d.trial ? d.trial.where : "");
+    }
+  }
+  function renderTrials(d) {
+    const ul = SL.$("hl-trials");
+    if (!ul) return;
+    const items = (d.trials || []).map((t) => {
+      const li = document.createElement("li");
+      li.className = "data";
+      li.dataset.station = t.station;
+      li.textContent = t.text;
+      return li;
+    });
+    if (!items.length) {
+      const li = document.createElement("li");
+      li.className = "none";
+      li.textContent = ul.dataset.empty || "";
+      items.push(li);
+    }
+    ul.replaceChildren(...items);
   }
   function renderLine(d) {
     SL.text("hl-text", d.headline ? d.headline.text : "");
@@ -21,6 +47,7 @@
     if (b) b.hidden = !d.suggestion;
     SL.text("kpi-eff-overall", d.kpis.eff_overall_txt || "–");
     SL.text("kpi-waiting", d.kpis.waiting_txt || "–");
+    renderTrials(d);
   }
   const render = SL.page.kind === "station" ? renderStation : renderLine;
   const orig = SL.stream;
