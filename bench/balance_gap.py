@@ -18,7 +18,7 @@ balances of the people present (all with the same engine, ``twin.policy.balancin
 
 This bench reads the simulator's truth; the policy it measures does not.
 
-    .venv/bin/python bench/balance_gap.py [--seeds 2] [--days 2]
+    .venv/bin/python bench/balance_gap.py [--seeds 2] [--days 2] [--seed-offset 100]
 """
 
 from __future__ import annotations
@@ -130,10 +130,13 @@ def main() -> None:
     ap.add_argument("--days", type=int, default=2)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--quick", action="store_true", help="1 seed × 1 day (make bench-quick)")
+    ap.add_argument(
+        "--seed-offset", type=int, default=0, help="seeds offset+1 … offset+seeds (check on seeds not tuned on)"
+    )
     a = ap.parse_args()
     if a.quick:
         a.seeds, a.days = 1, 1
-    jobs = [(s, ln, seed, a.days) for s, ln in STYLES for seed in range(1, a.seeds + 1)]
+    jobs = [(s, ln, seed, a.days) for s, ln in STYLES for seed in range(a.seed_offset + 1, a.seed_offset + a.seeds + 1)]
     with ProcessPoolExecutor(max_workers=max(1, a.jobs)) as ex:
         cases = list(ex.map(one_case, jobs))
     summary: dict[str, list[float]] = {k: [] for k in KEYS}

@@ -16,7 +16,7 @@ most one below the operation's grade) when someone present has it.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from seamline.domain.machines import SUBSTITUTES
 from seamline.domain.model import FactoryLayout, Operation, Worker
@@ -89,6 +89,18 @@ def balance_for(
     problem, station_of = problem_for(layout, style_code, present, eff)
     plan = balance_shares(problem, previous, tolerance=tolerance)
     return LineBalance(plan, problem, stations_of(plan, station_of, layout, style_code), station_of)
+
+
+def rescored(lb: LineBalance, problem: BalanceProblem) -> LineBalance:
+    """``lb``'s allocation with its loads and cycle counted on ``problem``'s efficiencies: a plan
+    chosen on other figures (a lower-confidence balance) is handed out in the policy's own units."""
+    shares: dict[str, dict[str, float]] = {}
+    for a in lb.plan.assignments:
+        shares.setdefault(a.badge, {})[a.op_code] = shares.get(a.badge, {}).get(a.op_code, 0.0) + a.share
+    order = list(lb.plan.stations) or list(shares)
+    stations = [(b, shares.get(b, {})) for b in order] + [(b, sh) for b, sh in shares.items() if b not in order]
+    plan = evaluate_allocation(problem, stations)
+    return replace(lb, plan=replace(plan, changes=lb.plan.changes, stations=lb.plan.stations), problem=problem)
 
 
 def stations_of(
