@@ -41,7 +41,7 @@ from seamline.domain.model import FactoryLayout, Operation, Style
 from seamline.learning.state import Cell, LearningState
 from seamline.planning.balance.data import BalancePlan, BalanceProblem
 
-from .balancing import EffFn, LineBalance, balance_for, problem_for, rescored
+from .balancing import EffFn, LineBalance, balance_expected, balance_for, problem_for, rescored
 from .base import LineState, PolicyBase
 from .protocol import Directive, Option
 
@@ -72,6 +72,8 @@ EXPLORE_REACH = 0.95
 POSTERIOR_DRAWS = 64
 RISK_Z = (0.5, 1.0, 2.0)
 ROBUST_TOLERANCES = (0.0, 0.02)
+# Also propose the plan of least expected cycle over the draws (``balancing.balance_expected``).
+EXPECTED_LP = True
 # A holder within this fraction of the cycle is busy: relieving her may shorten the cycle.
 TIGHT = 0.02
 
@@ -93,6 +95,7 @@ class SeamlinePolicy(PolicyBase):
         self._learn_memo: dict[tuple[str, str, int], float] = {}
         self._draw_memo: dict[tuple[str, str, str], np.ndarray] = {}
         self._decisions_made = 0
+        self._cautious = False  # untried pairs at their expected start, not optimistic (``fresh_balance``)
         # Waiting for work, from the stations' NO_WORK reports: seconds since the last decision
         # point per station, and when an open wait began.
         self._idle_s: dict[str, float] = {}
@@ -189,7 +192,7 @@ class SeamlinePolicy(PolicyBase):
         e = self._memo.get(key)
         if e is None:
             cell = self.learning.cells.get((self.fid, badge, style, op.code))
-            if cell is None or cell.n_cycles == 0:
+            if (cell is None or cell.n_cycles == 0) and not self._cautious:
                 e = self.learning.prior_estimate(self.fid, badge, style, op.code)
             else:
                 horizon = self.layout.styles[style].bundle_size
@@ -240,37 +243,49 @@ class SeamlinePolicy(PolicyBase):
         figures: list[tuple[EffFn, tuple[float, ...]]] = [(eff, TOLERANCES if previous is not None else (0.0,))]
         if draws is not None:
             figures += [(_lower(draws, z, eff), ROBUST_TOLERANCES if previous is not None else (0.0,)) for z in RISK_Z]
-        seen: set[frozenset[tuple[str, str]]] = set()
+        cands: list[LineBalance] = []
         for f, tolerances in figures:
             for tol in tolerances:
                 cand = balance_for(
                     self.layout, style, present, f, previous=previous, tolerance=tol, time_limit_s=self.time_limit_s
                 )
-                pairs = frozenset(cand.plan.pairs())
-                if pairs in seen or cand.plan.cycle_min <= 0:
-                    continue
-                seen.add(pairs)
-                if f is not eff:
-                    cand = rescored(cand, problem)
-                cost = self.move_cost_pcs(style, cand, previous, horizon) if previous is not None else 0.0
-                value = horizon * rate(cand.plan) - cost
-                if value > best_value + 1e-9:
-                    best, best_value = cand, value
+                cands.append(cand if f is eff else rescored(cand, problem))
+        if draws is not None and EXPECTED_LP:
+            cands.append(balance_expected(self.layout, style, present, eff, draws))
+        seen: set[frozenset[tuple[str, str]]] = set()
+        for cand in cands:
+            pairs = frozenset(cand.plan.pairs())
+            if pairs in seen or cand.plan.cycle_min <= 0:
+                continue
+            seen.add(pairs)
+            cost = self.move_cost_pcs(style, cand, previous, horizon) if previous is not None else 0.0
+            value = horizon * rate(cand.plan) - cost
+            if value > best_value + 1e-9:
+                best, best_value = cand, value
         return best
 
     def fresh_balance(self, line: str, now: datetime) -> LineBalance | None:
         """The balance this policy would hand out for the people present if nothing were on the
         floor: its learned efficiencies alone, no move costs (``bench/closed_loop.py`` scores it
-        apart from the day plan, which also carries the re-balance's trade-off against moves)."""
+        apart from the day plan, which also carries the re-balance's trade-off against moves).
+
+        Every pair counts at what the learning expects of it now, a pair never sewn at its group's
+        first bundle (``LearningState.planning_efficiency``), not at the optimistic steady state
+        the running policy gives it to get it tried: from scratch nothing else stops a balance
+        from handing the line to people who have not sewn their operations yet."""
         ls = self.state[line]
         present = self.floor.present(line)
         style = ls.style
         if not present or not style:
             return None
+        saved = self._memo, self._draw_memo
+        self._memo, self._draw_memo, self._cautious = {}, {}, True
         try:
             return self.rebalance(line, LineState(), now, present, style, "start")
         except ValueError:
             return None
+        finally:
+            (self._memo, self._draw_memo), self._cautious = saved, False
 
     def _draws(self, style: str, problem: BalanceProblem) -> dict[tuple[str, str], np.ndarray]:
         """``POSTERIOR_DRAWS`` draws of every eligible pair's efficiency (fraction of standard),
@@ -289,7 +304,7 @@ class SeamlinePolicy(PolicyBase):
             if d is None:
                 rng = np.random.default_rng([self._decisions_made, zlib.crc32(f"{badge}/{style}/{code}".encode())])
                 cell = self.learning.cells.get((self.fid, badge, style, code))
-                if cell is None or cell.n_cycles == 0:
+                if (cell is None or cell.n_cycles == 0) and not self._cautious:
                     d = self.learning.prior_draws(self.fid, badge, style, code, rng, POSTERIOR_DRAWS)
                 else:
                     d = self.learning.planning_draws(self.fid, badge, style, code, horizon, rng, POSTERIOR_DRAWS)
