@@ -83,6 +83,7 @@ def one_case(args: tuple[str, str, int, int]) -> dict[str, Any]:
             "quality": r.balance_quality,
             "quality_ss": r.balance_quality_ss,
             "fresh": r.fresh_quality,
+            "fresh_lcb": r.fresh_lcb_quality,
             "decisions": len(res.decisions),
         }
     return out
@@ -182,6 +183,7 @@ def main() -> None:
     # estimates at the day's last decision (no move costs), scored on the truth ÷ the truth's
     # optimum; and seamline's day-plan quality ÷ the oracle policy's, paired by case.
     fresh_by_day: list[float] = []
+    lcb_by_day: list[float] = []
     vs_oracle_by_day: list[float] = []
     for d in range(1, days + 1):
         fm, flo, fhi = ci95([c["seamline"]["fresh"].get(d, math.nan) for c in cases])
@@ -192,10 +194,13 @@ def main() -> None:
                 if c["seamline"]["quality"].get(d) and c["oracle"]["quality"].get(d)
             ]
         )
+        lm_, llo_, lhi_ = ci95([c["seamline"]["fresh_lcb"].get(d, math.nan) for c in cases])
         fresh_by_day.append(round(fm, 4))
+        lcb_by_day.append(round(lm_, 4))
         vs_oracle_by_day.append(round(vm, 4))
         print(
             f"learned efficiencies' own balance (fresh, no move costs), day {d}: {fm:.3f} [{flo:.3f}, {fhi:.3f}];"
+            f" on the lower confidence bounds: {lm_:.3f} [{llo_:.3f}, {lhi_:.3f}];"
             f" seamline's day plan ÷ the oracle policy's: {vm:.3f} [{vlo:.3f}, {vhi:.3f}]"
         )
     reached = next((d for d, q in enumerate(quality["quality"], start=1) if q >= QUALITY_REACHED), None)
@@ -217,6 +222,7 @@ def main() -> None:
                 "balance_quality_ss_by_day": quality["quality_ss"],
                 "balance_reached_day": reached,
                 "fresh_balance_quality_by_day": fresh_by_day,
+                "fresh_lcb_balance_quality_by_day": lcb_by_day,
                 "quality_vs_oracle_by_day": vs_oracle_by_day,
                 "seed_offset": a.seed_offset,
             }

@@ -239,10 +239,11 @@ class Uncertain(Fixed):
         return out
 
 
-def test_a_thin_estimate_is_not_loaded_to_the_cycle(tee: Case) -> None:
+def test_a_thin_estimate_is_not_loaded_to_the_cycle(tee: Case, monkeypatch: pytest.MonkeyPatch) -> None:
     """The winner's curse: a plan that needs an uncertain worker at the cycle is worth less than
     its estimates say (the slowest of the draws sets the pace). The robust choice gives her less
     than the plan on the estimates alone, and its expected garments are the best of the menu."""
+    monkeypatch.setattr(seamline_mod, "EXPECTED_CHOICE", True)
     pol = Uncertain(tee.layout, [tee.line], {})
     present = _logged_in(tee, pol)
     plain = balance_for(tee.layout, tee.style, present, pol._eff(tee.style))

@@ -514,6 +514,18 @@ class LearningState:
         # log efficiency ~ N(m + gap, var): SAM ÷ expected time is exp(m + gap − var/2)
         return math.exp(m + gap - 0.5 * var)
 
+    def planning_sd(self, factory: str, worker: str, style: str, op: str, pieces: int) -> float:
+        """The uncertainty of ``planning_efficiency``: the posterior sd of the pair's log efficiency
+        over her next ``pieces`` (a pair without a cycle: its prior with the group's start gap)."""
+        cell = self.cells.get((factory, worker, style, op))
+        if cell is not None and cell.n_cycles > 0:
+            self.estimate(cell)
+            assert cell.curve is not None
+            return cell.curve.planning_log_sd(float(cell.n_pieces), pieces)
+        _m, sd, group = self._prior(factory, worker, style, op)
+        _gap, var = self.start.gap(group)
+        return sd if var is None else math.sqrt(var)
+
     def planning_draws(
         self, factory: str, worker: str, style: str, op: str, pieces: int, rng: np.random.Generator, k: int
     ) -> np.ndarray:

@@ -136,6 +136,7 @@ class _DayEnds:
         self.done: dict[date, dict[tuple[str, str, str], int]] = {}
         # day -> the balance seamline's estimates alone give at the day's last decision point
         self.fresh: dict[date, LineBalance] = {}
+        self.fresh_lcb: dict[date, LineBalance] = {}  # the same on each pair's lower confidence bound
         self.every_min = every_min
 
     @property
@@ -149,9 +150,10 @@ class _DayEnds:
         out = self.ctl.decide(now)
         self.done[now.date()] = dict(self.eng.done_count)
         if isinstance(self.ctl, SeamlinePolicy) and self.ctl.learns and self._last_of_day(now):
-            fresh = self.ctl.fresh_balance(self.line, now)
-            if fresh is not None:
-                self.fresh[now.date()] = fresh
+            for store, lcb in ((self.fresh, False), (self.fresh_lcb, True)):
+                fresh = self.ctl.fresh_balance(self.line, now, lcb=lcb)
+                if fresh is not None:
+                    store[now.date()] = fresh
         return out
 
     def _last_of_day(self, now: datetime) -> bool:
@@ -177,6 +179,8 @@ class PolicyRun:
     # day index -> the truth's optimum ÷ the cycle of the balance the policy's estimates alone give
     # at the day's last decision (``SeamlinePolicy.fresh_balance``: no move costs), on the floor's truth
     fresh_quality: dict[int, float] = field(default_factory=dict)
+    # the same for the balance on each pair's lower confidence bound (``fresh_balance(lcb=True)``)
+    fresh_lcb_quality: dict[int, float] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
 
 
@@ -214,14 +218,23 @@ def run_policy(case: Case, policy: str, *, time_limit_s: float = 0.3, quality: b
         i: balance_quality(case, ctl, current_efficiency(eng, case.style, rec.done.get(d, {})), time_limit_s, day=d)[i]
         for i, d in _days(case, ctl)
     }
-    fresh_q = {
-        i: balance_quality(
-            case, ctl, current_efficiency(eng, case.style, rec.done.get(d, {})), time_limit_s, day=d, plans=rec.fresh
-        )[i]
-        for i, d in _days(case, ctl)
-        if d in rec.fresh
-    }
-    return PolicyRun(res, now_q, balance_quality(case, ctl, truth_eff, time_limit_s), fresh_quality=fresh_q)
+    fresh_q, lcb_q = (
+        {
+            i: balance_quality(
+                case, ctl, current_efficiency(eng, case.style, rec.done.get(d, {})), time_limit_s, day=d, plans=plans
+            )[i]
+            for i, d in _days(case, ctl)
+            if d in plans
+        }
+        for plans in (rec.fresh, rec.fresh_lcb)
+    )
+    return PolicyRun(
+        res,
+        now_q,
+        balance_quality(case, ctl, truth_eff, time_limit_s),
+        fresh_quality=fresh_q,
+        fresh_lcb_quality=lcb_q,
+    )
 
 
 def _days(case: Case, ctl: PolicyBase) -> list[tuple[int, date]]:

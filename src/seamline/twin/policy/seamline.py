@@ -41,7 +41,7 @@ from seamline.domain.model import FactoryLayout, Operation, Style
 from seamline.learning.state import Cell, LearningState
 from seamline.planning.balance.data import BalancePlan, BalanceProblem
 
-from .balancing import EffFn, LineBalance, balance_expected, balance_for, problem_for, rescored
+from .balancing import EffFn, LineBalance, balance_expected, balance_for, cycle_of, problem_for, rescored
 from .base import LineState, PolicyBase
 from .protocol import Directive, Option
 
@@ -69,6 +69,14 @@ EXPLORE_REACH = 0.95
 # scored on, and the lower-confidence figures (z standard deviations of log efficiency below each
 # pair's posterior) that propose candidates besides the estimates' own. The choice among them is
 # by expected garments, so these only widen the menu; they set no risk level themselves.
+# The running policy's choice among the menu by expected garments over the draws, the menu
+# widened by the lower-confidence plans and the expected-cycle LP: measured and left off (it lost
+# 1-1.5 points of day-plan quality on seeds 1-2, docs/closed-loop.md, "Planning against
+# uncertainty"); ``rebalance`` uses it when on.
+EXPECTED_CHOICE = False
+# The lower confidence bound a from-scratch balance plans on (``fresh_balance(lcb=True)``): the
+# lower end of the 95 % interval the skill matrix shows for every pair (``SkillEstimate.lo``).
+LCB_Z = 1.96
 POSTERIOR_DRAWS = 64
 RISK_Z = (0.5, 1.0, 2.0)
 ROBUST_TOLERANCES = (0.0, 0.02)
@@ -95,7 +103,10 @@ class SeamlinePolicy(PolicyBase):
         self._learn_memo: dict[tuple[str, str, int], float] = {}
         self._draw_memo: dict[tuple[str, str, str], np.ndarray] = {}
         self._decisions_made = 0
-        self._cautious = False  # untried pairs at their expected start, not optimistic (``fresh_balance``)
+        # Set by ``fresh_balance``: untried pairs at their expected start (not the optimistic steady
+        # state), and every pair ``_lcb_z`` posterior sds below its figure.
+        self._cautious = False
+        self._lcb_z = 0.0
         # Waiting for work, from the stations' NO_WORK reports: seconds since the last decision
         # point per station, and when an open wait began.
         self._idle_s: dict[str, float] = {}
@@ -197,6 +208,8 @@ class SeamlinePolicy(PolicyBase):
             else:
                 horizon = self.layout.styles[style].bundle_size
                 e = self.learning.planning_efficiency(self.fid, badge, style, op.code, horizon)
+                if self._lcb_z > 0:
+                    e *= math.exp(-self._lcb_z * self.learning.planning_sd(self.fid, badge, style, op.code, horizon))
             self._memo[key] = e
         return e
 
@@ -226,7 +239,7 @@ class SeamlinePolicy(PolicyBase):
         happen to flatter it."""
         eff = self._eff(style)
         problem, _ = problem_for(self.layout, style, present, eff)
-        draws = self._draws(style, problem) if self.learns else None
+        draws = self._draws(style, problem) if self.learns and EXPECTED_CHOICE else None
         fresh = reason == "start" or ls.balance is None or ls.style != style
         previous = None if fresh or ls.balance is None else ls.balance.plan
         horizon = self.horizon_min(line) if previous is not None else 1.0
@@ -234,7 +247,8 @@ class SeamlinePolicy(PolicyBase):
         def rate(plan: BalancePlan) -> float:
             if draws is not None:
                 return _expected_rate(plan, problem, draws)
-            return 1.0 / plan.cycle_min if plan.cycle_min > 0 else 0.0
+            cycle = cycle_of(plan, problem)  # the floor's plan was made on older figures
+            return 1.0 / cycle if 0 < cycle < math.inf else 0.0
 
         best: LineBalance | None = None
         best_value = -math.inf
@@ -264,7 +278,7 @@ class SeamlinePolicy(PolicyBase):
                 best, best_value = cand, value
         return best
 
-    def fresh_balance(self, line: str, now: datetime) -> LineBalance | None:
+    def fresh_balance(self, line: str, now: datetime, *, lcb: bool = False) -> LineBalance | None:
         """The balance this policy would hand out for the people present if nothing were on the
         floor: its learned efficiencies alone, no move costs (``bench/closed_loop.py`` scores it
         apart from the day plan, which also carries the re-balance's trade-off against moves).
@@ -272,20 +286,24 @@ class SeamlinePolicy(PolicyBase):
         Every pair counts at what the learning expects of it now, a pair never sewn at its group's
         first bundle (``LearningState.planning_efficiency``), not at the optimistic steady state
         the running policy gives it to get it tried: from scratch nothing else stops a balance
-        from handing the line to people who have not sewn their operations yet."""
+        from handing the line to people who have not sewn their operations yet.
+
+        With ``lcb`` every pair counts at the lower end of its 95 % interval (``LCB_Z`` posterior
+        sds of log efficiency below its figure): pessimism against the winner's curse, since a
+        balance free to choose among hundreds of pairs picks those whose estimates flatter them."""
         ls = self.state[line]
         present = self.floor.present(line)
         style = ls.style
         if not present or not style:
             return None
         saved = self._memo, self._draw_memo
-        self._memo, self._draw_memo, self._cautious = {}, {}, True
+        self._memo, self._draw_memo, self._cautious, self._lcb_z = {}, {}, True, LCB_Z if lcb else 0.0
         try:
             return self.rebalance(line, LineState(), now, present, style, "start")
         except ValueError:
             return None
         finally:
-            (self._memo, self._draw_memo), self._cautious = saved, False
+            (self._memo, self._draw_memo), self._cautious, self._lcb_z = saved, False, 0.0
 
     def _draws(self, style: str, problem: BalanceProblem) -> dict[tuple[str, str], np.ndarray]:
         """``POSTERIOR_DRAWS`` draws of every eligible pair's efficiency (fraction of standard),
