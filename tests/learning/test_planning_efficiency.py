@@ -153,3 +153,22 @@ def test_posterior_draws_are_what_the_planning_figure_summarises() -> None:
     # the steady-state prior of a pair never sewn: its mean is the figure the policy counts on
     untried = st.prior_draws("f1", "NEW", "HEM", "OP1", rng, 40000)
     assert np.mean(untried) == pytest.approx(st.prior_estimate("f1", "NEW", "HEM", "OP1"), rel=0.01)
+
+
+def test_the_planning_figure_carries_its_uncertainty() -> None:
+    """``planning_sd`` is the posterior sd of the log figure: near the prior's for a pair never
+    sewn, smaller for a thin cell, small for a well-known one — the lower confidence bound a
+    from-scratch balance plans on marks the thin pairs down most."""
+    st, lay = _population()
+    untried = st.planning_sd("f1", "NEW", "HEM", "OP1", 10)
+    thin = _cell("NEW", [0.8] * 3, seed=6)
+    st.cells[thin.key] = thin
+    sd_thin = st.planning_sd("f1", "NEW", "HEM", "OP1", 10)
+    st2, _ = _population()
+    known = _cell("NEW", [0.8] * 300, seed=6)
+    st2.cells[known.key] = known
+    sd_known = st2.planning_sd("f1", "NEW", "HEM", "OP1", 10)
+    assert untried > sd_thin > 2.0 * sd_known > 0.0
+    rng = np.random.default_rng(2)
+    draws = st.planning_draws("f1", "NEW", "HEM", "OP1", 10, rng, 20000)
+    assert float(np.std(np.log(draws))) == pytest.approx(sd_thin, rel=0.05)
