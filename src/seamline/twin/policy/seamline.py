@@ -9,6 +9,11 @@
   its life, less what its moves cost (a moved worker's set-up and the learning curve of an
   operation new to her, priced by the learned curves), is set against keeping the floor as it
   is, and the best is handed out (on a change of people keeping is not an option).
+- Uncertainty (``fresh_balance``, ``EXPECTED_CHOICE``): every figure has its posterior spread. A
+  balance from scratch, free to pick among all pairs, plans on their lower confidence bounds
+  (else it picks the pairs whose estimates flatter them); the running policy's move costs
+  already keep thinly known pairs off the floor's plan, and choosing it by expected garments over
+  posterior draws was measured not to help, so it is off.
 - Exploration (``trials``): a worker with slack (in the plan, or waiting for work on the floor
   for part of the last interval), not the bottleneck,
   tries a bundle of an operation she has not been seen on when the optimistic bound of her prior
@@ -65,23 +70,19 @@ EXPLORE_MAX = 3
 EXPLORE_SLACK = 0.10
 EXPLORE_Z = 1.0
 EXPLORE_REACH = 0.95
-# Planning against uncertainty (docs/learning.md): the posterior draws every candidate plan is
-# scored on, and the lower-confidence figures (z standard deviations of log efficiency below each
-# pair's posterior) that propose candidates besides the estimates' own. The choice among them is
-# by expected garments, so these only widen the menu; they set no risk level themselves.
-# The running policy's choice among the menu by expected garments over the draws, the menu
-# widened by the lower-confidence plans and the expected-cycle LP: measured and left off (it lost
-# 1-1.5 points of day-plan quality on seeds 1-2, docs/closed-loop.md, "Planning against
-# uncertainty"); ``rebalance`` uses it when on.
-EXPECTED_CHOICE = False
-# The lower confidence bound a from-scratch balance plans on (``fresh_balance(lcb=True)``): the
-# lower end of the 95 % interval the skill matrix shows for every pair (``SkillEstimate.lo``).
+# Planning against uncertainty (docs/learning.md, docs/closed-loop.md). The lower confidence bound
+# a from-scratch balance plans on (``fresh_balance(lcb=True)``): the lower end of the 95 % interval
+# the skill matrix shows for every pair (``SkillEstimate.lo``), a convention, not fitted.
 LCB_Z = 1.96
+# The running policy's choice by expected garments over posterior draws (``EXPECTED_CHOICE``): the
+# menu widened by plans on lower-confidence figures (``RISK_Z`` sds below each pair's figure, at
+# ``ROBUST_TOLERANCES``) and the expected-cycle LP (``balancing.balance_expected``), each plan
+# scored on ``POSTERIOR_DRAWS`` draws. Measured and left off: it lost 1-1.5 points of day-plan
+# quality on seeds 1-2 (the posterior of never-sewn pairs is too narrow to be trusted that far).
+EXPECTED_CHOICE = False
 POSTERIOR_DRAWS = 64
 RISK_Z = (0.5, 1.0, 2.0)
 ROBUST_TOLERANCES = (0.0, 0.02)
-# Also propose the plan of least expected cycle over the draws (``balancing.balance_expected``).
-EXPECTED_LP = True
 # A holder within this fraction of the cycle is busy: relieving her may shorten the cycle.
 TIGHT = 0.02
 
@@ -231,12 +232,13 @@ class SeamlinePolicy(PolicyBase):
 
         Candidates: for a new style the shortest cycle (every pair is new anyway); otherwise one
         plan per tolerance of ``TOLERANCES`` (the fewest new pairs within it of the shortest
-        cycle), and on a drift keeping the floor's plan (no cost; it wins ties). Besides the
-        plans on the estimates, the same engine's plans on lower-confidence figures (``RISK_Z``).
-        Each is worth ``horizon × E[1 ÷ cycle] − cost of its new pairs`` garments, the expectation
-        over draws of the learned posterior (``_expected_rate``; docs/learning.md, "Planning
-        against uncertainty"): the plan the line can count on, not the one whose estimates
-        happen to flatter it."""
+        cycle), and on a drift keeping the floor's plan (no cost; it wins ties). Each is worth
+        ``horizon ÷ cycle − cost of its new pairs`` garments, the cycle on today's estimates.
+
+        With ``EXPECTED_CHOICE`` (off, measured: docs/closed-loop.md, "Planning against
+        uncertainty") the menu also holds the engine's plans on lower-confidence figures
+        (``RISK_Z``) and the expected-cycle LP, and ``1 ÷ cycle`` is replaced by its expectation
+        over draws of the learned posterior (``_expected_rate``)."""
         eff = self._eff(style)
         problem, _ = problem_for(self.layout, style, present, eff)
         draws = self._draws(style, problem) if self.learns and EXPECTED_CHOICE else None
@@ -264,7 +266,7 @@ class SeamlinePolicy(PolicyBase):
                     self.layout, style, present, f, previous=previous, tolerance=tol, time_limit_s=self.time_limit_s
                 )
                 cands.append(cand if f is eff else rescored(cand, problem))
-        if draws is not None and EXPECTED_LP:
+        if draws is not None:
             cands.append(balance_expected(self.layout, style, present, eff, draws))
         seen: set[frozenset[tuple[str, str]]] = set()
         for cand in cands:
