@@ -159,7 +159,7 @@ def test_the_planning_figure_carries_its_uncertainty() -> None:
     """``planning_sd`` is the posterior sd of the log figure: near the prior's for a pair never
     sewn, smaller for a thin cell, small for a well-known one — the lower confidence bound a
     from-scratch balance plans on marks the thin pairs down most."""
-    st, lay = _population()
+    st, _ = _population()
     untried = st.planning_sd("f1", "NEW", "HEM", "OP1", 10)
     thin = _cell("NEW", [0.8] * 3, seed=6)
     st.cells[thin.key] = thin
