@@ -14,17 +14,20 @@ balances of the people present (all with the same engine, ``twin.policy.balancin
 - ``lag``: the optimum on seamline's own estimates (known pairs) ÷ the day plan's cycle on them —
   what the policy's hysteresis costs by its own reckoning (a drift re-balance needs a 3 % gain and
   a re-balance keeps the cycle within 2 % of the optimum with fewer moves);
+- ``estimation_lcb``: as ``estimation``, the known pairs balanced on their lower confidence bounds
+  (``planning_efficiency`` × exp(−1.96 ``planning_sd``), ``SeamlinePolicy.fresh_balance(lcb=True)``);
 - ``quality``: the bench's figure, the truth's optimum ÷ the day plan's cycle on the truth.
 
 This bench reads the simulator's truth; the policy it measures does not.
 
-    .venv/bin/python bench/balance_gap.py [--seeds 2] [--days 2]
+    .venv/bin/python bench/balance_gap.py [--seeds 2] [--days 2] [--seed-offset 100]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import statistics
 import sys
 from collections.abc import Callable
@@ -41,12 +44,13 @@ from seamline.twin.experiment import PRELOAD_WIP_BUNDLES_PER_STATION, current_ef
 from seamline.twin.loop import run_loop
 from seamline.twin.policy.balancing import balance_for, cycle_of, problem_for
 from seamline.twin.policy.protocol import Directive
-from seamline.twin.policy.seamline import MIN_CYCLES, SeamlinePolicy
+from seamline.twin.policy.seamline import LCB_Z, MIN_CYCLES, SeamlinePolicy
 
 ROOT = Path(__file__).resolve().parent.parent
 STYLES = (("TEE-BASIC", "L1"), ("POLO", "L2"), ("JEANS-5P", "L3"))
-KEYS = ("quality", "untried", "estimation", "lag")
-Snap = tuple[dict[str, str], dict[tuple[str, str], tuple[float, int]], Any, dict[tuple[str, str, str], int]]
+KEYS = ("quality", "untried", "estimation", "lag", "estimation_lcb")
+# present, (badge, op) -> (estimate, cycles, lower confidence bound), the day plan, pieces done
+Snap = tuple[dict[str, str], dict[tuple[str, str], tuple[float, int, float]], Any, dict[tuple[str, str, str], int]]
 
 
 class _Noting(SeamlinePolicy):
@@ -64,12 +68,15 @@ class _Noting(SeamlinePolicy):
             if ls.balance is None:
                 continue
             present = self.floor.present(line)
-            believed: dict[tuple[str, str], tuple[float, int]] = {}
+            believed: dict[tuple[str, str], tuple[float, int, float]] = {}
+            horizon = self.layout.styles[ls.style].bundle_size
             for badge in present.values():
                 for op in self.layout.styles[ls.style].operations:
                     cell = self.learning.cells.get((self.fid, badge, ls.style, op.code))
                     n = cell.n_cycles if cell is not None else 0
-                    believed[(badge, op.code)] = (self.efficiency(badge, ls.style, op), n)
+                    args = (self.fid, badge, ls.style, op.code, horizon)
+                    lcb = self.learning.planning_efficiency(*args) * math.exp(-LCB_Z * self.learning.planning_sd(*args))
+                    believed[(badge, op.code)] = (self.efficiency(badge, ls.style, op), n, lcb)
             self.snaps[now.date()] = (dict(present), believed, ls.balance, dict(self.engine.done_count))
         return out
 
@@ -116,11 +123,16 @@ def _gap(lay: Any, style: str, eng: Engine, snap: Snap) -> dict[str, float]:
     opt = best(true_eff).cycle_min
     opt_known = on(true_eff, best(only_known(true_eff)))
     est_known = on(true_eff, best(only_known(est)))
+
+    def lcb(b: str, op: Operation) -> float:
+        return believed[(b, op.code)][2]
+
     return {
         "quality": opt / on(true_eff, lb.plan),
         "untried": opt / opt_known,
         "estimation": opt_known / est_known,
         "lag": best(only_known(est)).cycle_min / on(only_known(est), lb.plan),
+        "estimation_lcb": opt_known / on(true_eff, best(only_known(lcb))),
     }
 
 
@@ -130,10 +142,13 @@ def main() -> None:
     ap.add_argument("--days", type=int, default=2)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--quick", action="store_true", help="1 seed × 1 day (make bench-quick)")
+    ap.add_argument(
+        "--seed-offset", type=int, default=0, help="seeds offset+1 … offset+seeds (check on seeds not tuned on)"
+    )
     a = ap.parse_args()
     if a.quick:
         a.seeds, a.days = 1, 1
-    jobs = [(s, ln, seed, a.days) for s, ln in STYLES for seed in range(1, a.seeds + 1)]
+    jobs = [(s, ln, seed, a.days) for s, ln in STYLES for seed in range(a.seed_offset + 1, a.seed_offset + a.seeds + 1)]
     with ProcessPoolExecutor(max_workers=max(1, a.jobs)) as ex:
         cases = list(ex.map(one_case, jobs))
     summary: dict[str, list[float]] = {k: [] for k in KEYS}

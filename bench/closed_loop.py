@@ -11,7 +11,7 @@ orders cut during the run: an order already under way at the start shows only it
 with a 95 % t-interval over seeds; then how close seamline's balance is to the oracle's (both
 scored on the truth) by working day; last, one JSON line.
 
-    .venv/bin/python bench/closed_loop.py [--seeds 10] [--days 4] [--quick]
+    .venv/bin/python bench/closed_loop.py [--seeds 10] [--days 4] [--quick] [--seed-offset 100]
 """
 
 from __future__ import annotations
@@ -82,6 +82,8 @@ def one_case(args: tuple[str, str, int, int]) -> dict[str, Any]:
             },
             "quality": r.balance_quality,
             "quality_ss": r.balance_quality_ss,
+            "fresh": r.fresh_quality,
+            "fresh_lcb": r.fresh_lcb_quality,
             "decisions": len(res.decisions),
         }
     return out
@@ -93,10 +95,13 @@ def main() -> None:
     ap.add_argument("--days", type=int, default=4)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--quick", action="store_true", help="2 seeds × 2 days")
+    ap.add_argument(
+        "--seed-offset", type=int, default=0, help="seeds offset+1 … offset+seeds (check on seeds not tuned on)"
+    )
     a = ap.parse_args()
     seeds, days = (2, 2) if a.quick else (a.seeds, a.days)
     t0 = time.perf_counter()
-    jobs = [(s, ln, seed, days) for s, ln in STYLES for seed in range(1, seeds + 1)]
+    jobs = [(s, ln, seed, days) for s, ln in STYLES for seed in range(a.seed_offset + 1, a.seed_offset + seeds + 1)]
     with ProcessPoolExecutor(max_workers=max(1, a.jobs)) as ex:
         cases = list(ex.map(one_case, jobs))
     print(
@@ -174,6 +179,30 @@ def main() -> None:
             f"  the oracle policy's own plan, end of day {d}: {qm:.3f} [{qlo:.3f}, {qhi:.3f}] on the floor's truth,"
             f" {sm:.3f} [{slo:.3f}, {shi:.3f}] on the steady state"
         )
+    # The learned efficiencies themselves: the balance the engine computes fresh from seamline's
+    # estimates at the day's last decision (no move costs), scored on the truth ÷ the truth's
+    # optimum; and seamline's day-plan quality ÷ the oracle policy's, paired by case.
+    fresh_by_day: list[float] = []
+    lcb_by_day: list[float] = []
+    vs_oracle_by_day: list[float] = []
+    for d in range(1, days + 1):
+        fm, flo, fhi = ci95([c["seamline"]["fresh"].get(d, math.nan) for c in cases])
+        vm, vlo, vhi = ci95(
+            [
+                c["seamline"]["quality"][d] / c["oracle"]["quality"][d]
+                for c in cases
+                if c["seamline"]["quality"].get(d) and c["oracle"]["quality"].get(d)
+            ]
+        )
+        lm_, llo_, lhi_ = ci95([c["seamline"]["fresh_lcb"].get(d, math.nan) for c in cases])
+        fresh_by_day.append(round(fm, 4))
+        lcb_by_day.append(round(lm_, 4))
+        vs_oracle_by_day.append(round(vm, 4))
+        print(
+            f"learned efficiencies' own balance (fresh, no move costs), day {d}: {fm:.3f} [{flo:.3f}, {fhi:.3f}];"
+            f" on the lower confidence bounds: {lm_:.3f} [{llo_:.3f}, {lhi_:.3f}];"
+            f" seamline's day plan ÷ the oracle policy's: {vm:.3f} [{vlo:.3f}, {vhi:.3f}]"
+        )
     reached = next((d for d, q in enumerate(quality["quality"], start=1) if q >= QUALITY_REACHED), None)
     print(f"learned balance reaches {QUALITY_REACHED:.2f} of the oracle's on day {reached} (goal: ≤ 2)")
     base_eff = statistics.fmean(c["baseline"]["eff"] for c in cases) * 100
@@ -192,6 +221,10 @@ def main() -> None:
                 "balance_quality_by_day": quality["quality"],
                 "balance_quality_ss_by_day": quality["quality_ss"],
                 "balance_reached_day": reached,
+                "fresh_balance_quality_by_day": fresh_by_day,
+                "fresh_lcb_balance_quality_by_day": lcb_by_day,
+                "quality_vs_oracle_by_day": vs_oracle_by_day,
+                "seed_offset": a.seed_offset,
             }
         )
     )

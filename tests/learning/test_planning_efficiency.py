@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import pickle
 
+import numpy as np
 import pytest
 
 from seamline.domain.model import FactoryLayout, Worker
@@ -129,3 +130,45 @@ def test_an_old_checkpoint_without_the_start_model_still_loads() -> None:
     assert old.planning_efficiency("f1", "NEW", "HEM", "OP1", 1) == pytest.approx(
         st.planning_efficiency("f1", "NEW", "HEM", "OP1", 1), rel=1e-6
     )
+
+
+def test_posterior_draws_are_what_the_planning_figure_summarises() -> None:
+    """The balance's robust choice scores plans on draws of the posterior: their harmonic mean is
+    the planning figure (SAM ÷ expected time), and a thin cell's draws spread wider than a
+    well-known one's."""
+    st, _ = _population()
+    rng = np.random.default_rng(0)
+    thin = _cell("NEW", [0.8] * 3, seed=6)
+    st.cells[thin.key] = thin
+    d_thin = st.planning_draws("f1", "NEW", "HEM", "OP1", 10, rng, 20000)
+    assert 1.0 / np.mean(1.0 / d_thin) == pytest.approx(st.planning_efficiency("f1", "NEW", "HEM", "OP1", 10), rel=0.01)
+    st2, _ = _population()
+    known = _cell("NEW", [0.8] * 300, seed=6)
+    st2.cells[known.key] = known
+    d_known = st2.planning_draws("f1", "NEW", "HEM", "OP1", 10, rng, 20000)
+    assert 1.0 / np.mean(1.0 / d_known) == pytest.approx(
+        st2.planning_efficiency("f1", "NEW", "HEM", "OP1", 10), rel=0.01
+    )
+    assert np.std(np.log(d_thin)) > 2.0 * np.std(np.log(d_known))
+    # the steady-state prior of a pair never sewn: its mean is the figure the policy counts on
+    untried = st.prior_draws("f1", "NEW", "HEM", "OP1", rng, 40000)
+    assert np.mean(untried) == pytest.approx(st.prior_estimate("f1", "NEW", "HEM", "OP1"), rel=0.01)
+
+
+def test_the_planning_figure_carries_its_uncertainty() -> None:
+    """``planning_sd`` is the posterior sd of the log figure: near the prior's for a pair never
+    sewn, smaller for a thin cell, small for a well-known one — the lower confidence bound a
+    from-scratch balance plans on marks the thin pairs down most."""
+    st, _ = _population()
+    untried = st.planning_sd("f1", "NEW", "HEM", "OP1", 10)
+    thin = _cell("NEW", [0.8] * 3, seed=6)
+    st.cells[thin.key] = thin
+    sd_thin = st.planning_sd("f1", "NEW", "HEM", "OP1", 10)
+    st2, _ = _population()
+    known = _cell("NEW", [0.8] * 300, seed=6)
+    st2.cells[known.key] = known
+    sd_known = st2.planning_sd("f1", "NEW", "HEM", "OP1", 10)
+    assert untried > sd_thin > 2.0 * sd_known > 0.0
+    rng = np.random.default_rng(2)
+    draws = st.planning_draws("f1", "NEW", "HEM", "OP1", 10, rng, 20000)
+    assert float(np.std(np.log(draws))) == pytest.approx(sd_thin, rel=0.05)

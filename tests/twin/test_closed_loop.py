@@ -286,3 +286,18 @@ def test_the_oracle_balances_on_the_floors_truth_and_keeps_it_right(tee: Case) -
     cfg = SimConfig(seed=tee.seed, start=tee.start, hours=48.0, record_pieces=False)
     run_loop(tee.layout, cfg, ctl, tee.line, days=1)
     assert len(calls) == len(decision_times(Engine(tee.layout, cfg), tee.line, 1, 30.0))
+
+
+def test_the_learned_efficiencies_own_balance_is_scored_apart_from_the_day_plan(tee: Case) -> None:
+    """The bench also scores the balance seamline's estimates give from scratch at the day's end
+    (no move costs), on the estimates and on their lower confidence bounds; the day plan's figure
+    is unchanged. Only a policy that learns has one: the oracle's would be the truth's optimum."""
+    seam = run_policy(tee, "seamline", quality=True)
+    oracle = run_policy(tee, "oracle", quality=True)
+    assert set(seam.fresh_quality) == set(seam.fresh_lcb_quality) == set(seam.balance_quality) == {1}
+    for q in (seam.fresh_quality[1], seam.fresh_lcb_quality[1]):
+        assert 0.0 < q <= 1.0
+    # a balance free to pick among every pair's estimate picks the flattering ones (the winner's
+    # curse); on the lower confidence bounds it does not, and is far closer to the truth's optimum
+    assert seam.fresh_lcb_quality[1] > seam.fresh_quality[1]
+    assert oracle.fresh_quality == oracle.fresh_lcb_quality == {}

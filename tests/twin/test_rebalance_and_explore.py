@@ -12,12 +12,14 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import seamline.twin.policy.seamline as seamline_mod
 from seamline.adapters.layout_files import load_factory
 from seamline.domain.events import Login
 from seamline.domain.model import FactoryLayout, Operation
+from seamline.planning.balance.data import BalanceProblem
 from seamline.sim import SimConfig
 from seamline.sim.engine import Engine
 from seamline.twin.experiment import PRELOAD_WIP_BUNDLES_PER_STATION, Case, line_case
@@ -215,3 +217,47 @@ def test_trials_only_for_a_worker_with_slack_never_the_bottleneck_and_never_for_
     oracle.decide(tee.start + timedelta(minutes=30))
     assert oracle.trials(tee.line, oracle.state[tee.line], datetime.now()) == {}
     assert isinstance(ls, LineState)
+
+
+class Uncertain(Fixed):
+    """Fixed estimates, and a posterior the test sets: every pair known exactly but one worker's,
+    which are thin (log-normal draws of sd 0.4 around the same estimate)."""
+
+    thin: str = ""
+
+    @property
+    def learns(self) -> bool:
+        return True
+
+    def _draws(self, style: str, problem: BalanceProblem) -> dict[tuple[str, str], np.ndarray]:
+        rng = np.random.default_rng(1)
+        n = seamline_mod.POSTERIOR_DRAWS
+        out: dict[tuple[str, str], np.ndarray] = {}
+        for (b, code), e in problem.efficiency.items():
+            if e > 0:
+                out[(b, code)] = e * np.exp(0.4 * rng.standard_normal(n) - 0.08) if b == self.thin else np.full(n, e)
+        return out
+
+
+def test_a_thin_estimate_is_not_loaded_to_the_cycle(tee: Case, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The winner's curse: a plan that needs an uncertain worker at the cycle is worth less than
+    its estimates say (the slowest of the draws sets the pace). The robust choice gives her less
+    than the plan on the estimates alone, and its expected garments are the best of the menu."""
+    monkeypatch.setattr(seamline_mod, "EXPECTED_CHOICE", True)
+    pol = Uncertain(tee.layout, [tee.line], {})
+    present = _logged_in(tee, pol)
+    plain = balance_for(tee.layout, tee.style, present, pol._eff(tee.style))
+    pol.thin = max(sorted(plain.plan.loads_min), key=lambda b: plain.plan.loads_min[b])
+    assert plain.plan.loads_min[pol.thin] == pytest.approx(plain.plan.cycle_min, rel=1e-6)
+    chosen = pol.rebalance(tee.line, LineState(), tee.start, present, tee.style, "start")
+    assert chosen is not None
+    assert chosen.plan.loads_min[pol.thin] < 0.97 * chosen.plan.cycle_min
+    problem, _ = problem_for(tee.layout, tee.style, present, pol._eff(tee.style))
+    draws = pol._draws(tee.style, problem)
+    assert seamline_mod._expected_rate(chosen.plan, problem, draws) > seamline_mod._expected_rate(
+        plain.plan, problem, draws
+    )
+    # on exact estimates the choice is the plain balance's cycle
+    pol.thin = "nobody"
+    exact = pol.rebalance(tee.line, LineState(), tee.start, present, tee.style, "start")
+    assert exact is not None and exact.plan.cycle_min == pytest.approx(plain.plan.cycle_min, rel=1e-9)

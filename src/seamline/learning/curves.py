@@ -157,6 +157,27 @@ class CurveFit:
         inv_level = np.exp(-self.mu + 0.5 * self.var)
         return 1.0 / float(self.weights @ (inv_level * inv_g))
 
+    def planning_log_sd(self, n_from: float, count: int) -> float:
+        """Posterior standard deviation of the log efficiency over the next ``count`` pieces
+        (their SAM ÷ their time): the level's and the spread of the curve candidates'."""
+        ns = n_from + np.arange(max(1, count), dtype=float)
+        log_block = self.mu - np.log(np.exp(-self.grid.log_g(ns)).mean(axis=1))
+        mean = float(self.weights @ log_block)
+        return math.sqrt(self.var + float(self.weights @ (log_block - mean) ** 2))
+
+    def draw_block_efficiency(self, n_from: float, count: int, rng: np.random.Generator, k: int) -> np.ndarray:
+        """``k`` draws from the posterior of the efficiency over the next ``count`` pieces (their
+        SAM ÷ their time): a curve candidate by its weight, a level from its normal posterior.
+
+        Their harmonic mean tends to ``planning_efficiency``; a balance that scores a plan on many
+        draws sees what a single figure hides: the slowest of several uncertain workers is slower
+        than the slowest of their means (``twin.policy.seamline``, "planning against uncertainty")."""
+        ns = n_from + np.arange(max(1, count), dtype=float)
+        inv_g = np.exp(-self.grid.log_g(ns)).mean(axis=1)
+        comp = rng.choice(len(self.weights), size=k, p=self.weights)
+        level = self.mu[comp] + math.sqrt(self.var) * rng.standard_normal(k)
+        return np.asarray(np.exp(level) / inv_g[comp], dtype=float)
+
     def family_weights(self) -> dict[str, float]:
         return {name: float(self.weights[self.grid.family == code].sum()) for code, name in FAMILY_NAMES.items()}
 

@@ -519,6 +519,44 @@ class LearningState:
         # log efficiency ~ N(m + gap, var): SAM ÷ expected time is exp(m + gap − var/2)
         return math.exp(m + gap - 0.5 * var)
 
+    def planning_sd(self, factory: str, worker: str, style: str, op: str, pieces: int) -> float:
+        """The uncertainty of ``planning_efficiency``: the posterior sd of the pair's log efficiency
+        over her next ``pieces`` (a pair without a cycle: its prior with the group's start gap)."""
+        cell = self.cells.get((factory, worker, style, op))
+        if cell is not None and cell.n_cycles > 0:
+            self.estimate(cell)
+            assert cell.curve is not None
+            return cell.curve.planning_log_sd(float(cell.n_pieces), pieces)
+        _m, sd, group = self._prior(factory, worker, style, op)
+        _gap, var = self.start.gap(group)
+        return sd if var is None else math.sqrt(var)
+
+    def planning_draws(
+        self, factory: str, worker: str, style: str, op: str, pieces: int, rng: np.random.Generator, k: int
+    ) -> np.ndarray:
+        """``k`` draws from the posterior of what ``planning_efficiency`` summarises: the pair's
+        efficiency over her next ``pieces`` (SAM ÷ time). A cell with cycles draws from its curve
+        posterior (``CurveFit.draw_block_efficiency``); a pair without one from its prior with the
+        group's start gap, as ``planning_efficiency`` counts it."""
+        cell = self.cells.get((factory, worker, style, op))
+        if cell is not None and cell.n_cycles > 0:
+            self.estimate(cell)
+            assert cell.curve is not None
+            return cell.curve.draw_block_efficiency(float(cell.n_pieces), pieces, rng, k)
+        m, sd, group = self._prior(factory, worker, style, op)
+        gap, var = self.start.gap(group)
+        if var is None:
+            var = sd * sd
+        return np.asarray(np.exp(m + gap + math.sqrt(var) * rng.standard_normal(k)), dtype=float)
+
+    def prior_draws(
+        self, factory: str, worker: str, style: str, op: str, rng: np.random.Generator, k: int
+    ) -> np.ndarray:
+        """``k`` draws of a pair's steady-state efficiency from its prior (``prior_estimate`` is
+        their mean)."""
+        m, sd, _group = self._prior(factory, worker, style, op)
+        return np.asarray(np.exp(m + sd * rng.standard_normal(k)), dtype=float)
+
     def iter_cells(
         self, factory: str | None = None, line: str | None = None, worker: str | None = None
     ) -> Iterator[Cell]:

@@ -23,7 +23,7 @@ from seamline.sim.engine import Engine
 
 from .loop import LoopResult, run_loop
 from .policy import BaselinePolicy, OraclePolicy, SeamlinePolicy
-from .policy.balancing import balance_for, cycle_of, problem_for
+from .policy.balancing import LineBalance, balance_for, cycle_of, problem_for
 from .policy.base import PolicyBase
 from .policy.protocol import Directive, Option
 
@@ -130,10 +130,14 @@ class _DayEnds:
     point (the last one of a day is the state its day plan is scored on). Reads the simulator,
     so it lives here, with the truth, never in the policy."""
 
-    def __init__(self, ctl: PolicyBase, eng: Engine) -> None:
-        self.ctl, self.eng = ctl, eng
+    def __init__(self, ctl: PolicyBase, eng: Engine, line: str, every_min: float = 30.0) -> None:
+        self.ctl, self.eng, self.line = ctl, eng, line
         self.name = ctl.name
         self.done: dict[date, dict[tuple[str, str, str], int]] = {}
+        # day -> the balance seamline's estimates alone give at the day's last decision point
+        self.fresh: dict[date, LineBalance] = {}
+        self.fresh_lcb: dict[date, LineBalance] = {}  # the same on each pair's lower confidence bound
+        self.every_min = every_min
 
     @property
     def decisions(self) -> list[dict[str, object]]:
@@ -145,7 +149,17 @@ class _DayEnds:
     def decide(self, now: datetime) -> list[Directive]:
         out = self.ctl.decide(now)
         self.done[now.date()] = dict(self.eng.done_count)
+        if isinstance(self.ctl, SeamlinePolicy) and self.ctl.learns and self._last_of_day(now):
+            for store, lcb in ((self.fresh, False), (self.fresh_lcb, True)):
+                fresh = self.ctl.fresh_balance(self.line, now, lcb=lcb)
+                if fresh is not None:
+                    store[now.date()] = fresh
         return out
+
+    def _last_of_day(self, now: datetime) -> bool:
+        cal = self.eng.layout.calendar_for_line(self.line)
+        local = now.astimezone(cal.tz)
+        return local + timedelta(minutes=self.every_min) >= datetime.combine(local.date(), cal.shift_end, cal.tz)
 
     def dispatch(self, station: str, options: Sequence[Option], waiting: Mapping[str, int]) -> int:
         return self.ctl.dispatch(station, options, waiting)
@@ -162,6 +176,11 @@ class PolicyRun:
     balance_quality: dict[int, float]
     # the same on the steady-state truth (every pair as if fully learned)
     balance_quality_ss: dict[int, float] = field(default_factory=dict)
+    # day index -> the truth's optimum ÷ the cycle of the balance the policy's estimates alone give
+    # at the day's last decision (``SeamlinePolicy.fresh_balance``: no move costs), on the floor's truth
+    fresh_quality: dict[int, float] = field(default_factory=dict)
+    # the same for the balance on each pair's lower confidence bound (``fresh_balance(lcb=True)``)
+    fresh_lcb_quality: dict[int, float] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
 
 
@@ -191,7 +210,7 @@ def run_policy(case: Case, policy: str, *, time_limit_s: float = 0.3, quality: b
         )
     else:
         raise ValueError(f"unknown policy {policy!r}; one of {POLICIES}")
-    rec = _DayEnds(ctl, eng)
+    rec = _DayEnds(ctl, eng, case.line)
     res = run_loop(case.layout, cfg, rec, case.line, days=case.days, engine=eng)
     if not quality:
         return PolicyRun(res, {})
@@ -199,7 +218,23 @@ def run_policy(case: Case, policy: str, *, time_limit_s: float = 0.3, quality: b
         i: balance_quality(case, ctl, current_efficiency(eng, case.style, rec.done.get(d, {})), time_limit_s, day=d)[i]
         for i, d in _days(case, ctl)
     }
-    return PolicyRun(res, now_q, balance_quality(case, ctl, truth_eff, time_limit_s))
+    fresh_q, lcb_q = (
+        {
+            i: balance_quality(
+                case, ctl, current_efficiency(eng, case.style, rec.done.get(d, {})), time_limit_s, day=d, plans=plans
+            )[i]
+            for i, d in _days(case, ctl)
+            if d in plans
+        }
+        for plans in (rec.fresh, rec.fresh_lcb)
+    )
+    return PolicyRun(
+        res,
+        now_q,
+        balance_quality(case, ctl, truth_eff, time_limit_s),
+        fresh_quality=fresh_q,
+        fresh_lcb_quality=lcb_q,
+    )
 
 
 def _days(case: Case, ctl: PolicyBase) -> list[tuple[int, date]]:
@@ -213,14 +248,18 @@ def balance_quality(
     time_limit_s: float,
     *,
     day: date | None = None,
+    plans: Mapping[date, LineBalance] | None = None,
 ) -> dict[int, float]:
     """For each day (or only ``day``): the oracle's cycle for the people present ÷ the
-    controller's plan's cycle, both scored on ``truth_eff`` (1.0 = as good as balancing on it)."""
+    controller's plan's cycle, both scored on ``truth_eff`` (1.0 = as good as balancing on it).
+    The plan is the day plan on the floor, or the day's of ``plans`` when given."""
     out: dict[int, float] = {}
     for i, d in _days(case, ctl):
         if day is not None and d != day:
             continue
-        lb = ctl.day_plans[(case.line, d)]
+        lb = ctl.day_plans[(case.line, d)] if plans is None else plans.get(d)
+        if lb is None:
+            continue
         present = {sid: b for b, sid in lb.station_of.items()}
 
         def eff(badge: str, op: Operation) -> float:

@@ -16,12 +16,15 @@ most one below the operation's grade) when someone present has it.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+import numpy as np
+from ortools.linear_solver import pywraplp
 
 from seamline.domain.machines import SUBSTITUTES
 from seamline.domain.model import FactoryLayout, Operation, Worker
 from seamline.planning.balance.data import BalancePlan, BalanceProblem
-from seamline.planning.balance.shares import balance_shares
+from seamline.planning.balance.shares import MIN_SHARE, balance_shares
 from seamline.planning.balance.solver import evaluate_allocation
 
 FLEXIBLE = frozenset({"MAN"})
@@ -91,6 +94,18 @@ def balance_for(
     return LineBalance(plan, problem, stations_of(plan, station_of, layout, style_code), station_of)
 
 
+def rescored(lb: LineBalance, problem: BalanceProblem) -> LineBalance:
+    """``lb``'s allocation with its loads and cycle counted on ``problem``'s efficiencies: a plan
+    chosen on other figures (a lower-confidence balance) is handed out in the policy's own units."""
+    shares: dict[str, dict[str, float]] = {}
+    for a in lb.plan.assignments:
+        shares.setdefault(a.badge, {})[a.op_code] = shares.get(a.badge, {}).get(a.op_code, 0.0) + a.share
+    order = list(lb.plan.stations) or list(shares)
+    stations = [(b, shares.get(b, {})) for b in order] + [(b, sh) for b, sh in shares.items() if b not in order]
+    plan = evaluate_allocation(problem, stations)
+    return replace(lb, plan=replace(plan, changes=lb.plan.changes, stations=lb.plan.stations), problem=problem)
+
+
 def stations_of(
     plan: BalancePlan, station_of: Mapping[str, str], layout: FactoryLayout, style_code: str
 ) -> dict[str, tuple[str, ...]]:
@@ -120,3 +135,63 @@ def cycle_of(plan: BalancePlan, problem: BalanceProblem) -> float:
         return evaluate_allocation(problem, stations).cycle_min
     except ValueError:
         return float("inf")
+
+
+def balance_expected(
+    layout: FactoryLayout,
+    style_code: str,
+    present: Mapping[str, str],
+    eff: EffFn,
+    draws: Mapping[tuple[str, str], np.ndarray],
+) -> LineBalance:
+    """The shares that minimise the *expected* cycle over posterior draws of the efficiencies
+    (sample-average approximation, Shapiro, Dentcheva & Ruszczyński 2009): one cycle variable per
+    draw, each at least every worker's minutes under that draw, their mean minimised.
+
+        min (1/M) Σ_m C_m   s.t.  Σ_w x[o,w] = 1,   Σ_o x[o,w] · SAM_o / e_m[w,o] ≤ C_m,   x ≥ 0.
+
+    The share balance's LP is the case of one draw at the estimates. Against the estimates alone
+    this keeps slack on the workers whose figures are thin: the line's pace is the slowest of
+    several uncertain workers, slower on average than the slowest of their estimates. Pairs
+    without draws count at ``eff``. The plan is returned in ``eff``'s units."""
+    problem, station_of = problem_for(layout, style_code, present, eff)
+    elig = problem.eligible()
+    codes = [o.code for o in problem.style.operations]
+    ops = problem.style.op_map()
+    m = max((len(d) for d in draws.values()), default=1)
+    solver = pywraplp.Solver.CreateSolver("GLOP")
+    if solver is None:  # pragma: no cover - GLOP ships with OR-Tools
+        raise RuntimeError("GLOP is not available in this OR-Tools build")
+    x = {k: solver.NumVar(0.0, 1.0, f"x[{k[0]},{k[1]}]") for k in sorted(elig)}
+    cs = [solver.NumVar(0.0, solver.infinity(), f"C{i}") for i in range(m)]
+    for c in codes:
+        row = solver.Constraint(1.0, 1.0)
+        for (_b, oc), v in x.items():
+            if oc == c:
+                row.SetCoefficient(v, 1.0)
+    by_worker: dict[str, list[tuple[str, str]]] = {}
+    for k in x:
+        by_worker.setdefault(k[0], []).append(k)
+    for keys in by_worker.values():
+        for i in range(m):
+            row = solver.Constraint(-solver.infinity(), 0.0)
+            for k in keys:
+                d = draws.get(k)
+                e = max(0.05, float(d[i])) if d is not None else elig[k]
+                row.SetCoefficient(x[k], ops[k[1]].sam_min / e)
+            row.SetCoefficient(cs[i], -1.0)
+    obj = solver.Objective()
+    for cv in cs:
+        obj.SetCoefficient(cv, 1.0 / m)
+    obj.SetMinimization()
+    if solver.Solve() != pywraplp.Solver.OPTIMAL:
+        raise ValueError("expected-cycle balance: the linear programme has no optimum")
+    shares: dict[str, dict[str, float]] = {}
+    for c in codes:
+        vals = {b: v.solution_value() for (b, oc), v in x.items() if oc == c}
+        kept = {b: s for b, s in vals.items() if s >= MIN_SHARE} or {max(vals, key=lambda b: vals[b]): 1.0}
+        tot = sum(kept.values())
+        for b, s in kept.items():
+            shares.setdefault(b, {})[c] = s / tot
+    plan = evaluate_allocation(problem, [(w.badge, shares.get(w.badge, {})) for w in problem.workers])
+    return LineBalance(plan, problem, stations_of(plan, station_of, layout, style_code), station_of)

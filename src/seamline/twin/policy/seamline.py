@@ -9,6 +9,11 @@
   its life, less what its moves cost (a moved worker's set-up and the learning curve of an
   operation new to her, priced by the learned curves), is set against keeping the floor as it
   is, and the best is handed out (on a change of people keeping is not an option).
+- Uncertainty (``fresh_balance``, ``EXPECTED_CHOICE``): every figure has its posterior spread. A
+  balance from scratch, free to pick among all pairs, plans on their lower confidence bounds
+  (else it picks the pairs whose estimates flatter them); the running policy's move costs
+  already keep thinly known pairs off the floor's plan, and choosing it by expected garments over
+  posterior draws was measured not to help, so it is off.
 - Exploration (``trials``): a worker with slack (in the plan, or waiting for work on the floor
   for part of the last interval), not the bottleneck,
   tries a bundle of an operation she has not been seen on when the optimistic bound of her prior
@@ -30,15 +35,18 @@
 from __future__ import annotations
 
 import math
+import zlib
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+
+import numpy as np
 
 from seamline.domain.events import Downtime, Piece, SensorEvent
 from seamline.domain.model import FactoryLayout, Operation, Style
 from seamline.learning.state import Cell, LearningState
-from seamline.planning.balance.data import BalancePlan
+from seamline.planning.balance.data import BalancePlan, BalanceProblem
 
-from .balancing import LineBalance, balance_for, cycle_of, problem_for
+from .balancing import EffFn, LineBalance, balance_expected, balance_for, cycle_of, problem_for, rescored
 from .base import LineState, PolicyBase
 from .protocol import Directive, Option
 
@@ -62,6 +70,19 @@ EXPLORE_MAX = 3
 EXPLORE_SLACK = 0.10
 EXPLORE_Z = 1.0
 EXPLORE_REACH = 0.95
+# Planning against uncertainty (docs/learning.md, docs/closed-loop.md). The lower confidence bound
+# a from-scratch balance plans on (``fresh_balance(lcb=True)``): the lower end of the 95 % interval
+# the skill matrix shows for every pair (``SkillEstimate.lo``), a convention, not fitted.
+LCB_Z = 1.96
+# The running policy's choice by expected garments over posterior draws (``EXPECTED_CHOICE``): the
+# menu widened by plans on lower-confidence figures (``RISK_Z`` sds below each pair's figure, at
+# ``ROBUST_TOLERANCES``) and the expected-cycle LP (``balancing.balance_expected``), each plan
+# scored on ``POSTERIOR_DRAWS`` draws. Measured and left off: it lost 1-1.5 points of day-plan
+# quality on seeds 1-2 (the posterior of never-sewn pairs is too narrow to be trusted that far).
+EXPECTED_CHOICE = False
+POSTERIOR_DRAWS = 64
+RISK_Z = (0.5, 1.0, 2.0)
+ROBUST_TOLERANCES = (0.0, 0.02)
 # A holder within this fraction of the cycle is busy: relieving her may shorten the cycle.
 TIGHT = 0.02
 
@@ -81,6 +102,12 @@ class SeamlinePolicy(PolicyBase):
         self.learning = LearningState({self.fid: layout})
         self._feeders: dict[str, dict[str, frozenset[str]]] = {}
         self._learn_memo: dict[tuple[str, str, int], float] = {}
+        self._draw_memo: dict[tuple[str, str, str], np.ndarray] = {}
+        self._decisions_made = 0
+        # Set by ``fresh_balance``: untried pairs at their expected start (not the optimistic steady
+        # state), and every pair ``_lcb_z`` posterior sds below its figure.
+        self._cautious = False
+        self._lcb_z = 0.0
         # Waiting for work, from the stations' NO_WORK reports: seconds since the last decision
         # point per station, and when an open wait began.
         self._idle_s: dict[str, float] = {}
@@ -137,6 +164,8 @@ class SeamlinePolicy(PolicyBase):
     def decide(self, now: datetime) -> list[Directive]:
         self._memo.clear()  # new events since the last decision: estimates may have moved
         self._learn_memo.clear()
+        self._draw_memo.clear()
+        self._decisions_made += 1
         self._note_idle(now)
         # Refit the factory-wide priors (skill group × grade, operation, worker knack) at every
         # decision: in the first hours of a new style they are all that speaks for the pairs
@@ -175,11 +204,13 @@ class SeamlinePolicy(PolicyBase):
         e = self._memo.get(key)
         if e is None:
             cell = self.learning.cells.get((self.fid, badge, style, op.code))
-            if cell is None or cell.n_cycles == 0:
+            if (cell is None or cell.n_cycles == 0) and not self._cautious:
                 e = self.learning.prior_estimate(self.fid, badge, style, op.code)
             else:
                 horizon = self.layout.styles[style].bundle_size
                 e = self.learning.planning_efficiency(self.fid, badge, style, op.code, horizon)
+                if self._lcb_z > 0:
+                    e *= math.exp(-self._lcb_z * self.learning.planning_sd(self.fid, badge, style, op.code, horizon))
             self._memo[key] = e
         return e
 
@@ -199,32 +230,107 @@ class SeamlinePolicy(PolicyBase):
     ) -> LineBalance | None:
         """The plan worth the most garments over ``horizon_min`` net of its moves' cost.
 
-        For a new style the shortest cycle (every pair is new anyway). Otherwise one plan per
-        tolerance of ``TOLERANCES`` (the fewest new pairs within it of the shortest cycle), each
-        worth ``horizon ÷ cycle − cost of its new pairs`` garments; on a drift keeping the floor's
-        plan (its cycle on today's estimates, no cost) is a candidate too, and wins ties."""
+        Candidates: for a new style the shortest cycle (every pair is new anyway); otherwise one
+        plan per tolerance of ``TOLERANCES`` (the fewest new pairs within it of the shortest
+        cycle), and on a drift keeping the floor's plan (no cost; it wins ties). Each is worth
+        ``horizon ÷ cycle − cost of its new pairs`` garments, the cycle on today's estimates.
+
+        With ``EXPECTED_CHOICE`` (off, measured: docs/closed-loop.md, "Planning against
+        uncertainty") the menu also holds the engine's plans on lower-confidence figures
+        (``RISK_Z``) and the expected-cycle LP, and ``1 ÷ cycle`` is replaced by its expectation
+        over draws of the learned posterior (``_expected_rate``)."""
         eff = self._eff(style)
-        if reason == "start" or ls.balance is None or ls.style != style:
-            return balance_for(self.layout, style, present, eff, time_limit_s=self.time_limit_s)
-        previous = ls.balance.plan
-        horizon = self.horizon_min(line)
+        problem, _ = problem_for(self.layout, style, present, eff)
+        draws = self._draws(style, problem) if self.learns and EXPECTED_CHOICE else None
+        fresh = reason == "start" or ls.balance is None or ls.style != style
+        previous = None if fresh or ls.balance is None else ls.balance.plan
+        horizon = self.horizon_min(line) if previous is not None else 1.0
+
+        def rate(plan: BalancePlan) -> float:
+            if draws is not None:
+                return _expected_rate(plan, problem, draws)
+            cycle = cycle_of(plan, problem)  # the floor's plan was made on older figures
+            return 1.0 / cycle if 0 < cycle < math.inf else 0.0
+
         best: LineBalance | None = None
         best_value = -math.inf
-        if reason == "drift":
-            problem, _ = problem_for(self.layout, style, present, eff)
-            now_cycle = cycle_of(previous, problem)
-            best_value = horizon / now_cycle if now_cycle > 0 else -math.inf
+        if reason == "drift" and previous is not None:
+            best_value = horizon * rate(previous)
+        figures: list[tuple[EffFn, tuple[float, ...]]] = [(eff, TOLERANCES if previous is not None else (0.0,))]
+        if draws is not None:
+            figures += [(_lower(draws, z, eff), ROBUST_TOLERANCES if previous is not None else (0.0,)) for z in RISK_Z]
+        cands: list[LineBalance] = []
+        for f, tolerances in figures:
+            for tol in tolerances:
+                cand = balance_for(
+                    self.layout, style, present, f, previous=previous, tolerance=tol, time_limit_s=self.time_limit_s
+                )
+                cands.append(cand if f is eff else rescored(cand, problem))
+        if draws is not None:
+            cands.append(balance_expected(self.layout, style, present, eff, draws))
         seen: set[frozenset[tuple[str, str]]] = set()
-        for tol in TOLERANCES:
-            cand = balance_for(self.layout, style, present, eff, previous=previous, tolerance=tol)
+        for cand in cands:
             pairs = frozenset(cand.plan.pairs())
             if pairs in seen or cand.plan.cycle_min <= 0:
                 continue
             seen.add(pairs)
-            value = horizon / cand.plan.cycle_min - self.move_cost_pcs(style, cand, previous, horizon)
+            cost = self.move_cost_pcs(style, cand, previous, horizon) if previous is not None else 0.0
+            value = horizon * rate(cand.plan) - cost
             if value > best_value + 1e-9:
                 best, best_value = cand, value
         return best
+
+    def fresh_balance(self, line: str, now: datetime, *, lcb: bool = False) -> LineBalance | None:
+        """The balance this policy would hand out for the people present if nothing were on the
+        floor: its learned efficiencies alone, no move costs (``bench/closed_loop.py`` scores it
+        apart from the day plan, which also carries the re-balance's trade-off against moves).
+
+        Every pair counts at what the learning expects of it now, a pair never sewn at its group's
+        first bundle (``LearningState.planning_efficiency``), not at the optimistic steady state
+        the running policy gives it to get it tried: from scratch nothing else stops a balance
+        from handing the line to people who have not sewn their operations yet.
+
+        With ``lcb`` every pair counts at the lower end of its 95 % interval (``LCB_Z`` posterior
+        sds of log efficiency below its figure): pessimism against the winner's curse, since a
+        balance free to choose among hundreds of pairs picks those whose estimates flatter them."""
+        ls = self.state[line]
+        present = self.floor.present(line)
+        style = ls.style
+        if not present or not style:
+            return None
+        saved = self._memo, self._draw_memo
+        self._memo, self._draw_memo, self._cautious, self._lcb_z = {}, {}, True, LCB_Z if lcb else 0.0
+        try:
+            return self.rebalance(line, LineState(), now, present, style, "start")
+        except ValueError:
+            return None
+        finally:
+            (self._memo, self._draw_memo), self._cautious, self._lcb_z = saved, False, 0.0
+
+    def _draws(self, style: str, problem: BalanceProblem) -> dict[tuple[str, str], np.ndarray]:
+        """``POSTERIOR_DRAWS`` draws of every eligible pair's efficiency (fraction of standard),
+        from the same beliefs ``efficiency`` summarises: a pair with cycles from its curve
+        posterior over her next bundle, a pair never sewn from its steady-state prior. Each pair's
+        draws are seeded by the decision point and the pair, so the same question gets the same
+        answer whoever asks it and in whatever order."""
+        out: dict[tuple[str, str], np.ndarray] = {}
+        horizon = self.layout.styles[style].bundle_size
+        ops = self.layout.styles[style].op_map()
+        for (badge, code), e in problem.efficiency.items():
+            if e <= 0:
+                continue
+            key = (badge, style, code)
+            d = self._draw_memo.get(key)
+            if d is None:
+                rng = np.random.default_rng([self._decisions_made, zlib.crc32(f"{badge}/{style}/{code}".encode())])
+                cell = self.learning.cells.get((self.fid, badge, style, code))
+                if (cell is None or cell.n_cycles == 0) and not self._cautious:
+                    d = self.learning.prior_draws(self.fid, badge, style, code, rng, POSTERIOR_DRAWS)
+                else:
+                    d = self.learning.planning_draws(self.fid, badge, style, code, horizon, rng, POSTERIOR_DRAWS)
+                d = self._draw_memo[key] = np.maximum(0.05, d)
+            out[(badge, ops[code].code)] = d
+        return out
 
     def horizon_min(self, line: str) -> float:
         """Working minutes a plan is judged over: one shift. A plan stays on the floor overnight and
@@ -412,3 +518,43 @@ def _feeders(style: Style, plan: BalancePlan) -> dict[str, frozenset[str]]:
         for p in style.op(code).predecessors:
             out.setdefault(p, set()).add(code)
     return {k: frozenset(v) for k, v in out.items()}
+
+
+def _lower(draws: Mapping[tuple[str, str], np.ndarray], z: float, eff: EffFn) -> EffFn:
+    """Each pair's figure ``z`` posterior standard deviations of log efficiency below its
+    estimate (``eff``): thin pairs are marked down most, well-known ones hardly at all."""
+    sd = {k: float(np.std(np.log(d))) for k, d in draws.items()}
+
+    def f(badge: str, op: Operation) -> float:
+        return eff(badge, op) * math.exp(-z * sd.get((badge, op.code), 0.0))
+
+    return f
+
+
+def _expected_rate(plan: BalancePlan, problem: BalanceProblem, draws: Mapping[tuple[str, str], np.ndarray]) -> float:
+    """Garments per minute of ``plan``'s allocation averaged over the posterior draws: E[1 ÷ cycle],
+    each draw's cycle the slowest worker's minutes (as ``cycle_of``: shares of workers not in
+    ``problem`` go to the others of their operation). The slowest of several uncertain workers is
+    slower on average than the slowest of their estimates, which a single figure cannot show."""
+    present = {w.badge for w in problem.workers}
+    tot: dict[str, float] = {}
+    for a in plan.assignments:
+        if a.badge in present:
+            tot[a.op_code] = tot.get(a.op_code, 0.0) + a.share
+    ops = problem.style.op_map()
+    loads: dict[str, np.ndarray] = {}
+    for a in plan.assignments:
+        if a.badge not in present or a.share <= 0:
+            continue
+        d = draws.get((a.badge, a.op_code))
+        e = (
+            d
+            if d is not None
+            else np.full(POSTERIOR_DRAWS, max(0.05, problem.efficiency.get((a.badge, a.op_code), 0.05)))
+        )
+        minutes = (a.share / tot[a.op_code]) * ops[a.op_code].sam_min / e
+        loads[a.badge] = loads[a.badge] + minutes if a.badge in loads else minutes
+    if not loads or len(tot) < len(ops):
+        return 0.0
+    cycle = np.max(np.vstack(list(loads.values())), axis=0)
+    return float(np.mean(1.0 / cycle))
