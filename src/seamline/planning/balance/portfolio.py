@@ -23,6 +23,7 @@ pure Python). A child that fails or runs late is ignored: the engine's plan alwa
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection
@@ -40,6 +41,9 @@ RESERVE_S = 0.4
 # Share of the time the child runs the beam search before its local search.
 HANDOFF_FRAC = 0.55
 CHILD_SEED = 7919  # the child's tabu rounds walk other plateaus than the engine's
+# Seconds of exact questions (``cpsat_window``: a plan at one below the best cycle?) after each of
+# the child's tabu rounds; 0 turns them off.
+EXACT_TURN_S = 1.0
 
 
 class _Mailbox:
@@ -75,7 +79,24 @@ class _Mailbox:
         return got
 
 
-def _child(conn: Connection, p: LineProblem, time_limit_s: float, handoff_s: float, seed: int) -> None:
+def _exact_turns(p: LineProblem, t_end: float, seed: int) -> Callable[[LineSolution, int], LineSolution]:
+    """After each tabu round, ``EXACT_TURN_S`` of CP-SAT windows at one below the best cycle."""
+    from .cpsat_window import ExactStats, improve_exact  # CP-SAT only in the child, after the fork
+
+    state = ExactStats()
+
+    def turn(sol: LineSolution, rnd: int) -> LineSolution:
+        end = min(t_end - 0.1, time.monotonic() + EXACT_TURN_S)
+        if end - time.monotonic() < 0.2 or state.proven:
+            return sol
+        return improve_exact(p, sol, end, seed=seed + 31 * rnd, stats=state)
+
+    return turn
+
+
+def _child(
+    conn: Connection, p: LineProblem, time_limit_s: float, handoff_s: float, seed: int, exact_s: float = 0.0
+) -> None:
     t_end = time.monotonic() + time_limit_s
     try:
         mine = solve_ipbs(p, min(handoff_s, time_limit_s), seed=seed)
@@ -86,6 +107,12 @@ def _child(conn: Connection, p: LineProblem, time_limit_s: float, handoff_s: flo
             return sol if got is None else got
 
         box(mine)
+        exact = _exact_turns(p, t_end, seed) if exact_s > 0 else None
+
+        def after(sol: LineSolution, rnd: int) -> LineSolution:
+            sol = swap(sol)
+            return sol if exact is None else swap(exact(sol, rnd))
+
         if time.monotonic() < t_end - 0.1:
             mine = iterated_tabu(
                 p,
@@ -94,7 +121,7 @@ def _child(conn: Connection, p: LineProblem, time_limit_s: float, handoff_s: flo
                 lower=p.lower_bound(),
                 seed=seed + CHILD_SEED,
                 before=swap,
-                after=lambda sol, _rnd: swap(sol),
+                after=after,
             )
         conn.send(mine)
     except Exception:  # no plan from the search: the engine's stands alone
@@ -110,6 +137,7 @@ def solve_portfolio(
     seed: int = 0,
     start: LineSolution | None = None,
     log: Callable[[str], None] | None = None,
+    exact_s: float | None = None,
 ) -> LineSolution:
     """The better of the engine and IPBS, each improving the other's plans, within
     ``time_limit_s``; the engine alone where IPBS does not apply (machine types, soft costs) or a
@@ -123,7 +151,14 @@ def solve_portfolio(
     mine_end, child_end = ctx.Pipe(duplex=True)
     child = ctx.Process(
         target=_child,
-        args=(child_end, p, max(0.1, time_limit_s - HANDOVER_S), HANDOFF_FRAC * time_limit_s, seed),
+        args=(
+            child_end,
+            p,
+            max(0.1, time_limit_s - HANDOVER_S),
+            HANDOFF_FRAC * time_limit_s,
+            seed,
+            float(os.environ.get("CP24_EXACT", EXACT_TURN_S)) if exact_s is None else exact_s,
+        ),
         daemon=True,
     )
     child.start()
