@@ -103,7 +103,7 @@ def test_window_steps_never_return_a_worse_or_infeasible_plan() -> None:
     base = _key(p, start)
     rng = random.Random(3)
     stats = ExactStats()
-    for rnd in range(3):
+    for _ in range(3):
         sol = improve_exact(p, start, time.monotonic() + 1.0, seed=rng.randrange(1000), stats=stats)
         assert check_line(p, sol, sol.cycle_time(p)) == []
         assert _key(p, sol) <= base

@@ -144,9 +144,7 @@ def build_window_model(
     for s in stations:
         m.add_exactly_one(wm.y[(w, s)] for w in workers if (w, s) in wm.y)
     pos = {
-        w: m.new_int_var_from_domain(
-            cp_model.Domain.from_values([s for s in stations if (w, s) in wm.y]), f"pos{w}"
-        )
+        w: m.new_int_var_from_domain(cp_model.Domain.from_values([s for s in stations if (w, s) in wm.y]), f"pos{w}")
         for w in workers
     }
     for w in workers:
@@ -160,7 +158,9 @@ def build_window_model(
         dom = [
             s
             for idx, s in enumerate(stations)
-            if early[t] <= idx <= late[t] and lo <= s <= hi and p.station_ok(t, s)
+            if early[t] <= idx <= late[t]
+            and lo <= s <= hi
+            and p.station_ok(t, s)
             and (task_band is None or abs(s - h_st[t]) <= task_band)
         ]
         if not dom:

@@ -15,15 +15,18 @@ alone (IPBS 5 s then tabu: tonge-1 93 → 89 where IPBS alone stays at 93 in 10 
 the shortest cycle of the two (the engine's on a tie: it is the one ``seamline balance``
 explains).
 
+After each of its tabu rounds the child also asks CP-SAT for ``EXACT_TURN_S`` whether the line
+can do one unit better (``cpsat_window``: windows of the best plan at ``C* − 1``, or the whole line
+on small problems, where a no proves the plan optimal); a yes goes to the parent like any plan.
+
 Forking is done before CP-SAT is imported in this process (the command-line path imports it
-lazily), so the child inherits no solver threads, and the child imports none (its local search is
-pure Python). A child that fails or runs late is ignored: the engine's plan always stands.
+lazily), so the child inherits no solver threads; it imports CP-SAT itself, after IPBS, for its
+exact turns (one worker). A child that fails or runs late is ignored: the engine's plan always stands.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
-import os
 import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection
@@ -42,7 +45,7 @@ RESERVE_S = 0.4
 HANDOFF_FRAC = 0.55
 CHILD_SEED = 7919  # the child's tabu rounds walk other plateaus than the engine's
 # Seconds of exact questions (``cpsat_window``: a plan at one below the best cycle?) after each of
-# the child's tabu rounds; 0 turns them off.
+# the child's tabu rounds that brought no better plan; 0 turns them off.
 EXACT_TURN_S = 1.0
 
 
@@ -79,14 +82,14 @@ class _Mailbox:
         return got
 
 
-def _exact_turns(p: LineProblem, t_end: float, seed: int) -> Callable[[LineSolution, int], LineSolution]:
-    """After each tabu round, ``EXACT_TURN_S`` of CP-SAT windows at one below the best cycle."""
+def _exact_turns(p: LineProblem, t_end: float, seed: int, turn_s: float) -> Callable[[LineSolution, int], LineSolution]:
+    """``turn_s`` seconds of CP-SAT questions at one below the best cycle, state kept across turns."""
     from .cpsat_window import ExactStats, improve_exact  # CP-SAT only in the child, after the fork
 
     state = ExactStats()
 
     def turn(sol: LineSolution, rnd: int) -> LineSolution:
-        end = min(t_end - 0.1, time.monotonic() + EXACT_TURN_S)
+        end = min(t_end - 0.1, time.monotonic() + turn_s)
         if end - time.monotonic() < 0.2 or state.proven:
             return sol
         return improve_exact(p, sol, end, seed=seed + 31 * rnd, stats=state)
@@ -107,11 +110,19 @@ def _child(
             return sol if got is None else got
 
         box(mine)
-        exact = _exact_turns(p, t_end, seed) if exact_s > 0 else None
+        exact = _exact_turns(p, t_end, seed, exact_s) if exact_s > 0 else None
+        last = [_key(p, mine)]
 
         def after(sol: LineSolution, rnd: int) -> LineSolution:
+            # The exact turn only when the tabu round brought nothing: while the heuristic still
+            # improves (the first round from the IPBS plan, a fresh beam's round), it keeps the time.
+            stalled = _key(p, sol) >= last[0]
+            last[0] = min(last[0], _key(p, sol))
             sol = swap(sol)
-            return sol if exact is None else swap(exact(sol, rnd))
+            if exact is not None and stalled:
+                sol = swap(exact(sol, rnd))
+            last[0] = min(last[0], _key(p, sol))
+            return sol
 
         if time.monotonic() < t_end - 0.1:
             mine = iterated_tabu(
@@ -141,7 +152,8 @@ def solve_portfolio(
 ) -> LineSolution:
     """The better of the engine and IPBS, each improving the other's plans, within
     ``time_limit_s``; the engine alone where IPBS does not apply (machine types, soft costs) or a
-    process cannot be forked."""
+    process cannot be forked. ``exact_s``: seconds of the child's exact turns after each tabu
+    round (default ``EXACT_TURN_S``; 0 = none)."""
     t0 = time.monotonic()
     if not applicable(p) or "fork" not in mp.get_all_start_methods():
         from .solver import solve_line
@@ -157,7 +169,7 @@ def solve_portfolio(
             max(0.1, time_limit_s - HANDOVER_S),
             HANDOFF_FRAC * time_limit_s,
             seed,
-            float(os.environ.get("CP24_EXACT", EXACT_TURN_S)) if exact_s is None else exact_s,
+            EXACT_TURN_S if exact_s is None else exact_s,
         ),
         daemon=True,
     )
