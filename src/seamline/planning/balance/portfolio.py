@@ -84,7 +84,7 @@ class _Mailbox:
 
 def _exact_turns(p: LineProblem, t_end: float, seed: int, turn_s: float) -> Callable[[LineSolution, int], LineSolution]:
     """``turn_s`` seconds of CP-SAT questions at one below the best cycle, state kept across turns."""
-    from .cpsat_window import ExactStats, improve_exact  # CP-SAT only in the child, after the fork
+    from .cpsat_window import ExactStats, improve_exact  # imported before the fork (solve_portfolio)
 
     state = ExactStats()
 
@@ -159,17 +159,24 @@ def solve_portfolio(
         from .solver import solve_line
 
         return solve_line(p, time_limit_s, seed=seed, start=start, log=log)
+    turn_s = EXACT_TURN_S if exact_s is None else exact_s
+    if turn_s > 0:
+        # CP-SAT is imported once, here, before the fork: imported in the child instead it cost
+        # the child's search half a CPU-second (2-3 s of wall time at load 9) and then the parent
+        # paid it again. The import starts no solver threads, so the child inherits none.
+        from . import cpsat_window  # noqa: F401
     ctx = mp.get_context("fork")
     mine_end, child_end = ctx.Pipe(duplex=True)
+    child_s = max(0.1, t0 + time_limit_s - HANDOVER_S - time.monotonic())
     child = ctx.Process(
         target=_child,
         args=(
             child_end,
             p,
-            max(0.1, time_limit_s - HANDOVER_S),
-            HANDOFF_FRAC * time_limit_s,
+            child_s,
+            max(0.0, HANDOFF_FRAC * time_limit_s - (time_limit_s - HANDOVER_S - child_s)),
             seed,
-            EXACT_TURN_S if exact_s is None else exact_s,
+            turn_s,
         ),
         daemon=True,
     )
