@@ -119,3 +119,17 @@ def test_window_steps_never_return_a_worse_or_infeasible_plan() -> None:
     for s in range(p.num_stations):
         if s not in free:
             assert found.stations[s] == start.stations[s]
+
+
+def test_the_portfolio_child_exact_turns_improve_and_then_stop_once_proven() -> None:
+    from seamline.planning.balance import portfolio
+
+    p = read_alwabp(bench_dir() / "alwabp" / "roszieg-41.alwabp")
+    poor = _worst_feasible(p)
+    turn = portfolio._exact_turns(p, time.monotonic() + 30.0, seed=0, turn_s=10.0)
+    sol = turn(poor, 0)
+    assert check_line(p, sol, sol.cycle_time(p)) == []
+    assert sol.cycle_time(p) == 10 <= poor.cycle_time(p)
+    # Proven optimal: later turns hand the plan back at once, without asking again.
+    t = time.monotonic()
+    assert turn(sol, 1) is sol and time.monotonic() - t < 0.5
