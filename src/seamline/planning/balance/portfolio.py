@@ -15,13 +15,16 @@ alone (IPBS 5 s then tabu: tonge-1 93 → 89 where IPBS alone stays at 93 in 10 
 the shortest cycle of the two (the engine's on a tie: it is the one ``seamline balance``
 explains).
 
-After each of its tabu rounds the child also asks CP-SAT for ``EXACT_TURN_S`` whether the line
-can do one unit better (``cpsat_window``: windows of the best plan at ``C* − 1``, or the whole line
-on small problems, where a no proves the plan optimal); a yes goes to the parent like any plan.
+After each of its tabu rounds that brought no better plan, the child also asks CP-SAT for
+``EXACT_TURN_S`` whether the line can do one unit better (``cpsat_window``: neighbourhoods of the
+best plan at ``C* − 1``, or the whole line on small problems, where a no proves the plan optimal);
+a yes goes to the parent like any plan.
 
-Forking is done before CP-SAT is imported in this process (the command-line path imports it
-lazily), so the child inherits no solver threads; it imports CP-SAT itself, after IPBS, for its
-exact turns (one worker). A child that fails or runs late is ignored: the engine's plan always stands.
+The fork happens before the engine's modules are imported in this process (the command-line path
+imports them lazily), and the engine's import then overlaps the child's search. Only the exact
+turns' module (and CP-SAT with it) is imported before the fork, once for both processes; the import
+starts no solver threads, so the child inherits none. A child that fails or runs late is ignored:
+the engine's plan always stands.
 """
 
 from __future__ import annotations
