@@ -164,9 +164,10 @@ def solve_portfolio(
         return solve_line(p, time_limit_s, seed=seed, start=start, log=log)
     turn_s = EXACT_TURN_S if exact_s is None else exact_s
     if turn_s > 0:
-        # CP-SAT is imported once, here, before the fork: imported in the child instead it cost
-        # the child's search half a CPU-second (2-3 s of wall time at load 9) and then the parent
-        # paid it again. The import starts no solver threads, so the child inherits none.
+        # CP-SAT is imported once, here, before the fork: imported in the child it would come out
+        # of the child's search time (a fresh import measured 0.45-0.5 CPU-s, 2.4-3.0 s of wall
+        # time at load 9) and the parent would pay it again. The import starts no solver
+        # threads, so the child inherits none.
         from . import cpsat_window  # noqa: F401
     ctx = mp.get_context("fork")
     mine_end, child_end = ctx.Pipe(duplex=True)
