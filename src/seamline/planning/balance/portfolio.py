@@ -31,6 +31,7 @@ from .data import LineProblem, LineSolution
 from .ipbs import applicable, solve_ipbs
 from .iterated import iterated_tabu
 from .polish import _key
+from .repack import repack
 
 # Seconds the child stops before the parent's deadline, to hand its plan over in time, and the
 # parent's own reserve for collecting it and stopping the child (measured: without them a loaded
@@ -40,6 +41,9 @@ RESERVE_S = 0.4
 # Share of the time the child runs the beam search before its local search.
 HANDOFF_FRAC = 0.55
 CHILD_SEED = 7919  # the child's tabu rounds walk other plateaus than the engine's
+# Seconds one window-repacking pass (``repack``) may take in the child: a pass that stalls on
+# wide windows of many tasks must leave the tabu rounds their turn.
+REPACK_S = 1.0
 
 
 class _Mailbox:
@@ -75,6 +79,12 @@ class _Mailbox:
         return got
 
 
+def _repacked(p: LineProblem, sol: LineSolution, t_end: float) -> LineSolution:
+    """The child's large neighbourhood between tabu rounds: window repacking (exact re-solves of
+    a few stations around each bottleneck), at most ``REPACK_S`` seconds a pass."""
+    return repack(p, sol, deadline=min(t_end, time.monotonic() + REPACK_S))
+
+
 def _child(conn: Connection, p: LineProblem, time_limit_s: float, handoff_s: float, seed: int) -> None:
     t_end = time.monotonic() + time_limit_s
     try:
@@ -87,6 +97,7 @@ def _child(conn: Connection, p: LineProblem, time_limit_s: float, handoff_s: flo
 
         box(mine)
         if time.monotonic() < t_end - 0.1:
+            mine = swap(_repacked(p, mine, t_end))
             mine = iterated_tabu(
                 p,
                 mine,
@@ -94,7 +105,7 @@ def _child(conn: Connection, p: LineProblem, time_limit_s: float, handoff_s: flo
                 lower=p.lower_bound(),
                 seed=seed + CHILD_SEED,
                 before=swap,
-                after=lambda sol, _rnd: swap(sol),
+                after=lambda sol, _rnd: swap(_repacked(p, sol, t_end)),
             )
         conn.send(mine)
     except Exception:  # no plan from the search: the engine's stands alone
