@@ -6,9 +6,13 @@ by a worker able to do it, precedence and zones respected), within the target, e
 from __future__ import annotations
 
 import itertools
+import multiprocessing as mp
 import random
 import time
 
+import pytest
+
+from seamline.planning.balance import portfolio
 from seamline.planning.balance.check import check_line
 from seamline.planning.balance.data import LineProblem, LineSolution
 from seamline.planning.balance.ipbs import solve_ipbs
@@ -117,3 +121,30 @@ def test_a_plan_at_the_lower_bound_is_left_alone() -> None:
     p = LineProblem(name="pair", times=((4, 4), (4, 4)), precedence=((0, 1),))
     sol = LineSolution(((0, (0,)), (1, (1,))))
     assert repack(p, sol, deadline=time.monotonic() + 1.0) == sol
+
+
+def test_the_portfolio_search_process_repacks_between_its_rounds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The forked search's loop, run in this process: after IPBS and after each tabu round the
+    plan goes through ``repack``, whose result is what the search sends on (never worse)."""
+    p = read_alwabp(BENCH / "tonge-21.alwabp")
+    calls: list[tuple[tuple[int, int, int], tuple[int, int, int]]] = []
+
+    def recording(q: LineProblem, sol: LineSolution, *, deadline: float) -> LineSolution:
+        out = repack(q, sol, deadline=deadline)
+        calls.append((_key(q, sol), _key(q, out)))
+        return out
+
+    monkeypatch.setattr(portfolio, "repack", recording)
+    mine, theirs = mp.Pipe(duplex=True)
+    portfolio._child(theirs, p, 3.0, 1.0, 0)
+    sent: list[LineSolution] = []
+    while mine.poll(0):
+        try:
+            got = mine.recv()
+        except EOFError:  # the search closed its end after its last plan
+            break
+        assert got is not None
+        sent.append(got)
+    assert calls and all(after <= before for before, after in calls)
+    assert sent and check_line(p, sent[-1]) == []
+    assert _key(p, sent[-1]) <= min(after for _, after in calls)
