@@ -38,6 +38,7 @@ from .data import LineProblem, LineSolution
 from .ipbs import applicable, solve_ipbs
 from .iterated import iterated_tabu
 from .polish import _key
+from .repack import repack
 
 # Seconds the child stops before the parent's deadline, to hand its plan over in time, and the
 # parent's own reserve for collecting it and stopping the child (measured: without them a loaded
@@ -50,6 +51,9 @@ CHILD_SEED = 7919  # the child's tabu rounds walk other plateaus than the engine
 # Seconds of exact questions (``cpsat_window``: a plan at one below the best cycle?) after each of
 # the child's tabu rounds that brought no better plan; 0 turns them off.
 EXACT_TURN_S = 1.0
+# Seconds one window-repacking pass (``repack``) may take in the child: a pass that stalls on
+# wide windows of many tasks must leave the tabu rounds their turn.
+REPACK_S = 1.0
 
 
 class _Mailbox:
@@ -85,6 +89,12 @@ class _Mailbox:
         return got
 
 
+def _repacked(p: LineProblem, sol: LineSolution, t_end: float) -> LineSolution:
+    """The child's large neighbourhood between tabu rounds: window repacking (exact re-solves of
+    a few stations around each bottleneck), at most ``REPACK_S`` seconds a pass."""
+    return repack(p, sol, deadline=min(t_end, time.monotonic() + REPACK_S))
+
+
 def _exact_turns(p: LineProblem, t_end: float, seed: int, turn_s: float) -> Callable[[LineSolution, int], LineSolution]:
     """``turn_s`` seconds of CP-SAT questions at one below the best cycle, state kept across turns."""
     from .cpsat_window import ExactStats, improve_exact  # imported before the fork (solve_portfolio)
@@ -117,17 +127,19 @@ def _child(
         last = [_key(p, mine)]
 
         def after(sol: LineSolution, rnd: int) -> LineSolution:
-            # The exact turn only when the tabu round brought nothing: while the heuristic still
+            # Window repacking after every round; the exact turn only when the round and the
+            # repacking brought nothing: while the heuristic still
             # improves (the first round from the IPBS plan, a fresh beam's round), it keeps the time.
+            sol = swap(_repacked(p, swap(sol), t_end))
             stalled = _key(p, sol) >= last[0]
             last[0] = min(last[0], _key(p, sol))
-            sol = swap(sol)
             if exact is not None and stalled:
                 sol = swap(exact(sol, rnd))
             last[0] = min(last[0], _key(p, sol))
             return sol
 
         if time.monotonic() < t_end - 0.1:
+            mine = swap(_repacked(p, mine, t_end))
             mine = iterated_tabu(
                 p,
                 mine,
