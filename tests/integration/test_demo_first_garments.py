@@ -4,9 +4,9 @@ With work in progress preloaded (``bench/demo_floor.py``'s set-up, as ``seamline
 every line ships a garment within minutes of the shift start under the seamline controller.
 docs/simulator.md claims within 10 minutes. Seed 1 is the case that broke: a re-balance one
 minute in put the jeans line's last operation on a lockstitch station halfway through a
-12-piece waistband bundle on a substitute machine, and the idle manual stations, told by their
-tablets to help where the most bundles waited, helped upstream; the two bundles that needed only
-their final inspection waited 33 minutes.
+12-piece waistband bundle on a substitute machine (the morning cover for an absent operator),
+and the idle manual stations, told by their tablets to help where the most bundles waited,
+helped upstream; the two bundles that needed only their final inspection waited 33 minutes.
 """
 
 from __future__ import annotations
