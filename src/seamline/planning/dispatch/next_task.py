@@ -13,8 +13,8 @@ to fetch work. The rule, for one station:
    bundles ready, the one nearest the end of the line (the least standard work left after it,
    ``to_end_min``), then the one with the most pieces waiting (where the line piles up) — "take".
    Nearest the end first because a helper there turns waiting work into shipped garments at once
-   and takes it out of the line (Little's law: less WIP, shorter flow time); upstream she would
-   only add to the pile in front of a busy station. Issue #21: with "most pieces waiting" alone,
+   and takes it out of the line (Little's law: less WIP, shorter flow time); upstream her pieces
+   join the queue in front of the next station. Issue #21: with "most pieces waiting" alone,
    the demo's jeans line kept its two finished-but-for-inspection bundles waiting 33 minutes while
    idle manual stations helped at an earlier manual operation with a bigger pile;
 4. nothing anywhere: wait, naming the assigned operation and the upstream station that feeds it.
