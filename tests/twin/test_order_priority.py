@@ -105,21 +105,3 @@ def test_lead_is_measured_on_orders_cut_in_the_run(tee: Case) -> None:
     out = [o for o in orders if o not in res.orders_cut_in_run]
     assert out == orders[: len(out)]
     assert res.order_lead_h[orders[0]] > 0  # still measured, kept apart by the bench
-
-
-def test_seamline_dispatch_among_equal_waits_takes_the_operation_nearest_packing(tee: Case) -> None:
-    """Bundles that became ready together (the preloaded WIP at the shift start) tie on the wait:
-    the operation with the least standard work after it goes first, whatever the options' order
-    (issue #21: a jeans line's final inspection waited 10 minutes behind a full bundle of the
-    operation before it)."""
-    pol = SeamlinePolicy(tee.layout, [tee.line])
-    style = tee.layout.styles["TEE-BASIC"]
-    order = style.topological_order()
-    early, late = order[0], style.final_operations()[0]
-    bundles = [b.id for b in tee.layout.bundles.values() if b.order_id == min(tee.layout.orders)][:2]
-    station = next(s.id for s in tee.layout.stations.values() if s.line_id == tee.line)
-    options = [(early, bundles[0], 0.0, 2), (late, bundles[1], 0.0, 1)]
-    assert pol.dispatch(station, options, {}) == 1
-    assert pol.dispatch(station, list(reversed(options)), {}) == 0
-    # a longer wait still comes first
-    assert pol.dispatch(station, [(early, bundles[0], 30.0, 2), (late, bundles[1], 0.0, 1)], {}) == 0
