@@ -37,7 +37,6 @@ from seamline.domain.events import Downtime, Piece, SensorEvent
 from seamline.domain.model import FactoryLayout, Operation, Style
 from seamline.learning.state import Cell, LearningState
 from seamline.planning.balance.data import BalancePlan
-from seamline.planning.dispatch.next_task import sam_to_end
 
 from .balancing import LineBalance, balance_for, cycle_of, problem_for
 from .base import LineState, PolicyBase
@@ -81,7 +80,6 @@ class SeamlinePolicy(PolicyBase):
         self.fid = layout.factory.id
         self.learning = LearningState({self.fid: layout})
         self._feeders: dict[str, dict[str, frozenset[str]]] = {}
-        self._to_end_min: dict[str, dict[str, float]] = {}
         self._learn_memo: dict[tuple[str, str, int], float] = {}
         # Waiting for work, from the stations' NO_WORK reports: seconds since the last decision
         # point per station, and when an open wait began.
@@ -389,32 +387,21 @@ class SeamlinePolicy(PolicyBase):
     def dispatch(self, station: str, options: Sequence[Option], waiting: Mapping[str, int]) -> int:
         """The station's own work before a trial (a trial uses slack only); then feed a starving
         bottleneck; then the most urgent order (``order_priority``: the head bundle of each option
-        is already its operation's most urgent); then the longest wait; among equal waits (bundles
-        that became ready together, as the work in progress on the line at the shift start) the
-        operation nearest the end of the line, so the garment closest to shipping goes first."""
+        is already its operation's most urgent); then the longest wait."""
         line = self.layout.stations[station].line_id
         ls = self.state.get(line)
         feeds = self._feeders.get(ls.style, {}) if ls is not None else {}
         trying = ls.trials.get(station, ()) if ls is not None else ()
         bundles = self.layout.bundles
-        style = self.layout.style_of_bundle(options[0][1]) if options else None  # before any plan too
-        to_end = self._to_end(style) if style is not None else {}
 
-        def key(i: int) -> tuple[int, int, float, float, float]:
+        def key(i: int) -> tuple[int, int, float, float]:
             op, bundle, waited_s, _n = options[i]
             starving = any(waiting.get(b, 0) < self.low_water_bundles for b in feeds.get(op, ()))
             b = bundles.get(bundle)
             urgency = self.order_priority(b.order_id) if b is not None else math.inf
-            return (1 if op in trying else 0, 0 if starving else 1, urgency, -waited_s, to_end.get(op, 0.0))
+            return (1 if op in trying else 0, 0 if starving else 1, urgency, -waited_s)
 
         return min(range(len(options)), key=key)
-
-    def _to_end(self, style: Style) -> dict[str, float]:
-        """Standard minutes left after each operation of ``style`` (``sam_to_end``), memoised."""
-        got = self._to_end_min.get(style.code)
-        if got is None:
-            got = self._to_end_min[style.code] = sam_to_end(style)
-        return got
 
 
 def _feeders(style: Style, plan: BalancePlan) -> dict[str, frozenset[str]]:
