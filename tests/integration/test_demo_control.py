@@ -115,7 +115,7 @@ def test_a_move_a_person_accepts_reaches_the_floor(rt: Runtime) -> None:
 def test_a_station_without_work_of_its_own_takes_what_its_tablet_offers() -> None:
     """``Engine.helper``: with the demo's rule a station whose operations have no bundle takes
     another operation of its machine type (tablet: "本工序暂无扎：可做 X"); without it, it waits."""
-    from seamline.entrypoints.demo_control import take_other
+    from seamline.entrypoints.demo_control import take_other_for
     from seamline.sim.control import install_balance
 
     layout = load_factory(ROOT / "examples" / "factory")
@@ -140,7 +140,7 @@ def test_a_station_without_work_of_its_own_takes_what_its_tablet_offers() -> Non
 
     x, waiting, _ = sewn_at_x(None)
     assert waiting == set(), (x, waiting)
-    x2, helping, of_type = sewn_at_x(take_other)
+    x2, helping, of_type = sewn_at_x(take_other_for(layout))
     assert x2 == x and helping and helping <= of_type, (x, helping, of_type)
 
 

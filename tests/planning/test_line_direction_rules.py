@@ -11,7 +11,7 @@ from seamline.planning.balance.data import BalanceProblem
 from seamline.planning.balance.moves import apply_move, best_move
 from seamline.planning.balance.solver import evaluate_allocation
 from seamline.planning.bottleneck import BottleneckState, StationCapacity, raw_bottleneck, smooth_bottleneck
-from seamline.planning.dispatch.next_task import ReadyBundle, StationPlan, choose_next
+from seamline.planning.dispatch.next_task import ReadyBundle, StationPlan, choose_next, sam_to_end
 
 T0 = datetime(2026, 12, 4, 8, 0, tzinfo=UTC)
 
@@ -55,6 +55,28 @@ def test_a_starved_station_is_sent_to_other_work_or_told_who_feeds_it() -> None:
     assert (n.bundle_id, n.holder) == ("X2", "S1")
     n = choose_next(plan, [_rb("X4", "F", "S1")])  # F is another machine's work
     assert (n.kind, n.op_code, n.upstream, n.bundle_id) == ("wait", "C", "S2", None)
+
+
+def test_a_starved_station_helps_nearest_the_end_of_the_line_first() -> None:
+    """Rule 3 with the line's order: the operation nearest the end with work ready, before a
+    bigger pile upstream (a helper there ships garments); the bigger pile among equals."""
+    plan = StationPlan("S3", "C", None, {"C": 1.0}, frozenset({"C", "D", "E"}), to_end_min={"D": 0.0, "E": 2.5})
+    ready = [_rb("X1", "D", "S4"), _rb("X2", "E", "S1"), _rb("X3", "E", "S1", 3)]
+    n = choose_next(plan, ready)
+    assert (n.kind, n.op_code, n.bundle_id, n.pieces_waiting) == ("other_op", "D", "X1", 10)
+    flat = StationPlan("S3", "C", None, {"C": 1.0}, frozenset({"C", "D", "E"}), to_end_min={"D": 1.0, "E": 1.0})
+    assert choose_next(flat, ready).op_code == "E"
+
+
+def test_sam_to_end_is_the_longest_standard_path_after_each_operation() -> None:
+    ops = (
+        Operation("A", "a", "a", 1.0, "SNLS"),
+        Operation("B", "b", "b", 2.0, "SNLS", predecessors=("A",)),
+        Operation("C", "c", "c", 0.5, "OL", predecessors=("A",)),
+        Operation("D", "d", "d", 0.7, "MAN", predecessors=("B", "C")),
+    )
+    left = sam_to_end(Style("S", "s", "s", ops))
+    assert left == pytest.approx({"A": 2.7, "B": 0.7, "C": 0.7, "D": 0.0})
 
 
 # --- bottleneck --------------------------------------------------------------------------------

@@ -13,7 +13,8 @@ Both ways through the product's own path, the supervisor directives (``line_dire
   line's assignment the tablets and pages read (``service_layer.line_direction``) is the one the
   simulated workers follow, and the tablet's next task is computed from it;
 - a station with no bundle for its own operations takes, as its tablet tells it ("本工序暂无扎：
-  可做 X"), the operation of its machine type with the most bundles waiting; a worker the plan
+  可做 X"), the operation of its machine type nearest the end of the line with bundles waiting
+  (then the one with the most waiting: ``take_other_for``); a worker the plan
   leaves without work sews the operations of her machine (what her tablet offers);
 - a move a person accepts on the line page (``POST /api/v1/lines/{line}/directives``) is handed
   to the simulated floor at the next decision point (every ``EVERY_MIN`` of factory time);
@@ -30,7 +31,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -38,6 +39,7 @@ from ..adapters.directive_store import Directive as StoredDirective
 from ..adapters.directive_store import DirectiveStore
 from ..adapters.trial_store import TrialStore
 from ..domain.model import FactoryLayout
+from ..planning.dispatch.next_task import sam_to_end
 from ..sim.engine import Engine
 from ..twin.loop import Item, controlled_stream
 from ..twin.policy import Directive, SeamlinePolicy
@@ -76,7 +78,7 @@ class DemoControl:
 
     def stream(self, eng: Engine, stop: threading.Event) -> Iterator[Item]:
         """What ``adapters.sim_publish.run_live`` publishes: the floor under this controller."""
-        eng.helper = take_other
+        eng.helper = take_other_for(self.layout)
         return controlled_stream(
             eng, self.policy, stop, every_min=EVERY_MIN, on_directives=self.record, outside=self.accepted
         )
@@ -224,7 +226,17 @@ class DemoControl:
         return Directive(sd.line, sd.style, with_trials(balance, trials), None, f"accepted by {sd.accepted_by}", trials)
 
 
-def take_other(station: str, options: Sequence[tuple[str, str, float, int]]) -> int | None:
-    """A station with no bundle of its own does what its tablet says then
-    (``planning.dispatch.next_task`` rule 3): the operation of its machine with the most waiting."""
-    return max(range(len(options)), key=lambda i: (options[i][3], options[i][2])) if options else None
+def take_other_for(layout: FactoryLayout) -> Callable[[str, Sequence[tuple[str, str, float, int]]], int | None]:
+    """The rule of a station with no bundle of its own (``Engine.helper``), as its tablet says it
+    (``planning.dispatch.next_task`` rule 3): the operation of its machine nearest the end of the
+    line with work waiting, then the one with the most bundles waiting."""
+    to_end: dict[str, dict[str, float]] = {code: sam_to_end(st) for code, st in layout.styles.items()}
+
+    def take_other(station: str, options: Sequence[tuple[str, str, float, int]]) -> int | None:
+        if not options:
+            return None
+        style = layout.style_of_bundle(options[0][1])
+        left = to_end.get(style.code, {}) if style is not None else {}
+        return min(range(len(options)), key=lambda i: (left.get(options[i][0], 0.0), -options[i][3], -options[i][2]))
+
+    return take_other

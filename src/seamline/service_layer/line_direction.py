@@ -42,7 +42,7 @@ from ..domain.model import FactoryLayout, Style
 from ..planning.balance.data import BalanceProblem
 from ..planning.balance.moves import Move, best_move
 from ..planning.bottleneck import STARVED_SHARE, BottleneckState, StationCapacity, smooth_bottleneck
-from ..planning.dispatch.next_task import NextChoice, ReadyBundle, StationPlan, choose_next, ready_key
+from ..planning.dispatch.next_task import NextChoice, ReadyBundle, StationPlan, choose_next, ready_key, sam_to_end
 from .waiting import WaitingProjection
 
 _FAR = datetime.max.replace(tzinfo=UTC)
@@ -368,6 +368,7 @@ class LineDirector:
 
         taken: set[tuple[str, str]] = set()
         up = {c: tuple(sorted(set(v))) for c, v in upstream.items()}
+        to_end = sam_to_end(style)
         for sid in sorted(_line_stations(layout, line), key=empty_first):
             st = live.stations.get((f, sid))
             mt = layout.stations[sid].machine_type
@@ -384,7 +385,7 @@ class LineDirector:
             ]
             if sid in directed:
                 able = frozenset(assigned)
-            nxt = choose_next(StationPlan(sid, cur_op, cur_bundle, assigned, able, up), mine)
+            nxt = choose_next(StationPlan(sid, cur_op, cur_bundle, assigned, able, up, to_end), mine)
             if st is not None and st.worker is not None and nxt.bundle_id is not None and nxt.op_code is not None:
                 taken.add((nxt.bundle_id, nxt.op_code))
             out[sid] = StationDirection(
