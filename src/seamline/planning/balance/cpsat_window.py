@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from ortools.sat.python import cp_model
 
 from seamline.planning.balance.data import LineProblem, LineSolution
+from seamline.planning.balance.model import add_machine_types
 from seamline.planning.balance.polish import _key, reassign_workers
 
 # Seconds for one window (the whole line gets what is left when it is small enough).
@@ -223,28 +224,7 @@ def build_window_model(
             m.add(e <= cyc)
         m.minimize(cyc)
     # Machine types: one type per worker, no more workers per type than machines.
-    if p.task_type is not None:
-        fixed_count: dict[str, int] = {}
-        for _, (_, ts) in fixed.items():
-            for ty in {p.task_type[t] for t in ts} - {None}:
-                assert ty is not None
-                fixed_count[ty] = fixed_count.get(ty, 0) + 1
-        mt: dict[tuple[int, str], cp_model.IntVar] = {}
-        for (t, w), lit in wm.a.items():
-            ty = p.task_type[t]
-            if ty is None:
-                continue
-            if (w, ty) not in mt:
-                mt[(w, ty)] = m.new_bool_var(f"m{w}_{ty}")
-            m.add_implication(lit, mt[(w, ty)])
-        for w in workers:
-            lw = [v for (ww, _), v in mt.items() if ww == w]
-            if len(lw) > 1:
-                m.add_at_most_one(lw)
-        for ty, limit in p.machines.items():
-            lt = [v for (_, tt), v in mt.items() if tt == ty]
-            if lt:
-                m.add(sum(lt) <= limit - fixed_count.get(ty, 0))
+    add_machine_types(m, p, fixed, wm.a, workers)
     # Symmetry: workers with the same times on every free task are interchangeable.
     if p.worker_station is None or all(v is None for v in p.worker_station):
         seen: dict[tuple[int | None, ...], int] = {}

@@ -14,7 +14,7 @@ precedence bounds), and the sub-model is small.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
@@ -125,28 +125,7 @@ def build_line_model(
         if i in free_t and j in free_t:
             m.add(st[i] <= st[j])
     # Machine types: one per worker, and no more workers per type than machines.
-    if p.task_type is not None:
-        fixed_count: dict[str, int] = {}
-        for _, (_, ts) in fixed.items():
-            for ty in {p.task_type[t] for t in ts} - {None}:
-                assert ty is not None
-                fixed_count[ty] = fixed_count.get(ty, 0) + 1
-        mt: dict[tuple[int, str], cp_model.IntVar] = {}
-        for (t, w), lit in lm.a.items():
-            ty = p.task_type[t]
-            if ty is None:
-                continue
-            if (w, ty) not in mt:
-                mt[(w, ty)] = m.new_bool_var(f"m{w}_{ty}")
-            m.add_implication(lit, mt[(w, ty)])
-        for w in workers:
-            lits_w = [v for (ww, _), v in mt.items() if ww == w]
-            if len(lits_w) > 1:
-                m.add_at_most_one(lits_w)
-        for ty, limit in p.machines.items():
-            lits_t = [v for (_, tt), v in mt.items() if tt == ty]
-            if lits_t:
-                m.add(sum(lits_t) <= limit - fixed_count.get(ty, 0))
+    add_machine_types(m, p, fixed, lm.a, workers)
     # Loads and the cycle time.
     lm.cycle = m.new_int_var(max(0, lower), cap, "cycle")
     for w in workers:
@@ -253,3 +232,38 @@ def solve_plain_line(p: LineProblem, time_limit_s: float, *, workers: int = 2) -
         else:
             out.append((idle.pop(), ()))
     return LineSolution(tuple(out))
+
+
+def add_machine_types(
+    m: cp_model.CpModel,
+    p: LineProblem,
+    fixed: Mapping[int, tuple[int, Collection[int]]],
+    a: Mapping[tuple[int, int], cp_model.IntVar],
+    workers: Iterable[int],
+) -> None:
+    """One machine type per worker (``a[t, w]``: task t done by worker w), and no more workers on a
+    type than it has machines, the fixed stations' types counted (``fixed``: station → (worker,
+    tasks)). Shared by the full model and the exact windows (``cpsat_window``)."""
+    if p.task_type is None:
+        return
+    fixed_count: dict[str, int] = {}
+    for _, (_, ts) in fixed.items():
+        for ty in {p.task_type[t] for t in ts} - {None}:
+            assert ty is not None
+            fixed_count[ty] = fixed_count.get(ty, 0) + 1
+    mt: dict[tuple[int, str], cp_model.IntVar] = {}
+    for (t, w), lit in a.items():
+        ty = p.task_type[t]
+        if ty is None:
+            continue
+        if (w, ty) not in mt:
+            mt[(w, ty)] = m.new_bool_var(f"m{w}_{ty}")
+        m.add_implication(lit, mt[(w, ty)])
+    for w in workers:
+        lits_w = [v for (ww, _), v in mt.items() if ww == w]
+        if len(lits_w) > 1:
+            m.add_at_most_one(lits_w)
+    for ty, limit in p.machines.items():
+        lits_t = [v for (_, tt), v in mt.items() if tt == ty]
+        if lits_t:
+            m.add(sum(lits_t) <= limit - fixed_count.get(ty, 0))
