@@ -57,3 +57,21 @@ def test_pdf_and_html_routes_say_so(client):  # type: ignore[no-untyped-def]
     assert list(paths["/api/v1/materials/orders/{order}/tickets.pdf"]["get"]["responses"]["200"]["content"]) == [
         "application/pdf"
     ]
+
+
+def test_every_route_with_a_scope_parameter_documents_the_400_for_giving_it_twice(client):  # type: ignore[no-untyped-def]
+    """The access middleware refuses a scope parameter given twice (400, auth_http.request_params):
+    every operation that takes one in its query says so (the fuzz test found one that did not)."""
+    from seamline.auth.policy import SCOPE_PARAMS
+
+    spec = client.get("/openapi.json").json()
+    missing = [
+        (method, path)
+        for path, ops in spec["paths"].items()
+        for method, op in ops.items()
+        if any(p["in"] == "query" and p["name"] in SCOPE_PARAMS for p in op.get("parameters", []))
+        and "400" not in op["responses"]
+    ]
+    assert missing == []
+    r = client.get("/api/v1/orders/O1/state?factory=F&factory=G")
+    assert r.status_code == 400 and "factory" in r.json()["detail"]

@@ -333,7 +333,7 @@ def create_app(rt: Runtime, auth: AuthConfig | None = None) -> FastAPI:
         result = await asyncio.wrap_future(fut)
         return IngestAnswer(**result.as_dict())
 
-    @api.get("/factories", response_model=list[FactorySummary], responses=problems(422))
+    @api.get("/factories", response_model=list[FactorySummary], responses=problems(400, 422))
     def factories(request: Request, factory: str | None = None) -> list[dict[str, Any]]:
         """The factories loaded (for someone bound to one factory: only that one)."""
         return [
@@ -494,7 +494,7 @@ def create_app(rt: Runtime, auth: AuthConfig | None = None) -> FastAPI:
             raise HTTPException(404, f"找不到隔离记录 {qid} / no quarantine entry {qid}")
         return entry
 
-    @api.get("/gaps", response_model=Gaps, responses=problems(422))
+    @api.get("/gaps", response_model=Gaps, responses=problems(400, 422))
     def gaps(factory: str | None = None, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
         """Sequence gaps per station: events a sensor numbered but that never arrived (or a reset)."""
         return {"items": rt.store.gaps(factory, limit)}

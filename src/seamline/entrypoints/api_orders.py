@@ -70,7 +70,7 @@ def register(app: FastAPI, rt: Runtime) -> None:
     @app.post(
         "/api/v1/orders/{order}/state",
         response_model=StateRow,
-        responses=problems(404, 409, 422),
+        responses=problems(400, 404, 409, 422),
         tags=["planner"],
     )
     def change_order_state(order: str, body: StateChange, request: Request) -> dict[str, Any]:
@@ -93,7 +93,7 @@ def register(app: FastAPI, rt: Runtime) -> None:
     @app.get(
         "/api/v1/orders/{order}/state",
         response_model=OrderStateOut,
-        responses=problems(404, 422),
+        responses=problems(400, 404, 422),
         tags=["planner"],
     )
     def order_state(order: str, factory: str | None = None) -> dict[str, Any]:
