@@ -26,6 +26,7 @@ Run: `SEAMLINE_BENCH_CACHE=... .venv/bin/python bench/page_pauses.py [--events 1
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import shutil
 import statistics
@@ -110,6 +111,8 @@ def main() -> None:
 
         rt = bootstrap(f"sqlite:///{tmp}/store.db", start_worker=True)
         app = create_app(rt, AuthConfig(mode="open"))
+        gc.collect()  # as `seamline serve` does (entrypoints/serve.py): what start-up built is
+        gc.freeze()  # moved out of the collector's generations
         poster = Poster(tmp / "store.db")
         pages = {k: v.format(station=poster.station) for k, v in PAGES.items()}
         with TestClient(app) as c:
