@@ -56,9 +56,20 @@ def make_events(layout, n: int, run: str, start: datetime) -> list[tuple[str, st
     for i, s in enumerate(stations):
         ts = start + timedelta(milliseconds=i)
         out.append(
-            (topic_for(f, s.id), s.id, 0,
-             enc.encode({"id": f"{run}-{s.id}-0", "seq": 0, "ts": ts.isoformat(), "type": "login",
-                         "worker": workers[i % len(workers)]}))
+            (
+                topic_for(f, s.id),
+                s.id,
+                0,
+                enc.encode(
+                    {
+                        "id": f"{run}-{s.id}-0",
+                        "seq": 0,
+                        "ts": ts.isoformat(),
+                        "type": "login",
+                        "worker": workers[i % len(workers)],
+                    }
+                ),
+            )
         )
     k = 0
     while len(out) < n:
@@ -69,9 +80,22 @@ def make_events(layout, n: int, run: str, start: datetime) -> list[tuple[str, st
         seq[s.id] += 1
         ts = start + timedelta(milliseconds=len(stations) + k)
         out.append(
-            (topic_for(f, s.id), s.id, seq[s.id],
-             enc.encode({"id": f"{run}-{s.id}-{seq[s.id]}", "seq": seq[s.id], "ts": ts.isoformat(),
-                         "type": "piece", "bundle": bundle, "op": op, "qty": 1}))
+            (
+                topic_for(f, s.id),
+                s.id,
+                seq[s.id],
+                enc.encode(
+                    {
+                        "id": f"{run}-{s.id}-{seq[s.id]}",
+                        "seq": seq[s.id],
+                        "ts": ts.isoformat(),
+                        "type": "piece",
+                        "bundle": bundle,
+                        "op": op,
+                        "qty": 1,
+                    }
+                ),
+            )
         )
         k += 1
     return out[:n]
@@ -142,8 +166,12 @@ def wait_applied(client: httpx.Client, target: int, timeout_s: float = 300) -> f
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--events", type=int, default=100_000)
-    ap.add_argument("--latency-rate", type=float, default=5_000,
-                    help="events/s during the latency phase (a 20,000-station factory makes 500-2,000)")
+    ap.add_argument(
+        "--latency-rate",
+        type=float,
+        default=5_000,
+        help="events/s during the latency phase (a 20,000-station factory makes 500-2,000)",
+    )
     ap.add_argument("--latency-seconds", type=float, default=6.0)
     add_quick(ap)
     args = ap.parse_args()

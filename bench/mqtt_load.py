@@ -80,8 +80,13 @@ class RawPublisher:
             self.acked += n
             pending = pending[n * 4 :]
 
-    def send(self, packets: list[bytes], rate_per_s: float | None = None, on_sent: Callable[[int], None] | None = None,
-             chunk: int = 500) -> float:
+    def send(
+        self,
+        packets: list[bytes],
+        rate_per_s: float | None = None,
+        on_sent: Callable[[int], None] | None = None,
+        chunk: int = 500,
+    ) -> float:
         """Send packets (paced when rate_per_s is given); returns the seconds it took to send."""
         t0 = time.perf_counter()
         for i in range(0, len(packets), chunk):

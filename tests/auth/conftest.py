@@ -83,8 +83,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         if role is Role.WORKER:
             continue
         lines_for = [line] if role is Role.SUPERVISOR else []
-        _id, tokens[role] = svc.create_token(f"{role.value} test", [role.value], actor="test", factory=f,
-                                             lines=lines_for)
+        _id, tokens[role] = svc.create_token(
+            f"{role.value} test", [role.value], actor="test", factory=f, lines=lines_for
+        )
     svc.add_user("ada", PASSWORD, ["admin"], actor="test")
     svc.add_user("sam", PASSWORD, ["supervisor"], actor="test", factory=f, lines=[line])
     code = svc.issue_pairing_code(f, station, actor="test").code
@@ -98,8 +99,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     while not server.started:
         assert time.monotonic() < deadline, "uvicorn did not start"
         time.sleep(0.02)
-    s = Site(rt, layout, f"http://127.0.0.1:{port}", svc, tokens, line, other_line, station, other_station,
-             tablet_secret)
+    s = Site(
+        rt, layout, f"http://127.0.0.1:{port}", svc, tokens, line, other_line, station, other_station, tablet_secret
+    )
     yield s
     for c in s.clients.values():
         c.close()

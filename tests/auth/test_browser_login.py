@@ -25,8 +25,15 @@ def _bundle_at(site: Site, station: str) -> str:
     badge = next(b for b, w in lay.workers.items() if w.line_id == site.line)
     now = datetime.now(UTC).isoformat()
     evs = [
-        {"id": f"b-{uuid.uuid4()}", "seq": i, "ts": now, "type": t, "factory": lay.factory.id, "station": station,
-         **extra}
+        {
+            "id": f"b-{uuid.uuid4()}",
+            "seq": i,
+            "ts": now,
+            "type": t,
+            "factory": lay.factory.id,
+            "station": station,
+            **extra,
+        }
         for i, (t, extra) in enumerate([("login", {"worker": badge}), ("bundle_in", {"bundle": bundle})])
     ]
     with site.client(Role.GATEWAY) as c:

@@ -94,8 +94,17 @@ def test_a_manual_change_is_audited_with_who_what_and_the_body_hash(site: Site) 
 def test_sensor_traffic_from_a_gateway_is_not_flooding_the_audit_log(site: Site) -> None:
     with site.client(Role.OWNER) as c:
         before = c.get("/api/v1/audit").json()["total"]
-    ev = [{"id": "gw-audit-1", "seq": 0, "ts": "2026-11-26T08:00:00+08:00", "type": "machine", "state": "idle",
-           "factory": site.layout.factory.id, "station": site.station}]
+    ev = [
+        {
+            "id": "gw-audit-1",
+            "seq": 0,
+            "ts": "2026-11-26T08:00:00+08:00",
+            "type": "machine",
+            "state": "idle",
+            "factory": site.layout.factory.id,
+            "station": site.station,
+        }
+    ]
     with site.client(Role.GATEWAY) as c:
         assert c.post("/api/v1/events", json=ev).status_code == 200
     with site.client(Role.OWNER) as c:
@@ -126,8 +135,17 @@ def test_people_of_one_factory_see_only_that_factory(site: Site) -> None:
         r = c.get("/api/v1/efficiency", params={"factory": here})
         assert r.status_code == 403 and "f-other" in r.json()["detail"]
     _id, gw = site.svc.create_token("gateway of another factory", ["gateway"], actor="test", factory="f-other")
-    ev = [{"id": "x-factory-1", "seq": 0, "ts": "2026-11-26T08:00:00+08:00", "type": "machine", "state": "idle",
-           "factory": here, "station": site.station}]
+    ev = [
+        {
+            "id": "x-factory-1",
+            "seq": 0,
+            "ts": "2026-11-26T08:00:00+08:00",
+            "type": "machine",
+            "state": "idle",
+            "factory": here,
+            "station": site.station,
+        }
+    ]
     with httpx.Client(base_url=site.url, headers={"Authorization": f"Bearer {gw}"}) as c:
         assert c.post("/api/v1/events", json=ev).status_code == 403
     with site.client(Role.PLANNER) as c:  # bound to this factory

@@ -109,8 +109,11 @@ def test_every_route_for_every_role(site: Site, method: str, path: str, role: Ro
     rule = POLICY[(method, path)]
     r = _call(site, role, method, path)
     if path == "/" and role in (Role.WORKER, Role.SUPERVISOR, Role.AUDITOR):
-        own = {Role.WORKER: f"/station/{site.station}", Role.SUPERVISOR: f"/lines/{site.line}",
-               Role.AUDITOR: "/auditor"}[role]
+        own = {
+            Role.WORKER: f"/station/{site.station}",
+            Role.SUPERVISOR: f"/lines/{site.line}",
+            Role.AUDITOR: "/auditor",
+        }[role]
         assert (r.status_code, r.headers.get("location")) == (303, own)
     elif path == "/station/":  # the installed tablet app's start: its station, pairing, or home
         own = f"/station/{site.station}" if role is Role.WORKER else "/pair" if role is None else "/"

@@ -33,12 +33,16 @@ def at(day: str, hhmm: str) -> datetime:
 
 
 def make_layout() -> FactoryLayout:
-    day_cal = ShiftCalendar(id="day", shift_start=time(8), shift_end=time(17),
-                            breaks=(Break(time(12), time(13), "lunch"),))
-    night_cal = ShiftCalendar(id="night", shift_start=time(20), shift_end=time(5),
-                              breaks=(Break(time(0), time(0, 30), "meal"),))
+    day_cal = ShiftCalendar(
+        id="day", shift_start=time(8), shift_end=time(17), breaks=(Break(time(12), time(13), "lunch"),)
+    )
+    night_cal = ShiftCalendar(
+        id="night", shift_start=time(20), shift_end=time(5), breaks=(Break(time(0), time(0, 30), "meal"),)
+    )
     style = Style(
-        code="T1", name_zh="T恤", name_en="T-shirt",
+        code="T1",
+        name_zh="T恤",
+        name_en="T-shirt",
         operations=(
             Operation("A", "合肩", "join shoulders", 0.5, "OL4"),
             Operation("B", "上袖", "attach sleeves", 1.2, "OL4", predecessors=("A",)),

@@ -27,10 +27,18 @@ def make_db(url: str, layout: FactoryLayout, events: list) -> tuple[str, Engine]
 def add_events(engine: Engine, events: list) -> None:
     rows = [
         {
-            "event_id": e.id, "factory_id": e.factory, "station_id": e.station, "seq": e.seq,
-            "type": type(e).__struct_config__.tag, "ts": e.ts, "worker": getattr(e, "worker", None),
-            "bundle": getattr(e, "bundle", None), "op": getattr(e, "op", None), "qty": getattr(e, "qty", None),
-            "payload": encode_event(e).decode(), "received_at": datetime.now(UTC),
+            "event_id": e.id,
+            "factory_id": e.factory,
+            "station_id": e.station,
+            "seq": e.seq,
+            "type": type(e).__struct_config__.tag,
+            "ts": e.ts,
+            "worker": getattr(e, "worker", None),
+            "bundle": getattr(e, "bundle", None),
+            "op": getattr(e, "op", None),
+            "qty": getattr(e, "qty", None),
+            "payload": encode_event(e).decode(),
+            "received_at": datetime.now(UTC),
         }
         for e in events
     ]

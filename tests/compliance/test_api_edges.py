@@ -46,8 +46,12 @@ def test_live_state_cuts_open_sessions_only_over_the_asked_hours(client):  # typ
 def test_efficiency_counts_an_open_session_only_inside_the_range(client):  # type: ignore[no-untyped-def]
     rows = client.get(
         "/api/v1/efficiency",
-        params={"start": DAY.replace(hour=9).isoformat(), "end": DAY.replace(hour=11).isoformat(),
-                "as_of": DAY.replace(hour=14).isoformat(), "hourly": True},
+        params={
+            "start": DAY.replace(hour=9).isoformat(),
+            "end": DAY.replace(hour=11).isoformat(),
+            "as_of": DAY.replace(hour=14).isoformat(),
+            "hourly": True,
+        },
     ).json()["rows"]
     w1 = next(r for r in rows if r["key"] == "W1")
     assert w1["attended_min"] == pytest.approx(120)  # 09:00-11:00 of a login at 08:00 still open

@@ -76,8 +76,7 @@ def test_a_stale_after_shift_session_does_not_run_into_the_next_day() -> None:
     ev.piece("S1", at("2026-03-02", "19:00"))
     ev.shift("W1", "S1", "2026-03-03", "08:00", "17:00")
     s = build_sessions(ev.events, make_layout())
-    assert [(x.work_day.day, x.attended_s, x.flags) for x in s] == [
-        (2, 1 * H, ("missing_logout",)), (3, 8 * H, ())]
+    assert [(x.work_day.day, x.attended_s, x.flags) for x in s] == [(2, 1 * H, ("missing_logout",)), (3, 8 * H, ())]
 
 
 def test_pieces_after_the_shift_extend_a_session_without_logout() -> None:
@@ -146,8 +145,15 @@ def test_repeated_login_at_the_same_station_does_not_split_the_session() -> None
 
 
 def _corr(cid: str, action: str, minute: int, **kw: object) -> Correction:
-    return Correction(id=cid, action=action, worker="W1", who="supervisor Chen",  # type: ignore[arg-type]
-                      at=datetime(2026, 3, 3, 1, minute, tzinfo=UTC), why="badge reader down", **kw)  # type: ignore[arg-type]
+    return Correction(
+        id=cid,
+        action=action,
+        worker="W1",
+        who="supervisor Chen",  # type: ignore[arg-type]
+        at=datetime(2026, 3, 3, 1, minute, tzinfo=UTC),
+        why="badge reader down",
+        **kw,
+    )  # type: ignore[arg-type]
 
 
 def test_corrections_add_adjust_void_in_order() -> None:
@@ -187,8 +193,10 @@ def test_overlapping_corrected_sessions_are_counted_once() -> None:
     ev.shift("W1", "S1", "2026-03-02", "08:00", "11:00")
     sessions = build_sessions(ev.events, lay)
     eff = apply_corrections(
-        sessions, [_corr("c1", "add", 1, station="S2", start=at("2026-03-02", "10:00"),
-                         end=at("2026-03-02", "11:30"))], lay)
+        sessions,
+        [_corr("c1", "add", 1, station="S2", start=at("2026-03-02", "10:00"), end=at("2026-03-02", "11:30"))],
+        lay,
+    )
     assert attended_by_day(eff) == {("W1", date(2026, 3, 2)): 3.5 * H}
 
 

@@ -88,8 +88,9 @@ def test_a_consistently_rechained_history_is_still_caught_by_the_event_store(sea
         for r in recs[2:]:  # forge day 4 and recompute every hash after it
             payload = r.payload.replace('"pieces":{"A":50}', '"pieces":{"A":70}')
             h = link_hash(prev, payload)
-            conn.execute(update(hours_chain).where(hours_chain.c.seq == r.seq)
-                         .values(payload=payload, prev_hash=prev, hash=h))
+            conn.execute(
+                update(hours_chain).where(hours_chain.c.seq == r.seq).values(payload=payload, prev_hash=prev, hash=h)
+            )
             prev = h
     res = run("verify-hours", "--db", url)
     assert res.exit_code == 1
@@ -103,8 +104,11 @@ def test_a_hash_rewritten_record_is_named_not_its_successor(sealed) -> None:  # 
     r = recs[1]
     payload = r.payload.replace('"sessions":1', '"sessions":2', 1)
     with engine.begin() as conn:
-        conn.execute(update(hours_chain).where(hours_chain.c.seq == r.seq)
-                     .values(payload=payload, hash=link_hash(r.prev_hash, payload)))
+        conn.execute(
+            update(hours_chain)
+            .where(hours_chain.c.seq == r.seq)
+            .values(payload=payload, hash=link_hash(r.prev_hash, payload))
+        )
     res = verify(engine, FACTORY)
     assert not res.ok and res.first_altered is not None
     assert res.first_altered.record.seq == 2
@@ -123,9 +127,20 @@ def test_a_deleted_event_is_detected(sealed) -> None:  # type: ignore[no-untyped
 def test_a_correction_after_sealing_needs_a_new_version(sealed) -> None:  # type: ignore[no-untyped-def]
     url, engine, ev, _new = sealed
     login = next(e for e in ev.events if type(e).__name__ == "Login" and e.worker == "W1" and e.ts.day == 3)
-    add_correction(engine, FACTORY, Correction(
-        id="c1", action="adjust", worker="W1", who="supervisor Chen", at=NOW, why="left early, badge forgotten",
-        session_id=login.id, end=at("2026-03-03", "16:00")))
+    add_correction(
+        engine,
+        FACTORY,
+        Correction(
+            id="c1",
+            action="adjust",
+            worker="W1",
+            who="supervisor Chen",
+            at=NOW,
+            why="left early, badge forgotten",
+            session_id=login.id,
+            end=at("2026-03-03", "16:00"),
+        ),
+    )
     assert run("verify-hours", "--db", url).exit_code == 1
     new = reseal(engine, FACTORY, date(2026, 3, 3), now=NOW)
     assert new is not None and (new.day, new.version, new.seq) == (date(2026, 3, 3), 2, 6)
@@ -141,12 +156,45 @@ def test_seal_and_correct_through_the_cli(make_db) -> None:  # type: ignore[no-u
     res = run("seal-hours", "--db", url, "--factory", FACTORY, "--until", "2026-03-03")
     assert res.exit_code == 0, res.output
     assert res.output.count("sealed F1") == 2
-    bad = run("hours-correct", "--db", url, "--factory", FACTORY, "--worker", "W1", "--action", "add",
-              "--who", "Chen", "--why", "forgot badge", "--start", "2026-03-07T08:00:00")
+    bad = run(
+        "hours-correct",
+        "--db",
+        url,
+        "--factory",
+        FACTORY,
+        "--worker",
+        "W1",
+        "--action",
+        "add",
+        "--who",
+        "Chen",
+        "--why",
+        "forgot badge",
+        "--start",
+        "2026-03-07T08:00:00",
+    )
     assert bad.exit_code != 0
-    ok = run("hours-correct", "--db", url, "--factory", FACTORY, "--worker", "W1", "--action", "add",
-             "--who", "Chen", "--why", "forgot badge", "--station", "S1",
-             "--start", "2026-03-07T08:00:00+08:00", "--end", "2026-03-07T10:00:00+08:00")
+    ok = run(
+        "hours-correct",
+        "--db",
+        url,
+        "--factory",
+        FACTORY,
+        "--worker",
+        "W1",
+        "--action",
+        "add",
+        "--who",
+        "Chen",
+        "--why",
+        "forgot badge",
+        "--station",
+        "S1",
+        "--start",
+        "2026-03-07T08:00:00+08:00",
+        "--end",
+        "2026-03-07T10:00:00+08:00",
+    )
     assert ok.exit_code == 0, ok.output
     assert run("seal-hours", "--db", url, "--factory", FACTORY, "--until", "2026-03-07").exit_code == 0
     day7 = json.loads(load_chain(engine, FACTORY)[-1].payload)

@@ -64,7 +64,8 @@ def test_seven_days_in_a_row_across_the_week_boundary_breaks_the_rest_day_rule()
     # Thu 5 .. Wed 11 March: each calendar week has days off, but no rolling 7 days does
     plan = days(d(5), d(11), 8)
     assert {x for x in found(plan, days=SIX_DAY) if x[0] == "prc_rest_day"} == {
-        ("prc_rest_day", "violation", d(5), d(11), 7.0)}
+        ("prc_rest_day", "violation", d(5), d(11), 7.0)
+    }
     # six days on, one off, six on: never seven in a row
     ok = {**days(d(2), d(7), 8), **days(d(9), d(14), 8)}
     assert not [x for x in found(ok, days=SIX_DAY) if x[0] == "prc_rest_day"]
@@ -96,16 +97,14 @@ def test_eti_and_sa8000_weekly_overtime_cap() -> None:
     plan[d(7)] = 11
     got = {x for x in found(plan, load_ruleset("sa8000"), days=SIX_DAY) if x[0] == "sa8000_ot_week"}
     # windows after the breach that still hold Saturday's 11 h of overtime stay at warning level
-    assert got == {("sa8000_ot_week", "violation", d(1), d(7), 13.0),
-                   ("sa8000_ot_week", "warning", d(7), d(13), 11.0)}
+    assert got == {("sa8000_ot_week", "violation", d(1), d(7), 13.0), ("sa8000_ot_week", "warning", d(7), d(13), 11.0)}
 
 
 def test_combined_rules_report_the_binding_limit() -> None:
     # PRC + ETI: 6 x 10 h Mon-Sat. Under PRC's 44 h week there are 16 h of overtime in 7 days,
     # which breaks the buyer's 12 h cap; PRC's own daily 3 h cap breaks on Saturday (6 h overtime).
     rules = active_rules(["prc_labour_law", "eti_base_code"])
-    got = {(x[0], x[1], x[4]) for x in found(days(d(2), d(7), 10), rules, days=SIX_DAY)
-           if x[1] == "violation"}
+    got = {(x[0], x[1], x[4]) for x in found(days(d(2), d(7), 10), rules, days=SIX_DAY) if x[1] == "violation"}
     assert got == {("eti_ot_7d", "violation", 16.0), ("prc_ot_day", "violation", 6.0)}
 
 
@@ -113,5 +112,7 @@ def test_evaluate_over_classified_hours_per_worker() -> None:
     att = {("W1", d(2)): 12 * 3600.0, ("W2", d(2)): 9 * 3600.0}
     findings = evaluate(classify(att, PRC, lambda _w, x: SIX_DAY.kind(x)), PRC)
     assert {(v.worker, v.rule_id, v.severity) for v in findings} == {
-        ("W1", "prc_ot_day_normal", "notice"), ("W1", "prc_ot_day", "violation")}
+        ("W1", "prc_ot_day_normal", "notice"),
+        ("W1", "prc_ot_day", "violation"),
+    }
     assert findings[0].describe("zh").startswith("W1 2026-03-02: 4 h / 3 h")

@@ -48,8 +48,10 @@ def db(make_db, tmp_path: Path):  # type: ignore[no-untyped-def]
 
 def report(url: str, rates: Path, *args: str) -> str:
     lang = [] if "--lang" in args else ["--lang", "en"]  # the tests below read the English wording
-    res = CliRunner().invoke(app, ["hours-report", "--db", url, "--factory", FACTORY, "--month", "2026-03",
-                                   "--rates", str(rates), *lang, *args])
+    res = CliRunner().invoke(
+        app,
+        ["hours-report", "--db", url, "--factory", FACTORY, "--month", "2026-03", "--rates", str(rates), *lang, *args],
+    )
     assert res.exit_code == 0, res.output
     return res.output
 
@@ -115,8 +117,24 @@ def test_customer_pdf_lists_orders_and_head(db) -> None:  # type: ignore[no-unty
 
 def test_report_without_rates_has_hours_only(db) -> None:  # type: ignore[no-untyped-def]
     url, _engine, _rates, _tmp = db
-    res = CliRunner().invoke(app, ["hours-report", "--db", url, "--factory", FACTORY, "--month", "2026-03",
-                                   "--worker", "W2", "--format", "csv", "--lang", "en"])
+    res = CliRunner().invoke(
+        app,
+        [
+            "hours-report",
+            "--db",
+            url,
+            "--factory",
+            FACTORY,
+            "--month",
+            "2026-03",
+            "--worker",
+            "W2",
+            "--format",
+            "csv",
+            "--lang",
+            "en",
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert "2026-03-02,workday,8.00,8.00,0.00,30,0,-" in res.output
     assert "no rate card given: pay not computed" in res.output
@@ -130,7 +148,9 @@ def test_alerts_show_findings_of_the_day(make_db) -> None:  # type: ignore[no-un
     assert res.exit_code == 0, res.output
     got = [json.loads(x) for x in res.output.splitlines()]
     assert {(a["worker"], a["rule"], a["severity"]) for a in got} == {
-        ("W1", "prc_ot_day_normal", "notice"), ("W1", "prc_ot_day", "warning")}
+        ("W1", "prc_ot_day_normal", "notice"),
+        ("W1", "prc_ot_day", "warning"),
+    }
     warning = next(a for a in got if a["severity"] == "warning")
     assert warning["message_zh"] == "W1 2026-03-02: 3 h / 3 h - 日加班不得超过3小时"
     assert warning["message_en"] == "W1 2026-03-02: 3 h / 3 h - overtime may not exceed 3 h in a day"
@@ -143,10 +163,21 @@ def test_alerts_show_findings_of_the_day(make_db) -> None:  # type: ignore[no-un
 def test_customer_rules_from_the_config_apply_to_its_report(db) -> None:  # type: ignore[no-untyped-def]
     url, _engine, rates, tmp = db
     cfg = tmp / "rules.json"
-    cfg.write_text(json.dumps({"default": ["prc_labour_law"], "customers": {"ACME": ["strict"]},
-                               "rulesets": {"strict": {"name_en": "ACME code", "regular": {"week_h": 48},
-                                                       "limits": [{"id": "acme_ot_day", "metric": "overtime_h",
-                                                                   "period": "day", "max": 1.5}]}}}))
+    cfg.write_text(
+        json.dumps(
+            {
+                "default": ["prc_labour_law"],
+                "customers": {"ACME": ["strict"]},
+                "rulesets": {
+                    "strict": {
+                        "name_en": "ACME code",
+                        "regular": {"week_h": 48},
+                        "limits": [{"id": "acme_ot_day", "metric": "overtime_h", "period": "day", "max": 1.5}],
+                    }
+                },
+            }
+        )
+    )
     acme = report(url, rates, "--customer", "ACME", "--format", "csv", "--rules-config", str(cfg))
     assert "PRC Labour Law + ACME code" in acme
     # W1's 2 h of overtime on 2 March breaks ACME's 1.5 h daily cap
@@ -159,8 +190,24 @@ def test_a_missing_rate_is_a_clear_error(db) -> None:  # type: ignore[no-untyped
     url, _engine, _rates, tmp = db
     only_a = tmp / "only_a.json"
     only_a.write_text(json.dumps([{"op": "A", "per_piece": "0.50"}]))
-    res = CliRunner().invoke(app, ["hours-report", "--db", url, "--factory", FACTORY, "--month", "2026-03",
-                                   "--worker", "W2", "--rates", str(only_a), "--format", "csv"])
+    res = CliRunner().invoke(
+        app,
+        [
+            "hours-report",
+            "--db",
+            url,
+            "--factory",
+            FACTORY,
+            "--month",
+            "2026-03",
+            "--worker",
+            "W2",
+            "--rates",
+            str(only_a),
+            "--format",
+            "csv",
+        ],
+    )
     assert res.exit_code == 2
     assert "no rate for op B (style T1)" in res.output
 
@@ -168,9 +215,28 @@ def test_a_missing_rate_is_a_clear_error(db) -> None:  # type: ignore[no-untyped
 def test_an_unknown_floor_basis_is_refused_not_read_as_monthly(db) -> None:  # type: ignore[no-untyped-def]
     url, _engine, rates, tmp = db
     out = tmp / "r.csv"
-    res = CliRunner().invoke(app, ["hours-report", "--db", url, "--factory", FACTORY, "--month", "2026-03",
-                                   "--worker", "W1", "--rates", str(rates), "--format", "csv", "--out", str(out),
-                                   "--floor-basis", "hourlyy"])
+    res = CliRunner().invoke(
+        app,
+        [
+            "hours-report",
+            "--db",
+            url,
+            "--factory",
+            FACTORY,
+            "--month",
+            "2026-03",
+            "--worker",
+            "W1",
+            "--rates",
+            str(rates),
+            "--format",
+            "csv",
+            "--out",
+            str(out),
+            "--floor-basis",
+            "hourlyy",
+        ],
+    )
     assert res.exit_code == 2, res.output
     said = " ".join(res.output.replace("│", " ").split())  # the error box wraps the message
     assert "--floor-basis is monthly or hourly, not 'hourlyy'" in said, said
@@ -192,7 +258,9 @@ def test_live_alerts_project_open_sessions_to_the_shift_end() -> None:
     # now: 2 h on Saturday, all regular (4 h of the 44 h week left) -> nothing yet;
     # by 17:00: 8 h, 4 regular + 4 overtime -> over the 3 h daily cap, and over the 1 h notice
     assert {(a["rule"], a["severity"], a["projected"], a["value"]) for a in got} == {
-        ("prc_ot_day", "violation", True, 4.0), ("prc_ot_day_normal", "notice", True, 4.0)}
+        ("prc_ot_day", "violation", True, 4.0),
+        ("prc_ot_day_normal", "notice", True, 4.0),
+    }
     # a past day has nothing to project
     assert live_alerts(facts, load_ruleset("prc_labour_law"), date(2026, 3, 6)) == []
 
@@ -218,9 +286,26 @@ def test_report_csv_cells_never_run_as_formulas(make_db, tmp_path: Path) -> None
     exe = str(Path(sys.executable).parent / "seamline")
     out = {}
     for who in ("--customer", "ACME"), ("--worker", "W1"):
-        r = subprocess.run([exe, "hours-report", "--db", url, "--factory", FACTORY, "--month", "2026-03",
-                            "--rates", str(rates), "--format", "csv", *who], capture_output=True, text=True,
-                           timeout=120)
+        r = subprocess.run(
+            [
+                exe,
+                "hours-report",
+                "--db",
+                url,
+                "--factory",
+                FACTORY,
+                "--month",
+                "2026-03",
+                "--rates",
+                str(rates),
+                "--format",
+                "csv",
+                *who,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert r.returncode == 0, r.stderr
         out[who[0]] = list(csv.reader(io.StringIO(r.stdout)))
         cells = [c for row in out[who[0]] for c in row]
@@ -236,8 +321,23 @@ def test_report_csv_cells_never_run_as_formulas(make_db, tmp_path: Path) -> None
 # --- every PDF carries its font; Chinese is the default; an unsealed chain says so ----------------
 def _pdf(url: str, rates: Path, tmp: Path, name: str, *args: str) -> bytes:
     out = tmp / name
-    res = CliRunner().invoke(app, ["hours-report", "--db", url, "--factory", FACTORY, "--month", "2026-03",
-                                   "--rates", str(rates), "--out", str(out), *args])
+    res = CliRunner().invoke(
+        app,
+        [
+            "hours-report",
+            "--db",
+            url,
+            "--factory",
+            FACTORY,
+            "--month",
+            "2026-03",
+            "--rates",
+            str(rates),
+            "--out",
+            str(out),
+            *args,
+        ],
+    )
     assert res.exit_code == 0, res.output
     return out.read_bytes()
 
@@ -268,8 +368,24 @@ def test_an_unsealed_month_says_not_sealed_instead_of_zeros(make_db, tmp_path: P
     rates.write_text(json.dumps(RATES))
     pdf_text = text(_pdf(url, rates, tmp_path, "unsealed.pdf", "--worker", "W1"))
     assert "哈希链头: 未封存 / not sealed" in pdf_text and "0" * 64 not in pdf_text
-    res = CliRunner().invoke(app, ["hours-report", "--db", url, "--factory", FACTORY, "--month", "2026-03",
-                                   "--worker", "W1", "--format", "csv", "--lang", "en"])
+    res = CliRunner().invoke(
+        app,
+        [
+            "hours-report",
+            "--db",
+            url,
+            "--factory",
+            FACTORY,
+            "--month",
+            "2026-03",
+            "--worker",
+            "W1",
+            "--format",
+            "csv",
+            "--lang",
+            "en",
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert "Hash-chain head,未封存 / not sealed" in res.output and "0" * 64 not in res.output
 

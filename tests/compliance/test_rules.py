@@ -30,14 +30,24 @@ def test_shipped_rule_sets_hold_the_published_figures() -> None:
     prc = load_ruleset("prc_labour_law")
     assert (prc.day_regular_h, prc.week_regular_h) == (8, 44)
     assert (prc.premium_workday, prc.premium_rest_day, prc.premium_holiday) == (
-        Decimal("1.5"), Decimal("2"), Decimal("3"))
+        Decimal("1.5"),
+        Decimal("2"),
+        Decimal("3"),
+    )
     caps = {(lim.metric, lim.period, lim.severity): lim.max for lim in prc.limits}
-    assert caps == {("overtime_h", "day", "notice"): 1, ("overtime_h", "day", "violation"): 3,
-                    ("overtime_h", "month", "violation"): 36, ("days_worked", "rolling7", "violation"): 6}
+    assert caps == {
+        ("overtime_h", "day", "notice"): 1,
+        ("overtime_h", "day", "violation"): 3,
+        ("overtime_h", "month", "violation"): 36,
+        ("days_worked", "rolling7", "violation"): 6,
+    }
     eti = load_ruleset("eti_base_code")
     assert (eti.day_regular_h, eti.week_regular_h) == (None, 48)
     assert {(lim.metric, lim.max) for lim in eti.limits if lim.period == "rolling7"} == {
-        ("total_h", 60), ("overtime_h", 12), ("days_worked", 6)}
+        ("total_h", 60),
+        ("overtime_h", 12),
+        ("days_worked", 6),
+    }
     sa = load_ruleset("sa8000")
     assert {(lim.metric, lim.max) for lim in sa.limits} == {("overtime_h", 12), ("total_h", 60), ("days_worked", 6)}
 
@@ -54,8 +64,11 @@ def test_combining_takes_the_strictest_of_each_field() -> None:
 
 
 def test_combining_keeps_the_lower_cap_of_a_shared_limit() -> None:
-    doc = {"id": "buyer_x", "regular": {"day_h": 10, "week_h": 40},
-           "limits": [{"id": "x_ot_day", "metric": "overtime_h", "period": "day", "max": 2}]}
+    doc = {
+        "id": "buyer_x",
+        "regular": {"day_h": 10, "week_h": 40},
+        "limits": [{"id": "x_ot_day", "metric": "overtime_h", "period": "day", "max": 2}],
+    }
     from seamline.compliance.rules import combine
 
     c = combine([load_ruleset("prc_labour_law"), parse_ruleset(doc)])
@@ -99,8 +112,7 @@ def test_rest_day_and_holiday_hours_are_all_overtime() -> None:
     # Sunday 8 March is a rest day; Thursday 1 October is National Day
     att = {("W1", date(2026, 3, 8)): 6 * H, ("W1", date(2026, 10, 1)): 5 * H}
     hours = classify(att, load_ruleset("prc_labour_law"), _kinds(dc))
-    assert [(h.kind, h.regular_h, h.overtime_h) for h in hours] == [
-        (DayKind.REST_DAY, 0, 6), (DayKind.HOLIDAY, 0, 5)]
+    assert [(h.kind, h.regular_h, h.overtime_h) for h in hours] == [(DayKind.REST_DAY, 0, 6), (DayKind.HOLIDAY, 0, 5)]
 
 
 def test_rest_day_hours_do_not_use_up_the_weekly_regular_hours() -> None:
@@ -119,11 +131,14 @@ def test_weekly_and_monthly_totals() -> None:
     hours = classify(att, load_ruleset("prc_labour_law"), _kinds())
     weeks = summarise(hours, "week")
     assert [(w.start, w.days_worked, w.worked_h, w.regular_h, w.overtime_h) for w in weeks] == [
-        (date(2026, 3, 30), 6, 54, 44, 10)]
+        (date(2026, 3, 30), 6, 54, 44, 10)
+    ]
     months = summarise(hours, "month")
     # March: Mon 30 + Tue 31 = 16 regular + 2 overtime; April: 28 regular + 8 overtime (Saturday 4 + 5)
     assert [(m.start, m.days_worked, m.regular_h, m.overtime_h) for m in months] == [
-        (date(2026, 3, 1), 2, 16, 2), (date(2026, 4, 1), 4, 28, 8)]
+        (date(2026, 3, 1), 2, 16, 2),
+        (date(2026, 4, 1), 4, 28, 8),
+    ]
 
 
 @given(st.lists(st.floats(min_value=0, max_value=16), min_size=1, max_size=21))
@@ -150,8 +165,12 @@ def test_rules_per_factory_and_customer_from_config() -> None:
         "default": ["prc_labour_law"],
         "factories": {"F2": ["eti_base_code"]},
         "customers": {"ACME": ["sa8000"], "STRICT": ["strict_buyer"]},
-        "rulesets": {"strict_buyer": {"regular": {"day_h": 8, "week_h": 40}, "limits": [
-            {"id": "strict_ot_day", "metric": "overtime_h", "period": "day", "max": 2}]}},
+        "rulesets": {
+            "strict_buyer": {
+                "regular": {"day_h": 8, "week_h": 40},
+                "limits": [{"id": "strict_ot_day", "metric": "overtime_h", "period": "day", "max": 2}],
+            }
+        },
     }
     assert resolve_rules(config, "F1").id == "prc_labour_law"
     assert resolve_rules(config, "F2").id == "eti_base_code"

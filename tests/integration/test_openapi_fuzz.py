@@ -193,8 +193,11 @@ def test_real_resources_answer_as_documented(fuzz_target: FuzzTarget) -> None:
         ("/api/v1/lines/{line}/live", {"line": sorted(lay.lines)[0]}, {}),
         ("/api/v1/efficiency", {}, {"scope": "line", "hourly": "true"}),
         ("/api/v1/workers/{badge}/skills", {"badge": worked[0]}, {}),
-        ("/api/v1/workers/{badge}/skills/{style}/{op}", {"badge": worked[0], "style": style.code,
-                                                         "op": style.operations[0].code}, {}),
+        (
+            "/api/v1/workers/{badge}/skills/{style}/{op}",
+            {"badge": worked[0], "style": style.code, "op": style.operations[0].code},
+            {},
+        ),
         ("/api/v1/quality/trace/bundle/{bundle}", {"bundle": bundle}, {}),
         ("/api/v1/materials/bundles/{bundle}", {"bundle": bundle}, {}),
         ("/api/v1/materials/orders/{order}/progress", {"order": order}, {}),
@@ -205,8 +208,13 @@ def test_real_resources_answer_as_documented(fuzz_target: FuzzTarget) -> None:
         ("/owner", {}, {"lang": "en"}),
         ("/owner.pdf", {}, {}),
     ]
-    conformance = [not_a_server_error, status_code_conformance, content_type_conformance,
-                   response_schema_conformance, response_headers_conformance]
+    conformance = [
+        not_a_server_error,
+        status_code_conformance,
+        content_type_conformance,
+        response_schema_conformance,
+        response_headers_conformance,
+    ]
     bodies = {}
     for path, params, query in asks:
         case = schema[path]["GET"].Case(path_parameters=params, query=query)

@@ -30,8 +30,14 @@ def test_materials_api_from_shortage_to_packed(db_url: str) -> None:
         all_tables().create_all(rt.engine)
         rt.save_layout(tiny_layout())  # order O1: 200 x HEM in M/Blue, bundles of 50
         store = MaterialsStore(rt.engine, "f1")
-        store.save_bom(Bom([BomLine("HEM", "FAB-BLUE", "fabric", "m", D("1.2"), D("5")),
-                            BomLine("HEM", "LABEL", "trim", "pcs", D("1"))]))
+        store.save_bom(
+            Bom(
+                [
+                    BomLine("HEM", "FAB-BLUE", "fabric", "m", D("1.2"), D("5")),
+                    BomLine("HEM", "LABEL", "trim", "pcs", D("1")),
+                ]
+            )
+        )
         t0 = DAY.replace(hour=7)
         store.receive(Lot("F1", "FAB-BLUE", "m", t0), D("300"))
         store.receive(Lot("T1", "LABEL", "pcs", t0), D("150"))
@@ -41,7 +47,8 @@ def test_materials_api_from_shortage_to_packed(db_url: str) -> None:
         short = c.get(f"{base}/shortages", params={"orders": ["O1"]}).json()
         assert not short["ok"]
         assert [s["message"] for s in short["shortages"]] == [
-            "order O1 needs 200.0 pcs of LABEL, 150.0 pcs available: short 50.0 pcs"]
+            "order O1 needs 200.0 pcs of LABEL, 150.0 pcs available: short 50.0 pcs"
+        ]
         r = c.post(f"{base}/orders/O1/load", params={"line": "L1", "at": t0.isoformat()})
         assert r.status_code == 409 and "short 50.0 pcs" in r.json()["detail"]
 
@@ -72,10 +79,14 @@ def test_materials_api_from_shortage_to_packed(db_url: str) -> None:
         evs += [payload("piece", 2 + i, t + timedelta(minutes=i + 1), bundle="O1-0001", op="OP1") for i in range(50)]
         evs += [payload("bundle_out", 52, t + timedelta(minutes=51), bundle="O1-0001")]
         evs += [payload("bundle_in", 1, t + timedelta(minutes=52), station="S2", bundle="O1-0001")]
-        evs += [payload("piece", 2 + i, t + timedelta(minutes=52, seconds=20 * i), station="S2", bundle="O1-0001",
-                        op="OP2") for i in range(50)]
-        evs += [payload("bundle_in", 53, t + timedelta(minutes=55), bundle="O1-0002"),
-                payload("piece", 54, t + timedelta(minutes=56), bundle="O1-0002", op="OP1")]
+        evs += [
+            payload("piece", 2 + i, t + timedelta(minutes=52, seconds=20 * i), station="S2", bundle="O1-0001", op="OP2")
+            for i in range(50)
+        ]
+        evs += [
+            payload("bundle_in", 53, t + timedelta(minutes=55), bundle="O1-0002"),
+            payload("piece", 54, t + timedelta(minutes=56), bundle="O1-0002", op="OP1"),
+        ]
         assert c.post("/api/v1/events", content=b"[" + b",".join(evs) + b"]").json()["accepted"] == len(evs)
 
         b1 = c.get(f"{base}/bundles/O1-0001").json()

@@ -21,7 +21,10 @@ STYLE = Style("S", "款", "style", (Operation("A", "缝", "sew", 1.0, "SNLS"),),
 SIZES = ("XS", "S", "M", "L", "XL", "2XL")
 quantities = st.dictionaries(
     st.tuples(st.sampled_from(SIZES), st.sampled_from(("Red", "Blue", "Black"))),
-    st.integers(min_value=1, max_value=400), min_size=1, max_size=12)
+    st.integers(min_value=1, max_value=400),
+    min_size=1,
+    max_size=12,
+)
 
 
 @settings(max_examples=60, deadline=None)
@@ -46,7 +49,8 @@ def test_plan_of_an_example_order_uses_the_style_bundle_size() -> None:
     o = lay.orders["SO-2611-03"]
     plan = plan_cut(o, lay.styles["JEANS-5P"])
     assert plan.bundle_size == 12 and [b.id for b in plan.bundles] == sorted(
-        b.id for b in lay.bundles.values() if b.order_id == o.id)
+        b.id for b in lay.bundles.values() if b.order_id == o.id
+    )
     lays = plan_lays({"M": 100}, "Red", CutRules(max_plies=40))
     assert len(lays) == 1 and lays[0].plies <= 40 and lays[0].garments == 100
 
@@ -66,8 +70,9 @@ def test_split_makes_even_lots_and_keeps_every_piece() -> None:
 @settings(max_examples=60, deadline=None)
 @given(st.lists(quantities, min_size=1, max_size=8), st.integers(50, 800))
 def test_merge_keeps_every_piece_and_the_lot_limit(orders_qs, max_lot) -> None:  # type: ignore[no-untyped-def]
-    orders = [Order(f"O{i}", "C", "S" if i % 3 else "T", qs, due=date(2026, 12, 1 + i)) for i, qs in
-              enumerate(orders_qs)]
+    orders = [
+        Order(f"O{i}", "C", "S" if i % 3 else "T", qs, due=date(2026, 12, 1 + i)) for i, qs in enumerate(orders_qs)
+    ]
     lots = merge_orders(orders, max_lot)
     got: Counter[tuple[str, str, str]] = Counter()
     for x in lots:

@@ -78,12 +78,14 @@ def test_order_from_cutting_to_packed(db_url: str) -> None:
         assert all(b.qty <= layout.styles[order.style_code].bundle_size for b in bundles)
         assert sum(mat.store.cut_bundles(ORDER).values()) == 600
         lots = bundle_lot_map(rt.engine, layout.factory.id)
-        assert {b.id: lots[b.id][0] for b in bundles} == {b.id: white if b.colour == "White" else black
-                                                         for b in bundles}
+        assert {b.id: lots[b.id][0] for b in bundles} == {
+            b.id: white if b.colour == "White" else black for b in bundles
+        }
         need = mat.bom.for_order(order)
         issued = mat.store.ledger()
         assert issued.net_issued(ORDER, "JERSEY-180-WHITE") + issued.net_issued(ORDER, "JERSEY-180-BLACK") == (
-            need["JERSEY-180-WHITE"].qty + need["JERSEY-180-BLACK"].qty)
+            need["JERSEY-180-WHITE"].qty + need["JERSEY-180-BLACK"].qty
+        )
         mat.load(ORDER, "L1", cut_at)
         assert mat.store.ledger().net_issued(ORDER, "LABEL-CARE") == need["LABEL-CARE"].qty
 

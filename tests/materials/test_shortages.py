@@ -52,12 +52,14 @@ def materials(engine: Engine) -> Materials:
 
 
 def test_bom_takes_the_most_specific_line_and_adds_the_allowance() -> None:
-    bom = Bom([
-        BomLine("S", "FAB", "fabric", "m", D("1.00"), D("5")),
-        BomLine("S", "FAB", "fabric", "m", D("1.20"), D("5"), size="XL"),
-        BomLine("S", "FAB-RED", "fabric", "m", D("1.10"), D("5"), colour="Red"),
-        BomLine("S", "BTN", "trim", "pcs", D("3"), D("0")),
-    ])
+    bom = Bom(
+        [
+            BomLine("S", "FAB", "fabric", "m", D("1.00"), D("5")),
+            BomLine("S", "FAB", "fabric", "m", D("1.20"), D("5"), size="XL"),
+            BomLine("S", "FAB-RED", "fabric", "m", D("1.10"), D("5"), colour="Red"),
+            BomLine("S", "BTN", "trim", "pcs", D("3"), D("0")),
+        ]
+    )
     req = bom.requirements("S", {("M", "Blue"): 10, ("XL", "Blue"): 5, ("M", "Red"): 2})
     # FAB: 10 x 1.00 x 1.05 + 5 x 1.20 x 1.05 ; the red pieces use FAB-RED (colour beats *), and also
     # FAB for size M (both apply: different materials)
@@ -100,7 +102,12 @@ def test_ledger_refuses_what_the_balances_do_not_allow() -> None:
 
 def test_quantities_print_like_a_storekeeper_writes_them() -> None:
     assert [fmt_qty(D(x)) for x in ("412.5", "380", "32.50", "12.345", "0")] == [
-        "412.5", "380.0", "32.5", "12.345", "0.0"]
+        "412.5",
+        "380.0",
+        "32.5",
+        "12.345",
+        "0.0",
+    ]
 
 
 def test_shortage_blocks_loading_with_a_clear_message(materials: Materials) -> None:
@@ -109,7 +116,8 @@ def test_shortage_blocks_loading_with_a_clear_message(materials: Materials) -> N
     # ... but SO-2611-09 loaded after it needs 251.056 m more of the same denim.
     found = materials.check_materials(["SO-2611-03", "SO-2611-09"])
     assert [s.message for s in found] == [
-        "order SO-2611-09 needs 251.056 m of DENIM-12OZ-INDIGO, 45.328 m available: short 205.728 m"]
+        "order SO-2611-09 needs 251.056 m of DENIM-12OZ-INDIGO, 45.328 m available: short 205.728 m"
+    ]
     with pytest.raises(MaterialShortage, match=r"order SO-2611-09 needs 251\.056 m of DENIM-12OZ-INDIGO"):
         materials.ensure_loadable(["SO-2611-03", "SO-2611-09"])
     # the planner's function gives the same answer
@@ -127,8 +135,9 @@ def test_load_refuses_before_anything_moves(materials: Materials) -> None:
     assert materials.store.ledger().in_store("ZIP-YKK-18CM") == before
     # a loadable order gets its trims issued to the line, oldest lot first
     issued = materials.load("SO-2611-03", "L3", T0)
-    assert sum(issued.values()) == sum(r.qty for r in materials.bom.for_order(lay.orders["SO-2611-03"]).values()
-                                       if r.kind == "trim")
+    assert sum(issued.values()) == sum(
+        r.qty for r in materials.bom.for_order(lay.orders["SO-2611-03"]).values() if r.kind == "trim"
+    )
 
 
 def test_a_failed_fabric_lot_does_not_count_as_available(materials: Materials, engine: Engine) -> None:
@@ -138,7 +147,8 @@ def test_a_failed_fabric_lot_does_not_count_as_available(materials: Materials, e
     FabricLots(engine).record_inspection(lot.lot_id, [Roll("R9", 40, 58, holes)], inspector="QC", at=T0)
     found = materials.check_materials("SO-2611-03")
     assert [s.message for s in found] == [
-        "order SO-2611-03 needs 334.672 m of DENIM-12OZ-INDIGO, 200.0 m available: short 134.672 m"]
+        "order SO-2611-03 needs 334.672 m of DENIM-12OZ-INDIGO, 200.0 m available: short 134.672 m"
+    ]
     FabricLots(engine).release(lot.lot_id, by="QA", reason="shade approved", at=T0 + timedelta(hours=1))
     assert materials.check_materials("SO-2611-03") == []
 
@@ -150,7 +160,8 @@ def test_what_an_order_already_drew_is_not_needed_again(materials: Materials) ->
     # 128.944 m for SO-2611-03
     found = materials.check_materials(["SO-2611-09", "SO-2611-03"])
     assert [s.message for s in found] == [
-        "order SO-2611-03 needs 334.672 m of DENIM-12OZ-INDIGO, 128.944 m available: short 205.728 m"]
+        "order SO-2611-03 needs 334.672 m of DENIM-12OZ-INDIGO, 128.944 m available: short 205.728 m"
+    ]
 
 
 def test_each_lay_comes_from_one_lot_and_a_refused_cut_writes_nothing(materials: Materials, engine: Engine) -> None:
@@ -164,8 +175,12 @@ def test_each_lay_comes_from_one_lot_and_a_refused_cut_writes_nothing(materials:
         materials.cut("SO-2611-03", [next(x.lot_id for x in led.lots.values() if x.material == "ZIP-YKK-18CM")], T0)
 
     default = materials.cut_plan("SO-2611-03")
-    longest = max(materials.bom.requirements("JEANS-5P", {(s, x.colour): n for s, n in x.pieces().items()})
-                  ["DENIM-12OZ-INDIGO"].qty for x in default.lays)
+    longest = max(
+        materials.bom.requirements("JEANS-5P", {(s, x.colour): n for s, n in x.pieces().items()})[
+            "DENIM-12OZ-INDIGO"
+        ].qty
+        for x in default.lays
+    )
     assert longest > D(200)  # the default plan has a lay no single lot can hold ...
     res = materials.cut("SO-2611-03", [a, b], T0)  # ... so the cut is planned with lower lays
     assert max(x.plies for x in res.plan.lays) < max(x.plies for x in default.lays)
@@ -187,8 +202,16 @@ def test_each_lay_comes_from_one_lot_and_a_refused_cut_writes_nothing(materials:
 
 
 @settings(max_examples=80, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(("issue", "consume", "return")), st.sampled_from(("O1", "O2")),
-                          st.decimals(min_value=D("0.001"), max_value=D("80"), places=3)), max_size=40))
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(("issue", "consume", "return")),
+            st.sampled_from(("O1", "O2")),
+            st.decimals(min_value=D("0.001"), max_value=D("80"), places=3),
+        ),
+        max_size=40,
+    )
+)
 def test_every_metre_is_accounted_for_whatever_the_moves(moves) -> None:  # type: ignore[no-untyped-def]
     led = Ledger()
     led.add_lot(Lot("L1", "FAB", "m", T0))

@@ -83,12 +83,15 @@ def test_labels_are_60_by_40_mm_and_decode(plan, tmp_path: Path) -> None:  # typ
     reader = PdfReader(io.BytesIO(pdf))
     assert len(reader.pages) == 5
     box = reader.pages[0].mediabox
-    assert (round(float(box.width), 2), round(float(box.height), 2)) == (round(LABEL_SIZE[0], 2),
-                                                                          round(LABEL_SIZE[1], 2))
+    assert (round(float(box.width), 2), round(float(box.height), 2)) == (
+        round(LABEL_SIZE[0], 2),
+        round(LABEL_SIZE[1], 2),
+    )
     # 203 dpi: what a thermal label printer prints
     det = cv2.QRCodeDetector()
-    decoded = [det.detectAndDecode(cv2.imread(str(png), cv2.IMREAD_GRAYSCALE))[0]
-               for png in _render(pdf, tmp_path, 203)]
+    decoded = [
+        det.detectAndDecode(cv2.imread(str(png), cv2.IMREAD_GRAYSCALE))[0] for png in _render(pdf, tmp_path, 203)
+    ]
     assert decoded == [t.bundle_id for t in tickets]
 
 
@@ -101,8 +104,15 @@ def test_tickets_and_labels_embed_their_font_and_read_in_both_languages(plan) ->
     assert_all_fonts_embedded(sheet)
     assert_all_fonts_embedded(label)
     on_sheet = text(sheet)
-    for both in ("订单 Order SO-2611-03", "款号 Style", "尺码 Size", "颜色 Colour", "数量 Qty", "床次 Lay",
-                 "扎号 Bundle 1 / 24"):
+    for both in (
+        "订单 Order SO-2611-03",
+        "款号 Style",
+        "尺码 Size",
+        "颜色 Colour",
+        "数量 Qty",
+        "床次 Lay",
+        "扎号 Bundle 1 / 24",
+    ):
         assert both in on_sheet, both
     on_label = text(label)
     for both in ("款号 Style", "数量 Qty", "床次 Lay", "扎号 Bundle 1/24", "SO-2611-03-0001"):

@@ -42,8 +42,18 @@ def scenario() -> Ev:
 def slip(policy: PayPolicy):  # type: ignore[no-untyped-def]
     lay = make_layout()
     c = compute(Facts(lay, scenario().events), PRC, holidays=[HOLIDAY])
-    return compute_payslip("W1", date(2026, 3, 1), date(2026, 3, 31), pieces=c.pieces, defects=c.defects,
-                           hours=c.hours, ot_starts=c.ot_starts, rules=PRC, layout=lay, policy=policy)
+    return compute_payslip(
+        "W1",
+        date(2026, 3, 1),
+        date(2026, 3, 31),
+        pieces=c.pieces,
+        defects=c.defects,
+        hours=c.hours,
+        ot_starts=c.ot_starts,
+        rules=PRC,
+        layout=lay,
+        policy=policy,
+    )
 
 
 def test_premiums_and_returns_hand_computed() -> None:
@@ -61,8 +71,7 @@ def test_premiums_and_returns_hand_computed() -> None:
 
 def test_lines_match_the_tablet_counts_per_day_and_operation() -> None:
     s = slip(PayPolicy(RATES))
-    got = [(ln.day.day, ln.op, ln.pay_class, ln.pieces, ln.returned, ln.unit_price, ln.multiplier)
-           for ln in s.lines]
+    got = [(ln.day.day, ln.op, ln.pay_class, ln.pieces, ln.returned, ln.unit_price, ln.multiplier) for ln in s.lines]
     assert got == [
         (2, "A", "regular", 120, 0, Decimal("0.50"), 1),
         (2, "A", "overtime", 40, 0, Decimal("0.50"), Decimal("1.5")),
@@ -107,8 +116,18 @@ def test_money_rounds_half_up_at_the_end() -> None:
     ev.piece("S1", at("2026-03-02", "09:00"), qty=3)
     lay = make_layout()
     c = compute(Facts(lay, ev.events), PRC)
-    s = compute_payslip("W1", date(2026, 3, 1), date(2026, 3, 31), pieces=c.pieces, defects=c.defects,
-                        hours=c.hours, ot_starts=c.ot_starts, rules=PRC, layout=lay, policy=PayPolicy(card))
+    s = compute_payslip(
+        "W1",
+        date(2026, 3, 1),
+        date(2026, 3, 31),
+        pieces=c.pieces,
+        defects=c.defects,
+        hours=c.hours,
+        ot_starts=c.ot_starts,
+        rules=PRC,
+        layout=lay,
+        policy=PayPolicy(card),
+    )
     assert s.gross == Decimal("1.01")
 
 
@@ -121,10 +140,22 @@ def test_night_shift_overtime_pieces_after_midnight() -> None:
     ev.logout("W3", "S3", at("2026-03-03", "05:30"))
     lay = make_layout()
     c = compute(Facts(lay, ev.events), PRC)
-    s = compute_payslip("W3", date(2026, 3, 2), date(2026, 3, 2), pieces=c.pieces, defects=c.defects,
-                        hours=c.hours, ot_starts=c.ot_starts, rules=PRC, layout=lay, policy=PayPolicy(RATES))
+    s = compute_payslip(
+        "W3",
+        date(2026, 3, 2),
+        date(2026, 3, 2),
+        pieces=c.pieces,
+        defects=c.defects,
+        hours=c.hours,
+        ot_starts=c.ot_starts,
+        rules=PRC,
+        layout=lay,
+        policy=PayPolicy(RATES),
+    )
     assert [(ln.day, ln.pay_class, ln.pieces) for ln in s.lines] == [
-        (date(2026, 3, 2), "regular", 10), (date(2026, 3, 2), "overtime", 4)]
+        (date(2026, 3, 2), "regular", 10),
+        (date(2026, 3, 2), "overtime", 4),
+    ]
     assert s.gross == Decimal("8.00")  # 10 x 0.50 + 4 x 0.50 x 1.5
 
 

@@ -24,8 +24,13 @@ STATION_TYPES = ("OL4", "OL4", "OL4", "OL4", "FL", "FL", "FL", "MAN")
 
 def tee_factory(lines: int = 1, qty: int = 2000) -> FactoryLayout:
     """``lines`` lines of 8 stations sewing TEE, one worker per station, one order per line."""
-    cal = ShiftCalendar(id="day", timezone="Asia/Shanghai", shift_start=time(8, 0), shift_end=time(17, 0),
-                        breaks=(Break(time(12, 0), time(13, 0), "lunch"),))
+    cal = ShiftCalendar(
+        id="day",
+        timezone="Asia/Shanghai",
+        shift_start=time(8, 0),
+        shift_end=time(17, 0),
+        breaks=(Break(time(12, 0), time(13, 0), "lunch"),),
+    )
     lay = FactoryLayout(factory=Factory("F1", "Test Garments", "Asia/Shanghai"), calendars={"day": cal})
     lay.styles["TEE"] = TEE
     for li in range(1, lines + 1):

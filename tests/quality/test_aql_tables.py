@@ -16,15 +16,51 @@ from seamline.quality.aql import (
 
 # (lot size, level) -> code letter, straight from Table 1.
 CODE_LETTERS = [
-    (2, "II", "A"), (8, "II", "A"), (9, "II", "B"), (15, "II", "B"), (16, "II", "C"), (25, "II", "C"),
-    (26, "II", "D"), (50, "II", "D"), (51, "II", "E"), (90, "II", "E"), (91, "II", "F"), (150, "II", "F"),
-    (151, "II", "G"), (280, "II", "G"), (281, "II", "H"), (500, "II", "H"), (501, "II", "J"),
-    (1200, "II", "J"), (1201, "II", "K"), (3200, "II", "K"), (3201, "II", "L"), (10000, "II", "L"),
-    (10001, "II", "M"), (35000, "II", "M"), (35001, "II", "N"), (150000, "II", "N"),
-    (150001, "II", "P"), (500000, "II", "P"), (500001, "II", "Q"), (5_000_000, "II", "Q"),
-    (2000, "I", "H"), (2000, "III", "L"), (2000, "S-1", "C"), (2000, "S-2", "D"), (2000, "S-3", "E"),
-    (2000, "S-4", "G"), (100, "I", "D"), (100, "III", "G"), (800, "I", "G"), (800, "III", "K"),
-    (600_000, "III", "R"), (600_000, "S-4", "K"), (12, "III", "C"), (30, "S-1", "A"), (60, "S-1", "B"),
+    (2, "II", "A"),
+    (8, "II", "A"),
+    (9, "II", "B"),
+    (15, "II", "B"),
+    (16, "II", "C"),
+    (25, "II", "C"),
+    (26, "II", "D"),
+    (50, "II", "D"),
+    (51, "II", "E"),
+    (90, "II", "E"),
+    (91, "II", "F"),
+    (150, "II", "F"),
+    (151, "II", "G"),
+    (280, "II", "G"),
+    (281, "II", "H"),
+    (500, "II", "H"),
+    (501, "II", "J"),
+    (1200, "II", "J"),
+    (1201, "II", "K"),
+    (3200, "II", "K"),
+    (3201, "II", "L"),
+    (10000, "II", "L"),
+    (10001, "II", "M"),
+    (35000, "II", "M"),
+    (35001, "II", "N"),
+    (150000, "II", "N"),
+    (150001, "II", "P"),
+    (500000, "II", "P"),
+    (500001, "II", "Q"),
+    (5_000_000, "II", "Q"),
+    (2000, "I", "H"),
+    (2000, "III", "L"),
+    (2000, "S-1", "C"),
+    (2000, "S-2", "D"),
+    (2000, "S-3", "E"),
+    (2000, "S-4", "G"),
+    (100, "I", "D"),
+    (100, "III", "G"),
+    (800, "I", "G"),
+    (800, "III", "K"),
+    (600_000, "III", "R"),
+    (600_000, "S-4", "K"),
+    (12, "III", "C"),
+    (30, "S-1", "A"),
+    (60, "S-1", "B"),
 ]
 
 
@@ -99,8 +135,9 @@ PLANS = [
 
 
 @pytest.mark.parametrize(("lot", "level", "aql", "inspection", "want"), PLANS)
-def test_plans_match_the_standard(lot: int, level: str, aql: str, inspection: str,
-                                  want: tuple[str, int, int, int]) -> None:
+def test_plans_match_the_standard(
+    lot: int, level: str, aql: str, inspection: str, want: tuple[str, int, int, int]
+) -> None:
     p = sampling_plan(lot, level, aql, inspection)
     assert (p.code_letter, p.sample_size, p.accept, p.reject) == want
 
@@ -108,8 +145,13 @@ def test_plans_match_the_standard(lot: int, level: str, aql: str, inspection: st
 def test_cli_shape_and_100_percent_flag() -> None:
     assert sampling_plan(2000).as_dict() == {"code_letter": "K", "sample_size": 125, "accept": 7, "reject": 8}
     small = sampling_plan(5, aql="2.5")  # A, but the arrow leads to C: 5 pieces from a lot of 5
-    assert small.as_dict() == {"code_letter": "A", "sample_size": 5, "accept": 0, "reject": 1,
-                               "inspect_100_percent": True}
+    assert small.as_dict() == {
+        "code_letter": "A",
+        "sample_size": 5,
+        "accept": 0,
+        "reject": 1,
+        "inspect_100_percent": True,
+    }
     assert small.pieces_to_inspect == 5
     assert sampling_plan(4, aql="2.5").pieces_to_inspect == 4
 
@@ -160,11 +202,17 @@ def test_aql_and_level_spellings() -> None:
     assert plan_for_letter("K", "4") == (125, 10, 11)
 
 
-@pytest.mark.parametrize(("args", "msg"), [
-    ((0,), "lot size"), ((-3,), "lot size"), ((100, "IV"), "inspection level"),
-    ((100, "II", "3.0"), "not in the ISO 2859-1 series"), ((100, "II", "abc"), "not a number"),
-    ((100, "II", "2.5", "relaxed"), "inspection"),
-])
+@pytest.mark.parametrize(
+    ("args", "msg"),
+    [
+        ((0,), "lot size"),
+        ((-3,), "lot size"),
+        ((100, "IV"), "inspection level"),
+        ((100, "II", "3.0"), "not in the ISO 2859-1 series"),
+        ((100, "II", "abc"), "not a number"),
+        ((100, "II", "2.5", "relaxed"), "inspection"),
+    ],
+)
 def test_bad_input_is_refused_with_a_reason(args: tuple, msg: str) -> None:
     with pytest.raises(AqlError, match=msg):
         sampling_plan(*args)

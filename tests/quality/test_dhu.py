@@ -28,8 +28,15 @@ def layout():  # type: ignore[no-untyped-def]
     return lay
 
 
-def sew(agg: DhuAggregator, station: str, op: str, bundles: list[str], start: datetime, step_s: float = 30.0,
-        per_bundle: int = 10) -> datetime:
+def sew(
+    agg: DhuAggregator,
+    station: str,
+    op: str,
+    bundles: list[str],
+    start: datetime,
+    step_s: float = 30.0,
+    per_bundle: int = 10,
+) -> datetime:
     t = start
     for b in bundles:
         for _ in range(per_bundle):
@@ -110,8 +117,9 @@ def test_alerts_fire_once_per_excursion(layout) -> None:  # type: ignore[no-unty
     t = sew(agg, "L1-S05", "T50", bundles[:2], t)  # 20 pieces
     fired = []
     for k in range(3):  # 3 defects on 20 pieces: DHU 15 but under min_pieces
-        fired += agg.apply(ev(Defect, t + timedelta(seconds=k), "L1-S05", bundle="O1-0001", op="T50",
-                              defect="PUCKERING"))
+        fired += agg.apply(
+            ev(Defect, t + timedelta(seconds=k), "L1-S05", bundle="O1-0001", op="T50", defect="PUCKERING")
+        )
     assert fired == []
     t = sew(agg, "L1-S05", "T50", bundles[2:3], t + timedelta(seconds=5))  # 30 pieces: DHU 10 > 5
     assert len(agg.alerts) == 1

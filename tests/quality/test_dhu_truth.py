@@ -115,8 +115,11 @@ def test_bernoulli_rates_by_numpy() -> None:
             agg.apply(Piece(id=f"p{n}", seq=n, ts=ts, factory="F1", station=s, bundle=bundle, op=op))
             if bad:
                 defects_made[w] += 1
-                agg.apply(Defect(id=f"d{n}", seq=n, ts=ts, factory="F1", station=s, bundle=bundle, op=op,
-                                 defect="SKIP_STITCH"))
+                agg.apply(
+                    Defect(
+                        id=f"d{n}", seq=n, ts=ts, factory="F1", station=s, bundle=bundle, op=op, defect="SKIP_STITCH"
+                    )
+                )
     snap = agg.snapshot()
     for w, p in true_rate.items():
         t = snap.by["worker"][w]

@@ -18,9 +18,19 @@ from seamline.quality.fabric import (
 )
 
 
-@pytest.mark.parametrize(("length", "points"), [
-    (0.5, 1), (3.0, 1), (3.01, 2), (6.0, 2), (6.5, 3), (9.0, 3), (9.01, 4), (36.0, 4),
-])
+@pytest.mark.parametrize(
+    ("length", "points"),
+    [
+        (0.5, 1),
+        (3.0, 1),
+        (3.01, 2),
+        (6.0, 2),
+        (6.5, 3),
+        (9.0, 3),
+        (9.01, 4),
+        (36.0, 4),
+    ],
+)
 def test_length_points(length: float, points: int) -> None:
     assert defect_points(length_in=length) == points
 
@@ -33,10 +43,19 @@ def test_hole_points(hole: float, points: int) -> None:
 def roll_a() -> Roll:
     # yard 2: 2" (1) + 7" (3) + 2" hole (4) = 8 → capped at 4; yard 10: 5" → 2;
     # yard 50: 12" → 4; yard 75: 0.5" hole → 2. Total 12.
-    return Roll("R-A", yards=100, width_in=58, defects=(
-        FabricDefect(2.0, length_in=2), FabricDefect(2.5, length_in=7), FabricDefect(2.9, hole_in=2),
-        FabricDefect(10.2, length_in=5), FabricDefect(50.0, length_in=12), FabricDefect(75.5, hole_in=0.5),
-    ))
+    return Roll(
+        "R-A",
+        yards=100,
+        width_in=58,
+        defects=(
+            FabricDefect(2.0, length_in=2),
+            FabricDefect(2.5, length_in=7),
+            FabricDefect(2.9, hole_in=2),
+            FabricDefect(10.2, length_in=5),
+            FabricDefect(50.0, length_in=12),
+            FabricDefect(75.5, hole_in=0.5),
+        ),
+    )
 
 
 def roll_b() -> Roll:
@@ -79,17 +98,20 @@ def test_formula() -> None:
     assert points_per_100_sq_yd(20, 50, 72) == pytest.approx(20.0)
 
 
-@pytest.mark.parametrize("make", [
-    lambda: FabricDefect(1.0),
-    lambda: FabricDefect(1.0, length_in=2, hole_in=1),
-    lambda: FabricDefect(1.0, length_in=0),
-    lambda: FabricDefect(-1.0, length_in=2),
-    lambda: Roll("R", yards=0, width_in=58),
-    lambda: Roll("R", yards=10, width_in=0),
-    lambda: Roll("R", yards=10, width_in=58, defects=(FabricDefect(11, length_in=2),)),
-    lambda: inspect_lot("L", []),
-    lambda: inspect_lot("L", [roll_a(), roll_a()]),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: FabricDefect(1.0),
+        lambda: FabricDefect(1.0, length_in=2, hole_in=1),
+        lambda: FabricDefect(1.0, length_in=0),
+        lambda: FabricDefect(-1.0, length_in=2),
+        lambda: Roll("R", yards=0, width_in=58),
+        lambda: Roll("R", yards=10, width_in=0),
+        lambda: Roll("R", yards=10, width_in=58, defects=(FabricDefect(11, length_in=2),)),
+        lambda: inspect_lot("L", []),
+        lambda: inspect_lot("L", [roll_a(), roll_a()]),
+    ],
+)
 def test_bad_rolls_are_refused(make) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(FabricError):
         make()

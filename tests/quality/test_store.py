@@ -106,7 +106,10 @@ def test_audit_record_round_trip(engine: Engine) -> None:
     row, back = load_audit(engine, aid)
     assert row["accepted"] is False and row["lot_size"] == 2000
     assert [(c["defect_class"], c["sample_size"], c["accept"]) for c in row["classes"]] == [
-        ("critical", 125, 0), ("major", 125, 7), ("minor", 125, 10)]
+        ("critical", 125, 0),
+        ("major", 125, 7),
+        ("minor", 125, 10),
+    ]
     assert back[0] == defects[0]
     with pytest.raises(KeyError):
         load_audit(engine, 999)

@@ -59,8 +59,16 @@ def test_defect_to_producer(world) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(KeyError):
         trace_defect(events, lay, "nope")
     # A defect found between the two workers' pieces belongs to the first one.
-    early = Defect(id="x", seq=0, ts=T + timedelta(minutes=12), factory="F1", station="L1-QC",
-                   bundle="O1-0001", op="T20", defect="PUCKERING")
+    early = Defect(
+        id="x",
+        seq=0,
+        ts=T + timedelta(minutes=12),
+        factory="F1",
+        station="L1-QC",
+        bundle="O1-0001",
+        op="T20",
+        defect="PUCKERING",
+    )
     assert trace_defect(events, lay, early).worker == "W102"
 
 

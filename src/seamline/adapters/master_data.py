@@ -199,9 +199,7 @@ def load_layouts(engine: Engine) -> dict[str, FactoryLayout]:
                 timezone=r["timezone"],
                 shift_start=time.fromisoformat(r["shift_start"]),
                 shift_end=time.fromisoformat(r["shift_end"]),
-                breaks=tuple(
-                    Break(time.fromisoformat(b[0]), time.fromisoformat(b[1]), b[2]) for b in r["breaks"]
-                ),
+                breaks=tuple(Break(time.fromisoformat(b[0]), time.fromisoformat(b[1]), b[2]) for b in r["breaks"]),
                 workdays=tuple(r["workdays"]),
             )
         for r in conn.execute(select(t.lines).order_by(t.lines.c.ord)).mappings():

@@ -184,9 +184,7 @@ def markdown_matrix() -> str:
             cells = ["public"] + [""] * (len(order) - 1)
         else:
             mark = {"line": "own lines", "station": "own", "web": "own"}.get(rule.scope or "", "✓")
-            cells = [
-                (mark if r in (WK, SU) and rule.scope else "✓") if r in rule.roles else "" for r in order
-            ]
+            cells = [(mark if r in (WK, SU) and rule.scope else "✓") if r in rule.roles else "" for r in order]
         rows.append(f"| `{m} {p}` | " + " | ".join(cells) + " |")
     return "\n".join(rows) + "\n"
 

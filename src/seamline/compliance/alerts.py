@@ -59,7 +59,8 @@ def live_alerts(
     seen_rule = {(v.worker, v.rule_id, v.severity) for v in actual if v.start <= day <= v.end}
     projected = compute(facts, rules, holidays=holidays, until=None).findings
     extra = [
-        v for v in projected
+        v
+        for v in projected
         if (v.worker, v.rule_id, v.severity, v.start, v.end) not in seen
         and (v.worker, v.rule_id, v.severity) not in seen_rule
     ]

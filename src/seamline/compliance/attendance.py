@@ -154,17 +154,13 @@ class _Open:
     last_piece: datetime | None = None
 
 
-def build_sessions(
-    events: Iterable[object], layout: FactoryLayout, *, until: datetime | None = None
-) -> list[Session]:
+def build_sessions(events: Iterable[object], layout: FactoryLayout, *, until: datetime | None = None) -> list[Session]:
     """Sessions from Login/Logout (and Piece, for last activity) events, in timestamp order.
 
     ``until``: the end of the data (e.g. now); an open session is closed there if that is before its
     shift end, flagged ``open``.
     """
-    evs = sorted(
-        (e for e in events if isinstance(e, Login | Logout | Piece)), key=lambda e: e.ts
-    )
+    evs = sorted((e for e in events if isinstance(e, Login | Logout | Piece)), key=lambda e: e.ts)
     open_by_worker: dict[str, _Open] = {}
     worker_at_station: dict[str, str] = {}
     out: list[Session] = []
@@ -218,8 +214,9 @@ def build_sessions(
             shift_end, in_shift = _shift_end_after(calendar_for(layout, o.station, w), o.login.ts)
             # a session left open is stale once its shift is over (or, for a login outside the shift,
             # once a later work day has begun): it ends as a missing logout, not at this login
-            stale = (ev.ts >= shift_end) if in_shift else (
-                work_day_of(layout, ev.ts) != work_day_of(layout, o.login.ts))
+            stale = (
+                (ev.ts >= shift_end) if in_shift else (work_day_of(layout, ev.ts) != work_day_of(layout, o.login.ts))
+            )
             if stale:
                 close(w, None, None)
             elif o.station == station:
@@ -305,9 +302,7 @@ def attended_by_day(sessions: Iterable[Session]) -> dict[tuple[str, date], float
     return dict(out)
 
 
-def attribute_pieces(
-    pieces: Iterable[Piece], sessions: Iterable[Session]
-) -> tuple[list[WorkerPiece], list[Piece]]:
+def attribute_pieces(pieces: Iterable[Piece], sessions: Iterable[Session]) -> tuple[list[WorkerPiece], list[Piece]]:
     """Each piece goes to the worker logged in at its station at its instant; the rest are unattributed."""
     by_station: dict[str, list[Session]] = defaultdict(list)
     for s in sessions:
@@ -332,9 +327,7 @@ def attribute_pieces(
         if hit is None:
             orphans.append(p)
             continue
-        done.append(
-            WorkerPiece(p.id, hit.worker, p.station or "", p.ts, hit.work_day, p.bundle, p.op, p.qty, hit.id)
-        )
+        done.append(WorkerPiece(p.id, hit.worker, p.station or "", p.ts, hit.work_day, p.bundle, p.op, p.qty, hit.id))
     return done, orphans
 
 

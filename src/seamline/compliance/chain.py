@@ -48,8 +48,7 @@ def day_payloads(
         if d not in per:
             return None
         return per[d].setdefault(
-            w, {"attended_s": 0.0, "sessions": 0, "flags": [], "pieces": defaultdict(int),
-                "returned": defaultdict(int)}
+            w, {"attended_s": 0.0, "sessions": 0, "flags": [], "pieces": defaultdict(int), "returned": defaultdict(int)}
         )
 
     for w, lst in effective_sessions(sessions).items():
@@ -74,8 +73,12 @@ def day_payloads(
     out: dict[date, str] = {}
     for d in wanted:
         workers = {
-            w: {**x, "attended_s": round(x["attended_s"], 3), "pieces": dict(x["pieces"]),
-                "returned": dict(x["returned"])}
+            w: {
+                **x,
+                "attended_s": round(x["attended_s"], 3),
+                "pieces": dict(x["pieces"]),
+                "returned": dict(x["returned"]),
+            }
             for w, x in per[d].items()
         }
         out[d] = canonical(

@@ -36,8 +36,7 @@ def load_holidays(name: str = "holidays_cn_2026") -> tuple[Holiday, ...]:
 
 def parse_holidays(doc: dict) -> tuple[Holiday, ...]:
     return tuple(
-        Holiday(date.fromisoformat(h["date"]), h.get("name_en", ""), h.get("name_zh", ""))
-        for h in doc["holidays"]
+        Holiday(date.fromisoformat(h["date"]), h.get("name_en", ""), h.get("name_zh", "")) for h in doc["holidays"]
     )
 
 

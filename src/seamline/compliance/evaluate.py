@@ -90,8 +90,9 @@ def _buckets(days: Mapping[date, DayHours], metric: str, period: str) -> list[tu
 _EPS = 1e-9
 
 
-def _check(worker: str, lim: Limit, rules: RuleSet, buckets: list[tuple[date, date, float]],
-           warn_pct: float) -> list[Violation]:
+def _check(
+    worker: str, lim: Limit, rules: RuleSet, buckets: list[tuple[date, date, float]], warn_pct: float
+) -> list[Violation]:
     def level(v: float) -> str | None:
         if v > lim.max + _EPS:
             return lim.severity
@@ -106,8 +107,22 @@ def _check(worker: str, lim: Limit, rules: RuleSet, buckets: list[tuple[date, da
     def flush() -> None:
         if run and run_level:
             s, e, v = max(run, key=lambda b: b[2])
-            out.append(Violation(worker, lim.id, lim.ruleset or rules.id, run_level, lim.metric, lim.period,
-                                 s, e, round(v, 4), lim.max, lim.text_en, lim.text_zh))
+            out.append(
+                Violation(
+                    worker,
+                    lim.id,
+                    lim.ruleset or rules.id,
+                    run_level,
+                    lim.metric,
+                    lim.period,
+                    s,
+                    e,
+                    round(v, 4),
+                    lim.max,
+                    lim.text_en,
+                    lim.text_zh,
+                )
+            )
 
     for b in buckets:
         lv = level(b[2])
@@ -155,7 +170,5 @@ def check_plan(
     already worked this month in the input so monthly and rolling limits see them.
     """
     dc = days or DayCalendar()
-    attended = {
-        (w, d): float(h) * 3600.0 for w, per_day in worker_hours_by_day.items() for d, h in per_day.items()
-    }
+    attended = {(w, d): float(h) * 3600.0 for w, per_day in worker_hours_by_day.items() for d, h in per_day.items()}
     return evaluate(classify(attended, rules, lambda _w, d: dc.kind(d)), rules, warn_pct=warn_pct)

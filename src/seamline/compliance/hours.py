@@ -152,8 +152,13 @@ def summarise(hours: Iterable[DayHours], period: str) -> list[PeriodHours]:
         acc[(h.worker, start)].append(h)
     return [
         PeriodHours(
-            w, period, s, sum(1 for h in lst if h.worked_s > 0), sum(h.worked_s for h in lst) / 3600.0,
-            sum(h.regular_s for h in lst) / 3600.0, sum(h.overtime_s for h in lst) / 3600.0,
+            w,
+            period,
+            s,
+            sum(1 for h in lst if h.worked_s > 0),
+            sum(h.worked_s for h in lst) / 3600.0,
+            sum(h.regular_s for h in lst) / 3600.0,
+            sum(h.overtime_s for h in lst) / 3600.0,
         )
         for (w, s), lst in sorted(acc.items())
     ]

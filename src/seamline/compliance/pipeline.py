@@ -64,8 +64,9 @@ def compute(
     until: datetime | None = None,
     warn_pct: float | None = None,
 ) -> Computed:
-    sessions = apply_corrections(build_sessions(facts.events, facts.layout, until=until), facts.corrections,
-                                 facts.layout)
+    sessions = apply_corrections(
+        build_sessions(facts.events, facts.layout, until=until), facts.corrections, facts.layout
+    )
     attended = attended_by_day(sessions)
     hours = classify(attended, rules, kinds_from_layout(facts.layout, holidays))
     pieces, orphan_pieces = attribute_pieces((e for e in facts.events if isinstance(e, Piece)), sessions)

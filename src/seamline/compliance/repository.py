@@ -65,8 +65,16 @@ def load_corrections(engine: Engine, factory: str) -> list[Correction]:
         ).mappings()
         return [
             Correction(
-                id=r["id"], action=r["action"], worker=r["worker"], who=r["who"], at=r["at"], why=r["why"],
-                session_id=r["session_id"], station=r["station_id"], start=r["start"], end=r["end"],
+                id=r["id"],
+                action=r["action"],
+                worker=r["worker"],
+                who=r["who"],
+                at=r["at"],
+                why=r["why"],
+                session_id=r["session_id"],
+                station=r["station_id"],
+                start=r["start"],
+                end=r["end"],
             )
             for r in rows
         ]
@@ -77,9 +85,17 @@ def add_correction(engine: Engine, factory: str, corr: Correction) -> None:
     with engine.begin() as conn:
         conn.execute(
             insert(tc.attendance_corrections).values(
-                id=corr.id, factory_id=factory, action=corr.action, worker=corr.worker,
-                session_id=corr.session_id, station_id=corr.station, start=corr.start, end=corr.end,
-                who=corr.who, at=corr.at, why=corr.why,
+                id=corr.id,
+                factory_id=factory,
+                action=corr.action,
+                worker=corr.worker,
+                session_id=corr.session_id,
+                station_id=corr.station,
+                start=corr.start,
+                end=corr.end,
+                who=corr.who,
+                at=corr.at,
+                why=corr.why,
             )
         )
 
@@ -102,8 +118,15 @@ def load_chain(engine: Engine, factory: str) -> list[ChainRecord]:
     with engine.connect() as conn:
         rows = conn.execute(select(tc.hours_chain).where(c.factory_id == factory).order_by(c.seq)).mappings()
         return [
-            ChainRecord(r["factory_id"], r["seq"], date.fromisoformat(r["day"]), r["version"], r["payload"],
-                        r["prev_hash"], r["hash"])
+            ChainRecord(
+                r["factory_id"],
+                r["seq"],
+                date.fromisoformat(r["day"]),
+                r["version"],
+                r["payload"],
+                r["prev_hash"],
+                r["hash"],
+            )
             for r in rows
         ]
 
@@ -121,8 +144,16 @@ def append_chain(engine: Engine, records: Sequence[ChainRecord], sealed_at: date
         conn.execute(
             insert(tc.hours_chain),
             [
-                {"factory_id": r.factory, "seq": r.seq, "day": r.day.isoformat(), "version": r.version,
-                 "payload": r.payload, "prev_hash": r.prev_hash, "hash": r.hash, "sealed_at": sealed_at}
+                {
+                    "factory_id": r.factory,
+                    "seq": r.seq,
+                    "day": r.day.isoformat(),
+                    "version": r.version,
+                    "payload": r.payload,
+                    "prev_hash": r.prev_hash,
+                    "hash": r.hash,
+                    "sealed_at": sealed_at,
+                }
                 for r in records
             ],
         )

@@ -37,7 +37,11 @@ def payloads_for(facts: Facts, days: Sequence[date]) -> dict[date, str]:
     c = compute(facts, active_rules(["prc_labour_law"]))
     tz = facts.layout.factory.tz
     return day_payloads(
-        facts.layout.factory.id, days, c.sessions, c.pieces, c.defects,
+        facts.layout.factory.id,
+        days,
+        c.sessions,
+        c.pieces,
+        c.defects,
         orphan_piece_days=[p.ts.astimezone(tz).date() for p in c.orphan_pieces],
     )
 

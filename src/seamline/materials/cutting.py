@@ -96,8 +96,9 @@ def plan_lays(quantities: dict[str, int], colour: str, rules: CutRules, first_no
     """
     plans = [_lays_smallest_size_first(quantities, rules), _lays_most_garments(quantities, rules)]
     best = min(plans, key=lambda p: (len(p), sum(x[0] for x in p)))
-    return [Lay(no=first_no + i, colour=colour, plies=pl, ratio=dict(sorted(r.items())))
-            for i, (pl, r) in enumerate(best)]
+    return [
+        Lay(no=first_no + i, colour=colour, plies=pl, ratio=dict(sorted(r.items()))) for i, (pl, r) in enumerate(best)
+    ]
 
 
 def _take(left: dict[str, int], plies: int, ratio: dict[str, int]) -> None:

@@ -78,9 +78,15 @@ class LotBalance:
 
     def as_dict(self) -> dict[str, str]:
         return {
-            "lot": self.lot_id, "material": self.material, "unit": self.unit, "received": qstr(self.received),
-            "issued": qstr(self.issued), "consumed": qstr(self.consumed), "returned": qstr(self.returned),
-            "in_store": qstr(self.in_store), "on_floor": qstr(self.on_floor),
+            "lot": self.lot_id,
+            "material": self.material,
+            "unit": self.unit,
+            "received": qstr(self.received),
+            "issued": qstr(self.issued),
+            "consumed": qstr(self.consumed),
+            "returned": qstr(self.returned),
+            "in_store": qstr(self.in_store),
+            "on_floor": qstr(self.on_floor),
         }
 
 
@@ -105,8 +111,15 @@ class Shortage:
         )
 
     def as_dict(self) -> dict[str, str]:
-        return {"order": self.order_id, "material": self.material, "unit": self.unit, "needed": qstr(self.needed),
-                "available": qstr(self.available), "short": qstr(self.short), "message": self.message}
+        return {
+            "order": self.order_id,
+            "material": self.material,
+            "unit": self.unit,
+            "needed": qstr(self.needed),
+            "available": qstr(self.available),
+            "short": qstr(self.short),
+            "message": self.message,
+        }
 
 
 def qstr(q: Decimal) -> str:
@@ -155,14 +168,16 @@ class Ledger:
         u = b.unit
         if m.kind == "issue" and m.qty > b.in_store:
             raise LedgerError(
-                f"cannot issue {fmt_qty(m.qty)} {u} of lot {m.lot_id}: only {fmt_qty(b.in_store)} {u} in store")
+                f"cannot issue {fmt_qty(m.qty)} {u} of lot {m.lot_id}: only {fmt_qty(b.in_store)} {u} in store"
+            )
         if m.kind in ("consume", "return"):
             iss, con, ret = self.per_order.get((m.lot_id, m.order_id or ""), [Decimal(0)] * 3)
             left = iss - con - ret
             if m.qty > left:
                 raise LedgerError(
                     f"cannot {m.kind} {fmt_qty(m.qty)} {u} of lot {m.lot_id} for order {m.order_id}: "
-                    f"only {fmt_qty(left)} {u} issued to it and not yet consumed or returned")
+                    f"only {fmt_qty(left)} {u} issued to it and not yet consumed or returned"
+                )
 
     def apply(self, m: Move) -> None:
         self.check(m)

@@ -42,7 +42,10 @@ class ProductionLot:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "id": self.id, "style": self.style_code, "due": self.due.isoformat(), "quantity": self.quantity,
+            "id": self.id,
+            "style": self.style_code,
+            "due": self.due.isoformat(),
+            "quantity": self.quantity,
             "orders": self.order_ids,
             "parts": [{"order": p.order_id, "size": p.size, "colour": p.colour, "qty": p.qty} for p in self.parts],
         }

@@ -43,7 +43,10 @@ class Carton:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "id": self.id, "order": self.order_id, "type": self.pack_type, "qty": self.qty,
+            "id": self.id,
+            "order": self.order_id,
+            "type": self.pack_type,
+            "qty": self.qty,
             "contents": [{"size": s, "colour": c, "qty": q} for (s, c), q in sorted(self.contents.items())],
         }
 
@@ -52,8 +55,9 @@ def carton_id(order_id: str, n: int) -> str:
     return f"{order_id}-C{n:03d}"
 
 
-def pack(order_id: str, available: dict[Cell, int], spec: PackSpec, *, first_no: int = 1,
-         final: bool = False) -> list[Carton]:
+def pack(
+    order_id: str, available: dict[Cell, int], spec: PackSpec, *, first_no: int = 1, final: bool = False
+) -> list[Carton]:
     """Cartons from ``available`` pieces. Only full cartons unless ``final`` (the order is complete
     and its remainders go into partial solid cartons)."""
     left = {k: v for k, v in available.items() if v > 0}

@@ -45,8 +45,11 @@ def working_seconds(cal: ShiftCalendar, start: datetime, end: datetime) -> float
     if weeks > 0:
         mid = datetime.combine(day + timedelta(days=7), time(0), tz)
         week_s = working_seconds(cal, mid, mid + timedelta(days=7))
-        return (working_seconds(cal, start, mid) + weeks * week_s
-                + working_seconds(cal, mid + timedelta(days=7 * weeks), end))
+        return (
+            working_seconds(cal, start, mid)
+            + weeks * week_s
+            + working_seconds(cal, mid + timedelta(days=7 * weeks), end)
+        )
     total = 0.0
     while day <= last:
         if day.weekday() in cal.workdays:
@@ -246,24 +249,39 @@ class Routing:
         now = self.now(factory, as_of)
         style = self.style_of(factory, t)
         return {
-            "bundle": t.bundle, "order": t.order_id, "style": t.style, "qty": t.qty,
-            "status": self.status(factory, t), "sewn": self.sewn(factory, t), "line": t.line,
-            "stations": sorted(t.at), "defects": t.defects,
-            "first_seen": _iso(t.first_seen), "last_move": _iso(t.last_move),
+            "bundle": t.bundle,
+            "order": t.order_id,
+            "style": t.style,
+            "qty": t.qty,
+            "status": self.status(factory, t),
+            "sewn": self.sewn(factory, t),
+            "line": t.line,
+            "stations": sorted(t.at),
+            "defects": t.defects,
+            "first_seen": _iso(t.first_seen),
+            "last_move": _iso(t.last_move),
             "idle_working_min": round(self._age_s(factory, t, t.last_move, now) / 60, 1),
             "operations": [
                 {
-                    "op": code, "done": t.done(code), "counted": t.pieces.get(code, 0),
+                    "op": code,
+                    "done": t.done(code),
+                    "counted": t.pieces.get(code, 0),
                     "overcount": max(0, t.pieces.get(code, 0) - t.qty),
-                    "first_piece": _iso(t.op_first.get(code)), "last_piece": _iso(t.op_last.get(code)),
+                    "first_piece": _iso(t.op_first.get(code)),
+                    "last_piece": _iso(t.op_last.get(code)),
                     "minutes": _minutes(t.op_first.get(code), t.op_last.get(code)),
                 }
                 for code in self._style_info(factory, style)[0]
             ],
             "at_operations": [code for code, _ in self.open_ops(factory, t)] if t.first_seen else [],
             "steps": [
-                {"station": s.station, "in": _iso(s.t_in), "out": _iso(s.t_out), "ops": list(s.ops),
-                 "minutes": _minutes(s.t_in, s.t_out or (now if s.station in t.at else None))}
+                {
+                    "station": s.station,
+                    "in": _iso(s.t_in),
+                    "out": _iso(s.t_out),
+                    "ops": list(s.ops),
+                    "minutes": _minutes(s.t_in, s.t_out or (now if s.station in t.at else None)),
+                }
                 for s in t.steps
             ],
         }
@@ -281,10 +299,18 @@ class Routing:
             for code, ready in self.open_ops(factory, t):
                 since = t.op_last.get(code, ready)
                 age_min = self._age_s(factory, t, since, now) / 60
-                row = per_op.setdefault((t.style, code), {
-                    "style": t.style, "op": code, "bundles": 0, "pieces": 0, "started": 0,
-                    "max_age_min": 0.0, "sum_age_min": 0.0,
-                })
+                row = per_op.setdefault(
+                    (t.style, code),
+                    {
+                        "style": t.style,
+                        "op": code,
+                        "bundles": 0,
+                        "pieces": 0,
+                        "started": 0,
+                        "max_age_min": 0.0,
+                        "sum_age_min": 0.0,
+                    },
+                )
                 row["bundles"] += 1
                 row["pieces"] += t.qty - t.done(code)
                 row["started"] += 1 if t.pieces.get(code) else 0
@@ -303,16 +329,21 @@ class Routing:
         for row in per_station.values():
             row["max_age_min"] = round(row["max_age_min"], 1)
         ops.sort(key=lambda r: (r["style"], self._op_rank(factory, r["style"], r["op"])))
-        return {"factory": factory, "as_of": now.isoformat(), "operations": ops,
-                "stations": sorted(per_station.values(), key=lambda r: r["station"])}
+        return {
+            "factory": factory,
+            "as_of": now.isoformat(),
+            "operations": ops,
+            "stations": sorted(per_station.values(), key=lambda r: r["station"]),
+        }
 
     def _op_rank(self, factory: str, style_code: str, op: str) -> int:
         style = self.layouts[factory].styles[style_code]
         order = self._style_info(factory, style)[0]
         return order.index(op) if op in order else len(order)
 
-    def stale(self, factory: str, as_of: datetime | None = None,
-              stale_after_min: float | None = None) -> list[dict[str, Any]]:
+    def stale(
+        self, factory: str, as_of: datetime | None = None, stale_after_min: float | None = None
+    ) -> list[dict[str, Any]]:
         """Bundles started and not finished that have not moved for longer than the limit."""
         limit = self.stale_after_min if stale_after_min is None else stale_after_min
         now = self.now(factory, as_of)
@@ -323,19 +354,31 @@ class Routing:
             idle_min = self._age_s(factory, t, t.last_move, now) / 60
             if idle_min > limit:
                 at = [c for c, _ in self.open_ops(factory, t)]
-                out.append({
-                    "bundle": t.bundle, "order": t.order_id, "line": t.line, "stations": sorted(t.at),
-                    "at_operations": at, "last_move": _iso(t.last_move), "idle_working_min": round(idle_min, 1),
-                    "message": (f"bundle {t.bundle} has not moved for {idle_min:.0f} working minutes"
-                                f" (limit {limit:g}); waiting at {', '.join(at) or 'no operation'}"),
-                })
+                out.append(
+                    {
+                        "bundle": t.bundle,
+                        "order": t.order_id,
+                        "line": t.line,
+                        "stations": sorted(t.at),
+                        "at_operations": at,
+                        "last_move": _iso(t.last_move),
+                        "idle_working_min": round(idle_min, 1),
+                        "message": (
+                            f"bundle {t.bundle} has not moved for {idle_min:.0f} working minutes"
+                            f" (limit {limit:g}); waiting at {', '.join(at) or 'no operation'}"
+                        ),
+                    }
+                )
         out.sort(key=lambda r: -r["idle_working_min"])
         return out
 
     def order_sewn(self, factory: str, order_id: str) -> dict[str, int]:
         """Bundle id -> finished garments, for every bundle of the order seen on the floor."""
-        out = {t.bundle: self.sewn(factory, t) for (f, _), t in self.tracks.items()
-               if f == factory and t.order_id == order_id}
+        out = {
+            t.bundle: self.sewn(factory, t)
+            for (f, _), t in self.tracks.items()
+            if f == factory and t.order_id == order_id
+        }
         out.update((b, p[2]) for (f, b), p in self.packed.items() if f == factory and p[1] == order_id)
         return out
 

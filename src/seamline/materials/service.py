@@ -50,8 +50,15 @@ class CutResult:
 class Materials:
     """Materials of one factory: its layout, BOM, the ledger store and the quality gate."""
 
-    def __init__(self, engine: Engine, layout: FactoryLayout, bom: Bom, *, fabric_gate: FabricLots | None = None,
-                 rules: CutRules | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        layout: FactoryLayout,
+        bom: Bom,
+        *,
+        fabric_gate: FabricLots | None = None,
+        rules: CutRules | None = None,
+    ) -> None:
         self.engine = engine
         self.layout = layout
         self.bom = bom
@@ -79,8 +86,10 @@ class Materials:
         """Lots (of ``materials``, default all) the quality gate does not allow to be used."""
         wanted = None if materials is None else set(materials)
         return frozenset(
-            lot.lot_id for lot in ledger.lots.values()
-            if (wanted is None or lot.material in wanted) and not self.gate.is_cutting_allowed(lot.lot_id)[0])
+            lot.lot_id
+            for lot in ledger.lots.values()
+            if (wanted is None or lot.material in wanted) and not self.gate.is_cutting_allowed(lot.lot_id)[0]
+        )
 
     def check_materials(self, orders: str | Order | Iterable[str | Order]) -> list[Shortage]:
         """Shortages for loading ``orders`` in this sequence; empty when everything is there.
@@ -91,9 +100,7 @@ class Materials:
         items = [orders] if isinstance(orders, (str, Order)) else list(orders)
         objs = [self.order(x) if isinstance(x, str) else x for x in items]
         ledger = self.store.ledger()
-        needs = [
-            (o.id, {m: (r.unit, r.qty) for m, r in self.bom.for_order(o).items()}) for o in objs
-        ]
+        needs = [(o.id, {m: (r.unit, r.qty) for m, r in self.bom.for_order(o).items()}) for o in objs]
         return shortages(needs, ledger, self._blocked_lots(ledger, {m for _, r in needs for m in r}))
 
     def ensure_loadable(self, orders: str | Order | Iterable[str | Order]) -> None:
@@ -102,8 +109,13 @@ class Materials:
             raise MaterialShortage(found)
 
     # --- cutting -----------------------------------------------------------------------------
-    def cut(self, order_id: str, fabric_lots: str | Sequence[str] | Mapping[str, str | Sequence[str]],
-            at: datetime, rules: CutRules | None = None) -> CutResult:
+    def cut(
+        self,
+        order_id: str,
+        fabric_lots: str | Sequence[str] | Mapping[str, str | Sequence[str]],
+        at: datetime,
+        rules: CutRules | None = None,
+    ) -> CutResult:
         """Cut the order: gate each fabric lot, give every lay one lot, issue the fabric, record the
         bundles and the lot each came from.
 
@@ -143,7 +155,8 @@ class Materials:
                 if lot.material not in fabrics or shell.get(colour, lot.material) != lot.material:
                     raise CuttingBlocked(
                         f"fabric lot {lot_id} holds {lot.material}; colour {colour} of order {o.id} is cut from "
-                        f"{shell.get(colour) or ' or '.join(sorted(fabrics))}")
+                        f"{shell.get(colour) or ' or '.join(sorted(fabrics))}"
+                    )
                 shell[colour] = lot.material
         plies = rules.max_plies
         while True:
@@ -159,7 +172,9 @@ class Materials:
         try:
             self.store.record_cut(
                 [(b.id, o.id, plan.bundle_lay[b.id], lay_lot[plan.bundle_lay[b.id]], b.qty) for b in plan.bundles],
-                at, moves)
+                at,
+                moves,
+            )
         except LedgerError as e:
             raise CuttingBlocked(f"order {o.id}: {e}") from None
         for b in plan.bundles:
@@ -174,8 +189,9 @@ class Materials:
         cells = {(sz, lay.colour): n for sz, n in lay.pieces().items()}
         return self.bom.requirements(plan.order.style_code, cells)[material].qty
 
-    def _assign_lays(self, plan: CutPlan, by_colour: dict[str, list[str]], shell: dict[str, str],
-                     ledger: Ledger) -> dict[int, str]:
+    def _assign_lays(
+        self, plan: CutPlan, by_colour: dict[str, list[str]], shell: dict[str, str], ledger: Ledger
+    ) -> dict[int, str]:
         """Lay no -> lot, first fit in the lots' given order; CuttingBlocked if a lay fits none."""
         left = {lot: ledger.balances[lot].in_store for lots in by_colour.values() for lot in lots}
         out: dict[int, str] = {}
@@ -187,13 +203,15 @@ class Materials:
                 have = ", ".join(f"{x} {fmt_qty(left[x])} {unit}" for x in by_colour[lay.colour])
                 raise CuttingBlocked(
                     f"lay {lay.no} of order {plan.order.id} ({lay.colour}) needs {fmt_qty(need)} {unit} of "
-                    f"{shell[lay.colour]} from one lot; left in the given lots: {have}")
+                    f"{shell[lay.colour]} from one lot; left in the given lots: {have}"
+                )
             left[lot_id] -= need
             out[lay.no] = lot_id
         return out
 
-    def _cut_moves(self, plan: CutPlan, lay_lot: dict[int, str], shell: dict[str, str], ledger: Ledger,
-                   at: datetime) -> list[Move]:
+    def _cut_moves(
+        self, plan: CutPlan, lay_lot: dict[int, str], shell: dict[str, str], ledger: Ledger, at: datetime
+    ) -> list[Move]:
         """The issues to cutting: each lay's shell fabric from its lot, other fabrics oldest lot first."""
         o = plan.order
         moves: list[Move] = []
@@ -229,7 +247,8 @@ class Materials:
                 if need > 0:
                     raise CuttingBlocked(
                         f"order {o.id} ({colour}) needs {fmt_qty(req.qty)} {req.unit} of {material}: "
-                        f"short {fmt_qty(need)} {req.unit}")
+                        f"short {fmt_qty(need)} {req.unit}"
+                    )
         return moves
 
     # --- loading -----------------------------------------------------------------------------
@@ -262,8 +281,9 @@ class Materials:
         return issued
 
     # --- packing and progress ----------------------------------------------------------------
-    def pack(self, order_id: str, routing: Routing, spec: PackSpec, at: datetime,
-             final: bool | None = None) -> list[Carton]:
+    def pack(
+        self, order_id: str, routing: Routing, spec: PackSpec, at: datetime, final: bool | None = None
+    ) -> list[Carton]:
         """Pack what is sewn and not yet packed. Remainders go into partial cartons once every
         piece of the order is sewn (or when ``final`` says so)."""
         o = self.order(order_id)
@@ -299,23 +319,45 @@ class Materials:
         packed = packed_totals(self.store.cartons(order_id))
         cells = sorted(set(o.quantities) | set(cut) | set(sewn) | set(packed), key=lambda k: (k[1], k[0]))
         rows: list[dict[str, Any]] = [
-            {"size": s, "colour": c, "ordered": o.quantities.get((s, c), 0), "cut": cut.get((s, c), 0),
-             "sewn": sewn.get((s, c), 0), "packed": packed.get((s, c), 0)} for s, c in cells]
+            {
+                "size": s,
+                "colour": c,
+                "ordered": o.quantities.get((s, c), 0),
+                "cut": cut.get((s, c), 0),
+                "sewn": sewn.get((s, c), 0),
+                "packed": packed.get((s, c), 0),
+            }
+            for s, c in cells
+        ]
         total = {k: sum(r[k] for r in rows) for k in ("ordered", "cut", "sewn", "packed")}
-        problems = [f"{r['size']}/{r['colour']}: {a} {r[a]} > {b} {r[b]}" for r in rows
-                    for a, b in (("sewn", "cut"), ("packed", "sewn")) if r[a] > r[b]]
-        return {"order": o.id, "style": o.style_code, "total": total, "cells": rows,
-                "bundles_cut": len(cut_b), "consistent": not problems, "problems": problems}
+        problems = [
+            f"{r['size']}/{r['colour']}: {a} {r[a]} > {b} {r[b]}"
+            for r in rows
+            for a, b in (("sewn", "cut"), ("packed", "sewn"))
+            if r[a] > r[b]
+        ]
+        return {
+            "order": o.id,
+            "style": o.style_code,
+            "total": total,
+            "cells": rows,
+            "bundles_cut": len(cut_b),
+            "consistent": not problems,
+            "problems": problems,
+        }
 
 
 def _oldest_first(ledger: Ledger, material: str, blocked: frozenset[str]) -> list[Lot]:
     """Usable lots of a material, first received first: stock rotates and the oldest is used up."""
-    return sorted((x for x in ledger.lots.values() if x.material == material and x.lot_id not in blocked),
-                  key=lambda x: (x.received_at, x.lot_id))
+    return sorted(
+        (x for x in ledger.lots.values() if x.material == material and x.lot_id not in blocked),
+        key=lambda x: (x.received_at, x.lot_id),
+    )
 
 
-def check_materials(engine: Engine, layout: FactoryLayout, bom: Bom,
-                    orders: str | Order | Iterable[str | Order]) -> list[Shortage]:
+def check_materials(
+    engine: Engine, layout: FactoryLayout, bom: Bom, orders: str | Order | Iterable[str | Order]
+) -> list[Shortage]:
     """For the planner: shortages if ``orders`` were loaded in this sequence (empty = all there)."""
     return Materials(engine, layout, bom).check_materials(orders)
 
@@ -339,8 +381,14 @@ def receive_lots_csv(store: MaterialsStore, path: str | Path) -> int:
             at = datetime.fromisoformat(r["received_at"].strip())
             if at.tzinfo is None:
                 raise DomainError(f"{path} row {i}: received_at needs a UTC offset")
-            lot = Lot(lot_id, r["material"].strip(), r["unit"].strip(), at, (r.get("supplier") or "").strip(),
-                      (r.get("shade") or "").strip())
+            lot = Lot(
+                lot_id,
+                r["material"].strip(),
+                r["unit"].strip(),
+                at,
+                (r.get("supplier") or "").strip(),
+                (r.get("shade") or "").strip(),
+            )
             new.append((lot, Decimal(r["qty"].strip())))
             known.add(lot_id)
     store.receive_many(new, note=f"from {Path(path).name}")

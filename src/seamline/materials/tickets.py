@@ -53,8 +53,20 @@ def tickets_of(plan: CutPlan, layout: FactoryLayout | None = None) -> list[Ticke
     n = len(plan.bundles)
     fac = layout.factory.name if layout is not None else ""
     return [
-        Ticket(b.id, plan.order.id, plan.order.customer, plan.style.code, plan.style.name_zh, b.size, b.colour,
-               b.qty, plan.bundle_lay[b.id], i, n, fac)
+        Ticket(
+            b.id,
+            plan.order.id,
+            plan.order.customer,
+            plan.style.code,
+            plan.style.name_zh,
+            b.size,
+            b.colour,
+            b.qty,
+            plan.bundle_lay[b.id],
+            i,
+            n,
+            fac,
+        )
         for i, b in enumerate(plan.bundles, 1)
     ]
 

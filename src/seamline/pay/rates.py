@@ -72,11 +72,15 @@ def parse_rate_card(doc: list[dict]) -> RateCard:
         if v is None:
             return None
         if isinstance(v, float):
-            raise PayError(f"rate {v!r}: write money as a string (\"0.12\"), not a float")
+            raise PayError(f'rate {v!r}: write money as a string ("0.12"), not a float')
         return Decimal(str(v))
 
     return RateCard(
-        Rate(op=r.get("op"), style=r.get("style"), per_piece=dec(r.get("per_piece")),
-             per_sam_min=dec(r.get("per_sam_min")))
+        Rate(
+            op=r.get("op"),
+            style=r.get("style"),
+            per_piece=dec(r.get("per_piece")),
+            per_sam_min=dec(r.get("per_sam_min")),
+        )
         for r in doc
     )

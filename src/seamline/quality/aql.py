@@ -139,8 +139,9 @@ class SamplingPlan:
         return nonconforming <= self.accept
 
 
-def plan_for_letter(letter: str, aql: str | float | Decimal = "2.5",
-                    inspection: str = "normal") -> tuple[int, int, int]:
+def plan_for_letter(
+    letter: str, aql: str | float | Decimal = "2.5", inspection: str = "normal"
+) -> tuple[int, int, int]:
     """(sample_size, Ac, Re) from a master table for a code letter and AQL."""
     insp = normalize_inspection(inspection)
     heading = normalize_aql(aql)
@@ -151,8 +152,9 @@ def plan_for_letter(letter: str, aql: str | float | Decimal = "2.5",
     return int(n), int(ac), int(re)
 
 
-def sampling_plan(lot_size: int, level: str = "II", aql: str | float | Decimal = "2.5",
-                  inspection: str = "normal") -> SamplingPlan:
+def sampling_plan(
+    lot_size: int, level: str = "II", aql: str | float | Decimal = "2.5", inspection: str = "normal"
+) -> SamplingPlan:
     """Lot size → code letter → single-sampling plan (Ac/Re), arrows followed."""
     lv = normalize_level(level)
     heading = normalize_aql(aql)

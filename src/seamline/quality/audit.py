@@ -48,9 +48,14 @@ class ClassResult:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "defect_class": self.defect_class, "aql": self.aql, "code_letter": self.code_letter,
-            "sample_size": self.sample_size, "accept": self.accept, "reject": self.reject,
-            "found": self.found, "accepted": self.accepted,
+            "defect_class": self.defect_class,
+            "aql": self.aql,
+            "code_letter": self.code_letter,
+            "sample_size": self.sample_size,
+            "accept": self.accept,
+            "reject": self.reject,
+            "found": self.found,
+            "accepted": self.accepted,
         }
 
 
@@ -75,9 +80,15 @@ class AuditResult:
         raise KeyError(name)
 
 
-def run_audit(lot_ref: str, lot_size: int, defects: Iterable[AuditDefect], *, level: str = "II",
-              inspection: str = "normal",
-              class_aqls: Mapping[str, str | float | None] | None = None) -> AuditResult:
+def run_audit(
+    lot_ref: str,
+    lot_size: int,
+    defects: Iterable[AuditDefect],
+    *,
+    level: str = "II",
+    inspection: str = "normal",
+    class_aqls: Mapping[str, str | float | None] | None = None,
+) -> AuditResult:
     """Judge an audited lot. ``class_aqls`` maps each defect class to its AQL (None = zero tolerance)."""
     aqls = dict(DEFAULT_CLASS_AQLS if class_aqls is None else class_aqls)
     found_defects = tuple(defects)
@@ -95,13 +106,16 @@ def run_audit(lot_ref: str, lot_size: int, defects: Iterable[AuditDefect], *, le
         found = sum(d.qty for d in found_defects if d.defect_class == name)
         p = plans.get(name)
         if p is None:  # zero tolerance on the largest sample drawn
-            results.append(ClassResult(name, None, biggest.code_letter, biggest.pieces_to_inspect, 0, 1,
-                                       found, found == 0))
+            results.append(
+                ClassResult(name, None, biggest.code_letter, biggest.pieces_to_inspect, 0, 1, found, found == 0)
+            )
         else:
-            results.append(ClassResult(name, p.aql, p.code_letter, p.sample_size, p.accept, p.reject,
-                                       found, p.decide(found)))
-    return AuditResult(lot_ref, lot_size, biggest.level, biggest.inspection, biggest.pieces_to_inspect,
-                       tuple(results), found_defects)
+            results.append(
+                ClassResult(name, p.aql, p.code_letter, p.sample_size, p.accept, p.reject, found, p.decide(found))
+            )
+    return AuditResult(
+        lot_ref, lot_size, biggest.level, biggest.inspection, biggest.pieces_to_inspect, tuple(results), found_defects
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,9 +127,16 @@ class SchemeStep:
     state: SwitchingState
 
 
-def scheme_step(state: SwitchingState, lot_size: int, nonconforming: int, *, level: str = "II",
-                aql: str | float = "2.5", production_steady: bool = True,
-                authority_approves_reduced: bool = False) -> SchemeStep:
+def scheme_step(
+    state: SwitchingState,
+    lot_size: int,
+    nonconforming: int,
+    *,
+    level: str = "II",
+    aql: str | float = "2.5",
+    production_steady: bool = True,
+    authority_approves_reduced: bool = False,
+) -> SchemeStep:
     """Inspect one lot with the plan the current severity calls for, then apply the switching rules."""
     if state.severity == "discontinued":
         raise AqlError("inspection is discontinued: resume (on tightened) after the supplier has acted")
@@ -124,6 +145,7 @@ def scheme_step(state: SwitchingState, lot_size: int, nonconforming: int, *, lev
     # The switching score compares with the normal plan one AQL step tighter.
     tighter = tighter_acceptance_number(plan.code_letter, plan.aql) if state.severity == "normal" else None
     outcome = LotOutcome(accepted, nonconforming, plan.accept, tighter)
-    new = next_state(state, outcome, production_steady=production_steady,
-                     authority_approves_reduced=authority_approves_reduced)
+    new = next_state(
+        state, outcome, production_steady=production_steady, authority_approves_reduced=authority_approves_reduced
+    )
     return SchemeStep(plan, accepted, new)

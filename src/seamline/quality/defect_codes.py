@@ -18,8 +18,9 @@ class DefectCode:
 
 @cache
 def defect_codes() -> dict[str, DefectCode]:
-    raw = json.loads(resources.files("seamline.quality").joinpath("data", "defect_codes.json")
-                     .read_text(encoding="utf-8"))
+    raw = json.loads(
+        resources.files("seamline.quality").joinpath("data", "defect_codes.json").read_text(encoding="utf-8")
+    )
     return {c["code"]: DefectCode(c["code"], c["zh"], c["en"], c["class"]) for c in raw["codes"]}
 
 

@@ -67,8 +67,10 @@ class DhuAlert:
 
     @property
     def message(self) -> str:
-        return (f"{self.scope} {self.key}: DHU {self.dhu:.1f} over {self.threshold:g} "
-                f"({self.defects} defects in {self.pieces} pieces on {self.day.isoformat()})")
+        return (
+            f"{self.scope} {self.key}: DHU {self.dhu:.1f} over {self.threshold:g} "
+            f"({self.defects} defects in {self.pieces} pieces on {self.day.isoformat()})"
+        )
 
 
 @dataclass(slots=True)
@@ -93,7 +95,9 @@ class QualityTally:
     def as_dict(self) -> dict[str, Any]:
         d, p = self.dhu, self.pct_defective
         return {
-            "pieces": self.pieces, "defects": self.defects, "defective": self.defective,
+            "pieces": self.pieces,
+            "defects": self.defects,
+            "defective": self.defective,
             "dhu": None if d is None else round(d, 3),
             "pct_defective": None if p is None else round(p, 3),
         }
@@ -147,8 +151,10 @@ class DhuSnapshot:
             **{scope: {k: t.as_dict() for k, t in sorted(rows.items())} for scope, rows in self.by.items()},
             "by_hour": {h.isoformat(): t.as_dict() for h, t in sorted(self.by_hour.items())},
             "by_line_hour": {f"{ln}@{h.isoformat()}": t.as_dict() for (ln, h), t in sorted(self.by_line_hour.items())},
-            "pareto": [{"code": r.code, "defects": r.defects, "pct": round(r.pct, 2), "cum_pct": round(r.cum_pct, 2)}
-                       for r in self.pareto],
+            "pareto": [
+                {"code": r.code, "defects": r.defects, "pct": round(r.pct, 2), "cum_pct": round(r.cum_pct, 2)}
+                for r in self.pareto
+            ],
         }
 
 
@@ -263,8 +269,9 @@ class _TzByFactory(dict[str, ZoneInfo]):
 class DhuAggregator:
     """Quality tallies per operation, worker, station, line and factory, per local hour."""
 
-    def __init__(self, layouts: FactoryLayout | Mapping[str, FactoryLayout],
-                 thresholds: DhuThresholds | None = None) -> None:
+    def __init__(
+        self, layouts: FactoryLayout | Mapping[str, FactoryLayout], thresholds: DhuThresholds | None = None
+    ) -> None:
         if isinstance(layouts, FactoryLayout):
             layouts = {layouts.factory.id: layouts}
         # Keep the caller's dict (not a copy): a factory imported later is seen at once.
@@ -308,8 +315,19 @@ class DhuAggregator:
         style = self.layouts[factory].style_of_bundle(bundle)
         return style.code if style is not None else None
 
-    def _add(self, factory: str, line: str, ts: datetime, station: str, worker: str, okey: str, *,
-             pieces: int = 0, defects: int = 0, defective: int = 0) -> list[DhuAlert]:
+    def _add(
+        self,
+        factory: str,
+        line: str,
+        ts: datetime,
+        station: str,
+        worker: str,
+        okey: str,
+        *,
+        pieces: int = 0,
+        defects: int = 0,
+        defective: int = 0,
+    ) -> list[DhuAlert]:
         c = self._hour_cache.get(factory)
         if c is not None and c[0] <= ts < c[1]:
             h, day = c[2], c[3]
@@ -332,8 +350,7 @@ class DhuAggregator:
                 fired.append(alert)
         return fired
 
-    def _check(self, factory: str, scope: str, key: str, day: date, ts: datetime,
-               t: QualityTally) -> DhuAlert | None:
+    def _check(self, factory: str, scope: str, key: str, day: date, ts: datetime, t: QualityTally) -> DhuAlert | None:
         if scope == "worker":
             limit = self.thresholds.worker_dhu
         elif scope == "operation":
@@ -403,8 +420,11 @@ class DhuAggregator:
 
     def pieces_of(self, factory: str, bundle: str) -> list[tuple[str, datetime, str, str, int]]:
         """Every piece event of a bundle as (op, ts, station, worker, qty), in time order."""
-        out = [(op, ts, st, wk, q) for op in self._bundle_ops.get((factory, bundle), ())
-               for ts, st, wk, q in self._made[(factory, bundle, op)].records()]
+        out = [
+            (op, ts, st, wk, q)
+            for op in self._bundle_ops.get((factory, bundle), ())
+            for ts, st, wk, q in self._made[(factory, bundle, op)].records()
+        ]
         out.sort(key=lambda r: (r[1], r[0]))
         return out
 
@@ -422,11 +442,24 @@ class DhuAggregator:
         self._piece_keys[pkey] = max(seen, ev.qty)
         okey = op_key(self._style_code(f, ev.bundle), ev.op)
         line = self._line_of(f, station)
-        self.defects.append(DefectRecord(
-            event_id=ev.id, factory=f, ts=ev.ts, hour=hour_start(ev.ts, self._tz[f]), code=ev.defect, qty=ev.qty,
-            bundle=ev.bundle, op=ev.op, op_key=okey, made_at_station=station, made_by=worker, made_ts=made_ts,
-            line=line, reported_at_station=reporter,
-        ))
+        self.defects.append(
+            DefectRecord(
+                event_id=ev.id,
+                factory=f,
+                ts=ev.ts,
+                hour=hour_start(ev.ts, self._tz[f]),
+                code=ev.defect,
+                qty=ev.qty,
+                bundle=ev.bundle,
+                op=ev.op,
+                op_key=okey,
+                made_at_station=station,
+                made_by=worker,
+                made_ts=made_ts,
+                line=line,
+                reported_at_station=reporter,
+            )
+        )
         self.bundle_defects[(f, ev.bundle)] += ev.qty
         return self._add(f, line, ev.ts, station, worker, okey, defects=ev.qty, defective=defective)
 
@@ -487,8 +520,14 @@ class DhuAggregator:
         return rows
 
     # --- queries ---------------------------------------------------------------------------
-    def snapshot(self, factory: str | None = None, *, since: datetime | None = None,
-                 until: datetime | None = None, line: str | None = None) -> DhuSnapshot:
+    def snapshot(
+        self,
+        factory: str | None = None,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        line: str | None = None,
+    ) -> DhuSnapshot:
         """Totals over local hours whose start is in [since, until); Pareto over the same defects.
 
         ``line`` narrows everything to work made on that line's stations. Hours older than the
@@ -501,9 +540,15 @@ class DhuAggregator:
         snap.pareto = pareto(counts)
         return snap
 
-    def snapshot_beside(self, lock: AbstractContextManager[object], factory: str | None = None, *,
-                        since: datetime | None = None, until: datetime | None = None,
-                        line: str | None = None) -> DhuSnapshot:
+    def snapshot_beside(
+        self,
+        lock: AbstractContextManager[object],
+        factory: str | None = None,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        line: str | None = None,
+    ) -> DhuSnapshot:
         """``snapshot`` with the database read outside ``lock`` (the ingest lock): memory is summed
         under it, the past hours beside it. A checkpoint in between (the rollup table's generation
         moved: hours may have gone from memory to the table) makes it sum again under the lock."""
@@ -520,8 +565,9 @@ class DhuAggregator:
         snap.pareto = pareto(counts)
         return snap
 
-    def _in_memory(self, factory: str | None, since: datetime | None, until: datetime | None,
-                   line: str | None) -> tuple[DhuSnapshot, Counter[str], tuple[datetime, datetime] | None]:
+    def _in_memory(
+        self, factory: str | None, since: datetime | None, until: datetime | None, line: str | None
+    ) -> tuple[DhuSnapshot, Counter[str], tuple[datetime, datetime] | None]:
         """The hours in memory summed, the defect codes counted, and which span [start, end) of
         evicted hours the rollup table must add (None: none)."""
         if factory is None:

@@ -101,8 +101,9 @@ class Roll:
             raise FabricError(f"roll {self.roll_id}: width must be > 0 inches, got {self.width_in}")
         for d in self.defects:
             if d.at_yard > self.yards:
-                raise FabricError(f"roll {self.roll_id}: defect at yard {d.at_yard} is past the "
-                                  f"{self.yards} yards inspected")
+                raise FabricError(
+                    f"roll {self.roll_id}: defect at yard {d.at_yard} is past the {self.yards} yards inspected"
+                )
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,8 +139,13 @@ def inspect_roll(roll: Roll, limit: float = DEFAULT_LIMIT) -> RollResult:
     return RollResult(roll.roll_id, roll.yards, roll.width_in, pts, score, limit, score <= limit)
 
 
-def inspect_lot(lot_id: str, rolls: list[Roll] | tuple[Roll, ...], limit: float = DEFAULT_LIMIT,
-                *, max_failed_roll_share: float | None = None) -> LotResult:
+def inspect_lot(
+    lot_id: str,
+    rolls: list[Roll] | tuple[Roll, ...],
+    limit: float = DEFAULT_LIMIT,
+    *,
+    max_failed_roll_share: float | None = None,
+) -> LotResult:
     """Score every inspected roll and the lot.
 
     The lot's score is area-weighted (all points over all inspected area), which is what the
@@ -164,6 +170,5 @@ def inspect_lot(lot_id: str, rolls: list[Roll] | tuple[Roll, ...], limit: float 
         reasons.append(f"lot scores {score:.1f} points/100 yd², over the limit of {limit:g}")
     failed = [r.roll_id for r in results if not r.passed]
     if max_failed_roll_share is not None and failed and len(failed) / len(results) > max_failed_roll_share:
-        reasons.append(f"{len(failed)} of {len(results)} rolls over the limit "
-                       f"(more than {max_failed_roll_share:.0%})")
+        reasons.append(f"{len(failed)} of {len(results)} rolls over the limit (more than {max_failed_roll_share:.0%})")
     return LotResult(lot_id, limit, results, points, yards, score, not reasons, tuple(reasons))

@@ -66,8 +66,9 @@ def _score(state: SwitchingState, lot: LotOutcome) -> int:
     return state.switching_score + 2 if lot.accepted else 0
 
 
-def next_state(state: SwitchingState, lot: LotOutcome, *, production_steady: bool = True,
-               authority_approves_reduced: bool = False) -> SwitchingState:
+def next_state(
+    state: SwitchingState, lot: LotOutcome, *, production_steady: bool = True, authority_approves_reduced: bool = False
+) -> SwitchingState:
     """The severity for the next lot after ``lot`` was inspected under ``state``."""
     if state.severity == "discontinued":
         return state
@@ -80,8 +81,11 @@ def next_state(state: SwitchingState, lot: LotOutcome, *, production_steady: boo
             )
         score = _score(state, lot)
         if score >= REDUCE_SCORE and production_steady and authority_approves_reduced:
-            return SwitchingState(severity="reduced", reason=f"switching score {score} >= {REDUCE_SCORE}, "
-                                  "production steady, approved by the responsible authority")
+            return SwitchingState(
+                severity="reduced",
+                reason=f"switching score {score} >= {REDUCE_SCORE}, "
+                "production steady, approved by the responsible authority",
+            )
         return replace(state, recent_normal=recent, switching_score=score, reason="normal inspection continues")
     if state.severity == "tightened":
         if lot.accepted:
@@ -91,12 +95,17 @@ def next_state(state: SwitchingState, lot: LotOutcome, *, production_steady: boo
             return replace(state, accepted_in_row_tightened=run, reason="tightened inspection continues")
         rejected = state.rejected_on_tightened + 1
         if rejected >= DISCONTINUE_REJECTS:
-            return replace(state, severity="discontinued", accepted_in_row_tightened=0,
-                           rejected_on_tightened=rejected,
-                           reason=f"{rejected} lots not accepted on tightened: inspection discontinued "
-                                  "until the supplier has improved quality")
-        return replace(state, accepted_in_row_tightened=0, rejected_on_tightened=rejected,
-                       reason="tightened inspection continues")
+            return replace(
+                state,
+                severity="discontinued",
+                accepted_in_row_tightened=0,
+                rejected_on_tightened=rejected,
+                reason=f"{rejected} lots not accepted on tightened: inspection discontinued "
+                "until the supplier has improved quality",
+            )
+        return replace(
+            state, accepted_in_row_tightened=0, rejected_on_tightened=rejected, reason="tightened inspection continues"
+        )
     # reduced
     if not lot.accepted:
         return SwitchingState(severity="normal", reason="a lot was not accepted on reduced inspection")

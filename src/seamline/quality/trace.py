@@ -82,19 +82,25 @@ def _step(layout: FactoryLayout, bundle: str, op: str, ts: datetime, station: st
     style = layout.style_of_bundle(bundle)
     o = style.op_map().get(op) if style is not None else None
     st = layout.stations.get(station)
-    return Step(op, o.name_en if o else None, o.name_zh if o else None, station,
-                st.line_id if st else "?", worker, ts, qty)
+    return Step(
+        op, o.name_en if o else None, o.name_zh if o else None, station, st.line_id if st else "?", worker, ts, qty
+    )
 
 
-def trace_bundle(events: Iterable[object], layout: FactoryLayout, bundle_id: str,
-                 bundle_lots: Mapping[str, tuple[str, str | None]] | None = None) -> BundleTrace:
+def trace_bundle(
+    events: Iterable[object],
+    layout: FactoryLayout,
+    bundle_id: str,
+    bundle_lots: Mapping[str, tuple[str, str | None]] | None = None,
+) -> BundleTrace:
     """Everything known about one bundle: order, style, fabric lot, each step and each defect."""
     agg = _replay(events, layout)
     return _bundle_from(agg, layout, bundle_id, bundle_lots)
 
 
-def _bundle_from(agg: DhuAggregator, layout: FactoryLayout, bundle_id: str,
-                 bundle_lots: Mapping[str, tuple[str, str | None]] | None) -> BundleTrace:
+def _bundle_from(
+    agg: DhuAggregator, layout: FactoryLayout, bundle_id: str, bundle_lots: Mapping[str, tuple[str, str | None]] | None
+) -> BundleTrace:
     f = layout.factory.id
     b = layout.bundles.get(bundle_id)
     order = layout.orders.get(b.order_id) if b is not None else None
@@ -102,14 +108,25 @@ def _bundle_from(agg: DhuAggregator, layout: FactoryLayout, bundle_id: str,
     steps = tuple(_step(layout, bundle_id, op, ts, st, wk, q) for op, ts, st, wk, q in agg.pieces_of(f, bundle_id))
     defects = tuple(d for d in agg.defects if d.bundle == bundle_id)
     return BundleTrace(
-        bundle=bundle_id, order_id=b.order_id if b else None, style=order.style_code if order else None,
-        size=b.size if b else None, colour=b.colour if b else None, qty=b.qty if b else None,
-        fabric_lot=lot[0] if lot else None, fabric_roll=lot[1] if lot else None, steps=steps, defects=defects,
+        bundle=bundle_id,
+        order_id=b.order_id if b else None,
+        style=order.style_code if order else None,
+        size=b.size if b else None,
+        colour=b.colour if b else None,
+        qty=b.qty if b else None,
+        fabric_lot=lot[0] if lot else None,
+        fabric_roll=lot[1] if lot else None,
+        steps=steps,
+        defects=defects,
     )
 
 
-def trace_defect(events: Iterable[object], layout: FactoryLayout, defect: Defect | str,
-                 bundle_lots: Mapping[str, tuple[str, str | None]] | None = None) -> DefectTrace:
+def trace_defect(
+    events: Iterable[object],
+    layout: FactoryLayout,
+    defect: Defect | str,
+    bundle_lots: Mapping[str, tuple[str, str | None]] | None = None,
+) -> DefectTrace:
     """A reported defect (the event or its id) → bundle, operation, worker, station, time, lot."""
     evs = list(events)
     if isinstance(defect, str):
@@ -127,13 +144,28 @@ def trace_defect(events: Iterable[object], layout: FactoryLayout, defect: Defect
     else:
         station, worker, made_ts, line = rec.made_at_station, rec.made_by, rec.made_ts, rec.line
     lot = (bundle_lots or {}).get(defect.bundle)
-    return DefectTrace(defect.defect, defect.qty, defect.bundle, defect.op, worker, station, line, made_ts,
-                       defect.ts, defect.station, lot[0] if lot else None)
+    return DefectTrace(
+        defect.defect,
+        defect.qty,
+        defect.bundle,
+        defect.op,
+        worker,
+        station,
+        line,
+        made_ts,
+        defect.ts,
+        defect.station,
+        lot[0] if lot else None,
+    )
 
 
-def trace_audit(events: Iterable[object], layout: FactoryLayout, defects: Iterable[AuditDefect],
-                bundle_lots: Mapping[str, tuple[str, str | None]] | None = None,
-                at: datetime | None = None) -> list[DefectTrace]:
+def trace_audit(
+    events: Iterable[object],
+    layout: FactoryLayout,
+    defects: Iterable[AuditDefect],
+    bundle_lots: Mapping[str, tuple[str, str | None]] | None = None,
+    at: datetime | None = None,
+) -> list[DefectTrace]:
     """Defects of a (failed) final audit → who made them.
 
     A defect tagged with bundle and operation goes to the producer of that step; one with only
@@ -152,11 +184,25 @@ def trace_audit(events: Iterable[object], layout: FactoryLayout, defects: Iterab
             maker = agg.maker_of(f, d.bundle_id, d.op, at) if at is not None else _last_maker(agg, f, d)
             station, worker, made_ts = maker if maker else ("?", "?", None)
             st = layout.stations.get(station)
-            out.append(DefectTrace(d.code, d.qty, d.bundle_id, d.op, worker, station, st.line_id if st else "?",
-                                   made_ts, at, None, lot_id))
+            out.append(
+                DefectTrace(
+                    d.code,
+                    d.qty,
+                    d.bundle_id,
+                    d.op,
+                    worker,
+                    station,
+                    st.line_id if st else "?",
+                    made_ts,
+                    at,
+                    None,
+                    lot_id,
+                )
+            )
         else:
-            steps = tuple(_step(layout, d.bundle_id, op, ts, st, wk, q)
-                          for op, ts, st, wk, q in agg.pieces_of(f, d.bundle_id))
+            steps = tuple(
+                _step(layout, d.bundle_id, op, ts, st, wk, q) for op, ts, st, wk, q in agg.pieces_of(f, d.bundle_id)
+            )
             out.append(DefectTrace(d.code, d.qty, d.bundle_id, "?", "?", "?", "?", None, at, None, lot_id, steps))
     return out
 

@@ -101,8 +101,16 @@ def worker_report(p: Period, worker: str, policy: PayPolicy | None) -> WorkerRep
     slip = None
     if policy is not None:
         slip = compute_payslip(
-            worker, p.first, p.last, pieces=c.pieces, defects=c.defects, hours=c.hours, ot_starts=c.ot_starts,
-            rules=p.rules, layout=lay, policy=policy,
+            worker,
+            p.first,
+            p.last,
+            pieces=c.pieces,
+            defects=c.defects,
+            hours=c.hours,
+            ot_starts=c.ot_starts,
+            rules=p.rules,
+            layout=lay,
+            policy=policy,
         )
     pieces: dict[date, int] = defaultdict(int)
     returned: dict[date, int] = defaultdict(int)
@@ -136,13 +144,21 @@ def worker_report(p: Period, worker: str, policy: PayPolicy | None) -> WorkerRep
         )
     w = lay.workers.get(worker)
     missing = sum(
-        1 for s in c.sessions
-        if s.worker == worker and p.first <= s.work_day <= p.last and "missing_logout" in s.flags
+        1 for s in c.sessions if s.worker == worker and p.first <= s.work_day <= p.last and "missing_logout" in s.flags
     )
     return WorkerReport(
-        factory_id=lay.factory.id, factory_name=lay.factory.name, worker=worker, name=w.name if w else worker,
-        first=p.first, last=p.last, rules_en=p.rules.name_en, rules_zh=p.rules.name_zh, days=rows, payslip=slip,
-        findings=[v for v in c.findings_in(p.first, p.last) if v.worker == worker], chain_head=p.chain_head,
+        factory_id=lay.factory.id,
+        factory_name=lay.factory.name,
+        worker=worker,
+        name=w.name if w else worker,
+        first=p.first,
+        last=p.last,
+        rules_en=p.rules.name_en,
+        rules_zh=p.rules.name_zh,
+        days=rows,
+        payslip=slip,
+        findings=[v for v in c.findings_in(p.first, p.last) if v.worker == worker],
+        chain_head=p.chain_head,
         missing_logouts=missing,
     )
 
@@ -200,8 +216,11 @@ def customer_report(p: Period, customer: str, policy: PayPolicy | None) -> Custo
     workers = sorted(set(worked) | set(pieces))
     rows = [
         CustomerRow(
-            worker=w, name=lay.workers[w].name if w in lay.workers else w, worked_h=worked.get(w, 0.0),
-            overtime_h=overtime.get(w, 0.0), pieces=pieces.get(w, 0),
+            worker=w,
+            name=lay.workers[w].name if w in lay.workers else w,
+            worked_h=worked.get(w, 0.0),
+            overtime_h=overtime.get(w, 0.0),
+            pieces=pieces.get(w, 0),
             pay=money(pay.get(w, Decimal(0))) if policy is not None else None,
         )
         for w in workers
@@ -214,8 +233,16 @@ def customer_report(p: Period, customer: str, policy: PayPolicy | None) -> Custo
     }
     ws = set(workers)
     return CustomerReport(
-        factory_id=lay.factory.id, factory_name=lay.factory.name, customer=customer, orders=orders,
-        first=p.first, last=p.last, rules_en=p.rules.name_en, rules_zh=p.rules.name_zh, rows=rows,
-        findings=[v for v in c.findings_in(p.first, p.last) if v.worker in ws], chain_head=p.chain_head,
+        factory_id=lay.factory.id,
+        factory_name=lay.factory.name,
+        customer=customer,
+        orders=orders,
+        first=p.first,
+        last=p.last,
+        rules_en=p.rules.name_en,
+        rules_zh=p.rules.name_zh,
+        rows=rows,
+        findings=[v for v in c.findings_in(p.first, p.last) if v.worker in ws],
+        chain_head=p.chain_head,
         totals=totals,
     )

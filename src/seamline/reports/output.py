@@ -49,13 +49,32 @@ def _rules(r: WorkerReport | CustomerReport, lang: str) -> str:
 # --- tables as rows (shared by CSV and PDF) ------------------------------------------------------
 def worker_table(r: WorkerReport, lang: str) -> list[list[str]]:
     L = labels(lang)
-    rows = [[L["day"], L["kind"], L["worked_h"], L["regular_h"], L["overtime_h"], L["pieces"], L["returned"],
-             L["pay"]]]
+    rows = [[L["day"], L["kind"], L["worked_h"], L["regular_h"], L["overtime_h"], L["pieces"], L["returned"], L["pay"]]]
     for d in r.days:
-        rows.append([d.day.isoformat(), L[d.kind], _h(d.worked_h), _h(d.regular_h), _h(d.overtime_h),
-                     str(d.pieces), str(d.returned), _m(d.pay)])
-    rows.append([L["total"], "", _h(r.worked_h), _h(r.regular_h), _h(r.overtime_h), str(r.pieces),
-                 str(r.returned), _m(r.payslip.piece_pay if r.payslip else None)])
+        rows.append(
+            [
+                d.day.isoformat(),
+                L[d.kind],
+                _h(d.worked_h),
+                _h(d.regular_h),
+                _h(d.overtime_h),
+                str(d.pieces),
+                str(d.returned),
+                _m(d.pay),
+            ]
+        )
+    rows.append(
+        [
+            L["total"],
+            "",
+            _h(r.worked_h),
+            _h(r.regular_h),
+            _h(r.overtime_h),
+            str(r.pieces),
+            str(r.returned),
+            _m(r.payslip.piece_pay if r.payslip else None),
+        ]
+    )
     return rows
 
 
@@ -81,15 +100,26 @@ def customer_table(r: CustomerReport, lang: str) -> list[list[str]]:
     for x in r.rows:
         rows.append([x.worker, x.name, _h(x.worked_h), _h(x.overtime_h), str(x.pieces), _m(x.pay)])
     t = r.totals
-    rows.append([L["total"], "", _h(float(t["worked_h"] or 0)), _h(float(t["overtime_h"] or 0)),
-                 str(t["pieces"]), _m(cast(Decimal | None, t["pay"]))])  # money or None: see customer_report
+    rows.append(
+        [
+            L["total"],
+            "",
+            _h(float(t["worked_h"] or 0)),
+            _h(float(t["overtime_h"] or 0)),
+            str(t["pieces"]),
+            _m(cast(Decimal | None, t["pay"])),
+        ]
+    )  # money or None: see customer_report
     return rows
 
 
 def _meta(r: WorkerReport | CustomerReport, lang: str) -> list[list[str]]:
     L = labels(lang)
-    out = [[L["factory"], f"{r.factory_id} {r.factory_name}"], [L["period"], f"{r.first} .. {r.last}"],
-           [L["rules"], _rules(r, lang)]]
+    out = [
+        [L["factory"], f"{r.factory_id} {r.factory_name}"],
+        [L["period"], f"{r.first} .. {r.last}"],
+        [L["rules"], _rules(r, lang)],
+    ]
     if isinstance(r, WorkerReport):
         out.append([L["worker"], f"{r.worker} {r.name}"])
         if r.missing_logouts:
@@ -118,8 +148,18 @@ def to_csv(r: WorkerReport | CustomerReport, lang: str = "zh") -> str:
     w.writerow([])
     w.writerow([L["findings"]])
     for v in r.findings:
-        w.writerow([v.worker, v.severity, v.rule_id, v.start.isoformat(), v.end.isoformat(), f"{v.value:g}",
-                    f"{v.limit:g}", v.text_zh if lang == "zh" else v.text_en])
+        w.writerow(
+            [
+                v.worker,
+                v.severity,
+                v.rule_id,
+                v.start.isoformat(),
+                v.end.isoformat(),
+                f"{v.value:g}",
+                f"{v.limit:g}",
+                v.text_zh if lang == "zh" else v.text_en,
+            ]
+        )
     w.writerow([])
     w.writerow([L["chain_head"], chain_head_text(r, lang)])
     return buf.getvalue()
@@ -155,10 +195,16 @@ def to_pdf(r: WorkerReport | CustomerReport, lang: str = "zh") -> bytes:
         return t
 
     buf = io.BytesIO()
-    doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm,
-                            bottomMargin=15 * mm, title=L["worker_title" if isinstance(r, WorkerReport)
-                                                          else "customer_title"],
-                            initialFontName=font)
+    doc = SimpleDocTemplate(
+        buf,
+        pagesize=A4,
+        leftMargin=15 * mm,
+        rightMargin=15 * mm,
+        topMargin=15 * mm,
+        bottomMargin=15 * mm,
+        title=L["worker_title" if isinstance(r, WorkerReport) else "customer_title"],
+        initialFontName=font,
+    )
     story: list = [Paragraph(L["worker_title"] if isinstance(r, WorkerReport) else L["customer_title"], title_st)]
     meta = table(_meta(r, lang), header=False)
     meta.setStyle(TableStyle([("ALIGN", (0, 0), (-1, -1), "LEFT")]))

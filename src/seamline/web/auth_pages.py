@@ -55,21 +55,26 @@ def register(app: FastAPI, jinja_env: Any) -> None:
     def lang_of(request: Request) -> str:
         return pick_lang(request.query_params.get("lang"), request.cookies.get(LANG_COOKIE))
 
-    def render(request: Request, form: str, title: str, *, error: str | None = None, status: int = 200,
-               next_: str = "/") -> HTMLResponse:
+    def render(
+        request: Request, form: str, title: str, *, error: str | None = None, status: int = 200, next_: str = "/"
+    ) -> HTMLResponse:
         lang = lang_of(request)
         tr = translations(lang)
         other = "en" if lang != "en" else "zh_CN"
-        html = jinja_env(lang).get_template("auth.html").render(
-            lang=lang,
-            html_lang="zh-CN" if lang == "zh_CN" else "en",
-            other_lang=other,
-            other_lang_label="English" if other == "en" else "中文",
-            title=tr.gettext(title),
-            form=form,
-            error=tr.gettext(error) if error else None,
-            next=next_,
-            static=STATIC_PREFIX,
+        html = (
+            jinja_env(lang)
+            .get_template("auth.html")
+            .render(
+                lang=lang,
+                html_lang="zh-CN" if lang == "zh_CN" else "en",
+                other_lang=other,
+                other_lang_label="English" if other == "en" else "中文",
+                title=tr.gettext(title),
+                form=form,
+                error=tr.gettext(error) if error else None,
+                next=next_,
+                static=STATIC_PREFIX,
+            )
         )
         resp = HTMLResponse(html, status_code=status)
         if request.query_params.get("lang"):
@@ -99,8 +104,10 @@ def register(app: FastAPI, jinja_env: Any) -> None:
                 functools.partial(auth_service(request).login, username, password, client=_client(request))
             )
         except AuthError as e:
-            msg = N_("Too many failed attempts from here: wait a little and try again") if e.status == 429 else N_(
-                "Wrong user name or password"
+            msg = (
+                N_("Too many failed attempts from here: wait a little and try again")
+                if e.status == 429
+                else N_("Wrong user name or password")
             )
             page = render(request, "login", N_("Log in"), error=msg, status=e.status, next_=_safe_next(next))
             return _retry_after(page, e)
@@ -121,8 +128,11 @@ def register(app: FastAPI, jinja_env: Any) -> None:
                 functools.partial(auth_service(request).pair, code, client=_client(request))
             )
         except AuthError as e:
-            msg = N_("Too many wrong codes: try again in a few minutes") if e.status == 429 else N_(
-                "That code is wrong, used or expired: ask your supervisor for a new one")
+            msg = (
+                N_("Too many wrong codes: try again in a few minutes")
+                if e.status == 429
+                else N_("That code is wrong, used or expired: ask your supervisor for a new one")
+            )
             return _retry_after(render(request, "pair", N_("Pair this tablet"), error=msg, status=e.status), e)
         resp = RedirectResponse(f"/station/{p.station}", status_code=303)
         set_session(request, resp, secret, int(TABLET_SESSION_TTL.total_seconds()))
@@ -133,8 +143,9 @@ def register(app: FastAPI, jinja_env: Any) -> None:
         p = getattr(request.state, "principal", None)
         if p is not None and p.session_id is not None:
             if csrf != p.csrf and request.headers.get("x-csrf-token") != p.csrf:
-                return render(request, "login", N_("Log in"), error=N_("Your session changed: log in again"),
-                              status=403)
+                return render(
+                    request, "login", N_("Log in"), error=N_("Your session changed: log in again"), status=403
+                )
             await anyio.to_thread.run_sync(auth_service(request).logout, request.cookies.get(SESSION_COOKIE, ""))
         resp = RedirectResponse("/login", status_code=303)
         resp.delete_cookie(SESSION_COOKIE)
