@@ -29,7 +29,15 @@ from typing import Any
 from scipy import stats
 
 from seamline.adapters.layout_files import load_factory
-from seamline.twin.experiment import POLICIES, QUALITY_REACHED, SMALL_MAX_PCS, line_case, run_policy
+from seamline.twin.experiment import (
+    POLICIES,
+    QUALITY_REACHED,
+    SMALL_MAX_PCS,
+    PolicyRun,
+    floor_quality,
+    line_case,
+    run_policy,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 STYLES = (("TEE-BASIC", "L1"), ("POLO", "L2"), ("JEANS-5P", "L3"))
@@ -60,13 +68,14 @@ def lead_ratios(cases: list[dict[str, Any]], key: str) -> list[float]:
     return out
 
 
-def one_case(args: tuple[str, str, int, int]) -> dict[str, Any]:
-    style, line, seed, days = args
+def one_case(args: tuple[str, str, int, int, int]) -> dict[str, Any]:
+    style, line, seed, days, floor_days = args
     base = load_factory(ROOT / "examples" / "factory")
     case = line_case(base, line, style, seed, days)
     out: dict[str, Any] = {"style": style, "seed": seed}
+    runs: dict[str, PolicyRun] = {}
     for pol in POLICIES:
-        r = run_policy(case, pol, quality=pol != "baseline")
+        r = runs[pol] = run_policy(case, pol, quality=pol != "baseline")
         res = r.result
         fresh = {o: h for o, h in res.order_lead_h.items() if o in res.orders_cut_in_run}
         out[pol] = {
@@ -84,8 +93,23 @@ def one_case(args: tuple[str, str, int, int]) -> dict[str, Any]:
             "quality_ss": r.balance_quality_ss,
             "fresh": r.fresh_quality,
             "fresh_lcb": r.fresh_lcb_quality,
+            "list": r.list_quality,
             "decisions": len(res.decisions),
         }
+    # The floor itself: each of the first ``floor_days`` days replayed from seamline's learning
+    # state with seamline's, the oracle's and the truth's optimum plan held fixed (common random
+    # numbers): whole garments of work per hour (twin.floor_check).
+    out["floor"] = {}
+    if floor_days > 0:
+        for d, fd in floor_quality(case, runs["seamline"], runs["oracle"], range(1, floor_days + 1)).items():
+            out["floor"][d] = {
+                "seamline": fd.seamline.garments_per_h,
+                "oracle": fd.oracle.garments_per_h if fd.oracle is not None else math.nan,
+                "optimum": fd.optimum.garments_per_h,
+                "seamline_packed": fd.seamline.packed_per_h,
+                "optimum_packed": fd.optimum.packed_per_h,
+                "model_optimum": 60.0 / fd.optimum_cycle_min if fd.optimum_cycle_min > 0 else math.nan,
+            }
     return out
 
 
@@ -96,12 +120,23 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--quick", action="store_true", help="2 seeds × 2 days")
     ap.add_argument(
+        "--floor-days",
+        type=int,
+        default=2,
+        help="replay days 1 … N of each case on the simulator with each plan held fixed (0: none)",
+    )
+    ap.add_argument(
         "--seed-offset", type=int, default=0, help="seeds offset+1 … offset+seeds (check on seeds not tuned on)"
     )
     a = ap.parse_args()
     seeds, days = (2, 2) if a.quick else (a.seeds, a.days)
     t0 = time.perf_counter()
-    jobs = [(s, ln, seed, days) for s, ln in STYLES for seed in range(a.seed_offset + 1, a.seed_offset + seeds + 1)]
+    floor_days = min(days, max(0, a.floor_days))
+    jobs = [
+        (s, ln, seed, days, floor_days)
+        for s, ln in STYLES
+        for seed in range(a.seed_offset + 1, a.seed_offset + seeds + 1)
+    ]
     with ProcessPoolExecutor(max_workers=max(1, a.jobs)) as ex:
         cases = list(ex.map(one_case, jobs))
     print(
@@ -203,6 +238,65 @@ def main() -> None:
             f" on the lower confidence bounds: {lm_:.3f} [{llo_:.3f}, {lhi_:.3f}];"
             f" seamline's day plan ÷ the oracle policy's: {vm:.3f} [{vlo:.3f}, {vhi:.3f}]"
         )
+    # What the floor receives is each station's LIST of operations, not the shares: the same
+    # quality with the shares re-optimised within the lists on the truth, for seamline and for the
+    # oracle policy, and seamline ÷ oracle on it (paired by case).
+    list_by_day: list[float] = []
+    oracle_list_by_day: list[float] = []
+    list_vs_oracle_by_day: list[float] = []
+    for d in range(1, days + 1):
+        sm, slo, shi = ci95([c["seamline"]["list"].get(d, math.nan) for c in cases])
+        om_, olo_, ohi_ = ci95([c["oracle"]["list"].get(d, math.nan) for c in cases])
+        rm, rlo, rhi = ci95(
+            [
+                c["seamline"]["list"][d] / c["oracle"]["list"][d]
+                for c in cases
+                if c["seamline"]["list"].get(d) and c["oracle"]["list"].get(d)
+            ]
+        )
+        list_by_day.append(round(sm, 4))
+        oracle_list_by_day.append(round(om_, 4))
+        list_vs_oracle_by_day.append(round(rm, 4))
+        print(
+            f"station-list quality (shares re-optimised within the lists), day {d}: seamline {sm:.3f}"
+            f" [{slo:.3f}, {shi:.3f}], the oracle policy {om_:.3f} [{olo_:.3f}, {ohi_:.3f}],"
+            f" seamline ÷ oracle {rm:.3f} [{rlo:.3f}, {rhi:.3f}]"
+        )
+    # The floor: whole garments of work per hour with each plan held fixed on the same replayed
+    # day, seamline's plan ÷ the truth's optimum plan; and which model figure it agrees with.
+    floor_by_day: list[float] = []
+    oracle_floor_by_day: list[float] = []
+    packed_floor_by_day: list[float] = []
+    floor_of_model: dict[str, list[float]] = {"seamline": [], "oracle": [], "optimum": []}
+    for d in range(1, floor_days + 1):
+        rows = [c for c in cases if d in c["floor"] and c["floor"][d]["optimum"] > 0]
+        fm_, flo_, fhi_ = ci95([c["floor"][d]["seamline"] / c["floor"][d]["optimum"] for c in rows])
+        om2, olo2, ohi2 = ci95([c["floor"][d]["oracle"] / c["floor"][d]["optimum"] for c in rows])
+        pm2, _, _ = ci95(
+            [
+                c["floor"][d]["seamline_packed"] / c["floor"][d]["optimum_packed"]
+                for c in rows
+                if c["floor"][d]["optimum_packed"] > 0
+            ]
+        )
+        floor_by_day.append(round(fm_, 4))
+        oracle_floor_by_day.append(round(om2, 4))
+        packed_floor_by_day.append(round(pm2, 4))
+        of_model = {
+            k: ci95([c["floor"][d][k] / c["floor"][d]["model_optimum"] for c in rows])[0] for k in floor_of_model
+        }
+        for k, v in of_model.items():
+            floor_of_model[k].append(round(v, 4))
+        dfix = ci95([c["floor"][d]["seamline"] / c["floor"][d]["optimum"] - c["seamline"]["quality"][d] for c in rows])
+        dlist = ci95([c["floor"][d]["seamline"] / c["floor"][d]["optimum"] - c["seamline"]["list"][d] for c in rows])
+        print(
+            f"floor (plan held fixed, whole garments/h), day {d}: seamline ÷ optimum plan {fm_:.3f}"
+            f" [{flo_:.3f}, {fhi_:.3f}], oracle ÷ optimum plan {om2:.3f} [{olo2:.3f}, {ohi2:.3f}];"
+            f" packed garments seamline ÷ optimum {pm2:.3f}; of the model's optimum rate: seamline"
+            f" {of_model['seamline']:.3f}, oracle {of_model['oracle']:.3f}, optimum plan {of_model['optimum']:.3f};"
+            f" floor − fixed-share figure {dfix[0]:+.3f} [{dfix[1]:+.3f}, {dfix[2]:+.3f}],"
+            f" floor − list figure {dlist[0]:+.3f} [{dlist[1]:+.3f}, {dlist[2]:+.3f}] over {len(rows)} cases"
+        )
     reached = next((d for d, q in enumerate(quality["quality"], start=1) if q >= QUALITY_REACHED), None)
     print(f"learned balance reaches {QUALITY_REACHED:.2f} of the oracle's on day {reached} (goal: ≤ 2)")
     base_eff = statistics.fmean(c["baseline"]["eff"] for c in cases) * 100
@@ -224,6 +318,13 @@ def main() -> None:
                 "fresh_balance_quality_by_day": fresh_by_day,
                 "fresh_lcb_balance_quality_by_day": lcb_by_day,
                 "quality_vs_oracle_by_day": vs_oracle_by_day,
+                "list_quality_by_day": list_by_day,
+                "oracle_list_quality_by_day": oracle_list_by_day,
+                "list_quality_vs_oracle_by_day": list_vs_oracle_by_day,
+                "floor_quality_by_day": floor_by_day,
+                "oracle_floor_quality_by_day": oracle_floor_by_day,
+                "floor_packed_quality_by_day": packed_floor_by_day,
+                "floor_of_model_optimum_by_day": floor_of_model,
                 "seed_offset": a.seed_offset,
             }
         )

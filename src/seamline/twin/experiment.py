@@ -21,6 +21,7 @@ from seamline.domain.model import FactoryLayout, Operation, Order
 from seamline.sim import SimConfig
 from seamline.sim.engine import Engine
 
+from .floor_check import FloorRate, floor_rate, list_cycle
 from .loop import LoopResult, run_loop
 from .policy import BaselinePolicy, OraclePolicy, SeamlinePolicy
 from .policy.balancing import LineBalance, balance_for, cycle_of, problem_for
@@ -182,6 +183,15 @@ class PolicyRun:
     # the same for the balance on each pair's lower confidence bound (``fresh_balance(lcb=True)``)
     fresh_lcb_quality: dict[int, float] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
+    # day index -> the truth's optimum ÷ the shortest cycle the day plan's station LISTS allow on
+    # the floor's truth (shares re-optimised, ``floor_check.list_cycle``): what the floor gets is
+    # the lists, and stations pull their work (docs/closed-loop.md, "What the floor receives")
+    list_quality: dict[int, float] = field(default_factory=dict)
+    # day index -> its date, the day plan on the floor at its last decision, and the plant's piece
+    # counts then (the learning state): what ``floor_quality`` replays on the simulator
+    days: dict[int, date] = field(default_factory=dict)
+    day_plans: dict[int, LineBalance] = field(default_factory=dict)
+    done: dict[int, dict[tuple[str, str, str], int]] = field(default_factory=dict)
 
 
 def run_policy(case: Case, policy: str, *, time_limit_s: float = 0.3, quality: bool = False) -> PolicyRun:
@@ -214,6 +224,13 @@ def run_policy(case: Case, policy: str, *, time_limit_s: float = 0.3, quality: b
     res = run_loop(case.layout, cfg, rec, case.line, days=case.days, engine=eng)
     if not quality:
         return PolicyRun(res, {})
+    days = dict(_days(case, ctl))
+    floor_truth = {d: current_efficiency(eng, case.style, rec.done.get(d, {})) for d in days.values()}
+    list_q = {
+        i: balance_quality(case, ctl, floor_truth[d], time_limit_s, day=d, lists=True)[i]
+        for i, d in days.items()
+        if (case.line, d) in ctl.day_plans
+    }
     now_q = {
         i: balance_quality(case, ctl, current_efficiency(eng, case.style, rec.done.get(d, {})), time_limit_s, day=d)[i]
         for i, d in _days(case, ctl)
@@ -234,6 +251,10 @@ def run_policy(case: Case, policy: str, *, time_limit_s: float = 0.3, quality: b
         balance_quality(case, ctl, truth_eff, time_limit_s),
         fresh_quality=fresh_q,
         fresh_lcb_quality=lcb_q,
+        list_quality=list_q,
+        days=days,
+        day_plans={i: ctl.day_plans[(case.line, d)] for i, d in days.items() if (case.line, d) in ctl.day_plans},
+        done={i: dict(rec.done.get(d, {})) for i, d in days.items()},
     )
 
 
@@ -249,10 +270,13 @@ def balance_quality(
     *,
     day: date | None = None,
     plans: Mapping[date, LineBalance] | None = None,
+    lists: bool = False,
 ) -> dict[int, float]:
     """For each day (or only ``day``): the oracle's cycle for the people present ÷ the
     controller's plan's cycle, both scored on ``truth_eff`` (1.0 = as good as balancing on it).
-    The plan is the day plan on the floor, or the day's of ``plans`` when given."""
+    The plan is the day plan on the floor, or the day's of ``plans`` when given. With ``lists``
+    the plan's cycle is the shortest its station lists allow (shares re-optimised on the truth,
+    ``floor_check.list_cycle``) instead of its own shares' (``cycle_of``)."""
     out: dict[int, float] = {}
     for i, d in _days(case, ctl):
         if day is not None and d != day:
@@ -266,7 +290,79 @@ def balance_quality(
             return truth_eff.get((badge, case.style, op.code), 0.5)
 
         problem, _ = problem_for(case.layout, case.style, present, eff)
-        mine = cycle_of(lb.plan, problem)
+        mine = list_cycle(lb, problem) if lists else cycle_of(lb.plan, problem)
         best = balance_for(case.layout, case.style, present, eff, time_limit_s=time_limit_s).plan.cycle_min
         out[i] = min(1.0, best / mine) if mine > 0 else 0.0
+    return out
+
+
+# Working days of a case the floor check replays by default (end of day 1 and 2: the goal's days).
+FLOOR_DAYS = (1, 2)
+
+
+@dataclass(frozen=True)
+class FloorDay:
+    """One day's floor check: the same floor (seamline's run's learning state, that day's
+    people), three plans' station lists held fixed."""
+
+    seamline: FloorRate
+    oracle: FloorRate | None  # None when the oracle's day plan is for other people
+    optimum: FloorRate
+    # the truth's optimum cycle (minutes per garment) at that state: 60 ÷ it is the model's rate
+    optimum_cycle_min: float = 0.0
+
+    def of_model(self, rate: FloorRate | None) -> float | None:
+        """A plan's whole garments per hour on the floor ÷ the model's optimum (60 ÷ the truth's
+        optimum cycle, the learning state at the day's end held)."""
+        if rate is None or self.optimum_cycle_min <= 0:
+            return None
+        return rate.garments_per_h * self.optimum_cycle_min / 60.0
+
+    @property
+    def quality(self) -> float:
+        """Seamline's plan's whole garments per hour ÷ the truth's optimum plan's."""
+        g = self.optimum.garments_per_h
+        return self.seamline.garments_per_h / g if g > 0 else 0.0
+
+    @property
+    def oracle_quality(self) -> float | None:
+        g = self.optimum.garments_per_h
+        return None if self.oracle is None or g <= 0 else self.oracle.garments_per_h / g
+
+
+def floor_quality(
+    case: Case,
+    seamline: PolicyRun,
+    oracle: PolicyRun | None,
+    days: Sequence[int] = FLOOR_DAYS,
+    *,
+    time_limit_s: float = 0.3,
+    feed: bool = True,
+) -> dict[int, FloorDay]:
+    """For each day index in ``days``: replay that day on the simulator from seamline's learning
+    state at its last decision (``floor_check.floor_rate``, common random numbers), with
+    seamline's day plan, the oracle policy's day plan and the truth's optimum for the same people
+    (the shortest-cycle share balance on the floor's truth at that state) each held fixed."""
+    eng = Engine(case.layout, SimConfig(seed=case.seed, start=case.start, record_pieces=False))
+    out: dict[int, FloorDay] = {}
+    for i in days:
+        lb, d = seamline.day_plans.get(i), seamline.days.get(i)
+        if lb is None or d is None:
+            continue
+        done = seamline.done.get(i, {})
+        truth = current_efficiency(eng, case.style, done)
+        present = {sid: b for b, sid in lb.station_of.items()}
+
+        def eff(badge: str, op: Operation, truth: Mapping[tuple[str, str, str], float] = truth) -> float:
+            return truth.get((badge, case.style, op.code), 0.5)
+
+        best = balance_for(case.layout, case.style, present, eff, time_limit_s=time_limit_s)
+        o_lb = oracle.day_plans.get(i) if oracle is not None else None
+        rates = {
+            k: floor_rate(case.layout, case.line, case.style, case.seed, d, done, plan, feed=feed)
+            for k, plan in (("seamline", lb), ("oracle", o_lb), ("optimum", best))
+            # the oracle's plan only when it is for the same people at the same stations
+            if plan is not None and plan.station_of == lb.station_of
+        }
+        out[i] = FloorDay(rates["seamline"], rates.get("oracle"), rates["optimum"], best.plan.cycle_min)
     return out
