@@ -16,7 +16,10 @@ balances of the people present (all with the same engine, ``twin.policy.balancin
   a re-balance keeps the cycle within 2 % of the optimum with fewer moves);
 - ``estimation_lcb``: as ``estimation``, the known pairs balanced on their lower confidence bounds
   (``planning_efficiency`` × exp(−1.96 ``planning_sd``), ``SeamlinePolicy.fresh_balance(lcb=True)``);
-- ``quality``: the bench's figure, the truth's optimum ÷ the day plan's cycle on the truth.
+- ``quality``: the bench's figure, the truth's optimum ÷ the day plan's cycle on the truth;
+- ``list_quality``: the truth's optimum ÷ the shortest cycle the day plan's station lists allow on
+  the truth (shares re-optimised within the lists, ``twin.floor_check.list_cycle``): the floor is
+  handed the lists, not the shares (docs/closed-loop.md, "What the floor receives").
 
 This bench reads the simulator's truth; the policy it measures does not.
 
@@ -41,6 +44,7 @@ from seamline.domain.model import Operation
 from seamline.sim import SimConfig
 from seamline.sim.engine import Engine
 from seamline.twin.experiment import PRELOAD_WIP_BUNDLES_PER_STATION, current_efficiency, line_case
+from seamline.twin.floor_check import list_cycle
 from seamline.twin.loop import run_loop
 from seamline.twin.policy.balancing import balance_for, cycle_of, problem_for
 from seamline.twin.policy.protocol import Directive
@@ -48,7 +52,7 @@ from seamline.twin.policy.seamline import LCB_Z, MIN_CYCLES, SeamlinePolicy
 
 ROOT = Path(__file__).resolve().parent.parent
 STYLES = (("TEE-BASIC", "L1"), ("POLO", "L2"), ("JEANS-5P", "L3"))
-KEYS = ("quality", "untried", "estimation", "lag", "estimation_lcb")
+KEYS = ("quality", "untried", "estimation", "lag", "estimation_lcb", "list_quality")
 # present, (badge, op) -> (estimate, cycles, lower confidence bound), the day plan, pieces done
 Snap = tuple[dict[str, str], dict[tuple[str, str], tuple[float, int, float]], Any, dict[tuple[str, str, str], int]]
 
@@ -133,6 +137,7 @@ def _gap(lay: Any, style: str, eng: Engine, snap: Snap) -> dict[str, float]:
         "estimation": opt_known / est_known,
         "lag": best(only_known(est)).cycle_min / on(only_known(est), lb.plan),
         "estimation_lcb": opt_known / on(true_eff, best(only_known(lcb))),
+        "list_quality": opt / list_cycle(lb, problem_for(lay, style, present, true_eff)[0]),
     }
 
 

@@ -41,6 +41,8 @@ from seamline.twin.experiment import (
 
 ROOT = Path(__file__).resolve().parent.parent
 STYLES = (("TEE-BASIC", "L1"), ("POLO", "L2"), ("JEANS-5P", "L3"))
+# The model figures the floor check is set against (twin.experiment.FloorDay.model).
+MODELS = ("shares", "lists", "carry")
 
 
 def ci95(xs: list[float]) -> tuple[float, float, float]:
@@ -94,6 +96,7 @@ def one_case(args: tuple[str, str, int, int, int]) -> dict[str, Any]:
             "fresh": r.fresh_quality,
             "fresh_lcb": r.fresh_lcb_quality,
             "list": r.list_quality,
+            "carry": r.carry_quality,
             "decisions": len(res.decisions),
         }
     # The floor itself: each of the first ``floor_days`` days replayed from seamline's learning
@@ -109,6 +112,7 @@ def one_case(args: tuple[str, str, int, int, int]) -> dict[str, Any]:
                 "seamline_packed": fd.seamline.packed_per_h,
                 "optimum_packed": fd.optimum.packed_per_h,
                 "model_optimum": 60.0 / fd.optimum_cycle_min if fd.optimum_cycle_min > 0 else math.nan,
+                "model": fd.model,
             }
     return out
 
@@ -262,6 +266,17 @@ def main() -> None:
             f" [{slo:.3f}, {shi:.3f}], the oracle policy {om_:.3f} [{olo_:.3f}, {ohi_:.3f}],"
             f" seamline ÷ oracle {rm:.3f} [{rlo:.3f}, {rhi:.3f}]"
         )
+    carry_by_day: list[float] = []
+    oracle_carry_by_day: list[float] = []
+    for d in range(1, days + 1):
+        sm, slo, shi = ci95([c["seamline"]["carry"].get(d, math.nan) for c in cases])
+        om_, olo_, ohi_ = ci95([c["oracle"]["carry"].get(d, math.nan) for c in cases])
+        carry_by_day.append(round(sm, 4))
+        oracle_carry_by_day.append(round(om_, 4))
+        print(
+            f"station lists with the floor's carry-on (floor_check.carry_cycle), day {d}: seamline {sm:.3f}"
+            f" [{slo:.3f}, {shi:.3f}], the oracle policy {om_:.3f} [{olo_:.3f}, {ohi_:.3f}]"
+        )
     # The floor: whole garments of work per hour with each plan held fixed on the same replayed
     # day, seamline's plan ÷ the truth's optimum plan; and which model figure it agrees with.
     floor_by_day: list[float] = []
@@ -297,6 +312,28 @@ def main() -> None:
             f" floor − fixed-share figure {dfix[0]:+.3f} [{dfix[1]:+.3f}, {dfix[2]:+.3f}],"
             f" floor − list figure {dlist[0]:+.3f} [{dlist[1]:+.3f}, {dlist[2]:+.3f}] over {len(rows)} cases"
         )
+    # Which model the floor agrees with: per case and plan, the model's seamline ÷ optimum-plan ratio
+    # against the floor's (mean absolute difference), and the floor's rate ÷ the model's for a plan.
+    agreement: dict[str, list[float]] = {m: [] for m in MODELS}
+    realised: dict[str, list[float]] = {m: [] for m in MODELS}
+    for d in range(1, floor_days + 1):
+        rows = [c for c in cases if d in c["floor"] and c["floor"][d]["optimum"] > 0]
+        line = []
+        for m in MODELS:
+            diffs, ratios = [], []
+            for c in rows:
+                f, mod = c["floor"][d], c["floor"][d]["model"]
+                if mod["optimum"][m] > 0:
+                    diffs.append(abs(f["seamline"] / f["optimum"] - mod["seamline"][m] / mod["optimum"][m]))
+                ratios += [f[k] / mod[k][m] for k in mod if mod[k][m] > 0 and not math.isnan(f[k])]
+            agreement[m].append(round(statistics.fmean(diffs), 4) if diffs else math.nan)
+            realised[m].append(round(statistics.fmean(ratios), 4) if ratios else math.nan)
+            rm_, rlo_, rhi_ = ci95(ratios)
+            line.append(
+                f"{m}: |floor − model| of seamline ÷ optimum plan {agreement[m][-1]:.3f},"
+                f" floor ÷ model rate {rm_:.3f} [{rlo_:.3f}, {rhi_:.3f}]"
+            )
+        print(f"floor against the models, day {d}: " + "; ".join(line))
     reached = next((d for d, q in enumerate(quality["quality"], start=1) if q >= QUALITY_REACHED), None)
     print(f"learned balance reaches {QUALITY_REACHED:.2f} of the oracle's on day {reached} (goal: ≤ 2)")
     base_eff = statistics.fmean(c["baseline"]["eff"] for c in cases) * 100
@@ -321,10 +358,14 @@ def main() -> None:
                 "list_quality_by_day": list_by_day,
                 "oracle_list_quality_by_day": oracle_list_by_day,
                 "list_quality_vs_oracle_by_day": list_vs_oracle_by_day,
+                "carry_quality_by_day": carry_by_day,
+                "oracle_carry_quality_by_day": oracle_carry_by_day,
                 "floor_quality_by_day": floor_by_day,
                 "oracle_floor_quality_by_day": oracle_floor_by_day,
                 "floor_packed_quality_by_day": packed_floor_by_day,
                 "floor_of_model_optimum_by_day": floor_of_model,
+                "floor_model_gap_by_day": agreement,
+                "floor_of_model_rate_by_day": realised,
                 "seed_offset": a.seed_offset,
             }
         )

@@ -10,7 +10,7 @@ one place where the truth meets a controller.
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -18,10 +18,11 @@ from typing import Any
 from seamline.domain.cutting import cut_order
 from seamline.domain.events import SensorEvent
 from seamline.domain.model import FactoryLayout, Operation, Order
+from seamline.planning.balance.data import BalanceProblem
 from seamline.sim import SimConfig
 from seamline.sim.engine import Engine
 
-from .floor_check import FloorRate, floor_rate, list_cycle
+from .floor_check import FloorRate, carry_cycle, floor_rate, list_cycle
 from .loop import LoopResult, run_loop
 from .policy import BaselinePolicy, OraclePolicy, SeamlinePolicy
 from .policy.balancing import LineBalance, balance_for, cycle_of, problem_for
@@ -187,6 +188,9 @@ class PolicyRun:
     # the floor's truth (shares re-optimised, ``floor_check.list_cycle``): what the floor gets is
     # the lists, and stations pull their work (docs/closed-loop.md, "What the floor receives")
     list_quality: dict[int, float] = field(default_factory=dict)
+    # the same with the floor's carry-on respected (``floor_check.carry_cycle``): the model figure
+    # the floor measurement agrees with (docs/closed-loop.md)
+    carry_quality: dict[int, float] = field(default_factory=dict)
     # day index -> its date, the day plan on the floor at its last decision, and the plant's piece
     # counts then (the learning state): what ``floor_quality`` replays on the simulator
     days: dict[int, date] = field(default_factory=dict)
@@ -226,11 +230,14 @@ def run_policy(case: Case, policy: str, *, time_limit_s: float = 0.3, quality: b
         return PolicyRun(res, {})
     days = dict(_days(case, ctl))
     floor_truth = {d: current_efficiency(eng, case.style, rec.done.get(d, {})) for d in days.values()}
-    list_q = {
-        i: balance_quality(case, ctl, floor_truth[d], time_limit_s, day=d, lists=True)[i]
-        for i, d in days.items()
-        if (case.line, d) in ctl.day_plans
-    }
+    list_q, carry_q = (
+        {
+            i: balance_quality(case, ctl, floor_truth[d], time_limit_s, day=d, cycle=cyc)[i]
+            for i, d in days.items()
+            if (case.line, d) in ctl.day_plans
+        }
+        for cyc in (list_cycle, carry_cycle)
+    )
     now_q = {
         i: balance_quality(case, ctl, current_efficiency(eng, case.style, rec.done.get(d, {})), time_limit_s, day=d)[i]
         for i, d in _days(case, ctl)
@@ -252,6 +259,7 @@ def run_policy(case: Case, policy: str, *, time_limit_s: float = 0.3, quality: b
         fresh_quality=fresh_q,
         fresh_lcb_quality=lcb_q,
         list_quality=list_q,
+        carry_quality=carry_q,
         days=days,
         day_plans={i: ctl.day_plans[(case.line, d)] for i, d in days.items() if (case.line, d) in ctl.day_plans},
         done={i: dict(rec.done.get(d, {})) for i, d in days.items()},
@@ -270,13 +278,14 @@ def balance_quality(
     *,
     day: date | None = None,
     plans: Mapping[date, LineBalance] | None = None,
-    lists: bool = False,
+    cycle: Callable[[LineBalance, BalanceProblem], float] | None = None,
 ) -> dict[int, float]:
     """For each day (or only ``day``): the oracle's cycle for the people present ÷ the
     controller's plan's cycle, both scored on ``truth_eff`` (1.0 = as good as balancing on it).
-    The plan is the day plan on the floor, or the day's of ``plans`` when given. With ``lists``
-    the plan's cycle is the shortest its station lists allow (shares re-optimised on the truth,
-    ``floor_check.list_cycle``) instead of its own shares' (``cycle_of``)."""
+    The plan is the day plan on the floor, or the day's of ``plans`` when given. With ``cycle``
+    the plan's cycle is that function's of it (``floor_check.list_cycle``: the shortest its
+    station lists allow, shares re-optimised on the truth; ``carry_cycle``: the same with the
+    floor's carry-on) instead of its own shares' (``cycle_of``)."""
     out: dict[int, float] = {}
     for i, d in _days(case, ctl):
         if day is not None and d != day:
@@ -290,7 +299,7 @@ def balance_quality(
             return truth_eff.get((badge, case.style, op.code), 0.5)
 
         problem, _ = problem_for(case.layout, case.style, present, eff)
-        mine = list_cycle(lb, problem) if lists else cycle_of(lb.plan, problem)
+        mine = cycle(lb, problem) if cycle is not None else cycle_of(lb.plan, problem)
         best = balance_for(case.layout, case.style, present, eff, time_limit_s=time_limit_s).plan.cycle_min
         out[i] = min(1.0, best / mine) if mine > 0 else 0.0
     return out
@@ -310,6 +319,9 @@ class FloorDay:
     optimum: FloorRate
     # the truth's optimum cycle (minutes per garment) at that state: 60 ÷ it is the model's rate
     optimum_cycle_min: float = 0.0
+    # plan ("seamline", "oracle", "optimum") -> model ("shares", "lists", "carry") -> garments per
+    # hour the model says the plan gives on the truth at that state (60 ÷ its cycle)
+    model: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def of_model(self, rate: FloorRate | None) -> float | None:
         """A plan's whole garments per hour on the floor ÷ the model's optimum (60 ÷ the truth's
@@ -364,5 +376,18 @@ def floor_quality(
             # the oracle's plan only when it is for the same people at the same stations
             if plan is not None and plan.station_of == lb.station_of
         }
-        out[i] = FloorDay(rates["seamline"], rates.get("oracle"), rates["optimum"], best.plan.cycle_min)
+        problem, _ = problem_for(case.layout, case.style, present, eff)
+        plans = {k: p for k, p in (("seamline", lb), ("oracle", o_lb), ("optimum", best)) if k in rates and p}
+        model = {
+            k: {
+                m: 60.0 / c if 0 < c < float("inf") else 0.0
+                for m, c in (
+                    ("shares", cycle_of(p.plan, problem)),
+                    ("lists", list_cycle(p, problem)),
+                    ("carry", carry_cycle(p, problem)),
+                )
+            }
+            for k, p in plans.items()
+        }
+        out[i] = FloorDay(rates["seamline"], rates.get("oracle"), rates["optimum"], best.plan.cycle_min, model)
     return out

@@ -32,6 +32,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
+from ortools.linear_solver import pywraplp
+
 from seamline.domain.model import FactoryLayout, Style
 from seamline.planning.balance.data import BalancePlan, BalanceProblem
 from seamline.planning.balance.shares import balance_shares
@@ -179,3 +181,52 @@ def _pieces_by_op(eng: Engine, style: str) -> dict[str, int]:
         if st == style:
             out[op] = out.get(op, 0) + n
     return out
+
+
+def last_predecessor(style: Style) -> dict[str, str]:
+    """op → the predecessor that is usually finished last on a bundle: the one at the end of the
+    longest chain of standard minutes from the cut (for an operation with one predecessor, it)."""
+    longest: dict[str, float] = {}
+    out: dict[str, str] = {}
+    for code in style.topological_order():
+        op = style.op(code)
+        if op.predecessors:
+            out[code] = max(op.predecessors, key=lambda p: (longest[p], p))
+        longest[code] = op.sam_min + max((longest[p] for p in op.predecessors), default=0.0)
+    return out
+
+
+def carry_cycle(lb: LineBalance, problem: BalanceProblem) -> float:
+    """The shortest cycle ``lb``'s station lists allow when the floor's carry-on is respected: a
+    station that finishes an operation carries the bundle on to a successor on its own list
+    whenever that was the successor's last missing predecessor (``LineSim.complete``), so its share
+    of the successor is at least its share of that predecessor (the usual last one,
+    ``last_predecessor``). A sliver of a successor on a station's list becomes, on the floor, the
+    station's whole share of the predecessor. ``inf`` when the lists cannot sew the style."""
+    lp = list_problem(problem, lb)
+    elig = lp.eligible()
+    ops = lp.style.op_map()
+    solver = pywraplp.Solver.CreateSolver("GLOP")
+    if solver is None:  # pragma: no cover - GLOP ships with OR-Tools
+        raise RuntimeError("GLOP is not available in this OR-Tools build")
+    x = {k: solver.NumVar(0.0, 1.0, f"x[{k[0]},{k[1]}]") for k in sorted(elig)}
+    c = solver.NumVar(0.0, solver.infinity(), "C")
+    for code in ops:
+        terms = [v for (_b, oc), v in x.items() if oc == code]
+        if not terms:
+            return float("inf")
+        solver.Add(sum(terms) == 1.0)
+    by_worker: dict[str, list[tuple[pywraplp.Variable, float]]] = {}
+    for (b, oc), v in x.items():
+        by_worker.setdefault(b, []).append((v, ops[oc].sam_min / elig[(b, oc)]))
+    for terms in by_worker.values():
+        solver.Add(sum(v * m for v, m in terms) <= c)
+    last = last_predecessor(lp.style)
+    for (b, oc), v in x.items():
+        p = last.get(oc)
+        if p is not None and (b, p) in x:
+            solver.Add(v >= x[(b, p)])
+    solver.Minimize(c)
+    if solver.Solve() != pywraplp.Solver.OPTIMAL:
+        return float("inf")
+    return float(c.solution_value())
