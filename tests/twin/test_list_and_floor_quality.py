@@ -12,7 +12,14 @@ from seamline.sim import SimConfig
 from seamline.sim.control import line_of
 from seamline.sim.engine import Engine
 from seamline.twin.experiment import Case, FloorDay, current_efficiency, line_case, run_policy
-from seamline.twin.floor_check import floor_rate, list_cycle, list_problem
+from seamline.twin.floor_check import (
+    ample_book,
+    carry_cycle,
+    floor_rate,
+    last_predecessor,
+    list_cycle,
+    list_problem,
+)
 from seamline.twin.policy.balancing import LineBalance, balance_for, cycle_of, problem_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -109,3 +116,39 @@ def test_the_floor_check_refuses_a_plan_for_people_not_there(floor: Floor, base:
     moved = LineBalance(lb.plan, lb.problem, {**lb.stations, absent: ("T01",)}, {**lb.station_of, "X": absent})
     with pytest.raises(ValueError, match="not staffed"):
         floor_rate(c.layout, c.line, c.style, c.seed, floor.day, {}, moved, window_h=1.0)
+
+
+def with_sliver(floor: Floor) -> LineBalance:
+    """The optimum's lists with one successor added to a station holding its usual last
+    predecessor (the one that costs the carry-on most): the share LP gives the sliver nothing,
+    the floor's carry-on gives the station the successor of every bundle it finishes there."""
+    lb = floor.best
+    last = last_predecessor(floor.case.layout.styles[floor.case.style])
+    cands = []
+    for badge, sid in lb.station_of.items():
+        mine = lb.stations.get(sid, ())
+        for succ, pred in last.items():
+            if pred in mine and succ not in mine and floor.problem.efficiency.get((badge, succ), 0.0) > 0:
+                moved = LineBalance(lb.plan, lb.problem, {**lb.stations, sid: (*mine, succ)}, lb.station_of)
+                cands.append((carry_cycle(moved, floor.problem), sid, succ, moved))
+    assert cands, "no station can take a successor of its own operation"
+    return max(cands, key=lambda c: (c[0], c[1], c[2]))[3]
+
+
+def test_the_carry_on_turns_a_sliver_on_a_list_into_a_whole_share(floor: Floor) -> None:
+    sliver = with_sliver(floor)
+    assert floor.list_q(sliver) == pytest.approx(1.0, abs=1e-6)  # the lists still allow the optimum
+    best_carry = floor.best.plan.cycle_min / carry_cycle(floor.best, floor.problem)
+    sliver_carry = floor.best.plan.cycle_min / carry_cycle(sliver, floor.problem)
+    assert sliver_carry < best_carry - 0.05
+    # and the floor agrees with the carry-on model, not with the lists: the sliver costs garments
+    assert floor.rate(sliver) < floor.rate(floor.best)
+
+
+def test_a_replay_never_runs_out_of_bundles(tee: Case, base: FactoryLayout) -> None:
+    short = ample_book(tee.layout, tee.style, tee.line, 3.0, 9.0)
+    n_short = len(short.bundles)
+    assert n_short > len(tee.layout.bundles)  # a one-day book is repeated for a day's replay
+    assert set(tee.layout.orders) <= set(short.orders)
+    long = line_case(base, tee.line, tee.style, tee.seed, 6)
+    assert ample_book(long.layout, long.style, long.line, 3.0, 9.0) is long.layout  # already enough

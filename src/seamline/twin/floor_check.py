@@ -34,6 +34,7 @@ from datetime import date, datetime, timedelta
 
 from ortools.linear_solver import pywraplp
 
+from seamline.domain.cutting import cut_order
 from seamline.domain.model import FactoryLayout, Style
 from seamline.planning.balance.data import BalancePlan, BalanceProblem
 from seamline.planning.balance.shares import balance_shares
@@ -135,6 +136,7 @@ def floor_rate(
         preload_wip_bundles_per_station=wip_bundles_per_station,
         wip_bundles_per_station=wip_bundles_per_station,
     )
+    layout = ample_book(layout, style_code, line_id, wip_bundles_per_station, (end - start).total_seconds() / 3600.0)
     eng = Engine(layout, cfg)
     eng.done_count.update(done)  # the learning curves where the closed loop left them
     line = line_of(eng, line_id)
@@ -173,6 +175,33 @@ def floor_rate(
         packed_per_h=min(per_op[c] for c in finals) / hours if hours > 0 else 0.0,
         pieces_by_op=per_op,
     )
+
+
+def ample_book(
+    layout: FactoryLayout, style_code: str, line_id: str, wip_bundles_per_station: float, hours: float
+) -> FactoryLayout:
+    """``layout`` with its order book repeated (new ids, later due dates) until it holds the WIP
+    preload plus every station sewing the style at standard for ``hours``: a replay that runs out
+    of bundles measures the book, not the plan. Unchanged when the book already suffices."""
+    style = layout.styles[style_code]
+    stations = sum(1 for s in layout.stations.values() if s.line_id == line_id)
+    need = stations * wip_bundles_per_station + stations * hours * 60.0 / style.sam_min / style.bundle_size
+    own = sorted((o for o in layout.orders.values() if o.style_code == style_code), key=lambda o: (o.due, o.id))
+    have = sum(1 for b in layout.bundles.values() if b.order_id in {o.id for o in own})
+    if have >= need or not own:
+        return layout
+    orders = dict(layout.orders)
+    bundles = dict(layout.bundles)
+    k = 0
+    while have < need:
+        k += 1
+        for o in own:
+            copy = replace(o, id=f"{o.id}-F{k}", due=o.due + timedelta(days=30 * k))
+            orders[copy.id] = copy
+            for b in cut_order(copy, style):
+                bundles[b.id] = b
+                have += 1
+    return replace(layout, orders=orders, bundles=bundles)
 
 
 def _pieces_by_op(eng: Engine, style: str) -> dict[str, int]:
