@@ -14,12 +14,16 @@
   (else it picks the pairs whose estimates flatter them); the running policy's move costs
   already keep thinly known pairs off the floor's plan, and choosing it by expected garments over
   posterior draws was measured not to help, so it is off.
-- Exploration (``trials``): a worker with slack (in the plan, or waiting for work on the floor
-  for part of the last interval), not the bottleneck,
-  tries a bundle of an operation she has not been seen on when the optimistic bound of her prior
-  there reaches the efficiency of the operation's busy holders — a pair that may enter the
-  optimum, which the balance cannot find out by itself since it only plans what it believes. The
-  trial rides beside the plan and her own work goes first (``dispatch``), so it uses slack only.
+- Exploration (``trials``): optimism for exploring. The balance on every pair's optimistic bound
+  shows the pairs that could make a shorter cycle; each it uses that the floor's plan does not is
+  worth its chance of being that good × the garments it would gain over the style's remaining
+  work, against its cost: nothing on a worker's slack (her own work goes first, ``dispatch``), a
+  bundle's minutes for a loaded worker (a paid trial: its one bundle goes first, never from an
+  operation at its low water). The balance cannot find such pairs by itself since it only plans
+  what it believes. The bottleneck worker never tries.
+- Pessimism for committing (``PLAN_ON_LCB``, off): the plan on every pair's lower bound was
+  measured with these trials and lost balance quality (docs/closed-loop.md, "Optimism for
+  exploring, pessimism for committing"); the running policy plans on the estimates.
 - Dispatch feeds the bottleneck: a free station first takes work for an operation that feeds a
   bottleneck operation running short of bundles; then the bundle of the order with the fewest
   garments left to pack (order-level shortest remaining work, the plant's ``order_priority``: a
