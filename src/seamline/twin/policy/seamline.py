@@ -470,7 +470,10 @@ class SeamlinePolicy(PolicyBase):
             for b, sid in lb.station_of.items()
             if b != plan.bottleneck and sid not in out and present.get(sid) == b
         }
-        cands = self._trial_values(line, ls, present, explorers, in_plan, busy_ops) if explorers else []
+        try:
+            cands = self._trial_values(line, ls, present, explorers, in_plan, busy_ops) if explorers else []
+        except ValueError:  # the engine found no balance (as ``decide``): no new trial, the plan stands
+            cands = []
         paid = {p for p in self._paid if out.get(p[0]) and p[1] in out[p[0]]}
         for net, b, code, is_paid in cands:
             if len(out) >= EXPLORE_MAX:
