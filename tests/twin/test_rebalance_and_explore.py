@@ -2,8 +2,9 @@
 
 - A drift re-balance is weighed at every decision point in garments over a day, net of its moves'
   cost (set-up and learning); the old rule waited 60 minutes and wanted a 3 % shorter cycle.
-- A worker with slack tries a bundle of an operation she was never seen on when her prior's
-  optimistic bound reaches the operation's busy holders; her own work goes first.
+- Trials come from the plan on the optimistic bounds: a pair it uses and the floor's plan does not
+  is tried when its expected gain exceeds its cost; on slack (her own work goes first) the cost is
+  nothing, a loaded worker's trial costs her bundle and goes first, once.
 """
 
 from __future__ import annotations
@@ -192,7 +193,7 @@ def test_a_trial_comes_after_the_stations_own_work(tee: Case) -> None:
     assert pol.dispatch(sid, options[:1], waiting) == 0  # with nothing of her own she tries
 
 
-def test_trials_only_for_a_worker_with_slack_never_the_bottleneck_and_never_for_the_oracle(tee: Case) -> None:
+def test_trials_for_a_worker_with_slack_or_paid_never_the_bottleneck_and_never_for_the_oracle(tee: Case) -> None:
     pol = SeamlinePolicy(tee.layout, [tee.line])
     _logged_in(tee, pol)
     pol.decide(tee.start + timedelta(minutes=30))
@@ -204,10 +205,12 @@ def test_trials_only_for_a_worker_with_slack_never_the_bottleneck_and_never_for_
     for sid, ops in trials.items():
         b = badge_at[sid]
         assert b != plan.bottleneck
-        assert (
-            plan.loads_min.get(b, 0.0) <= (1 - seamline_mod.EXPLORE_SLACK) * plan.cycle_min or sid in pol.floor.no_work
-        )
         for op in ops:
+            assert (
+                plan.loads_min.get(b, 0.0) <= (1 - seamline_mod.EXPLORE_SLACK) * plan.cycle_min
+                or sid in pol.floor.no_work
+                or (sid, op) in pol._paid  # a loaded worker's trial worth its bundle
+            )
             assert (b, op) not in plan.pairs()
             cell = pol.learning.cells.get((pol.fid, b, tee.style, op))
             assert cell is None or cell.n_cycles < MIN_CYCLES
@@ -261,3 +264,73 @@ def test_a_thin_estimate_is_not_loaded_to_the_cycle(tee: Case, monkeypatch: pyte
     pol.thin = "nobody"
     exact = pol.rebalance(tee.line, LineState(), tee.start, present, tee.style, "start")
     assert exact is not None and exact.plan.cycle_min == pytest.approx(plain.plan.cycle_min, rel=1e-9)
+
+
+class Bounded(Fixed):
+    """Figures the test sets, and optimistic bounds it sets: every pair known exactly (its bound
+    is its figure on either side) but those of ``ups``, whose optimistic bound is far above."""
+
+    def __init__(self, layout: FactoryLayout, lines: list[str], ups: dict[tuple[str, str], float]) -> None:
+        super().__init__(layout, lines, {})
+        self.ups = ups
+
+    @property
+    def learns(self) -> bool:
+        return True
+
+    def bound(self, badge: str, style: str, op: Operation, z: float) -> float:
+        e = self.efficiency(badge, style, op)
+        return self.ups.get((badge, op.code), e) if z > 0 else e
+
+
+def test_a_loaded_worker_tries_a_pair_whose_expected_gain_pays_for_its_bundle(tee: Case) -> None:
+    """Optimism for exploring: a pair the optimistic plan uses and the floor's does not is tried
+    by a worker the plan keeps at the cycle when its expected gain exceeds her bundle's cost; her
+    trial's one bundle then goes before her own work (else it would never be sewn), but never
+    from an operation down to its low water; the bottleneck worker never tries."""
+    found = None
+    for slow in [o.code for o in tee.layout.styles[tee.style].operations]:
+        # an operation everyone is slow at, and a loaded worker (not the bottleneck) not planned
+        # on it whose optimistic bound there is high: trying her may shorten the cycle a lot
+        pol = Bounded(tee.layout, [tee.line], {})
+        present = _logged_in(tee, pol)
+        pol.effs.update({(b, slow): 0.5 for b in present.values()})
+        pol.decide(tee.start + timedelta(minutes=30))
+        ls = pol.state[tee.line]
+        assert ls.balance is not None
+        plan = ls.balance.plan
+        assert pol.trials(tee.line, ls, tee.start) == {}  # nothing uncertain: nothing to learn
+        for b in sorted(plan.loads_min):
+            if b == plan.bottleneck or plan.loads_min[b] < 0.99 * plan.cycle_min or (b, slow) in plan.pairs():
+                continue
+            if ls.balance.problem.efficiency.get((b, slow), 0.0) <= 0:
+                continue
+            pol.ups = {(b, slow): 2.0}
+            if pol.trials(tee.line, ls, tee.start):
+                found = (b, slow)
+                break
+        if found:
+            break
+    assert found is not None, "no loaded worker's trial on the line pays for its bundle"
+    pair = found
+    sid = ls.balance.station_of[pair[0]]
+    trials = pol.trials(tee.line, ls, tee.start)
+    assert trials == {sid: (pair[1],)}
+    assert (sid, pair[1]) in pol._paid
+    (net, b, code, paid), *_ = pol._trial_values(tee.line, ls, present, {pair[0]: sid}, plan.pairs(), set())
+    assert (b, code, paid) == (*pair, True) and net > 0
+    # the same hope on the bottleneck worker: no trial for her
+    pol.ups = {(plan.bottleneck, o.code): 2.0 for o in tee.layout.styles[tee.style].operations}
+    assert ls.balance.station_of[plan.bottleneck] not in pol.trials(tee.line, ls, tee.start)
+    # a hope too small to pay for a bundle: no trial on a loaded worker
+    pol.ups = {pair: 0.5 * 1.01}
+    assert sid not in pol.trials(tee.line, ls, tee.start)
+    # dispatch: the paid trial's bundle first, once; never below its operation's low water
+    pol.ups = {pair: 2.0}
+    ls.trials = pol.trials(tee.line, ls, tee.start)
+    own = ls.balance.stations[sid][0]
+    bundle = next(iter(tee.layout.bundles))
+    options: list[Option] = [(own, bundle, 900.0, 3), (pair[1], bundle, 10.0, 3)]
+    assert pol.dispatch(sid, options, {own: 3, pair[1]: 1}) == 0  # her holders need the last one
+    assert pol.dispatch(sid, options, {own: 3, pair[1]: 3}) == 1
+    assert pol.dispatch(sid, options, {own: 3, pair[1]: 3}) == 0  # one bundle: then her own work

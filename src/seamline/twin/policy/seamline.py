@@ -14,12 +14,16 @@
   (else it picks the pairs whose estimates flatter them); the running policy's move costs
   already keep thinly known pairs off the floor's plan, and choosing it by expected garments over
   posterior draws was measured not to help, so it is off.
-- Exploration (``trials``): a worker with slack (in the plan, or waiting for work on the floor
-  for part of the last interval), not the bottleneck,
-  tries a bundle of an operation she has not been seen on when the optimistic bound of her prior
-  there reaches the efficiency of the operation's busy holders — a pair that may enter the
-  optimum, which the balance cannot find out by itself since it only plans what it believes. The
-  trial rides beside the plan and her own work goes first (``dispatch``), so it uses slack only.
+- Exploration (``trials``): optimism for exploring. The balance on every pair's optimistic bound
+  shows the pairs that could make a shorter cycle; each it uses that the floor's plan does not is
+  worth its chance of being that good × the garments it would gain over the style's remaining
+  work, against its cost: nothing on a worker's slack (her own work goes first, ``dispatch``), a
+  bundle's minutes for a loaded worker (a paid trial: its one bundle goes first, never from an
+  operation at its low water). The balance cannot find such pairs by itself since it only plans
+  what it believes. The bottleneck worker never tries.
+- Pessimism for committing (``PLAN_ON_LCB``, off): the plan on every pair's lower bound was
+  measured with these trials and lost balance quality (docs/closed-loop.md, "Optimism for
+  exploring, pessimism for committing"); the running policy plans on the estimates.
 - Dispatch feeds the bottleneck: a free station first takes work for an operation that feeds a
   bottleneck operation running short of bundles; then the bundle of the order with the fewest
   garments left to pack (order-level shortest remaining work, the plant's ``order_priority``: a
@@ -63,13 +67,19 @@ TOLERANCES = (0.0, 0.005, 0.01, 0.02, 0.04)
 # has no such cost for a change of operation within a style).
 MOVE_SETUP_MIN = 5.0
 # Exploration: trials at once on a line; the share of the cycle a worker must have free in the
-# plan, or of the last interval she waited for work (or be waiting now), to try; the optimistic
-# bound of a prior (mean + Z sd of log efficiency, the 84th percentile); the fraction of the
-# holders' efficiency that bound must reach.
+# plan, or of the last interval she waited for work (or be waiting now), for a trial on her slack
+# (free); the optimistic bound a trial is chosen on (mean + Z sd of log efficiency, the 84th
+# percentile) and the chance a pair is at least that good (1 − Φ(Z)): a trial's expected gain is
+# what the line gains if the pair proves as good as that bound, times that chance.
 EXPLORE_MAX = 3
 EXPLORE_SLACK = 0.10
 EXPLORE_Z = 1.0
-EXPLORE_REACH = 0.95
+EXPLORE_P = 0.5 * math.erfc(EXPLORE_Z / math.sqrt(2.0))
+# Optimism for exploring, pessimism for committing: the running policy's plan (what the floor is
+# told and what a re-balance is weighed on) counts every pair at the lower end of its 95 %
+# interval (``LCB_Z`` below); the trials come from the plan on the optimistic bounds. Off: the
+# running policy counts seen pairs at their estimate and never-sewn ones at their prior's mean.
+PLAN_ON_LCB = False
 # Planning against uncertainty (docs/learning.md, docs/closed-loop.md). The lower confidence bound
 # a from-scratch balance plans on (``fresh_balance(lcb=True)``): the lower end of the 95 % interval
 # the skill matrix shows for every pair (``SkillEstimate.lo``), a convention, not fitted.
@@ -83,8 +93,6 @@ EXPECTED_CHOICE = False
 POSTERIOR_DRAWS = 64
 RISK_Z = (0.5, 1.0, 2.0)
 ROBUST_TOLERANCES = (0.0, 0.02)
-# A holder within this fraction of the cycle is busy: relieving her may shorten the cycle.
-TIGHT = 0.02
 
 
 class SeamlinePolicy(PolicyBase):
@@ -108,6 +116,11 @@ class SeamlinePolicy(PolicyBase):
         # state), and every pair ``_lcb_z`` posterior sds below its figure.
         self._cautious = False
         self._lcb_z = 0.0
+        self._bound_memo: dict[tuple[str, str, str, float], float] = {}
+        # Paid trials (``trials``): (station, operation) of trials on a loaded worker, whose one
+        # bundle goes before her own work; and those whose bundle she has taken (``dispatch``).
+        self._paid: set[tuple[str, str]] = set()
+        self._paid_taken: set[tuple[str, str]] = set()
         # Waiting for work, from the stations' NO_WORK reports: seconds since the last decision
         # point per station, and when an open wait began.
         self._idle_s: dict[str, float] = {}
@@ -165,6 +178,7 @@ class SeamlinePolicy(PolicyBase):
         self._memo.clear()  # new events since the last decision: estimates may have moved
         self._learn_memo.clear()
         self._draw_memo.clear()
+        self._bound_memo.clear()
         self._decisions_made += 1
         self._note_idle(now)
         # Refit the factory-wide priors (skill group × grade, operation, worker knack) at every
@@ -204,7 +218,9 @@ class SeamlinePolicy(PolicyBase):
         e = self._memo.get(key)
         if e is None:
             cell = self.learning.cells.get((self.fid, badge, style, op.code))
-            if (cell is None or cell.n_cycles == 0) and not self._cautious:
+            if PLAN_ON_LCB and not self._cautious:
+                e = self.bound(badge, style, op, -LCB_Z)
+            elif (cell is None or cell.n_cycles == 0) and not self._cautious:
                 e = self.learning.prior_estimate(self.fid, badge, style, op.code)
             else:
                 horizon = self.layout.styles[style].bundle_size
@@ -212,6 +228,28 @@ class SeamlinePolicy(PolicyBase):
                 if self._lcb_z > 0:
                     e *= math.exp(-self._lcb_z * self.learning.planning_sd(self.fid, badge, style, op.code, horizon))
             self._memo[key] = e
+        return e
+
+    def bound(self, badge: str, style: str, op: Operation, z: float) -> float:
+        """The pair's efficiency ``z`` posterior sds of log efficiency from its figure: below it
+        (z < 0) what the plan commits to, above it (z > 0) what a trial may find.
+
+        - A pair with cycles: ``planning_efficiency`` over her next bundle (the curve posterior)
+          × exp(z ``planning_sd``).
+        - A pair never sewn: the prior at steady state, exp(mean + z sd) of log efficiency (her
+          first bundle's slowness is priced apart, in a move's cost: ``move_cost_pcs``)."""
+        key = (badge, style, op.code, z)
+        e = self._bound_memo.get(key)
+        if e is None:
+            cell = self.learning.cells.get((self.fid, badge, style, op.code))
+            if cell is None or cell.n_cycles == 0:
+                m, sd = self._prior_log(badge, style, op)
+                e = math.exp(m + z * sd)
+            else:
+                horizon = self.layout.styles[style].bundle_size
+                args = (self.fid, badge, style, op.code, horizon)
+                e = self.learning.planning_efficiency(*args) * math.exp(z * self.learning.planning_sd(*args))
+            e = self._bound_memo[key] = max(0.05, e)
         return e
 
     def wants(self, line: str, ls: LineState, now: datetime, present: dict[str, str], style: str) -> str | None:
@@ -383,24 +421,34 @@ class SeamlinePolicy(PolicyBase):
         return type(self).efficiency is SeamlinePolicy.efficiency
 
     def trials(self, line: str, ls: LineState, now: datetime) -> dict[str, tuple[str, ...]]:
-        """Station → the operation its worker is to try (see the module docstring).
+        """Station → the operation its worker is to try (see the module docstring): optimism for
+        exploring, pessimism for committing.
 
-        A trial goes on until its pair has ``MIN_CYCLES`` cycles (about a bundle's first pieces
-        tell the learning what it needs; the rest of the bundle is sewn anyway) or the plan takes
-        the pair; new ones are chosen by how far the optimistic bound of the worker's prior
-        reaches over the operation's busy holders, at most one per worker and per operation and
-        ``EXPLORE_MAX`` per line."""
+        The plan on the floor counts every pair at its lower bound (``efficiency``); the plan on
+        the optimistic bounds (``bound(…, EXPLORE_Z)``) shows which pairs could make a shorter
+        cycle. Each pair it uses and the floor's plan does not is a candidate, worth
+        ``EXPLORE_P`` × the garments the line would gain over the style's remaining work
+        (``explore_horizon_min``) if the pair proved as good as its optimistic bound (the
+        shortest cycle on the committed figures with that one pair at its bound). A trial costs
+        one bundle of the operation at her expected first-bundle rate, in garments the line
+        loses by her being off her own work (her load ÷ the cycle, less the share she waited for
+        work): nothing for a worker with slack, whose own work goes first (``dispatch``), and
+        for a loaded one her bundle's minutes ÷ the cycle; she then takes the trial's bundle
+        before her own work, once (``_paid``). The trials are those whose expected gain exceeds
+        their cost, the best net first, at most one per worker and per operation and
+        ``EXPLORE_MAX`` per line; never the bottleneck worker. A trial goes on until its pair
+        has ``MIN_CYCLES`` cycles or the plan takes it."""
         lb = ls.balance
         if not self.explore or not self.learns or lb is None:
+            self._paid.clear()
             return {}
         plan, style = lb.plan, ls.style
         ops = self.layout.styles[style].op_map()
         in_plan = plan.pairs()
         c = plan.cycle_min
-        if c <= 0:
-            return {}
-        loads = plan.loads_min
         present = self.floor.present(line)
+        if c <= 0 or not present:
+            return {}
 
         def untried(badge: str, code: str) -> bool:
             cell = self.learning.cells.get((self.fid, badge, style, code))
@@ -417,54 +465,104 @@ class SeamlinePolicy(PolicyBase):
             if kept and lb.station_of.get(badge or "") == sid:
                 out[sid] = kept
         busy_ops = {code for codes in out.values() for code in codes}
-        holders: dict[str, list[tuple[str, float]]] = {}
-        for a in plan.assignments:
-            holders.setdefault(a.op_code, []).append((a.badge, a.share))
-        tight_ops = {code for code, hs in holders.items() if any(loads.get(b, 0.0) >= (1.0 - TIGHT) * c for b, _ in hs)}
-        explorers = [
-            b
+        explorers = {
+            b: sid
             for b, sid in lb.station_of.items()
-            if b != plan.bottleneck
-            and sid not in out
-            and present.get(sid) == b
-            and (
-                loads.get(b, 0.0) <= (1.0 - EXPLORE_SLACK) * c
-                or self.idle_share.get(sid, 0.0) >= EXPLORE_SLACK
-                or sid in self.floor.no_work
-            )
-        ]
-        cands: list[tuple[float, str, str]] = []
-        for code in sorted(tight_ops - busy_ops):
-            op = ops[code]
-            held = sum(s * self.efficiency(b, style, op) for b, s in holders[code]) / max(
-                1e-9, sum(s for _, s in holders[code])
-            )
-            for b in explorers:
-                if lb.problem.efficiency.get((b, code), 0.0) <= 0 or (b, code) in in_plan or not untried(b, code):
-                    continue
-                reach = self._optimistic(b, style, op) / held
-                if reach >= EXPLORE_REACH:
-                    cands.append((reach, b, code))
-        for _reach, b, code in sorted(cands, key=lambda t: (-t[0], t[1], t[2])):
+            if b != plan.bottleneck and sid not in out and present.get(sid) == b
+        }
+        try:
+            cands = self._trial_values(line, ls, present, explorers, in_plan, busy_ops) if explorers else []
+        except ValueError:  # the engine found no balance (as ``decide``): no new trial, the plan stands
+            cands = []
+        paid = {p for p in self._paid if out.get(p[0]) and p[1] in out[p[0]]}
+        for net, b, code, is_paid in cands:
             if len(out) >= EXPLORE_MAX:
                 break
-            sid = lb.station_of[b]
-            if sid in out or code in busy_ops:
+            sid = explorers[b]
+            if net <= 0 or sid in out or code in busy_ops:
                 continue
             out[sid] = (code,)
             busy_ops.add(code)
+            if is_paid:
+                paid.add((sid, code))
+        self._paid = paid
+        self._paid_taken &= paid
         return out
 
-    def _optimistic(self, badge: str, style: str, op: Operation) -> float:
-        """The optimistic bound of the worker's prior on the operation: exp(mean + Z sd) of log
-        efficiency (the learning module's prior for a pair never seen)."""
+    def _trial_values(
+        self,
+        line: str,
+        ls: LineState,
+        present: Mapping[str, str],
+        explorers: Mapping[str, str],
+        in_plan: set[tuple[str, str]] | frozenset[tuple[str, str]],
+        busy_ops: set[str],
+    ) -> list[tuple[float, str, str, bool]]:
+        """(net garments, badge, operation, paid) of every candidate trial, the best first."""
+        lb = ls.balance
+        assert lb is not None
+        plan, style = lb.plan, ls.style
+        ops = self.layout.styles[style].op_map()
+        commit = self._eff(style)
+        c0 = balance_for(self.layout, style, present, commit).plan.cycle_min
+        if c0 <= 0:
+            return []
+
+        def ucb(badge: str, op: Operation) -> float:
+            return self.bound(badge, style, op, EXPLORE_Z)
+
+        hopeful = balance_for(self.layout, style, present, ucb).plan
+        horizon = self.explore_horizon_min(line, style, c0)
+        bundle = self.layout.styles[style].bundle_size
+        out: list[tuple[float, str, str, bool]] = []
+        for a in sorted(hopeful.assignments, key=lambda a: (a.badge, a.op_code)):
+            b, code = a.badge, a.op_code
+            if a.share <= 0 or b not in explorers or (b, code) in in_plan or code in busy_ops:
+                continue
+            if lb.problem.efficiency.get((b, code), 0.0) <= 0:
+                continue
+            op = ops[code]
+            up = self.bound(b, style, op, EXPLORE_Z)
+
+            def one_up(badge: str, o: Operation, b: str = b, code: str = code, up: float = up) -> float:
+                return up if (badge, o.code) == (b, code) else commit(badge, o)
+
+            cp = balance_for(self.layout, style, present, one_up).plan.cycle_min
+            if not 0 < cp < c0:
+                continue
+            gain = EXPLORE_P * horizon * (1.0 / cp - 1.0 / c0)
+            sid = explorers[b]
+            waited = 1.0 if sid in self.floor.no_work else self.idle_share.get(sid, 0.0)
+            load = plan.loads_min.get(b, 0.0) / plan.cycle_min
+            slack = load <= 1.0 - EXPLORE_SLACK or waited >= EXPLORE_SLACK
+            if slack:
+                cost = 0.0
+            else:
+                minutes = bundle * op.sam_min / self._learning_efficiency(b, style, op, bundle)
+                cost = minutes * max(0.0, min(1.0, load) - waited) / plan.cycle_min
+            out.append((gain - cost, b, code, not slack))
+        out.sort(key=lambda t: (-t[0], t[1], t[2]))
+        return out
+
+    def explore_horizon_min(self, line: str, style: str, cycle_min: float) -> float:
+        """Working minutes what a trial teaches is worth over: the style's garments still to pack
+        at the committed cycle, at least one shift (``horizon_min``). A pair found good serves the
+        rest of the style's run, not one day. (Orders are not tied to a line in the layout: on a
+        factory running one style on several lines this counts every line's remaining work.)"""
+        left = sum(
+            max(0, o.quantity - self.packed.get(o.id, 0)) for o in self.layout.orders.values() if o.style_code == style
+        )
+        return max(self.horizon_min(line), left * cycle_min)
+
+    def _prior_log(self, badge: str, style: str, op: Operation) -> tuple[float, float]:
+        """The worker's prior on the operation in log efficiency (mean, sd): what the learning
+        module holds of a pair never seen."""
         w = self.layout.workers.get(badge)
         grade = w.grade_for(op.machine_type, op.code) if w else 0
         group = (self.fid, w.skill_group, grade) if w else (self.fid, "unknown", 0)
-        m, sd = self.learning.priors.prior(
+        return self.learning.priors.prior(
             None, (self.fid, style, op.code), group, (self.fid, badge), float(grade) if w else None
         )
-        return math.exp(m + EXPLORE_Z * sd)
 
     def wip_cap(self, line: str, lb: LineBalance) -> int | None:
         """Critical WIP (bottleneck rate × raw process time) in bundles, plus one per station.
@@ -491,23 +589,37 @@ class SeamlinePolicy(PolicyBase):
         return max(2, min(standard, math.ceil(path_min / plan.cycle_min) + stations))
 
     def dispatch(self, station: str, options: Sequence[Option], waiting: Mapping[str, int]) -> int:
-        """The station's own work before a trial (a trial uses slack only); then feed a starving
-        bottleneck; then the most urgent order (``order_priority``: the head bundle of each option
-        is already its operation's most urgent); then the longest wait."""
+        """A paid trial's one bundle first (``trials``: a loaded worker's trial worth its cost),
+        unless its operation is down to its low water (its holders need it: the bottleneck's
+        operation is never starved); then the station's own work before a slack trial (a slack
+        trial uses slack only); then feed a starving bottleneck; then the most urgent order
+        (``order_priority``: the head bundle of each option is already its operation's most
+        urgent); then the longest wait."""
         line = self.layout.stations[station].line_id
         ls = self.state.get(line)
         feeds = self._feeders.get(ls.style, {}) if ls is not None else {}
         trying = ls.trials.get(station, ()) if ls is not None else ()
         bundles = self.layout.bundles
 
+        def first(op: str) -> bool:
+            return (
+                (station, op) in self._paid
+                and (station, op) not in self._paid_taken
+                and waiting.get(op, 0) >= self.low_water_bundles
+            )
+
         def key(i: int) -> tuple[int, int, float, float]:
             op, bundle, waited_s, _n = options[i]
             starving = any(waiting.get(b, 0) < self.low_water_bundles for b in feeds.get(op, ()))
             b = bundles.get(bundle)
             urgency = self.order_priority(b.order_id) if b is not None else math.inf
-            return (1 if op in trying else 0, 0 if starving else 1, urgency, -waited_s)
+            rank = 0 if first(op) else 2 if op in trying else 1
+            return (rank, 0 if starving else 1, urgency, -waited_s)
 
-        return min(range(len(options)), key=key)
+        i = min(range(len(options)), key=key)
+        if first(options[i][0]):
+            self._paid_taken.add((station, options[i][0]))
+        return i
 
 
 def _feeders(style: Style, plan: BalancePlan) -> dict[str, frozenset[str]]:
