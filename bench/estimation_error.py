@@ -149,6 +149,7 @@ def one_case(args: tuple[str, str, int, int]) -> tuple[list[dict[str, Any]], lis
                     "now": now[(badge, style, code)],
                     "hz": hz[(badge, style, code)],
                     "ss": skill.eff_ss,
+                    "grade": skill.grade,
                     "learning": now[(badge, style, code)] < LEARNING_GAP * skill.eff_ss,
                     "optimum": (badge, code) in optimum,
                     "planned": (badge, code) in planned,
