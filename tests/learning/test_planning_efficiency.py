@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from seamline.domain.model import FactoryLayout, Worker
+from seamline.learning.priors import PriorModel
 from seamline.learning.state import Cell, LearningState
 from seamline.twin.policy.seamline import SeamlinePolicy
 from tests.conftest import tiny_layout
@@ -127,6 +128,19 @@ def test_an_old_checkpoint_without_the_start_model_still_loads() -> None:
     del state["start"]
     old = LearningState.__new__(LearningState)
     old.__setstate__(pickle.loads(pickle.dumps(state)))
+    assert old.planning_efficiency("f1", "NEW", "HEM", "OP1", 1) == pytest.approx(
+        st.planning_efficiency("f1", "NEW", "HEM", "OP1", 1), rel=1e-6
+    )
+
+
+def test_an_old_checkpoint_without_the_measured_worker_ridge_still_loads() -> None:
+    """Priors pickled before ``PriorModel.ridge_worker`` existed lack the field (a slots
+    dataclass restores its fields by position): the state refits them from the cells."""
+    st, _ = _population(first_bundle=0.55)
+    state = st.__dict__.copy()
+    state["priors"] = PriorModel.__new__(PriorModel)  # no fields set, as an older pickle leaves the new one
+    old = LearningState.__new__(LearningState)
+    old.__setstate__(state)
     assert old.planning_efficiency("f1", "NEW", "HEM", "OP1", 1) == pytest.approx(
         st.planning_efficiency("f1", "NEW", "HEM", "OP1", 1), rel=1e-6
     )

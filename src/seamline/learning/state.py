@@ -198,11 +198,15 @@ class LearningState:
         self.events_applied = 0
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        """A checkpoint pickled before the start model existed loads without a replay: the model
-        is empty and the priors are marked stale, so the next estimate refits both from the cells."""
+        """A checkpoint pickled before the start model (or the measured worker ridge of the priors)
+        existed loads without a replay: the model is empty and the priors are marked stale, so the
+        next estimate refits both from the cells."""
         self.__dict__.update(state)
         if "start" not in state:
             self.start = StartModel()
+            self._priors_ready = False
+        if not hasattr(self.priors, "ridge_worker"):  # priors fitted before the measured worker ridge
+            self.priors = PriorModel()
             self._priors_ready = False
 
     # --- per-event bookkeeping --------------------------------------------------------------
