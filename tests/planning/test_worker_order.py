@@ -13,7 +13,7 @@ from seamline.planning.balance.check import check_line
 from seamline.planning.balance.data import LineProblem, LineSolution
 from seamline.planning.balance.ipbs import solve_ipbs
 from seamline.planning.balance.polish import _key, reassign_workers
-from seamline.planning.balance.worker_order import OrderStats, improve_order, order_of, repartition
+from seamline.planning.balance.worker_order import OrderStats, ask_order, improve_order, order_of
 from seamline.planning.readers import bench_dir, read_alwabp
 
 BENCH = bench_dir() / "alwabp"
@@ -74,58 +74,95 @@ def test_bottleneck_assignment_equals_brute_force() -> None:
     assert checked >= 20
 
 
-def test_repartition_keeps_the_order_and_meets_the_target() -> None:
-    """Half (b): a plan found has the given order of workers and every load within the target;
-    at a target below every plan's cycle for that order, nothing is found."""
+def _best_with_order(p: LineProblem, order: list[int]) -> int:
+    """The smallest cycle of any plan with the workers in ``order``, by brute force over the
+    task-to-station maps."""
+    k = len(order)
+    best = 10**9
+    for st in itertools.product(range(k), repeat=p.num_tasks):
+        if any(st[i] > st[j] for i, j in p.precedence):
+            continue
+        loads = [0] * k
+        for t, s in enumerate(st):
+            v = p.times[t][order[s]]
+            if v is None:
+                break
+            loads[s] += v
+        else:
+            best = min(best, max(loads))
+    return best
+
+
+def test_fixed_order_question_is_exact() -> None:
+    """Half (b) at band 0: at the brute-force best cycle for the order it finds a plan with that
+    order within the target; one below, it proves there is none."""
+    checked = 0
     for seed in range(12):
         p = _random_line(seed, 7, 3)
-        order = list(random.Random(seed).sample(range(3), 3))
-        # the best cycle with this order, by brute force over the task-to-station maps
-        best = 10**9
-        for st in itertools.product(range(3), repeat=p.num_tasks):
-            if any(st[i] > st[j] for i, j in p.precedence):
-                continue
-            loads = [0, 0, 0]
-            for t, s in enumerate(st):
-                v = p.times[t][order[s]]
-                if v is None:
-                    break
-                loads[s] += v
-            else:
-                best = min(best, max(loads))
+        order = random.Random(seed).sample(range(3), 3)
+        best = _best_with_order(p, order)
         if best >= 10**9:
             continue
-        got = repartition(p, order, best, max_nodes=100_000)
-        assert got is not None
+        hint = LineSolution(tuple((w, tuple(range(p.num_tasks)) if s == 0 else ()) for s, w in enumerate(order)))
+        answer, got = ask_order(p, hint, best, 0, det_time=10.0)
+        assert answer == "yes" and got is not None
         assert not check_line(p, got)
         assert order_of(got) == order
         assert got.cycle_time(p) <= best
-        assert repartition(p, order, best - 1, max_nodes=100_000) is None
+        assert ask_order(p, hint, best - 1, 0, det_time=10.0)[0] == "no"
+        checked += 1
+    assert checked >= 6
 
 
-def test_alternation_never_worse_and_feasible() -> None:
+def test_band_keeps_workers_near_their_places() -> None:
+    """At band 1 each worker of a "yes" stands at most one station from where the hint has her,
+    and a band as wide as the line finds the line's optimum (brute force over all orders)."""
+    for seed in range(6):
+        p = _random_line(200 + seed, 6, 3, forbid=0.1)
+        opt = min(_best_with_order(p, list(o)) for o in itertools.permutations(range(3)))
+        if opt >= 10**9:
+            continue
+        hint = LineSolution(tuple((w, tuple(range(p.num_tasks)) if w == 0 else ()) for w in range(3)))
+        answer, got = ask_order(p, hint, opt, 2, det_time=10.0)
+        assert answer == "yes" and got is not None and got.cycle_time(p) <= opt
+        assert ask_order(p, hint, opt - 1, 2, det_time=10.0)[0] == "no"
+        near = _best_with_order(p, [0, 1, 2])
+        for o in itertools.permutations(range(3)):
+            if all(abs(o.index(w) - w) <= 1 for w in range(3)):
+                near = min(near, _best_with_order(p, list(o)))
+        answer, got = ask_order(p, hint, near, 1, det_time=10.0)
+        assert answer == "yes" and got is not None
+        assert all(abs(s - w) <= 1 for s, w in enumerate(order_of(got)))
+        assert ask_order(p, hint, near - 1, 1, det_time=10.0)[0] == "no"
+
+
+def test_ladder_never_worse_and_feasible() -> None:
     """From weak seeds (tasks cut into groups in a topological order, workers in index order),
-    the result is feasible and its key is at most the seed's, and on some lines strictly better."""
+    the result is feasible and its key is at most the seed's, and on some lines strictly better;
+    the ladder's state says what it asked."""
     better = 0
-    for seed in range(10):
-        p = _random_line(100 + seed, 14, 4, forbid=0.0)
+    for seed in range(8):
+        p = _random_line(100 + seed, 12, 4, forbid=0.0)
         groups = _groups(p, random.Random(seed))
         start = LineSolution(tuple(enumerate(groups)))
-        got = improve_order(p, start, deadline=time.monotonic() + 5, seed=seed, max_nodes=200, tries=6)
+        stats = OrderStats()
+        got = improve_order(p, start, deadline=time.monotonic() + 30, seed=seed, stats=stats, max_questions=20)
         assert not check_line(p, got)
         assert _key(p, got) <= _key(p, start)
+        assert stats.asked == stats.yes + stats.no + stats.unknown >= 1
         better += _key(p, got) < _key(p, start)
     assert better >= 1
 
 
-def test_alternation_on_a_benchmark_line_counts_its_work() -> None:
-    """On tonge-1 from a plain IPBS plan the neighbourhood asks questions within its node budget
-    and returns a feasible plan never worse than its seed."""
+def test_ladder_on_a_benchmark_line() -> None:
+    """On tonge-1 from a short IPBS plan: feasible, never worse, and a refuted band moves the
+    ladder up (a "no" on the same plan is never asked twice)."""
     p = read_alwabp(BENCH / "tonge-1.alwabp")
     start = solve_ipbs(p, 1.0, seed=0)
     stats = OrderStats()
-    got = improve_order(p, start, deadline=time.monotonic() + 20, seed=0, max_nodes=50, tries=3, stats=stats)
+    got = improve_order(p, start, deadline=time.monotonic() + 20, seed=0, stats=stats, max_questions=3)
     assert not check_line(p, got)
     assert _key(p, got) <= _key(p, start)
-    assert stats.asked >= 1
-    assert stats.nodes <= 50 * stats.asked
+    assert 1 <= stats.asked <= 3
+    if stats.yes == 0 and stats.unknown == 0:
+        assert stats.band == stats.no

@@ -1,57 +1,68 @@
-"""Worker-order large neighbourhood: change who stands where along the line, then repartition.
+"""Worker-order large neighbourhood: let every worker move a few places along the line, repartition
+every task, and ask for a plan at one below the best cycle.
 
-The local searches of the portfolio (tabu moves and swaps, window repacking, CP-SAT windows) all
-keep most of the line's *order of workers*: a swap trades two workers with their tasks fixed, a
-window re-solves a few neighbouring stations. Near the best cycle a plan is often locally optimal
-for all of them, while a line with the workers in another order — and every task shifted along
-the line to fit it — is one unit better. This neighbourhood searches that order by alternating two
-exact, fast halves:
+The local searches of the portfolio (tabu moves and swaps, window repacking, CP-SAT windows) keep
+most of the line's *order of workers*: a swap trades two workers with their tasks fixed, a window
+re-solves a few neighbouring stations. Near the best cycle ``C*`` a plan is often locally optimal
+for all of them, while a line with the workers in a somewhat different order — and every task
+shifted along the line to fit it — is better. Two exact halves make the order searchable:
 
-(a) tasks fixed per station → the best assignment of workers to the stations' task groups, a
+(a) tasks fixed per station → the best placing of workers onto the stations' task groups, a
     *bottleneck assignment problem* (minimise the largest station time; a worker who cannot do a
     task of a group cannot take it): ``polish.reassign_workers``, a binary search on the
     threshold with a bipartite matching at each step, exact in milliseconds;
-(b) the order of workers fixed → the tasks repartitioned over the whole line at ``C* − 1``: the
-    station-oriented depth-first search (``station_dfs``) with every worker's seat fixed. With
-    the workers fixed a station has one candidate instead of up to *k*, so the search that is
-    hopeless on the whole line with free workers is narrow enough here to go deep in a few
-    hundred nodes.
+(b) the order of workers fixed, or each worker within ``band`` places of where she stands → "is
+    there a plan with every load ≤ C* − 1, every task anywhere on the line?", CP-SAT on the
+    whole-line model of ``cpsat_window`` (``seat_band``; band 0 keeps every worker's station).
+    With the workers pinned or nearly so the whole-line model is small and propagates well:
+    on the plans the portfolio ends with on tonge (70 tasks, 10–17 workers), band 0 and band 1
+    are refuted in 0.01–0.09 deterministic units; band 2 found 88 → 87 (the optimum) on tonge-1
+    and 65 → 64 on tonge-61 and refuted the other six in 0.1–1.5 units; band 3 refuted two more
+    and timed out at 3 units on the rest.
 
-A "yes" of (b) is a plan at ``C* − 1``; (a) then places the workers best for its task groups,
-which gives (b) a new order to start from, and so on. When the current order gives no "yes"
-within the node budget, (b) runs on *perturbed* orders chosen by what the bottleneck needs: the
-bottleneck's worker swapped with, or moved next to, another worker; two workers around a
-bottleneck swapped; a segment through it reversed. The perturbed orders whose workers suit the
-current task groups best (the least total time of the groups under the new order) are asked first.
-The result is never worse than the seed by ``polish._key``: only a plan at ``C* − 1`` replaces it.
+The neighbourhood climbs this ladder: band 0, 1, 2, ... while the answers are "no" (a proof that
+no plan at ``C* − 1`` keeps the workers that close to their places), until a "yes" (polished by
+(a) and the bottleneck descent, then the ladder starts again from the new plan) or a time-out
+(the next call retries that band with twice the deterministic budget). The state is kept across
+calls, so the portfolio's child can give it a turn between tabu rounds.
 
-The work is counted in DFS nodes (``max_nodes`` per question), so with a seed the result is
-repeatable; a deadline bounds it in time as well. Pure Python: the portfolio's search process runs
-it between its tabu rounds.
+What was tried and dropped (deterministic counts on the eight tonge plans the portfolio ended with
+at 10 s): (b) by the station DFS with fixed seats (within 3,000 nodes it neither found nor
+refuted what CP-SAT refuted in 0.01 units); orders one swap or insertion away from the best
+plan's, sets of 2–6 workers free to trade places, orders of randomised beam plans at looser
+cycles placed by (a), and orders of tabu plans from other seeds — 0 "yes" in about 650
+questions. A plan with the workers near their places and the tasks free everywhere is what
+the local searches miss; arbitrary other orders are not.
+
+Every answer is never worse than the seed: only a plan with a smaller key (cycle, soft cost,
+stations at the cycle) replaces it.
 """
 
 from __future__ import annotations
 
-import random
 import time
 from dataclasses import dataclass
 
 from seamline.planning.balance.data import LineProblem, LineSolution
-from seamline.planning.balance.ipbs import applicable
 from seamline.planning.balance.polish import _key, polish
-from seamline.planning.balance.station_dfs import station_dfs
 
-ORDER_NODES = 300  # DFS nodes of one repartition question (one order, one direction)
-ORDER_TRIES = 12  # perturbed orders asked per pass once the current order said no
+ORDER_DET = 1.0  # CP-SAT deterministic units of a band's first question (doubled after a time-out)
+MAX_DET = 8.0  # at most this many units on one question
+MAX_BAND = 6  # bands beyond this are the whole line with free workers: not this neighbourhood
 
 
 @dataclass
 class OrderStats:
-    """What the neighbourhood did: questions asked, "yes" answers, DFS nodes spent."""
+    """The ladder's place and what it asked, carried across calls."""
 
+    band: int = 0  # the band the next question asks
+    det: float = ORDER_DET  # deterministic units of the next question
+    plan_key: tuple[int, int, int] | None = None  # the plan the band refers to
     asked: int = 0
     yes: int = 0
-    nodes: int = 0
+    no: int = 0
+    unknown: int = 0
+    exhausted: bool = False  # every band up to MAX_BAND refuted for the current plan
 
 
 def order_of(sol: LineSolution) -> list[int]:
@@ -59,85 +70,31 @@ def order_of(sol: LineSolution) -> list[int]:
     return [w for w, _ in sol.stations]
 
 
-def with_order(sol: LineSolution, order: list[int]) -> LineSolution:
-    """``sol``'s task groups at their stations with the workers of ``order`` standing there."""
-    return LineSolution(tuple((w, ts) for w, (_, ts) in zip(order, sol.stations, strict=True)))
-
-
-def seated(p: LineProblem, order: list[int]) -> LineProblem:
-    """``p`` with every worker's seat fixed at her position in ``order``."""
-    seats = [0] * p.num_workers
-    for s, w in enumerate(order):
-        seats[w] = s
-    return LineProblem(
-        name=p.name,
-        times=p.times,
-        precedence=p.precedence,
-        allowed=p.allowed,
-        worker_station=tuple(seats),
-        fixed_task=p.fixed_task,
-    )
-
-
-def order_ok(p: LineProblem, order: list[int]) -> bool:
-    """Whether ``order`` keeps every fixed seat."""
-    if p.worker_station is None:
-        return True
-    return all(p.worker_station[w] in (None, s) for s, w in enumerate(order))
-
-
-def repartition(
-    p: LineProblem,
-    order: list[int],
-    target: int,
-    *,
-    max_nodes: int = ORDER_NODES,
-    deadline: float | None = None,
-    seed: int | None = None,
-    stats: OrderStats | None = None,
-) -> LineSolution | None:
-    """A plan with the workers in ``order`` and every load ≤ ``target``, or None when the station
-    DFS (forward, then from the end of the line) finds none within ``max_nodes`` nodes each."""
-    q = seated(p, order)
-    for reverse in (False, True):
-        if deadline is not None and time.monotonic() >= deadline:
-            return None
-        res = station_dfs(q, target, max_nodes=max_nodes, deadline=deadline, reverse=reverse, seed=seed)
-        if stats is not None:
-            stats.asked += 1
-            stats.nodes += res.nodes
-        if res.line is not None:
-            if stats is not None:
-                stats.yes += 1
-            return res.line
-        if res.proved:
-            return None  # no plan at the target with this order, whichever direction
-    return None
-
-
-def repartition_cpsat(
+def ask_order(
     p: LineProblem,
     sol: LineSolution,
-    order: list[int],
     target: int,
+    band: int,
     *,
-    det_time: float,
-    limit_s: float,
+    det_time: float = ORDER_DET,
+    limit_s: float = 10.0,
     seed: int = 0,
-    stats: OrderStats | None = None,
-) -> LineSolution | None:
-    """(b) by CP-SAT instead of the DFS: the whole-line model of ``cpsat_window`` with every worker
-    kept at her station of ``order`` (tasks free), hinted with ``sol``'s task groups; at most
-    ``det_time`` deterministic units and ``limit_s`` seconds."""
+) -> tuple[str, LineSolution | None]:
+    """Half (b): every task free over the whole line, each worker within ``band`` stations of
+    where ``sol`` has her (0: exactly there), every load ≤ ``target``. ("yes", plan) /
+    ("no", None) when refuted / ("unknown", None) when out of budget (``det_time``
+    deterministic units, ``limit_s`` seconds). ``sol`` is the hint; it need not be within the
+    target."""
     from ortools.sat.python import cp_model
 
     from seamline.planning.balance.cpsat_window import build_window_model, extract_window
 
-    wm = build_window_model(p, with_order(sol, order), target, None, movable=set())
-    if stats is not None:
-        stats.asked += 1
+    if band <= 0:
+        wm = build_window_model(p, sol, target, None, movable=set())
+    else:
+        wm = build_window_model(p, sol, target, None, seat_band=band)
     if wm is None:
-        return None
+        return "no", None
     solver = cp_model.CpSolver()
     prm = solver.parameters
     prm.max_time_in_seconds = max(0.01, limit_s)
@@ -147,62 +104,13 @@ def repartition_cpsat(
     prm.stop_after_first_solution = True
     try:
         status = solver.solve(wm.model)
-    except (IndexError, RuntimeError):
-        return None
+    except (IndexError, RuntimeError):  # see solver._solve: one failed model is "nothing found"
+        return "unknown", None
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        if stats is not None:
-            stats.yes += 1
-        return extract_window(p, wm, solver)
-    return None
-
-
-def _moves(order: list[int], loads: list[int], rng: random.Random) -> list[list[int]]:
-    """Orders near ``order`` aimed at its bottlenecks: the bottleneck's worker swapped with any
-    other, moved to any other position, and a segment through the bottleneck reversed."""
-    k = len(order)
-    c = max(loads)
-    hot = [s for s in range(k) if loads[s] == c]
-    out: list[list[int]] = []
-    for b in hot:
-        for j in range(k):
-            if j == b:
-                continue
-            sw = list(order)
-            sw[b], sw[j] = sw[j], sw[b]
-            out.append(sw)
-            mv = list(order)
-            w = mv.pop(b)
-            mv.insert(j, w)
-            out.append(mv)
-        for lo in range(max(0, b - 3), b + 1):
-            for hi in range(b, min(k, lo + 6)):
-                if hi - lo >= 2:
-                    rv = list(order)
-                    rv[lo : hi + 1] = reversed(rv[lo : hi + 1])
-                    out.append(rv)
-    rng.shuffle(out)
-    seen: set[tuple[int, ...]] = {tuple(order)}
-    uniq: list[list[int]] = []
-    for o in out:
-        if tuple(o) not in seen:
-            seen.add(tuple(o))
-            uniq.append(o)
-    return uniq
-
-
-def _misfit(p: LineProblem, sol: LineSolution, order: list[int]) -> int:
-    """How far ``sol``'s task groups are from fitting under ``order`` (Σ of each station's load
-    for its new worker; a group the worker cannot do counts as a large load): the perturbed
-    orders whose workers suit the current groups best are asked first."""
-    big = 10**9
-    total = 0
-    for w, (_, ts) in zip(order, sol.stations, strict=True):
-        load = 0
-        for t in ts:
-            v = p.times[t][w]
-            load += big if v is None else v
-        total += load
-    return total
+        return "yes", extract_window(p, wm, solver)
+    if status == cp_model.INFEASIBLE:
+        return "no", None
+    return "unknown", None
 
 
 def improve_order(
@@ -211,58 +119,54 @@ def improve_order(
     *,
     deadline: float,
     seed: int = 0,
-    max_nodes: int = ORDER_NODES,
-    tries: int = ORDER_TRIES,
     lower: int | None = None,
     stats: OrderStats | None = None,
-    cpsat_det: float = 0.0,
+    max_questions: int | None = None,
 ) -> LineSolution:
-    """The best plan reached from ``sol`` by the worker-order neighbourhood by ``deadline`` (a
-    ``time.monotonic()`` instant); never worse than ``sol``. Each pass asks for a plan at one below
-    the best cycle with the current order, then with up to ``tries`` perturbed orders; a "yes"
-    is polished (which includes the bottleneck assignment of the workers) and starts the next pass."""
-    if not applicable(p) or not sol.stations:
+    """The best plan reached from ``sol`` by the band ladder by ``deadline`` (a
+    ``time.monotonic()`` instant) or after ``max_questions`` questions. Never worse than ``sol``.
+    ``stats`` carries the ladder across calls: a call with the same plan goes on where the last
+    one stopped; a better plan starts again at band 0."""
+    if not sol.stations or p.task_type is not None or p.pair_cost:
         return sol
-    rng = random.Random(seed)
+    st = stats if stats is not None else OrderStats()
     lb = p.lower_bound() if lower is None else lower
-    best = polish(p, sol)
-    if _key(p, best) > _key(p, sol):
-        best = sol
-    while time.monotonic() < deadline:
-        loads = best.loads(p)
-        c = max(loads)
-        if c <= lb:
+    best = sol
+    k = len(sol.stations)
+    top = min(MAX_BAND, k - 1)
+    if st.plan_key != _key(p, best):
+        st.band, st.det, st.plan_key, st.exhausted = 0, ORDER_DET, _key(p, best), False
+    asked = 0
+    while time.monotonic() < deadline - 0.05 and (max_questions is None or asked < max_questions):
+        c = best.cycle_time(p)
+        if c <= lb or st.exhausted:
             break
-        target = c - 1
-        order = order_of(best)
-        cands = [order] + sorted(_moves(order, loads, rng), key=lambda o: _misfit(p, best, o))[:tries]
-        found: LineSolution | None = None
-        for o in cands:
-            if time.monotonic() >= deadline:
-                break
-            if not order_ok(p, o):
-                continue
-            if cpsat_det > 0:
-                found = repartition_cpsat(
-                    p,
-                    best,
-                    o,
-                    target,
-                    det_time=cpsat_det,
-                    limit_s=deadline - time.monotonic(),
-                    seed=rng.randrange(1 << 30),
-                    stats=stats,
-                )
-            else:
-                found = repartition(
-                    p, o, target, max_nodes=max_nodes, deadline=deadline, seed=rng.randrange(1 << 30), stats=stats
-                )
-            if found is not None:
-                break
-        if found is None:
-            break
-        found = polish(p, found)
-        if _key(p, found) >= _key(p, best):
-            break
-        best = found
+        answer, found = ask_order(
+            p,
+            best,
+            c - 1,
+            st.band,
+            det_time=st.det,
+            limit_s=deadline - time.monotonic(),
+            seed=seed + st.asked,
+        )
+        st.asked += 1
+        asked += 1
+        if answer == "yes" and found is not None:
+            st.yes += 1
+            found = polish(p, found)
+            if _key(p, found) < _key(p, best):
+                best = found
+            st.band, st.det, st.plan_key = 0, ORDER_DET, _key(p, best)
+        elif answer == "no":
+            st.no += 1
+            if st.band >= top:
+                st.exhausted = True
+            st.band, st.det = st.band + 1, ORDER_DET
+        else:
+            st.unknown += 1
+            if st.det >= MAX_DET:
+                st.exhausted = True  # this band is beyond the budget on this plan
+            st.det = min(MAX_DET, 2 * st.det)
+            break  # out of budget: the caller's other neighbourhoods get their turn
     return best
