@@ -6,9 +6,14 @@ alternation is never worse than its seed and returns feasible plans."""
 from __future__ import annotations
 
 import itertools
+import multiprocessing as mp
 import random
 import time
+from typing import Any
 
+import pytest
+
+from seamline.planning.balance import cpsat_window, portfolio, worker_order
 from seamline.planning.balance.check import check_line
 from seamline.planning.balance.data import LineProblem, LineSolution
 from seamline.planning.balance.ipbs import solve_ipbs
@@ -141,12 +146,12 @@ def test_ladder_never_worse_and_feasible() -> None:
     the result is feasible and its key is at most the seed's, and on some lines strictly better;
     the ladder's state says what it asked."""
     better = 0
-    for seed in range(8):
-        p = _random_line(100 + seed, 12, 4, forbid=0.0)
+    for seed in range(6):
+        p = _random_line(100 + seed, 10, 4, forbid=0.0)
         groups = _groups(p, random.Random(seed))
         start = LineSolution(tuple(enumerate(groups)))
         stats = OrderStats()
-        got = improve_order(p, start, deadline=time.monotonic() + 30, seed=seed, stats=stats, max_questions=20)
+        got = improve_order(p, start, deadline=time.monotonic() + 30, seed=seed, stats=stats, max_questions=8)
         assert not check_line(p, got)
         assert _key(p, got) <= _key(p, start)
         assert stats.asked == stats.yes + stats.no + stats.unknown >= 1
@@ -158,11 +163,48 @@ def test_ladder_on_a_benchmark_line() -> None:
     """On tonge-1 from a short IPBS plan: feasible, never worse, and a refuted band moves the
     ladder up (a "no" on the same plan is never asked twice)."""
     p = read_alwabp(BENCH / "tonge-1.alwabp")
-    start = solve_ipbs(p, 1.0, seed=0)
+    start = solve_ipbs(p, 0.5, seed=0)
     stats = OrderStats()
-    got = improve_order(p, start, deadline=time.monotonic() + 20, seed=0, stats=stats, max_questions=3)
+    got = improve_order(p, start, deadline=time.monotonic() + 20, seed=0, stats=stats, max_questions=2)
     assert not check_line(p, got)
     assert _key(p, got) <= _key(p, start)
-    assert 1 <= stats.asked <= 3
+    assert 1 <= stats.asked <= 2
     if stats.yes == 0 and stats.unknown == 0:
         assert stats.band == stats.no
+
+
+def test_the_portfolio_search_process_takes_worker_order_turns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The forked search's loop, run in this process: stalled rounds go to the worker-order ladder
+    and the exact windows by turns, the ladder first; neither returns a worse plan, and what the
+    search sends on is feasible and no worse than any turn's result."""
+    p = read_alwabp(BENCH / "tonge-1.alwabp")
+    calls: list[tuple[str, tuple[int, int, int], tuple[int, int, int]]] = []
+    real_order, real_exact = worker_order.improve_order, cpsat_window.improve_exact
+
+    def order(q: LineProblem, sol: LineSolution, **kw: Any) -> LineSolution:
+        out = real_order(q, sol, **kw)
+        calls.append(("order", _key(q, sol), _key(q, out)))
+        return out
+
+    def exact(q: LineProblem, sol: LineSolution, deadline: float, **kw: Any) -> LineSolution:
+        out = real_exact(q, sol, deadline, **kw)
+        calls.append(("exact", _key(q, sol), _key(q, out)))
+        return out
+
+    monkeypatch.setattr(worker_order, "improve_order", order)
+    monkeypatch.setattr(cpsat_window, "improve_exact", exact)
+    monkeypatch.setattr(portfolio, "REPACK_S", 0.2)
+    mine, theirs = mp.Pipe(duplex=True)
+    portfolio._child(theirs, p, 6.0, 2.0, 0, 0.3, 0.3)
+    sent: list[LineSolution] = []
+    while mine.poll(0):
+        try:
+            got = mine.recv()
+        except EOFError:  # the search closed its end after its last plan
+            break
+        assert got is not None
+        sent.append(got)
+    assert calls and calls[0][0] == "order"
+    assert all(after <= before for _, before, after in calls)
+    assert sent and check_line(p, sent[-1]) == []
+    assert _key(p, sent[-1]) <= min(after for _, _, after in calls)
