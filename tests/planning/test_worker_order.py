@@ -1,7 +1,9 @@
 """The worker-order neighbourhood (``balance/worker_order.py``): its half (a), the bottleneck
 assignment of workers to fixed task groups, is exact (checked against every permutation); its half
-(b), the repartition with the order of workers fixed, keeps the order and meets the target; and the
-alternation is never worse than its seed and returns feasible plans."""
+(b), the whole-line question with the order fixed or every worker within a band of her place, is
+exact (checked against brute force) and keeps the workers where the band allows; the ladder is
+never worse than its seed and returns feasible plans; the portfolio's search process gives it
+turns."""
 
 from __future__ import annotations
 
