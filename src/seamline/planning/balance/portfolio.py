@@ -15,10 +15,12 @@ alone (IPBS 5 s then tabu: tonge-1 93 → 89 where IPBS alone stays at 93 in 10 
 the shortest cycle of the two (the engine's on a tie: it is the one ``seamline balance``
 explains).
 
-After each of its tabu rounds that brought no better plan, the child also asks CP-SAT for
-``EXACT_TURN_S`` whether the line can do one unit better (``cpsat_window``: neighbourhoods of the
-best plan at ``C* − 1``, or the whole line on small problems, where a no proves the plan optimal);
-a yes goes to the parent like any plan.
+After each of its tabu rounds that brought no better plan, the child also asks CP-SAT whether
+the line can do one unit better, by turns: for ``ORDER_TURN_S`` with the whole line and the
+workers within a band of their places (``worker_order``, a ladder of bands kept across turns), or
+for ``EXACT_TURN_S`` on neighbourhoods of the best plan at ``C* − 1`` (``cpsat_window``; the whole
+line on small problems, where a no proves the plan optimal); a yes goes to the parent like any
+plan.
 
 The fork happens before the engine's modules are imported in this process (the command-line path
 imports them lazily), and the engine's import then overlaps the child's search. Only the exact
@@ -54,6 +56,10 @@ EXACT_TURN_S = 1.0
 # Seconds one window-repacking pass (``repack``) may take in the child: a pass that stalls on
 # wide windows of many tasks must leave the tabu rounds their turn.
 REPACK_S = 1.0
+# Seconds of a worker-order turn (``worker_order``: the whole line, tasks free, workers within a
+# band of their places, at one below the best cycle); it takes every other stalled turn from the
+# exact windows; 0 turns it off.
+ORDER_TURN_S = 1.0
 
 
 class _Mailbox:
@@ -110,8 +116,36 @@ def _exact_turns(p: LineProblem, t_end: float, seed: int, turn_s: float) -> Call
     return turn
 
 
+def _order_turns(
+    p: LineProblem, t_end: float, seed: int, turn_s: float
+) -> tuple[Callable[[LineSolution, int], LineSolution], Callable[[LineSolution], bool]]:
+    """``turn_s`` seconds of the worker-order ladder, its place on the ladder kept across turns;
+    and whether the ladder has nothing left to ask about a plan (every band refuted or beyond
+    its budget), so the turn goes to the exact windows instead."""
+    from .worker_order import OrderStats, improve_order
+
+    state = OrderStats()
+
+    def turn(sol: LineSolution, rnd: int) -> LineSolution:
+        end = min(t_end - 0.1, time.monotonic() + turn_s)
+        if end - time.monotonic() < 0.2:
+            return sol
+        return improve_order(p, sol, deadline=end, seed=seed + 17 * rnd, stats=state)
+
+    def done(sol: LineSolution) -> bool:
+        return state.exhausted and state.plan_key == _key(p, sol)
+
+    return turn, done
+
+
 def _child(
-    conn: Connection, p: LineProblem, time_limit_s: float, handoff_s: float, seed: int, exact_s: float = 0.0
+    conn: Connection,
+    p: LineProblem,
+    time_limit_s: float,
+    handoff_s: float,
+    seed: int,
+    exact_s: float = 0.0,
+    order_s: float = 0.0,
 ) -> None:
     t_end = time.monotonic() + time_limit_s
     try:
@@ -124,7 +158,16 @@ def _child(
 
         box(mine)
         exact = _exact_turns(p, t_end, seed, exact_s) if exact_s > 0 else None
+        # Small lines get no worker-order turns: their exact turns ask the whole line with free
+        # workers (a no proves the optimum), which every band of the ladder is part of.
+        order, order_done = None, None
+        if order_s > 0:
+            from .cpsat_window import FULL_MAX_SIZE  # imported before the fork (solve_portfolio)
+
+            if p.num_tasks * p.num_stations > FULL_MAX_SIZE:
+                order, order_done = _order_turns(p, t_end, seed, order_s)
         last = [_key(p, mine)]
+        stalls = [0]
 
         def after(sol: LineSolution, rnd: int) -> LineSolution:
             # Window repacking after every round; the exact turn only when the round and the
@@ -133,8 +176,15 @@ def _child(
             sol = swap(_repacked(p, swap(sol), t_end))
             stalled = _key(p, sol) >= last[0]
             last[0] = min(last[0], _key(p, sol))
-            if exact is not None and stalled:
-                sol = swap(exact(sol, rnd))
+            if stalled:
+                # The two exact neighbourhoods take the stalled turns in turn, the worker-order
+                # ladder first (its lowest bands are refuted in hundredths of a second).
+                stalls[0] += 1
+                turn = exact
+                if order is not None and order_done is not None and not order_done(sol):
+                    turn = order if exact is None or stalls[0] % 2 == 1 else exact
+                if turn is not None:
+                    sol = swap(turn(sol, rnd))
             last[0] = min(last[0], _key(p, sol))
             return sol
 
@@ -164,17 +214,21 @@ def solve_portfolio(
     start: LineSolution | None = None,
     log: Callable[[str], None] | None = None,
     exact_s: float | None = None,
+    order_s: float | None = None,
 ) -> LineSolution:
     """The better of the engine and IPBS, each improving the other's plans, within
     ``time_limit_s``; the engine alone where IPBS does not apply (machine types, soft costs) or a
     process cannot be forked. ``exact_s``: seconds of the child's exact turns after each tabu
-    round (default ``EXACT_TURN_S``; 0 = none)."""
+    round (default ``EXACT_TURN_S``; 0 = none); ``order_s``: seconds of its worker-order turns,
+    which take every other of those turns (default ``ORDER_TURN_S``; 0 = none; they need CP-SAT,
+    so they run only with the exact turns)."""
     t0 = time.monotonic()
     if not applicable(p) or "fork" not in mp.get_all_start_methods():
         from .solver import solve_line
 
         return solve_line(p, time_limit_s, seed=seed, start=start, log=log)
     turn_s = EXACT_TURN_S if exact_s is None else exact_s
+    ord_s = (ORDER_TURN_S if order_s is None else order_s) if turn_s > 0 else 0.0
     if turn_s > 0:
         # CP-SAT is imported once, here, before the fork: imported in the child it would come out
         # of the child's search time (a fresh import measured 0.45-0.5 CPU-s, 2.4-3.0 s of wall
@@ -193,6 +247,7 @@ def solve_portfolio(
             max(0.0, HANDOFF_FRAC * time_limit_s - (time_limit_s - HANDOVER_S - child_s)),
             seed,
             turn_s,
+            ord_s,
         ),
         daemon=True,
     )
