@@ -41,6 +41,7 @@ from ortools.sat.python import cp_model
 from seamline.planning.balance.data import LineProblem, LineSolution
 from seamline.planning.balance.polish import _key
 
+HINT = False  # start the walk's questions from the current plan's stations (measured: no help, so off)
 STEP_DET = 0.3  # CP-SAT deterministic units of one order question in the walk (unknown = no)
 
 
@@ -250,10 +251,12 @@ def decide_order(
     limit_s: float = 5.0,
     seed: int = 0,
     det_limit: float | None = None,
+    hint: dict[int, int] | None = None,
 ) -> tuple[str, LineSolution | None, float]:
     """The line with the workers in ``order`` (station s holds worker order[s]): a plan within
     ``target``? ("yes", plan) / ("no", None) / ("unknown", None) past ``limit_s`` seconds or
-    ``det_limit`` deterministic units, and the deterministic time spent."""
+    ``det_limit`` deterministic units, and the deterministic time spent. ``hint``: task → station
+    of a plan to start from (the current plan in the walk)."""
     k, n = p.num_workers, p.num_tasks
     if refuted(p, order, target):
         return "no", None, 0.0
@@ -278,6 +281,9 @@ def decide_order(
         m.add(st[t] == sum(s * x[(t, s)] for s in dom))
     for i, j in _reduced_precedence(p):
         m.add(st[i] <= st[j])
+    if hint is not None:
+        for (t, s), lit in x.items():
+            m.add_hint(lit, hint.get(t) == s)
     for s in range(k):
         terms = [(p.times[t][order[s]] or 0, x[(t, s)]) for t in range(n) if (t, s) in x]
         if terms:
@@ -348,33 +354,42 @@ def order_walk(
     ``time.monotonic()`` instant) or after ``max_steps`` steps; never worse than the seed."""
     st = stats if stats is not None else WalkStats()
     rng = random.Random(seed)
-    best = seed_plan
+    best = cur = seed_plan  # the best plan, and the plan of the current order
     order = [w for w, _ in best.stations]
     c = best.cycle_time(p)
     steps = 0
     while time.monotonic() < deadline and (max_steps is None or steps < max_steps):
-        loads = best.loads(p)
+        loads = cur.loads(p)
         hot = [s for s, v in enumerate(loads) if v == max(loads)]
         cand = _perturb(order, rng, hot)
         steps += 1
         st.steps += 1
         left = deadline - time.monotonic()
-        ans, sol, dt = decide_order(p, cand, c - 1, limit_s=max(0.01, left), seed=seed + steps, det_limit=det_limit)
+        near = cur.station_of() if HINT else None
+        ans, sol, dt = decide_order(
+            p, cand, c - 1, limit_s=max(0.01, left), seed=seed + steps, det_limit=det_limit, hint=near
+        )
         st.det += dt
         st.refuted += ans == "no" and dt == 0.0
         if ans == "yes" and sol is not None:
-            best, order, c = sol, cand, c - 1
+            best, cur, order, c = sol, sol, cand, c - 1
             st.yes += 1
             st.found.append((st.steps, c))
             continue
         if ans == "unknown" or time.monotonic() >= deadline:
             continue
         ans, sol, dt = decide_order(
-            p, cand, c, limit_s=max(0.01, deadline - time.monotonic()), seed=seed + steps, det_limit=det_limit
+            p,
+            cand,
+            c,
+            limit_s=max(0.01, deadline - time.monotonic()),
+            seed=seed + steps,
+            det_limit=det_limit,
+            hint=near,
         )
         st.det += dt
         if ans == "yes" and sol is not None:
-            order = cand
+            order, cur = cand, sol
             st.accepted += 1
             if _key(p, sol) < _key(p, best):
                 best = sol
