@@ -88,6 +88,12 @@ def test_the_order_walk_is_never_worse_and_its_plans_are_feasible() -> None:
     assert _key(p, out) <= _key(p, seed_plan)
     assert stats.steps == 25 and stats.yes >= 1  # a poor seed improves
     assert out.cycle_time(p) < seed_plan.cycle_time(p)
+    # where the walk stands is kept: an order and its plan, feasible at the cycle it reached
+    assert stats.cur is not None and stats.order == [w for w, _ in stats.cur.stations]
+    assert check_line(p, stats.cur) == [] and stats.cur.cycle_time(p) <= out.cycle_time(p)
+    # ... and the next call goes on from there, still never worse than what it is handed
+    again = order_walk(p, out, time.monotonic() + 30.0, seed=4, max_steps=10, stats=stats)
+    assert stats.steps == 35 and _key(p, again) <= _key(p, out) and check_line(p, again) == []
 
 
 def test_the_walk_keeps_its_seed_when_out_of_time() -> None:

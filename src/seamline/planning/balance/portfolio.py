@@ -54,8 +54,10 @@ EXACT_TURN_S = 1.0
 # Seconds one window-repacking pass (``repack``) may take in the child: a pass that stalls on
 # wide windows of many tasks must leave the tabu rounds their turn.
 REPACK_S = 1.0
-# Every other exact turn on long lines walks over orders of workers instead (``whole_line``).
+# Every ``WALK_EVERY``-th exact turn on long lines walks over orders of workers instead of asking
+# windows (``whole_line.order_walk``; its place on the walk is kept from one turn to the next).
 ORDER_WALK = True
+WALK_EVERY = 2
 
 
 class _Mailbox:
@@ -111,7 +113,7 @@ def _exact_turns(p: LineProblem, t_end: float, seed: int, turn_s: float) -> Call
         if end - time.monotonic() < 0.2 or state.proven:
             return sol
         turns[0] += 1
-        if ORDER_WALK and p.num_tasks * p.num_workers > FULL_MAX_SIZE and turns[0] % 2 == 0:
+        if ORDER_WALK and p.num_tasks * p.num_workers > FULL_MAX_SIZE and turns[0] % WALK_EVERY == 0:
             # every other turn on lines too long for the whole-line question: the walk over
             # orders of workers (``whole_line.order_walk``), which the windows never change
             return order_walk(p, sol, end, seed=seed + 31 * rnd, stats=walk)

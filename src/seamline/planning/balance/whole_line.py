@@ -318,6 +318,10 @@ class WalkStats:
     det: float = 0.0  # CP-SAT deterministic time spent
     refuted: int = 0  # questions answered no by ``refuted`` alone, without CP-SAT
     found: list[tuple[int, int]] = field(default_factory=list)  # (step, cycle) of each "yes"
+    # where the walk stands (an order and its plan), kept from one call to the next: the plateau
+    # walk goes on from there while the plan handed in has the same cycle
+    order: list[int] | None = None
+    cur: LineSolution | None = None
 
 
 def _perturb(order: list[int], rng: random.Random, hot: Sequence[int]) -> list[int]:
@@ -357,6 +361,8 @@ def order_walk(
     best = cur = seed_plan  # the best plan, and the plan of the current order
     order = [w for w, _ in best.stations]
     c = best.cycle_time(p)
+    if st.cur is not None and st.order is not None and st.cur.cycle_time(p) == c:
+        cur, order = st.cur, st.order
     steps = 0
     while time.monotonic() < deadline and (max_steps is None or steps < max_steps):
         loads = cur.loads(p)
@@ -393,4 +399,5 @@ def order_walk(
             st.accepted += 1
             if _key(p, sol) < _key(p, best):
                 best = sol
+    st.order, st.cur = order, cur
     return best
