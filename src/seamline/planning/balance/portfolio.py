@@ -60,6 +60,12 @@ REPACK_S = 1.0
 # band of their places, at one below the best cycle); it takes every other stalled turn from the
 # exact windows; 0 turns it off.
 ORDER_TURN_S = 1.0
+# Every ``WALK_EVERY``-th exact turn on long lines walks over orders of workers instead of asking
+# windows (``whole_line.order_walk``; its place on the walk is kept from one turn to the next).
+# Off: alone it took wee-mag-1 from 27 to its optimum 25, but only in about 80 s of CPU; in paired
+# 10-s and 60-s portfolio runs it changed no answer, while the ladder above did (docs/planning.md).
+ORDER_WALK = False
+WALK_EVERY = 2
 
 
 class _Mailbox:
@@ -103,14 +109,22 @@ def _repacked(p: LineProblem, sol: LineSolution, t_end: float) -> LineSolution:
 
 def _exact_turns(p: LineProblem, t_end: float, seed: int, turn_s: float) -> Callable[[LineSolution, int], LineSolution]:
     """``turn_s`` seconds of CP-SAT questions at one below the best cycle, state kept across turns."""
-    from .cpsat_window import ExactStats, improve_exact  # imported before the fork (solve_portfolio)
+    from .cpsat_window import FULL_MAX_SIZE, ExactStats, improve_exact  # imported before the fork
+    from .whole_line import WalkStats, order_walk
 
     state = ExactStats()
+    walk = WalkStats()
+    turns = [0]
 
     def turn(sol: LineSolution, rnd: int) -> LineSolution:
         end = min(t_end - 0.1, time.monotonic() + turn_s)
         if end - time.monotonic() < 0.2 or state.proven:
             return sol
+        turns[0] += 1
+        if ORDER_WALK and p.num_tasks * p.num_workers > FULL_MAX_SIZE and turns[0] % WALK_EVERY == 0:
+            # every other turn on lines too long for the whole-line question: the walk over
+            # orders of workers (``whole_line.order_walk``), which the windows never change
+            return order_walk(p, sol, end, seed=seed + 31 * rnd, stats=walk)
         return improve_exact(p, sol, end, seed=seed + 31 * rnd, stats=state)
 
     return turn
@@ -234,7 +248,7 @@ def solve_portfolio(
         # of the child's search time (a fresh import measured 0.45-0.5 CPU-s, 2.4-3.0 s of wall
         # time at load 9) and the parent would pay it again. The import starts no solver
         # threads, so the child inherits none.
-        from . import cpsat_window  # noqa: F401
+        from . import cpsat_window, whole_line  # noqa: F401
     ctx = mp.get_context("fork")
     mine_end, child_end = ctx.Pipe(duplex=True)
     child_s = max(0.1, t0 + time_limit_s - HANDOVER_S - time.monotonic())
