@@ -272,8 +272,10 @@ def ask(
     task_band: int | None = None,
     over: int = 0,
     movable: Collection[int] | None = None,
+    det_time: float | None = None,
 ) -> tuple[str, LineSolution | None]:
-    """One question: ("yes", plan) / ("no", None) when refuted / ("unknown", None) on time out."""
+    """One question: ("yes", plan) / ("no", None) when refuted / ("unknown", None) on time out
+    (``limit_s`` seconds, or ``det_time`` of CP-SAT's deterministic units when given)."""
     wm = build_window_model(
         p, incumbent, target, free_stations, seat_band=seat_band, task_band=task_band, over=over, movable=movable
     )
@@ -282,6 +284,8 @@ def ask(
     solver = cp_model.CpSolver()
     prm = solver.parameters
     prm.max_time_in_seconds = max(0.01, limit_s)
+    if det_time is not None:
+        prm.max_deterministic_time = det_time
     prm.num_workers = workers
     prm.random_seed = seed
     prm.stop_after_first_solution = True  # a decision: the first plan within the target will do

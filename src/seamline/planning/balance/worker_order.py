@@ -85,32 +85,11 @@ def ask_order(
     ("no", None) when refuted / ("unknown", None) when out of budget (``det_time``
     deterministic units, ``limit_s`` seconds). ``sol`` is the hint; it need not be within the
     target."""
-    from ortools.sat.python import cp_model
-
-    from seamline.planning.balance.cpsat_window import build_window_model, extract_window
+    from seamline.planning.balance.cpsat_window import ask
 
     if band <= 0:
-        wm = build_window_model(p, sol, target, None, movable=set())
-    else:
-        wm = build_window_model(p, sol, target, None, seat_band=band)
-    if wm is None:
-        return "no", None
-    solver = cp_model.CpSolver()
-    prm = solver.parameters
-    prm.max_time_in_seconds = max(0.01, limit_s)
-    prm.max_deterministic_time = det_time
-    prm.num_workers = 1
-    prm.random_seed = seed
-    prm.stop_after_first_solution = True
-    try:
-        status = solver.solve(wm.model)
-    except (IndexError, RuntimeError):  # see solver._solve: one failed model is "nothing found"
-        return "unknown", None
-    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return "yes", extract_window(p, wm, solver)
-    if status == cp_model.INFEASIBLE:
-        return "no", None
-    return "unknown", None
+        return ask(p, sol, target, None, limit_s, seed=seed, movable=set(), det_time=det_time)
+    return ask(p, sol, target, None, limit_s, seed=seed, seat_band=band, det_time=det_time)
 
 
 def improve_order(
