@@ -89,21 +89,21 @@ def balance_shares(
     fixed: set[tuple[str, str]] = set()
     while last:
         values = {k: float(v.solution_value()) for k, v in x.items()}
-        todo = [(b, s, q) for b, s, q in carry_violations(values, last, floor=MIN_SHARE) if (b, s) not in fixed]
+        todo = [v for v in carry_violations(values, last, floor=MIN_SHARE) if v[:2] not in fixed]
         if not todo:
             break
-        for b, s, q in todo:
-            fixed.add((b, s))
+        for b, succ, pred in todo:
+            fixed.add((b, succ))
             keep = solver.Constraint(0.0, solver.infinity())
-            keep.SetCoefficient(x[(b, s)], 1.0)
-            keep.SetCoefficient(x[(b, q)], -1.0)
+            keep.SetCoefficient(x[(b, succ)], 1.0)
+            keep.SetCoefficient(x[(b, pred)], -1.0)
             c_keep = shortest()
             keep.SetLb(-solver.infinity())
-            x[(b, s)].SetUb(0.0)
+            x[(b, succ)].SetUb(0.0)
             c_drop = shortest()
             tie = abs(c_keep - c_drop) <= TIE_REL * max(c_keep, c_drop)
-            if (b, s) in old if tie else c_keep < c_drop:
-                x[(b, s)].SetUb(1.0)
+            if (b, succ) in old if tie else c_keep < c_drop:
+                x[(b, succ)].SetUb(1.0)
                 keep.SetLb(0.0)
         solve()
     per_op: dict[str, dict[str, float]] = {c: {} for c in codes}
