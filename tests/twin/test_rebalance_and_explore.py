@@ -96,14 +96,24 @@ def test_a_worthwhile_rebalance_goes_out_at_the_next_decision_point(tee: Case) -
     assert pol.decide(t0 + timedelta(minutes=30)) == []  # nothing learned: nothing to hand out
     ls = pol.state[tee.line]
     assert ls.balance is not None
-    had = set(ls.balance.stations.get(ls.balance.station_of[badge], ()))
+    sam = {o.code: o.sam_min for o in tee.layout.styles[tee.style].operations}
+
+    def her_work() -> float:  # standard minutes per garment the plan gives her
+        assert ls.balance is not None
+        return sum(a.share * sam[a.op_code] for a in ls.balance.plan.assignments if a.badge == badge)
+
+    had, lists = her_work(), dict(ls.balance.stations)
     _turns_fast(pol, badge, codes)
     cycle = ls.balance.plan.cycle_min
     # 30 minutes after the last check (the old rule waited 60 between drift checks)
     out = pol.decide(t0 + timedelta(minutes=60))
     assert [d.reason for d in out] == ["drift"]
     assert ls.balance.plan.cycle_min < 0.9 * cycle
-    assert set(out[0].balance[ls.balance.station_of[badge]]) - had  # she was given more operations
+    # she was given more of the work (a bigger share of her operations or new ones: the fewest
+    # new pairs may do it by taking an operation off another station's list), and the floor's
+    # lists changed with it
+    assert her_work() > 1.5 * had
+    assert dict(out[0].balance) != lists
 
 
 def test_a_rebalance_is_kept_back_when_its_moves_cost_more_than_it_gains(

@@ -300,7 +300,7 @@ def balance_quality(
 
         problem, _ = problem_for(case.layout, case.style, present, eff)
         mine = cycle(lb, problem) if cycle is not None else cycle_of(lb.plan, problem)
-        best = balance_for(case.layout, case.style, present, eff, time_limit_s=time_limit_s).plan.cycle_min
+        best = balance_for(case.layout, case.style, present, eff, time_limit_s=time_limit_s, carry=False).plan.cycle_min
         out[i] = min(1.0, best / mine) if mine > 0 else 0.0
     return out
 
@@ -368,7 +368,7 @@ def floor_quality(
         def eff(badge: str, op: Operation, truth: Mapping[tuple[str, str, str], float] = truth) -> float:
             return truth.get((badge, case.style, op.code), 0.5)
 
-        best = balance_for(case.layout, case.style, present, eff, time_limit_s=time_limit_s)
+        best = balance_for(case.layout, case.style, present, eff, time_limit_s=time_limit_s, carry=False)
         o_lb = oracle.day_plans.get(i) if oracle is not None else None
         rates = {
             k: floor_rate(case.layout, case.line, case.style, case.seed, d, done, plan, feed=feed)

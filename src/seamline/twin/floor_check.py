@@ -36,6 +36,7 @@ from ortools.linear_solver import pywraplp
 
 from seamline.domain.cutting import cut_order
 from seamline.domain.model import FactoryLayout, Style
+from seamline.planning.balance.carry import last_predecessor
 from seamline.planning.balance.data import BalancePlan, BalanceProblem
 from seamline.planning.balance.shares import balance_shares
 from seamline.sim import SimConfig
@@ -75,7 +76,7 @@ def list_cycle(lb: LineBalance, problem: BalanceProblem) -> float:
     efficiencies, the shares re-optimised by the share LP (``inf`` when an operation of the style
     is on nobody's list among the workers of ``problem``)."""
     try:
-        return balance_shares(list_problem(problem, lb)).cycle_min
+        return balance_shares(list_problem(problem, lb), carry=False).cycle_min
     except ValueError:
         return float("inf")
 
@@ -209,19 +210,6 @@ def _pieces_by_op(eng: Engine, style: str) -> dict[str, int]:
     for (_badge, st, op), n in eng.done_count.items():
         if st == style:
             out[op] = out.get(op, 0) + n
-    return out
-
-
-def last_predecessor(style: Style) -> dict[str, str]:
-    """op → the predecessor that is usually finished last on a bundle: the one at the end of the
-    longest chain of standard minutes from the cut (for an operation with one predecessor, it)."""
-    longest: dict[str, float] = {}
-    out: dict[str, str] = {}
-    for code in style.topological_order():
-        op = style.op(code)
-        if op.predecessors:
-            out[code] = max(op.predecessors, key=lambda p: (longest[p], p))
-        longest[code] = op.sam_min + max((longest[p] for p in op.predecessors), default=0.0)
     return out
 
 

@@ -20,28 +20,56 @@ from __future__ import annotations
 
 from ortools.linear_solver import pywraplp
 
+from .carry import carry_violations, last_predecessor
 from .data import BalancePlan, BalanceProblem
 from .solver import _plan
 
 REWEIGHT_ROUNDS = 4
 MIN_SHARE = 1e-4  # numerical dust below this is dropped (the rest of the op renormalised)
+# Two cycles closer than this (relative) are a tie between keeping and dropping a sliver.
+TIE_REL = 1e-9
 
 
-def balance_shares(p: BalanceProblem, previous: BalancePlan | None = None, *, tolerance: float = 0.02) -> BalancePlan:
-    """The shortest cycle by shares; with ``previous``, then the fewest new pairs (by work moved)."""
+def balance_shares(
+    p: BalanceProblem, previous: BalancePlan | None = None, *, tolerance: float = 0.02, carry: bool = True
+) -> BalancePlan:
+    """The shortest cycle by shares; with ``previous``, then the fewest new pairs (by work moved).
+
+    ``carry`` (the default): shares the floor realises. A station that finishes an operation
+    carries the bundle on to a successor on its own list (``planning.balance.carry``), so every
+    station's share of a successor is made at least its share of the successor's usual last
+    predecessor, or the successor is taken off its list. Each sliver the LP leaves is fixed the
+    better of the two ways by the LP's shortest cycle (a tie keeps a pair of ``previous`` and
+    drops a new one), the re-balance's fewest-new-pairs rounds run again, and so on until none
+    is left: every round fixes pairs for good, so it ends. ``carry=False``: the plain share LP
+    (the shortest cycle of a station LIST, ``twin.floor_check.list_cycle``)."""
     elig = p.eligible()
     codes = [o.code for o in p.style.operations]
     missing = [c for c in codes if not any((w.badge, c) in elig for w in p.workers)]
     if missing:
         raise ValueError(f"没有人能做这些工序 / nobody present can do operations {missing}")
     x, c_var, solver = _model(p, elig, codes)
-    solver.Minimize(c_var)
-    if solver.Solve() != pywraplp.Solver.OPTIMAL:
-        raise ValueError("share balance: the linear programme has no optimum")
-    if previous is not None:
-        solver.Add(c_var <= c_var.solution_value() * (1.0 + tolerance))
-        old = previous.pairs()
-        new = [k for k in x if k not in old]
+    # the re-balance's bound on the cycle, open while the shortest cycle is sought
+    bound = solver.Constraint(-solver.infinity(), solver.infinity())
+    bound.SetCoefficient(c_var, 1.0)
+    old = previous.pairs() if previous is not None else set()
+    new = [k for k in x if k not in old]
+
+    def shortest() -> float:
+        bound.SetUb(solver.infinity())
+        obj = solver.Objective()
+        obj.Clear()
+        obj.SetCoefficient(c_var, 1.0)
+        obj.SetMinimization()
+        return float(c_var.solution_value()) if solver.Solve() == pywraplp.Solver.OPTIMAL else float("inf")
+
+    def solve() -> None:
+        best = shortest()
+        if best == float("inf"):
+            raise ValueError("share balance: the linear programme has no optimum")
+        if previous is None:
+            return
+        bound.SetUb(best * (1.0 + tolerance))
         weight = dict.fromkeys(new, 1.0)
         # Fewest new pairs: iteratively re-weighted L1 (Candès, Wakin & Boyd 2008) — each round
         # makes a new pair with a small share dearer, so the slivers collapse onto few pairs.
@@ -55,6 +83,29 @@ def balance_shares(p: BalanceProblem, previous: BalancePlan | None = None, *, to
             if solver.Solve() != pywraplp.Solver.OPTIMAL:
                 raise ValueError("share balance: the re-balance programme has no optimum")
             weight = {k: 1.0 / (x[k].solution_value() + 0.01) for k in new}
+
+    solve()
+    last = last_predecessor(p.style) if carry else {}
+    fixed: set[tuple[str, str]] = set()
+    while last:
+        values = {k: float(v.solution_value()) for k, v in x.items()}
+        todo = [v for v in carry_violations(values, last, floor=MIN_SHARE) if v[:2] not in fixed]
+        if not todo:
+            break
+        for b, succ, pred in todo:
+            fixed.add((b, succ))
+            keep = solver.Constraint(0.0, solver.infinity())
+            keep.SetCoefficient(x[(b, succ)], 1.0)
+            keep.SetCoefficient(x[(b, pred)], -1.0)
+            c_keep = shortest()
+            keep.SetLb(-solver.infinity())
+            x[(b, succ)].SetUb(0.0)
+            c_drop = shortest()
+            tie = abs(c_keep - c_drop) <= TIE_REL * max(c_keep, c_drop)
+            if (b, succ) in old if tie else c_keep < c_drop:
+                x[(b, succ)].SetUb(1.0)
+                keep.SetLb(0.0)
+        solve()
     per_op: dict[str, dict[str, float]] = {c: {} for c in codes}
     for (b, c), v in x.items():
         per_op[c][b] = v.solution_value()

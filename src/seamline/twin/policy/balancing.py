@@ -86,11 +86,13 @@ def balance_for(
     time_limit_s: float = 0.5,
     seed: int = 0,
     tolerance: float = 0.02,
+    carry: bool = True,
 ) -> LineBalance:
     """Balance the style on the people present; with ``previous``, the fewest changes among the
-    cycles within ``tolerance`` of the shortest (``planning.balance.shares``)."""
+    cycles within ``tolerance`` of the shortest (``planning.balance.shares``; ``carry``: shares the
+    floor's carry-on keeps, as every policy hands out; off: the plain share LP)."""
     problem, station_of = problem_for(layout, style_code, present, eff)
-    plan = balance_shares(problem, previous, tolerance=tolerance)
+    plan = balance_shares(problem, previous, tolerance=tolerance, carry=carry)
     return LineBalance(plan, problem, stations_of(plan, station_of, layout, style_code), station_of)
 
 
