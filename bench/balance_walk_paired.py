@@ -30,6 +30,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", action="append", default=[], help="instance name (repeatable, exact without .alwabp)")
     ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--seed-offset", type=int, default=0, help="round r runs the portfolio with seed offset + r")
     ap.add_argument("--time-limit", type=float, default=10.0)
     ap.add_argument("--walk-every", type=int, default=portfolio.WALK_EVERY, help="portfolio.WALK_EVERY of arm on")
     ap.add_argument("--guide", type=int, choices=(0, 1), default=int(whole_line.GUIDE), help="whole_line.GUIDE")
@@ -49,7 +50,7 @@ def main() -> None:
                 portfolio.ORDER_WALK = arm == "on"
                 portfolio.WALK_EVERY = args.walk_every
                 t0 = time.monotonic()
-                sol = portfolio.solve_portfolio(p, args.time_limit, seed=rnd)
+                sol = portfolio.solve_portfolio(p, args.time_limit, seed=args.seed_offset + rnd)
                 wall = time.monotonic() - t0
                 over = max(over, wall - args.time_limit)
                 if check_line(p, sol):

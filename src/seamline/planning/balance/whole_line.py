@@ -27,6 +27,13 @@ module asks the whole line, in two ways:
   the plateau moves are what leads anywhere. Never worse than its seed; questions are capped at
   ``STEP_DET`` deterministic units (a time-out counts as no), so with a seed and ``max_steps``
   the walk is repeatable.
+* ``decide_order_dfs``: the fixed-order question without CP-SAT (``station_dfs`` with every worker
+  seated), exact when it exhausts the space. Measured on 40 unrefuted questions next to the
+  portfolio's wee-mag-1 plan it decided none in 300 nodes and 3 in 2,000 (ten times CP-SAT's CPU),
+  where CP-SAT decided all 40 in about 40 ms each: the maximal loads of a long station are too
+  many to enumerate, so a "no" is never proven. CP-SAT stays the walk's question (``QUESTION``).
+* The guide (``GUIDE``): of ``GUIDE_TRIES`` perturbed orders, ask the one with the least
+  ``order_deficit`` at C* − 1 (the bound of ``refuted`` as a number), not a random one.
 """
 
 from __future__ import annotations
@@ -351,9 +358,7 @@ def decide_order_dfs(
     k = p.num_workers
     if sorted(order) != list(range(k)):
         raise ValueError("order must hold every worker once")
-    if p.worker_station is not None and any(
-        s is not None and order[s] != w for w, s in enumerate(p.worker_station)
-    ):
+    if p.worker_station is not None and any(s is not None and order[s] != w for w, s in enumerate(p.worker_station)):
         return "no", None, 0
     if refuted(p, order, target):
         return "no", None, 0
@@ -431,7 +436,9 @@ def order_walk(
         cur, order = st.cur, st.order
     steps = 0
 
-    def ask(cand: list[int], target: int, left: float, qseed: int, near: dict[int, int] | None) -> tuple[str, LineSolution | None, float]:
+    def ask(
+        cand: list[int], target: int, left: float, qseed: int, near: dict[int, int] | None
+    ) -> tuple[str, LineSolution | None, float]:
         if question in ("dfs", "both"):
             ans, sol, nodes = decide_order_dfs(p, cand, target, max_nodes=max_nodes, deadline=deadline)
             st.nodes += nodes
