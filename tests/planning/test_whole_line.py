@@ -10,7 +10,16 @@ import time
 from seamline.planning.balance.check import check_line
 from seamline.planning.balance.data import LineProblem, LineSolution
 from seamline.planning.balance.polish import _key
-from seamline.planning.balance.whole_line import WalkStats, decide_order, order_walk, solve_whole
+from seamline.planning.balance.whole_line import (
+    UNPLACEABLE,
+    WalkStats,
+    decide_order,
+    decide_order_dfs,
+    order_deficit,
+    order_walk,
+    refuted,
+    solve_whole,
+)
 from seamline.planning.readers import bench_dir, read_alwabp
 
 
@@ -107,3 +116,76 @@ def test_the_walk_keeps_its_seed_when_out_of_time() -> None:
                 break
     assert seed_plan is not None and sol is not None
     assert order_walk(p, seed_plan, time.monotonic() - 1.0) is seed_plan
+
+
+def test_the_depth_first_question_with_the_order_fixed_is_exact() -> None:
+    """``decide_order_dfs`` against brute force over every station assignment: a yes at the best
+    cycle of the order (with a plan in that order, feasible), a proven no one below it."""
+    yes = no = 0
+    for seed in range(6):
+        p = _tiny(seed + 200, n=6)
+        for order in itertools.permutations(range(p.num_workers)):
+            best = _best(p, [order])
+            if best is None:
+                assert decide_order_dfs(p, order, 100)[0] == "no"
+                no += 1
+                continue
+            answer, sol, _ = decide_order_dfs(p, order, best)
+            assert answer == "yes" and sol is not None
+            assert [w for w, _ in sol.stations] == list(order)
+            assert check_line(p, sol) == [] and sol.cycle_time(p) <= best
+            yes += 1
+            if best > 0:
+                assert decide_order_dfs(p, order, best - 1)[0] == "no"
+                no += 1
+    assert yes > 10 and no > 10
+
+
+def test_the_depth_first_question_agrees_with_cp_sat_on_a_real_line() -> None:
+    """On heskia-41 (28 tasks) with random orders and targets: every decided answer of the search
+    is CP-SAT's, and its plans are feasible in the order asked."""
+    p = read_alwabp(bench_dir() / "alwabp" / "heskia-41.alwabp")
+    rng = random.Random(5)
+    decided = 0
+    for _ in range(12):
+        order = list(range(p.num_workers))
+        rng.shuffle(order)
+        target = rng.randint(p.lower_bound(), 3 * p.lower_bound())
+        mine, sol, _ = decide_order_dfs(p, order, target, max_nodes=20000)
+        theirs = decide_order(p, order, target, limit_s=20.0)[0]
+        if mine == "unknown":
+            continue
+        decided += 1
+        assert mine == theirs, (order, target)
+        if sol is not None:
+            assert [w for w, _ in sol.stations] == order
+            assert check_line(p, sol, target) == []
+    assert decided >= 6
+
+
+def test_the_deficit_is_the_refutation_as_a_number() -> None:
+    p = read_alwabp(bench_dir() / "alwabp" / "heskia-41.alwabp")
+    rng = random.Random(1)
+    for _ in range(20):
+        order = list(range(p.num_workers))
+        rng.shuffle(order)
+        target = rng.randint(p.lower_bound(), 2 * p.lower_bound())
+        d = order_deficit(p, order, target)
+        assert refuted(p, order, target) == (d > 0)
+        # more room never raises the deficit
+        assert order_deficit(p, order, target + 5) <= d or d == UNPLACEABLE
+
+
+def test_the_guided_walk_with_depth_first_questions_is_never_worse() -> None:
+    p = read_alwabp(bench_dir() / "alwabp" / "heskia-41.alwabp")
+    order = list(range(p.num_workers))
+    answer, seed_plan, _ = decide_order(p, order, 10**6)
+    assert answer == "yes" and seed_plan is not None
+    for question in ("dfs", "both"):
+        stats = WalkStats()
+        out = order_walk(
+            p, seed_plan, time.monotonic() + 30.0, seed=3, max_steps=25, stats=stats, question=question, guide=True
+        )
+        assert check_line(p, out) == []
+        assert out.cycle_time(p) < seed_plan.cycle_time(p), question  # a poor seed improves
+        assert stats.steps == 25 and stats.nodes > 0
