@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from seamline.planning.shop.backend import run_cpsat
 from seamline.planning.shop.data import ShopInstance
 from seamline.planning.shop.lns import lns
-from seamline.planning.shop.model import build_shop_model
+from seamline.planning.shop.model import ShopModel, build_shop_model
 from seamline.planning.shop.rules import RULES, greedy_schedule
 from seamline.planning.shop.solution import ShopSchedule
 
@@ -57,6 +57,15 @@ def plan_phases(inst: ShopInstance, time_limit_s: float, full_frac: float | None
 def _log(log: Callable[[str], None] | None, msg: str) -> None:
     if log:
         log(msg)
+
+
+def first_model(inst: ShopInstance, plan: PhasePlan, start: ShopSchedule, lower_bound: int) -> ShopModel:
+    """The first full model: the plain model with its makespan cut to [lower bound, greedy makespan].
+
+    Its search is the plain model's search on smaller domains; the greedy start is a hint only
+    where ``plan`` says so (see ``plan_phases``).
+    """
+    return build_shop_model(inst, start.makespan, lower_bound=lower_bound, hint=start if plan.hint_full else None)
 
 
 def greedy_starts(inst: ShopInstance, budget_s: float, seed: int = 0) -> ShopSchedule:
@@ -112,7 +121,7 @@ def solve_shop(
         return best
     # Phase 1: the full model, bounded (and hinted only where that measured better).
     t_build = time.monotonic()
-    sm = build_shop_model(inst, best.makespan, lower_bound=lb, hint=best if plan.hint_full else None)
+    sm = first_model(inst, plan, best, lb)
     build_s = time.monotonic() - t_build  # what any later model costs before it solves
     full_s = min(deadline - time.monotonic(), plan.full_frac * time_limit_s)
     if full_s < 0.05:
@@ -123,7 +132,7 @@ def solve_shop(
         best = res.schedule
     lb = max(lb, res.bound)
     _log(log, f"full model makespan {best.makespan}, bound {lb}, optimal={res.optimal}")
-    if res.optimal or best.makespan <= lb:
+    if res.optimal or best.makespan <= lb or deadline - time.monotonic() < 0.1:
         return best
     # Phase 2: large-neighbourhood search for the rest of the time.
     best = lns(
