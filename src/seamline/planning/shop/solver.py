@@ -21,7 +21,7 @@ from seamline.planning.shop.solution import ShopSchedule
 LNS_FROM_OPS = 150  # flexible shops this large get half the time for large-neighbourhood search
 GREEDY_MAX_S = 0.2  # the greedy start's budget: at most this, and at most 3 % of the limit
 GREEDY_SHARE = 0.03
-HINT_FLEXIBLE = True  # flexible shops: the first full model is hinted with the greedy start
+HINT_FLEXIBLE = True  # flexible shops keep the hint: not re-measured there (their LNS margin is large)
 
 
 @dataclass(frozen=True)
@@ -38,10 +38,12 @@ def plan_phases(inst: ShopInstance, time_limit_s: float, full_frac: float | None
 
     Classic job shops give the whole budget (less one dispatch rule) to the full model, which is
     the plain model with its domains cut by the greedy makespan and the lower bound, and **not
-    hinted**. Measured at a fixed CP-SAT deterministic time on 10 held-out instances, 2 seeds
-    (session 9): the greedy hint made CP-SAT worse than the plain model (4 better, 7 worse) —
-    its search and its LNS start from a dispatch-rule schedule 15–25 % above the optimum and
-    stay near it — while the same bounds without the hint were better (9 better, 3 worse).
+    hinted**. Measured at a fixed CP-SAT deterministic time on 10 held-out instances (session 9,
+    ``bench/shop_det_ab.py``): the greedy hint made CP-SAT worse than the plain model (9 better,
+    16 worse over seeds 0–2) — its search and its LNS start from a dispatch-rule schedule 15–25 %
+    above the optimum and stay near it — while the same bounds without the hint were level or
+    better (10 better, 7 worse over seeds 1–2). At wall time in-process it is at parity with the
+    plain model (docs/planning.md), not ahead.
     Flexible shops from 150 operations keep half for LNS, where machine choices make the full
     model stall (Brandimarte: 3.2 % against 7.1 %).
     """
