@@ -21,9 +21,13 @@
   bundle's minutes for a loaded worker (a paid trial: its one bundle goes first, never from an
   operation at its low water). The balance cannot find such pairs by itself since it only plans
   what it believes. The bottleneck worker never tries.
-- Pessimism for committing (``PLAN_ON_LCB``, off): the plan on every pair's lower bound was
-  measured with these trials and lost balance quality (docs/closed-loop.md, "Optimism for
-  exploring, pessimism for committing"); the running policy plans on the estimates.
+- Pessimism for committing, robust then nominal (``ROBUST_THEN_NOMINAL``): the running policy's
+  plans take the shortest cycle on every pair's lower bound first, then among the allocations
+  within ``ROBUST_SLACK`` of it the shortest on the estimates (``balance_shares(robust=…)``). The
+  plan on lower bounds alone (``PLAN_ON_LCB``, off) lost balance quality: on lower bounds pairs
+  of a skill group tie and the LP picks among equally short plans blindly; the second stage
+  breaks those ties by the estimates. Untried pairs then enter by trials, valued jointly
+  (``JOINT_TRIALS``; docs/closed-loop.md, "Robust, then nominal").
 - Dispatch feeds the bottleneck: a free station first takes work for an operation that feeds a
   bottleneck operation running short of bundles; then the bundle of the order with the fewest
   garments left to pack (order-level shortest remaining work, the plant's ``order_priority``: a
@@ -88,11 +92,13 @@ JOINT_TRIALS = True
 # running policy counts seen pairs at their estimate and never-sewn ones at their prior's mean.
 PLAN_ON_LCB = False
 # Robust, then nominal (``ROBUST_THEN_NOMINAL``): the running policy's plans take the shortest
-# cycle on robust figures first (a pair with cycles ``ROBUST_Z`` posterior sds of log efficiency
-# below its figure; a pair never sewn at its figure, the prior's mean, so untried pairs are still
-# taken in), then among the allocations within ``ROBUST_SLACK`` of that robust cycle the shortest
-# on the estimates: the winner's curse is held off and the lower bounds' ties are broken by the
+# cycle on robust figures first (every pair ``ROBUST_Z`` posterior sds of log efficiency below its
+# figure; with ``ROBUST_UNTRIED_AT_BOUND`` off a pair never sewn counts at its prior's mean
+# instead), then among the allocations within ``ROBUST_SLACK`` of that robust cycle the shortest on
+# the estimates: the winner's curse is held off and the lower bounds' ties are broken by the
 # estimates. Candidates are still compared on the estimates (one basis: ``rebalance``'s rate).
+# Measured (``bench/balance_gap.py``, docs/closed-loop.md): never-sewn pairs at their mean made
+# the plan chase them (a pair lost ~1 sd the moment its first cycle came in) and lost day 1.
 ROBUST_THEN_NOMINAL = True
 ROBUST_Z = 1.0
 ROBUST_SLACK = 0.01
@@ -248,9 +254,9 @@ class SeamlinePolicy(PolicyBase):
         return e
 
     def _robust(self, style: str) -> EffFn | None:
-        """The figures a running plan's first stage is shortest on (``ROBUST_THEN_NOMINAL``): a pair
-        with cycles ``ROBUST_Z`` posterior sds below its figure, a pair never sewn at its figure
-        (the prior's mean: pessimism there would keep every untried pair off the plan for good).
+        """The figures a running plan's first stage is shortest on (``ROBUST_THEN_NOMINAL``): every
+        pair ``ROBUST_Z`` posterior sds below its figure (``bound``); with
+        ``ROBUST_UNTRIED_AT_BOUND`` off a pair never sewn at its figure instead, the prior's mean.
         None when off, for a policy that does not learn, and for ``fresh_balance``."""
         if not ROBUST_THEN_NOMINAL or not self.learns or self._cautious or PLAN_ON_LCB:
             return None
@@ -470,7 +476,9 @@ class SeamlinePolicy(PolicyBase):
         cycle. Each pair it uses and the floor's plan does not is a candidate, worth
         ``EXPLORE_P`` × the garments the line would gain over the style's remaining work
         (``explore_horizon_min``) if the pair proved as good as its optimistic bound (the
-        shortest cycle on the committed figures with that one pair at its bound). A trial costs
+        shortest cycle on the committed figures with that one pair at its bound), or with
+        ``JOINT_TRIALS`` its part of the set's gain (all the candidates at their bounds against
+        none, shared by their minutes × hope there) if that is more. A trial costs
         one bundle of the operation at her expected first-bundle rate, in garments the line
         loses by her being off her own work (her load ÷ the cycle, less the share she waited for
         work): nothing for a worker with slack, whose own work goes first (``dispatch``), and
