@@ -4,7 +4,8 @@
   cost (set-up and learning); the old rule waited 60 minutes and wanted a 3 % shorter cycle.
 - Trials come from the plan on the optimistic bounds: a pair it uses and the floor's plan does not
   is tried when its expected gain exceeds its cost; on slack (her own work goes first) the cost is
-  nothing, a loaded worker's trial costs her bundle and goes first, once.
+  nothing, a loaded worker's trial costs her bundle and goes first, once. Pairs are also valued
+  as a set (the optimistic plan's untried pairs together), so pairs that only help together are tried.
 """
 
 from __future__ import annotations
