@@ -156,6 +156,11 @@ def main() -> None:
     jobs = [(s, ln, seed, a.days) for s, ln in STYLES for seed in range(a.seed_offset + 1, a.seed_offset + a.seeds + 1)]
     with ProcessPoolExecutor(max_workers=max(1, a.jobs)) as ex:
         cases = list(ex.map(one_case, jobs))
+    for (style, _ln, seed, _d), c in zip(jobs, cases, strict=True):
+        print(
+            f"{style} seed {seed}: "
+            + "; ".join(f"day {d} " + " ".join(f"{c[d][k]:.3f}" for k in KEYS) for d in sorted(c))
+        )
     summary: dict[str, list[float]] = {k: [] for k in KEYS}
     for d in range(1, a.days + 1):
         row = {k: statistics.fmean(c[d][k] for c in cases if d in c) for k in KEYS}

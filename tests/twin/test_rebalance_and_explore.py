@@ -4,7 +4,8 @@
   cost (set-up and learning); the old rule waited 60 minutes and wanted a 3 % shorter cycle.
 - Trials come from the plan on the optimistic bounds: a pair it uses and the floor's plan does not
   is tried when its expected gain exceeds its cost; on slack (her own work goes first) the cost is
-  nothing, a loaded worker's trial costs her bundle and goes first, once.
+  nothing, a loaded worker's trial costs her bundle and goes first, once. Pairs are also valued
+  as a set (the optimistic plan's untried pairs together), so pairs that only help together are tried.
 """
 
 from __future__ import annotations
@@ -364,3 +365,46 @@ def test_a_loaded_worker_tries_a_pair_whose_expected_gain_pays_for_its_bundle(te
     assert pol.dispatch(sid, options, {own: 3, pair[1]: 1}) == 0  # her holders need the last one
     assert pol.dispatch(sid, options, {own: 3, pair[1]: 3}) == 1
     assert pol.dispatch(sid, options, {own: 3, pair[1]: 3}) == 0  # one bundle: then her own work
+
+
+def test_untried_pairs_worth_something_together_are_tried_though_none_is_alone(
+    tee: Case, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Trials valued jointly: a modest hope on every untried pair makes a shorter cycle only when
+    several of them are taken together, so each alone is worth nothing. Valued as a set (the
+    optimistic plan's untried pairs all at their bound against none, shared by their minutes),
+    they are worth trying; a pair is never worth less than alone."""
+    pol = Bounded(tee.layout, [tee.line], {})
+    present = _logged_in(tee, pol)
+    pol.decide(tee.start + timedelta(minutes=30))
+    ls = pol.state[tee.line]
+    assert ls.balance is not None
+    plan = ls.balance.plan
+    explorers = {b: s for b, s in ls.balance.station_of.items() if b != plan.bottleneck}
+    pol.ups = {
+        (b, o.code): 1.15
+        for b in explorers
+        for o in tee.layout.styles[tee.style].operations
+        if (b, o.code) not in plan.pairs() and ls.balance.problem.efficiency.get((b, o.code), 0.0) > 0
+    }
+
+    def values() -> dict[tuple[str, str], float]:
+        got = pol._trial_values(tee.line, ls, present, explorers, plan.pairs(), set())
+        return {(b, code): net for net, b, code, _paid in got}
+
+    monkeypatch.setattr(seamline_mod, "JOINT_TRIALS", False)
+    alone = values()
+    tried_alone = pol.trials(tee.line, ls, tee.start)
+    monkeypatch.setattr(seamline_mod, "JOINT_TRIALS", True)
+    joint = values()
+    tried_joint = pol.trials(tee.line, ls, tee.start)
+    assert all(joint[k] >= v - 1e-9 for k, v in alone.items())
+    worth_together = {k for k, v in joint.items() if v > 0 and alone.get(k, 0.0) <= 0}
+    assert worth_together, "no pair is worth more in the set than alone"
+    badge_at = {s: b for b, s in explorers.items()}
+    new = {(badge_at[s], codes[0]) for s, codes in tried_joint.items()} - {
+        (badge_at[s], codes[0]) for s, codes in tried_alone.items()
+    }
+    assert new and new <= worth_together | {k for k, v in alone.items() if v > 0}
+    assert any(k in worth_together for k in new)
+    assert plan.bottleneck not in {badge_at.get(s) for s in tried_joint}

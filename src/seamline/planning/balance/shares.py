@@ -18,6 +18,8 @@ needed over a minute for on a jeans line, so a re-weighted L1 series of LPs appr
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from ortools.linear_solver import pywraplp
 
 from .carry import carry_violations, last_predecessor
@@ -31,7 +33,13 @@ TIE_REL = 1e-9
 
 
 def balance_shares(
-    p: BalanceProblem, previous: BalancePlan | None = None, *, tolerance: float = 0.02, carry: bool = True
+    p: BalanceProblem,
+    previous: BalancePlan | None = None,
+    *,
+    tolerance: float = 0.02,
+    carry: bool = True,
+    robust: Mapping[tuple[str, str], float] | None = None,
+    robust_slack: float = 0.01,
 ) -> BalancePlan:
     """The shortest cycle by shares; with ``previous``, then the fewest new pairs (by work moved).
 
@@ -42,13 +50,22 @@ def balance_shares(
     better of the two ways by the LP's shortest cycle (a tie keeps a pair of ``previous`` and
     drops a new one), the re-balance's fewest-new-pairs rounds run again, and so on until none
     is left: every round fixes pairs for good, so it ends. ``carry=False``: the plain share LP
-    (the shortest cycle of a station LIST, ``twin.floor_check.list_cycle``)."""
+    (the shortest cycle of a station LIST, ``twin.floor_check.list_cycle``).
+
+    ``robust`` (badge, op) → efficiency: robust, then nominal. Every "shortest cycle" above is
+    then taken in two stages: first the shortest cycle on the ``robust`` figures (e.g. lower
+    confidence bounds), then, among the allocations within ``robust_slack`` of it, the shortest
+    cycle on ``p``'s figures. Lower bounds alone make many pairs of one skill group tie and leave
+    the LP an arbitrary pick among equally short plans; the second stage breaks those ties by the
+    estimates. The robust bound holds through a re-balance's fewest-new-pairs rounds; the plan's
+    loads and cycle are on ``p``'s figures. Pairs missing from ``robust`` count at ``p``'s."""
     elig = p.eligible()
     codes = [o.code for o in p.style.operations]
     missing = [c for c in codes if not any((w.badge, c) in elig for w in p.workers)]
     if missing:
         raise ValueError(f"没有人能做这些工序 / nobody present can do operations {missing}")
     x, c_var, solver = _model(p, elig, codes)
+    r_var = _robust_rows(p, elig, x, solver, robust) if robust is not None else None
     # the re-balance's bound on the cycle, open while the shortest cycle is sought
     bound = solver.Constraint(-solver.infinity(), solver.infinity())
     bound.SetCoefficient(c_var, 1.0)
@@ -57,6 +74,15 @@ def balance_shares(
 
     def shortest() -> float:
         bound.SetUb(solver.infinity())
+        if r_var is not None:  # stage 1: the shortest cycle on the robust figures
+            r_var.SetUb(solver.infinity())
+            obj = solver.Objective()
+            obj.Clear()
+            obj.SetCoefficient(r_var, 1.0)
+            obj.SetMinimization()
+            if solver.Solve() != pywraplp.Solver.OPTIMAL:
+                return float("inf")
+            r_var.SetUb(float(r_var.solution_value()) * (1.0 + robust_slack) + 1e-9)
         obj = solver.Objective()
         obj.Clear()
         obj.SetCoefficient(c_var, 1.0)
@@ -118,6 +144,28 @@ def balance_shares(
             shares.setdefault(b, {})[c] = s / tot
     stations = [(w.badge, shares.get(w.badge, {})) for w in p.workers]
     return _plan(p, stations, previous)
+
+
+def _robust_rows(
+    p: BalanceProblem,
+    elig: dict[tuple[str, str], float],
+    x: dict[tuple[str, str], pywraplp.Variable],
+    solver: pywraplp.Solver,
+    robust: Mapping[tuple[str, str], float],
+) -> pywraplp.Variable:
+    """Each worker's minutes on the ``robust`` figures ≤ R; returns R (free until bounded)."""
+    ops = p.style.op_map()
+    r_var = solver.NumVar(0.0, solver.infinity(), "R")
+    by_worker: dict[str, list[tuple[pywraplp.Variable, float]]] = {}
+    for (b, c), v in x.items():
+        e = robust.get((b, c), elig[(b, c)])
+        by_worker.setdefault(b, []).append((v, ops[c].sam_min / max(e, 1e-6)))
+    for terms in by_worker.values():
+        row = solver.Constraint(-solver.infinity(), 0.0)
+        for v, minutes in terms:
+            row.SetCoefficient(v, minutes)
+        row.SetCoefficient(r_var, -1.0)
+    return r_var
 
 
 def _model(

@@ -87,12 +87,22 @@ def balance_for(
     seed: int = 0,
     tolerance: float = 0.02,
     carry: bool = True,
+    robust: EffFn | None = None,
+    robust_slack: float = 0.01,
 ) -> LineBalance:
     """Balance the style on the people present; with ``previous``, the fewest changes among the
     cycles within ``tolerance`` of the shortest (``planning.balance.shares``; ``carry``: shares the
-    floor's carry-on keeps, as every policy hands out; off: the plain share LP)."""
+    floor's carry-on keeps, as every policy hands out; off: the plain share LP; ``robust``: the
+    shortest cycle on these figures first, then the shortest on ``eff`` within ``robust_slack`` of
+    it, ``balance_shares``'s robust-then-nominal)."""
     problem, station_of = problem_for(layout, style_code, present, eff)
-    plan = balance_shares(problem, previous, tolerance=tolerance, carry=carry)
+    figures = None
+    if robust is not None:
+        ops = problem.style.op_map()
+        figures = {k: max(0.05, robust(k[0], ops[k[1]])) for k, e in problem.efficiency.items() if e > 0}
+    plan = balance_shares(
+        problem, previous, tolerance=tolerance, carry=carry, robust=figures, robust_slack=robust_slack
+    )
     return LineBalance(plan, problem, stations_of(plan, station_of, layout, style_code), station_of)
 
 

@@ -21,9 +21,13 @@
   bundle's minutes for a loaded worker (a paid trial: its one bundle goes first, never from an
   operation at its low water). The balance cannot find such pairs by itself since it only plans
   what it believes. The bottleneck worker never tries.
-- Pessimism for committing (``PLAN_ON_LCB``, off): the plan on every pair's lower bound was
-  measured with these trials and lost balance quality (docs/closed-loop.md, "Optimism for
-  exploring, pessimism for committing"); the running policy plans on the estimates.
+- Pessimism for committing, robust then nominal (``ROBUST_THEN_NOMINAL``): the running policy's
+  plans take the shortest cycle on every pair's lower bound first, then among the allocations
+  within ``ROBUST_SLACK`` of it the shortest on the estimates (``balance_shares(robust=…)``). The
+  plan on lower bounds alone (``PLAN_ON_LCB``, off) lost balance quality: on lower bounds pairs
+  of a skill group tie and the LP picks among equally short plans blindly; the second stage
+  breaks those ties by the estimates. Untried pairs then enter by trials, valued jointly
+  (``JOINT_TRIALS``; docs/closed-loop.md, "Robust, then nominal").
 - Dispatch feeds the bottleneck: a free station first takes work for an operation that feeds a
   bottleneck operation running short of bundles; then the bundle of the order with the fewest
   garments left to pack (order-level shortest remaining work, the plant's ``order_priority``: a
@@ -75,11 +79,30 @@ EXPLORE_MAX = 3
 EXPLORE_SLACK = 0.10
 EXPLORE_Z = 1.0
 EXPLORE_P = 0.5 * math.erfc(EXPLORE_Z / math.sqrt(2.0))
+# Trials valued jointly (``JOINT_TRIALS``): the optimistic plan's untried pairs are also valued as
+# a set — ``EXPLORE_P`` × what the line gains with all of them at their optimistic bound against
+# none — shared out among them by the minutes each carries in that plan × how far its bound is above
+# its committed figure; a pair is worth the more
+# of its share and its value alone. Pairs that only help together (a worker freed for one
+# operation by another's trial on hers) are then worth what they make together.
+JOINT_TRIALS = True
 # Optimism for exploring, pessimism for committing: the running policy's plan (what the floor is
 # told and what a re-balance is weighed on) counts every pair at the lower end of its 95 %
 # interval (``LCB_Z`` below); the trials come from the plan on the optimistic bounds. Off: the
 # running policy counts seen pairs at their estimate and never-sewn ones at their prior's mean.
 PLAN_ON_LCB = False
+# Robust, then nominal (``ROBUST_THEN_NOMINAL``): the running policy's plans take the shortest
+# cycle on robust figures first (every pair ``ROBUST_Z`` posterior sds of log efficiency below its
+# figure; with ``ROBUST_UNTRIED_AT_BOUND`` off a pair never sewn counts at its prior's mean
+# instead), then among the allocations within ``ROBUST_SLACK`` of that robust cycle the shortest on
+# the estimates: the winner's curse is held off and the lower bounds' ties are broken by the
+# estimates. Candidates are still compared on the estimates (one basis: ``rebalance``'s rate).
+# Measured (``bench/balance_gap.py``, docs/closed-loop.md): never-sewn pairs at their mean made
+# the plan chase them (a pair lost ~1 sd the moment its first cycle came in) and lost day 1.
+ROBUST_THEN_NOMINAL = True
+ROBUST_Z = 1.0
+ROBUST_SLACK = 0.01
+ROBUST_UNTRIED_AT_BOUND = True
 # Planning against uncertainty (docs/learning.md, docs/closed-loop.md). The lower confidence bound
 # a from-scratch balance plans on (``fresh_balance(lcb=True)``): the lower end of the 95 % interval
 # the skill matrix shows for every pair (``SkillEstimate.lo``), a convention, not fitted.
@@ -230,6 +253,22 @@ class SeamlinePolicy(PolicyBase):
             self._memo[key] = e
         return e
 
+    def _robust(self, style: str) -> EffFn | None:
+        """The figures a running plan's first stage is shortest on (``ROBUST_THEN_NOMINAL``): every
+        pair ``ROBUST_Z`` posterior sds below its figure (``bound``); with
+        ``ROBUST_UNTRIED_AT_BOUND`` off a pair never sewn at its figure instead, the prior's mean.
+        None when off, for a policy that does not learn, and for ``fresh_balance``."""
+        if not ROBUST_THEN_NOMINAL or not self.learns or self._cautious or PLAN_ON_LCB:
+            return None
+
+        def f(badge: str, op: Operation) -> float:
+            cell = self.learning.cells.get((self.fid, badge, style, op.code))
+            if (cell is None or cell.n_cycles == 0) and not ROBUST_UNTRIED_AT_BOUND:
+                return self.efficiency(badge, style, op)
+            return self.bound(badge, style, op, -ROBUST_Z)
+
+        return f
+
     def bound(self, badge: str, style: str, op: Operation, z: float) -> float:
         """The pair's efficiency ``z`` posterior sds of log efficiency from its figure: below it
         (z < 0) what the plan commits to, above it (z > 0) what a trial may find.
@@ -301,7 +340,15 @@ class SeamlinePolicy(PolicyBase):
         for f, tolerances in figures:
             for tol in tolerances:
                 cand = balance_for(
-                    self.layout, style, present, f, previous=previous, tolerance=tol, time_limit_s=self.time_limit_s
+                    self.layout,
+                    style,
+                    present,
+                    f,
+                    previous=previous,
+                    tolerance=tol,
+                    time_limit_s=self.time_limit_s,
+                    robust=self._robust(style) if f is eff else None,
+                    robust_slack=ROBUST_SLACK,
                 )
                 cands.append(cand if f is eff else rescored(cand, problem))
         if draws is not None:
@@ -429,7 +476,9 @@ class SeamlinePolicy(PolicyBase):
         cycle. Each pair it uses and the floor's plan does not is a candidate, worth
         ``EXPLORE_P`` × the garments the line would gain over the style's remaining work
         (``explore_horizon_min``) if the pair proved as good as its optimistic bound (the
-        shortest cycle on the committed figures with that one pair at its bound). A trial costs
+        shortest cycle on the committed figures with that one pair at its bound), or with
+        ``JOINT_TRIALS`` its part of the set's gain (all the candidates at their bounds against
+        none, shared by their minutes × hope there) if that is more. A trial costs
         one bundle of the operation at her expected first-bundle rate, in garments the line
         loses by her being off her own work (her load ÷ the cycle, less the share she waited for
         work): nothing for a worker with slack, whose own work goes first (``dispatch``), and
@@ -515,23 +564,42 @@ class SeamlinePolicy(PolicyBase):
         hopeful = balance_for(self.layout, style, present, ucb).plan
         horizon = self.explore_horizon_min(line, style, c0)
         bundle = self.layout.styles[style].bundle_size
-        out: list[tuple[float, str, str, bool]] = []
+        cands: list[tuple[str, str, float, float]] = []  # badge, op, optimistic bound, minutes in ``hopeful``
         for a in sorted(hopeful.assignments, key=lambda a: (a.badge, a.op_code)):
             b, code = a.badge, a.op_code
             if a.share <= 0 or b not in explorers or (b, code) in in_plan or code in busy_ops:
                 continue
             if lb.problem.efficiency.get((b, code), 0.0) <= 0:
                 continue
+            up = self.bound(b, style, ops[code], EXPLORE_Z)
+            # its weight in the set's gain: the minutes it carries there × how far its hope is
+            # above what the plan counts on (a pair with no hope above its figure earns nothing)
+            hope = max(0.0, 1.0 - commit(b, ops[code]) / up)
+            cands.append((b, code, up, a.share * ops[code].sam_min / up * hope))
+        shared: dict[tuple[str, str], float] = {}
+        if JOINT_TRIALS and len(cands) > 1:
+            ups = {(b, code): up for b, code, up, _m in cands}
+
+            def all_up(badge: str, o: Operation) -> float:
+                return ups.get((badge, o.code)) or commit(badge, o)
+
+            c_all = balance_for(self.layout, style, present, all_up).plan.cycle_min
+            total_min = sum(m for *_x, m in cands)
+            if 0 < c_all < c0 and total_min > 0:
+                g_all = EXPLORE_P * horizon * (1.0 / c_all - 1.0 / c0)
+                shared = {(b, code): g_all * m / total_min for b, code, _u, m in cands}
+        out: list[tuple[float, str, str, bool]] = []
+        for b, code, up, _m in cands:
             op = ops[code]
-            up = self.bound(b, style, op, EXPLORE_Z)
 
             def one_up(badge: str, o: Operation, b: str = b, code: str = code, up: float = up) -> float:
                 return up if (badge, o.code) == (b, code) else commit(badge, o)
 
             cp = balance_for(self.layout, style, present, one_up).plan.cycle_min
-            if not 0 < cp < c0:
+            alone = EXPLORE_P * horizon * (1.0 / cp - 1.0 / c0) if 0 < cp < c0 else 0.0
+            gain = max(alone, shared.get((b, code), 0.0))
+            if gain <= 0:
                 continue
-            gain = EXPLORE_P * horizon * (1.0 / cp - 1.0 / c0)
             sid = explorers[b]
             waited = 1.0 if sid in self.floor.no_work else self.idle_share.get(sid, 0.0)
             load = plan.loads_min.get(b, 0.0) / plan.cycle_min
