@@ -334,8 +334,23 @@ def main() -> None:
                 f" floor ÷ model rate {rm_:.3f} [{rlo_:.3f}, {rhi_:.3f}]"
             )
         print(f"floor against the models, day {d}: " + "; ".join(line))
-    reached = next((d for d, q in enumerate(quality["quality"], start=1) if q >= QUALITY_REACHED), None)
-    print(f"learned balance reaches {QUALITY_REACHED:.2f} of the oracle's on day {reached} (goal: ≤ 2)")
+
+    # The goal: "learned efficiencies reach the oracle's balance quality within 2 working days".
+    # Three readings, strictest first: against the truth's optimum of the plain share LP (a plan
+    # no policy hands out: the oracle's own day plans are at 0.99 of it), against the oracle
+    # policy's day plan on the shares, and against it on the station lists the floor receives
+    # (what a free station actually follows; docs/closed-loop.md, "What the floor receives").
+    def first_day(by_day: list[float]) -> int | None:
+        return next((d for d, q in enumerate(by_day, start=1) if q >= QUALITY_REACHED), None)
+
+    reached = first_day(quality["quality"])
+    reached_shares = first_day(vs_oracle_by_day)
+    reached_lists = first_day(list_vs_oracle_by_day)
+    print(
+        f"learned balance reaches {QUALITY_REACHED:.2f} (goal: by day 2): of the truth's share optimum on day"
+        f" {reached}; of the oracle policy's plan on the shares on day {reached_shares}, on the station"
+        f" lists on day {reached_lists}"
+    )
     base_eff = statistics.fmean(c["baseline"]["eff"] for c in cases) * 100
     print(
         json.dumps(
@@ -352,6 +367,8 @@ def main() -> None:
                 "balance_quality_by_day": quality["quality"],
                 "balance_quality_ss_by_day": quality["quality_ss"],
                 "balance_reached_day": reached,
+                "oracle_quality_reached_day_shares": reached_shares,
+                "oracle_quality_reached_day_lists": reached_lists,
                 "fresh_balance_quality_by_day": fresh_by_day,
                 "fresh_lcb_balance_quality_by_day": lcb_by_day,
                 "quality_vs_oracle_by_day": vs_oracle_by_day,
