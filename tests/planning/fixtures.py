@@ -9,7 +9,7 @@ from functools import cache
 from pathlib import Path
 
 from seamline.adapters.layout_files import load_factory
-from seamline.domain.model import Style, Worker
+from seamline.domain.model import Operation, Style, Worker
 from seamline.planning.balance.data import BalanceProblem
 
 REPO = Path(__file__).resolve().parents[2]
@@ -57,3 +57,16 @@ def jeans_line(n_workers: int = 35, seed: int = 7) -> BalanceProblem:
     return BalanceProblem(
         style=style, workers=tuple(workers), efficiency=efficiency, machines=machines, target_pieces_per_hour=60.0
     )
+
+
+def op(code: str, sam: float, preds: tuple[str, ...] = ()) -> Operation:
+    """A one-machine operation named by its code (small hand-made lines of the share tests)."""
+    return Operation(code=code, name_zh=code, name_en=code, sam_min=sam, machine_type="SNLS", predecessors=preds)
+
+
+def small_problem(ops: tuple[Operation, ...], eff: dict[tuple[str, str], float], badges: list[str]) -> BalanceProblem:
+    """A line of ``badges`` for ``ops``; a pair missing from ``eff`` cannot be done (0)."""
+    style = Style(code="T", name_zh="T", name_en="T", operations=ops)
+    workers = tuple(Worker(badge=b, name=b) for b in badges)
+    full = {(b, o.code): eff.get((b, o.code), 0.0) for b in badges for o in ops}
+    return BalanceProblem(style=style, workers=workers, efficiency=full)

@@ -9,21 +9,11 @@ import random
 
 import pytest
 
-from seamline.domain.model import Operation, Style, Worker
 from seamline.planning.balance.carry import carry_violations, last_predecessor
 from seamline.planning.balance.data import BalancePlan, BalanceProblem
 from seamline.planning.balance.shares import balance_shares
-
-
-def _op(code: str, sam: float, preds: tuple[str, ...] = ()) -> Operation:
-    return Operation(code=code, name_zh=code, name_en=code, sam_min=sam, machine_type="SNLS", predecessors=preds)
-
-
-def _problem(ops: tuple[Operation, ...], eff: dict[tuple[str, str], float], badges: list[str]) -> BalanceProblem:
-    style = Style(code="T", name_zh="T", name_en="T", operations=ops)
-    workers = tuple(Worker(badge=b, name=b) for b in badges)
-    full = {(b, o.code): eff.get((b, o.code), 0.0) for b in badges for o in ops}
-    return BalanceProblem(style=style, workers=workers, efficiency=full)
+from tests.planning.fixtures import op as _op
+from tests.planning.fixtures import small_problem as _problem
 
 
 def _cycle_on(plan: BalancePlan, p: BalanceProblem, eff: dict[tuple[str, str], float]) -> float:
