@@ -14,7 +14,12 @@ gaps (%) to the best known values. ``seamline solve`` runs as a real subprocess 
 
 ALWABP (Chaves et al. 2007; 32 instances, numbers ending in 1, of heskia, roszieg, tonge,
 wee-mag) is reported per instance family, against a plain CP-SAT model of the textbook
-formulation (``solve_plain_line``) at the same limit; "rule" is the construction alone.
+formulation (``solve_plain_line``) at the same limit; "rule" is the construction alone. Each
+ALWABP family also gets ``ipbs_published``: the published interval probabilistic beam search's
+mean gap on the same instances to the same best known values (``bench/alwabp_published.csv``, the
+mean of its runs per instance, up to about 2 minutes each in C++, from the online supplement of
+Borba & Ritt 2014, github.com/mrpritt/ALWABP ``data/ipbs.csv``), and ``ratio_to_ipbs_published``. Any folder laid
+out like ``shared/bench`` with Chaves et al. instance names (e.g. held-out instances) works.
     .venv/bin/python bench/planning.py --dispatch          # only the dispatch decision time
 """
 
@@ -22,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import csv
 import json
 import statistics
 import subprocess
@@ -57,6 +63,13 @@ QUICK = {
     "alwabp": ["heskia-1", "roszieg-41", "tonge-1", "wee-mag-1"],
 }
 FAILED_GAP = 100.0  # a method that returns nothing feasible scores this gap
+PUBLISHED = Path(__file__).resolve().parent / "alwabp_published.csv"
+
+
+def ipbs_published() -> dict[str, float]:
+    """Instance name → the published IPBS's mean cycle over its runs (Borba & Ritt 2014)."""
+    with PUBLISHED.open(newline="") as f:
+        return {r["instance"]: float(r["ipbs_avg"]) for r in csv.DictReader(f)}
 
 
 def instances(family: str) -> list[tuple[str, Path, int]]:
@@ -120,6 +133,7 @@ def bench_family(
         chosen = chosen[:q] if isinstance(q, int) else [x for x in chosen if x[0] in q]
     for name, path, best in chosen:
         res, wall = run_cli(family, path, time_limit)
+        published: float | None = None
         if family == "alwabp":
             lp = read_alwabp(path)
             ours = None
@@ -134,6 +148,7 @@ def bench_family(
             rule_l = best_construction(lp, 0.2)
             rule_v = rule_l.cycle_time(lp) if rule_l is not None and not check_line(lp, rule_l) else None
             size = lp.num_tasks
+            published = ipbs_published().get(name)
             engine_v = None
             if in_process:
                 eng_l = solve_line(lp, time_limit)
@@ -190,6 +205,8 @@ def bench_family(
         if in_process:
             row["engine"] = engine_v
             row["gap_engine"] = gap(engine_v, best)
+        if published is not None:
+            row["gap_ipbs_published"] = 100.0 * (published - best) / best
         rows.append(row)
         print(
             f"{family:6} {name:18} n={size:3} best={best:6} seamline={ours!s:>6} ({row['gap_seamline']:6.2f}%)"
@@ -293,6 +310,14 @@ def main() -> None:
             }
             if args.in_process:
                 out["engine_in_process"] = mean([x["gap_engine"] for x in r])
+            pub = [x for x in r if "gap_ipbs_published" in x]
+            if pub:
+                # The published beam search on the same instances (its mean run), and ours on them.
+                out["ipbs_published"] = mean([x["gap_ipbs_published"] for x in pub])
+                out["ipbs_published_n"] = len(pub)
+                ours = mean([x["gap_seamline"] for x in pub])
+                if ours is not None and out["ipbs_published"]:
+                    out["ratio_to_ipbs_published"] = round(ours / out["ipbs_published"], 3)
             return out
 
         names = list(dict.fromkeys(x["family"] for x in rows))

@@ -65,7 +65,8 @@ ORDER_TURN_S = 1.0
 # Off: alone it took wee-mag-1 from 27 to its optimum 25, but only in about 80 s of CPU; in paired
 # 10-s and 60-s portfolio runs it changed no answer, while the ladder above did (docs/planning.md).
 # Still off with its questions 25-45 % cheaper (no LP) and with or without the guide, in 60
-# pairs of 10-s runs (WALK_EVERY 1 and 2): 4 better, 5 worse, 51 equal (bench/balance_walk_paired.py).
+# pairs of 10-s runs (WALK_EVERY 1 and 2): 4 better, 5 worse, 51 equal
+# (bench/alwabp_paired.py --b portfolio.ORDER_WALK=1).
 ORDER_WALK = False
 WALK_EVERY = 2
 
