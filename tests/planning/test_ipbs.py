@@ -164,6 +164,41 @@ def test_cli_method_ipbs_prints_a_checked_plan() -> None:
     assert bad.returncode == 2 and "--method" in bad.stderr
 
 
+def test_a_start_plan_is_improved_and_never_lost() -> None:
+    # heskia-1: the construction's 110 against the optimum 94. From it, a few beam searches find
+    # a shorter line; with no search at all the start itself comes back (no first-plan grace).
+    from seamline.planning.balance.construct import best_construction
+
+    p = read_alwabp(bench_dir() / "alwabp" / "heskia-1.alwabp")
+    start = best_construction(p, 0.2, 0)
+    assert start is not None
+    sol = solve_ipbs(p, 60.0, seed=0, max_searches=12, start=start)
+    assert check_line(p, sol, sol.cycle_time(p)) == []
+    assert sol.cycle_time(p) < start.cycle_time(p)
+    assert solve_ipbs(p, 60.0, seed=0, max_searches=0, start=start) == start
+
+
+def test_cli_under_two_seconds_improves_the_construction_without_cp_sat() -> None:
+    # Below ALWABP_CPSAT_S the command skips CP-SAT (its import alone can take a second on a
+    # loaded machine) and spends what is left on the pure-Python beam search from the
+    # construction (heskia-1: 110 → 94, the optimum, in under a second).
+    exe = shutil.which("seamline") or str(Path(sys.executable).with_name("seamline"))
+    path = bench_dir() / "alwabp" / "heskia-1.alwabp"
+    out = subprocess.run(
+        [exe, "solve", "alwabp", str(path), "--time-limit", "1", "-v"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "fast path: construction and the beam search" in out.stderr
+    res = json.loads(out.stdout)
+    p = read_alwabp(path)
+    sol = LineSolution(tuple((int(s["worker"]), tuple(s["tasks"])) for s in res["stations"]))
+    assert check_line(p, sol, int(res["cycle_time"])) == []
+    assert int(res["cycle_time"]) <= 100
+
+
 def test_ranking_estimate_is_the_mean_of_the_q_fastest_workers_left() -> None:
     # The beam ranks partial lines by the work left with each task at the mean of its q fastest
     # workers left (and, for the worker taking the station, without her); checked against a plain

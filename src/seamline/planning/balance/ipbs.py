@@ -473,8 +473,13 @@ def solve_ipbs(
     *,
     max_searches: int | None = None,
     log: Callable[[str], None] | None = None,
+    start: LineSolution | None = None,
 ) -> LineSolution:
     """The best line found within ``time_limit_s`` (or ``max_searches`` beam searches).
+
+    ``start``: a feasible plan already in hand (e.g. the construction); the search begins with
+    the bisection below its cycle, takes no grace past the limit for a first plan, and returns
+    ``start`` when it finds nothing shorter.
 
     Raises ValueError when no plan is found at all (e.g. precedence and forbidden pairs that no
     station order satisfies)."""
@@ -483,12 +488,12 @@ def solve_ipbs(
     if not applicable(p):
         from seamline.planning.balance.solver import solve_line
 
-        return solve_line(p, time_limit_s, seed=seed, log=log)
+        return solve_line(p, time_limit_s, seed=seed, log=log, start=start)
     lines = (_Line(p, False), _Line(p, True))
     rng = random.Random(seed)
     lb = p.lower_bound()
     searches = 0
-    best: LineSolution | None = None
+    best: LineSolution | None = start
 
     def out_of_budget(until: float | None = None) -> bool:
         over = time.monotonic() >= (deadline if until is None else until)
@@ -526,7 +531,8 @@ def solve_ipbs(
         raise ValueError(f"{p.name}: no feasible line plan found (check skills, zones and precedence)")
     if best is None:
         raise ValueError(f"{p.name}: no line plan found within {time_limit_s:g} s (try a longer time limit)")
-    say(f"first line cycle {_cycle(p, best)} (lower bound {lb}, {len(finite)} task-worker pairs)")
+    first = "start" if start is not None and best is start else "first line"
+    say(f"{first} cycle {_cycle(p, best)} (lower bound {lb}, {len(finite)} task-worker pairs)")
     # 2. Bisection on [lb, best − 1] with narrow beams.
     lo = lb
     while lo < _cycle(p, best) and not out_of_budget():
