@@ -103,11 +103,14 @@ def lns(
     shrink: float = 0.9,
     min_iter_s: float = 0.05,
     log: Callable[[str], None] | None = None,
+    exchange: Callable[[ShopSchedule], ShopSchedule | None] | None = None,
 ) -> ShopSchedule:
     """Improve ``incumbent`` until ``deadline`` (a ``time.monotonic()`` value) or the lower bound.
 
     Returns early when large neighbourhoods keep being solved to optimality without gain: the
-    caller then gives the remaining time back to the full model.
+    caller then gives the remaining time back to the full model. ``exchange`` is called with the
+    best schedule before every neighbourhood and may return a shorter one found elsewhere (the
+    portfolio's tabu search), which the search then continues from.
     """
     rng = random.Random(seed)
     best = incumbent
@@ -119,6 +122,13 @@ def lns(
         left = deadline - time.monotonic()
         if left < max(0.05, min_iter_s):  # no time to build and solve one more neighbourhood
             break
+        if exchange is not None:
+            other = exchange(best)
+            if other is not None and other.makespan < best.makespan:
+                best = other
+                stalled = 0
+                if best.makespan <= lower_bound:
+                    break
         kinds = list(NEIGHBOURHOODS)
         kind = rng.choices(kinds, weights=[score[k] for k in kinds])[0]
         relaxed = neighbourhood(kind, inst, best, frac[kind], rng)

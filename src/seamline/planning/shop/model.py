@@ -111,7 +111,7 @@ def build_shop_model(
     return sm
 
 
-def extract(sm: ShopModel, solver: cp_model.CpSolver) -> ShopSchedule:
+def extract(sm: ShopModel, solver: cp_model.CpSolver | cp_model.CpSolverSolutionCallback) -> ShopSchedule:
     out = []
     for key, s in sm.starts.items():
         mach = next(mc for mc, lit in sm.modes[key] if lit is None or solver.boolean_value(lit))

@@ -108,12 +108,15 @@ def solve_shop(
     init_ops: int = 60,
     shrink: float = 0.9,
     log: Callable[[str], None] | None = None,
+    on_solution: Callable[[ShopSchedule], None] | None = None,
+    stats: dict[str, object] | None = None,
 ) -> ShopSchedule:
     """A feasible schedule, as good as ``time_limit_s`` seconds allow.
 
     ``full_frac`` is the share of the time the full model gets before LNS takes over; by default
     it comes from ``plan_phases`` (all of it for classic job shops, half for flexible shops from
-    150 operations on, where neighbourhoods win).
+    150 operations on, where neighbourhoods win). ``on_solution`` gets each schedule the full
+    model finds as it finds it; ``stats["optimal"]`` says whether the answer is proven optimal.
     """
     plan = plan_phases(inst, time_limit_s, full_frac)
     t0 = time.monotonic()
@@ -122,6 +125,9 @@ def solve_shop(
     # The greedy start is a fallback and an upper bound; keep it short so CP-SAT keeps the budget.
     best = greedy_starts(inst, plan.greedy_s, seed)
     _log(log, f"greedy makespan {best.makespan}, lower bound {lb}")
+    if stats is not None:
+        stats["optimal"] = best.makespan <= lb
+        stats["bound"] = lb
     if best.makespan <= lb or deadline - time.monotonic() < 0.1:
         return best
     # Phase 1: the full model, bounded (and hinted only where that measured better).
@@ -132,10 +138,13 @@ def solve_shop(
     if full_s < 0.05:
         return best
     _log(log, f"full model: {full_s:.2f} s of {time_limit_s:.2f} s, hinted={plan.hint_full}")
-    res = run_cpsat(sm, full_s, workers=workers, seed=seed)
+    res = run_cpsat(sm, full_s, workers=workers, seed=seed, on_solution=on_solution)
     if res.schedule is not None and res.schedule.makespan <= best.makespan:
         best = res.schedule
     lb = max(lb, res.bound)
+    if stats is not None:
+        stats["optimal"] = res.optimal or best.makespan <= lb
+        stats["bound"] = lb
     _log(log, f"full model makespan {best.makespan}, bound {lb}, optimal={res.optimal}")
     if res.optimal or best.makespan <= lb or deadline - time.monotonic() < 0.1:
         return best
@@ -159,9 +168,11 @@ def solve_shop(
     if left > 0.2 + build_s and best.makespan > lb:
         # LNS is exhausted: the full model, hinted with the improved incumbent, gets the rest.
         sm = build_shop_model(inst, best.makespan, lower_bound=lb, hint=best)
-        res = run_cpsat(sm, deadline - time.monotonic() - 0.05, workers=workers, seed=seed + 1)
+        res = run_cpsat(sm, deadline - time.monotonic() - 0.05, workers=workers, seed=seed + 1, on_solution=on_solution)
         if res.schedule is not None and res.schedule.makespan < best.makespan:
             best = res.schedule
+        if stats is not None:
+            stats["optimal"] = res.optimal or best.makespan <= max(lb, res.bound)
         _log(log, f"final full model makespan {best.makespan}")
     return best
 
