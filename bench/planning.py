@@ -52,10 +52,10 @@ from seamline.planning.salbp.data import SalbpSolution, check_salbp  # noqa: E40
 from seamline.planning.salbp.heuristics import dispatch_rule as salbp_rule  # noqa: E402
 from seamline.planning.salbp.solver import solve_plain as salbp_plain  # noqa: E402
 from seamline.planning.salbp.solver import solve_salbp  # noqa: E402
+from seamline.planning.shop.portfolio import solve_shop_portfolio  # noqa: E402
 from seamline.planning.shop.rules import greedy_schedule  # noqa: E402
 from seamline.planning.shop.solution import ScheduledOp, ShopSchedule, check_schedule  # noqa: E402
 from seamline.planning.shop.solver import solve_plain as shop_plain  # noqa: E402
-from seamline.planning.shop.solver import solve_shop  # noqa: E402
 
 FAMILIES = ("jssp", "fjsp", "salbp", "alwabp")
 QUICK = {
@@ -190,7 +190,7 @@ def bench_family(
             size = inst.num_jobs
             engine_v = None
             if in_process:
-                eng_s = solve_shop(inst, time_limit)
+                eng_s = solve_shop_portfolio(inst, time_limit)
                 engine_v = eng_s.makespan if not check_schedule(inst, eng_s) else None
         row = {
             "family": subfamily(family, name),

@@ -322,11 +322,11 @@ def register(app: typer.Typer) -> None:
 
             result = solve_salbp(inst, budget(), seed=seed, log=log).to_json()
         else:
-            from seamline.planning.shop.solver import solve_shop
+            from seamline.planning.shop.portfolio import solve_shop_portfolio
 
             b = budget()
             log(f"solver budget {b:.2f}s")
-            result = solve_shop(inst_s, b, seed=seed, log=log).to_json()
+            result = solve_shop_portfolio(inst_s, b, seed=seed, log=log).to_json()
         log(f"done {time.monotonic() - t0:.2f}s after the command started")
         sys.stdout.write(json.dumps(result) + "\n")
         sys.stdout.flush()
