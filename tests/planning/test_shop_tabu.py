@@ -122,3 +122,16 @@ def test_small_shops_keep_cp_sat_on_both_cores() -> None:
     s = portfolio.solve_shop_portfolio(inst, 2.0, log=lines.append)
     assert check_schedule(inst, s) == [] and s.makespan == 55
     assert not any("portfolio" in ln for ln in lines)
+
+
+def test_a_job_visiting_a_machine_twice_keeps_its_order() -> None:
+    # Not in the classic sets, but the reader accepts it: the two visits may never swap.
+    jobs = (
+        ((Mode(0, 5),), (Mode(0, 4),), (Mode(1, 3),)),
+        ((Mode(1, 2),), (Mode(0, 6),), (Mode(1, 1),)),
+        ((Mode(0, 3),), (Mode(1, 5),), (Mode(0, 2),)),
+    )
+    inst = ShopInstance("twice", 2, jobs)
+    for seed in range(5):
+        s = tabu_search(inst, greedy_schedule(inst, "lwkr"), max_iters=300, seed=seed)
+        assert check_schedule(inst, s) == []

@@ -142,7 +142,8 @@ class _Graph:
                 out.append((b[0], b[1]))
             if i < last and (len(b) > 2 or i == 0):
                 out.append((b[-2], b[-1]))
-        return out
+        # a job that visits a machine twice in a row: those two may never swap
+        return [(u, v) for u, v in out if self.js[u] != v]
 
     def estimate(self, u: int, v: int) -> int:
         """Makespan of the longest path through u or v once v goes before u (adjacent, u first)."""
@@ -252,8 +253,12 @@ def tabu_search(
         else:
             u, v = pick[2], pick[3]
         g.swap(u, v)
+        if not g.evaluate():  # cannot happen for two jobs' operations; undone all the same
+            g.swap(v, u)
+            g.evaluate()
+            tabu[(v, u)] = it + tenure
+            continue
         tabu[(u, v)] = it + rng.randint(tenure, tenure + tenure // 2)
-        g.evaluate()
         since += 1
         other: ShopSchedule | None = None
         if g.cmax < best_c:
@@ -285,6 +290,9 @@ def tabu_search(
                 mv = g.moves(g.blocks(rng))
                 if not mv:
                     break
-                g.swap(*rng.choice(mv))
-                g.evaluate()
+                u, v = rng.choice(mv)
+                g.swap(u, v)
+                if not g.evaluate():
+                    g.swap(v, u)
+                    g.evaluate()
     return best_sched
