@@ -11,6 +11,7 @@ $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements.lock
 	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps -e .
+	$(BIN)/python -c 'from seamline.planning.balance.ipbs import warm_compiled; warm_compiled()'
 	touch $(STAMP)
 
 venv: $(STAMP)

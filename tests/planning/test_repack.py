@@ -109,7 +109,9 @@ def test_repack_is_never_worse_and_always_feasible() -> None:
         out = repack(p, start, deadline=time.monotonic() + 5.0)
         assert check_line(p, out) == [] and _key(p, out) <= _key(p, start)
     p = read_alwabp(BENCH / "tonge-21.alwabp")
-    start = solve_ipbs(p, 30.0, seed=0, max_searches=40)
+    # 20 beam searches: a plan well above the optimum (227 with the compiled levels; 40 searches
+    # reach 191-193, which no window of a few stations shortens)
+    start = solve_ipbs(p, 30.0, seed=0, max_searches=20)
     out = repack(p, start, deadline=time.monotonic() + 20.0)
     assert check_line(p, out) == []
     assert _key(p, out) <= _key(p, start)
