@@ -17,7 +17,7 @@ from seamline.planning.balance.check import check_line
 from seamline.planning.balance.data import LineProblem, LineSolution
 from seamline.planning.balance.ipbs import solve_ipbs
 from seamline.planning.balance.polish import _key
-from seamline.planning.balance.repack import repack, repack_window
+from seamline.planning.balance.repack import RepackMemo, repack, repack_window
 from seamline.planning.balance.station_dfs import station_dfs
 from seamline.planning.readers import bench_dir, read_alwabp
 
@@ -112,7 +112,7 @@ def test_repack_is_never_worse_and_always_feasible() -> None:
     # 20 beam searches: a plan well above the optimum (227 with the compiled levels; 40 searches
     # reach 191-193, which no window of a few stations shortens)
     start = solve_ipbs(p, 30.0, seed=0, max_searches=20)
-    out = repack(p, start, deadline=time.monotonic() + 20.0)
+    out = repack(p, start, deadline=time.monotonic() + 5.0)
     assert check_line(p, out) == []
     assert _key(p, out) <= _key(p, start)
     assert out.cycle_time(p) < start.cycle_time(p), (start.cycle_time(p), out.cycle_time(p))
@@ -125,14 +125,47 @@ def test_a_plan_at_the_lower_bound_is_left_alone() -> None:
     assert repack(p, sol, deadline=time.monotonic() + 1.0) == sol
 
 
+def test_a_memo_skips_proven_windows_and_deepens_the_others(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Iterative deepening across calls: a window proven to have no packing is not searched again;
+    one that ran out of nodes comes back with twice the nodes, so a window needing 400 nodes is
+    reached; the next call with the same memo starts at the budget where the last one stopped."""
+    p = LineProblem(name="three", times=((5, 5, 5), (5, 5, 5), (5, 5, 5)), precedence=())
+    sol = LineSolution(((0, (0, 1)), (1, (2,)), (2, ())))  # cycle 10 at station 0
+    asked: list[tuple[int, int, int]] = []
+
+    def fake(
+        q: LineProblem, s: LineSolution, lo: int, hi: int, target: int, deadline: float | None, nodes: int
+    ) -> tuple[LineSolution | None, bool]:
+        if target == 9:  # the questions about this plan (not those about the plan found)
+            asked.append((lo, hi, nodes))
+        if (lo, hi) == (0, 1):
+            return None, True  # proven: no packing of stations 0-1 within 9
+        if (lo, hi) == (0, 2) and nodes >= 400 and target == 9:
+            return LineSolution(((0, (0,)), (1, (1,)), (2, (2,)))), False
+        return None, False
+
+    monkeypatch.setattr("seamline.planning.balance.repack._search_window", fake)
+    memo = RepackMemo()
+    out = repack(p, sol, deadline=time.monotonic() + 5.0, memo=memo)
+    assert out.cycle_time(p) == 5
+    assert [a for a in asked if a[:2] == (0, 1)] == [(0, 1, 50)]  # proven once, then skipped
+    assert [n for lo, hi, n in asked if (lo, hi) == (0, 2)] == [50, 100, 200, 400]
+    # the next pass on the same plan starts where this one stopped
+    asked.clear()
+    repack(p, sol, deadline=time.monotonic() + 5.0, memo=memo)
+    assert asked[0] == (0, 2, 400) and all(a[:2] != (0, 1) for a in asked)
+
+
 def test_the_portfolio_search_process_repacks_between_its_rounds(monkeypatch: pytest.MonkeyPatch) -> None:
     """The forked search's loop, run in this process: after IPBS and after each tabu round the
     plan goes through ``repack``, whose result is what the search sends on (never worse)."""
     p = read_alwabp(BENCH / "tonge-21.alwabp")
     calls: list[tuple[tuple[int, int, int], tuple[int, int, int]]] = []
 
-    def recording(q: LineProblem, sol: LineSolution, *, deadline: float) -> LineSolution:
-        out = repack(q, sol, deadline=deadline)
+    def recording(
+        q: LineProblem, sol: LineSolution, *, deadline: float, memo: RepackMemo | None = None
+    ) -> LineSolution:
+        out = repack(q, sol, deadline=deadline, memo=memo)
         calls.append((_key(q, sol), _key(q, out)))
         return out
 

@@ -40,7 +40,7 @@ from .data import LineProblem, LineSolution
 from .ipbs import applicable, solve_ipbs
 from .iterated import iterated_tabu
 from .polish import _key
-from .repack import repack
+from .repack import RepackMemo, repack
 
 # Seconds the child stops before the parent's deadline, to hand its plan over in time, and the
 # parent's own reserve for collecting it and stopping the child (measured: without them a loaded
@@ -56,6 +56,8 @@ EXACT_TURN_S = 1.0
 # Seconds one window-repacking pass (``repack``) may take in the child: a pass that stalls on
 # wide windows of many tasks must leave the tabu rounds their turn.
 REPACK_S = 1.0
+# Whether the child's repacking passes share what they learnt (``repack.RepackMemo``).
+REPACK_MEMO = True
 # Seconds of a worker-order turn (``worker_order``: the whole line, tasks free, workers within a
 # band of their places, at one below the best cycle); it takes every other stalled turn from the
 # exact windows; 0 turns it off.
@@ -104,10 +106,11 @@ class _Mailbox:
         return got
 
 
-def _repacked(p: LineProblem, sol: LineSolution, t_end: float) -> LineSolution:
+def _repacked(p: LineProblem, sol: LineSolution, t_end: float, memo: RepackMemo | None = None) -> LineSolution:
     """The child's large neighbourhood between tabu rounds: window repacking (exact re-solves of
-    a few stations around each bottleneck), at most ``REPACK_S`` seconds a pass."""
-    return repack(p, sol, deadline=min(t_end, time.monotonic() + REPACK_S))
+    a few stations around each bottleneck), at most ``REPACK_S`` seconds a pass; ``memo`` carries
+    what the passes before learnt about the windows, so a pass goes on where the last stopped."""
+    return repack(p, sol, deadline=min(t_end, time.monotonic() + REPACK_S), memo=memo)
 
 
 def _exact_turns(p: LineProblem, t_end: float, seed: int, turn_s: float) -> Callable[[LineSolution, int], LineSolution]:
@@ -185,12 +188,13 @@ def _child(
                 order, order_done = _order_turns(p, t_end, seed, order_s)
         last = [_key(p, mine)]
         stalls = [0]
+        windows = RepackMemo() if REPACK_MEMO else None
 
         def after(sol: LineSolution, rnd: int) -> LineSolution:
             # Window repacking after every round; the exact turn only when the round and the
             # repacking brought nothing: while the heuristic still
             # improves (the first round from the IPBS plan, a fresh beam's round), it keeps the time.
-            sol = swap(_repacked(p, swap(sol), t_end))
+            sol = swap(_repacked(p, swap(sol), t_end, windows))
             stalled = _key(p, sol) >= last[0]
             last[0] = min(last[0], _key(p, sol))
             if stalled:
@@ -206,7 +210,7 @@ def _child(
             return sol
 
         if time.monotonic() < t_end - 0.1:
-            mine = swap(_repacked(p, mine, t_end))
+            mine = swap(_repacked(p, mine, t_end, windows))
             mine = iterated_tabu(
                 p,
                 mine,

@@ -150,7 +150,7 @@ def station_dfs(
             return _fill(line, stations, used)
         if seen.get((done, used), -1) >= disc:
             return None
-        if nodes >= max_nodes or (deadline is not None and nodes % 16 == 0 and time.monotonic() > deadline):
+        if nodes >= max_nodes or (deadline is not None and time.monotonic() > deadline):
             stop = True
             return None
         nodes += 1
