@@ -129,7 +129,8 @@ class RepackMemo:
 
 def _windows(p: LineProblem, sol: LineSolution, c: int, max_width: int, max_tasks: int) -> list[tuple[int, int]]:
     """Every window (lo, hi) of 2..``max_width`` consecutive stations around a station at the
-    cycle ``c`` holding at most ``max_tasks`` tasks, smallest first."""
+    cycle ``c`` holding at most ``max_tasks`` tasks, widest first (smallest first when not
+    ``WIDEST_FIRST``)."""
     loads = sol.loads(p)
     k = len(sol.stations)
     counts = [len(ts) for _, ts in sol.stations]
