@@ -1,6 +1,6 @@
-"""Planning tests: the compiled beam levels are compiled (or loaded from numba's cache) once,
-before any test's clock starts, so a cold cache (a changed kernel, no ``make venv``) costs the
-session a few seconds instead of failing a timed test."""
+"""Planning tests: the compiled beam levels and tabu search are compiled (or loaded from numba's
+cache) once, before any test's clock starts, so a cold cache (a changed kernel, no ``make venv``)
+costs the session a few seconds instead of failing a timed test."""
 
 from __future__ import annotations
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from seamline.planning.balance import tabu
 from seamline.planning.balance.check import check_line
 from seamline.planning.balance.construct import construct
 from seamline.planning.balance.data import LineProblem, LineSolution
@@ -19,6 +22,13 @@ TINY = """4
 3 4
 -1 -1
 """
+
+
+@pytest.fixture(autouse=True, params=[True, False], ids=["compiled", "python"])
+def compiled(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    """Every test runs the compiled kernel (``tabu_kernel``) and the pure-Python search."""
+    monkeypatch.setattr(tabu, "COMPILED", request.param)
+    return bool(request.param)
 
 
 def _first_construction(p: LineProblem) -> LineSolution:
@@ -82,3 +92,19 @@ def test_tabu_gives_the_turn_back_when_restarts_stop_paying() -> None:
     out = tabu_search(p, start, max_iters=50_000, lower=0, stall_iters=200, patience=0, stats=stats)
     assert check_line(p, out) == []
     assert stats["iterations"] < 50_000
+
+
+def test_the_compiled_search_goes_on_exactly_where_a_chunk_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The kernel runs in chunks between looks at the clock; all its state is in arrays, so the
+    # same seed gives the same plan in chunks of 7 iterations as in one chunk of all of them.
+    p = read_alwabp(BENCH / "tonge-61.alwabp")
+    start = _first_construction(p)
+    monkeypatch.setattr(tabu, "COMPILED", True)
+    whole = tabu_search(p, start, max_iters=3000, lower=p.lower_bound(), seed=5, stall_iters=300)
+    monkeypatch.setattr(tabu, "CHUNK_ITERS", 7)
+    stats: dict[str, int] = {}
+    chunked = tabu_search(p, start, max_iters=3000, lower=p.lower_bound(), seed=5, stall_iters=300, stats=stats)
+    assert check_line(p, whole) == []
+    assert whole.cycle_time(p) < start.cycle_time(p)
+    assert chunked == whole
+    assert stats["restarts"] > 0  # the chunks crossed restarts, not only plain moves

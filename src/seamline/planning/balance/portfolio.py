@@ -15,9 +15,11 @@ alone (IPBS 5 s then tabu: tonge-1 93 → 89 where IPBS alone stays at 93 in 10 
 the shortest cycle of the two (the engine's on a tie: it is the one ``seamline balance``
 explains).
 
-After each of its tabu rounds that brought no better plan, the child also asks CP-SAT whether
-the line can do one unit better, by turns: for ``ORDER_TURN_S`` with the whole line and the
-workers within a band of their places (``worker_order``, a ladder of bands kept across turns), or
+The child's tabu rounds are compiled (``tabu_kernel``) and take hundredths of a second, so its
+heavy steps do not follow every round: after a round that improved, or else after ``ROUNDS_S`` of
+rounds, it repacks windows of stations (``repack``); and when that brought nothing either, it
+asks CP-SAT whether the line can do one unit better, by turns: for ``ORDER_TURN_S`` with the
+whole line and the workers within a band of their places (``worker_order``, a ladder of bands kept across turns), or
 for ``EXACT_TURN_S`` on neighbourhoods of the best plan at ``C* − 1`` (``cpsat_window``; the whole
 line on small problems, where a no proves the plan optimal); a yes goes to the parent like any
 plan.
@@ -56,6 +58,9 @@ EXACT_TURN_S = 1.0
 # Seconds one window-repacking pass (``repack``) may take in the child: a pass that stalls on
 # wide windows of many tasks must leave the tabu rounds their turn.
 REPACK_S = 1.0
+# Seconds of tabu rounds between two of the child's heavy steps (a repacking pass, an exact turn)
+# when the rounds bring nothing; 0: a heavy step after every round.
+ROUNDS_S = 1.0
 # Whether the child's repacking passes share what they learnt (``repack.RepackMemo``).
 REPACK_MEMO = True
 # Seconds of a worker-order turn (``worker_order``: the whole line, tasks free, workers within a
@@ -190,11 +195,19 @@ def _child(
         stalls = [0]
         windows = RepackMemo() if REPACK_MEMO else None
 
+        quiet_until = [0.0]
+
         def after(sol: LineSolution, rnd: int) -> LineSolution:
-            # Window repacking after every round; the exact turn only when the round and the
-            # repacking brought nothing: while the heuristic still
-            # improves (the first round from the IPBS plan, a fresh beam's round), it keeps the time.
-            sol = swap(_repacked(p, swap(sol), t_end, windows))
+            # Window repacking after a round that improved, else once ``ROUNDS_S`` seconds of
+            # rounds have passed since the last (compiled rounds take hundredths of a second;
+            # each starts from a fresh beam every other time, which is what finds new plateaus);
+            # the exact turn only when the rounds and the repacking brought nothing: while the
+            # heuristic still improves (the first round from the IPBS plan, a fresh beam's round),
+            # it keeps the time.
+            sol = swap(sol)
+            if _key(p, sol) >= last[0] and time.monotonic() < quiet_until[0]:
+                return sol
+            sol = swap(_repacked(p, sol, t_end, windows))
             stalled = _key(p, sol) >= last[0]
             last[0] = min(last[0], _key(p, sol))
             if stalled:
@@ -207,6 +220,7 @@ def _child(
                 if turn is not None:
                     sol = swap(turn(sol, rnd))
             last[0] = min(last[0], _key(p, sol))
+            quiet_until[0] = time.monotonic() + ROUNDS_S
             return sol
 
         if time.monotonic() < t_end - 0.1:
