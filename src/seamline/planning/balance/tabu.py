@@ -55,15 +55,20 @@ def tabu_search(
     tenure: tuple[int, int] = (3, 8),
     shake: float = 0.1,
     patience: int | None = None,
+    compiled: bool | None = None,
 ) -> LineSolution:
     """The best plan found from ``sol`` (never worse than it).
 
     ``patience``: return after this many restarts without a better plan (the caller's other
-    neighbourhoods get a turn); None = until ``deadline`` or ``max_iters``.
+    neighbourhoods get a turn); None = until ``deadline`` or ``max_iters``. ``compiled``: None
+    decides by the time left (``COMPILED_FROM_S``); True runs compiled whatever the budget (a
+    caller whose process already runs numba code pays no start-up); False runs the Python.
     """
     if not applicable(p) or not sol.stations:
         return sol
-    if COMPILED and (deadline is None or deadline - time.monotonic() >= COMPILED_FROM_S):
+    if compiled is None:
+        compiled = deadline is None or deadline - time.monotonic() >= COMPILED_FROM_S
+    if COMPILED and compiled:
         return _search_compiled(p, sol, deadline, max_iters, seed, lower, stall_iters, stats, tenure, shake, patience)
     rng = random.Random(seed)
     tenure_lo, tenure_span = tenure
