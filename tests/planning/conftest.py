@@ -12,3 +12,19 @@ def _compiled_beam_levels() -> None:
     from seamline.planning.balance.ipbs import warm_compiled
 
     warm_compiled()
+
+
+@pytest.fixture
+def compiled_tabu_calls(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """One entry per call of the compiled tabu search (``tabu._search_compiled``), which still runs."""
+    from seamline.planning.balance import tabu
+
+    calls: list[bool] = []
+    real = tabu._search_compiled
+
+    def counted(*args: object) -> object:
+        calls.append(True)
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(tabu, "_search_compiled", counted)
+    return calls

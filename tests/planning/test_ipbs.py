@@ -135,7 +135,9 @@ def test_same_seed_and_budget_give_the_same_plan() -> None:
 
 
 @pytest.mark.parametrize("asked", [True, False])
-def test_a_compiled_search_runs_its_improvement_rounds_compiled(monkeypatch: pytest.MonkeyPatch, asked: bool) -> None:
+def test_a_compiled_search_runs_its_improvement_rounds_compiled(
+    monkeypatch: pytest.MonkeyPatch, compiled_tabu_calls: list[bool], asked: bool
+) -> None:
     # The beam's compiled levels have paid numba's start-up, so its tabu rounds run compiled
     # whatever a round's budget (``ipbs.COMPILED_TABU``); off, a round's budget decides, here
     # always Python (``tabu.COMPILED_FROM_S`` set out of reach). Either way the same seed and
@@ -144,14 +146,7 @@ def test_a_compiled_search_runs_its_improvement_rounds_compiled(monkeypatch: pyt
 
     monkeypatch.setattr(tabu, "COMPILED_FROM_S", 1e9)
     monkeypatch.setattr(ipbs, "COMPILED_TABU", asked)
-    calls: list[bool] = []
-    real = tabu._search_compiled
-
-    def counted(*args: object) -> LineSolution:
-        calls.append(True)
-        return real(*args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(tabu, "_search_compiled", counted)
+    calls = compiled_tabu_calls
     p = read_alwabp(bench_dir() / "alwabp" / "tonge-61.alwabp")
     runs = [solve_ipbs(p, 600.0, seed=3, max_searches=24) for _ in range(2)]
     assert bool(calls) == asked

@@ -111,7 +111,7 @@ def test_the_compiled_search_goes_on_exactly_where_a_chunk_stopped(monkeypatch: 
 
 
 def test_a_caller_running_compiled_code_may_ask_for_the_compiled_search_on_a_short_budget(
-    monkeypatch: pytest.MonkeyPatch, compiled: bool
+    compiled_tabu_calls: list[bool], compiled: bool
 ) -> None:
     # Under COMPILED_FROM_S the search stays in Python (numba's start-up would cost more), unless
     # the caller says its process already runs compiled code (the interval beam's rounds).
@@ -119,14 +119,7 @@ def test_a_caller_running_compiled_code_may_ask_for_the_compiled_search_on_a_sho
 
     p = read_alwabp(BENCH / "tonge-61.alwabp")
     start = _first_construction(p)
-    calls: list[bool] = []
-    real = tabu._search_compiled
-
-    def counted(*args: object) -> LineSolution:
-        calls.append(True)
-        return real(*args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(tabu, "_search_compiled", counted)
+    calls = compiled_tabu_calls
     short = time.monotonic() + 0.5 * tabu.COMPILED_FROM_S
     auto = tabu_search(p, start, deadline=short, max_iters=500, lower=p.lower_bound(), seed=1)
     assert calls == []

@@ -31,7 +31,8 @@ Wider beams find better lines, so that speed is the search's. A compiled search'
 rounds run the compiled tabu search too (``COMPILED_TABU``; numba's start-up is paid already): a
 round reaches its patience in hundredths of a second where the Python round took up to its cap of
 a tenth of the budget, and the time goes back to the beam (wee-mag, 5.5 s, 24 lines × 2 seeds:
-mean gap 3.80 % against 4.85 %, 11 better, 0 worse). The random stream comes from one
+mean gap 3.80 % against 4.85 %, 11 better, 0 worse; the portfolio's child keeps the Python
+rounds, ``portfolio.CHILD_COMPILED_TABU``). The random stream comes from one
 ``random.Random(seed)`` (the compiled levels are seeded from it), so a run is repeatable for a
 seed and a number of searches (``max_searches``), and otherwise uses the time it is given.
 
@@ -561,12 +562,14 @@ def solve_ipbs(
     max_searches: int | None = None,
     log: Callable[[str], None] | None = None,
     start: LineSolution | None = None,
+    compiled_tabu: bool | None = None,
 ) -> LineSolution:
     """The best line found within ``time_limit_s`` (or ``max_searches`` beam searches).
 
     ``start``: a feasible plan already in hand (e.g. the construction); the search begins with
     the bisection below its cycle, takes no grace past the limit for a first plan, and returns
-    ``start`` when it finds nothing shorter.
+    ``start`` when it finds nothing shorter. ``compiled_tabu``: whether a compiled search's
+    improvement rounds run compiled too (default ``COMPILED_TABU``; the portfolio's child says).
 
     Raises ValueError when no plan is found at all (e.g. precedence and forbidden pairs that no
     station order satisfies)."""
@@ -661,7 +664,7 @@ def solve_ipbs(
             seed + rounds,
             lb,
             TABU_ITERS if max_searches is not None else None,
-            compiled=True if compiled and COMPILED_TABU else None,
+            compiled=True if compiled and (COMPILED_TABU if compiled_tabu is None else compiled_tabu) else None,
         )
         rounds += 1
         if _cycle(p, better) < _cycle(p, best):

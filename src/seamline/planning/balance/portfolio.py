@@ -52,6 +52,12 @@ RESERVE_S = 0.4
 # Share of the time the child runs the beam search before its local search.
 HANDOFF_FRAC = 0.55
 CHILD_SEED = 7919  # the child's tabu rounds walk other plateaus than the engine's
+# Whether the child's beam search runs its improvement rounds compiled (``ipbs.COMPILED_TABU``).
+# Off: IPBS alone gains from it (wee-mag at 5.5 s: 3.80 % against 4.85 %), the portfolio does not
+# (paired, 10 s, seeds 0-2: wee-mag 4 better, 4 worse in 80 pairs; tonge 3 better, 5 worse in 56;
+# with seed 0, the command line's, shared tonge 1.21 % against 0.71 %, held-out wee-mag 1.94 %
+# against 1.36 %). Within the noise there, and worse with the seed the command line uses.
+CHILD_COMPILED_TABU = False
 # Seconds of exact questions (``cpsat_window``: a plan at one below the best cycle?) after each of
 # the child's tabu rounds that brought no better plan; 0 turns them off.
 EXACT_TURN_S = 1.0
@@ -174,7 +180,7 @@ def _child(
 ) -> None:
     t_end = time.monotonic() + time_limit_s
     try:
-        mine = solve_ipbs(p, min(handoff_s, time_limit_s), seed=seed)
+        mine = solve_ipbs(p, min(handoff_s, time_limit_s), seed=seed, compiled_tabu=CHILD_COMPILED_TABU)
         box = _Mailbox(p, conn)
 
         def swap(sol: LineSolution) -> LineSolution:
