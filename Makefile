@@ -35,7 +35,11 @@ test: venv system-deps
 # last, one JSON object. `make bench` uses each benchmark's default size (all of them within 15
 # minutes); `make bench-quick` passes --quick, each at its smallest size (about 3 minutes in all).
 # A benchmark added under bench/ joins both targets by itself; it must accept --quick.
-BENCHES = $(filter-out bench/_%,$(wildcard bench/*.py))
+# STUDIES are the A/B tools run by hand with arguments (each docstring says how): an arm to
+# compare, start plans, a bench to wrap. They have no default size, so neither target runs them.
+STUDIES = bench/alwabp_paired.py bench/alwabp_scaling.py bench/balance_order.py bench/balance_repack.py \
+	bench/balance_walk.py bench/shop_det_ab.py bench/with_policy_flags.py
+BENCHES = $(filter-out bench/_% $(STUDIES),$(wildcard bench/*.py))
 BENCH_FLAGS ?=
 
 bench: venv system-deps

@@ -55,7 +55,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--events", type=int, default=100_000, help="store size (a bench/history.py store)")
     ap.add_argument("--reads", type=int, default=40, help="posts, each followed by a read of every page")
+    ap.add_argument("--quick", action="store_true", help="a 10k-event store (make bench-quick's), 10 reads")
     args = ap.parse_args()
+    if args.quick:
+        args.events, args.reads = 10_000, 10
 
     from fastapi.testclient import TestClient
 
