@@ -32,8 +32,8 @@ test: venv system-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Every bench/*.py with a main (helpers are named _*.py) runs in turn; each prints its figures and,
-# last, one JSON object. `make bench` uses each benchmark's default size (all of them within 15
-# minutes); `make bench-quick` passes --quick, each at its smallest size (about 3 minutes in all).
+# last, one JSON object. `make bench` uses each benchmark's default size (about 35 minutes in all,
+# measured 2026-12-06); `make bench-quick` passes --quick, each at its smallest size (about 4 minutes).
 # A benchmark added under bench/ joins both targets by itself; it must accept --quick.
 # STUDIES are the A/B tools run by hand with arguments (each docstring says how): an arm to
 # compare, start plans, a bench to wrap. They have no default size, so neither target runs them.
