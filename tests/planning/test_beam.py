@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 import time
 
+import pytest
+
 import seamline.planning.balance.beam as beam_mod
 from seamline.planning.balance.beam import BEAM_RULES, INF, _Look, beam_construct, beam_search, relieve
 from seamline.planning.balance.check import check_line
@@ -134,14 +136,59 @@ def test_the_look_ahead_corrected_per_child_equals_its_definition() -> None:
     assert checked > 100
 
 
-def test_every_fill_rule_builds_a_feasible_line() -> None:
+@pytest.mark.parametrize("compiled", [False, True])
+def test_every_fill_rule_builds_a_feasible_line(compiled: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     p = read_alwabp(BENCH / "roszieg-41.alwabp")
-    st = _Static(p)
+    monkeypatch.setattr(beam_mod, "COMPILED", compiled)
     for rule in BEAM_RULES:
-        beam_mod.BEAM_RULES = (rule,)
-        try:
-            sol = beam_construct(st, 40, 4, random.Random(0), 0.0, float("inf"), rank_q=3)
-        finally:
-            beam_mod.BEAM_RULES = BEAM_RULES
+        monkeypatch.setattr(beam_mod, "BEAM_RULES", (rule,))
+        sol = beam_construct(_Static(p), 40, 4, random.Random(0), 0.0, float("inf"), rank_q=3)
         assert sol is not None, rule
         assert check_line(p, sol) == [] and sol.cycle_time(p) <= 40
+
+
+@pytest.mark.parametrize("name", ["heskia-51", "roszieg-41", "tonge-61", "wee-mag-21", "wee-mag-61"])
+def test_the_compiled_stations_build_what_the_python_beam_builds(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With one fill per worker and no noise the beam is deterministic, so the compiled stations
+    (``beam_kernel``) must give the Python beam's plan exactly — or fail where it fails. Ranks of
+    q = 1 or 2 are exact in floating point (halves), so no tie can fall differently."""
+    p = read_alwabp(BENCH / f"{name}.alwabp")
+    st = _Static(p)
+    lb = p.lower_bound()
+    found = 0
+    for cycle in (lb, lb + max(1, lb // 10), int(lb * 1.5), lb * 3):
+        for q in (1, 2):
+            for relaxed in (False, True):
+                got = {}
+                for compiled in (False, True):
+                    monkeypatch.setattr(beam_mod, "COMPILED", compiled)
+                    got[compiled] = beam_construct(
+                        st, cycle, 8, random.Random(0), 0.0, float("inf"), fills=1, rank_q=q, relaxed=relaxed
+                    )
+                assert got[True] == got[False], (cycle, q, relaxed)
+                found += got[True] is not None
+    assert found >= 4  # the comparison covered real plans, not only failures
+
+
+def test_the_compiled_beam_with_noise_keeps_every_station_within_the_cycle() -> None:
+    p = read_alwabp(BENCH / "wee-mag-21.alwabp")
+    st = _Static(p)
+    assert beam_mod._use_compiled(st, float("inf"))
+    lb = p.lower_bound()
+    plans = []
+    for seed in range(6):
+        sol = beam_construct(st, 60, 16, random.Random(seed), 0.5, float("inf"), rank_q=2)  # best known 46
+        if sol is not None:
+            assert check_line(p, sol) == [] and sol.cycle_time(p) <= 60
+            plans.append(sol)
+        assert beam_construct(st, lb - 1, 16, random.Random(seed), 0.5, float("inf")) is None
+    assert len(plans) >= 3 and len(set(plans)) >= 2  # the noise gives other plans, not one
+
+
+def test_lines_with_zones_or_machines_keep_the_python_beam() -> None:
+    base = parse_alwabp(TINY, "tiny")
+    zoned = LineProblem("z", base.times, base.precedence, allowed=(None, None, None, frozenset({0})))
+    assert beam_mod._use_compiled(_Static(base), float("inf"))
+    assert not beam_mod._use_compiled(_Static(zoned), float("inf"))
+    sol = beam_construct(_Static(zoned), 10, 4, random.Random(0), 0.0, float("inf"))
+    assert sol is not None and check_line(zoned, sol) == []

@@ -43,6 +43,7 @@ class _Static:
         # no zones, machine types or fixed tasks: a fill checks only times
         self.simple = p.allowed is None and p.task_type is None and p.fixed_task is None
         self._prio: dict[tuple[str, int], list[float]] = {}
+        self.arrays: object | None = None  # the compiled beam's tables (``beam._arrays``), built once
 
     def priorities(self, rule: str, w: int) -> list[float]:
         """Each task's priority for worker ``w`` under ``rule`` (before noise), computed once."""
