@@ -35,6 +35,8 @@ from typing import Any
 import numpy as np
 from numba import njit
 
+from seamline.planning.balance.beam_children import add_child, distinct, new_buffers, next_beam, one_line
+
 
 def _station(
     un: np.ndarray,
@@ -91,15 +93,8 @@ def _station(
     took = np.zeros(n, np.int64)
     ld = np.empty(n, np.int64)
     # children: parent, worker, rank, hash, and their tasks in one flat buffer
-    cap_ch = 1024
-    ch_par = np.empty(cap_ch, np.int32)
-    ch_w = np.empty(cap_ch, np.int32)
-    ch_rank = np.empty(cap_ch, np.float64)
-    ch_h = np.empty(cap_ch, np.uint64)
-    ch_off = np.empty(cap_ch + 1, np.int64)
-    buf = np.empty(4096, np.int16)
+    ch_par, ch_w, ch_rank, ch_h, ch_off, buf = new_buffers()
     nch = 0
-    ch_off[0] = 0
     for b in range(nb):
         nfree = 0
         for w in range(k):
@@ -203,17 +198,8 @@ def _station(
                 if last:
                     if nl != nun:
                         continue
-                    ou = un[b : b + 1].copy()
-                    ol = lp[b : b + 1].copy()
-                    of = fr[b : b + 1].copy()
-                    osta = sta[b : b + 1].copy()
-                    owat = wat[b : b + 1].copy()
-                    for i in range(nl):
-                        ou[0, ld[i]] = 0
-                        osta[0, ld[i]] = s
-                    of[0, w] = 0
-                    owat[0, s] = w
-                    return 1, ou, ol, of, osta, owat, hsh[b : b + 1].copy()
+                    ou, ol, of, osta, owat, oh = one_line(b, w, ld, nl, un, lp, fr, sta, wat, hsh, s, 0)
+                    return 1, ou, ol, of, osta, owat, oh
                 # the child's look-ahead: O(tasks taken)
                 if sole_cnt[w] > 0:
                     got = 0
@@ -241,80 +227,24 @@ def _station(
                         rank -= newq[t, hit]
                 if rest > cycle * (nfree - 1):
                     continue
-                if nch == cap_ch:
-                    cap_ch *= 2
-                    ch_par = np.concatenate((ch_par, np.empty(nch, np.int32)))
-                    ch_w = np.concatenate((ch_w, np.empty(nch, np.int32)))
-                    ch_rank = np.concatenate((ch_rank, np.empty(nch, np.float64)))
-                    ch_h = np.concatenate((ch_h, np.empty(nch, np.uint64)))
-                    ch_off = np.concatenate((ch_off, np.empty(nch, np.int64)))
-                end = ch_off[nch] + nl
-                if end > buf.shape[0]:
-                    buf = np.concatenate((buf, np.empty(max(end, buf.shape[0]), np.int16)))
-                for i in range(nl):
-                    buf[ch_off[nch] + i] = ld[i]
-                ch_par[nch] = b
-                ch_w[nch] = w
-                ch_rank[nch] = rank
-                ch_h[nch] = h
-                ch_off[nch + 1] = end
+                ch_par, ch_w, ch_rank, ch_h, ch_off, buf = add_child(
+                    ch_par, ch_w, ch_rank, ch_h, ch_off, buf, nch, b, w, rank, h, ld, nl
+                )
                 nch += 1
     if last or nch == 0:
         eu = np.empty((0, n), np.uint8)
         en = np.empty((0, n), np.int16)
         return -2, eu, en, np.empty((0, k), np.uint8), en.copy(), np.empty((0, k), np.int16), np.empty(0, np.uint64)
     # the first child of each (tasks placed, workers placed), in the order they were made
-    size = 1
-    while size < 2 * nch + 2:
-        size *= 2
-    table = np.zeros(size, np.uint64)
-    filled = np.zeros(size, np.uint8)
-    keep = np.empty(nch, np.int64)
-    nk = 0
-    for ci in range(nch):
-        hv = ch_h[ci]
-        slot = np.int64(hv & np.uint64(size - 1))
-        dup = False
-        while filled[slot]:
-            if table[slot] == hv:
-                dup = True
-                break
-            slot = (slot + 1) & (size - 1)
-        if dup:
-            continue
-        filled[slot] = 1
-        table[slot] = hv
-        keep[nk] = ci
-        nk += 1
+    keep = distinct(ch_h, np.arange(nch), nch)
+    nk = keep.shape[0]
     key = np.empty(nk, np.float64)
     for i in range(nk):
         key[i] = ch_rank[keep[i]] * (1.0 + noise * 0.05 * np.random.random()) if noise > 0 else ch_rank[keep[i]]
-    order = np.argsort(key, kind="mergesort")
-    npk = min(width, nk)
-    ou = np.empty((npk, n), np.uint8)
-    ol = np.empty((npk, n), np.int16)
-    of = np.empty((npk, k), np.uint8)
-    osta = np.empty((npk, n), np.int16)
-    owat = np.empty((npk, k), np.int16)
-    oh = np.empty(npk, np.uint64)
-    for i in range(npk):
-        ci = keep[order[i]]
-        b = ch_par[ci]
-        w = ch_w[ci]
-        ou[i] = un[b]
-        ol[i] = lp[b]
-        of[i] = fr[b]
-        osta[i] = sta[b]
-        owat[i] = wat[b]
-        for e in range(ch_off[ci], ch_off[ci + 1]):
-            t = buf[e]
-            ou[i, t] = 0
-            osta[i, t] = s
-            for f in range(succ_ptr[t], succ_ptr[t + 1]):
-                ol[i, succ_idx[f]] -= 1
-        of[i, w] = 0
-        owat[i, s] = w
-        oh[i] = ch_h[ci]
+    pick = keep[np.argsort(key, kind="mergesort")[:width]]
+    ou, ol, of, osta, owat, oh = next_beam(
+        pick, ch_par, ch_w, ch_h, ch_off, buf, un, lp, fr, sta, wat, succ_ptr, succ_idx, s, 0
+    )
     return -1, ou, ol, of, osta, owat, oh
 
 

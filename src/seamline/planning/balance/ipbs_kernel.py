@@ -17,6 +17,9 @@ Arrays of a beam of B partial lines over n tasks and k stations/workers:
 * ``wat`` (B, k) int16 — worker at a filled station (−1); ``hsh`` (B,) uint64 — a Zobrist hash
   of (tasks placed, workers placed), the key under which children are merged.
 
+How children are stored, merged and turned into the next beam is shared with the engine's compiled
+beam (``beam_children``).
+
 ``cache=True``: the machine code is kept beside the module after the first compile (about 9 s on
 the 2-core VM; loading it in a fresh process takes about 0.45 s more, importing numba 0.35 s);
 ``make venv`` compiles it once (``ipbs.warm_compiled``) so no command or test pays for it.
@@ -29,6 +32,8 @@ from typing import Any
 
 import numpy as np
 from numba import njit
+
+from seamline.planning.balance.beam_children import add_child, distinct, new_buffers, next_beam, one_line
 
 
 def _level(
@@ -65,15 +70,8 @@ def _level(
     k = used.shape[1]
     r = k - s
     # children: parent, worker, rank, hash, and their loads in one flat buffer
-    cap_ch = 1024
-    ch_par = np.empty(cap_ch, np.int32)
-    ch_w = np.empty(cap_ch, np.int32)
-    ch_rank = np.empty(cap_ch, np.float64)
-    ch_h = np.empty(cap_ch, np.uint64)
-    ch_off = np.empty(cap_ch + 1, np.int64)
-    buf = np.empty(4096, np.int16)
+    ch_par, ch_w, ch_rank, ch_h, ch_off, buf = new_buffers()
     nch = 0
-    ch_off[0] = 0
     m1 = np.empty(n, np.int64)
     m2 = np.empty(n, np.int64)
     a1 = np.empty(n, np.int64)
@@ -181,94 +179,27 @@ def _level(
                             ncand += 1
                 if ndone + nload == n:
                     # every task placed: this line (the stations after it stay empty)
-                    od = done[b : b + 1].copy()
-                    oc = cnt[b : b + 1].copy()
-                    ou = used[b : b + 1].copy()
-                    osta = sta[b : b + 1].copy()
-                    owat = wat[b : b + 1].copy()
-                    for i in range(nload):
-                        od[0, load[i]] = 1
-                        osta[0, load[i]] = s
-                    ou[0, w] = 1
-                    owat[0, s] = w
-                    return 1, od, oc, ou, osta, owat, hsh[b : b + 1].copy()
+                    od, oc, ou, osta, owat, oh = one_line(b, w, load, nload, done, cnt, used, sta, wat, hsh, s, 1)
+                    return 1, od, oc, ou, osta, owat, oh
                 if r <= 1:
                     continue
                 # slack of the rest: C × workers left − Σ best times among them (< 0: dead)
                 slack = c * (r - 1) - (s_w - val)
                 if slack < 0:
                     continue
-                if nch == cap_ch:
-                    cap_ch *= 2
-                    ch_par = np.concatenate((ch_par, np.empty(nch, np.int32)))
-                    ch_w = np.concatenate((ch_w, np.empty(nch, np.int32)))
-                    ch_rank = np.concatenate((ch_rank, np.empty(nch, np.float64)))
-                    ch_h = np.concatenate((ch_h, np.empty(nch, np.uint64)))
-                    ch_off = np.concatenate((ch_off, np.empty(nch, np.int64)))
-                end = ch_off[nch] + nload
-                if end > buf.shape[0]:
-                    buf = np.concatenate((buf, np.empty(max(end, buf.shape[0]), np.int16)))
-                for i in range(nload):
-                    buf[ch_off[nch] + i] = load[i]
-                ch_par[nch] = b
-                ch_w[nch] = w
                 # slack is an integer: adding a draw in [0, 1) breaks ties at random
-                ch_rank[nch] = slack + np.random.random()
-                ch_h[nch] = h
-                ch_off[nch + 1] = end
+                rk = slack + np.random.random()
+                ch_par, ch_w, ch_rank, ch_h, ch_off, buf = add_child(
+                    ch_par, ch_w, ch_rank, ch_h, ch_off, buf, nch, b, w, rk, h, load, nload
+                )
                 nch += 1
     order = np.argsort(-ch_rank[:nch])
-    # the best ``width`` distinct children: an open-addressing set of the hashes seen
-    size = 1
-    while size < 2 * min(width, nch) + 2:
-        size *= 2
-    table = np.zeros(size, np.uint64)
-    filled = np.zeros(size, np.uint8)
-    pick = np.empty(min(width, nch), np.int64)
-    npk = 0
-    for i in range(nch):
-        if npk == pick.shape[0]:
-            break
-        ci = order[i]
-        hv = ch_h[ci]
-        slot = np.int64(hv & np.uint64(size - 1))
-        dup = False
-        while filled[slot]:
-            if table[slot] == hv:
-                dup = True
-                break
-            slot = (slot + 1) & (size - 1)
-        if dup:
-            continue
-        filled[slot] = 1
-        table[slot] = hv
-        pick[npk] = ci
-        npk += 1
-    od = np.empty((npk, n), np.uint8)
-    oc = np.empty((npk, n), np.int16)
-    ou = np.empty((npk, k), np.uint8)
-    osta = np.empty((npk, n), np.int16)
-    owat = np.empty((npk, k), np.int16)
-    oh = np.empty(npk, np.uint64)
-    for i in range(npk):
-        ci = pick[i]
-        b = ch_par[ci]
-        w = ch_w[ci]
-        od[i] = done[b]
-        oc[i] = cnt[b]
-        ou[i] = used[b]
-        osta[i] = sta[b]
-        owat[i] = wat[b]
-        for e in range(ch_off[ci], ch_off[ci + 1]):
-            t = buf[e]
-            od[i, t] = 1
-            osta[i, t] = s
-            for f in range(succ_ptr[t], succ_ptr[t + 1]):
-                oc[i, succ_idx[f]] -= 1
-        ou[i, w] = 1
-        owat[i, s] = w
-        oh[i] = ch_h[ci]
-    return (-1 if npk > 0 else -2), od, oc, ou, osta, owat, oh
+    # the best ``width`` distinct children
+    pick = distinct(ch_h, order, width)
+    od, oc, ou, osta, owat, oh = next_beam(
+        pick, ch_par, ch_w, ch_h, ch_off, buf, done, cnt, used, sta, wat, succ_ptr, succ_idx, s, 1
+    )
+    return (-1 if pick.shape[0] > 0 else -2), od, oc, ou, osta, owat, oh
 
 
 # numba has no type information; the compiled function keeps the signature above for readers
