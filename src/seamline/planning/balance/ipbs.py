@@ -681,13 +681,16 @@ def solve_ipbs(
 
 
 def warm_compiled() -> None:
-    """Compile the beam's levels, the tabu search (``tabu_kernel``) and the engine's beam stations
-    (``beam_kernel``), or load them from numba's cache, on a two-task line, so the first real
-    search does not pay for it; ``make venv`` calls this once."""
+    """Compile the beam's levels, the tabu search (``tabu_kernel``), the engine's beam stations
+    (``beam_kernel``) and the windows' depth-first search (``dfs_kernel``), or load them from
+    numba's cache, on a two-task line, so the first real search does not pay for it; ``make
+    venv`` calls this once."""
     from seamline.planning.balance.beam import warm_compiled as warm_beam
+    from seamline.planning.balance.dfs_kernel import warm_compiled as warm_dfs
     from seamline.planning.balance.tabu import warm_compiled as warm_tabu
 
     p = LineProblem(name="warm", times=((1, 2), (2, 1)), precedence=((0, 1),))
     _beam_compiled(_Line(p, False), 2, 2, random.Random(0), float("inf"), 1.0)
     warm_tabu()
     warm_beam()
+    warm_dfs()

@@ -30,6 +30,7 @@ process runs it without importing CP-SAT.
 from __future__ import annotations
 
 import random
+import sys
 import time
 from dataclasses import dataclass, field
 
@@ -40,6 +41,14 @@ LOAD_CAP = 48  # maximal loads enumerated per (partial line, worker), most valua
 STEP_CAP = 4000  # enumeration steps per (partial line, worker): a wide ready set stays cheap
 DEAD = 1 << 30  # memo value of a state that fails whatever the discrepancies
 NOISE = 0.05  # relative noise on the task values of a call with a seed (0 for seed None)
+
+
+# Windows of at most 64 tasks and workers run compiled (``dfs_kernel``) when numba is loaded
+# already (the portfolio's child has loaded it for the beam's levels); False: always in Python.
+COMPILED = True
+# Seconds a node of the compiled search takes at most, about (85 µs on average on wee-mag's windows
+# with ``repack``'s caps, 2 cores, one busy): with a deadline, the nodes of the time left.
+COMPILED_NODE_S = 0.00025
 
 
 @dataclass
@@ -62,16 +71,26 @@ def station_dfs(
     load_cap: int = LOAD_CAP,
     step_cap: int = STEP_CAP,
     exhaustive: bool = False,
+    compiled: bool | None = None,
 ) -> DfsResult:
     """A line with every station's load ≤ ``target`` found within ``max_nodes`` expansions (and
     before ``deadline``, a ``time.monotonic()`` instant), searching the stations from the end of
     the line when ``reverse``. ``memo`` holds the failed (tasks, workers) states of earlier calls
     at the same target and direction; it is extended in place. ``exhaustive``: plain depth first
     (every child of a node in turn) instead of limited discrepancy rounds — for small lines (the
-    windows of ``repack``), where with caps that do not bind the answer is exact."""
+    windows of ``repack``), where with caps that do not bind the answer is exact.
+
+    ``compiled``: run the search compiled (``dfs_kernel``: the same search, the same answer and
+    node count); None: when it can (no seed, no memo passed in, at most 64 tasks and workers) and
+    numba is already loaded in this process (``COMPILED``). The compiled search does not read the
+    clock: a ``deadline`` becomes a node budget (``COMPILED_NODE_S`` a node)."""
     if not applicable(p):
         raise ValueError("station_dfs handles ALWABP-2 with zones and fixed seats, not machine types or soft costs")
     line = _Line(p, reverse)
+    if _use_compiled(line, seed, memo, compiled):
+        if deadline is not None:  # the kernel cannot read the clock: the time left in nodes
+            max_nodes = min(max_nodes, max(1, int((deadline - time.monotonic()) / COMPILED_NODE_S)))
+        return _compiled(line, target, max_nodes, load_cap, step_cap, exhaustive)
     n, k, c = line.n, line.k, target
     full = (1 << n) - 1
     cols = [[v if v <= c else INF for v in line.times[:, w].tolist()] for w in range(k)]
@@ -236,3 +255,64 @@ def station_dfs(
         disc += 1
     sol = line.to_solution(found) if found is not None else None
     return DfsResult(sol, nodes, sol is None and not capped and not stop, seen)
+
+
+def _use_compiled(
+    line: _Line, seed: int | None, memo: dict[tuple[int, int], int] | None, compiled: bool | None
+) -> bool:
+    if compiled is False or seed is not None or memo is not None or line.n > 64 or line.k > 64:
+        return False
+    return compiled is True or (COMPILED and "numba" in sys.modules)
+
+
+def _compiled(line: _Line, target: int, max_nodes: int, load_cap: int, step_cap: int, exhaustive: bool) -> DfsResult:
+    """``station_dfs`` by ``dfs_kernel``: the same search over 64-bit words."""
+    import numpy as np
+
+    from seamline.planning.balance.dfs_kernel import dfs
+
+    n, k = line.n, line.k
+    tc = np.where(line.times <= target, line.times, INF).astype(np.int64)
+    ptr = [0]
+    able_t: list[int] = []
+    able_w: list[int] = []
+    for t in range(n):
+        for v, w in sorted((int(tc[t, w]), w) for w in range(k) if tc[t, w] < INF):
+            able_t.append(v)
+            able_w.append(w)
+        ptr.append(len(able_t))
+    if any(ptr[t + 1] == ptr[t] for t in range(n)):
+        return DfsResult(None, 0, True, {})
+    status, nodes, capped, stopped, res_w, res_ptr, res_t = dfs(
+        tc,
+        np.array(ptr, dtype=np.int64),
+        np.array(able_t, dtype=np.int64),
+        np.array(able_w, dtype=np.int64),
+        np.array(line.predmask, dtype=np.uint64),
+        line.succ_ptr,
+        line.succ_idx,
+        line.zone_ok,
+        np.array([-1 if w is None else w for w in line.station_worker], dtype=np.int64),
+        line.floating,
+        np.array(line.ready(0), dtype=np.int64),
+        target,
+        max_nodes,
+        load_cap,
+        step_cap,
+        exhaustive,
+        INF,
+    )
+    if status != 1:
+        return DfsResult(None, int(nodes), not capped and not stopped, {})
+    stations: list[Station] = []
+    used = 0
+    for j in range(k):
+        if res_ptr[j + 1] == res_ptr[j] and res_w[j] < 0:
+            break
+        w = int(res_w[j])
+        stations.append((w, tuple(int(t) for t in res_t[res_ptr[j] : res_ptr[j + 1]])))
+        used |= 1 << w
+    got = _fill(line, tuple(stations), used)
+    if got is None:  # the kernel checked the same rule
+        raise AssertionError("dfs_kernel: a line whose workers cannot be seated")
+    return DfsResult(line.to_solution(got), int(nodes), False, {})
