@@ -11,8 +11,9 @@ precedence with the stations outside holds by construction, and zones and fixed 
 shifted to the window.
 
 Every success removes one station at the cycle (the cycle drops when none is left), so the result
-is never worse than the plan it starts from by ``polish._key``. Pure Python: the portfolio's search
-process runs it between its tabu rounds (the engine's CP-SAT windows play this part there).
+is never worse than the plan it starts from by ``polish._key``. No CP-SAT: the portfolio's search
+process runs it between its tabu rounds (the engine's CP-SAT windows play this part there), its
+windows searched compiled (``dfs_kernel``) since numba is loaded there for the beam's levels.
 
 Which windows, and how hard each is searched, is what decides whether a pass finds anything
 (session 13): a window's search costs from a tenth of a millisecond to several milliseconds a

@@ -23,8 +23,9 @@ proven infeasible and C* optimal (``proved``). Its work is counted in nodes, so 
 budget is repeatable; each call may perturb the order with a seed, and a memo passed in carries
 what earlier calls explored at the same target.
 
-Pure Python integers and bitsets (one bit per task and worker): the portfolio's forked search
-process runs it without importing CP-SAT.
+Python integers as bitsets (one bit per task and worker): the portfolio's forked search process
+runs it without importing CP-SAT. Lines of at most 64 tasks and workers (``repack``'s windows) run
+the same search compiled (``dfs_kernel``) once numba is loaded.
 """
 
 from __future__ import annotations
