@@ -308,7 +308,7 @@ def _compiled(line: _Line, target: int, max_nodes: int, load_cap: int, step_cap:
     stations: list[Station] = []
     used = 0
     for j in range(k):
-        if res_ptr[j + 1] == res_ptr[j] and res_w[j] < 0:
+        if res_w[j] < 0:  # the stations the search filled come first; ``_fill`` seats the rest
             break
         w = int(res_w[j])
         stations.append((w, tuple(int(t) for t in res_t[res_ptr[j] : res_ptr[j + 1]])))
