@@ -146,7 +146,7 @@ def in_order_live(layout, events) -> tuple[LiveState, int]:  # type: ignore[no-u
 @pytest.mark.timeout(120)
 def test_two_ingest_processes_share_a_shift_and_live_state_is_exact(tmp_path, mosquitto, pg_url):
     layout = load_factory(REPO / "examples" / "factory")
-    start = default_start(layout) - timedelta(days=1)
+    start = default_start(layout, datetime.now(layout.factory.tz) - timedelta(days=1))
     sim = simulate(layout, SimConfig(seed=7, start=start, hours=9))
     n = len(sim.events)
     expected, expected_gaps = in_order_live(layout, sim.events)

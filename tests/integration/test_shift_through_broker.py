@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter, defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.mark.timeout(240)
 def test_eight_hour_shift_matches_ground_truth(db_url, mosquitto):
     layout = load_factory(REPO / "examples" / "factory")
-    start = default_start(layout) - timedelta(days=1)  # yesterday's shift: all timestamps in the past
+    start = default_start(layout, datetime.now(layout.factory.tz) - timedelta(days=1))  # a past workday
     sim = simulate(layout, SimConfig(seed=7, start=start, hours=9))
     truth = sim.truth
 
