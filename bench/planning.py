@@ -19,8 +19,11 @@ ALWABP family also gets ``ipbs_published``: the published interval probabilistic
 mean gap on the same instances to the same best known values (``bench/alwabp_published.csv``:
 the mean of its runs per instance, up to about 2 minutes each in C++, from the online supplement
 of Borba & Ritt 2014, github.com/mrpritt/ALWABP ``data/ipbs.csv``), and
-``ratio_to_ipbs_published``. Any folder laid out like ``shared/bench`` with Chaves et al.
-instance names (e.g. held-out instances) works.
+``ratio_to_ipbs_published``. A plan shorter than an instance's best known value (wee-mag-41: 9
+where the index has 10, not proven) gives a negative gap, which lowers the family's mean;
+``seamline_no_credit`` is the same mean with such a gap counted as 0, as if that plan were the new
+best known. Both are printed; the issue's goal is read on the second. Any folder laid out like
+``shared/bench`` with Chaves et al. instance names (e.g. held-out instances) works.
     .venv/bin/python bench/planning.py --dispatch          # only the dispatch decision time
 """
 
@@ -308,6 +311,7 @@ def main() -> None:
             out = {
                 "n": len(r),
                 "seamline": mean([x["gap_seamline"] for x in r]),
+                "seamline_no_credit": mean([max(0.0, x["gap_seamline"]) for x in r]),
                 "plain_cpsat": mean([x["gap_plain"] for x in r]),
                 "dispatch_rule": mean([x["gap_rule"] for x in r]),
             }
@@ -335,9 +339,12 @@ def main() -> None:
         result["shop_20plus_jobs"] = summary(big)
         result["max_wall_over_limit_s"] = round(max((x["wall_s"] - args.time_limit for x in rows), default=0.0), 2)
         print()
-        print(f"{'family':8}{'n':>4}{'seamline %':>12}{'plain CP-SAT %':>16}{'rule %':>10}")
+        print(f"{'family':8}{'n':>4}{'seamline %':>12}{'no credit %':>13}{'plain CP-SAT %':>16}{'rule %':>10}")
         for fam, v in {**fams, "shop>=20": result["shop_20plus_jobs"]}.items():
-            print(f"{fam:8}{v['n']:>4}{v['seamline']!s:>12}{v['plain_cpsat']!s:>16}{v['dispatch_rule']!s:>10}")
+            print(
+                f"{fam:8}{v['n']:>4}{v['seamline']!s:>12}{v['seamline_no_credit']!s:>13}"
+                f"{v['plain_cpsat']!s:>16}{v['dispatch_rule']!s:>10}"
+            )
     if args.dispatch or not args.family:
         result["dispatch"] = bench_dispatch(repeats=50 if args.quick else 500)
     print(json.dumps(result))
