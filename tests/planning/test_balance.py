@@ -60,6 +60,10 @@ def test_checker_rejects_tampered_plans(jeans_plan) -> None:
     assert any("cycle" in e for e in check_plan(p, lied))
 
 
+# Two timed searches compared with each other: with another test process busy on the second core,
+# the re-balance got less of its 4 s than when it was measured and lost to a lucky fresh plan (53
+# moves against 46, CI 2026-12-07). So it runs alone, after the parallel tests (`make test`).
+@pytest.mark.serial
 def test_absent_worker_rebalance_changes_fewer_pairs_than_a_fresh_balance(jeans_plan) -> None:
     p, plan, _ = jeans_plan
     # Take away an SNLS operator (the biggest group): the line must re-spread her work.
