@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -138,3 +139,40 @@ def test_the_search_process_improves_the_engine_plan_it_gets(monkeypatch: pytest
     assert check_line(p, sol, sol.cycle_time(p)) == []
     assert sol.cycle_time(p) <= best.cycle_time(p) < poor.cycle_time(p)
     assert said and said[-1].startswith("portfolio: the search process's")
+
+
+def test_the_search_process_goes_on_from_a_plan_sent_during_its_beam(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The engine sends its best plan at once, while the child's beam still runs. When the beam
+    ends, the child's local search must start from that plan, not from the beam's poorer one (it
+    once read the plan waiting there and dropped it). The forked child writes down the cycle its
+    local search starts from."""
+    p = _line()
+    from seamline.planning.balance import solver
+
+    best = portfolio.solve_ipbs(p, 3.0, seed=0)
+    poor = _worse_plan(p, best)
+    seen = tmp_path / "start_cycle"
+
+    def slow_poor_beam(*a: object, **k: object) -> LineSolution:
+        time.sleep(1.0)
+        return poor
+
+    def local_search(p: LineProblem, sol: LineSolution, **k: object) -> LineSolution:
+        seen.write_text(str(sol.cycle_time(p)))
+        return sol
+
+    monkeypatch.setattr(portfolio, "solve_ipbs", slow_poor_beam)
+    monkeypatch.setattr(portfolio, "_repacked", lambda p, sol, *a, **k: sol)
+    monkeypatch.setattr(portfolio, "iterated_tabu", local_search)
+
+    def engine(*a: object, exchange: solver.Exchange, **k: object) -> LineSolution:
+        exchange(best)
+        time.sleep(2.0)
+        return poor
+
+    monkeypatch.setattr(solver, "solve_line", engine)
+    sol = portfolio.solve_portfolio(p, 3.0, seed=0)
+    assert int(seen.read_text()) == best.cycle_time(p) < poor.cycle_time(p)
+    assert sol.cycle_time(p) == best.cycle_time(p)

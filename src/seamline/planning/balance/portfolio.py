@@ -187,7 +187,8 @@ def _child(
             got = box(sol)
             return sol if got is None else got
 
-        box(mine)
+        # A plan the engine sent while the beam searched is waiting: start from it if better.
+        mine = swap(mine)
         exact = _exact_turns(p, t_end, seed, exact_s) if exact_s > 0 else None
         # Small lines get no worker-order turns: their exact turns ask the whole line with free
         # workers (a no proves the optimum), which every band of the ladder is part of.
