@@ -36,6 +36,18 @@ def _worse_plan(p: LineProblem, good: LineSolution) -> LineSolution:
     raise AssertionError("no worse feasible swap")
 
 
+def _engine_sending(best: LineSolution, poor: LineSolution, busy_s: float) -> Callable[..., LineSolution]:
+    """An engine that sends ``best`` to the search process at once, works ``busy_s`` seconds and
+    answers ``poor``: a good answer can then only come through the search process."""
+
+    def engine(*a: object, exchange: Callable[[LineSolution], LineSolution | None], **k: object) -> LineSolution:
+        exchange(best)
+        time.sleep(busy_s)
+        return poor
+
+    return engine
+
+
 def test_the_better_plan_of_the_two_is_taken(monkeypatch: pytest.MonkeyPatch) -> None:
     p = _line()
     from seamline.planning.balance import solver
@@ -128,12 +140,7 @@ def test_the_search_process_improves_the_engine_plan_it_gets(monkeypatch: pytest
 
     monkeypatch.setattr(portfolio, "iterated_tabu", local_search)
 
-    def engine(*a: object, exchange: solver.Exchange, **k: object) -> LineSolution:
-        exchange(best)
-        time.sleep(1.0)
-        return poor
-
-    monkeypatch.setattr(solver, "solve_line", engine)
+    monkeypatch.setattr(solver, "solve_line", _engine_sending(best, poor, 1.0))
     said: list[str] = []
     sol = portfolio.solve_portfolio(p, 2.0, seed=0, log=said.append)
     assert check_line(p, sol, sol.cycle_time(p)) == []
@@ -167,12 +174,7 @@ def test_the_search_process_goes_on_from_a_plan_sent_during_its_beam(
     monkeypatch.setattr(portfolio, "_repacked", lambda p, sol, *a, **k: sol)
     monkeypatch.setattr(portfolio, "iterated_tabu", local_search)
 
-    def engine(*a: object, exchange: solver.Exchange, **k: object) -> LineSolution:
-        exchange(best)
-        time.sleep(2.0)
-        return poor
-
-    monkeypatch.setattr(solver, "solve_line", engine)
+    monkeypatch.setattr(solver, "solve_line", _engine_sending(best, poor, 2.0))
     sol = portfolio.solve_portfolio(p, 3.0, seed=0)
     assert int(seen.read_text()) == best.cycle_time(p) < poor.cycle_time(p)
     assert sol.cycle_time(p) == best.cycle_time(p)
