@@ -29,8 +29,9 @@ demo: venv
 # wall speed, brokers and servers starting), so two processes on two cores take about 16 minutes
 # where one took about 26 (2,066 tests, measured 2026-12-07). Each process starts its own Mosquitto
 # and PostgreSQL on free ports (tests/conftest.py). TEST_WORKERS=0 runs them in this process.
-# Tests marked `serial` compare one timed search with another; a busy second core changes what each
-# finds, so they run afterwards, alone (exit 5 = PYTEST_ARGS selected none of them).
+# Tests marked `serial` depend on having the cores: one compares two timed searches, one needs the
+# ingest processes' commit skew under the 3-s reorder wait; so they run afterwards, alone (exit 5 =
+# PYTEST_ARGS selected none of them).
 TEST_WORKERS ?= 2
 
 test: venv system-deps

@@ -143,6 +143,11 @@ def in_order_live(layout, events) -> tuple[LiveState, int]:  # type: ignore[no-u
     return live, gaps
 
 
+# Alone, after the parallel tests: the exactness holds while the ingest processes' commit skew stays
+# under the 3-s reorder wait (docs/deploy.md). With another test process loading both cores beside
+# it, a clean-clone CI run saw events folded in late (2026-12-07, 07:28 UTC: the machine-state
+# seconds and work in progress of a few stations off), the documented limit on a starved machine.
+@pytest.mark.serial
 @pytest.mark.timeout(120)
 def test_two_ingest_processes_share_a_shift_and_live_state_is_exact(tmp_path, mosquitto, pg_url):
     layout = load_factory(REPO / "examples" / "factory")
