@@ -556,6 +556,35 @@ def test_every_command_s_help_exits_0_and_writes_nothing(helps: Helps) -> None:
     print(f"{len(helps)} commands")
 
 
+def _flat(text: str) -> str:
+    """Help text without the panels' borders and line breaks: what a reader sees, in one line."""
+    return " ".join(text.replace("│", " ").split())
+
+
+def test_every_option_s_help_shows_its_bracketed_words(helps: Helps) -> None:
+    """Help is rendered as rich markup, where ``[words]`` is a style tag and silently vanishes
+    (`balance --zones` once read `JSON {"OP": }`). Every bracketed phrase of an option's help, as
+    written in the source, must reach the installed command's help output."""
+    import typer.main
+
+    from seamline.entrypoints.cli import app
+
+    root = typer.main.get_command(app)
+    bad, checked = [], 0
+    for name, (p, _d) in helps.items():
+        cmd: Any = root
+        for part in name.split():
+            cmd = cmd.commands[part]  # typer's groups (it carries its own click) hold them by name
+        shown = _flat(p.stdout)
+        for param in cmd.params:
+            for phrase in re.findall(r"\[[^\[\]]*\]", getattr(param, "help", None) or ""):
+                checked += 1
+                if _flat(phrase) not in shown:
+                    bad.append(f"seamline {name} {param.opts[0]}: {phrase!r} not in its --help")
+    assert checked >= 2, "no option help with brackets found: the check checks nothing"
+    assert not bad, "\n".join(bad)
+
+
 def test_every_listed_command_has_a_real_invocation(helps: Helps) -> None:
     missing = sorted(set(helps) - set(INVOCATIONS))
     assert not missing, f"add an entry to INVOCATIONS in {__file__} for: {missing}"

@@ -67,8 +67,9 @@ def register(app: typer.Typer) -> None:
         evaluate: Path | None = typer.Option(
             None, "--evaluate", help='score this allocation instead of optimising (JSON: {"stations": [...]})'
         ),
+        # help is rich markup: an unescaped "[words]" is a style tag and vanishes from the output
         zones: Path | None = typer.Option(
-            None, "--zones", help='JSON {"OP": [station positions, 0-based]}: where each operation may go'
+            None, "--zones", help='JSON {"OP": \\[station positions, 0-based]}: where each operation may go'
         ),
         previous: Path | None = typer.Option(
             None, "--previous", help="re-balance against this plan (balance's JSON output or an allocation file)"
