@@ -192,3 +192,39 @@ def test_lines_with_zones_or_machines_keep_the_python_beam() -> None:
     assert not beam_mod._use_compiled(_Static(zoned), float("inf"))
     sol = beam_construct(_Static(zoned), 10, 4, random.Random(0), 0.0, float("inf"))
     assert sol is not None and check_line(zoned, sol) == []
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_a_beam_reports_how_many_stations_it_filled(compiled: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(beam_mod, "COMPILED_MIN_S", 0.0 if compiled else 1e9)
+    monkeypatch.setattr(beam_mod, "COMPILED", compiled)
+    p = read_alwabp(BENCH / "wee-mag-61.alwabp")
+    st = _Static(p)
+    k = p.num_stations
+    depth = [-1]
+    ok = beam_construct(st, 40, 8, random.Random(0), 0.0, float("inf"), rank_q=2, filled=depth)
+    assert ok is not None and depth == [k - 1]  # the last station was being filled when it succeeded
+    # Well below the optimum (15) the beam dies part-way: neither at the first station nor the last.
+    gone = beam_construct(st, 12, 8, random.Random(0), 0.0, float("inf"), rank_q=2, filled=depth)
+    assert gone is None and 0 < depth[0] < k - 1
+
+
+def test_the_beam_learns_which_ranking_fills_more_of_the_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(beam_mod, "RANK_LEARN", True)
+    monkeypatch.setattr(beam_mod, "RANK_EXPLORE", 0.25)
+    ranks = beam_mod._RankChooser(19, random.Random(0))
+    # Failed tries that got further with q = 1 (as on wee-mag-61 at 15): it becomes the usual pick.
+    for _ in range(3):
+        for q in ranks.qs:
+            ranks.tell(q, False, 15 if q == 1 else 13)
+    picks = [ranks.pick() for _ in range(400)]
+    assert picks.count(1) > 0.7 * len(picks)
+    assert set(picks) == set(ranks.qs)  # the others are still tried now and then
+    # A success outweighs depth: q = 3 succeeds twice and takes over.
+    ranks.tell(3, True, 19)
+    ranks.tell(3, True, 19)
+    assert max(ranks.qs, key=lambda q: ranks.score[q]) == 3
+    # With learning off the draw is the fixed one of ``RANK_QS``.
+    monkeypatch.setattr(beam_mod, "RANK_LEARN", False)
+    fixed = [ranks.pick() for _ in range(600)]
+    assert abs(fixed.count(2) / len(fixed) - beam_mod.RANK_QS.count(2) / len(beam_mod.RANK_QS)) < 0.08

@@ -91,6 +91,45 @@ def _rest_work(speed: list[list[tuple[int, int]]], unassigned: set[int], free: s
 
 BEAM_RULES = (*RULES, "adv", "adv_succ")  # the fill rules a beam draws from (the first is the plain one)
 RANK_QS = (2, 3, 2, 5, 1, 2)  # the rankings the probabilistic phase draws from (q = 2 ranks best)
+# Whether the probabilistic phase learns which ranking pays on this line (``_RankChooser``)
+# instead of drawing from ``RANK_QS`` at a fixed rate. Off: in paired runs (session 22, 96 pairs,
+# docs/planning-log.md) it was better on 8 and worse on 5, not a clear gain.
+RANK_LEARN = False
+RANK_EXPLORE = 0.25  # share of tries that draw a ranking at random
+RANK_DECAY = 0.3  # weight of the newest try in a ranking's running score
+
+
+class _RankChooser:
+    """Which ranking the next beam try uses, learnt from the tries so far.
+
+    The best ranking differs from line to line by an order of magnitude (one beam try at the
+    target, width 64, successes per try: wee-mag-61 at 15 2.5 % with q = 1 and none in 2,500
+    tries with q = 2, 3 or 5; wee-mag-71 at 18 10 % with q = 3 and 1 % with q = 5), and a fixed
+    draw spends most tries on the wrong one. Successes are rare at the last unit, so a failed try
+    also says something: how many stations its beam filled before every partial line died
+    (wee-mag-61 at 15, mean over failed tries: q = 1 15.2 of 19 stations, the others 13.2–13.5).
+    Each ranking keeps a running score of its tries (a success counts twice the line's stations,
+    a failure the stations filled); a share ``RANK_EXPLORE`` of tries draws at random, the rest
+    take the best score. Every score starts at the line's stations (a try that filled them all),
+    so an untried ranking is tried as soon as the others fall short.
+    """
+
+    def __init__(self, stations: int, rng: random.Random) -> None:
+        self.qs = sorted(set(RANK_QS))
+        self.stations = stations
+        self.rng = rng
+        self.score = {q: float(stations) for q in self.qs}
+
+    def pick(self) -> int:
+        if not RANK_LEARN:
+            return RANK_QS[self.rng.randrange(len(RANK_QS))]
+        if self.rng.random() < RANK_EXPLORE:
+            return self.qs[self.rng.randrange(len(self.qs))]
+        return max(self.qs, key=lambda q: self.score[q])
+
+    def tell(self, q: int, success: bool, filled: int) -> None:
+        reward = 2.0 * self.stations if success else float(filled)
+        self.score[q] += RANK_DECAY * (reward - self.score[q])
 
 
 class _Look:
@@ -195,15 +234,17 @@ def beam_construct(
     fills: int = FILLS,
     relaxed: bool = False,
     rank_q: int = 1,
+    filled: list[int] | None = None,
 ) -> LineSolution | None:
     """A plan with every station within ``cycle`` found by a beam of ``width``, or None.
 
     Children are ranked by the work left, each task at the mean of its ``rank_q`` fastest free
     workers' times: 1 is the optimistic bound the pruning uses, larger values a realistic
     estimate where precedence forces tasks onto slower workers (tonge-1: 116 → 94 at width 16).
+    ``filled``: set to the number of stations the beam filled before it ended.
     """
     if _use_compiled(st, t_end):
-        return _beam_compiled(st, cycle, width, rng, noise, t_end, fills, relaxed, rank_q)
+        return _beam_compiled(st, cycle, width, rng, noise, t_end, fills, relaxed, rank_q, filled)
     p = st.p
     k = p.num_workers
     root = _State(
@@ -217,6 +258,8 @@ def beam_construct(
     beam = [root]
     speed = st.speed
     for s in range(k):
+        if filled is not None:
+            filled[:] = [s]
         if time.monotonic() > t_end:
             return None
         last = s == k - 1
@@ -317,6 +360,7 @@ def _beam_compiled(
     fills: int,
     relaxed: bool,
     rank_q: int,
+    filled: list[int] | None = None,
 ) -> LineSolution | None:
     """``beam_construct`` with each station compiled (``beam_kernel.station``): the same rules."""
     import numpy as np
@@ -335,6 +379,8 @@ def _beam_compiled(
     wat = np.full((1, k), -1, np.int16)
     hsh = np.zeros(1, np.uint64)
     for s in range(k):
+        if filled is not None:
+            filled[:] = [s]
         if time.monotonic() > t_end:
             return None
         last = s == k - 1
@@ -442,6 +488,8 @@ def beam_search(
     cap = MAX_WIDTH_COMPILED if _use_compiled(st, t_end) else 16 * width
     fails = 0
     last_gain = time.monotonic()
+    ranks = _RankChooser(p.num_stations, rng)
+    depth = [0]
     while time.monotonic() < t_end and hi > lb:
         if stall_s is not None and time.monotonic() - last_gain > stall_s:
             break
@@ -449,12 +497,15 @@ def beam_search(
         # local descent push the overflow back up the line.
         relax = polish is not None and p.task_type is None and p.fixed_task is None and fails % 2 == 1
         target = hi - 1 - (rng.randint(0, max(1, (hi - lb) // 10)) if relax else 0)
-        q = RANK_QS[rng.randrange(len(RANK_QS))]
-        sol = beam_construct(st, target, w, rng, 0.5, t_end, relaxed=relax, rank_q=q)
+        q = ranks.pick()
+        sol = beam_construct(st, target, w, rng, 0.5, t_end, relaxed=relax, rank_q=q, filled=depth)
         if sol is not None and relax:
             sol = better(sol)
             if sol.cycle_time(p) >= hi:
                 sol = None
+        # A relaxed beam always reaches the last station: only its successes say something.
+        if not relax or sol is not None:
+            ranks.tell(q, sol is not None, depth[0])
         if sol is not None:
             sol = better(sol)
             best, hi = sol, sol.cycle_time(p)
